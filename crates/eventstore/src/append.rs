@@ -1,0 +1,218 @@
+//! Appending one command's events to one stream.
+
+use crate::error::{sqlstate, Error};
+use crate::event::{ExpectedVersion, NewEvent};
+use crate::limits::{self, MAX_VERSION};
+use crate::store::EventStore;
+use chrono::{DateTime, Utc};
+use deedlog_kernel::{CommandMetadata, StreamId};
+use sqlx::Row;
+
+/// The events of one command for one stream, with who/when/why.
+#[derive(Debug, Clone)]
+pub struct AppendRequest {
+    pub stream_id: StreamId,
+    /// The kind of record, e.g. `property`; fixed by the stream's first append.
+    pub stream_type: String,
+    pub expected: ExpectedVersion,
+    pub metadata: CommandMetadata,
+    pub events: Vec<NewEvent>,
+}
+
+/// What an append did (or, for a repeated command id, what it did the first time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// The stream's version after the append.
+    pub stream_version: u64,
+    /// The global position of each appended event, in stream order.
+    pub positions: Vec<u64>,
+    pub recorded_at: DateTime<Utc>,
+    /// True when the command id had been appended before and nothing was added now.
+    pub duplicate: bool,
+}
+
+impl AppendOutcome {
+    /// The highest position written, what a reader waits for to see this append.
+    pub fn last_position(&self) -> u64 {
+        self.positions.last().copied().unwrap_or(0)
+    }
+}
+
+/// Attempts when a concurrent writer wins the race inside the database; the
+/// second attempt then sees the winner and answers precisely (conflict or duplicate).
+const RACE_ATTEMPTS: usize = 2;
+
+const APPEND_SQL: &str = "SELECT outcome, stream_version, positions, recorded_at \
+     FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[]::jsonb[])";
+
+impl EventStore {
+    /// Appends `request`'s events atomically, or refuses them all.
+    #[tracing::instrument(skip_all, fields(stream.id = %request.stream_id, stream.type = %request.stream_type, events = request.events.len()))]
+    pub async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome, Error> {
+        limits::check(request)?;
+        let mut attempt = 1;
+        loop {
+            match self.append_once(request).await {
+                Err(_) if attempt < RACE_ATTEMPTS => attempt += 1,
+                Err(RaceLost {
+                    on_command_id: true,
+                }) => {
+                    return Err(Error::CommandIdReused {
+                        command_id: request.metadata.command_id,
+                    })
+                }
+                Err(RaceLost {
+                    on_command_id: false,
+                }) => {
+                    return Err(Error::Conflict {
+                        stream: request.stream_id,
+                        expected: request.expected,
+                        actual: self.stream_version(request).await?,
+                    })
+                }
+                Ok(result) => {
+                    if matches!(&result, Ok(outcome) if !outcome.duplicate) {
+                        self.notifier.appended();
+                    }
+                    return result;
+                }
+            }
+        }
+    }
+
+    async fn append_once(
+        &self,
+        request: &AppendRequest,
+    ) -> Result<Result<AppendOutcome, Error>, RaceLost> {
+        let meta = &request.metadata;
+        let types: Vec<&str> = request
+            .events
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect();
+        let versions: Vec<i32> = request
+            .events
+            .iter()
+            .map(|e| i32::try_from(e.schema_version).unwrap_or(i32::MAX))
+            .collect();
+        let payloads: Vec<&str> = request.events.iter().map(|e| e.payload.get()).collect();
+        let row = sqlx::query(APPEND_SQL)
+            .bind(meta.tenant_id.as_uuid())
+            .bind(request.stream_id.as_uuid())
+            .bind(&request.stream_type)
+            .bind(request.expected.as_sql())
+            .bind(meta.command_id.as_uuid())
+            .bind(meta.actor.trim())
+            .bind(meta.correlation_id.as_uuid())
+            .bind(meta.causation_id.as_uuid())
+            .bind(meta.trace.as_ref().map(|t| t.traceparent.as_str()))
+            .bind(meta.trace.as_ref().and_then(|t| t.tracestate.as_deref()))
+            .bind(meta.occurred_at)
+            .bind(&types)
+            .bind(&versions)
+            .bind(&payloads)
+            .fetch_one(&self.app_pool)
+            .await;
+        let row = match row {
+            Ok(row) => row,
+            // 23505: a concurrent writer took this version or this command id first.
+            Err(error) if sqlstate(&error).as_deref() == Some("23505") => {
+                return Err(RaceLost {
+                    on_command_id: constraint(&error) == Some("commands_pkey"),
+                })
+            }
+            Err(error) => return Ok(Err(Error::db("append events")(error))),
+        };
+        Ok(interpret(request, &row))
+    }
+
+    /// The stream's current version as this tenant sees it (0 when absent).
+    async fn stream_version(&self, request: &AppendRequest) -> Result<u64, Error> {
+        let mut tx = self.begin_for_tenant(request.metadata.tenant_id).await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = $1")
+                .bind(request.stream_id.as_uuid())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(Error::db("read stream version"))?;
+        tx.commit()
+            .await
+            .map_err(Error::db("read stream version"))?;
+        Ok(version.map_or(0, to_u64))
+    }
+}
+
+/// A concurrent writer won inside the database; the append can be asked again.
+/// A command id taken by another tenant stays invisible and keeps failing.
+struct RaceLost {
+    on_command_id: bool,
+}
+
+fn constraint(error: &sqlx::Error) -> Option<&str> {
+    match error {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// Turns the database function's answer into an outcome or a refusal.
+fn interpret(request: &AppendRequest, row: &sqlx::postgres::PgRow) -> Result<AppendOutcome, Error> {
+    let decode = |e| Error::Database {
+        context: "decode append result",
+        source: e,
+    };
+    let outcome: String = row.try_get("outcome").map_err(decode)?;
+    let version: Option<i64> = row.try_get("stream_version").map_err(decode)?;
+    let positions: Option<Vec<i64>> = row.try_get("positions").map_err(decode)?;
+    let recorded_at: Option<DateTime<Utc>> = row.try_get("recorded_at").map_err(decode)?;
+    let version = version.map_or(0, to_u64);
+    let stream = request.stream_id;
+    let tenant = request.metadata.tenant_id;
+    let success = |duplicate| AppendOutcome {
+        stream_version: version,
+        positions: positions
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(to_u64)
+            .collect(),
+        recorded_at: recorded_at.unwrap_or_default(),
+        duplicate,
+    };
+    match outcome.as_str() {
+        "appended" => Ok(success(false)),
+        "duplicate" => Ok(success(true)),
+        "conflict" => Err(Error::Conflict {
+            stream,
+            expected: request.expected,
+            actual: version,
+        }),
+        "unknown_tenant" => Err(Error::UnknownTenant { tenant }),
+        "foreign_stream" => Err(Error::StreamNotInTenant { stream, tenant }),
+        "command_reused" => Err(Error::CommandIdReused {
+            command_id: request.metadata.command_id,
+        }),
+        "version_overflow" => Err(Error::VersionOverflow {
+            stream,
+            version,
+            adding: request.events.len(),
+            max: MAX_VERSION,
+        }),
+        other => match other.strip_prefix("stream_type_mismatch:") {
+            Some(existing) => Err(Error::StreamTypeMismatch {
+                stream,
+                existing: existing.to_owned(),
+                given: request.stream_type.clone(),
+            }),
+            None => Err(Error::Corrupt {
+                position: 0,
+                reason: format!("append_events answered with unknown outcome {other:?}"),
+            }),
+        },
+    }
+}
+
+/// Positions and versions are positive bigints in the database.
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}

@@ -1,0 +1,95 @@
+//! Events going into the log and coming out of it.
+
+use chrono::{DateTime, Utc};
+use deedlog_kernel::{CausationId, CommandId, CorrelationId, StreamId, TenantId, TraceContext};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::fmt;
+
+/// An event about to be appended: its type name, schema version and JSON payload.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub schema_version: u32,
+    pub payload: Box<RawValue>,
+}
+
+impl NewEvent {
+    /// Serialises `payload` as JSON.
+    pub fn new(
+        event_type: impl Into<String>,
+        schema_version: u32,
+        payload: &impl Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            event_type: event_type.into(),
+            schema_version,
+            payload: serde_json::value::to_raw_value(payload)?,
+        })
+    }
+}
+
+/// The version a writer expects a stream to be at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// Append whatever the version (the caller re-decided on the latest state).
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream must be exactly at this version.
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    /// The version as the database function takes it: NULL for any, 0 for no stream.
+    pub(crate) fn as_sql(self) -> Option<i64> {
+        match self {
+            ExpectedVersion::Any => None,
+            ExpectedVersion::NoStream => Some(0),
+            // Larger values cannot exist in the log; callers check them first.
+            ExpectedVersion::Exact(v) => Some(i64::try_from(v).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExpectedVersion::Any => f.write_str("any version"),
+            ExpectedVersion::NoStream => f.write_str("no stream (version 0)"),
+            ExpectedVersion::Exact(v) => write!(f, "version {v}"),
+        }
+    }
+}
+
+/// An event as stored in the log, upcast to its current schema version.
+#[derive(Debug, Clone)]
+pub struct RecordedEvent {
+    /// Global position in the log.
+    pub position: u64,
+    pub tenant_id: TenantId,
+    pub stream_id: StreamId,
+    pub stream_type: String,
+    /// Version of the stream after this event.
+    pub version: u64,
+    pub event_type: String,
+    /// Schema version of `payload` (after upcasting).
+    pub schema_version: u32,
+    /// Schema version as stored.
+    pub stored_schema_version: u32,
+    pub payload: Box<RawValue>,
+    pub actor: String,
+    pub command_id: CommandId,
+    pub correlation_id: CorrelationId,
+    pub causation_id: CausationId,
+    pub trace: Option<TraceContext>,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl RecordedEvent {
+    /// Deserialises the payload into a typed event.
+    pub fn payload_as<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.payload.get())
+    }
+}

@@ -1,0 +1,157 @@
+//! The two ways into the log: [`EventStore`] for application code, bound to
+//! one tenant per transaction, and [`LogReader`], the explicit privileged
+//! path for projectors and auditors that read every tenant.
+
+use crate::error::Error;
+use crate::notify::Notifier;
+use crate::upcast::Upcasters;
+use deedlog_kernel::TenantId;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Executor, Postgres, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to reach the log's database.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub connect: PgConnectOptions,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// Role for application connections; row-level security applies to it.
+    pub app_role: String,
+    /// Role for the privileged reader of all tenants.
+    pub reader_role: String,
+}
+
+impl ConnectOptions {
+    /// Options for `url` with the default roles and pool sizes.
+    pub fn from_url(url: &str) -> Result<Self, Error> {
+        let connect = url
+            .parse::<PgConnectOptions>()
+            .map_err(|source| Error::Database {
+                context: "parse the database URL",
+                source,
+            })?;
+        Ok(Self {
+            connect,
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            app_role: "deedlog_app".to_owned(),
+            reader_role: "deedlog_log_reader".to_owned(),
+        })
+    }
+
+    /// A pool whose every connection acts as `role` (`SET ROLE` after connecting).
+    pub(crate) async fn pool_as(&self, role: &str, max_connections: u32) -> Result<PgPool, Error> {
+        // Role names are validated by settings; quoting keeps any other input inert.
+        let set_role = format!("SET ROLE \"{}\"", role.replace('"', "\"\""));
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(self.acquire_timeout)
+            .after_connect(move |conn, _meta| {
+                let set_role = set_role.clone();
+                Box::pin(async move {
+                    conn.execute(set_role.as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(self.connect.clone())
+            .await
+            .map_err(Error::db("connect to the event log"))
+    }
+}
+
+/// Application access to the log: append, read streams, register tenants.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    pub(crate) app_pool: PgPool,
+    pub(crate) notifier: Notifier,
+    pub(crate) upcasters: Arc<Upcasters>,
+}
+
+impl EventStore {
+    /// Connects as the application role. Must run inside a Tokio runtime.
+    pub async fn connect(
+        options: &ConnectOptions,
+        upcasters: Arc<Upcasters>,
+    ) -> Result<Self, Error> {
+        let app_pool = options
+            .pool_as(&options.app_role, options.max_connections)
+            .await?;
+        let notifier = Notifier::start(app_pool.clone());
+        Ok(Self {
+            app_pool,
+            notifier,
+            upcasters,
+        })
+    }
+
+    /// Registers a tenant so events can be appended for it; registering again is harmless.
+    pub async fn register_tenant(&self, tenant: TenantId) -> Result<(), Error> {
+        let mut tx = self.begin_for_tenant(tenant).await?;
+        sqlx::query(
+            "INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+        )
+        .bind(tenant.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("register tenant"))?;
+        tx.commit().await.map_err(Error::db("register tenant"))
+    }
+
+    /// Begins a transaction bound to `tenant`: row-level security shows and
+    /// accepts only that tenant's rows until it ends.
+    pub async fn begin_for_tenant(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Transaction<'static, Postgres>, Error> {
+        // A UUID's text form is hex digits and dashes: safe to inline, and it
+        // saves a round trip over a separate parameterised set_config.
+        let begin = format!("BEGIN; SELECT set_config('deedlog.tenant_id', '{tenant}', true)");
+        self.app_pool
+            .begin_with(begin)
+            .await
+            .map_err(Error::db("begin a tenant transaction"))
+    }
+
+    /// The pool of application connections (RLS applies), for code that reads
+    /// tenant data in its own transactions.
+    pub fn app_pool(&self) -> &PgPool {
+        &self.app_pool
+    }
+
+    /// The upcasters applied to every event read.
+    pub fn upcasters(&self) -> &Upcasters {
+        &self.upcasters
+    }
+}
+
+/// Privileged, read-only access to every tenant's events, for projectors and
+/// auditors. Kept apart from [`EventStore`] so that reading across tenants is
+/// always an explicit choice.
+#[derive(Debug, Clone)]
+pub struct LogReader {
+    pub(crate) reader_pool: PgPool,
+    pub(crate) upcasters: Arc<Upcasters>,
+}
+
+impl LogReader {
+    /// Connects as the log reader role.
+    pub async fn connect(
+        options: &ConnectOptions,
+        upcasters: Arc<Upcasters>,
+    ) -> Result<Self, Error> {
+        // Readers hold a connection per batch; a few suffice.
+        let reader_pool = options
+            .pool_as(&options.reader_role, options.max_connections.min(8))
+            .await?;
+        Ok(Self {
+            reader_pool,
+            upcasters,
+        })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.reader_pool
+    }
+}

@@ -1,0 +1,175 @@
+//! Reading the whole log in position order: one-shot reads and a
+//! subscription that delivers batches as they commit.
+
+use crate::error::Error;
+use crate::event::RecordedEvent;
+use crate::gap::{GapTracker, Snapshot};
+use crate::notify::CHANNEL;
+use crate::read::{decode, EVENT_COLUMNS};
+use crate::store::LogReader;
+use sqlx::postgres::PgListener;
+use sqlx::Row;
+use std::time::Duration;
+
+/// How often a subscription looks again while a gap is being waited out;
+/// rolled-back transactions send no notification.
+const GAP_RECHECK: Duration = Duration::from_millis(10);
+
+/// How a subscription reads.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionOptions {
+    /// Most events in one batch.
+    pub batch_size: u32,
+    /// Longest wait for a notification before looking anyway.
+    pub poll_interval: Duration,
+}
+
+impl Default for SubscriptionOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+impl LogReader {
+    /// Reads up to `limit` events after `position`, in order, stopping before
+    /// any position that an in-flight transaction may still fill.
+    pub async fn read_all(&self, position: u64, limit: u32) -> Result<Vec<RecordedEvent>, Error> {
+        self.read_safe(&mut GapTracker::new(position), limit).await
+    }
+
+    /// Subscribes to every event after `position` (0: from the beginning).
+    pub fn subscribe(&self, position: u64, options: SubscriptionOptions) -> Subscription {
+        Subscription {
+            reader: self.clone(),
+            tracker: GapTracker::new(position),
+            options,
+            listener: None,
+        }
+    }
+
+    /// One read under one snapshot, admitted through `tracker`.
+    async fn read_safe(
+        &self,
+        tracker: &mut GapTracker,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let context = "read the log";
+        // One repeatable-read transaction: the rows and the snapshot agree.
+        let mut tx = self
+            .reader_pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(Error::db(context))?;
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(i64::try_from(tracker.position()).unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Error::db(context))?;
+        let snapshot: String = sqlx::query("SELECT pg_current_snapshot()::text")
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(Error::db(context))?;
+        tx.commit().await.map_err(Error::db(context))?;
+        let snapshot: Snapshot =
+            snapshot
+                .parse()
+                .map_err(|e: crate::gap::SnapshotParseError| Error::Corrupt {
+                    position: 0,
+                    reason: e.to_string(),
+                })?;
+        let mut events = rows
+            .iter()
+            .map(|row| decode(row, &self.upcasters))
+            .collect::<Result<Vec<_>, _>>()?;
+        let positions: Vec<u64> = events.iter().map(|e| e.position).collect();
+        let admitted = tracker.admit(&positions, &snapshot);
+        events.truncate(admitted);
+        Ok(events)
+    }
+}
+
+/// A position-ordered, gap-safe feed of every event in the log.
+///
+/// Delivers each committed event once, in position order, never one that was
+/// rolled back. Woken by LISTEN/NOTIFY, with polling as the fallback. After a
+/// database outage the next call resumes from the last delivered position.
+#[derive(Debug)]
+pub struct Subscription {
+    reader: LogReader,
+    tracker: GapTracker,
+    options: SubscriptionOptions,
+    listener: Option<PgListener>,
+}
+
+impl Subscription {
+    /// The last position delivered.
+    pub fn position(&self) -> u64 {
+        self.tracker.position()
+    }
+
+    /// Reads once: the events that are safe to deliver now, possibly none.
+    pub async fn poll(&mut self) -> Result<Vec<RecordedEvent>, Error> {
+        self.reader
+            .read_safe(&mut self.tracker, self.options.batch_size)
+            .await
+    }
+
+    /// Waits for and returns the next non-empty batch.
+    ///
+    /// Cancel-safe: dropping the future delivers nothing and loses nothing.
+    pub async fn next_batch(&mut self) -> Result<Vec<RecordedEvent>, Error> {
+        loop {
+            self.ensure_listening().await;
+            let batch = self.poll().await?;
+            if !batch.is_empty() {
+                return Ok(batch);
+            }
+            self.wait_for_news().await;
+        }
+    }
+
+    async fn ensure_listening(&mut self) {
+        if self.listener.is_some() {
+            return;
+        }
+        let listener = async {
+            let mut listener = PgListener::connect_with(&self.reader.reader_pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match listener.await {
+            Ok(listener) => self.listener = Some(listener),
+            Err(error) => tracing::debug!(%error, "listen for appended events; polling instead"),
+        }
+    }
+
+    /// Sleeps until a notification, or the poll interval, whichever is first.
+    async fn wait_for_news(&mut self) {
+        let timeout = if self.tracker.is_waiting() {
+            GAP_RECHECK
+        } else {
+            self.options.poll_interval
+        };
+        let Some(listener) = self.listener.as_mut() else {
+            tokio::time::sleep(timeout).await;
+            return;
+        };
+        let started = tokio::time::Instant::now();
+        match tokio::time::timeout(timeout, listener.try_recv()).await {
+            Ok(Ok(Some(_))) | Err(_) => {}
+            // The connection dropped: listen again next time, poll meanwhile.
+            Ok(Ok(None)) | Ok(Err(_)) => {
+                self.listener = None;
+                tokio::time::sleep_until(started + timeout).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The decider: the pure heart of every aggregate.
+//!
+//! `decide` turns a command and the current state into new events or a
+//! refusal; `evolve` folds one event into the state. Both are synchronous and
+//! free of I/O: time, ids and anything looked up elsewhere travel inside the
+//! command, so replaying the same events always yields the same state.
+
+/// An event of a domain, with the name and schema version it is stored under.
+pub trait DomainEvent {
+    /// The stored type name, e.g. `PropertyListed` (see [`crate::validate_name`]).
+    fn event_type(&self) -> &'static str;
+
+    /// The schema version this code writes; older stored versions are upcast on read.
+    fn schema_version(&self) -> u32 {
+        1
+    }
+}
+
+/// The rules of one kind of record.
+pub trait Decider {
+    type State: Default;
+    type Command;
+    type Event;
+    type Error;
+
+    /// Decides which events a command produces, or why it is refused.
+    fn decide(
+        state: &Self::State,
+        command: &Self::Command,
+    ) -> Result<Vec<Self::Event>, Self::Error>;
+
+    /// Applies one event to the state.
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State;
+}
+
+/// Rebuilds a state from its full history.
+pub fn replay<'a, D>(events: impl IntoIterator<Item = &'a D::Event>) -> D::State
+where
+    D: Decider,
+    D::Event: 'a,
+{
+    events.into_iter().fold(D::State::default(), D::evolve)
+}

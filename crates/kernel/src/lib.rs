@@ -1,0 +1,16 @@
+//! Pure building blocks of deedlog's event sourcing.
+//!
+//! Nothing here performs I/O, reads a clock or draws randomness: ids and time
+//! are values handed in by the caller, so every decision is reproducible.
+
+pub mod decider;
+pub mod harness;
+pub mod ids;
+pub mod metadata;
+pub mod names;
+
+pub use decider::{replay, Decider, DomainEvent};
+pub use harness::DeciderSpec;
+pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId};
+pub use metadata::{CommandMetadata, TraceContext};
+pub use names::{validate_name, NameError};

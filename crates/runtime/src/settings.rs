@@ -1,0 +1,398 @@
+//! Layered, typed settings: built-in defaults, then an optional TOML file, then
+//! `DEEDLOG__SECTION__KEY` environment variables, then command-line overrides;
+//! finally [`Settings::validate`]. An invalid value stops start-up with a
+//! message that names the key and what is allowed.
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// The defaults, written as the TOML a user would write to change them.
+pub const DEFAULTS: &str = r#"
+[database]
+url = "postgres://postgres@127.0.0.1:5432/deedlog"
+max_connections = 16
+acquire_timeout_ms = 5000
+app_role = "deedlog_app"
+reader_role = "deedlog_log_reader"
+
+[log]
+format = "pretty"
+filter = "info"
+
+[subscription]
+batch_size = 1000
+poll_interval_ms = 500
+"#;
+
+/// Everything a deedlog process can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub subscription: SubscriptionSettings,
+}
+
+/// Where the event log lives and how to reach it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://user[:password]@host:port/database`; may hold a password.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_ms: u64,
+    /// Role assumed by application connections (row-level security applies).
+    pub app_role: String,
+    /// Role assumed by projectors and auditors that read every tenant.
+    pub reader_role: String,
+}
+
+/// How log lines look and which are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `deedlog_eventstore=debug,info`.
+    pub filter: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// How subscribers read the log.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSettings {
+    pub batch_size: u32,
+    /// Fallback polling when no notification arrives.
+    pub poll_interval_ms: u64,
+}
+
+/// A setting that is missing, malformed or out of range.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid settings: {0}")]
+    Parse(String),
+    #[error("invalid setting `{key}` = {value}: {allowed}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        allowed: &'static str,
+    },
+    #[error("settings file {path} does not exist")]
+    MissingFile { path: String },
+}
+
+/// Command-line overrides, the last layer before validation.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub log_format: Option<String>,
+    pub log_filter: Option<String>,
+}
+
+impl Settings {
+    /// Loads defaults → `file` (if given) → `DEEDLOG__…` environment → `overrides`, then validates.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, Error> {
+        Self::from_figment(Self::figment(file, overrides)?)
+    }
+
+    /// The layered sources without the final extraction; tests feed it directly.
+    pub fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, Error> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(Error::MissingFile {
+                    path: path.display().to_string(),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("DEEDLOG__").split("__"));
+        for (key, value) in [
+            ("database.url", &overrides.database_url),
+            ("log.format", &overrides.log_format),
+            ("log.filter", &overrides.log_filter),
+        ] {
+            if let Some(value) = value {
+                figment = figment.merge((key, value.clone()));
+            }
+        }
+        Ok(figment)
+    }
+
+    /// Extracts and validates settings from any figment.
+    pub fn from_figment(figment: Figment) -> Result<Self, Error> {
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| Error::Parse(describe_figment_error(e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks ranges and shapes that types alone cannot.
+    pub fn validate(&self) -> Result<(), Error> {
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(Error::Invalid {
+                key: "database.url",
+                value: redact_url(url),
+                allowed: "a URL starting with postgres:// or postgresql://",
+            });
+        }
+        check_range(
+            "database.max_connections",
+            self.database.max_connections.into(),
+            1,
+            1000,
+        )?;
+        check_range(
+            "database.acquire_timeout_ms",
+            self.database.acquire_timeout_ms,
+            10,
+            600_000,
+        )?;
+        check_role("database.app_role", &self.database.app_role)?;
+        check_role("database.reader_role", &self.database.reader_role)?;
+        check_range(
+            "subscription.batch_size",
+            self.subscription.batch_size.into(),
+            1,
+            100_000,
+        )?;
+        check_range(
+            "subscription.poll_interval_ms",
+            self.subscription.poll_interval_ms,
+            1,
+            60_000,
+        )?;
+        Ok(())
+    }
+
+    /// The database URL with any password replaced, fit for logs and `config check`.
+    pub fn redacted_database_url(&self) -> String {
+        redact_url(self.database.url.expose_secret())
+    }
+}
+
+impl DatabaseSettings {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms)
+    }
+}
+
+impl SubscriptionSettings {
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+}
+
+fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Error> {
+    if (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        key,
+        value: value.to_string(),
+        allowed: match key {
+            "database.max_connections" => "a whole number from 1 to 1000",
+            "database.acquire_timeout_ms" => "milliseconds from 10 to 600000",
+            "subscription.batch_size" => "a whole number from 1 to 100000",
+            _ => "milliseconds from 1 to 60000",
+        },
+    })
+}
+
+fn check_role(key: &'static str, role: &str) -> Result<(), Error> {
+    let valid = role
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && role.len() <= 63
+        && role
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        key,
+        value: format!("{role:?}"),
+        allowed: "a PostgreSQL role name: lowercase letters, digits and '_', at most 63 characters",
+    })
+}
+
+/// Replaces the password in `scheme://user:password@host/...` with `***`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<not a URL>".to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Turns figment's error into one line naming the key, the value and what was expected.
+fn describe_figment_error(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let detail = match &e.kind {
+                figment::error::Kind::UnknownVariant(found, expected) => format!(
+                    "unknown value {found:?}; allowed values: {}",
+                    expected.join(", ")
+                ),
+                figment::error::Kind::UnknownField(found, expected) => format!(
+                    "unknown key {found:?}; known keys here: {}",
+                    expected.join(", ")
+                ),
+                other => other.to_string(),
+            };
+            if key.is_empty() {
+                detail
+            } else {
+                format!("`{key}`: {detail}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in_jail() -> Result<Settings, Error> {
+        Settings::load(None, &Overrides::default())
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        Jail::expect_with(|_| {
+            let settings = load_in_jail().expect("defaults load");
+            assert_eq!(settings.database.max_connections, 16);
+            assert_eq!(settings.log.format, LogFormat::Pretty);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_env_flags() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "deedlog.toml",
+                "[database]\nmax_connections = 4\n[log]\nfilter = \"debug\"\n",
+            )?;
+            jail.set_env("DEEDLOG__DATABASE__MAX_CONNECTIONS", "8");
+            let overrides = Overrides {
+                log_format: Some("json".into()),
+                ..Overrides::default()
+            };
+            let settings =
+                Settings::load(Some(Path::new("deedlog.toml")), &overrides).expect("loads");
+            assert_eq!(settings.database.max_connections, 8, "env beats file");
+            assert_eq!(settings.log.filter, "debug", "file beats defaults");
+            assert_eq!(settings.log.format, LogFormat::Json, "flags beat env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_enum_value_names_key_and_allowed_values() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__LOG__FORMAT", "xml");
+            let message = load_in_jail().expect_err("xml refused").to_string();
+            assert!(message.contains("`log.format`"), "{message}");
+            assert!(message.contains("pretty, json"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_key_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__DATABASE__MAX_CONECTIONS", "3");
+            let message = load_in_jail().expect_err("typo refused").to_string();
+            assert!(message.contains("max_conections"), "{message}");
+            assert!(message.contains("max_connections"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_with_the_range() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__DATABASE__MAX_CONNECTIONS", "0");
+            let message = load_in_jail().expect_err("0 refused").to_string();
+            assert!(message.contains("database.max_connections"), "{message}");
+            assert!(message.contains("1 to 1000"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn non_numeric_value_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__SUBSCRIPTION__BATCH_SIZE", "lots");
+            let message = load_in_jail().expect_err("text refused").to_string();
+            assert!(message.contains("subscription.batch_size"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_url_and_role_are_refused_without_leaking_the_password() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__DATABASE__URL", "mysql://app:hunter2@db/x");
+            let message = load_in_jail().expect_err("mysql refused").to_string();
+            assert!(message.contains("database.url"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+            jail.set_env("DEEDLOG__DATABASE__URL", "postgres://a@b/c");
+            jail.set_env("DEEDLOG__DATABASE__APP_ROLE", "Robert'); DROP");
+            let message = load_in_jail().expect_err("role refused").to_string();
+            assert!(message.contains("database.app_role"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_settings_file_is_named() {
+        Jail::expect_with(|_| {
+            let error = Settings::load(Some(Path::new("nope.toml")), &Overrides::default())
+                .expect_err("missing file refused");
+            assert!(error.to_string().contains("nope.toml"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "DEEDLOG__DATABASE__URL",
+                "postgres://app:s3cret@db:5432/deedlog",
+            );
+            let settings = load_in_jail().expect("loads");
+            assert_eq!(
+                settings.redacted_database_url(),
+                "postgres://app:***@db:5432/deedlog"
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,47 @@
+//! One cancellation tree per process: the first SIGINT or SIGTERM cancels the
+//! root token so every part drains; a second signal exits at once.
+
+use tokio_util::sync::CancellationToken;
+
+/// Exit code used when a second signal cuts the drain short (128 + SIGINT).
+const FORCED_EXIT_CODE: i32 = 130;
+
+/// Returns the root token, cancelled on the first SIGINT/SIGTERM.
+///
+/// Must be called inside a Tokio runtime: it spawns the signal listener.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let root = CancellationToken::new();
+    let token = root.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested; draining (send the signal again to exit at once)");
+        token.cancel();
+        wait_for_signal().await;
+        tracing::warn!("second shutdown signal; exiting without draining");
+        std::process::exit(FORCED_EXIT_CODE);
+    });
+    root
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "install SIGTERM handler; only SIGINT will stop the process");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

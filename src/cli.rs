@@ -1,0 +1,186 @@
+//! Command-line surface: global settings flags and the subcommands.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use deedlog_runtime::settings::{Overrides, Settings};
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgConnectOptions;
+use std::path::PathBuf;
+
+/// deedlog: an event-sourced backend for real-estate software.
+#[derive(Debug, Parser)]
+#[command(name = "deedlog", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings flags accepted by every subcommand; they override file and environment.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML settings file (layered over the defaults, under the environment).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// PostgreSQL URL of the event log, e.g. postgres://postgres@127.0.0.1:5432/deedlog.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log output: pretty or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. info or deedlog_eventstore=debug.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_filter: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if it is missing and apply pending migrations.
+    Migrate,
+    /// Inspect settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective settings (secrets redacted), or name the invalid key.
+    Check,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        database_url: cli.global.database_url,
+        log_format: cli.global.log_format,
+        log_filter: cli.global.log_filter,
+    };
+    let settings = Settings::load(cli.global.config.as_deref(), &overrides)?;
+    match cli.command {
+        Command::Config(ConfigCommand::Check) => {
+            print!("{}", describe(&settings));
+            Ok(())
+        }
+        Command::Migrate => {
+            let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
+            migrate(&settings).await
+        }
+    }
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let options: PgConnectOptions = settings
+        .database
+        .url
+        .expose_secret()
+        .parse()
+        .context("parse database.url")?;
+    let database = options.get_database().unwrap_or("postgres").to_owned();
+    let created = deedlog_eventstore::ensure_database(&options)
+        .await
+        .with_context(|| {
+            format!(
+                "prepare database {database} at {}",
+                settings.redacted_database_url()
+            )
+        })?;
+    let applied = deedlog_eventstore::migrate(&options)
+        .await
+        .with_context(|| format!("migrate database {database}"))?;
+    println!(
+        "database {database}: {}; {applied} migration(s) applied",
+        if created { "created" } else { "exists" }
+    );
+    Ok(())
+}
+
+/// The effective settings as TOML-like text, with the password redacted.
+fn describe(settings: &Settings) -> String {
+    let db = &settings.database;
+    let sub = &settings.subscription;
+    format!(
+        "[database]\nurl = {:?}\nmax_connections = {}\nacquire_timeout_ms = {}\napp_role = {:?}\nreader_role = {:?}\n\n\
+         [log]\nformat = {:?}\nfilter = {:?}\n\n\
+         [subscription]\nbatch_size = {}\npoll_interval_ms = {}\n",
+        settings.redacted_database_url(),
+        db.max_connections,
+        db.acquire_timeout_ms,
+        db.app_role,
+        db.reader_role,
+        format!("{:?}", settings.log.format).to_lowercase(),
+        settings.log.filter,
+        sub.batch_size,
+        sub.poll_interval_ms,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("deedlog").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn unknown_subcommand_is_refused_with_the_choices() {
+        let message = parse(&["migrat"]).expect_err("typo refused").to_string();
+        assert!(message.contains("migrate"), "{message}");
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let cli = parse(&["migrate", "--database-url", "postgres://x@y/z"]).expect("parses");
+        assert_eq!(cli.global.database_url.as_deref(), Some("postgres://x@y/z"));
+    }
+
+    #[test]
+    fn flag_without_value_is_refused() {
+        assert!(parse(&["migrate", "--database-url"]).is_err());
+    }
+
+    #[tokio::test]
+    async fn invalid_flag_value_names_the_key() {
+        let cli = parse(&["config", "check", "--log-format", "yaml"]).expect("parses");
+        let message = run(cli).await.expect_err("yaml refused").to_string();
+        assert!(
+            message.contains("log.format") && message.contains("pretty, json"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn migrate_to_an_unreachable_server_says_so() {
+        // Port 1 on loopback: nothing listens there.
+        let cli = parse(&[
+            "migrate",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/x",
+            "--log-filter",
+            "off",
+        ])
+        .expect("parses");
+        let message = format!("{:#}", run(cli).await.expect_err("no server"));
+        assert!(message.contains("prepare database x"), "{message}");
+        assert!(message.contains("unreachable"), "{message}");
+    }
+
+    #[test]
+    fn config_check_redacts_the_password() {
+        let settings = Settings::from_figment(
+            Settings::figment(
+                None,
+                &Overrides {
+                    database_url: Some("postgres://app:s3cret@db/deedlog".into()),
+                    ..Overrides::default()
+                },
+            )
+            .expect("figment"),
+        )
+        .expect("valid");
+        let text = describe(&settings);
+        assert!(text.contains("postgres://app:***@db/deedlog"), "{text}");
+        assert!(!text.contains("s3cret"));
+    }
+}
