@@ -110,7 +110,9 @@ pub(crate) fn is_connection_error(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
-        | sqlx::Error::Tls(_) => true,
+        | sqlx::Error::Tls(_)
+        // The server closed the stream mid-handshake or mid-message.
+        | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => {
             // Class 08: connection exception; 57P01-03: admin shutdown, crash, cannot connect now.
             db.code().is_some_and(|code| {

@@ -266,7 +266,7 @@ mod tests {
             let mut model = Model::default();
             let mut tracker = GapTracker::new(0);
             let mut delivered = Vec::new();
-            let mut read = |model: &Model, tracker: &mut GapTracker, delivered: &mut Vec<u64>| {
+            let read = |model: &Model, tracker: &mut GapTracker, delivered: &mut Vec<u64>| {
                 let (visible, snapshot) = model.read(tracker);
                 let n = tracker.admit(&visible, &snapshot);
                 delivered.extend_from_slice(&visible[..n]);

@@ -1,0 +1,12 @@
+//! Integration tests of the event store against a real PostgreSQL.
+
+mod append;
+mod concurrency;
+mod isolation;
+mod limits;
+mod outage;
+mod properties;
+mod proxy;
+mod subscription;
+mod support;
+mod upcasting;

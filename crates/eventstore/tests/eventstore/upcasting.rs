@@ -1,0 +1,91 @@
+//! Old schema versions stored in the log are read as the current version.
+
+use crate::support::{self, new_stream, TestDb};
+use deedlog_eventstore::{LogReader, StreamQuery, Upcasters};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn upcasters() -> Upcasters {
+    // v1 stored the price as a float in "price"; v2 uses minor units and a currency.
+    Upcasters::new().register("AskingPriceSet", 1, |v| {
+        let price = v["price"]
+            .as_f64()
+            .ok_or("v1 payload has no numeric price")?;
+        Ok(json!({ "amount_minor": (price * 100.0).round() as i64, "currency": "EUR" }))
+    })
+}
+
+#[tokio::test]
+async fn a_v1_event_stored_with_sql_reads_as_v2() {
+    let db = TestDb::new().await;
+    let store = db.store_with(upcasters()).await;
+    let tenant = support::tenant(&store).await;
+    let stream = new_stream();
+    let owner = db.owner_pool().await;
+    sqlx::query(
+        "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
+         actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
+         VALUES ($1, $2, 'property', 1, 'AskingPriceSet', 1, '{\"price\": 450000.5}', 'user:x', \
+         gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), now(), now())",
+    )
+    .bind(tenant.as_uuid())
+    .bind(stream.as_uuid())
+    .execute(&owner)
+    .await
+    .expect("store a v1 event");
+
+    let events = store
+        .read_stream(tenant, stream, StreamQuery::ALL)
+        .await
+        .expect("read");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].schema_version, events[0].stored_schema_version),
+        (2, 1)
+    );
+    let payload: Value = events[0].payload_as().expect("json");
+    assert_eq!(
+        payload,
+        json!({ "amount_minor": 45000050, "currency": "EUR" })
+    );
+
+    let reader = LogReader::connect(&db.connect_options(), Arc::new(upcasters()))
+        .await
+        .expect("reader");
+    let all = reader.read_all(0, 10).await.expect("read all");
+    assert_eq!(all[0].schema_version, 2);
+
+    // The stored row itself is untouched.
+    let stored: (i32, Value) = sqlx::query_as("SELECT schema_version, payload FROM events")
+        .fetch_one(&owner)
+        .await
+        .expect("row");
+    assert_eq!(stored, (1, json!({ "price": 450000.5 })));
+}
+
+#[tokio::test]
+async fn an_event_that_cannot_be_upcast_is_reported_by_position_and_type() {
+    let db = TestDb::new().await;
+    let store = db.store_with(upcasters()).await;
+    let tenant = support::tenant(&store).await;
+    let stream = new_stream();
+    sqlx::query(
+        "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
+         actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
+         VALUES ($1, $2, 'property', 1, 'AskingPriceSet', 1, '{\"cost\": 1}', 'user:x', \
+         gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), now(), now())",
+    )
+    .bind(tenant.as_uuid())
+    .bind(stream.as_uuid())
+    .execute(&db.owner_pool().await)
+    .await
+    .expect("store a bad v1 event");
+    let error = store
+        .read_stream(tenant, stream, StreamQuery::ALL)
+        .await
+        .expect_err("cannot upcast");
+    assert_eq!(
+        error.to_string(),
+        "cannot upcast AskingPriceSet v1: v1 payload has no numeric price"
+    );
+}
