@@ -108,28 +108,22 @@ GRANT SELECT, INSERT ON tenants, events, commands TO deedlog_app;
 GRANT USAGE ON SEQUENCE events_position_seq TO deedlog_app;
 GRANT SELECT ON tenants, events, commands TO deedlog_log_reader;
 
--- The head of a stream, seen past row-level security so that an append can
--- tell "new stream" from "another tenant's stream". It reveals no more than
--- whether the stream belongs to p_tenant_id.
-CREATE FUNCTION stream_head(p_stream_id uuid, p_tenant_id uuid)
-RETURNS TABLE (owned boolean, stream_type text, version bigint)
+-- Whether a stream belongs to a tenant other than p_tenant_id, seen past
+-- row-level security. Asked only after an append collided with rows it
+-- cannot see, to tell "another tenant's stream" from a lost race.
+CREATE FUNCTION stream_of_other_tenant(p_stream_id uuid, p_tenant_id uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
 AS $$
-    SELECT e.tenant_id = p_tenant_id,
-           CASE WHEN e.tenant_id = p_tenant_id THEN e.stream_type END,
-           CASE WHEN e.tenant_id = p_tenant_id THEN e.version END
-    FROM events e
-    WHERE e.stream_id = p_stream_id
-    ORDER BY e.version DESC
-    LIMIT 1
+    SELECT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = p_stream_id AND e.tenant_id <> p_tenant_id)
 $$;
-REVOKE EXECUTE ON FUNCTION stream_head(uuid, uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION stream_head(uuid, uuid) TO deedlog_app;
+REVOKE EXECUTE ON FUNCTION stream_of_other_tenant(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION stream_of_other_tenant(uuid, uuid) TO deedlog_app;
 
 -- Appends the events of one command to one stream, atomically, in one round
 -- trip. Outcomes that are answers rather than failures (a conflict, a
 -- duplicate command, an unknown tenant...) come back as the `outcome` column;
--- a concurrent writer that wins the race surfaces as a unique violation.
+-- a concurrent writer that wins the race surfaces as a unique violation, and
+-- so does another tenant's stream, invisible here under row-level security.
 CREATE FUNCTION append_events(
     p_tenant_id        uuid,
     p_stream_id        uuid,
@@ -177,12 +171,9 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT h.owned, h.stream_type, h.version INTO v_head FROM stream_head(p_stream_id, p_tenant_id) h;
+    SELECT e.stream_type, e.version INTO v_head
+      FROM events e WHERE e.stream_id = p_stream_id ORDER BY e.version DESC LIMIT 1;
     IF FOUND THEN
-        IF NOT v_head.owned THEN
-            RETURN QUERY SELECT 'foreign_stream', NULL::bigint, NULL::bigint[], NULL::timestamptz;
-            RETURN;
-        END IF;
         IF v_head.stream_type <> p_stream_type THEN
             RETURN QUERY SELECT 'stream_type_mismatch:' || v_head.stream_type, v_head.version,
                                 NULL::bigint[], NULL::timestamptz;

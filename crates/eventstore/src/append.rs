@@ -54,22 +54,7 @@ impl EventStore {
         loop {
             match self.append_once(request).await {
                 Err(_) if attempt < RACE_ATTEMPTS => attempt += 1,
-                Err(RaceLost {
-                    on_command_id: true,
-                }) => {
-                    return Err(Error::CommandIdReused {
-                        command_id: request.metadata.command_id,
-                    })
-                }
-                Err(RaceLost {
-                    on_command_id: false,
-                }) => {
-                    return Err(Error::Conflict {
-                        stream: request.stream_id,
-                        expected: request.expected,
-                        actual: self.stream_version(request).await?,
-                    })
-                }
+                Err(lost) => return Err(self.race_verdict(request, lost).await),
                 Ok(result) => {
                     if matches!(&result, Ok(outcome) if !outcome.duplicate) {
                         self.notifier.appended();
@@ -124,6 +109,40 @@ impl EventStore {
             Err(error) => return Ok(Err(Error::db("append events")(error))),
         };
         Ok(interpret(request, &row))
+    }
+
+    /// Explains a collision that persisted after a retry.
+    async fn race_verdict(&self, request: &AppendRequest, lost: RaceLost) -> Error {
+        if lost.on_command_id {
+            return Error::CommandIdReused {
+                command_id: request.metadata.command_id,
+            };
+        }
+        match self.of_other_tenant(request).await {
+            Ok(true) => Error::StreamNotInTenant {
+                stream: request.stream_id,
+                tenant: request.metadata.tenant_id,
+            },
+            Ok(false) => match self.stream_version(request).await {
+                Ok(actual) => Error::Conflict {
+                    stream: request.stream_id,
+                    expected: request.expected,
+                    actual,
+                },
+                Err(error) => error,
+            },
+            Err(error) => error,
+        }
+    }
+
+    /// Whether the stream exists in another tenant (invisible to this one).
+    async fn of_other_tenant(&self, request: &AppendRequest) -> Result<bool, Error> {
+        sqlx::query_scalar("SELECT stream_of_other_tenant($1, $2)")
+            .bind(request.stream_id.as_uuid())
+            .bind(request.metadata.tenant_id.as_uuid())
+            .fetch_one(&self.app_pool)
+            .await
+            .map_err(Error::db("look up the stream's tenant"))
     }
 
     /// The stream's current version as this tenant sees it (0 when absent).
@@ -188,7 +207,6 @@ fn interpret(request: &AppendRequest, row: &sqlx::postgres::PgRow) -> Result<App
             actual: version,
         }),
         "unknown_tenant" => Err(Error::UnknownTenant { tenant }),
-        "foreign_stream" => Err(Error::StreamNotInTenant { stream, tenant }),
         "command_reused" => Err(Error::CommandIdReused {
             command_id: request.metadata.command_id,
         }),
