@@ -43,8 +43,13 @@ impl ConnectOptions {
 
     /// A pool whose every connection acts as `role` (`SET ROLE` after connecting).
     pub(crate) async fn pool_as(&self, role: &str, max_connections: u32) -> Result<PgPool, Error> {
-        // Role names are validated by settings; quoting keeps any other input inert.
-        let set_role = format!("SET ROLE \"{}\"", role.replace('"', "\"\""));
+        // Role names are validated by settings; quoting keeps any other input
+        // inert. Custom plans: a generic plan cached while the log was small
+        // would keep scanning the whole table once it is large.
+        let set_role = format!(
+            "SET ROLE \"{}\"; SET plan_cache_mode = force_custom_plan",
+            role.replace('"', "\"\"")
+        );
         PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(self.acquire_timeout)
