@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Domain logic stays pure: the kernel and every *-domain crate may not
+# depend (directly or transitively) on an I/O crate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+forbidden='^(tokio|sqlx|sqlx-core|sqlx-postgres|tonic|prost|axum|hyper|rdkafka|reqwest|mio|async-graphql|tower|opentelemetry-otlp)$'
+packages=$(cargo metadata --no-deps --format-version 1 --locked \
+  | python3 -c 'import json,sys; print("\n".join(p["name"] for p in json.load(sys.stdin)["packages"]))' \
+  | grep -E '^deedlog-(kernel|.*-domain)$')
+
+status=0
+for package in $packages; do
+  offenders=$(cargo tree --locked -p "$package" -e normal --prefix none --format '{p}' \
+    | awk '{print $1}' | sort -u | grep -E "$forbidden" || true)
+  if [ -n "$offenders" ]; then
+    echo "dependency check: $package depends on I/O crates: $(echo $offenders)" >&2
+    status=1
+  else
+    echo "dependency check: $package is pure"
+  fi
+done
+exit $status
