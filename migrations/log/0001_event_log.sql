@@ -40,7 +40,7 @@ CREATE TABLE events (
     version        bigint      NOT NULL CHECK (version >= 1),
     event_type     text        NOT NULL,
     schema_version integer     NOT NULL CHECK (schema_version >= 1),
-    payload        jsonb       NOT NULL,
+    payload        json        NOT NULL CHECK (json_typeof(payload) = 'object'),
     actor          text        NOT NULL CHECK (actor <> ''),
     command_id     uuid        NOT NULL,
     correlation_id uuid        NOT NULL,
@@ -56,6 +56,7 @@ ALTER SEQUENCE events_position_seq OWNED BY events.position;
 COMMENT ON TABLE events IS 'The append-only event log; one row per event, never updated or deleted.';
 COMMENT ON COLUMN events.position IS 'Global position: increases with every append; gaps are allowed.';
 COMMENT ON COLUMN events.version IS 'Version of the stream after this event (1 for the first event).';
+COMMENT ON COLUMN events.payload IS 'The event as a JSON object, byte for byte as written (json, not jsonb: see ADR 0001).';
 COMMENT ON COLUMN events.schema_version IS 'Version of the payload schema as stored; older versions are upcast when read.';
 COMMENT ON COLUMN events.occurred_at IS 'When the command was accepted, by the service clock.';
 COMMENT ON COLUMN events.recorded_at IS 'When the log stored the event; state-as-of reads use this.';
@@ -143,7 +144,7 @@ CREATE FUNCTION append_events(
     p_occurred_at      timestamptz,
     p_event_types      text[],
     p_schema_versions  integer[],
-    p_payloads         jsonb[]
+    p_payloads         json[]
 )
 RETURNS TABLE (outcome text, stream_version bigint, positions bigint[], recorded_at timestamptz)
 LANGUAGE plpgsql

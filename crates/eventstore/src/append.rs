@@ -43,7 +43,7 @@ impl AppendOutcome {
 const RACE_ATTEMPTS: usize = 2;
 
 const APPEND_SQL: &str = "SELECT outcome, stream_version, positions, recorded_at \
-     FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[]::jsonb[])";
+     FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[]::json[])";
 
 impl EventStore {
     /// Appends `request`'s events atomically, or refuses them all.

@@ -77,7 +77,8 @@ pub struct RecordedEvent {
     pub schema_version: u32,
     /// Schema version as stored.
     pub stored_schema_version: u32,
-    pub payload: Box<RawValue>,
+    /// The payload as JSON text: as stored, or as produced by the upcasters.
+    pub payload: String,
     pub actor: String,
     pub command_id: CommandId,
     pub correlation_id: CorrelationId,
@@ -90,6 +91,6 @@ pub struct RecordedEvent {
 impl RecordedEvent {
     /// Deserialises the payload into a typed event.
     pub fn payload_as<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(self.payload.get())
+        serde_json::from_str(&self.payload)
     }
 }

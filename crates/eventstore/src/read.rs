@@ -7,9 +7,7 @@ use crate::store::{EventStore, LogReader};
 use crate::upcast::Upcasters;
 use chrono::{DateTime, Utc};
 use deedlog_kernel::{StreamId, TenantId, TraceContext};
-use serde_json::value::RawValue;
 use sqlx::postgres::PgRow;
-use sqlx::types::Json;
 use sqlx::{PgExecutor, Row};
 
 /// Which part of a stream to read.
@@ -49,7 +47,7 @@ impl StreamQuery {
 
 /// The columns every event read selects, in the order [`decode`] expects.
 pub(crate) const EVENT_COLUMNS: &str = "position, tenant_id, stream_id, stream_type, version, \
-     event_type, schema_version, payload, actor, command_id, correlation_id, causation_id, \
+     event_type, schema_version, payload::text, actor, command_id, correlation_id, causation_id, \
      traceparent, tracestate, occurred_at, recorded_at";
 
 impl EventStore {
@@ -116,7 +114,7 @@ pub(crate) fn decode(row: &PgRow, upcasters: &Upcasters) -> Result<RecordedEvent
     let stored_schema_version: i32 = row.try_get(6).map_err(get)?;
     let stored_schema_version = u32::try_from(stored_schema_version).unwrap_or(0);
     let event_type: String = row.try_get(5).map_err(get)?;
-    let Json(payload): Json<Box<RawValue>> = row.try_get(7).map_err(get)?;
+    let payload: String = row.try_get(7).map_err(get)?;
     let (schema_version, payload) =
         upcasters.upcast(&event_type, stored_schema_version, payload)?;
     let traceparent: Option<String> = row.try_get(12).map_err(get)?;

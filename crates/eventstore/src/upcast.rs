@@ -3,7 +3,6 @@
 //! each time it is read.
 
 use crate::error::Error;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -59,8 +58,8 @@ impl Upcasters {
         &self,
         event_type: &str,
         stored: u32,
-        payload: Box<RawValue>,
-    ) -> Result<(u32, Box<RawValue>), Error> {
+        payload: String,
+    ) -> Result<(u32, String), Error> {
         let Some(steps) = self.chains.get(event_type) else {
             return Ok((stored, payload));
         };
@@ -74,7 +73,7 @@ impl Upcasters {
             reason,
         };
         let mut value: Value =
-            serde_json::from_str(payload.get()).map_err(|e| failure(stored, e.to_string()))?;
+            serde_json::from_str(&payload).map_err(|e| failure(stored, e.to_string()))?;
         for version in stored..current {
             let step = steps.get(&version).ok_or_else(|| {
                 failure(
@@ -84,9 +83,8 @@ impl Upcasters {
             })?;
             value = step(value).map_err(|reason| failure(version, reason))?;
         }
-        let raw =
-            serde_json::value::to_raw_value(&value).map_err(|e| failure(current, e.to_string()))?;
-        Ok((current, raw))
+        let text = serde_json::to_string(&value).map_err(|e| failure(current, e.to_string()))?;
+        Ok((current, text))
     }
 }
 
@@ -95,8 +93,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn raw(value: Value) -> Box<RawValue> {
-        serde_json::value::to_raw_value(&value).expect("json value serialises")
+    fn raw(value: Value) -> String {
+        value.to_string()
     }
 
     fn price_upcasters() -> Upcasters {
@@ -121,7 +119,7 @@ mod tests {
             .upcast("PriceSet", 1, raw(json!({"price": 450000.5})))
             .expect("upcasts");
         assert_eq!(version, 3);
-        let value: Value = serde_json::from_str(payload.get()).expect("valid json");
+        let value: Value = serde_json::from_str(&payload).expect("valid json");
         assert_eq!(
             value,
             json!({"amount_minor": 45000050, "currency": "EUR", "source": "manual"})
@@ -134,7 +132,7 @@ mod tests {
         let (v, p) = upcasters
             .upcast("PriceSet", 3, raw(json!({"a": 1})))
             .expect("ok");
-        assert_eq!((v, p.get()), (3, r#"{"a":1}"#));
+        assert_eq!((v, p.as_str()), (3, r#"{"a":1}"#));
         let (v, _) = upcasters.upcast("Other", 1, raw(json!({}))).expect("ok");
         assert_eq!(v, 1);
     }

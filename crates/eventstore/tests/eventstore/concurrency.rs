@@ -91,7 +91,7 @@ async fn append_raw(
     let outcome: String = sqlx::query_scalar(
         "SELECT outcome FROM append_events($1, gen_random_uuid(), 'property', 0, gen_random_uuid(), 'user:t', \
          gen_random_uuid(), gen_random_uuid(), NULL, NULL, now(), ARRAY[$2, $2], ARRAY[1, 1], \
-         ARRAY['{}', '{}']::jsonb[])",
+         ARRAY['{}', '{}']::json[])",
     )
     .bind(tenant.as_uuid())
     .bind(event_type)

@@ -115,7 +115,7 @@ async fn one_tenant_cannot_read_or_write_another_tenants_events() {
     let mut tx = store.begin_for_tenant(tenant_a).await.expect("begin");
     let error = sqlx::query(
         "SELECT * FROM append_events($1, gen_random_uuid(), 'property', 0, gen_random_uuid(), 'user:x', \
-         gen_random_uuid(), gen_random_uuid(), NULL, NULL, now(), ARRAY['X'], ARRAY[1], ARRAY['{}']::jsonb[])",
+         gen_random_uuid(), gen_random_uuid(), NULL, NULL, now(), ARRAY['X'], ARRAY[1], ARRAY['{}']::json[])",
     )
     .bind(tenant_b.as_uuid())
     .execute(&mut *tx)
