@@ -166,6 +166,40 @@ mod tests {
         assert!(message.contains("unreachable"), "{message}");
     }
 
+    #[tokio::test]
+    async fn migrate_creates_and_migrates_a_database_once() {
+        let name = format!("deedlog_cli_{}", std::process::id());
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let admin: PgConnectOptions = "postgres://postgres@127.0.0.1:5432/postgres"
+            .parse()
+            .expect("url");
+        for _ in 0..2 {
+            let cli =
+                parse(&["migrate", "--database-url", &url, "--log-filter", "off"]).expect("parses");
+            run(cli)
+                .await
+                .expect("migrate succeeds, the second time with nothing to do");
+        }
+        let options: PgConnectOptions = url.parse().expect("url");
+        let mut conn = sqlx::ConnectOptions::connect(&options)
+            .await
+            .expect("database exists");
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(&mut conn)
+            .await
+            .expect("migrations table");
+        assert_eq!(
+            applied as usize,
+            deedlog_eventstore::MIGRATOR.iter().count()
+        );
+        drop(conn);
+        let mut admin = sqlx::ConnectOptions::connect(&admin).await.expect("admin");
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .expect("drop");
+    }
+
     #[test]
     fn config_check_redacts_the_password() {
         let settings = Settings::from_figment(

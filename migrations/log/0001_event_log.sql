@@ -229,3 +229,43 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION append_events FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION append_events TO deedlog_app;
+
+-- Reads one stream of one tenant in version order, in one round trip: binds
+-- the tenant for row-level security like append_events, with the same
+-- plan settings (index scans in version order, no sort).
+CREATE FUNCTION read_stream(
+    p_tenant_id    uuid,
+    p_stream_id    uuid,
+    p_from_version bigint,
+    p_to_version   bigint,
+    p_until        timestamptz    -- NULL: no time limit
+)
+RETURNS TABLE ("position" bigint, tenant_id uuid, stream_id uuid, stream_type text, version bigint,
+               event_type text, schema_version integer, payload text, actor text, command_id uuid,
+               correlation_id uuid, causation_id uuid, traceparent text, tracestate text,
+               occurred_at timestamptz, recorded_at timestamptz)
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+AS $$
+DECLARE
+    v_bound uuid := current_tenant_id();
+BEGIN
+    IF v_bound IS NOT NULL AND v_bound <> p_tenant_id THEN
+        RAISE EXCEPTION 'transaction is bound to tenant %, cannot read for tenant %', v_bound, p_tenant_id
+            USING ERRCODE = 'DL002';
+    END IF;
+    PERFORM set_config('deedlog.tenant_id', p_tenant_id::text, true);
+    RETURN QUERY
+        SELECT e.position, e.tenant_id, e.stream_id, e.stream_type, e.version, e.event_type,
+               e.schema_version, e.payload::text, e.actor, e.command_id, e.correlation_id,
+               e.causation_id, e.traceparent, e.tracestate, e.occurred_at, e.recorded_at
+        FROM events e
+        WHERE e.stream_id = p_stream_id
+          AND e.version BETWEEN p_from_version AND p_to_version
+          AND (p_until IS NULL OR e.recorded_at <= p_until)
+        ORDER BY e.version;
+END $$;
+REVOKE EXECUTE ON FUNCTION read_stream FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION read_stream TO deedlog_app;

@@ -8,7 +8,7 @@ use crate::upcast::Upcasters;
 use chrono::{DateTime, Utc};
 use deedlog_kernel::{StreamId, TenantId, TraceContext};
 use sqlx::postgres::PgRow;
-use sqlx::{PgExecutor, Row};
+use sqlx::Row;
 
 /// Which part of a stream to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +58,20 @@ impl EventStore {
         stream: StreamId,
         query: StreamQuery,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let mut tx = self.begin_for_tenant(tenant).await?;
-        let events = read_stream_with(&mut *tx, stream, query, &self.upcasters).await?;
-        tx.commit().await.map_err(Error::db("read stream"))?;
-        Ok(events)
+        // One round trip: the function binds the tenant for row-level security.
+        let (from, to, until) = query.bounds();
+        let rows = sqlx::query("SELECT * FROM read_stream($1, $2, $3, $4, $5)")
+            .bind(tenant.as_uuid())
+            .bind(stream.as_uuid())
+            .bind(from)
+            .bind(to)
+            .bind(until)
+            .fetch_all(&self.app_pool)
+            .await
+            .map_err(Error::db("read stream"))?;
+        rows.iter()
+            .map(|row| decode(row, &self.upcasters))
+            .collect()
     }
 }
 
@@ -72,36 +82,37 @@ impl LogReader {
         stream: StreamId,
         query: StreamQuery,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        read_stream_with(&self.reader_pool, stream, query, &self.upcasters).await
+        let (from, to, until) = query.bounds();
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE stream_id = $1 AND version BETWEEN $2 AND $3 \
+               AND ($4::timestamptz IS NULL OR recorded_at <= $4) \
+             ORDER BY version"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(stream.as_uuid())
+            .bind(from)
+            .bind(to)
+            .bind(until)
+            .fetch_all(&self.reader_pool)
+            .await
+            .map_err(Error::db("read stream"))?;
+        rows.iter()
+            .map(|row| decode(row, &self.upcasters))
+            .collect()
     }
 }
 
-async fn read_stream_with(
-    executor: impl PgExecutor<'_>,
-    stream: StreamId,
-    query: StreamQuery,
-    upcasters: &Upcasters,
-) -> Result<Vec<RecordedEvent>, Error> {
-    let (to_version, until_instant) = match query.until {
-        Until::End => (i64::MAX, None),
-        Until::Version(v) => (i64::try_from(v).unwrap_or(i64::MAX), None),
-        Until::Instant(at) => (i64::MAX, Some(at)),
-    };
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events \
-         WHERE stream_id = $1 AND version >= $2 AND version <= $3 \
-           AND ($4::timestamptz IS NULL OR recorded_at <= $4) \
-         ORDER BY version"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(stream.as_uuid())
-        .bind(i64::try_from(query.from_version).unwrap_or(i64::MAX))
-        .bind(to_version)
-        .bind(until_instant)
-        .fetch_all(executor)
-        .await
-        .map_err(Error::db("read stream"))?;
-    rows.iter().map(|row| decode(row, upcasters)).collect()
+impl StreamQuery {
+    /// First version, last version and latest instant, as SQL parameters.
+    fn bounds(&self) -> (i64, i64, Option<DateTime<Utc>>) {
+        let from = i64::try_from(self.from_version).unwrap_or(i64::MAX);
+        match self.until {
+            Until::End => (from, i64::MAX, None),
+            Until::Version(v) => (from, i64::try_from(v).unwrap_or(i64::MAX), None),
+            Until::Instant(at) => (from, i64::MAX, Some(at)),
+        }
+    }
 }
 
 /// Decodes one row selected with [`EVENT_COLUMNS`], upcasting its payload.

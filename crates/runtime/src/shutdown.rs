@@ -45,3 +45,26 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn sigterm_cancels_the_root_token() {
+        let root = shutdown_on_signals();
+        let child = root.child_token();
+        // Let the listener install its handlers before the signal arrives.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!root.is_cancelled());
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &std::process::id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        tokio::time::timeout(Duration::from_secs(5), child.cancelled())
+            .await
+            .expect("the token is cancelled after SIGTERM");
+    }
+}

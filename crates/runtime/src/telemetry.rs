@@ -15,11 +15,11 @@ pub struct TelemetryGuard {
 pub enum Error {
     #[error("log.filter {filter:?} is not a valid tracing filter: {reason}")]
     Filter { filter: String, reason: String },
-    #[error("a global tracing subscriber is already installed")]
-    AlreadyInstalled,
 }
 
 /// Installs the global subscriber; `RUST_LOG`, when set, overrides `log.filter`.
+/// If a subscriber is already installed (a test harness, an embedding
+/// program) it is kept and logging goes there.
 pub fn init(settings: &LogSettings) -> Result<TelemetryGuard, Error> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(from_env) if !from_env.trim().is_empty() => from_env,
@@ -39,6 +39,29 @@ pub fn init(settings: &LogSettings) -> Result<TelemetryGuard, Error> {
             .with(fmt::layer().json().with_writer(writer).flatten_event(true))
             .try_init(),
     };
-    installed.map_err(|_| Error::AlreadyInstalled)?;
+    if installed.is_err() {
+        tracing::debug!("a tracing subscriber was already installed; keeping it");
+    }
     Ok(TelemetryGuard { _writer: guard })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_filter_names_the_setting() {
+        let settings = LogSettings {
+            format: LogFormat::Json,
+            filter: "deedlog=loud".into(),
+        };
+        if std::env::var_os("RUST_LOG").is_some() {
+            return; // RUST_LOG takes precedence over the setting under test
+        }
+        let message = init(&settings).expect_err("bad level").to_string();
+        assert!(
+            message.starts_with("log.filter \"deedlog=loud\" is not a valid tracing filter"),
+            "{message}"
+        );
+    }
 }
