@@ -125,6 +125,20 @@ $$;
 REVOKE EXECUTE ON FUNCTION stream_of_other_tenant(uuid, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION stream_of_other_tenant(uuid, uuid) TO deedlog_app;
 
+-- Binds the current transaction to p_tenant_id for row-level security
+-- (like SET LOCAL), refusing a transaction already bound to another tenant.
+CREATE FUNCTION bind_tenant(p_tenant_id uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_bound uuid := current_tenant_id();
+BEGIN
+    IF v_bound IS NOT NULL AND v_bound <> p_tenant_id THEN
+        RAISE EXCEPTION 'transaction is bound to tenant %, cannot act for tenant %', v_bound, p_tenant_id
+            USING ERRCODE = 'DL002';
+    END IF;
+    PERFORM set_config('deedlog.tenant_id', p_tenant_id::text, true);
+END $$;
+
 -- Appends the events of one command to one stream, atomically, in one round
 -- trip. Outcomes that are answers rather than failures (a conflict, a
 -- duplicate command, an unknown tenant...) come back as the `outcome` column;
@@ -156,7 +170,6 @@ SET enable_seqscan = off
 SET enable_bitmapscan = off
 AS $$
 DECLARE
-    v_bound   uuid := current_tenant_id();
     v_count   integer := cardinality(p_event_types);
     v_version bigint := 0;
     v_head    record;
@@ -164,11 +177,7 @@ DECLARE
     v_positions bigint[];
     v_now     timestamptz;
 BEGIN
-    IF v_bound IS NOT NULL AND v_bound <> p_tenant_id THEN
-        RAISE EXCEPTION 'transaction is bound to tenant %, cannot append for tenant %', v_bound, p_tenant_id
-            USING ERRCODE = 'DL002';
-    END IF;
-    PERFORM set_config('deedlog.tenant_id', p_tenant_id::text, true);
+    PERFORM bind_tenant(p_tenant_id);
 
     IF NOT EXISTS (SELECT 1 FROM tenants t WHERE t.tenant_id = p_tenant_id) THEN
         RETURN QUERY SELECT 'unknown_tenant', NULL::bigint, NULL::bigint[], NULL::timestamptz;
@@ -249,14 +258,8 @@ SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
 SET enable_bitmapscan = off
 AS $$
-DECLARE
-    v_bound uuid := current_tenant_id();
 BEGIN
-    IF v_bound IS NOT NULL AND v_bound <> p_tenant_id THEN
-        RAISE EXCEPTION 'transaction is bound to tenant %, cannot read for tenant %', v_bound, p_tenant_id
-            USING ERRCODE = 'DL002';
-    END IF;
-    PERFORM set_config('deedlog.tenant_id', p_tenant_id::text, true);
+    PERFORM bind_tenant(p_tenant_id);
     RETURN QUERY
         SELECT e.position, e.tenant_id, e.stream_id, e.stream_type, e.version, e.event_type,
                e.schema_version, e.payload::text, e.actor, e.command_id, e.correlation_id,

@@ -162,19 +162,8 @@ async fn versions_cannot_overflow() {
     );
 
     // Checked in the database for "any version": a stream at the edge.
-    let owner = f.db.owner_pool().await;
     let edge = new_stream();
-    sqlx::query(
-        "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
-         actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
-         VALUES ($1, $2, 'property', 9223372036854775806, 'X', 1, '{}', 'user:x', gen_random_uuid(), \
-         gen_random_uuid(), gen_random_uuid(), now(), now())",
-    )
-    .bind(f.tenant.as_uuid())
-    .bind(edge.as_uuid())
-    .execute(&owner)
-    .await
-    .expect("seed edge stream");
+    support::insert_raw_event(&f.db, f.tenant, edge, i64::MAX - 1, ("X", 1, "{}")).await;
     let mut req = request(f.tenant, edge, ExpectedVersion::Any, 2);
     let e = f.store.append(&req).await.expect_err("overflow");
     assert!(

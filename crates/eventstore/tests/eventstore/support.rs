@@ -183,3 +183,29 @@ pub fn request(
 pub fn new_stream() -> StreamId {
     StreamId::from_uuid(Uuid::now_v7())
 }
+
+/// Stores an event with plain SQL as the owner, bypassing the store: how an
+/// old schema version or an edge case gets into a test's log.
+pub async fn insert_raw_event(
+    db: &TestDb,
+    tenant: TenantId,
+    stream: StreamId,
+    version: i64,
+    (event_type, schema_version, payload): (&str, i32, &str),
+) {
+    sqlx::query(
+        "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
+         actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
+         VALUES ($1, $2, 'property', $3, $4, $5, $6::json, 'user:x', gen_random_uuid(), gen_random_uuid(), \
+         gen_random_uuid(), now(), now())",
+    )
+    .bind(tenant.as_uuid())
+    .bind(stream.as_uuid())
+    .bind(version)
+    .bind(event_type)
+    .bind(schema_version)
+    .bind(payload)
+    .execute(&db.owner_pool().await)
+    .await
+    .expect("insert a raw event");
+}

@@ -21,18 +21,14 @@ async fn a_v1_event_stored_with_sql_reads_as_v2() {
     let store = db.store_with(upcasters()).await;
     let tenant = support::tenant(&store).await;
     let stream = new_stream();
-    let owner = db.owner_pool().await;
-    sqlx::query(
-        "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
-         actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
-         VALUES ($1, $2, 'property', 1, 'AskingPriceSet', 1, '{\"price\": 450000.5}', 'user:x', \
-         gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), now(), now())",
+    support::insert_raw_event(
+        &db,
+        tenant,
+        stream,
+        1,
+        ("AskingPriceSet", 1, r#"{"price": 450000.5}"#),
     )
-    .bind(tenant.as_uuid())
-    .bind(stream.as_uuid())
-    .execute(&owner)
-    .await
-    .expect("store a v1 event");
+    .await;
 
     let events = store
         .read_stream(tenant, stream, StreamQuery::ALL)
@@ -57,7 +53,7 @@ async fn a_v1_event_stored_with_sql_reads_as_v2() {
 
     // The stored row itself is untouched.
     let stored: (i32, Value) = sqlx::query_as("SELECT schema_version, payload FROM events")
-        .fetch_one(&owner)
+        .fetch_one(&db.owner_pool().await)
         .await
         .expect("row");
     assert_eq!(stored, (1, json!({ "price": 450000.5 })));
@@ -69,17 +65,14 @@ async fn an_event_that_cannot_be_upcast_is_reported_by_position_and_type() {
     let store = db.store_with(upcasters()).await;
     let tenant = support::tenant(&store).await;
     let stream = new_stream();
-    sqlx::query(
-        "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
-         actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
-         VALUES ($1, $2, 'property', 1, 'AskingPriceSet', 1, '{\"cost\": 1}', 'user:x', \
-         gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), now(), now())",
+    support::insert_raw_event(
+        &db,
+        tenant,
+        stream,
+        1,
+        ("AskingPriceSet", 1, r#"{"cost": 1}"#),
     )
-    .bind(tenant.as_uuid())
-    .bind(stream.as_uuid())
-    .execute(&db.owner_pool().await)
-    .await
-    .expect("store a bad v1 event");
+    .await;
     let error = store
         .read_stream(tenant, stream, StreamQuery::ALL)
         .await
