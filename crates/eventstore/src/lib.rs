@@ -10,6 +10,7 @@
 //!   events are never rewritten (the database refuses UPDATE and DELETE).
 
 pub mod append;
+mod copy;
 pub mod error;
 pub mod event;
 pub mod gap;

@@ -1,11 +1,11 @@
 //! Reading the whole log in position order: one-shot reads and a
 //! subscription that delivers batches as they commit.
 
+use crate::copy::{copy_events, EVENT_COLUMNS};
 use crate::error::Error;
 use crate::event::RecordedEvent;
 use crate::gap::{GapTracker, Snapshot};
 use crate::notify::CHANNEL;
-use crate::read::{decode, EVENT_COLUMNS};
 use crate::store::LogReader;
 use sqlx::postgres::PgListener;
 use sqlx::Row;
@@ -63,15 +63,12 @@ impl LogReader {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .map_err(Error::db(context))?;
+        // Integers only: safe to inline into the COPY statement.
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2"
+            "SELECT {EVENT_COLUMNS} FROM events WHERE position > {} ORDER BY position LIMIT {limit}",
+            tracker.position()
         );
-        let rows = sqlx::query(&sql)
-            .bind(i64::try_from(tracker.position()).unwrap_or(i64::MAX))
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(Error::db(context))?;
+        let mut events = copy_events(&mut tx, &sql, &self.upcasters, context).await?;
         let snapshot: String = sqlx::query("SELECT pg_current_snapshot()::text")
             .fetch_one(&mut *tx)
             .await
@@ -85,10 +82,6 @@ impl LogReader {
                     position: 0,
                     reason: e.to_string(),
                 })?;
-        let mut events = rows
-            .iter()
-            .map(|row| decode(row, &self.upcasters))
-            .collect::<Result<Vec<_>, _>>()?;
         let positions: Vec<u64> = events.iter().map(|e| e.position).collect();
         let admitted = tracker.admit(&positions, &snapshot);
         events.truncate(admitted);
