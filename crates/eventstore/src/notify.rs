@@ -8,10 +8,16 @@
 //! lost notification only delays them.
 
 use sqlx::PgPool;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// The channel subscribers LISTEN on.
 pub const CHANNEL: &str = "deedlog_events";
+
+/// After a notification, appends within this window share the next one: a
+/// NOTIFY is a transaction of its own, and one per append under load costs
+/// the database more than the millisecond it saves a subscriber.
+const COALESCE: Duration = Duration::from_millis(1);
 
 /// Handle used by the append path to request a notification.
 #[derive(Debug, Clone)]
@@ -33,6 +39,7 @@ impl Notifier {
                 {
                     tracing::debug!(%error, "notify subscribers of appended events; they will poll");
                 }
+                tokio::time::sleep(COALESCE).await;
             }
         });
         Self { wake }
