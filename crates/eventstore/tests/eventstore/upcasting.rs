@@ -1,7 +1,8 @@
 //! Old schema versions stored in the log are read as the current version.
 
 use crate::support::{self, new_stream, TestDb};
-use deedlog_eventstore::{LogReader, StreamQuery, Upcasters};
+use deedlog_eventstore::{EventStore, LogReader, StreamQuery, Upcasters};
+use deedlog_kernel::{StreamId, TenantId};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -15,20 +16,19 @@ fn upcasters() -> Upcasters {
     })
 }
 
-#[tokio::test]
-async fn a_v1_event_stored_with_sql_reads_as_v2() {
+/// A store with the upcasters and one v1 `AskingPriceSet` stored with SQL.
+async fn with_v1_event(payload: &str) -> (TestDb, EventStore, TenantId, StreamId) {
     let db = TestDb::new().await;
     let store = db.store_with(upcasters()).await;
     let tenant = support::tenant(&store).await;
     let stream = new_stream();
-    support::insert_raw_event(
-        &db,
-        tenant,
-        stream,
-        1,
-        ("AskingPriceSet", 1, r#"{"price": 450000.5}"#),
-    )
-    .await;
+    support::insert_raw_event(&db, tenant, stream, 1, ("AskingPriceSet", 1, payload)).await;
+    (db, store, tenant, stream)
+}
+
+#[tokio::test]
+async fn a_v1_event_stored_with_sql_reads_as_v2() {
+    let (db, store, tenant, stream) = with_v1_event(r#"{"price": 450000.5}"#).await;
 
     let events = store
         .read_stream(tenant, stream, StreamQuery::ALL)
@@ -60,19 +60,8 @@ async fn a_v1_event_stored_with_sql_reads_as_v2() {
 }
 
 #[tokio::test]
-async fn an_event_that_cannot_be_upcast_is_reported_by_position_and_type() {
-    let db = TestDb::new().await;
-    let store = db.store_with(upcasters()).await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
-    support::insert_raw_event(
-        &db,
-        tenant,
-        stream,
-        1,
-        ("AskingPriceSet", 1, r#"{"cost": 1}"#),
-    )
-    .await;
+async fn an_event_that_cannot_be_upcast_is_reported_by_type_and_version() {
+    let (_db, store, tenant, stream) = with_v1_event(r#"{"cost": 1}"#).await;
     let error = store
         .read_stream(tenant, stream, StreamQuery::ALL)
         .await
