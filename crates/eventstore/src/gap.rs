@@ -102,6 +102,12 @@ impl GapTracker {
         self.watch.is_some()
     }
 
+    /// While a gap is open, the highest position worth reading: nothing past
+    /// the first event after the gap can be delivered before the gap settles.
+    pub fn read_horizon(&self) -> Option<u64> {
+        self.watch.as_ref().map(|watch| watch.below)
+    }
+
     /// Given the ascending positions (all above [`Self::position`]) that one
     /// read saw under `snapshot`, returns how many of them, from the front,
     /// may be delivered now, and advances past them.
@@ -180,12 +186,14 @@ mod tests {
         let mut tracker = GapTracker::new(0);
         assert_eq!(tracker.admit(&[1, 3], &snap(&[7, 8])), 1);
         assert!(tracker.is_waiting());
+        assert_eq!(tracker.read_horizon(), Some(3));
         // 8 still runs (a newer 9 does not matter): still waiting.
         assert_eq!(tracker.admit(&[3], &snap(&[8, 9])), 0);
         // 7 and 8 are done and 2 never appeared: it was rolled back.
         assert_eq!(tracker.admit(&[3, 4], &snap(&[9])), 2);
         assert_eq!(tracker.position(), 4);
         assert!(!tracker.is_waiting());
+        assert_eq!(tracker.read_horizon(), None);
     }
 
     #[test]
@@ -237,12 +245,14 @@ mod tests {
             (len > 0).then(|| *self.running.keys().nth(n % len).expect("index within len"))
         }
 
+        /// What one read sees, limited like the subscription's to the open gap.
         fn read(&self, tracker: &GapTracker) -> (Vec<u64>, Snapshot) {
+            let horizon = tracker.read_horizon().unwrap_or(u64::MAX);
             let mut visible: Vec<u64> = self
                 .committed
                 .iter()
                 .copied()
-                .filter(|p| *p > tracker.position())
+                .filter(|p| *p > tracker.position() && *p <= horizon)
                 .collect();
             visible.sort_unstable();
             let xip: Vec<u64> = self.running.keys().copied().collect();
@@ -296,8 +306,9 @@ mod tests {
                 let positions = model.running.remove(&xid).expect("running");
                 model.committed.extend(positions);
             }
-            read(&model, &mut tracker, &mut delivered);
-            read(&model, &mut tracker, &mut delivered);
+            for _ in 0..3 {
+                read(&model, &mut tracker, &mut delivered);
+            }
             let mut expected = model.committed.clone();
             expected.sort_unstable();
             prop_assert_eq!(delivered, expected);

@@ -63,9 +63,13 @@ impl LogReader {
             .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .map_err(Error::db(context))?;
+        // While a gap is open, read only up to it: polling every few
+        // milliseconds must not re-read a whole batch behind a slow writer.
+        let horizon = tracker.read_horizon().unwrap_or(i64::MAX as u64);
         // Integers only: safe to inline into the COPY statement.
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE position > {} ORDER BY position LIMIT {limit}",
+            "SELECT {EVENT_COLUMNS} FROM events WHERE position > {} AND position <= {horizon} \
+             ORDER BY position LIMIT {limit}",
             tracker.position()
         );
         let mut events = copy_events(&mut tx, &sql, &self.upcasters, context).await?;
