@@ -7,10 +7,12 @@ pub mod decider;
 pub mod harness;
 pub mod ids;
 pub mod metadata;
+pub mod money;
 pub mod names;
 
 pub use decider::{replay, Decider, DomainEvent};
 pub use harness::DeciderSpec;
 pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId};
 pub use metadata::{CommandMetadata, TraceContext};
+pub use money::{Currency, CurrencyError, Money};
 pub use names::{validate_name, NameError};
