@@ -1,0 +1,44 @@
+//! What can be asked of a property. Time and ids come with the command.
+
+use crate::model::{Address, Attributes, PropertyKind, Source};
+use crate::status::ListingStatus;
+use chrono::{DateTime, NaiveDate, Utc};
+use deedlog_kernel::{Money, UserId};
+use uuid::Uuid;
+
+/// A command and the instant it was accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub at: DateTime<Utc>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Create {
+        address: Address,
+        kind: PropertyKind,
+        attributes: Attributes,
+        asking_price: Option<Money>,
+        agent: Option<UserId>,
+        owner: Option<Uuid>,
+        tags: Vec<String>,
+    },
+    ChangeAddress(Address),
+    ChangeAttributes(Attributes),
+    ChangeAskingPrice(Money),
+    RecordValuation {
+        value: Money,
+        source: Source,
+        valued_on: NaiveDate,
+    },
+    ChangeListingStatus(ListingStatus),
+    /// The service has checked that the agent is an active user of the tenant.
+    AssignAgent(UserId),
+    /// The owner is a contact of the communications context.
+    SetOwner(Option<Uuid>),
+    AddTag(String),
+    RemoveTag(String),
+    Archive,
+    Restore,
+}

@@ -1,0 +1,112 @@
+//! What happened to a property. Stored as JSON with the type names below.
+
+use crate::model::{Address, Attributes, PropertyKind, Source};
+use crate::status::ListingStatus;
+use chrono::NaiveDate;
+use deedlog_kernel::{DomainEvent, Money, UserId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+/// Events of the properties context.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    PropertyCreated {
+        address: Address,
+        kind: PropertyKind,
+        attributes: Attributes,
+        asking_price: Option<Money>,
+        agent: Option<UserId>,
+        owner: Option<Uuid>,
+        tags: BTreeSet<String>,
+    },
+    AddressChanged {
+        address: Address,
+    },
+    AttributesChanged {
+        attributes: Attributes,
+    },
+    AskingPriceChanged {
+        from: Option<Money>,
+        to: Money,
+    },
+    ValuationRecorded {
+        value: Money,
+        source: Source,
+        valued_on: NaiveDate,
+    },
+    ListingStatusChanged {
+        from: ListingStatus,
+        to: ListingStatus,
+    },
+    AgentAssigned {
+        from: Option<UserId>,
+        to: UserId,
+    },
+    OwnerSet {
+        owner: Option<Uuid>,
+    },
+    TagAdded {
+        tag: String,
+    },
+    TagRemoved {
+        tag: String,
+    },
+    PropertyArchived {},
+    PropertyRestored {},
+}
+
+impl DomainEvent for Event {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Event::PropertyCreated { .. } => "PropertyCreated",
+            Event::AddressChanged { .. } => "AddressChanged",
+            Event::AttributesChanged { .. } => "AttributesChanged",
+            Event::AskingPriceChanged { .. } => "AskingPriceChanged",
+            Event::ValuationRecorded { .. } => "ValuationRecorded",
+            Event::ListingStatusChanged { .. } => "ListingStatusChanged",
+            Event::AgentAssigned { .. } => "AgentAssigned",
+            Event::OwnerSet { .. } => "OwnerSet",
+            Event::TagAdded { .. } => "TagAdded",
+            Event::TagRemoved { .. } => "TagRemoved",
+            Event::PropertyArchived {} => "PropertyArchived",
+            Event::PropertyRestored {} => "PropertyRestored",
+        }
+    }
+}
+
+/// An event that cannot be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+#[error("{event_type}: {source}")]
+pub struct CodecError {
+    pub event_type: String,
+    #[source]
+    pub source: serde_json::Error,
+}
+
+impl Event {
+    /// The stored form: type name and JSON payload (the variant's fields).
+    pub fn encode(&self) -> Result<(&'static str, serde_json::Value), CodecError> {
+        let event_type = self.event_type();
+        let failure = |source| CodecError {
+            event_type: event_type.to_owned(),
+            source,
+        };
+        let mut tagged = serde_json::to_value(self).map_err(failure)?;
+        let data = tagged
+            .get_mut("data")
+            .map(serde_json::Value::take)
+            .unwrap_or_else(|| serde_json::json!({}));
+        Ok((event_type, data))
+    }
+
+    /// Reads the stored form back.
+    pub fn decode(event_type: &str, payload: serde_json::Value) -> Result<Self, CodecError> {
+        let tagged = serde_json::json!({ "type": event_type, "data": payload });
+        serde_json::from_value(tagged).map_err(|source| CodecError {
+            event_type: event_type.to_owned(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! The listing status and the only moves it may make.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a property is in its listing life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingStatus {
+    Draft,
+    Active,
+    Reserved,
+    UnderContract,
+    Sold,
+    Withdrawn,
+}
+
+impl ListingStatus {
+    pub const ALL: [ListingStatus; 6] = [
+        ListingStatus::Draft,
+        ListingStatus::Active,
+        ListingStatus::Reserved,
+        ListingStatus::UnderContract,
+        ListingStatus::Sold,
+        ListingStatus::Withdrawn,
+    ];
+
+    /// The statuses this one may move to: draft → active → reserved →
+    /// under_contract → sold; active, reserved or under_contract → withdrawn;
+    /// withdrawn → active; sold is final.
+    pub fn allowed_moves(self) -> &'static [ListingStatus] {
+        use ListingStatus::*;
+        match self {
+            Draft => &[Active],
+            Active => &[Reserved, Withdrawn],
+            Reserved => &[UnderContract, Withdrawn],
+            UnderContract => &[Sold, Withdrawn],
+            Withdrawn => &[Active],
+            Sold => &[],
+        }
+    }
+
+    pub fn may_move_to(self, to: ListingStatus) -> bool {
+        self.allowed_moves().contains(&to)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingStatus::Draft => "draft",
+            ListingStatus::Active => "active",
+            ListingStatus::Reserved => "reserved",
+            ListingStatus::UnderContract => "under_contract",
+            ListingStatus::Sold => "sold",
+            ListingStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+impl fmt::Display for ListingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ListingStatus::*;
+    use super::*;
+
+    #[test]
+    fn the_moves_are_exactly_those_of_the_spec() {
+        let allowed = [
+            (Draft, Active),
+            (Active, Reserved),
+            (Reserved, UnderContract),
+            (UnderContract, Sold),
+            (Active, Withdrawn),
+            (Reserved, Withdrawn),
+            (UnderContract, Withdrawn),
+            (Withdrawn, Active),
+        ];
+        for from in ListingStatus::ALL {
+            for to in ListingStatus::ALL {
+                assert_eq!(
+                    from.may_move_to(to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+    }
+}
