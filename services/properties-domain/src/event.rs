@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 /// Events of the properties context.
+// PropertyCreated carries the whole record once; see `Action`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum Event {
