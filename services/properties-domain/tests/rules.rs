@@ -126,9 +126,12 @@ fn changing_a_property_that_does_not_exist_is_refused() {
         .then_error(Error::NotFound);
 }
 
+/// Spoils one field of an address.
+type AddressChange = Box<dyn Fn(&mut Address)>;
+
 #[test]
 fn invalid_addresses_name_the_field() {
-    let cases: Vec<(Box<dyn Fn(&mut Address)>, &str)> = vec![
+    let cases: Vec<(AddressChange, &str)> = vec![
         (Box::new(|a| a.street = "  ".into()), "address.street"),
         (
             Box::new(|a| a.postal_code = String::new()),
