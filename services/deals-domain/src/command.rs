@@ -1,0 +1,43 @@
+//! What can be asked of a deal. Time and ids come with the command; who may
+//! ask (reopen is for admins and managers) is checked by the service.
+
+use crate::stage::Stage;
+use chrono::{DateTime, NaiveDate, Utc};
+use deedlog_kernel::{Money, UserId};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub at: DateTime<Utc>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Open {
+        property: Uuid,
+        /// The buyer or investor: a contact of the communications context.
+        buyer: Uuid,
+        agent: UserId,
+        offer: Option<Money>,
+        commission: Option<Money>,
+        expected_close: Option<NaiveDate>,
+    },
+    /// One step forward or back between open stages.
+    MoveStage(Stage),
+    /// From under_contract; records the final price.
+    Win {
+        final_price: Money,
+    },
+    /// From any open stage; a reason is required.
+    Lose {
+        reason: String,
+    },
+    SetOffer(Money),
+    SetCommission(Money),
+    /// An explicit probability in percent, or None for the stage's default.
+    SetProbability(Option<u8>),
+    SetExpectedClose(Option<NaiveDate>),
+    Reassign(UserId),
+    Reopen,
+}

@@ -1,0 +1,42 @@
+//! Why a deal command is refused.
+
+use crate::stage::Stage;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("the deal already exists")]
+    AlreadyExists,
+    #[error("the deal does not exist")]
+    NotFound,
+    #[error("the deal is {stage}; a closed deal accepts no change until it is reopened")]
+    Closed { stage: Stage },
+    #[error("the deal is open; only a closed deal can be reopened")]
+    NotClosed,
+    #[error("a deal cannot move from {from} to {to}; allowed: {}", list(.allowed))]
+    TransitionNotAllowed {
+        from: Stage,
+        to: Stage,
+        allowed: Vec<Stage>,
+    },
+    #[error("amounts of this deal are in {expected}")]
+    CurrencyMismatch { expected: String },
+}
+
+impl Error {
+    pub(crate) fn invalid(field: &'static str, reason: &str) -> Self {
+        Error::Invalid {
+            field,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+fn list(stages: &[Stage]) -> String {
+    stages
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,86 @@
+//! What happened to a deal.
+
+use crate::stage::Stage;
+use chrono::NaiveDate;
+use deedlog_kernel::{DomainEvent, Money, UserId};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    DealOpened {
+        property: Uuid,
+        buyer: Uuid,
+        agent: UserId,
+        offer: Option<Money>,
+        commission: Option<Money>,
+        expected_close: Option<NaiveDate>,
+    },
+    StageMoved {
+        from: Stage,
+        to: Stage,
+    },
+    DealWon {
+        from: Stage,
+        final_price: Money,
+    },
+    DealLost {
+        from: Stage,
+        reason: String,
+    },
+    OfferSet {
+        from: Option<Money>,
+        to: Money,
+    },
+    CommissionSet {
+        to: Money,
+    },
+    ProbabilitySet {
+        pct: Option<u8>,
+    },
+    ExpectedCloseSet {
+        date: Option<NaiveDate>,
+    },
+    DealReassigned {
+        from: UserId,
+        to: UserId,
+    },
+    DealReopened {
+        to: Stage,
+    },
+}
+
+impl DomainEvent for Event {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Event::DealOpened { .. } => "DealOpened",
+            Event::StageMoved { .. } => "StageMoved",
+            Event::DealWon { .. } => "DealWon",
+            Event::DealLost { .. } => "DealLost",
+            Event::OfferSet { .. } => "OfferSet",
+            Event::CommissionSet { .. } => "CommissionSet",
+            Event::ProbabilitySet { .. } => "ProbabilitySet",
+            Event::ExpectedCloseSet { .. } => "ExpectedCloseSet",
+            Event::DealReassigned { .. } => "DealReassigned",
+            Event::DealReopened { .. } => "DealReopened",
+        }
+    }
+}
+
+impl Event {
+    /// The stored form: type name and JSON payload (the variant's fields).
+    pub fn encode(&self) -> Result<(&'static str, serde_json::Value), serde_json::Error> {
+        let mut tagged = serde_json::to_value(self)?;
+        let data = tagged
+            .get_mut("data")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        Ok((self.event_type(), data))
+    }
+
+    /// Reads the stored form back.
+    pub fn decode(event_type: &str, payload: serde_json::Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({ "type": event_type, "data": payload }))
+    }
+}

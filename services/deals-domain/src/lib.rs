@@ -1,0 +1,41 @@
+//! The deals context's rules, pure: no I/O, no clock, no randomness.
+//!
+//! A deal moves lead → qualified → viewing → offer → negotiation →
+//! under_contract → closed_won, one step at a time (a step back is allowed
+//! while open), and from any open stage to closed_lost with a reason. Closed
+//! deals accept nothing but reopen, which returns them to their last open
+//! stage. Each stage has a default probability that an explicit one
+//! overrides until the next stage change; expected value = offer ×
+//! probability. All amounts of a deal share one currency.
+
+pub mod command;
+pub mod decide;
+pub mod error;
+pub mod event;
+pub mod stage;
+pub mod state;
+
+pub use command::{Action, Command};
+pub use error::Error;
+pub use event::Event;
+pub use stage::Stage;
+pub use state::{Deal, State};
+
+/// The deals decider.
+#[derive(Debug)]
+pub struct Deals;
+
+impl deedlog_kernel::Decider for Deals {
+    type State = State;
+    type Command = Command;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
+        decide::decide(state, command)
+    }
+
+    fn evolve(state: State, event: &Event) -> State {
+        state::evolve(state, event)
+    }
+}

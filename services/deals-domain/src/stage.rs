@@ -1,0 +1,126 @@
+//! Deal stages, their order and default probabilities.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Lead,
+    Qualified,
+    Viewing,
+    Offer,
+    Negotiation,
+    UnderContract,
+    ClosedWon,
+    ClosedLost,
+}
+
+/// The open stages in pipeline order.
+pub const OPEN: [Stage; 6] = [
+    Stage::Lead,
+    Stage::Qualified,
+    Stage::Viewing,
+    Stage::Offer,
+    Stage::Negotiation,
+    Stage::UnderContract,
+];
+
+impl Stage {
+    pub const ALL: [Stage; 8] = [
+        Stage::Lead,
+        Stage::Qualified,
+        Stage::Viewing,
+        Stage::Offer,
+        Stage::Negotiation,
+        Stage::UnderContract,
+        Stage::ClosedWon,
+        Stage::ClosedLost,
+    ];
+
+    pub fn is_open(self) -> bool {
+        !matches!(self, Stage::ClosedWon | Stage::ClosedLost)
+    }
+
+    /// Default probability of closing, in percent.
+    pub fn default_probability_pct(self) -> u8 {
+        match self {
+            Stage::Lead => 5,
+            Stage::Qualified => 10,
+            Stage::Viewing => 20,
+            Stage::Offer => 40,
+            Stage::Negotiation => 60,
+            Stage::UnderContract => 90,
+            Stage::ClosedWon => 100,
+            Stage::ClosedLost => 0,
+        }
+    }
+
+    fn index(self) -> Option<usize> {
+        OPEN.iter().position(|s| *s == self)
+    }
+
+    /// The stages a plain move may reach: one step forward (closed_won after
+    /// under_contract), one step back. Losing and winning have their own commands
+    /// but are listed so a refusal names every way forward.
+    pub fn allowed_moves(self) -> Vec<Stage> {
+        let Some(i) = self.index() else {
+            return Vec::new();
+        };
+        let mut moves = Vec::new();
+        if i > 0 {
+            moves.push(OPEN[i - 1]);
+        }
+        moves.push(OPEN.get(i + 1).copied().unwrap_or(Stage::ClosedWon));
+        moves.push(Stage::ClosedLost);
+        moves
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Lead => "lead",
+            Stage::Qualified => "qualified",
+            Stage::Viewing => "viewing",
+            Stage::Offer => "offer",
+            Stage::Negotiation => "negotiation",
+            Stage::UnderContract => "under_contract",
+            Stage::ClosedWon => "closed_won",
+            Stage::ClosedLost => "closed_lost",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stage::*;
+    use super::*;
+
+    #[test]
+    fn moves_are_one_step_either_way_or_a_close() {
+        assert_eq!(Lead.allowed_moves(), vec![Qualified, ClosedLost]);
+        assert_eq!(
+            Offer.allowed_moves(),
+            vec![Viewing, Negotiation, ClosedLost]
+        );
+        assert_eq!(
+            UnderContract.allowed_moves(),
+            vec![Negotiation, ClosedWon, ClosedLost]
+        );
+        assert!(ClosedWon.allowed_moves().is_empty());
+        assert!(ClosedLost.allowed_moves().is_empty());
+    }
+
+    #[test]
+    fn default_probabilities_follow_the_spec() {
+        let expected = [5, 10, 20, 40, 60, 90, 100, 0];
+        for (stage, pct) in Stage::ALL.into_iter().zip(expected) {
+            assert_eq!(stage.default_probability_pct(), pct, "{stage}");
+        }
+    }
+}
