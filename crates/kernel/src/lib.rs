@@ -3,6 +3,7 @@
 //! Nothing here performs I/O, reads a clock or draws randomness: ids and time
 //! are values handed in by the caller, so every decision is reproducible.
 
+pub mod codec;
 pub mod decider;
 pub mod harness;
 pub mod ids;

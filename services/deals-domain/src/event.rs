@@ -67,20 +67,3 @@ impl DomainEvent for Event {
         }
     }
 }
-
-impl Event {
-    /// The stored form: type name and JSON payload (the variant's fields).
-    pub fn encode(&self) -> Result<(&'static str, serde_json::Value), serde_json::Error> {
-        let mut tagged = serde_json::to_value(self)?;
-        let data = tagged
-            .get_mut("data")
-            .map(serde_json::Value::take)
-            .unwrap_or_default();
-        Ok((self.event_type(), data))
-    }
-
-    /// Reads the stored form back.
-    pub fn decode(event_type: &str, payload: serde_json::Value) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(serde_json::json!({ "type": event_type, "data": payload }))
-    }
-}

@@ -53,8 +53,8 @@ proptest! {
                     Event::DealReopened { to } => prop_assert!(to.is_open() && !before.is_some_and(Stage::is_open)),
                     _ => {}
                 }
-                let (event_type, payload) = event.encode().expect("encodes");
-                prop_assert_eq!(&Event::decode(event_type, payload).expect("decodes"), event);
+                let (event_type, payload) = deedlog_kernel::codec::encode(event).expect("encodes");
+                prop_assert_eq!(&deedlog_kernel::codec::decode::<Event>(event_type, payload).expect("decodes"), event);
                 state = Deals::evolve(state, event);
                 if let Some(deal) = &state.0 {
                     prop_assert!(deal.probability_pct() <= 100);

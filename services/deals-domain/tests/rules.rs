@@ -316,8 +316,11 @@ fn every_event_round_trips_through_its_stored_form() {
         Event::DealReopened { to: Stage::Offer },
     ];
     for event in events {
-        let (event_type, payload) = event.encode().expect("encodes");
+        let (event_type, payload) = deedlog_kernel::codec::encode(&event).expect("encodes");
         assert!(payload.is_object(), "{event_type}");
-        assert_eq!(Event::decode(event_type, payload).expect("decodes"), event);
+        assert_eq!(
+            deedlog_kernel::codec::decode::<Event>(event_type, payload).expect("decodes"),
+            event
+        );
     }
 }

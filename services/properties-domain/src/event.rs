@@ -77,38 +77,3 @@ impl DomainEvent for Event {
         }
     }
 }
-
-/// An event that cannot be encoded or decoded.
-#[derive(Debug, thiserror::Error)]
-#[error("{event_type}: {source}")]
-pub struct CodecError {
-    pub event_type: String,
-    #[source]
-    pub source: serde_json::Error,
-}
-
-impl Event {
-    /// The stored form: type name and JSON payload (the variant's fields).
-    pub fn encode(&self) -> Result<(&'static str, serde_json::Value), CodecError> {
-        let event_type = self.event_type();
-        let failure = |source| CodecError {
-            event_type: event_type.to_owned(),
-            source,
-        };
-        let mut tagged = serde_json::to_value(self).map_err(failure)?;
-        let data = tagged
-            .get_mut("data")
-            .map(serde_json::Value::take)
-            .unwrap_or_else(|| serde_json::json!({}));
-        Ok((event_type, data))
-    }
-
-    /// Reads the stored form back.
-    pub fn decode(event_type: &str, payload: serde_json::Value) -> Result<Self, CodecError> {
-        let tagged = serde_json::json!({ "type": event_type, "data": payload });
-        serde_json::from_value(tagged).map_err(|source| CodecError {
-            event_type: event_type.to_owned(),
-            source,
-        })
-    }
-}

@@ -79,8 +79,8 @@ proptest! {
                     prop_assert_eq!(current, Some(*from));
                     prop_assert!(from.may_move_to(*to), "{} -> {}", from, to);
                 }
-                let (event_type, payload) = event.encode().expect("encodes");
-                prop_assert_eq!(&Event::decode(event_type, payload).expect("decodes"), event);
+                let (event_type, payload) = deedlog_kernel::codec::encode(event).expect("encodes");
+                prop_assert_eq!(&deedlog_kernel::codec::decode::<Event>(event_type, payload).expect("decodes"), event);
                 state = Properties::evolve(state, event);
             }
             if settles(&command.action) && !events.is_empty() {
