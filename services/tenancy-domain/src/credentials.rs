@@ -1,0 +1,219 @@
+//! One user's credentials: password hash, failed logins and lock-out, and
+//! the refresh tokens issued to them. Kept apart from the tenant aggregate
+//! so that logins do not contend on the tenant's stream.
+//!
+//! Hashing and verifying the password (Argon2id) happen in the service; the
+//! decision receives the verdict, the time and the new token ids.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Failed logins within [`FAILURE_WINDOW`] that lock the user out.
+pub const MAX_FAILURES: usize = 5;
+/// The window in which failures are counted.
+pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
+/// How long a lock-out lasts.
+pub const LOCKOUT: Duration = Duration::minutes(15);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A PHC-format Argon2id hash computed by the service.
+    SetPassword {
+        hash: String,
+    },
+    Login {
+        at: DateTime<Utc>,
+        password_matches: bool,
+        user_active: bool,
+        token: NewToken,
+    },
+    /// Exchanges a refresh token for a new one (rotation).
+    Refresh {
+        at: DateTime<Utc>,
+        token: Uuid,
+        replacement: NewToken,
+    },
+    Logout {
+        token: Uuid,
+    },
+    /// On deactivation: no refresh token of this user works any more.
+    RevokeAll,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    PasswordSet { hash: String },
+    LoginSucceeded { at: DateTime<Utc>, token: NewToken },
+    LoginFailed { at: DateTime<Utc> },
+    LockedOut { until: DateTime<Utc> },
+    RefreshTokenRotated { old: Uuid, new: NewToken },
+    RefreshTokenRevoked { token: Uuid },
+    AllRefreshTokensRevoked {},
+}
+
+impl deedlog_kernel::DomainEvent for Event {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Event::PasswordSet { .. } => "PasswordSet",
+            Event::LoginSucceeded { .. } => "LoginSucceeded",
+            Event::LoginFailed { .. } => "LoginFailed",
+            Event::LockedOut { .. } => "LockedOut",
+            Event::RefreshTokenRotated { .. } => "RefreshTokenRotated",
+            Event::RefreshTokenRevoked { .. } => "RefreshTokenRevoked",
+            Event::AllRefreshTokensRevoked {} => "AllRefreshTokensRevoked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct State {
+    pub password_hash: Option<String>,
+    pub failures: Vec<DateTime<Utc>>,
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Live refresh tokens and when each expires.
+    pub tokens: BTreeMap<Uuid, DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("password hash must be an Argon2id PHC string")]
+    InvalidHash,
+    #[error("the user has no password yet")]
+    NoPassword,
+    #[error("the user is not active")]
+    UserInactive,
+    #[error("too many failed logins; locked until {until}")]
+    Locked { until: DateTime<Utc> },
+    #[error("the refresh token is not valid")]
+    UnknownToken,
+    #[error("the refresh token expired at {expired_at}")]
+    TokenExpired { expired_at: DateTime<Utc> },
+}
+
+pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
+    match action {
+        Action::SetPassword { hash } => {
+            if !hash.starts_with("$argon2id$") {
+                return Err(Error::InvalidHash);
+            }
+            Ok(vec![Event::PasswordSet { hash: hash.clone() }])
+        }
+        Action::Login {
+            at,
+            password_matches,
+            user_active,
+            token,
+        } => {
+            if let Some(until) = state.locked_until.filter(|until| until > at) {
+                return Err(Error::Locked { until });
+            }
+            if !user_active {
+                return Err(Error::UserInactive);
+            }
+            if state.password_hash.is_none() {
+                return Err(Error::NoPassword);
+            }
+            if *password_matches {
+                return Ok(vec![Event::LoginSucceeded {
+                    at: *at,
+                    token: *token,
+                }]);
+            }
+            // A failure is an answer, not a refusal: it is recorded.
+            let recent = state
+                .failures
+                .iter()
+                .filter(|t| **t > *at - FAILURE_WINDOW)
+                .count()
+                + 1;
+            let mut events = vec![Event::LoginFailed { at: *at }];
+            if recent >= MAX_FAILURES {
+                events.push(Event::LockedOut {
+                    until: *at + LOCKOUT,
+                });
+            }
+            Ok(events)
+        }
+        Action::Refresh {
+            at,
+            token,
+            replacement,
+        } => {
+            let expires_at = state.tokens.get(token).ok_or(Error::UnknownToken)?;
+            if expires_at <= at {
+                return Err(Error::TokenExpired {
+                    expired_at: *expires_at,
+                });
+            }
+            Ok(vec![Event::RefreshTokenRotated {
+                old: *token,
+                new: *replacement,
+            }])
+        }
+        Action::Logout { token } => Ok(if state.tokens.contains_key(token) {
+            vec![Event::RefreshTokenRevoked { token: *token }]
+        } else {
+            vec![]
+        }),
+        Action::RevokeAll => Ok(if state.tokens.is_empty() {
+            vec![]
+        } else {
+            vec![Event::AllRefreshTokensRevoked {}]
+        }),
+    }
+}
+
+pub fn evolve(mut state: State, event: &Event) -> State {
+    match event {
+        Event::PasswordSet { hash } => state.password_hash = Some(hash.clone()),
+        Event::LoginSucceeded { token, .. } => {
+            state.failures.clear();
+            state.tokens.insert(token.id, token.expires_at);
+        }
+        Event::LoginFailed { at } => {
+            state.failures.retain(|t| *t > *at - FAILURE_WINDOW);
+            state.failures.push(*at);
+        }
+        Event::LockedOut { until } => {
+            state.locked_until = Some(*until);
+            state.failures.clear();
+        }
+        Event::RefreshTokenRotated { old, new } => {
+            state.tokens.remove(old);
+            state.tokens.insert(new.id, new.expires_at);
+        }
+        Event::RefreshTokenRevoked { token } => {
+            state.tokens.remove(token);
+        }
+        Event::AllRefreshTokensRevoked {} => state.tokens.clear(),
+    }
+    state
+}
+
+/// The credentials decider.
+#[derive(Debug)]
+pub struct Credentials;
+
+impl deedlog_kernel::Decider for Credentials {
+    type State = State;
+    type Command = Action;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(state: &State, command: &Action) -> Result<Vec<Event>, Error> {
+        decide(state, command)
+    }
+
+    fn evolve(state: State, event: &Event) -> State {
+        evolve(state, event)
+    }
+}

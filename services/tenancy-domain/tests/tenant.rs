@@ -1,0 +1,294 @@
+//! Given/when/then for the tenant aggregate.
+
+use deedlog_kernel::{DeciderSpec, UserId};
+use deedlog_tenancy_domain::tenant::{Action, Error, Event, NewUser, Tenants, UserStatus};
+use deedlog_tenancy_domain::{Module, Role};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+type Spec = DeciderSpec<Tenants>;
+
+fn user(n: u128, email: &str) -> NewUser {
+    NewUser {
+        id: UserId::from_uuid(Uuid::from_u128(n)),
+        email: email.into(),
+        display_name: format!("User {n}"),
+    }
+}
+
+fn id(n: u128) -> UserId {
+    UserId::from_uuid(Uuid::from_u128(n))
+}
+
+fn registered() -> Event {
+    Event::TenantRegistered {
+        name: "Berg Immobilien".into(),
+        slug: "berg-immobilien".into(),
+        modules: Module::ALL.into_iter().collect(),
+        first_admin: user(1, "anna@berg.example"),
+    }
+}
+
+fn invited(n: u128, email: &str, role: Role) -> Event {
+    Event::UserInvited {
+        user: user(n, email),
+        role,
+    }
+}
+
+#[test]
+fn registering_makes_the_first_user_an_active_admin_with_every_module() {
+    Spec::given_nothing()
+        .when(Action::Register {
+            name: " Berg Immobilien ".into(),
+            slug: "berg-immobilien".into(),
+            first_admin: user(1, "Anna@Berg.example"),
+        })
+        .then_events(vec![registered()]);
+    let tenant = deedlog_kernel::replay::<Tenants>(&[registered()])
+        .0
+        .expect("tenant");
+    assert_eq!(tenant.members[&id(1)].status, UserStatus::Active);
+    assert_eq!(tenant.members[&id(1)].role, Role::Admin);
+    Spec::given(vec![registered()])
+        .when(Action::Register {
+            name: "x".into(),
+            slug: "xyz".into(),
+            first_admin: user(2, "b@c.de"),
+        })
+        .then_error(Error::AlreadyExists);
+}
+
+#[test]
+fn bad_slugs_names_and_emails_are_refused() {
+    for slug in ["ab", "Berg", "berg--x", "-berg", "berg_x"] {
+        let result = deedlog_tenancy_domain::tenant::decide(
+            &Default::default(),
+            &Action::Register {
+                name: "n".into(),
+                slug: slug.into(),
+                first_admin: user(1, "a@b.de"),
+            },
+        );
+        assert!(
+            matches!(result, Err(Error::Invalid { field: "slug", .. })),
+            "{slug}"
+        );
+    }
+    for email in ["anna", "anna@", "@berg.de", "anna@berg", "a@b@c.de"] {
+        Spec::given(vec![registered()])
+            .when(Action::Invite {
+                user: user(2, email),
+                role: Role::Agent,
+                by: Role::Admin,
+            })
+            .then_error(Error::Invalid {
+                field: "email",
+                reason: "must be an email address such as anna@example.com".into(),
+            });
+    }
+}
+
+#[test]
+fn emails_are_unique_within_the_tenant() {
+    Spec::given(vec![registered()])
+        .when(Action::Invite {
+            user: user(2, " ANNA@berg.example"),
+            role: Role::Agent,
+            by: Role::Admin,
+        })
+        .then_error(Error::EmailTaken {
+            email: "anna@berg.example".into(),
+        });
+}
+
+#[test]
+fn admins_grant_any_role_managers_only_agents_and_viewers() {
+    for role in [
+        Role::Admin,
+        Role::Manager,
+        Role::Agent,
+        Role::Viewer,
+        Role::Auditor,
+    ] {
+        Spec::given(vec![registered()])
+            .when(Action::Invite {
+                user: user(2, "ben@berg.example"),
+                role,
+                by: Role::Admin,
+            })
+            .then_events(vec![invited(2, "ben@berg.example", role)]);
+    }
+    for role in [Role::Agent, Role::Viewer] {
+        Spec::given(vec![registered()])
+            .when(Action::Invite {
+                user: user(2, "ben@berg.example"),
+                role,
+                by: Role::Manager,
+            })
+            .then_events(vec![invited(2, "ben@berg.example", role)]);
+    }
+    for (role, by) in [
+        (Role::Manager, Role::Manager),
+        (Role::Admin, Role::Manager),
+        (Role::Viewer, Role::Agent),
+        (Role::Viewer, Role::Auditor),
+    ] {
+        Spec::given(vec![registered()])
+            .when(Action::Invite {
+                user: user(2, "ben@berg.example"),
+                role,
+                by,
+            })
+            .then_error(Error::MayNotGrant { by, role });
+    }
+}
+
+#[test]
+fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
+    Spec::given(vec![registered()])
+        .when(Action::Deactivate(id(1)))
+        .then_error(Error::LastActiveAdmin);
+    Spec::given(vec![registered()])
+        .when(Action::ChangeRole {
+            user: id(1),
+            role: Role::Manager,
+            by: Role::Admin,
+        })
+        .then_error(Error::LastActiveAdmin);
+    // An invited (not yet active) admin does not count.
+    let history = vec![registered(), invited(2, "ben@berg.example", Role::Admin)];
+    Spec::given(history.clone())
+        .when(Action::Deactivate(id(1)))
+        .then_error(Error::LastActiveAdmin);
+    let mut with_second = history;
+    with_second.push(Event::UserActivated { user: id(2) });
+    Spec::given(with_second)
+        .when(Action::Deactivate(id(1)))
+        .then_events(vec![Event::UserDeactivated { user: id(1) }]);
+}
+
+#[test]
+fn a_manager_cannot_change_an_admin() {
+    let history = vec![
+        registered(),
+        invited(2, "ben@berg.example", Role::Admin),
+        Event::UserActivated { user: id(2) },
+    ];
+    Spec::given(history)
+        .when(Action::ChangeRole {
+            user: id(2),
+            role: Role::Agent,
+            by: Role::Manager,
+        })
+        .then_error(Error::MayNotGrant {
+            by: Role::Manager,
+            role: Role::Admin,
+        });
+}
+
+#[test]
+fn users_move_from_invited_to_active_to_deactivated() {
+    let history = vec![registered(), invited(2, "ben@berg.example", Role::Agent)];
+    Spec::given(history.clone())
+        .when(Action::Activate(id(2)))
+        .then_events(vec![Event::UserActivated { user: id(2) }]);
+    let mut deactivated = history;
+    deactivated.push(Event::UserDeactivated { user: id(2) });
+    Spec::given(deactivated.clone())
+        .when(Action::Activate(id(2)))
+        .then_error(Error::WrongUserStatus {
+            user: id(2),
+            status: UserStatus::Deactivated,
+            action: "activation",
+        });
+    Spec::given(deactivated)
+        .when(Action::Deactivate(id(2)))
+        .then_events(vec![]);
+    Spec::given(vec![registered()])
+        .when(Action::Activate(id(9)))
+        .then_error(Error::UnknownUser(id(9)));
+}
+
+#[test]
+fn a_suspended_tenant_accepts_nothing_but_reactivation() {
+    let suspended = vec![registered(), Event::TenantSuspended {}];
+    for action in [
+        Action::Rename("New".into()),
+        Action::Invite {
+            user: user(2, "ben@berg.example"),
+            role: Role::Agent,
+            by: Role::Admin,
+        },
+        Action::DisableModule(Module::Deals),
+        Action::Suspend,
+    ] {
+        Spec::given(suspended.clone())
+            .when(action)
+            .then_error(Error::Suspended);
+    }
+    Spec::given(suspended)
+        .when(Action::Reactivate)
+        .then_events(vec![Event::TenantReactivated {}]);
+    Spec::given(vec![registered()])
+        .when(Action::Reactivate)
+        .then_error(Error::NotSuspended);
+}
+
+#[test]
+fn modules_switch_on_and_off_once() {
+    Spec::given(vec![registered()])
+        .when(Action::DisableModule(Module::Communications))
+        .then_events(vec![Event::ModuleDisabled {
+            module: Module::Communications,
+        }]);
+    Spec::given(vec![registered()])
+        .when(Action::EnableModule(Module::Deals))
+        .then_events(vec![]);
+    let off = vec![
+        registered(),
+        Event::ModuleDisabled {
+            module: Module::Deals,
+        },
+    ];
+    let tenant = deedlog_kernel::replay::<Tenants>(&off).0.expect("tenant");
+    assert_eq!(
+        tenant.modules,
+        BTreeSet::from([
+            Module::Properties,
+            Module::Communications,
+            Module::Analytics
+        ])
+    );
+}
+
+#[test]
+fn every_event_round_trips_through_its_stored_form() {
+    let events = vec![
+        registered(),
+        Event::TenantRenamed { name: "n".into() },
+        Event::TenantSuspended {},
+        Event::TenantReactivated {},
+        Event::ModuleEnabled {
+            module: Module::Deals,
+        },
+        Event::ModuleDisabled {
+            module: Module::Deals,
+        },
+        invited(2, "b@c.de", Role::Viewer),
+        Event::UserActivated { user: id(2) },
+        Event::UserRoleChanged {
+            user: id(2),
+            from: Role::Viewer,
+            to: Role::Agent,
+        },
+        Event::UserDeactivated { user: id(2) },
+    ];
+    for event in events {
+        let (event_type, payload) = deedlog_kernel::codec::encode(&event).expect("encodes");
+        assert_eq!(
+            deedlog_kernel::codec::decode::<Event>(event_type, payload).expect("decodes"),
+            event
+        );
+    }
+}
