@@ -10,6 +10,7 @@
 //!   events are never rewritten (the database refuses UPDATE and DELETE).
 
 pub mod append;
+pub mod commands;
 mod copy;
 pub mod error;
 pub mod event;
@@ -23,6 +24,7 @@ pub mod subscription;
 pub mod upcast;
 
 pub use append::{AppendOutcome, AppendRequest};
+pub use commands::HandledCommand;
 pub use error::Error;
 pub use event::{ExpectedVersion, NewEvent, RecordedEvent};
 pub use migrate::{ensure_database, migrate, MIGRATOR};

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod metadata;
 pub mod money;
 pub mod names;
+pub mod role;
 
 pub use decider::{replay, Decider, DomainEvent};
 pub use harness::DeciderSpec;
@@ -17,3 +18,4 @@ pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId}
 pub use metadata::{CommandMetadata, TraceContext};
 pub use money::{Currency, CurrencyError, Money};
 pub use names::{validate_name, NameError};
+pub use role::{Module, Role};

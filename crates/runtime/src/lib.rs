@@ -1,11 +1,15 @@
-//! Process plumbing shared by every deedlog component.
+//! Process plumbing shared by every deedlog component: settings, telemetry,
+//! shutdown, token signing and verification, and the edge error codes.
 
+pub mod auth;
+pub mod error_code;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;
 
+pub use error_code::ErrorCode;
 pub use settings::{
-    DatabaseSettings, LogFormat, LogSettings, Overrides, Settings, SubscriptionSettings,
+    AuthSettings, DatabaseSettings, Environment, ServicesSettings, LogFormat, LogSettings, Overrides, Settings, SubscriptionSettings,
 };
 pub use shutdown::shutdown_on_signals;
 pub use telemetry::TelemetryGuard;

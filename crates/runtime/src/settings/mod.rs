@@ -10,8 +10,13 @@ use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
 
+mod services;
+pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
+
 /// The defaults, written as the TOML a user would write to change them.
 pub const DEFAULTS: &str = r#"
+environment = "development"
+
 [database]
 url = "postgres://postgres@127.0.0.1:5432/deedlog"
 max_connections = 16
@@ -26,15 +31,34 @@ filter = "info"
 [subscription]
 batch_size = 1000
 poll_interval_ms = 500
+
+[auth]
+issuer = "deedlog"
+audience = "deedlog"
+access_ttl_s = 900
+refresh_ttl_s = 2592000
+invitation_ttl_s = 604800
+
+[services]
+tenancy_listen = "127.0.0.1:7101"
+properties_listen = "127.0.0.1:7102"
+deals_listen = "127.0.0.1:7103"
+communications_listen = "127.0.0.1:7104"
+tenancy_url = "http://127.0.0.1:7101"
+tenant_cache_ttl_ms = 1000
+conflict_retries = 5
 "#;
 
 /// Everything a deedlog process can be told.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    pub environment: Environment,
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub subscription: SubscriptionSettings,
+    pub auth: AuthSettings,
+    pub services: ServicesSettings,
 }
 
 /// Where the event log lives and how to reach it.
@@ -175,6 +199,8 @@ impl Settings {
             1,
             60_000,
         )?;
+        self.auth.validate()?;
+        self.services.validate()?;
         Ok(())
     }
 
@@ -196,7 +222,7 @@ impl SubscriptionSettings {
     }
 }
 
-fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Error> {
+pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Error> {
     if (min..=max).contains(&value) {
         return Ok(());
     }
@@ -207,7 +233,13 @@ fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), 
             "database.max_connections" => "a whole number from 1 to 1000",
             "database.acquire_timeout_ms" => "milliseconds from 10 to 600000",
             "subscription.batch_size" => "a whole number from 1 to 100000",
-            _ => "milliseconds from 1 to 60000",
+            "subscription.poll_interval_ms" => "milliseconds from 1 to 60000",
+            "auth.access_ttl_s" => "seconds from 30 to 86400",
+            "auth.refresh_ttl_s" => "seconds from 60 to 31536000",
+            "auth.invitation_ttl_s" => "seconds from 60 to 2592000",
+            "services.tenant_cache_ttl_ms" => "milliseconds from 0 to 60000",
+            "services.conflict_retries" => "a whole number from 0 to 20",
+            _ => "a value in the documented range",
         },
     })
 }

@@ -1,0 +1,128 @@
+//! Roles, modules and what a role may grant: tenancy decides who has which,
+//! every service authorises by them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Manager,
+    Agent,
+    Viewer,
+    Auditor,
+}
+
+impl Role {
+    /// Whether a user with this role may give `role` to someone: admins any
+    /// role, managers agents and viewers, nobody else anything.
+    pub fn may_grant(self, role: Role) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Manager => matches!(role, Role::Agent | Role::Viewer),
+            Role::Agent | Role::Viewer | Role::Auditor => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Agent => "agent",
+            Role::Viewer => "viewer",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A feature module a tenant can switch on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Module {
+    Properties,
+    Deals,
+    Communications,
+    Analytics,
+}
+
+impl Module {
+    pub const ALL: [Module; 4] = [
+        Module::Properties,
+        Module::Deals,
+        Module::Communications,
+        Module::Analytics,
+    ];
+}
+
+impl fmt::Display for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Module::Properties => "properties",
+            Module::Deals => "deals",
+            Module::Communications => "communications",
+            Module::Analytics => "analytics",
+        })
+    }
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Agent,
+        Role::Viewer,
+        Role::Auditor,
+    ];
+
+    /// Whether the role may change properties, deals and communications.
+    pub fn may_write_records(self) -> bool {
+        matches!(self, Role::Admin | Role::Manager | Role::Agent)
+    }
+
+    /// Whether the role acts on every record of the tenant, not only its own.
+    pub fn manages_all_records(self) -> bool {
+        matches!(self, Role::Admin | Role::Manager)
+    }
+
+    /// Whether a user with this role can own records (be an assigned agent).
+    pub fn may_own_records(self) -> bool {
+        matches!(self, Role::Admin | Role::Manager | Role::Agent)
+    }
+}
+
+/// A role name that is not one of deedlog's roles.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}; roles are admin, manager, agent, viewer, auditor")]
+pub struct UnknownRole(pub String);
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_from_their_names_and_nothing_else() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        let error = "owner".parse::<Role>().expect_err("not a role");
+        assert!(error.to_string().contains("admin, manager"), "{error}");
+    }
+}

@@ -1,0 +1,297 @@
+//! Signed access tokens (JWT, EdDSA): tenancy issues them with its private
+//! key; every other part verifies them with the public keys, pinning the
+//! algorithm, issuer, audience, expiry and key id. Nothing here trusts a
+//! token's own header beyond picking which known key to check it with.
+
+use chrono::{DateTime, Utc};
+use deedlog_kernel::{Role, TenantId, UserId};
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::SigningKey;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The one algorithm deedlog signs and accepts.
+pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
+const LEEWAY_SECS: u64 = 5;
+
+/// What a token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user.
+    pub sub: Uuid,
+    /// The tenant the user belongs to.
+    pub tid: Uuid,
+    pub role: String,
+    /// `access` or `invitation`: a token is good for one purpose only.
+    pub purpose: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// Unique id of this token.
+    pub jti: Uuid,
+}
+
+/// The purposes a token can be issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Access,
+    Invitation,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Access => "access",
+            Purpose::Invitation => "invitation",
+        }
+    }
+}
+
+/// A verified caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub user: UserId,
+    pub tenant: TenantId,
+    pub role: Role,
+}
+
+impl Caller {
+    /// The actor name recorded in events, e.g. `user:0192…`.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.user)
+    }
+}
+
+/// Why a token was not accepted. The messages are safe to show a caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("no bearer token: send `authorization: Bearer <access token>`")]
+    Missing,
+    #[error("the token is malformed")]
+    Malformed,
+    #[error("the token is signed with an unknown key")]
+    UnknownKey,
+    #[error("the token is not signed with EdDSA")]
+    WrongAlgorithm,
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is for another issuer or audience")]
+    WrongAudience,
+    #[error("the token is not an {0} token")]
+    WrongPurpose(&'static str),
+    #[error("the token names an unknown role")]
+    UnknownRole,
+    #[error("invalid signing key: {0}")]
+    Key(String),
+}
+
+/// An Ed25519 key pair and its key id.
+#[derive(Clone)]
+pub struct KeyPair {
+    pub kid: String,
+    signing: SigningKey,
+}
+
+impl std::fmt::Debug for KeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyPair")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyPair {
+    /// A fresh random key pair (development, tests, `deedlog keys generate`).
+    pub fn generate(kid: Option<String>) -> Result<Self, Error> {
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed).map_err(|e| Error::Key(e.to_string()))?;
+        let signing = SigningKey::from_bytes(&seed);
+        Ok(Self::with_kid(signing, kid))
+    }
+
+    /// Reads a PKCS#8 PEM private key.
+    pub fn from_pem(pem: &SecretString, kid: Option<String>) -> Result<Self, Error> {
+        let signing = SigningKey::from_pkcs8_pem(pem.expose_secret())
+            .map_err(|e| Error::Key(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))?;
+        Ok(Self::with_kid(signing, kid))
+    }
+
+    fn with_kid(signing: SigningKey, kid: Option<String>) -> Self {
+        // The default id names the key by its public half, so it is stable
+        // across restarts and distinct across keys.
+        let kid = kid.unwrap_or_else(|| {
+            let public = signing.verifying_key().to_bytes();
+            let hex: String = public[..8].iter().map(|b| format!("{b:02x}")).collect();
+            format!("ed25519-{hex}")
+        });
+        Self { kid, signing }
+    }
+
+    /// The private key as PKCS#8 PEM.
+    pub fn private_pem(&self) -> Result<SecretString, Error> {
+        let pem = self
+            .signing
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| Error::Key(e.to_string()))?;
+        Ok(SecretString::from(pem.to_string()))
+    }
+
+    /// The public key as SubjectPublicKeyInfo PEM: what verifiers are given.
+    pub fn public_pem(&self) -> Result<String, Error> {
+        self.signing
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| Error::Key(e.to_string()))
+    }
+}
+
+/// Who tokens are for: the issuer and audience every token names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience {
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// Signs tokens (tenancy only).
+#[derive(Clone)]
+pub struct TokenIssuer {
+    kid: String,
+    key: EncodingKey,
+    audience: Audience,
+}
+
+impl std::fmt::Debug for TokenIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenIssuer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenIssuer {
+    pub fn new(pair: &KeyPair, audience: Audience) -> Result<Self, Error> {
+        let pem = pair.private_pem()?;
+        let key = EncodingKey::from_ed_pem(pem.expose_secret().as_bytes())
+            .map_err(|e| Error::Key(e.to_string()))?;
+        Ok(Self {
+            kid: pair.kid.clone(),
+            key,
+            audience,
+        })
+    }
+
+    /// Signs a token for `caller` valid from `now` until `expires_at`.
+    pub fn issue(
+        &self,
+        caller: &Caller,
+        purpose: Purpose,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        jti: Uuid,
+    ) -> Result<String, Error> {
+        let claims = Claims {
+            sub: caller.user.as_uuid(),
+            tid: caller.tenant.as_uuid(),
+            role: caller.role.as_str().to_owned(),
+            purpose: purpose.as_str().to_owned(),
+            iss: self.audience.issuer.clone(),
+            aud: self.audience.audience.clone(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            jti,
+        };
+        let mut header = Header::new(ALGORITHM);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| Error::Key(e.to_string()))
+    }
+}
+
+/// Verifies tokens against a set of public keys by key id.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    keys: Arc<HashMap<String, DecodingKey>>,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier")
+            .field("kids", &self.keys.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    /// A verifier for `(kid, public key PEM)` pairs.
+    pub fn new<'a>(
+        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+        audience: &Audience,
+    ) -> Result<Self, Error> {
+        let keys = keys
+            .into_iter()
+            .map(|(kid, pem)| {
+                DecodingKey::from_ed_pem(pem.as_bytes())
+                    .map(|key| (kid.to_owned(), key))
+                    .map_err(|e| Error::Key(format!("public key {kid}: {e}")))
+            })
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        let mut validation = Validation::new(ALGORITHM);
+        validation.set_issuer(&[&audience.issuer]);
+        validation.set_audience(&[&audience.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = LEEWAY_SECS;
+        Ok(Self {
+            keys: Arc::new(keys),
+            validation,
+        })
+    }
+
+    /// Checks signature, algorithm, issuer, audience, expiry and purpose.
+    pub fn verify(&self, token: &str, purpose: Purpose) -> Result<Caller, Error> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Malformed)?;
+        if header.alg != ALGORITHM {
+            return Err(Error::WrongAlgorithm);
+        }
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.keys.get(kid))
+            .ok_or(Error::UnknownKey)?;
+        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => Error::Expired,
+                ErrorKind::InvalidSignature => Error::BadSignature,
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => Error::WrongAudience,
+                ErrorKind::InvalidAlgorithm => Error::WrongAlgorithm,
+                _ => Error::Malformed,
+            }
+        })?;
+        let claims = data.claims;
+        if claims.purpose != purpose.as_str() {
+            return Err(Error::WrongPurpose(purpose.as_str()));
+        }
+        Ok(Caller {
+            user: UserId::from_uuid(claims.sub),
+            tenant: TenantId::from_uuid(claims.tid),
+            role: claims.role.parse().map_err(|_| Error::UnknownRole)?,
+        })
+    }
+
+    /// The bearer token in an `authorization` header value.
+    pub fn bearer(header: Option<&str>) -> Result<&str, Error> {
+        header
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or(Error::Missing)
+    }
+}

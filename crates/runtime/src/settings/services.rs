@@ -1,0 +1,121 @@
+//! Settings of the command services and of the tokens they accept.
+
+use super::{check_range, Error};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Which rules apply to missing secrets: development generates them, production refuses to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// How access tokens are signed and checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_s: u64,
+    pub refresh_ttl_s: u64,
+    pub invitation_ttl_s: u64,
+    /// The Ed25519 private key (PKCS#8 PEM) tenancy signs with; generated in development when absent.
+    #[serde(default)]
+    pub signing_key: Option<SecretString>,
+    /// A file holding that key, instead of the key itself.
+    #[serde(default)]
+    pub signing_key_file: Option<String>,
+    /// The key id written into tokens; derived from the public key when absent.
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// Public keys to verify with (e.g. during key rotation); when empty,
+    /// services ask tenancy for its keys at start-up.
+    #[serde(default)]
+    pub public_keys: Vec<PublicKey>,
+}
+
+/// A verification key and its id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicKey {
+    pub kid: String,
+    /// SubjectPublicKeyInfo PEM.
+    pub pem: String,
+}
+
+impl AuthSettings {
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_ttl_s)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_ttl_s)
+    }
+
+    pub fn invitation_ttl(&self) -> Duration {
+        Duration::from_secs(self.invitation_ttl_s)
+    }
+
+    pub(super) fn validate(&self) -> Result<(), Error> {
+        for (key, value) in [("auth.issuer", &self.issuer), ("auth.audience", &self.audience)] {
+            if value.trim().is_empty() {
+                return Err(Error::Invalid {
+                    key,
+                    value: format!("{value:?}"),
+                    allowed: "a non-empty name",
+                });
+            }
+        }
+        check_range("auth.access_ttl_s", self.access_ttl_s, 30, 86_400)?;
+        check_range("auth.refresh_ttl_s", self.refresh_ttl_s, 60, 31_536_000)?;
+        check_range("auth.invitation_ttl_s", self.invitation_ttl_s, 60, 2_592_000)?;
+        if self.signing_key.is_some() && self.signing_key_file.is_some() {
+            return Err(Error::Invalid {
+                key: "auth.signing_key_file",
+                value: "set together with auth.signing_key".to_owned(),
+                allowed: "one of auth.signing_key or auth.signing_key_file",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Where each command service listens and how they reach each other.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicesSettings {
+    pub tenancy_listen: SocketAddr,
+    pub properties_listen: SocketAddr,
+    pub deals_listen: SocketAddr,
+    pub communications_listen: SocketAddr,
+    /// Where the other services reach tenancy when it runs in another process.
+    pub tenancy_url: String,
+    /// How long a service reuses a tenant's status, modules and settings
+    /// (suspension and modules take effect within this time).
+    pub tenant_cache_ttl_ms: u64,
+    /// Attempts at a command that lost a race, when the caller gave no expected version.
+    pub conflict_retries: u32,
+}
+
+impl ServicesSettings {
+    pub fn tenant_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.tenant_cache_ttl_ms)
+    }
+
+    pub(super) fn validate(&self) -> Result<(), Error> {
+        if !(self.tenancy_url.starts_with("http://") || self.tenancy_url.starts_with("https://")) {
+            return Err(Error::Invalid {
+                key: "services.tenancy_url",
+                value: format!("{:?}", self.tenancy_url),
+                allowed: "a URL starting with http:// or https://",
+            });
+        }
+        check_range("services.tenant_cache_ttl_ms", self.tenant_cache_ttl_ms, 0, 60_000)?;
+        check_range("services.conflict_retries", self.conflict_retries.into(), 0, 20)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,213 @@
+//! Load → decide → append: the one path every command takes. A command that
+//! loses a race is re-decided on the new state a bounded number of times
+//! (only when its caller did not pin a version); a repeated command id
+//! returns its first outcome.
+
+use crate::error::Error;
+use crate::request::CommandEnvelope;
+use deedlog_eventstore::{
+    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamQuery,
+};
+use deedlog_kernel::{codec, Decider, DomainEvent, StreamId};
+use deedlog_proto::common::v1::CommandReply;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt::Display;
+
+/// The record a command is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub stream_id: StreamId,
+    /// The kind of record, e.g. `property`.
+    pub stream_type: &'static str,
+}
+
+/// What a carried-out command did.
+#[derive(Debug)]
+pub struct Executed<E> {
+    pub stream_id: StreamId,
+    pub version: u64,
+    /// The last position written; 0 when nothing was.
+    pub position: u64,
+    pub duplicate: bool,
+    /// The events this call appended (empty for a duplicate or a no-op).
+    pub events: Vec<E>,
+}
+
+impl<E> Executed<E> {
+    pub fn reply(&self) -> CommandReply {
+        CommandReply {
+            record_id: self.stream_id.to_string(),
+            version: self.version,
+            position: self.position,
+            duplicate: self.duplicate,
+        }
+    }
+}
+
+/// Runs commands against the log.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    store: EventStore,
+    /// Attempts after the first, when a command loses a race.
+    conflict_retries: u32,
+}
+
+impl Executor {
+    pub fn new(store: EventStore, conflict_retries: u32) -> Self {
+        Self {
+            store,
+            conflict_retries,
+        }
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// Loads the record's state and version.
+    pub async fn load<D>(
+        &self,
+        tenant: deedlog_kernel::TenantId,
+        target: Target,
+    ) -> Result<(D::State, u64), Error>
+    where
+        D: Decider,
+        D::Event: DeserializeOwned,
+    {
+        let recorded = self
+            .store
+            .read_stream(tenant, target.stream_id, StreamQuery::ALL)
+            .await?;
+        let mut state = D::State::default();
+        let mut version = 0;
+        for event in &recorded {
+            let payload: serde_json::Value = serde_json::from_str(&event.payload)
+                .map_err(|e| Error::internal("parse a stored event", &e))?;
+            let decoded: D::Event = codec::decode(&event.event_type, payload)
+                .map_err(|e| Error::internal("decode a stored event", &e))?;
+            state = D::evolve(state, &decoded);
+            version = event.version;
+        }
+        Ok((state, version))
+    }
+
+    /// Decides `command` (built from the current state) and appends its events.
+    #[tracing::instrument(skip_all, fields(stream.id = %target.stream_id, stream.type = target.stream_type, command.id = %envelope.metadata.command_id))]
+    pub async fn execute<D>(
+        &self,
+        envelope: &CommandEnvelope,
+        target: Target,
+        command: impl Fn(&D::State) -> Result<D::Command, Error>,
+    ) -> Result<Executed<D::Event>, Error>
+    where
+        D: Decider,
+        D::Event: Serialize + DeserializeOwned + DomainEvent,
+        D::Error: Display + Into<Error>,
+    {
+        let tenant = envelope.metadata.tenant_id;
+        let mut attempt = 0;
+        loop {
+            let (state, version) = self.load::<D>(tenant, target).await?;
+            if let Some(expected) = envelope.expected_version {
+                if expected != version {
+                    return match self.first_outcome(envelope, target).await? {
+                        Some(done) => Ok(done),
+                        None => Err(conflict(target, expected, version)),
+                    };
+                }
+            }
+            let decided = command(&state).and_then(|c| D::decide(&state, &c).map_err(Into::into));
+            let events = match decided {
+                Ok(events) if !events.is_empty() => events,
+                // A refusal or a no-op may be the repeat of a command that
+                // already changed the record: answer with what it did then.
+                other => {
+                    if let Some(done) = self.first_outcome(envelope, target).await? {
+                        return Ok(done);
+                    }
+                    let events = other?;
+                    return Ok(Executed {
+                        stream_id: target.stream_id,
+                        version,
+                        position: 0,
+                        duplicate: false,
+                        events,
+                    });
+                }
+            };
+            let request = AppendRequest {
+                stream_id: target.stream_id,
+                stream_type: target.stream_type.to_owned(),
+                expected: if version == 0 {
+                    ExpectedVersion::NoStream
+                } else {
+                    ExpectedVersion::Exact(version)
+                },
+                metadata: envelope.metadata.clone(),
+                events: encode(&events)?,
+            };
+            match self.store.append(&request).await {
+                Ok(outcome) => return Ok(executed(target, outcome, events)),
+                Err(deedlog_eventstore::Error::Conflict { actual, .. })
+                    if envelope.expected_version.is_none() && attempt < self.conflict_retries =>
+                {
+                    attempt += 1;
+                    tracing::debug!(attempt, actual, "command lost a race; deciding again");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    /// What this command id did before, if it was handled already.
+    async fn first_outcome<E>(
+        &self,
+        envelope: &CommandEnvelope,
+        target: Target,
+    ) -> Result<Option<Executed<E>>, Error> {
+        let found = self
+            .store
+            .find_command(envelope.metadata.tenant_id, envelope.metadata.command_id)
+            .await?;
+        match found {
+            None => Ok(None),
+            Some(done) if done.stream_id == target.stream_id => {
+                Ok(Some(executed(target, done.outcome, Vec::new())))
+            }
+            Some(_) => Err(Error::invalid(
+                "command.command_id",
+                "this command id was already used for another record; use a new id per command",
+            )),
+        }
+    }
+}
+
+fn executed<E>(target: Target, outcome: AppendOutcome, events: Vec<E>) -> Executed<E> {
+    Executed {
+        stream_id: target.stream_id,
+        version: outcome.stream_version,
+        position: outcome.last_position(),
+        duplicate: outcome.duplicate,
+        events: if outcome.duplicate { Vec::new() } else { events },
+    }
+}
+
+fn conflict(target: Target, expected: u64, actual: u64) -> Error {
+    Error::Conflict(format!(
+        "{} {} is at version {actual}, not the expected version {expected}; reload it and decide again",
+        target.stream_type, target.stream_id
+    ))
+}
+
+fn encode<E: Serialize + DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, Error> {
+    events
+        .iter()
+        .map(|event| {
+            let (event_type, payload) =
+                codec::encode(event).map_err(|e| Error::internal("encode an event", &e))?;
+            NewEvent::new(event_type, event.schema_version(), &payload)
+                .map_err(|e| Error::internal("encode an event", &e))
+        })
+        .collect()
+}

@@ -1,0 +1,32 @@
+//! What every command service shares: it verifies the caller's token,
+//! builds command metadata, asks tenancy what a decision needs, runs load →
+//! decide → append with bounded retries, maps failures to gRPC statuses, and
+//! serves with health and reflection.
+
+pub mod directory;
+pub mod error;
+pub mod executor;
+pub mod request;
+pub mod server;
+
+pub use directory::{Directory, TenantInfo, UserInfo};
+pub use error::Error;
+pub use executor::{Executed, Executor, Target};
+pub use request::{Authenticated, Authenticator, CommandEnvelope};
+pub use server::BoundServer;
+
+/// Refuses the caller unless `allowed` holds for their role.
+pub fn require_role(
+    auth: &Authenticated,
+    allowed: impl Fn(deedlog_kernel::Role) -> bool,
+    what: &str,
+) -> Result<(), Error> {
+    if allowed(auth.caller.role) {
+        Ok(())
+    } else {
+        Err(Error::PermissionDenied(format!(
+            "a {} may not {what}",
+            auth.caller.role
+        )))
+    }
+}

@@ -1,0 +1,130 @@
+//! Turning a gRPC request into a verified caller and command metadata.
+
+use crate::error::Error;
+use chrono::Utc;
+use deedlog_kernel::{CausationId, CommandId, CommandMetadata, CorrelationId, TraceContext};
+use deedlog_proto::common::v1::CommandOptions;
+use deedlog_runtime::auth::{Caller, Purpose, TokenVerifier};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Verifies the bearer token of every request; services trust no caller.
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    verifier: Arc<TokenVerifier>,
+}
+
+impl Authenticator {
+    pub fn new(verifier: TokenVerifier) -> Self {
+        Self {
+            verifier: Arc::new(verifier),
+        }
+    }
+
+    /// The caller the request's access token names.
+    pub fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Authenticated, Error> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .and_then(|value| value.to_str().ok());
+        let token = TokenVerifier::bearer(header)?;
+        let caller = self.verifier.verify(token, Purpose::Access)?;
+        Ok(Authenticated {
+            caller,
+            token: token.to_owned(),
+            trace: trace_context(request.metadata()),
+        })
+    }
+
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.verifier
+    }
+}
+
+/// A request whose token checked out.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub caller: Caller,
+    /// The raw token, forwarded when this service asks another on the caller's behalf.
+    pub token: String,
+    pub trace: Option<TraceContext>,
+}
+
+/// A command's metadata and the version its caller expects.
+#[derive(Debug, Clone)]
+pub struct CommandEnvelope {
+    pub metadata: CommandMetadata,
+    pub expected_version: Option<u64>,
+}
+
+impl Authenticated {
+    /// Metadata for a command from this caller, stamped now.
+    pub fn command(&self, options: Option<&CommandOptions>) -> Result<CommandEnvelope, Error> {
+        envelope(
+            options,
+            self.caller.tenant,
+            self.caller.actor(),
+            self.trace.clone(),
+        )
+    }
+}
+
+/// Builds command metadata for `tenant` and `actor` from the request's options.
+pub fn envelope(
+    options: Option<&CommandOptions>,
+    tenant: deedlog_kernel::TenantId,
+    actor: String,
+    trace: Option<TraceContext>,
+) -> Result<CommandEnvelope, Error> {
+    let options =
+        options.ok_or_else(|| Error::invalid("command", "every command needs command options"))?;
+    let command_id = required_uuid("command.command_id", &options.command_id)?;
+    let correlation = optional_uuid("command.correlation_id", &options.correlation_id)?
+        .unwrap_or(command_id);
+    Ok(CommandEnvelope {
+        metadata: CommandMetadata {
+            tenant_id: tenant,
+            actor,
+            command_id: CommandId::from_uuid(command_id),
+            correlation_id: CorrelationId::from_uuid(correlation),
+            // A command from a client is caused by the client's request: its own id.
+            causation_id: CausationId::from_uuid(command_id),
+            occurred_at: Utc::now(),
+            trace,
+        },
+        expected_version: options.expected_version,
+    })
+}
+
+/// The W3C trace context in the request metadata, when well formed (an
+/// invalid one is ignored, as the W3C specification asks).
+pub fn trace_context(metadata: &tonic::metadata::MetadataMap) -> Option<TraceContext> {
+    let get = |key| metadata.get(key).and_then(|v| v.to_str().ok());
+    let trace = TraceContext {
+        traceparent: get("traceparent")?.to_owned(),
+        tracestate: get("tracestate").map(str::to_owned),
+    };
+    trace.is_well_formed().then_some(trace)
+}
+
+/// A UUID the request must carry.
+pub fn required_uuid(field: &str, value: &str) -> Result<Uuid, Error> {
+    optional_uuid(field, value)?.ok_or_else(|| Error::invalid(field, "is required (a UUID)"))
+}
+
+/// A UUID the request may leave empty.
+pub fn optional_uuid(field: &str, value: &str) -> Result<Option<Uuid>, Error> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Uuid::parse_str(value)
+        .map(Some)
+        .map_err(|_| Error::invalid(field, format!("{value:?} is not a UUID")))
+}
+
+/// The id a client chose for a new record, or else the creating command's
+/// id, so that sending the same command again names the same record.
+pub fn new_record_id(field: &str, value: &str, command: &CommandEnvelope) -> Result<Uuid, Error> {
+    Ok(optional_uuid(field, value)?.unwrap_or(command.metadata.command_id.as_uuid()))
+}
