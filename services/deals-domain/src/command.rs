@@ -1,6 +1,7 @@
 //! What can be asked of a deal. Time and ids come with the command; who may
 //! ask (reopen is for admins and managers) is checked by the service.
 
+use crate::scenario::{Cost, Financing};
 use crate::stage::Stage;
 use chrono::{DateTime, NaiveDate, Utc};
 use deedlog_kernel::{Money, UserId};
@@ -40,4 +41,23 @@ pub enum Action {
     SetExpectedClose(Option<NaiveDate>),
     Reassign(UserId),
     Reopen,
+    /// A new what-if scenario under an id the caller chose.
+    AddScenario {
+        scenario_id: Uuid,
+        name: String,
+        price: Money,
+        costs: Vec<Cost>,
+        financing: Option<Financing>,
+    },
+    /// Replaces every input of a scenario.
+    UpdateScenario {
+        scenario_id: Uuid,
+        name: String,
+        price: Money,
+        costs: Vec<Cost>,
+        financing: Option<Financing>,
+    },
+    RemoveScenario {
+        scenario_id: Uuid,
+    },
 }

@@ -3,6 +3,7 @@
 use crate::command::{Action, Command};
 use crate::error::Error;
 use crate::event::Event;
+use crate::scenario::{self, Scenario};
 use crate::stage::Stage;
 use crate::state::{Deal, State};
 use deedlog_kernel::Money;
@@ -145,6 +146,39 @@ fn decide_open(deal: &Deal, action: &Action) -> Result<Vec<Event>, Error> {
                 to: *agent,
             },
         ),
+        Action::AddScenario {
+            scenario_id,
+            name,
+            price,
+            costs,
+            financing,
+        } => scenario::add(
+            deal,
+            Scenario {
+                id: *scenario_id,
+                name: name.clone(),
+                price: *price,
+                costs: costs.clone(),
+                financing: *financing,
+            },
+        )?,
+        Action::UpdateScenario {
+            scenario_id,
+            name,
+            price,
+            costs,
+            financing,
+        } => scenario::update(
+            deal,
+            Scenario {
+                id: *scenario_id,
+                name: name.clone(),
+                price: *price,
+                costs: costs.clone(),
+                financing: *financing,
+            },
+        )?,
+        Action::RemoveScenario { scenario_id } => scenario::remove(deal, *scenario_id)?,
     })
 }
 
@@ -163,7 +197,7 @@ fn positive(field: &'static str, money: &Money) -> Result<(), Error> {
     Ok(())
 }
 
-fn same_currency(deal: &Deal, money: &Money) -> Result<(), Error> {
+pub(crate) fn same_currency(deal: &Deal, money: &Money) -> Result<(), Error> {
     match deal.currency() {
         Some(currency) if currency != money.currency => Err(Error::CurrencyMismatch {
             expected: currency.to_string(),

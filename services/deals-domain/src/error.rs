@@ -1,6 +1,7 @@
 //! Why a deal command is refused.
 
 use crate::stage::Stage;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
@@ -22,6 +23,8 @@ pub enum Error {
     },
     #[error("amounts of this deal are in {expected}")]
     CurrencyMismatch { expected: String },
+    #[error("the deal has no scenario {scenario_id}")]
+    UnknownScenario { scenario_id: Uuid },
 }
 
 impl Error {

@@ -1,5 +1,6 @@
 //! What happened to a deal.
 
+use crate::scenario::{Cost, Financing};
 use crate::stage::Stage;
 use chrono::NaiveDate;
 use deedlog_kernel::{DomainEvent, Money, UserId};
@@ -49,6 +50,24 @@ pub enum Event {
     DealReopened {
         to: Stage,
     },
+    /// Inputs only: the figures are derived when asked for.
+    ScenarioAdded {
+        scenario_id: Uuid,
+        name: String,
+        price: Money,
+        costs: Vec<Cost>,
+        financing: Option<Financing>,
+    },
+    ScenarioUpdated {
+        scenario_id: Uuid,
+        name: String,
+        price: Money,
+        costs: Vec<Cost>,
+        financing: Option<Financing>,
+    },
+    ScenarioRemoved {
+        scenario_id: Uuid,
+    },
 }
 
 impl DomainEvent for Event {
@@ -64,6 +83,9 @@ impl DomainEvent for Event {
             Event::ExpectedCloseSet { .. } => "ExpectedCloseSet",
             Event::DealReassigned { .. } => "DealReassigned",
             Event::DealReopened { .. } => "DealReopened",
+            Event::ScenarioAdded { .. } => "ScenarioAdded",
+            Event::ScenarioUpdated { .. } => "ScenarioUpdated",
+            Event::ScenarioRemoved { .. } => "ScenarioRemoved",
         }
     }
 }

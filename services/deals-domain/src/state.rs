@@ -1,6 +1,7 @@
 //! A deal as its events make it, with its probability and expected value.
 
 use crate::event::Event;
+use crate::scenario::{self, Scenario};
 use crate::stage::Stage;
 use chrono::NaiveDate;
 use deedlog_kernel::{Money, UserId};
@@ -23,6 +24,8 @@ pub struct Deal {
     pub expected_close: Option<NaiveDate>,
     pub final_price: Option<Money>,
     pub lost_reason: Option<String>,
+    /// What-if scenarios in the order they were added.
+    pub scenarios: Vec<Scenario>,
 }
 
 impl Deal {
@@ -41,11 +44,13 @@ impl Deal {
         })
     }
 
-    /// The currency of the deal's amounts, once one is known.
+    /// The currency of the deal's amounts, once one is known; a scenario's
+    /// price fixes it too, so a later offer cannot bring a second currency.
     pub fn currency(&self) -> Option<deedlog_kernel::Currency> {
         self.offer
             .or(self.commission)
             .or(self.final_price)
+            .or_else(|| self.scenarios.first().map(|s| s.price))
             .map(|m| m.currency)
     }
 }
@@ -73,6 +78,7 @@ pub fn evolve(state: State, event: &Event) -> State {
                 expected_close: *expected_close,
                 final_price: None,
                 lost_reason: None,
+                scenarios: Vec::new(),
             })),
             _ => State(None),
         };
@@ -105,6 +111,9 @@ pub fn evolve(state: State, event: &Event) -> State {
             deal.final_price = None;
             deal.lost_reason = None;
         }
+        Event::ScenarioAdded { .. }
+        | Event::ScenarioUpdated { .. }
+        | Event::ScenarioRemoved { .. } => scenario::evolve(&mut deal.scenarios, event),
     }
     State(Some(deal))
 }

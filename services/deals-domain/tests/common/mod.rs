@@ -1,0 +1,143 @@
+//! Histories and inputs shared by the scenario tests.
+
+// Each test file compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use deedlog_deals_domain::stage::OPEN;
+use deedlog_deals_domain::{Action, Command, Cost, Deals, Event, Financing, Stage, State};
+use deedlog_kernel::{replay, Currency, Money, UserId};
+use uuid::Uuid;
+
+pub fn when(action: Action) -> Command {
+    Command {
+        at: Utc
+            .with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
+            .single()
+            .expect("time"),
+        action,
+    }
+}
+
+pub fn eur(minor: i64) -> Money {
+    Money::new(minor, Currency::new("EUR").expect("EUR"))
+}
+
+pub fn usd(minor: i64) -> Money {
+    Money::new(minor, Currency::new("USD").expect("USD"))
+}
+
+pub fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x5ce0_0000 + n)
+}
+
+/// A deal opened with an offer of 400,000.00 EUR.
+pub fn opened() -> Event {
+    Event::DealOpened {
+        property: Uuid::from_u128(10),
+        buyer: Uuid::from_u128(20),
+        agent: UserId::from_uuid(Uuid::from_u128(1)),
+        offer: Some(eur(40_000_000)),
+        commission: None,
+        expected_close: NaiveDate::from_ymd_opt(2027, 3, 1),
+    }
+}
+
+/// A deal walked forward to `stage` one step at a time.
+pub fn at_stage(stage: Stage) -> Vec<Event> {
+    let end = OPEN
+        .iter()
+        .position(|s| *s == stage)
+        .expect("an open stage");
+    let mut events = vec![opened()];
+    events.extend(OPEN[..=end].windows(2).map(|w| Event::StageMoved {
+        from: w[0],
+        to: w[1],
+    }));
+    events
+}
+
+pub fn state(events: &[Event]) -> State {
+    replay::<Deals>(events)
+}
+
+pub fn cost(label: &str, amount: Money) -> Cost {
+    Cost {
+        label: label.into(),
+        amount,
+    }
+}
+
+pub fn loan(amount: Money, annual_rate_bp: u32, term_months: u32) -> Option<Financing> {
+    Some(Financing {
+        loan: amount,
+        annual_rate_bp,
+        term_months,
+    })
+}
+
+/// The inputs of a scenario, turned into its command or its event.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub id: Uuid,
+    pub name: String,
+    pub price: Money,
+    pub costs: Vec<Cost>,
+    pub financing: Option<Financing>,
+}
+
+/// "Base": 400,000.00 EUR, notary and transfer tax, 300,000.00 at 3.5% over 30 years.
+pub fn base() -> Inputs {
+    Inputs {
+        id: id(1),
+        name: "Base".into(),
+        price: eur(40_000_000),
+        costs: vec![
+            cost("Notary", eur(1_200_000)),
+            cost("Transfer tax", eur(2_400_000)),
+        ],
+        financing: loan(eur(30_000_000), 350, 360),
+    }
+}
+
+impl Inputs {
+    pub fn add(self) -> Action {
+        Action::AddScenario {
+            scenario_id: self.id,
+            name: self.name,
+            price: self.price,
+            costs: self.costs,
+            financing: self.financing,
+        }
+    }
+
+    pub fn update(self) -> Action {
+        Action::UpdateScenario {
+            scenario_id: self.id,
+            name: self.name,
+            price: self.price,
+            costs: self.costs,
+            financing: self.financing,
+        }
+    }
+
+    pub fn added(self) -> Event {
+        Event::ScenarioAdded {
+            scenario_id: self.id,
+            name: self.name,
+            price: self.price,
+            costs: self.costs,
+            financing: self.financing,
+        }
+    }
+
+    pub fn updated(self) -> Event {
+        Event::ScenarioUpdated {
+            scenario_id: self.id,
+            name: self.name,
+            price: self.price,
+            costs: self.costs,
+            financing: self.financing,
+        }
+    }
+}
