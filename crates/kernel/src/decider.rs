@@ -41,3 +41,20 @@ where
 {
     events.into_iter().fold(D::State::default(), D::evolve)
 }
+
+/// How a domain classifies its own refusals, so that every adapter reports
+/// them alike (bad argument with its field, missing record, rule refusal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// The command itself is malformed; `field` names what to fix.
+    InvalidArgument { field: String, reason: String },
+    /// The record the command is about does not exist.
+    NotFound,
+    /// The rules refuse the command in the record's current state.
+    Refused,
+}
+
+/// A domain error that knows its kind; its `Display` is the reason in words.
+pub trait Refusal: std::fmt::Display {
+    fn kind(&self) -> RefusalKind;
+}

@@ -12,7 +12,7 @@ pub mod money;
 pub mod names;
 pub mod role;
 
-pub use decider::{replay, Decider, DomainEvent};
+pub use decider::{replay, Decider, DomainEvent, Refusal, RefusalKind};
 pub use harness::DeciderSpec;
 pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId};
 pub use metadata::{CommandMetadata, TraceContext};

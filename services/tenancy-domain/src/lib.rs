@@ -6,7 +6,10 @@
 //! no commands but reactivation.
 
 pub mod credentials;
+mod refusal;
 pub mod role;
+pub mod settings;
+pub mod slug;
 pub mod tenant;
 
 pub use role::{Module, Role};

@@ -3,6 +3,7 @@
 //! one active admin" are checked against the whole roster.
 
 use crate::role::{Module, Role};
+use crate::settings::CommunicationSettings;
 use deedlog_kernel::UserId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +34,11 @@ pub enum Action {
         by: Role,
     },
     Deactivate(UserId),
+    SetCommunicationSettings {
+        time_zone: String,
+        cadence_limit: u32,
+        cadence_window_days: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +83,9 @@ pub enum Event {
     UserDeactivated {
         user: UserId,
     },
+    CommunicationSettingsChanged {
+        settings: CommunicationSettings,
+    },
 }
 
 impl deedlog_kernel::DomainEvent for Event {
@@ -92,6 +101,7 @@ impl deedlog_kernel::DomainEvent for Event {
             Event::UserActivated { .. } => "UserActivated",
             Event::UserRoleChanged { .. } => "UserRoleChanged",
             Event::UserDeactivated { .. } => "UserDeactivated",
+            Event::CommunicationSettingsChanged { .. } => "CommunicationSettingsChanged",
         }
     }
 }
@@ -119,6 +129,8 @@ pub struct Tenant {
     pub suspended: bool,
     pub modules: BTreeSet<Module>,
     pub members: BTreeMap<UserId, Member>,
+    /// Defaults until the first change (older tenants have no settings event).
+    pub settings: CommunicationSettings,
 }
 
 impl Tenant {
@@ -346,6 +358,24 @@ pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
             }
             vec![Event::UserDeactivated { user: *user }]
         }
+        Action::SetCommunicationSettings {
+            time_zone,
+            cadence_limit,
+            cadence_window_days,
+        } => {
+            let settings = CommunicationSettings {
+                time_zone: time_zone.trim().to_owned(),
+                cadence_limit: *cadence_limit,
+                cadence_window_days: *cadence_window_days,
+            };
+            settings
+                .validate()
+                .map_err(|(field, reason)| invalid(field, reason))?;
+            unless(
+                tenant.settings == settings,
+                Event::CommunicationSettingsChanged { settings },
+            )
+        }
     })
 }
 
@@ -371,6 +401,7 @@ pub fn evolve(state: State, event: &Event) -> State {
                         status: UserStatus::Active,
                     },
                 )]),
+                settings: CommunicationSettings::default(),
             })),
             _ => State(None),
         };
@@ -388,6 +419,7 @@ pub fn evolve(state: State, event: &Event) -> State {
             set_member(user, &|m| m.status = UserStatus::Deactivated)
         }
         Event::TenantRenamed { name } => tenant.name = name.clone(),
+        Event::CommunicationSettingsChanged { settings } => tenant.settings = settings.clone(),
         Event::TenantSuspended {} => tenant.suspended = true,
         Event::TenantReactivated {} => tenant.suspended = false,
         Event::ModuleEnabled { module } => {

@@ -1,6 +1,6 @@
 //! Given/when/then for the tenant aggregate.
 
-use deedlog_kernel::{DeciderSpec, UserId};
+use deedlog_kernel::{Decider, DeciderSpec, UserId};
 use deedlog_tenancy_domain::tenant::{Action, Error, Event, NewUser, Tenants, UserStatus};
 use deedlog_tenancy_domain::{Module, Role};
 use std::collections::BTreeSet;
@@ -290,5 +290,58 @@ fn every_event_round_trips_through_its_stored_form() {
             deedlog_kernel::codec::decode::<Event>(event_type, payload).expect("decodes"),
             event
         );
+    }
+}
+
+mod communication_settings {
+    use super::*;
+    use deedlog_tenancy_domain::settings::CommunicationSettings;
+
+    fn set(tz: &str, limit: u32, days: u32) -> Action {
+        Action::SetCommunicationSettings {
+            time_zone: tz.into(),
+            cadence_limit: limit,
+            cadence_window_days: days,
+        }
+    }
+
+    #[test]
+    fn a_new_tenant_has_the_default_settings_and_changes_them() {
+        let state = deedlog_kernel::replay::<Tenants>(&[registered()]);
+        let tenant = state.0.expect("tenant");
+        assert_eq!(tenant.settings, CommunicationSettings::default());
+        Spec::given(vec![registered()])
+            .when(set("Europe/Berlin", 5, 14))
+            .then_events(vec![Event::CommunicationSettingsChanged {
+                settings: CommunicationSettings {
+                    time_zone: "Europe/Berlin".into(),
+                    cadence_limit: 5,
+                    cadence_window_days: 14,
+                },
+            }]);
+        Spec::given(vec![registered()])
+            .when(set("UTC", 3, 7))
+            .then_events(vec![]);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_naming_the_field() {
+        for (action, field) in [
+            (set("Nowhere/Land", 3, 7), "time_zone"),
+            (set("UTC", 0, 7), "cadence_limit"),
+            (set("UTC", 3, 0), "cadence_window_days"),
+        ] {
+            match Tenants::decide(&deedlog_kernel::replay::<Tenants>(&[registered()]), &action) {
+                Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("expected {field} refused, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_suspended_tenant_keeps_its_settings() {
+        Spec::given(vec![registered(), Event::TenantSuspended {}])
+            .when(set("Europe/Berlin", 3, 7))
+            .then_error(Error::Suspended);
     }
 }
