@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use deedlog_cluster::{Cluster, Component};
 use deedlog_runtime::settings::{Overrides, Settings};
 use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
@@ -36,11 +37,39 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole cluster in one process (creates and migrates the database).
+    Up,
+    /// Run one component as its own process.
+    Serve {
+        /// The component to run.
+        #[arg(value_enum)]
+        component: ServeTarget,
+    },
     /// Create the database if it is missing and apply pending migrations.
     Migrate,
     /// Inspect settings.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+/// The components `deedlog serve` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServeTarget {
+    Tenancy,
+    Properties,
+    Deals,
+    Communications,
+}
+
+impl From<ServeTarget> for Component {
+    fn from(target: ServeTarget) -> Self {
+        match target {
+            ServeTarget::Tenancy => Component::Tenancy,
+            ServeTarget::Properties => Component::Properties,
+            ServeTarget::Deals => Component::Deals,
+            ServeTarget::Communications => Component::Communications,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,7 +95,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             migrate(&settings).await
         }
+        Command::Up => {
+            let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
+            serve(&settings, &Component::COMMAND_SERVICES, true).await
+        }
+        Command::Serve { component } => {
+            let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
+            serve(&settings, &[component.into()], false).await
+        }
     }
+}
+
+/// Builds `components`, prints where they listen, and serves until SIGINT/SIGTERM.
+async fn serve(settings: &Settings, components: &[Component], migrate: bool) -> anyhow::Result<()> {
+    let cluster = Cluster::build(settings, components, migrate).await?;
+    for (component, addr) in cluster.addresses() {
+        println!("{component:<15} grpc://{addr}");
+    }
+    println!("database        {}", settings.redacted_database_url());
+    let shutdown = deedlog_runtime::shutdown_on_signals();
+    cluster.run_until_stopped(shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {

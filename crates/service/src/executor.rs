@@ -8,11 +8,10 @@ use crate::request::CommandEnvelope;
 use deedlog_eventstore::{
     AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamQuery,
 };
-use deedlog_kernel::{codec, Decider, DomainEvent, StreamId};
+use deedlog_kernel::{codec, Decider, DomainEvent, Refusal, RefusalKind, StreamId};
 use deedlog_proto::common::v1::CommandReply;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::fmt::Display;
 
 /// The record a command is about.
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +102,7 @@ impl Executor {
     where
         D: Decider,
         D::Event: Serialize + DeserializeOwned + DomainEvent,
-        D::Error: Display + Into<Error>,
+        D::Error: Refusal,
     {
         let tenant = envelope.metadata.tenant_id;
         let mut attempt = 0;
@@ -117,7 +116,7 @@ impl Executor {
                     };
                 }
             }
-            let decided = command(&state).and_then(|c| D::decide(&state, &c).map_err(Into::into));
+            let decided = command(&state).and_then(|c| D::decide(&state, &c).map_err(|e| refusal(&e)));
             let events = match decided {
                 Ok(events) if !events.is_empty() => events,
                 // A refusal or a no-op may be the repeat of a command that
@@ -210,4 +209,13 @@ fn encode<E: Serialize + DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, Err
                 .map_err(|e| Error::internal("encode an event", &e))
         })
         .collect()
+}
+
+/// The service error for a domain refusal.
+pub fn refusal(error: &impl Refusal) -> Error {
+    match error.kind() {
+        RefusalKind::InvalidArgument { field, reason } => Error::InvalidArgument { field, reason },
+        RefusalKind::NotFound => Error::NotFound(error.to_string()),
+        RefusalKind::Refused => Error::Refused(error.to_string()),
+    }
 }

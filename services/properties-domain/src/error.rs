@@ -47,3 +47,16 @@ fn allowed_list(allowed: &[ListingStatus]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+impl deedlog_kernel::Refusal for Error {
+    fn kind(&self) -> deedlog_kernel::RefusalKind {
+        match self {
+            Error::Invalid { field, reason } => deedlog_kernel::RefusalKind::InvalidArgument {
+                field: (*field).to_owned(),
+                reason: reason.clone(),
+            },
+            Error::NotFound => deedlog_kernel::RefusalKind::NotFound,
+            _ => deedlog_kernel::RefusalKind::Refused,
+        }
+    }
+}

@@ -344,4 +344,64 @@ mod communication_settings {
             .when(set("Europe/Berlin", 3, 7))
             .then_error(Error::Suspended);
     }
+
+    #[test]
+    fn the_upper_bounds_are_accepted_and_one_past_them_refused() {
+        Spec::given(vec![registered()])
+            .when(set(" America/New_York ", 50, 90))
+            .then_events(vec![Event::CommunicationSettingsChanged {
+                settings: CommunicationSettings {
+                    time_zone: "America/New_York".into(),
+                    cadence_limit: 50,
+                    cadence_window_days: 90,
+                },
+            }]);
+        for (action, field, reason) in [
+            (
+                set("UTC", 51, 7),
+                "cadence_limit",
+                "must be between 1 and 50",
+            ),
+            (
+                set("UTC", 3, 91),
+                "cadence_window_days",
+                "must be between 1 and 90",
+            ),
+            (
+                set("  ", 3, 7),
+                "time_zone",
+                "must be an IANA time zone such as Europe/Berlin",
+            ),
+        ] {
+            Spec::given(vec![registered()])
+                .when(action)
+                .then_error(Error::Invalid {
+                    field,
+                    reason: reason.into(),
+                });
+        }
+    }
+
+    #[test]
+    fn settings_survive_their_stored_form_and_registrations_stay_as_they_were() {
+        let changed = Event::CommunicationSettingsChanged {
+            settings: CommunicationSettings {
+                time_zone: "Europe/Berlin".into(),
+                cadence_limit: 5,
+                cadence_window_days: 14,
+            },
+        };
+        let (event_type, payload) = deedlog_kernel::codec::encode(&changed).expect("encodes");
+        assert_eq!(
+            deedlog_kernel::codec::decode::<Event>(event_type, payload).expect("decodes"),
+            changed
+        );
+        // Registrations stored before settings existed carry none; the defaults live in the state.
+        let (_, registration) = deedlog_kernel::codec::encode(&registered()).expect("encodes");
+        assert!(registration.get("settings").is_none());
+        let tenant = deedlog_kernel::replay::<Tenants>(&[registered(), changed])
+            .0
+            .expect("tenant");
+        assert_eq!(tenant.settings.tz(), chrono_tz::Europe::Berlin);
+    }
 }

@@ -1,0 +1,238 @@
+//! The composition root. [`Cluster::build`] prepares the database, loads or
+//! generates keys and binds a listener per component (port 0 allowed; the
+//! real addresses are reported); [`Cluster::run_until_stopped`] serves them
+//! until the shutdown token fires. `deedlog up` builds every component in
+//! one process, `deedlog serve <component>` one of them, and the end-to-end
+//! tests the same way.
+
+pub mod keys;
+
+use anyhow::Context;
+use deedlog_eventstore::{ConnectOptions, EventStore, LogReader, Upcasters};
+use deedlog_runtime::auth::{Audience, TokenVerifier};
+use deedlog_runtime::settings::Settings;
+use deedlog_service::{Authenticator, BoundServer, Directory, Executor};
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgConnectOptions;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+
+/// A part of deedlog that runs as a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Component {
+    Tenancy,
+    Properties,
+    Deals,
+    Communications,
+}
+
+impl Component {
+    pub const COMMAND_SERVICES: [Component; 4] = [
+        Component::Tenancy,
+        Component::Properties,
+        Component::Deals,
+        Component::Communications,
+    ];
+
+    fn listen(self, settings: &Settings) -> SocketAddr {
+        let s = &settings.services;
+        match self {
+            Component::Tenancy => s.tenancy_listen,
+            Component::Properties => s.properties_listen,
+            Component::Deals => s.deals_listen,
+            Component::Communications => s.communications_listen,
+        }
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Component::Tenancy => "tenancy",
+            Component::Properties => "properties",
+            Component::Deals => "deals",
+            Component::Communications => "communications",
+        })
+    }
+}
+
+/// A component bound to its address, ready to serve.
+struct Bound {
+    component: Component,
+    server: BoundServer,
+    service_name: &'static str,
+    routes: Routes,
+}
+
+/// Every requested component, bound.
+pub struct Cluster {
+    bound: Vec<Bound>,
+}
+
+impl fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.addresses().iter().map(|(c, a)| (c.to_string(), a)))
+            .finish()
+    }
+}
+
+impl Cluster {
+    /// Prepares the database (creating and migrating it when `migrate`),
+    /// connects, and binds `components`.
+    pub async fn build(
+        settings: &Settings,
+        components: &[Component],
+        migrate: bool,
+    ) -> anyhow::Result<Self> {
+        let url = settings.database.url.expose_secret();
+        if migrate {
+            let options: PgConnectOptions = url.parse().context("parse database.url")?;
+            deedlog_eventstore::ensure_database(&options)
+                .await
+                .with_context(|| format!("prepare the database at {}", settings.redacted_database_url()))?;
+            deedlog_eventstore::migrate(&options).await.context("migrate the event log")?;
+        }
+        let mut connect = ConnectOptions::from_url(url)?;
+        connect.max_connections = settings.database.max_connections;
+        connect.acquire_timeout = settings.database.acquire_timeout();
+        connect.app_role = settings.database.app_role.clone();
+        connect.reader_role = settings.database.reader_role.clone();
+        let upcasters = Arc::new(Upcasters::new());
+        let store = EventStore::connect(&connect, upcasters.clone())
+            .await
+            .with_context(|| format!("connect to the event log at {}", settings.redacted_database_url()))?;
+        let executor = Executor::new(store, settings.services.conflict_retries);
+        let audience = Audience {
+            issuer: settings.auth.issuer.clone(),
+            audience: settings.auth.audience.clone(),
+        };
+
+        let mut servers = Vec::new();
+        for component in components {
+            let addr = component.listen(settings);
+            let server = BoundServer::bind(addr)
+                .await
+                .with_context(|| format!("bind {component} to {addr}"))?;
+            servers.push((*component, server));
+        }
+        let tenancy_here = servers
+            .iter()
+            .find(|(c, _)| *c == Component::Tenancy)
+            .map(|(_, s)| format!("http://{}", s.local_addr));
+
+        let signing = if tenancy_here.is_some() {
+            Some(keys::signing_key(settings)?)
+        } else {
+            None
+        };
+        let mut public_keys = keys::configured_public_keys(settings);
+        if let Some(pair) = &signing {
+            public_keys.push((pair.kid.clone(), pair.public_pem()?));
+        } else if public_keys.is_empty() {
+            public_keys = keys::fetch_public_keys(&settings.services.tenancy_url).await?;
+        }
+        let verifier = TokenVerifier::new(
+            public_keys.iter().map(|(kid, pem)| (kid.as_str(), pem.as_str())),
+            &audience,
+        )?;
+        let auth = Authenticator::new(verifier);
+        let tenancy_url = tenancy_here.unwrap_or_else(|| settings.services.tenancy_url.clone());
+        let directory = Arc::new(Directory::connect_lazy(
+            &tenancy_url,
+            settings.services.tenant_cache_ttl(),
+        )?);
+
+        let mut bound = Vec::new();
+        for (component, server) in servers {
+            let (service_name, routes) = match component {
+                Component::Tenancy => {
+                    let reader = LogReader::connect(&connect, upcasters.clone()).await?;
+                    let pair = signing.as_ref().context("tenancy has a signing key")?;
+                    let api = deedlog_tenancy::TenancyApi::new(
+                        executor.clone(),
+                        reader,
+                        auth.clone(),
+                        pair,
+                        audience.clone(),
+                        public_keys.clone(),
+                        deedlog_tenancy::Lifetimes {
+                            access: settings.auth.access_ttl(),
+                            refresh: settings.auth.refresh_ttl(),
+                            invitation: settings.auth.invitation_ttl(),
+                        },
+                    )?;
+                    routes_of(api.into_server())
+                }
+                Component::Properties => routes_of(
+                    deedlog_properties::PropertiesApi::new(executor.clone(), auth.clone(), directory.clone())
+                        .into_server(),
+                ),
+                Component::Deals | Component::Communications => {
+                    anyhow::bail!("{component} is not available in this build")
+                }
+            };
+            bound.push(Bound {
+                component,
+                server,
+                service_name,
+                routes,
+            });
+        }
+        Ok(Self { bound })
+    }
+
+    /// Where each component listens.
+    pub fn addresses(&self) -> Vec<(Component, SocketAddr)> {
+        self.bound
+            .iter()
+            .map(|b| (b.component, b.server.local_addr))
+            .collect()
+    }
+
+    /// The address of `component`, if it runs here.
+    pub fn address(&self, component: Component) -> Option<SocketAddr> {
+        self.addresses()
+            .into_iter()
+            .find(|(c, _)| *c == component)
+            .map(|(_, a)| a)
+    }
+
+    /// Serves every component until `shutdown` is cancelled and in-flight requests have drained.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for b in self.bound {
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                b.server
+                    .serve(b.service_name, b.routes, shutdown)
+                    .await
+                    .with_context(|| format!("serve {}", b.component))
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.context("a server task panicked")??;
+        }
+        Ok(())
+    }
+}
+
+fn routes_of<S>(service: S) -> (&'static str, Routes)
+where
+    S: tower_service::Service<
+            http::Request<tonic::body::Body>,
+            Error = std::convert::Infallible,
+        > + NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Response: axum::response::IntoResponse,
+    S::Future: Send + 'static,
+{
+    (S::NAME, Routes::new(service))
+}

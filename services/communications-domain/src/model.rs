@@ -1,0 +1,197 @@
+//! The values a contact is made of, each checked and normalised on the way in.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+const MAX_NAME_LEN: usize = 200;
+const MAX_EMAIL_LEN: usize = 254;
+const MAX_TEXT_LEN: usize = 200;
+
+/// A way of reaching a contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+    Call,
+    Letter,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::Call, Channel::Letter];
+
+    /// The stored name, e.g. `sms`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Call => "call",
+            Channel::Letter => "letter",
+        }
+    }
+
+    /// Whether the do-not-call list covers this channel (it rings or buzzes a phone).
+    pub fn covered_by_do_not_call(self) -> bool {
+        matches!(self, Channel::Sms | Channel::Call)
+    }
+
+    /// Whether quiet hours apply: nobody's phone should ring or buzz at night.
+    pub fn has_quiet_hours(self) -> bool {
+        matches!(self, Channel::Sms | Channel::Call)
+    }
+
+    /// Whether a message on this channel can carry a subject line.
+    pub fn has_subject(self) -> bool {
+        matches!(self, Channel::Email | Channel::Letter)
+    }
+
+    /// Whether a message needs a body; a call's body is its note and may be empty.
+    pub fn requires_body(self) -> bool {
+        !matches!(self, Channel::Call)
+    }
+
+    /// What a contact must have to be reached on this channel, in words.
+    pub fn address_kind(self) -> &'static str {
+        match self {
+            Channel::Email => "email address",
+            Channel::Sms | Channel::Call => "phone number",
+            Channel::Letter => "postal address",
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The legal ground on which a contact may be messaged on a channel (GDPR art. 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LawfulBasis {
+    Consent,
+    Contract,
+    LegitimateInterest,
+    LegalObligation,
+}
+
+impl LawfulBasis {
+    pub const ALL: [LawfulBasis; 4] = [
+        LawfulBasis::Consent,
+        LawfulBasis::Contract,
+        LawfulBasis::LegitimateInterest,
+        LawfulBasis::LegalObligation,
+    ];
+
+    /// The stored name, e.g. `legitimate_interest`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LawfulBasis::Consent => "consent",
+            LawfulBasis::Contract => "contract",
+            LawfulBasis::LegitimateInterest => "legitimate_interest",
+            LawfulBasis::LegalObligation => "legal_obligation",
+        }
+    }
+}
+
+impl fmt::Display for LawfulBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A postal address for letters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    pub country: String,
+}
+
+impl PostalAddress {
+    /// Returns the address trimmed, with the country upper-cased, or says which part is wrong.
+    pub fn normalised(&self) -> Result<Self, Error> {
+        let country = self.country.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Error::invalid(
+                "address.country",
+                "must be an ISO 3166-1 alpha-2 code such as DE",
+            ));
+        }
+        Ok(Self {
+            street: required_text("address.street", &self.street)?,
+            postal_code: required_text("address.postal_code", &self.postal_code)?,
+            city: required_text("address.city", &self.city)?,
+            country,
+        })
+    }
+}
+
+/// Trims a required text of at most 200 characters.
+pub(crate) fn required_text(field: &'static str, value: &str) -> Result<String, Error> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > MAX_TEXT_LEN {
+        return Err(Error::invalid(field, "must be at most 200 characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Trims a contact's name: 1 to 200 characters.
+pub fn normalise_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
+        return Err(Error::invalid("name", "must be 1 to 200 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Trims and lower-cases an email address: one `@` with something on each
+/// side, no spaces, at most 254 characters.
+pub fn normalise_email(email: &str) -> Result<String, Error> {
+    let email = email.trim().to_lowercase();
+    let valid = email.chars().count() <= MAX_EMAIL_LEN
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::invalid(
+            "email",
+            "must be an email address such as anna@example.com",
+        ))
+    }
+}
+
+/// Drops spaces, hyphens, dots and parentheses, then requires E.164: `+`
+/// and 7 to 15 digits, e.g. `+4930123456`.
+pub fn normalise_phone(phone: &str) -> Result<String, Error> {
+    let phone: String = phone
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let valid = phone.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    if valid {
+        Ok(phone)
+    } else {
+        Err(Error::invalid(
+            "phone",
+            "must be an international number such as +49 30 123456 (E.164: + and 7 to 15 digits)",
+        ))
+    }
+}
+
+/// Trims where a consent, withdrawal or unsubscription came from, e.g. `web form`.
+pub fn normalise_source(source: &str) -> Result<String, Error> {
+    required_text("source", source)
+}

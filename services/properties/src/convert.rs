@@ -1,0 +1,103 @@
+//! Proto messages → properties domain values, naming the field they reject.
+
+use deedlog_properties_domain::model::{
+    Address, Attributes, PropertyKind, Provenance, Source, Sourced,
+};
+use deedlog_properties_domain::ListingStatus;
+use deedlog_proto::properties::v1 as pb;
+use deedlog_service::Error;
+
+pub fn address(field: &str, address: Option<&pb::Address>) -> Result<Address, Error> {
+    let a = address.ok_or_else(|| Error::invalid(field, "is required"))?;
+    Ok(Address {
+        street: a.street.clone(),
+        postal_code: a.postal_code.clone(),
+        city: a.city.clone(),
+        country: a.country.clone(),
+        latitude: a.latitude,
+        longitude: a.longitude,
+    })
+}
+
+pub fn kind(kind: pb::PropertyKind) -> Result<PropertyKind, Error> {
+    Ok(match kind {
+        pb::PropertyKind::House => PropertyKind::House,
+        pb::PropertyKind::Apartment => PropertyKind::Apartment,
+        pb::PropertyKind::MultiFamily => PropertyKind::MultiFamily,
+        pb::PropertyKind::Land => PropertyKind::Land,
+        pb::PropertyKind::Commercial => PropertyKind::Commercial,
+        pb::PropertyKind::Unspecified => {
+            return Err(Error::invalid(
+                "kind",
+                "is required: house, apartment, multi_family, land or commercial",
+            ))
+        }
+    })
+}
+
+pub fn status(status: pb::ListingStatus) -> Result<ListingStatus, Error> {
+    Ok(match status {
+        pb::ListingStatus::Draft => ListingStatus::Draft,
+        pb::ListingStatus::Active => ListingStatus::Active,
+        pb::ListingStatus::Reserved => ListingStatus::Reserved,
+        pb::ListingStatus::UnderContract => ListingStatus::UnderContract,
+        pb::ListingStatus::Sold => ListingStatus::Sold,
+        pb::ListingStatus::Withdrawn => ListingStatus::Withdrawn,
+        pb::ListingStatus::Unspecified => {
+            return Err(Error::invalid("status", "is required"));
+        }
+    })
+}
+
+pub fn provenance(field: &str, p: Option<&pb::Provenance>) -> Result<Provenance, Error> {
+    let p = p.ok_or_else(|| Error::invalid(field, "is required"))?;
+    let source = match p.source() {
+        pb::SourceKind::Manual => Source::Manual,
+        pb::SourceKind::Import => Source::Import,
+        pb::SourceKind::Provider => Source::Provider(p.provider.clone()),
+        pb::SourceKind::Unspecified => {
+            return Err(Error::invalid(
+                format!("{field}.source"),
+                "is required: manual, import or provider",
+            ))
+        }
+    };
+    let confidence_pct = u8::try_from(p.confidence_pct)
+        .ok()
+        .filter(|c| *c <= 100)
+        .ok_or_else(|| Error::invalid(format!("{field}.confidence_pct"), "must be 0 to 100"))?;
+    Ok(Provenance {
+        source,
+        confidence_pct,
+    })
+}
+
+pub fn attributes(a: Option<&pb::Attributes>) -> Result<Attributes, Error> {
+    let Some(a) = a else {
+        return Ok(Attributes::default());
+    };
+    Ok(Attributes {
+        rooms: sourced("attributes.rooms", a.rooms.as_ref())?,
+        bedrooms: sourced("attributes.bedrooms", a.bedrooms.as_ref())?,
+        bathrooms: sourced("attributes.bathrooms", a.bathrooms.as_ref())?,
+        living_area_m2: sourced("attributes.living_area_m2", a.living_area_m2.as_ref())?,
+        plot_area_m2: sourced("attributes.plot_area_m2", a.plot_area_m2.as_ref())?,
+        year_built: sourced("attributes.year_built", a.year_built.as_ref())?,
+    })
+}
+
+fn sourced<T: TryFrom<i64>>(
+    field: &str,
+    value: Option<&pb::SourcedInt>,
+) -> Result<Option<Sourced<T>>, Error> {
+    value
+        .map(|v| {
+            let value = T::try_from(v.value)
+                .map_err(|_| Error::invalid(field, format!("{} is out of range", v.value)))?;
+            Ok(Sourced {
+                value,
+                provenance: provenance(&format!("{field}.provenance"), v.provenance.as_ref())?,
+            })
+        })
+        .transpose()
+}

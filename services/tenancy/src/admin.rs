@@ -1,0 +1,218 @@
+//! The tenant's own administration: name, suspension, modules, settings and
+//! the user roster. Admins do all of it; managers invite and re-role agents
+//! and viewers (the domain bounds which roles a role may give).
+
+use crate::{credentials_target, derived, step, tenant_target, TenancyApi};
+use deedlog_kernel::{Module, Role, UserId};
+use deedlog_proto::common::v1::{CommandOptions, CommandReply};
+use deedlog_proto::tenancy::v1 as pb;
+use deedlog_runtime::auth::{Caller, Purpose};
+use deedlog_service::convert::user;
+use deedlog_service::directory::role_from_proto;
+use deedlog_service::request::required_uuid;
+use deedlog_service::{require_role, Authenticated, Error, Executed};
+use deedlog_tenancy_domain::credentials::{self, Credentials};
+use deedlog_tenancy_domain::tenant::{Action, Event, NewUser, Tenants};
+use tonic::{Request, Response, Status};
+
+fn admins(role: Role) -> bool {
+    role == Role::Admin
+}
+
+fn admins_and_managers(role: Role) -> bool {
+    role.manages_all_records()
+}
+
+impl TenancyApi {
+    /// Runs `action` on the caller's tenant after checking their role.
+    pub(crate) async fn tenant_command<T>(
+        &self,
+        request: Request<T>,
+        allowed: fn(Role) -> bool,
+        what: &str,
+        options: impl Fn(&T) -> Option<&CommandOptions>,
+        action: impl Fn(&Authenticated, &T) -> Result<Action, Error>,
+    ) -> Result<Response<CommandReply>, Status> {
+        let auth = self.auth.caller(&request)?;
+        require_role(&auth, allowed, what)?;
+        let body = request.get_ref();
+        let action = action(&auth, body)?;
+        let done = self.on_tenant(&auth, options(body), action).await?;
+        Ok(Response::new(done.reply()))
+    }
+
+    async fn on_tenant(
+        &self,
+        auth: &Authenticated,
+        options: Option<&CommandOptions>,
+        action: Action,
+    ) -> Result<Executed<Event>, Error> {
+        let env = auth.command(options)?;
+        self.executor
+            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| Ok(action.clone()))
+            .await
+    }
+
+    pub(crate) async fn rename(
+        &self,
+        request: Request<pb::RenameTenantRequest>,
+    ) -> Result<Response<CommandReply>, Status> {
+        self.tenant_command(request, admins, "rename the tenant", |r| r.command.as_ref(), |_, r| {
+            Ok(Action::Rename(r.name.clone()))
+        })
+        .await
+    }
+
+    pub(crate) async fn suspend(
+        &self,
+        request: Request<pb::SuspendTenantRequest>,
+        suspend: bool,
+    ) -> Result<Response<CommandReply>, Status> {
+        let auth = self.auth.caller(&request)?;
+        require_role(&auth, admins, "suspend or reactivate the tenant")?;
+        let r = request.get_ref();
+        let tenant = required_uuid("tenant_id", &r.tenant_id)?;
+        if tenant != auth.caller.tenant.as_uuid() {
+            return Err(Error::PermissionDenied(
+                "an admin may suspend or reactivate only their own tenant".to_owned(),
+            )
+            .into());
+        }
+        let action = if suspend {
+            Action::Suspend
+        } else {
+            Action::Reactivate
+        };
+        let done = self.on_tenant(&auth, r.command.as_ref(), action).await?;
+        Ok(Response::new(done.reply()))
+    }
+
+    pub(crate) async fn set_module(
+        &self,
+        request: Request<pb::SetModuleRequest>,
+    ) -> Result<Response<CommandReply>, Status> {
+        self.tenant_command(request, admins, "switch modules", |r| r.command.as_ref(), |_, r| {
+            let module = match r.module() {
+                pb::Module::Properties => Module::Properties,
+                pb::Module::Deals => Module::Deals,
+                pb::Module::Communications => Module::Communications,
+                pb::Module::Analytics => Module::Analytics,
+                pb::Module::Unspecified => {
+                    return Err(Error::invalid(
+                        "module",
+                        "is required: properties, deals, communications or analytics",
+                    ))
+                }
+            };
+            Ok(if r.enabled {
+                Action::EnableModule(module)
+            } else {
+                Action::DisableModule(module)
+            })
+        })
+        .await
+    }
+
+    pub(crate) async fn set_communication_settings(
+        &self,
+        request: Request<pb::SetCommunicationSettingsRequest>,
+    ) -> Result<Response<CommandReply>, Status> {
+        self.tenant_command(
+            request,
+            admins,
+            "change communication settings",
+            |r| r.command.as_ref(),
+            |_, r| {
+                Ok(Action::SetCommunicationSettings {
+                    time_zone: r.time_zone.clone(),
+                    cadence_limit: r.cadence_limit,
+                    cadence_window_days: r.cadence_window_days,
+                })
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn invite(
+        &self,
+        request: Request<pb::InviteUserRequest>,
+    ) -> Result<Response<pb::InviteUserReply>, Status> {
+        let auth = self.auth.caller(&request)?;
+        require_role(&auth, admins_and_managers, "invite users")?;
+        let r = request.get_ref();
+        let env = auth.command(r.command.as_ref())?;
+        let role = role_from_proto(r.role())
+            .ok_or_else(|| Error::invalid("role", "is required: admin, manager, agent, viewer or auditor"))?;
+        let invited = UserId::from_uuid(derived(env.metadata.command_id.as_uuid(), "user"));
+        let invite = Action::Invite {
+            user: NewUser {
+                id: invited,
+                email: r.email.clone(),
+                display_name: r.display_name.clone(),
+            },
+            role,
+            by: auth.caller.role,
+        };
+        let done = self
+            .executor
+            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| Ok(invite.clone()))
+            .await?;
+        let caller = Caller {
+            user: invited,
+            tenant: auth.caller.tenant,
+            role,
+        };
+        let (token, _) = self.token(&caller, Purpose::Invitation, self.lifetimes.invitation)?;
+        Ok(Response::new(pb::InviteUserReply {
+            reply: Some(done.reply()),
+            user_id: invited.to_string(),
+            invitation_token: token,
+        }))
+    }
+
+    pub(crate) async fn change_role(
+        &self,
+        request: Request<pb::ChangeRoleRequest>,
+    ) -> Result<Response<CommandReply>, Status> {
+        self.tenant_command(
+            request,
+            admins_and_managers,
+            "change roles",
+            |r| r.command.as_ref(),
+            |auth, r| {
+                Ok(Action::ChangeRole {
+                    user: user("user_id", &r.user_id)?,
+                    role: role_from_proto(r.role()).ok_or_else(|| {
+                        Error::invalid("role", "is required: admin, manager, agent, viewer or auditor")
+                    })?,
+                    by: auth.caller.role,
+                })
+            },
+        )
+        .await
+    }
+
+    /// Deactivates a user, then revokes every refresh token they hold.
+    pub(crate) async fn deactivate(
+        &self,
+        request: Request<pb::DeactivateUserRequest>,
+    ) -> Result<Response<CommandReply>, Status> {
+        let auth = self.auth.caller(&request)?;
+        require_role(&auth, admins, "deactivate users")?;
+        let r = request.get_ref();
+        let target = user("user_id", &r.user_id)?;
+        let env = auth.command(r.command.as_ref())?;
+        let done = self
+            .executor
+            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| {
+                Ok(Action::Deactivate(target))
+            })
+            .await?;
+        self.executor
+            .execute::<Credentials>(&step(&env, "revoke"), credentials_target(target), |_| {
+                Ok(credentials::Action::RevokeAll)
+            })
+            .await?;
+        Ok(Response::new(done.reply()))
+    }
+}

@@ -1,0 +1,296 @@
+//! Registration, login, refresh, logout and accepting an invitation: the
+//! calls made without an access token.
+
+use crate::secrets::{check_password, hash_password, verify_password, RefreshToken};
+use crate::{credentials_target, derived, slug_target, step, tenant_target, TenancyApi};
+use chrono::Utc;
+use deedlog_eventstore::StreamQuery;
+use deedlog_kernel::{codec, Role, TenantId, UserId};
+use deedlog_proto::common::v1::CommandReply;
+use deedlog_proto::tenancy::v1 as pb;
+use deedlog_runtime::auth::{Caller, Purpose};
+use deedlog_service::directory::role_to_proto;
+use deedlog_service::request::{envelope, required_uuid, trace_context};
+use deedlog_service::{CommandEnvelope, Error};
+use deedlog_tenancy_domain::credentials::{self, Credentials, NewToken};
+use deedlog_tenancy_domain::slug::{self, Slugs};
+use deedlog_tenancy_domain::tenant::{self, NewUser, Tenants, UserStatus};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+const WRONG_LOGIN: &str = "wrong tenant, email or password";
+
+impl TenancyApi {
+    pub(crate) async fn register(
+        &self,
+        request: Request<pb::RegisterTenantRequest>,
+    ) -> Result<Response<pb::RegisterTenantReply>, Status> {
+        let trace = trace_context(request.metadata());
+        let r = request.into_inner();
+        let command = required_uuid(
+            "command.command_id",
+            r.command.as_ref().map_or("", |c| c.command_id.as_str()),
+        )?;
+        tenant::check_slug(&r.slug).map_err(|e| deedlog_service::executor::refusal(&e))?;
+        check_password("admin_password", &r.admin_password)?;
+        let tenant = TenantId::from_uuid(derived(command, "tenant"));
+        let admin = UserId::from_uuid(derived(command, "admin"));
+        let env = envelope(r.command.as_ref(), tenant, format!("user:{admin}"), trace)?;
+        self.executor.store().register_tenant(tenant).await.map_err(Error::from)?;
+
+        let claim = slug::Claim {
+            slug: r.slug.clone(),
+            tenant,
+        };
+        match self
+            .executor
+            .execute::<Slugs>(&step(&env, "slug"), slug_target(&r.slug), |_| Ok(claim.clone()))
+            .await
+        {
+            // The slug's stream belongs to another tenant: someone holds it.
+            Err(Error::NotFound(_)) => {
+                return Err(Error::Refused(format!(
+                    "the slug {:?} is taken; choose another",
+                    r.slug
+                ))
+                .into())
+            }
+            other => other?,
+        };
+        let register = tenant::Action::Register {
+            name: r.name.clone(),
+            slug: r.slug.clone(),
+            first_admin: NewUser {
+                id: admin,
+                email: r.admin_email.clone(),
+                display_name: r.admin_display_name.clone(),
+            },
+        };
+        let registered = self
+            .executor
+            .execute::<Tenants>(&step(&env, "tenant"), tenant_target(tenant), |_| {
+                Ok(register.clone())
+            })
+            .await?;
+        self.set_password(&env, admin, r.admin_password).await?;
+        Ok(Response::new(pb::RegisterTenantReply {
+            reply: Some(registered.reply()),
+            tenant_id: tenant.to_string(),
+            admin_user_id: admin.to_string(),
+        }))
+    }
+
+    async fn set_password(
+        &self,
+        env: &CommandEnvelope,
+        user: UserId,
+        password: String,
+    ) -> Result<(), Error> {
+        let hash = hash_password(password).await?;
+        let set = credentials::Action::SetPassword { hash };
+        self.executor
+            .execute::<Credentials>(&step(env, "password"), credentials_target(user), |_| {
+                Ok(set.clone())
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::TokenPair>, Status> {
+        let trace = trace_context(request.metadata());
+        let r = request.into_inner();
+        let wrong = || Error::Unauthenticated(WRONG_LOGIN.to_owned());
+        let tenant = self.tenant_of_slug(r.tenant_slug.trim()).await?.ok_or_else(wrong)?;
+        let (state, _) = self
+            .executor
+            .load::<Tenants>(tenant, tenant_target(tenant))
+            .await?;
+        let roster = state.0.ok_or_else(wrong)?;
+        let email = tenant::normalise_email(&r.email).map_err(|_| wrong())?;
+        let (user, member) = roster
+            .members
+            .iter()
+            .find(|(_, m)| m.email == email)
+            .map(|(id, m)| (*id, m.clone()))
+            .ok_or_else(wrong)?;
+        if roster.suspended && !matches!(member.role, Role::Admin | Role::Auditor) {
+            return Err(Error::Refused(
+                "the tenant is suspended; only its admins and auditors can sign in".to_owned(),
+            )
+            .into());
+        }
+        let (credentials, _) = self
+            .executor
+            .load::<Credentials>(tenant, credentials_target(user))
+            .await?;
+        let matches = verify_password(r.password, credentials.password_hash).await?;
+        let refresh = RefreshToken::generate(tenant, user)?;
+        let at = Utc::now();
+        let refresh_expires = at + chrono::Duration::from_std(self.lifetimes.refresh).unwrap_or_default();
+        let env = self.system_envelope(tenant, user, trace)?;
+        let login = credentials::Action::Login {
+            at,
+            password_matches: matches,
+            user_active: member.status == UserStatus::Active,
+            token: NewToken {
+                id: refresh.id(),
+                expires_at: refresh_expires,
+            },
+        };
+        let outcome = self
+            .executor
+            .execute::<Credentials>(&env, credentials_target(user), |_| Ok(login.clone()))
+            .await;
+        let events = match outcome {
+            Ok(done) => done.events,
+            // Whether the user is active is told only to whoever knows the password.
+            Err(Error::Refused(_)) if !matches => return Err(wrong().into()),
+            Err(Error::Refused(reason)) => return Err(Error::Unauthenticated(reason).into()),
+            Err(other) => return Err(other.into()),
+        };
+        if let Some(credentials::Event::LockedOut { until }) = events.last() {
+            return Err(Error::Unauthenticated(format!(
+                "too many failed logins; locked until {until}"
+            ))
+            .into());
+        }
+        if !matches!(events.first(), Some(credentials::Event::LoginSucceeded { .. })) {
+            return Err(wrong().into());
+        }
+        let pair = self.pair(tenant, user, member.role, &refresh, refresh_expires)?;
+        Ok(Response::new(pair))
+    }
+
+    pub(crate) async fn refresh(
+        &self,
+        request: Request<pb::RefreshRequest>,
+    ) -> Result<Response<pb::TokenPair>, Status> {
+        let trace = trace_context(request.metadata());
+        let old = RefreshToken::parse(&request.into_inner().refresh_token)?;
+        let invalid = || Error::Unauthenticated("the refresh token is not valid".to_owned());
+        let (state, _) = self
+            .executor
+            .load::<Tenants>(old.tenant, tenant_target(old.tenant))
+            .await?;
+        let roster = state.0.ok_or_else(invalid)?;
+        let member = roster
+            .members
+            .get(&old.user)
+            .filter(|m| m.status == UserStatus::Active)
+            .ok_or_else(invalid)?;
+        let new = RefreshToken::generate(old.tenant, old.user)?;
+        let at = Utc::now();
+        let expires = at + chrono::Duration::from_std(self.lifetimes.refresh).unwrap_or_default();
+        let rotate = credentials::Action::Refresh {
+            at,
+            token: old.id(),
+            replacement: NewToken {
+                id: new.id(),
+                expires_at: expires,
+            },
+        };
+        let env = self.system_envelope(old.tenant, old.user, trace)?;
+        self.executor
+            .execute::<Credentials>(&env, credentials_target(old.user), |_| Ok(rotate.clone()))
+            .await
+            .map_err(|e| match e {
+                Error::Refused(reason) => Error::Unauthenticated(reason),
+                other => other,
+            })?;
+        Ok(Response::new(self.pair(old.tenant, old.user, member.role, &new, expires)?))
+    }
+
+    pub(crate) async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutReply>, Status> {
+        let trace = trace_context(request.metadata());
+        let token = RefreshToken::parse(&request.into_inner().refresh_token)?;
+        let env = self.system_envelope(token.tenant, token.user, trace)?;
+        let logout = credentials::Action::Logout { token: token.id() };
+        self.executor
+            .execute::<Credentials>(&env, credentials_target(token.user), |_| Ok(logout.clone()))
+            .await?;
+        Ok(Response::new(pb::LogoutReply {}))
+    }
+
+    pub(crate) async fn accept_invitation(
+        &self,
+        request: Request<pb::AcceptInvitationRequest>,
+    ) -> Result<Response<CommandReply>, Status> {
+        let trace = trace_context(request.metadata());
+        let r = request.into_inner();
+        let invited = self
+            .auth
+            .verifier()
+            .verify(&r.invitation_token, Purpose::Invitation)
+            .map_err(Error::from)?;
+        check_password("password", &r.password)?;
+        let env = envelope(r.command.as_ref(), invited.tenant, invited.actor(), trace)?;
+        self.set_password(&env, invited.user, r.password).await?;
+        let activate = tenant::Action::Activate(invited.user);
+        let done = self
+            .executor
+            .execute::<Tenants>(&step(&env, "activate"), tenant_target(invited.tenant), |_| {
+                Ok(activate.clone())
+            })
+            .await?;
+        Ok(Response::new(done.reply()))
+    }
+
+    /// The tenant holding `slug`, read across tenants (the caller has no tenant yet).
+    async fn tenant_of_slug(&self, slug: &str) -> Result<Option<TenantId>, Error> {
+        let target = slug_target(slug);
+        let events = self.reader.read_stream(target.stream_id, StreamQuery::ALL).await?;
+        let Some(first) = events.first() else {
+            return Ok(None);
+        };
+        let payload = serde_json_value(&first.payload)?;
+        match codec::decode::<slug::Event>(&first.event_type, payload) {
+            Ok(slug::Event::SlugClaimed { tenant, .. }) => Ok(Some(tenant)),
+            Err(e) => Err(Error::internal("decode a slug claim", &e)),
+        }
+    }
+
+    /// Metadata for a command the user makes by signing in or out.
+    fn system_envelope(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        trace: Option<deedlog_kernel::TraceContext>,
+    ) -> Result<CommandEnvelope, Error> {
+        let options = deedlog_proto::common::v1::CommandOptions {
+            command_id: Uuid::now_v7().to_string(),
+            ..Default::default()
+        };
+        envelope(Some(&options), tenant, format!("user:{user}"), trace)
+    }
+
+    fn pair(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        role: Role,
+        refresh: &RefreshToken,
+        refresh_expires: chrono::DateTime<Utc>,
+    ) -> Result<pb::TokenPair, Error> {
+        let caller = Caller { user, tenant, role };
+        let (access, access_expires) = self.token(&caller, Purpose::Access, self.lifetimes.access)?;
+        Ok(pb::TokenPair {
+            access_token: access,
+            access_expires_at_unix: access_expires.timestamp(),
+            refresh_token: refresh.encode(),
+            refresh_expires_at_unix: refresh_expires.timestamp(),
+            user_id: user.to_string(),
+            tenant_id: tenant.to_string(),
+            role: role_to_proto(role).into(),
+        })
+    }
+}
+
+fn serde_json_value(payload: &str) -> Result<serde_json::Value, Error> {
+    serde_json::from_str(payload).map_err(|e| Error::internal("parse a stored event", &e))
+}
