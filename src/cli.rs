@@ -37,8 +37,13 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole cluster in one process (creates and migrates the database).
-    Up,
+    /// Run the whole cluster in one process (creates and migrates the database)
+    /// and load the demo tenant.
+    Up {
+        /// Start without loading the demo tenant.
+        #[arg(long)]
+        no_demo: bool,
+    },
     /// Run one component as its own process.
     Serve {
         /// The component to run.
@@ -95,26 +100,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             migrate(&settings).await
         }
-        Command::Up => {
+        Command::Up { no_demo } => {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
-            serve(&settings, &Component::COMMAND_SERVICES, true).await
+            serve(&settings, &Component::COMMAND_SERVICES, true, !no_demo).await
         }
         Command::Serve { component } => {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
-            serve(&settings, &[component.into()], false).await
+            serve(&settings, &[component.into()], false, false).await
         }
     }
 }
 
 /// Builds `components`, prints where they listen, and serves until SIGINT/SIGTERM.
-async fn serve(settings: &Settings, components: &[Component], migrate: bool) -> anyhow::Result<()> {
+async fn serve(
+    settings: &Settings,
+    components: &[Component],
+    migrate: bool,
+    demo: bool,
+) -> anyhow::Result<()> {
     let cluster = Cluster::build(settings, components, migrate).await?;
     for (component, addr) in cluster.addresses() {
         println!("{component:<15} grpc://{addr}");
     }
     println!("database        {}", settings.redacted_database_url());
+    let addr = |c| {
+        cluster
+            .address(c)
+            .context("every command service runs in `up`")
+    };
+    let services = if demo {
+        Some((
+            addr(Component::Tenancy)?,
+            addr(Component::Properties)?,
+            addr(Component::Deals)?,
+            addr(Component::Communications)?,
+        ))
+    } else {
+        None
+    };
     let shutdown = deedlog_runtime::shutdown_on_signals();
-    cluster.run_until_stopped(shutdown).await?;
+    let running = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
+    if let Some((t, p, d, c)) = services {
+        use deedlog_cluster::demo;
+        if let Err(error) = demo::seed(t, p, d, c).await {
+            shutdown.cancel();
+            let _ = running.await;
+            return Err(error.context("load the demo data"));
+        }
+        println!(
+            "demo tenant     slug {:?}: admin {} / agent {}, password {:?}",
+            demo::SLUG,
+            demo::ADMIN_EMAIL,
+            demo::AGENT_EMAIL,
+            demo::PASSWORD
+        );
+    }
+    running.await.context("the cluster task panicked")??;
     tracing::info!("stopped");
     Ok(())
 }

@@ -14,7 +14,8 @@ pub fn signing_key(settings: &Settings) -> anyhow::Result<KeyPair> {
     let pem = match (&auth.signing_key, &auth.signing_key_file) {
         (Some(pem), _) => Some(pem.clone()),
         (None, Some(path)) => Some(SecretString::from(
-            std::fs::read_to_string(path).with_context(|| format!("read auth.signing_key_file {path}"))?,
+            std::fs::read_to_string(path)
+                .with_context(|| format!("read auth.signing_key_file {path}"))?,
         )),
         (None, None) => None,
     };

@@ -5,6 +5,7 @@
 //! one process, `deedlog serve <component>` one of them, and the end-to-end
 //! tests the same way.
 
+pub mod demo;
 pub mod keys;
 
 use anyhow::Context;
@@ -94,8 +95,15 @@ impl Cluster {
             let options: PgConnectOptions = url.parse().context("parse database.url")?;
             deedlog_eventstore::ensure_database(&options)
                 .await
-                .with_context(|| format!("prepare the database at {}", settings.redacted_database_url()))?;
-            deedlog_eventstore::migrate(&options).await.context("migrate the event log")?;
+                .with_context(|| {
+                    format!(
+                        "prepare the database at {}",
+                        settings.redacted_database_url()
+                    )
+                })?;
+            deedlog_eventstore::migrate(&options)
+                .await
+                .context("migrate the event log")?;
         }
         let mut connect = ConnectOptions::from_url(url)?;
         connect.max_connections = settings.database.max_connections;
@@ -105,7 +113,12 @@ impl Cluster {
         let upcasters = Arc::new(Upcasters::new());
         let store = EventStore::connect(&connect, upcasters.clone())
             .await
-            .with_context(|| format!("connect to the event log at {}", settings.redacted_database_url()))?;
+            .with_context(|| {
+                format!(
+                    "connect to the event log at {}",
+                    settings.redacted_database_url()
+                )
+            })?;
         let executor = Executor::new(store, settings.services.conflict_retries);
         let audience = Audience {
             issuer: settings.auth.issuer.clone(),
@@ -137,7 +150,9 @@ impl Cluster {
             public_keys = keys::fetch_public_keys(&settings.services.tenancy_url).await?;
         }
         let verifier = TokenVerifier::new(
-            public_keys.iter().map(|(kid, pem)| (kid.as_str(), pem.as_str())),
+            public_keys
+                .iter()
+                .map(|(kid, pem)| (kid.as_str(), pem.as_str())),
             &audience,
         )?;
         let auth = Authenticator::new(verifier);
@@ -169,12 +184,18 @@ impl Cluster {
                     routes_of(api.into_server())
                 }
                 Component::Properties => routes_of(
-                    deedlog_properties::PropertiesApi::new(executor.clone(), auth.clone(), directory.clone())
+                    deedlog_properties::PropertiesApi::new(
+                        executor.clone(),
+                        auth.clone(),
+                        directory.clone(),
+                    )
+                    .into_server(),
+                ),
+                Component::Deals => routes_of(
+                    deedlog_deals::DealsApi::new(executor.clone(), auth.clone(), directory.clone())
                         .into_server(),
                 ),
-                Component::Deals | Component::Communications => {
-                    anyhow::bail!("{component} is not available in this build")
-                }
+                Component::Communications => anyhow::bail!("TEMP"),
             };
             bound.push(Bound {
                 component,
@@ -223,10 +244,8 @@ impl Cluster {
 
 fn routes_of<S>(service: S) -> (&'static str, Routes)
 where
-    S: tower_service::Service<
-            http::Request<tonic::body::Body>,
-            Error = std::convert::Infallible,
-        > + NamedService
+    S: tower_service::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+        + NamedService
         + Clone
         + Send
         + Sync

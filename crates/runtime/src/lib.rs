@@ -9,7 +9,8 @@ pub mod telemetry;
 
 pub use error_code::ErrorCode;
 pub use settings::{
-    AuthSettings, DatabaseSettings, Environment, ServicesSettings, LogFormat, LogSettings, Overrides, Settings, SubscriptionSettings,
+    AuthSettings, DatabaseSettings, Environment, LogFormat, LogSettings, Overrides,
+    ServicesSettings, Settings, SubscriptionSettings,
 };
 pub use shutdown::shutdown_on_signals;
 pub use telemetry::TelemetryGuard;

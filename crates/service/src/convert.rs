@@ -31,7 +31,10 @@ pub fn optional_date(field: &str, date: Option<&pb::Date>) -> Result<Option<Naiv
         NaiveDate::from_ymd_opt(d.year, d.month, d.day).ok_or_else(|| {
             Error::invalid(
                 field,
-                format!("{}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day),
+                format!(
+                    "{}-{:02}-{:02} is not a calendar date",
+                    d.year, d.month, d.day
+                ),
             )
         })
     })

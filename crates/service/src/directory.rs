@@ -106,7 +106,11 @@ impl Directory {
     }
 
     /// A user of the caller's tenant, or None when there is no such user.
-    pub async fn user(&self, auth: &Authenticated, user: UserId) -> Result<Option<UserInfo>, Error> {
+    pub async fn user(
+        &self,
+        auth: &Authenticated,
+        user: UserId,
+    ) -> Result<Option<UserInfo>, Error> {
         let key = (auth.caller.tenant, user);
         if let Some(hit) = cached(&self.users, &key, self.ttl) {
             return Ok(hit);
@@ -114,7 +118,12 @@ impl Directory {
         let request = pb::GetUserRequest {
             user_id: user.to_string(),
         };
-        let info = match self.client.clone().get_user(with_token(request, auth)?).await {
+        let info = match self
+            .client
+            .clone()
+            .get_user(with_token(request, auth)?)
+            .await
+        {
             Ok(reply) => {
                 let reply = reply.into_inner();
                 Some(UserInfo {
@@ -145,7 +154,10 @@ impl Directory {
                 "user {user} is a {} and cannot be assigned records",
                 info.role
             ))),
-            None => Err(Error::invalid(field, format!("user {user} is not a user of this tenant"))),
+            None => Err(Error::invalid(
+                field,
+                format!("user {user} is not a user of this tenant"),
+            )),
         }
     }
 }
@@ -194,11 +206,17 @@ fn from_status(status: tonic::Status, what: &str) -> Error {
     }
 }
 
-fn cached<K: Eq + std::hash::Hash, V: Clone>(cache: &Cache<K, V>, key: &K, ttl: Duration) -> Option<V> {
+fn cached<K: Eq + std::hash::Hash, V: Clone>(
+    cache: &Cache<K, V>,
+    key: &K,
+    ttl: Duration,
+) -> Option<V> {
     if ttl.is_zero() {
         return None;
     }
-    let cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     cache
         .get(key)
         .filter(|(at, _)| at.elapsed() < ttl)
@@ -206,7 +224,9 @@ fn cached<K: Eq + std::hash::Hash, V: Clone>(cache: &Cache<K, V>, key: &K, ttl: 
 }
 
 fn store<K: Eq + std::hash::Hash, V>(cache: &Cache<K, V>, key: K, value: V) {
-    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     // Bounded: a cache of a few thousand tenants or users is plenty; start over beyond.
     if cache.len() > 10_000 {
         cache.clear();

@@ -116,7 +116,8 @@ impl Executor {
                     };
                 }
             }
-            let decided = command(&state).and_then(|c| D::decide(&state, &c).map_err(|e| refusal(&e)));
+            let decided =
+                command(&state).and_then(|c| D::decide(&state, &c).map_err(|e| refusal(&e)));
             let events = match decided {
                 Ok(events) if !events.is_empty() => events,
                 // A refusal or a no-op may be the repeat of a command that
@@ -188,7 +189,11 @@ fn executed<E>(target: Target, outcome: AppendOutcome, events: Vec<E>) -> Execut
         version: outcome.stream_version,
         position: outcome.last_position(),
         duplicate: outcome.duplicate,
-        events: if outcome.duplicate { Vec::new() } else { events },
+        events: if outcome.duplicate {
+            Vec::new()
+        } else {
+            events
+        },
     }
 }
 

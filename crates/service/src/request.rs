@@ -79,8 +79,8 @@ pub fn envelope(
     let options =
         options.ok_or_else(|| Error::invalid("command", "every command needs command options"))?;
     let command_id = required_uuid("command.command_id", &options.command_id)?;
-    let correlation = optional_uuid("command.correlation_id", &options.correlation_id)?
-        .unwrap_or(command_id);
+    let correlation =
+        optional_uuid("command.correlation_id", &options.correlation_id)?.unwrap_or(command_id);
     Ok(CommandEnvelope {
         metadata: CommandMetadata {
             tenant_id: tenant,

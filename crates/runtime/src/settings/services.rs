@@ -61,7 +61,10 @@ impl AuthSettings {
     }
 
     pub(super) fn validate(&self) -> Result<(), Error> {
-        for (key, value) in [("auth.issuer", &self.issuer), ("auth.audience", &self.audience)] {
+        for (key, value) in [
+            ("auth.issuer", &self.issuer),
+            ("auth.audience", &self.audience),
+        ] {
             if value.trim().is_empty() {
                 return Err(Error::Invalid {
                     key,
@@ -72,7 +75,12 @@ impl AuthSettings {
         }
         check_range("auth.access_ttl_s", self.access_ttl_s, 30, 86_400)?;
         check_range("auth.refresh_ttl_s", self.refresh_ttl_s, 60, 31_536_000)?;
-        check_range("auth.invitation_ttl_s", self.invitation_ttl_s, 60, 2_592_000)?;
+        check_range(
+            "auth.invitation_ttl_s",
+            self.invitation_ttl_s,
+            60,
+            2_592_000,
+        )?;
         if self.signing_key.is_some() && self.signing_key_file.is_some() {
             return Err(Error::Invalid {
                 key: "auth.signing_key_file",
@@ -114,8 +122,18 @@ impl ServicesSettings {
                 allowed: "a URL starting with http:// or https://",
             });
         }
-        check_range("services.tenant_cache_ttl_ms", self.tenant_cache_ttl_ms, 0, 60_000)?;
-        check_range("services.conflict_retries", self.conflict_retries.into(), 0, 20)?;
+        check_range(
+            "services.tenant_cache_ttl_ms",
+            self.tenant_cache_ttl_ms,
+            0,
+            60_000,
+        )?;
+        check_range(
+            "services.conflict_retries",
+            self.conflict_retries.into(),
+            0,
+            20,
+        )?;
         Ok(())
     }
 }

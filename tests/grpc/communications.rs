@@ -1,0 +1,149 @@
+//! The communications service over gRPC: contacts, consent, sending and
+//! every refusal recorded, delivery reports and replies pausing the cadence.
+
+use crate::{assert_status, violated_field};
+use deedlog_proto::communications::v1 as pb;
+use deedlog_tests::clients::command;
+use deedlog_tests::{Clients, Session, TestCluster};
+use tonic::Code;
+use uuid::Uuid;
+
+async fn contact(c: &mut Clients, s: &Session) -> String {
+    c.communications
+        .create_contact(s.request(pb::CreateContactRequest {
+            command: command(),
+            contact_id: String::new(),
+            details: Some(pb::ContactDetails {
+                name: "Clara Voss".into(),
+                email: "clara@example.com".into(),
+                phone: "+4930123456".into(),
+                address: None,
+            }),
+        }))
+        .await
+        .expect("contact")
+        .into_inner()
+        .record_id
+}
+
+fn email(contact: &str) -> pb::SendMessageRequest {
+    pb::SendMessageRequest {
+        command: command(),
+        contact_id: contact.into(),
+        channel: pb::Channel::Email.into(),
+        subject: "Lindenstraße 5".into(),
+        body: "The viewing is on Friday at 10:00.".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn consent_sending_delivery_and_replies() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let id = contact(&mut c, &admin).await;
+    // No consent yet: refused, and the refusal is on record (the version moved).
+    assert_status(
+        c.communications
+            .send_message(admin.request(email(&id)))
+            .await,
+        Code::FailedPrecondition,
+        "consent",
+    );
+    c.communications
+        .grant_consent(admin.request(pb::GrantConsentRequest {
+            command: command(),
+            contact_id: id.clone(),
+            channel: pb::Channel::Email.into(),
+            lawful_basis: pb::LawfulBasis::Consent.into(),
+            source: "web form".into(),
+        }))
+        .await
+        .expect("consent");
+    let sent = c
+        .communications
+        .send_message(admin.request(email(&id)))
+        .await
+        .expect("sent")
+        .into_inner();
+    let reply = sent.reply.expect("reply");
+    assert_eq!(reply.version, 4, "created, refused, consent, queued");
+    c.communications
+        .record_delivery(admin.request(pb::RecordDeliveryRequest {
+            command: command(),
+            contact_id: id.clone(),
+            message_id: sent.message_id.clone(),
+            status: pb::DeliveryStatus::Delivered.into(),
+            detail: String::new(),
+            provider_event_id: "evt-1".into(),
+        }))
+        .await
+        .expect("delivered");
+    c.communications
+        .record_reply(admin.request(pb::RecordReplyRequest {
+            command: command(),
+            contact_id: id.clone(),
+            message_id: Uuid::now_v7().to_string(),
+            in_reply_to: sent.message_id.clone(),
+            conversation_id: sent.conversation_id.clone(),
+            channel: pb::Channel::Email.into(),
+            body: "Friday works.".into(),
+            provider_event_id: "evt-2".into(),
+        }))
+        .await
+        .expect("reply");
+    assert_status(
+        c.communications
+            .send_message(admin.request(email(&id)))
+            .await,
+        Code::FailedPrecondition,
+        "",
+    );
+    c.communications
+        .resume_cadence(admin.request(pb::ResumeCadenceRequest {
+            command: command(),
+            contact_id: id.clone(),
+        }))
+        .await
+        .expect("resume");
+    c.communications
+        .send_message(admin.request(email(&id)))
+        .await
+        .expect("sent after resuming");
+}
+
+#[tokio::test]
+async fn bad_contact_details_name_their_field() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let status = assert_status(
+        c.communications
+            .create_contact(admin.request(pb::CreateContactRequest {
+                command: command(),
+                contact_id: String::new(),
+                details: Some(pb::ContactDetails {
+                    name: "Clara".into(),
+                    email: "not-an-email".into(),
+                    ..Default::default()
+                }),
+            }))
+            .await,
+        Code::InvalidArgument,
+        "",
+    );
+    assert_eq!(violated_field(&status), "email");
+    let id = contact(&mut c, &admin).await;
+    let status = assert_status(
+        c.communications
+            .send_message(admin.request(pb::SendMessageRequest {
+                channel: 0,
+                ..email(&id)
+            }))
+            .await,
+        Code::InvalidArgument,
+        "",
+    );
+    assert_eq!(violated_field(&status), "channel");
+}

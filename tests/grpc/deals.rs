@@ -1,0 +1,176 @@
+//! The deals service over gRPC: the pipeline end to end, refusals naming the
+//! allowed moves, reopen for managers only, scenarios, bad arguments.
+
+use crate::{assert_status, violated_field};
+use deedlog_proto::common::v1::Money;
+use deedlog_proto::deals::v1 as pb;
+use deedlog_proto::tenancy::v1 as tenancy;
+use deedlog_tests::clients::command;
+use deedlog_tests::{Clients, Session, TestCluster};
+use tonic::Code;
+use uuid::Uuid;
+
+fn eur(minor: i64) -> Option<Money> {
+    Some(Money {
+        amount_minor: minor,
+        currency: "EUR".into(),
+    })
+}
+
+async fn open(c: &mut Clients, s: &Session) -> String {
+    c.deals
+        .open_deal(s.request(pb::OpenDealRequest {
+            command: command(),
+            property_id: Uuid::now_v7().to_string(),
+            buyer_contact_id: Uuid::now_v7().to_string(),
+            offer: eur(40_000_000),
+            ..Default::default()
+        }))
+        .await
+        .expect("open deal")
+        .into_inner()
+        .record_id
+}
+
+fn to(deal: &str, stage: pb::Stage) -> pb::MoveStageRequest {
+    pb::MoveStageRequest {
+        command: command(),
+        deal_id: deal.into(),
+        stage: stage.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_deal_walks_the_pipeline_is_won_and_only_a_manager_reopens_it() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let agent = c.colleague(&admin, tenancy::Role::Agent, "ben").await;
+    let manager = c.colleague(&admin, tenancy::Role::Manager, "mia").await;
+    let deal = open(&mut c, &agent).await;
+    assert_status(
+        c.deals
+            .move_stage(agent.request(to(&deal, pb::Stage::Offer)))
+            .await,
+        Code::FailedPrecondition,
+        "allowed: qualified",
+    );
+    for stage in [
+        pb::Stage::Qualified,
+        pb::Stage::Viewing,
+        pb::Stage::Offer,
+        pb::Stage::Negotiation,
+        pb::Stage::UnderContract,
+    ] {
+        c.deals
+            .move_stage(agent.request(to(&deal, stage)))
+            .await
+            .expect("one step forward");
+    }
+    c.deals
+        .set_probability(agent.request(pb::SetProbabilityRequest {
+            command: command(),
+            deal_id: deal.clone(),
+            probability_pct: Some(95),
+        }))
+        .await
+        .expect("probability");
+    c.deals
+        .add_scenario(agent.request(pb::ScenarioRequest {
+            command: command(),
+            deal_id: deal.clone(),
+            scenario_id: Uuid::now_v7().to_string(),
+            name: "cash".into(),
+            price: eur(41_000_000),
+            costs: vec![pb::Cost {
+                label: "notary".into(),
+                amount: eur(600_000),
+            }],
+            financing: None,
+        }))
+        .await
+        .expect("scenario");
+    let won = c
+        .deals
+        .win_deal(agent.request(pb::WinDealRequest {
+            command: command(),
+            deal_id: deal.clone(),
+            final_price: eur(41_000_000),
+        }))
+        .await
+        .expect("win")
+        .into_inner();
+    assert_eq!(won.version, 9);
+    assert_status(
+        c.deals
+            .reopen_deal(agent.request(pb::ReopenDealRequest {
+                command: command(),
+                deal_id: deal.clone(),
+            }))
+            .await,
+        Code::PermissionDenied,
+        "",
+    );
+    c.deals
+        .reopen_deal(manager.request(pb::ReopenDealRequest {
+            command: command(),
+            deal_id: deal.clone(),
+        }))
+        .await
+        .expect("a manager reopens");
+}
+
+#[tokio::test]
+async fn losing_needs_a_reason_and_bad_arguments_name_their_field() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let deal = open(&mut c, &admin).await;
+    let status = assert_status(
+        c.deals
+            .lose_deal(admin.request(pb::LoseDealRequest {
+                command: command(),
+                deal_id: deal.clone(),
+                reason: " ".into(),
+            }))
+            .await,
+        Code::InvalidArgument,
+        "reason",
+    );
+    assert_eq!(violated_field(&status), "reason");
+    let status = assert_status(
+        c.deals
+            .set_probability(admin.request(pb::SetProbabilityRequest {
+                command: command(),
+                deal_id: deal.clone(),
+                probability_pct: Some(150),
+            }))
+            .await,
+        Code::InvalidArgument,
+        "",
+    );
+    assert_eq!(violated_field(&status), "probability_pct");
+    let status = assert_status(
+        c.deals
+            .move_stage(admin.request(to(&deal, pb::Stage::Unspecified)))
+            .await,
+        Code::InvalidArgument,
+        "",
+    );
+    assert_eq!(violated_field(&status), "stage");
+    c.deals
+        .lose_deal(admin.request(pb::LoseDealRequest {
+            command: command(),
+            deal_id: deal.clone(),
+            reason: "financing fell through".into(),
+        }))
+        .await
+        .expect("lost with a reason");
+    assert_status(
+        c.deals
+            .move_stage(admin.request(to(&deal, pb::Stage::Qualified)))
+            .await,
+        Code::FailedPrecondition,
+        "closed",
+    );
+}

@@ -1,0 +1,36 @@
+//! gRPC tests of the command services: a real cluster on port 0, a real
+//! PostgreSQL database per test, real tokens.
+
+mod auth;
+mod communications;
+mod deals;
+mod properties;
+mod tenancy;
+
+use tonic_types::StatusExt;
+
+/// Asserts that `result` failed with `code` and a message containing `text`.
+#[track_caller]
+pub fn assert_status<T: std::fmt::Debug>(
+    result: Result<T, tonic::Status>,
+    code: tonic::Code,
+    text: &str,
+) -> tonic::Status {
+    let status = result.expect_err("the call is refused");
+    assert_eq!(status.code(), code, "{status:?}");
+    assert!(
+        status.message().contains(text),
+        "expected {text:?} in {:?}",
+        status.message()
+    );
+    status
+}
+
+/// The field named by an INVALID_ARGUMENT status's first violation.
+pub fn violated_field(status: &tonic::Status) -> String {
+    status
+        .get_error_details()
+        .bad_request()
+        .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,159 @@
+//! gRPC clients of a test cluster, and helpers for the usual first steps:
+//! register a tenant, sign in, invite a colleague with a role.
+
+use crate::cluster::TestCluster;
+use deedlog_cluster::Component;
+use deedlog_proto::common::v1::CommandOptions;
+use deedlog_proto::communications::v1::communications_service_client::CommunicationsServiceClient;
+use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
+use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
+use deedlog_proto::tenancy::v1 as tenancy;
+use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
+use tonic::transport::Channel;
+use tonic::Request;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// One client per service.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub tenancy: TenancyServiceClient<Channel>,
+    pub properties: PropertiesServiceClient<Channel>,
+    pub deals: DealsServiceClient<Channel>,
+    pub communications: CommunicationsServiceClient<Channel>,
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+    pub slug: String,
+    pub email: String,
+}
+
+impl Session {
+    /// `message` with this user's bearer token.
+    pub fn request<T>(&self, message: T) -> Request<T> {
+        bearer(&self.access, message)
+    }
+}
+
+/// `message` with `token` as its bearer token.
+pub fn bearer<T>(token: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii token"),
+    );
+    request
+}
+
+/// Fresh command options.
+pub fn command() -> Option<CommandOptions> {
+    Some(CommandOptions {
+        command_id: Uuid::now_v7().to_string(),
+        ..CommandOptions::default()
+    })
+}
+
+/// Command options with a given id and expected version.
+pub fn command_with(id: Uuid, expected_version: Option<u64>) -> Option<CommandOptions> {
+    Some(CommandOptions {
+        command_id: id.to_string(),
+        expected_version,
+        ..CommandOptions::default()
+    })
+}
+
+impl Clients {
+    pub async fn connect(cluster: &TestCluster) -> Self {
+        let channel = |c| async move {
+            Channel::from_shared(cluster.url(c))
+                .expect("url")
+                .connect_lazy()
+        };
+        Self {
+            tenancy: TenancyServiceClient::new(channel(Component::Tenancy).await),
+            properties: PropertiesServiceClient::new(channel(Component::Properties).await),
+            deals: DealsServiceClient::new(channel(Component::Deals).await),
+            communications: CommunicationsServiceClient::new(
+                channel(Component::Communications).await,
+            ),
+        }
+    }
+
+    /// Registers a tenant and signs its first admin in.
+    pub async fn register(&mut self, slug: &str) -> Session {
+        let email = format!("admin@{slug}.example");
+        self.tenancy
+            .register_tenant(tenancy::RegisterTenantRequest {
+                command: command(),
+                name: format!("{slug} Immobilien"),
+                slug: slug.to_owned(),
+                admin_email: email.clone(),
+                admin_display_name: "Anna Berg".to_owned(),
+                admin_password: PASSWORD.to_owned(),
+            })
+            .await
+            .expect("register tenant");
+        self.login(slug, &email, PASSWORD)
+            .await
+            .expect("admin logs in")
+    }
+
+    pub async fn login(
+        &mut self,
+        slug: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<Session, tonic::Status> {
+        let pair = self
+            .tenancy
+            .login(tenancy::LoginRequest {
+                tenant_slug: slug.to_owned(),
+                email: email.to_owned(),
+                password: password.to_owned(),
+            })
+            .await?
+            .into_inner();
+        Ok(Session {
+            tenant_id: pair.tenant_id,
+            user_id: pair.user_id,
+            access: pair.access_token,
+            refresh: pair.refresh_token,
+            slug: slug.to_owned(),
+            email: email.to_owned(),
+        })
+    }
+
+    /// Invites a user with `role`, accepts the invitation and signs them in.
+    pub async fn colleague(&mut self, admin: &Session, role: tenancy::Role, name: &str) -> Session {
+        let email = format!("{name}@{}.example", admin.slug);
+        let invited = self
+            .tenancy
+            .invite_user(admin.request(tenancy::InviteUserRequest {
+                command: command(),
+                email: email.clone(),
+                display_name: name.to_owned(),
+                role: role.into(),
+            }))
+            .await
+            .expect("invite")
+            .into_inner();
+        self.tenancy
+            .accept_invitation(tenancy::AcceptInvitationRequest {
+                command: command(),
+                invitation_token: invited.invitation_token,
+                password: PASSWORD.to_owned(),
+            })
+            .await
+            .expect("accept invitation");
+        self.login(&admin.slug, &email, PASSWORD)
+            .await
+            .expect("colleague logs in")
+    }
+}

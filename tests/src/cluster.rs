@@ -1,0 +1,139 @@
+//! Starts the real cluster the way `deedlog up` does, on port 0 and a fresh
+//! database, and drops the database afterwards.
+
+use deedlog_cluster::{Cluster, Component};
+use deedlog_runtime::auth::KeyPair;
+use deedlog_runtime::settings::{Overrides, Settings};
+use figment::Figment;
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use std::net::SocketAddr;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+fn admin_url() -> String {
+    std::env::var("DEEDLOG_TEST_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A running cluster with a database of its own.
+#[derive(Debug)]
+pub struct TestCluster {
+    pub database: String,
+    /// The key tokens are signed with, so tests can forge tokens that differ in one way only.
+    pub signing: KeyPair,
+    pub settings: Settings,
+    addresses: Vec<(Component, SocketAddr)>,
+    shutdown: CancellationToken,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestCluster {
+    /// Starts every command service.
+    pub async fn start() -> Self {
+        Self::start_with(|figment| figment).await
+    }
+
+    /// Starts every command service with extra settings.
+    pub async fn start_with(tweak: impl FnOnce(Figment) -> Figment) -> Self {
+        let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
+        let url = {
+            let base = admin_url();
+            let (prefix, _) = base.rsplit_once('/').expect("admin URL has a database");
+            format!("{prefix}/{database}")
+        };
+        let signing = KeyPair::generate(Some("test-key".into())).expect("key");
+        let overrides = Overrides {
+            database_url: Some(url),
+            ..Overrides::default()
+        };
+        let mut figment = Settings::figment(None, &overrides).expect("settings");
+        for (key, value) in [
+            ("services.tenancy_listen", "127.0.0.1:0"),
+            ("services.properties_listen", "127.0.0.1:0"),
+            ("services.deals_listen", "127.0.0.1:0"),
+            ("services.communications_listen", "127.0.0.1:0"),
+        ] {
+            figment = figment.merge((key, value));
+        }
+        figment = figment
+            .merge(("services.tenant_cache_ttl_ms", 0))
+            .merge(("database.max_connections", 8));
+        figment = figment.merge((
+            "auth.signing_key",
+            signing
+                .private_pem()
+                .expect("pem")
+                .expose_secret()
+                .to_owned(),
+        ));
+        figment = figment.merge(("auth.kid", "test-key"));
+        let settings = Settings::from_figment(tweak(figment)).expect("valid test settings");
+        let cluster = Cluster::build(
+            &settings,
+            &[Component::Tenancy, Component::Properties, Component::Deals],
+            true,
+        )
+        .await
+        .expect("cluster builds");
+        let addresses = cluster.addresses();
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
+        Self {
+            database,
+            signing,
+            settings,
+            addresses,
+            shutdown,
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, component: Component) -> String {
+        let addr = self
+            .addresses
+            .iter()
+            .find(|(c, _)| *c == component)
+            .map_or_else(|| "127.0.0.1:9".parse().expect("addr"), |(_, a)| *a);
+        format!("http://{addr}")
+    }
+
+    /// Stops the servers, waiting for in-flight requests.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.await.expect("join").expect("servers stop cleanly");
+        }
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let database = self.database.clone();
+        // Dropping needs a runtime of its own: the test's may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(options) = admin_url().parse::<PgConnectOptions>() else {
+                    return;
+                };
+                if let Ok(mut conn) = options.connect().await {
+                    let _ = sqlx::query(&format!(
+                        "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut conn)
+                    .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}

@@ -1,0 +1,8 @@
+//! The test cluster: every command service in-process on port 0 against a
+//! fresh database of its own, and clients with helpers to drive it.
+
+pub mod clients;
+pub mod cluster;
+
+pub use clients::{Clients, Session};
+pub use cluster::TestCluster;
