@@ -195,7 +195,14 @@ impl Cluster {
                     deedlog_deals::DealsApi::new(executor.clone(), auth.clone(), directory.clone())
                         .into_server(),
                 ),
-                Component::Communications => anyhow::bail!("TEMP"),
+                Component::Communications => routes_of(
+                    deedlog_communications::CommunicationsApi::new(
+                        executor.clone(),
+                        auth.clone(),
+                        directory.clone(),
+                    )
+                    .into_server(),
+                ),
             };
             bound.push(Bound {
                 component,
