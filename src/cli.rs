@@ -55,6 +55,9 @@ pub enum Command {
     /// Inspect settings.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// The components `deedlog serve` can run.
@@ -78,6 +81,17 @@ impl From<ServeTarget> for Component {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new Ed25519 signing key (PKCS#8 PEM) and its public key, for
+    /// `auth.signing_key` and other components' `auth.public_keys`.
+    Generate {
+        /// The key id written into tokens (default: derived from the public key).
+        #[arg(long)]
+        kid: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective settings (secrets redacted), or name the invalid key.
     Check,
@@ -94,6 +108,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(ConfigCommand::Check) => {
             print!("{}", describe(&settings));
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Generate { kid }) => {
+            let pair = deedlog_runtime::auth::KeyPair::generate(kid)?;
+            println!("# kid: {}", pair.kid);
+            print!("{}", pair.private_pem()?.expose_secret());
+            print!("{}", pair.public_pem()?);
             Ok(())
         }
         Command::Migrate => {
@@ -186,14 +207,24 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The effective settings as TOML-like text, with the password redacted.
+/// The effective settings as TOML-like text, with secrets redacted.
 fn describe(settings: &Settings) -> String {
     let db = &settings.database;
     let sub = &settings.subscription;
+    let auth = &settings.auth;
+    let svc = &settings.services;
+    let redacted = |set: bool| if set { "\"***\"" } else { "(not set)" };
+    let kids: Vec<&str> = auth.public_keys.iter().map(|k| k.kid.as_str()).collect();
     format!(
-        "[database]\nurl = {:?}\nmax_connections = {}\nacquire_timeout_ms = {}\napp_role = {:?}\nreader_role = {:?}\n\n\
+        "environment = {:?}\n\n\
+         [database]\nurl = {:?}\nmax_connections = {}\nacquire_timeout_ms = {}\napp_role = {:?}\nreader_role = {:?}\n\n\
          [log]\nformat = {:?}\nfilter = {:?}\n\n\
-         [subscription]\nbatch_size = {}\npoll_interval_ms = {}\n",
+         [subscription]\nbatch_size = {}\npoll_interval_ms = {}\n\n\
+         [auth]\nissuer = {:?}\naudience = {:?}\naccess_ttl_s = {}\nrefresh_ttl_s = {}\ninvitation_ttl_s = {}\n\
+         signing_key = {}\nsigning_key_file = {:?}\nkid = {:?}\npublic_keys = {:?}\n\n\
+         [services]\ntenancy_listen = \"{}\"\nproperties_listen = \"{}\"\ndeals_listen = \"{}\"\n\
+         communications_listen = \"{}\"\ntenancy_url = {:?}\ntenant_cache_ttl_ms = {}\nconflict_retries = {}\n",
+        format!("{:?}", settings.environment).to_lowercase(),
         settings.redacted_database_url(),
         db.max_connections,
         db.acquire_timeout_ms,
@@ -203,6 +234,22 @@ fn describe(settings: &Settings) -> String {
         settings.log.filter,
         sub.batch_size,
         sub.poll_interval_ms,
+        auth.issuer,
+        auth.audience,
+        auth.access_ttl_s,
+        auth.refresh_ttl_s,
+        auth.invitation_ttl_s,
+        redacted(auth.signing_key.is_some()),
+        auth.signing_key_file.as_deref().unwrap_or(""),
+        auth.kid.as_deref().unwrap_or(""),
+        kids,
+        svc.tenancy_listen,
+        svc.properties_listen,
+        svc.deals_listen,
+        svc.communications_listen,
+        svc.tenancy_url,
+        svc.tenant_cache_ttl_ms,
+        svc.conflict_retries,
     )
 }
 
@@ -307,5 +354,32 @@ mod tests {
         let text = describe(&settings);
         assert!(text.contains("postgres://app:***@db/deedlog"), "{text}");
         assert!(!text.contains("s3cret"));
+    }
+
+    #[test]
+    fn config_check_redacts_the_signing_key() {
+        let pair = deedlog_runtime::auth::KeyPair::generate(None).expect("key");
+        let pem = pair.private_pem().expect("pem");
+        let figment = Settings::figment(None, &Overrides::default())
+            .expect("figment")
+            .merge(("auth.signing_key", pem.expose_secret().to_owned()));
+        let text = describe(&Settings::from_figment(figment).expect("valid"));
+        assert!(text.contains("signing_key = \"***\""), "{text}");
+        assert!(!text.contains("PRIVATE KEY"), "{text}");
+        assert!(
+            text.contains("tenancy_listen = \"127.0.0.1:7101\""),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn serve_refuses_an_unknown_component_with_the_choices() {
+        let message = parse(&["serve", "gateway"])
+            .expect_err("not a component")
+            .to_string();
+        assert!(
+            message.contains("tenancy") && message.contains("communications"),
+            "{message}"
+        );
     }
 }

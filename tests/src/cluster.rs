@@ -71,8 +71,8 @@ impl TestCluster {
         figment = figment.merge(("auth.kid", "test-key"));
         let settings = Settings::from_figment(tweak(figment)).expect("valid test settings");
         let cluster = Cluster::build(&settings, &Component::COMMAND_SERVICES, true)
-        .await
-        .expect("cluster builds");
+            .await
+            .expect("cluster builds");
         let addresses = cluster.addresses();
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));

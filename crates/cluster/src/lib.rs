@@ -52,7 +52,8 @@ impl Component {
 
 impl fmt::Display for Component {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad` so that `{:<15}` lines the addresses up.
+        f.pad(match self {
             Component::Tenancy => "tenancy",
             Component::Properties => "properties",
             Component::Deals => "deals",

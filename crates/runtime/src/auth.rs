@@ -295,3 +295,80 @@ impl TokenVerifier {
             .ok_or(Error::Missing)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audience() -> Audience {
+        Audience {
+            issuer: "deedlog".into(),
+            audience: "deedlog".into(),
+        }
+    }
+
+    fn setup() -> (KeyPair, TokenIssuer, TokenVerifier, Caller) {
+        let pair = KeyPair::generate(Some("k1".into())).expect("key");
+        let issuer = TokenIssuer::new(&pair, audience()).expect("issuer");
+        let public = pair.public_pem().expect("public");
+        let verifier =
+            TokenVerifier::new([("k1", public.as_str())], &audience()).expect("verifier");
+        let caller = Caller {
+            user: UserId::from_uuid(Uuid::from_u128(1)),
+            tenant: TenantId::from_uuid(Uuid::from_u128(2)),
+            role: Role::Agent,
+        };
+        (pair, issuer, verifier, caller)
+    }
+
+    fn issue(issuer: &TokenIssuer, caller: &Caller, purpose: Purpose) -> String {
+        let now = Utc::now();
+        issuer
+            .issue(
+                caller,
+                purpose,
+                now,
+                now + chrono::Duration::minutes(5),
+                Uuid::from_u128(3),
+            )
+            .expect("token")
+    }
+
+    #[test]
+    fn a_token_verifies_for_its_purpose_only() {
+        let (_, issuer, verifier, caller) = setup();
+        let access = issue(&issuer, &caller, Purpose::Access);
+        assert_eq!(verifier.verify(&access, Purpose::Access), Ok(caller));
+        assert_eq!(
+            verifier.verify(&access, Purpose::Invitation),
+            Err(Error::WrongPurpose("invitation"))
+        );
+    }
+
+    #[test]
+    fn a_key_pair_survives_its_pem_and_unknown_key_ids_are_refused() {
+        let (pair, _, verifier, caller) = setup();
+        let reloaded = KeyPair::from_pem(&pair.private_pem().expect("pem"), Some("k2".into()))
+            .expect("reload");
+        assert_eq!(reloaded.public_pem().ok(), pair.public_pem().ok());
+        let other_kid = TokenIssuer::new(&reloaded, audience()).expect("issuer");
+        let token = issue(&other_kid, &caller, Purpose::Access);
+        assert_eq!(
+            verifier.verify(&token, Purpose::Access),
+            Err(Error::UnknownKey)
+        );
+        let garbage = SecretString::from("-----BEGIN PRIVATE KEY-----\nnope\n".to_owned());
+        assert!(matches!(
+            KeyPair::from_pem(&garbage, None),
+            Err(Error::Key(_))
+        ));
+    }
+
+    #[test]
+    fn only_bearer_headers_carry_a_token() {
+        assert_eq!(TokenVerifier::bearer(Some("Bearer abc")), Ok("abc"));
+        for bad in [None, Some(""), Some("Basic abc"), Some("Bearer  ")] {
+            assert_eq!(TokenVerifier::bearer(bad), Err(Error::Missing), "{bad:?}");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use crate::error::Error;
 use crate::request::CommandEnvelope;
 use deedlog_eventstore::{
-    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamQuery,
+    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamQuery, Until,
 };
 use deedlog_kernel::{codec, Decider, DomainEvent, Refusal, RefusalKind, StreamId};
 use deedlog_proto::common::v1::CommandReply;
@@ -29,7 +29,7 @@ pub struct Executed<E> {
     /// The last position written; 0 when nothing was.
     pub position: u64,
     pub duplicate: bool,
-    /// The events this call appended (empty for a duplicate or a no-op).
+    /// The events the command appended (for a duplicate: the first time; empty for a no-op).
     pub events: Vec<E>,
 }
 
@@ -74,21 +74,34 @@ impl Executor {
         D: Decider,
         D::Event: DeserializeOwned,
     {
+        let (events, version) = self
+            .read::<D::Event>(tenant, target, StreamQuery::ALL)
+            .await?;
+        Ok((events.iter().fold(D::State::default(), D::evolve), version))
+    }
+
+    /// Reads and decodes part of a stream; returns the events and the last version read.
+    async fn read<E: DeserializeOwned>(
+        &self,
+        tenant: deedlog_kernel::TenantId,
+        target: Target,
+        query: StreamQuery,
+    ) -> Result<(Vec<E>, u64), Error> {
         let recorded = self
             .store
-            .read_stream(tenant, target.stream_id, StreamQuery::ALL)
+            .read_stream(tenant, target.stream_id, query)
             .await?;
-        let mut state = D::State::default();
-        let mut version = 0;
-        for event in &recorded {
-            let payload: serde_json::Value = serde_json::from_str(&event.payload)
-                .map_err(|e| Error::internal("parse a stored event", &e))?;
-            let decoded: D::Event = codec::decode(&event.event_type, payload)
-                .map_err(|e| Error::internal("decode a stored event", &e))?;
-            state = D::evolve(state, &decoded);
-            version = event.version;
-        }
-        Ok((state, version))
+        let version = recorded.last().map_or(0, |e| e.version);
+        let events = recorded
+            .iter()
+            .map(|event| {
+                let payload: serde_json::Value = serde_json::from_str(&event.payload)
+                    .map_err(|e| Error::internal("parse a stored event", &e))?;
+                codec::decode(&event.event_type, payload)
+                    .map_err(|e| Error::internal("decode a stored event", &e))
+            })
+            .collect::<Result<Vec<E>, Error>>()?;
+        Ok((events, version))
     }
 
     /// Decides `command` (built from the current state) and appends its events.
@@ -148,6 +161,12 @@ impl Executor {
                 events: encode(&events)?,
             };
             match self.store.append(&request).await {
+                Ok(outcome) if outcome.duplicate => {
+                    let first = self.first_outcome(envelope, target).await?;
+                    return first.ok_or_else(|| {
+                        Error::internal("find a repeated command", &envelope.metadata.command_id)
+                    });
+                }
                 Ok(outcome) => return Ok(executed(target, outcome, events)),
                 Err(deedlog_eventstore::Error::Conflict { actual, .. })
                     if envelope.expected_version.is_none() && attempt < self.conflict_retries =>
@@ -160,8 +179,9 @@ impl Executor {
         }
     }
 
-    /// What this command id did before, if it was handled already.
-    async fn first_outcome<E>(
+    /// What this command id did before, if it was handled already, with the
+    /// events it appended then (so a repeated refusal is answered as one).
+    async fn first_outcome<E: DeserializeOwned>(
         &self,
         envelope: &CommandEnvelope,
         target: Target,
@@ -173,7 +193,18 @@ impl Executor {
         match found {
             None => Ok(None),
             Some(done) if done.stream_id == target.stream_id => {
-                Ok(Some(executed(target, done.outcome, Vec::new())))
+                let last = done.outcome.stream_version;
+                let count = u64::try_from(done.outcome.positions.len()).unwrap_or(u64::MAX);
+                let query = StreamQuery {
+                    from_version: last.saturating_sub(count) + 1,
+                    until: Until::Version(last),
+                };
+                let (events, _) = self
+                    .read::<E>(envelope.metadata.tenant_id, target, query)
+                    .await?;
+                let mut first = executed(target, done.outcome, Vec::new());
+                first.events = events;
+                Ok(Some(first))
             }
             Some(_) => Err(Error::invalid(
                 "command.command_id",

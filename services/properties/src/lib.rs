@@ -14,8 +14,7 @@ use deedlog_proto::properties::v1::properties_service_server::{
 use deedlog_service::convert::{money, optional_date, optional_money, user};
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
 use deedlog_service::{
-    require_role, Authenticated, Authenticator, CommandEnvelope, Directory, Error, Executor,
-    Target,
+    require_role, Authenticated, Authenticator, CommandEnvelope, Directory, Error, Executor, Target,
 };
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -119,7 +118,9 @@ impl PropertiesService for PropertiesApi {
         let property = new_record_id("property_id", &r.property_id, &envelope)?;
         let agent = match optional_uuid("agent_id", &r.agent_id)?.map(UserId::from_uuid) {
             Some(agent) => {
-                self.directory.require_owner(&auth, "agent_id", agent).await?;
+                self.directory
+                    .require_owner(&auth, "agent_id", agent)
+                    .await?;
                 Some(agent)
             }
             None if auth.caller.role == Role::Agent => Some(auth.caller.user),
@@ -146,7 +147,12 @@ impl PropertiesService for PropertiesApi {
             request,
             |r| r.command.as_ref(),
             |r| &r.property_id,
-            |r| Ok(Action::ChangeAddress(convert::address("address", r.address.as_ref())?)),
+            |r| {
+                Ok(Action::ChangeAddress(convert::address(
+                    "address",
+                    r.address.as_ref(),
+                )?))
+            },
         )
         .await
     }
@@ -159,7 +165,11 @@ impl PropertiesService for PropertiesApi {
             request,
             |r| r.command.as_ref(),
             |r| &r.property_id,
-            |r| Ok(Action::ChangeAttributes(convert::attributes(r.attributes.as_ref())?)),
+            |r| {
+                Ok(Action::ChangeAttributes(convert::attributes(
+                    r.attributes.as_ref(),
+                )?))
+            },
         )
         .await
     }
@@ -172,7 +182,12 @@ impl PropertiesService for PropertiesApi {
             request,
             |r| r.command.as_ref(),
             |r| &r.property_id,
-            |r| Ok(Action::ChangeAskingPrice(money("asking_price", r.asking_price.as_ref())?)),
+            |r| {
+                Ok(Action::ChangeAskingPrice(money(
+                    "asking_price",
+                    r.asking_price.as_ref(),
+                )?))
+            },
         )
         .await
     }
@@ -219,7 +234,9 @@ impl PropertiesService for PropertiesApi {
         let envelope = auth.command(r.command.as_ref())?;
         let property = required_uuid("property_id", &r.property_id)?;
         let agent = user("agent_id", &r.agent_id)?;
-        self.directory.require_owner(&auth, "agent_id", agent).await?;
+        self.directory
+            .require_owner(&auth, "agent_id", agent)
+            .await?;
         self.run(&envelope, property, |state| {
             may_reassign(&auth, state)?;
             Ok(Action::AssignAgent(agent))
@@ -235,12 +252,20 @@ impl PropertiesService for PropertiesApi {
             request,
             |r| r.command.as_ref(),
             |r| &r.property_id,
-            |r| Ok(Action::SetOwner(optional_uuid("owner_contact_id", &r.owner_contact_id)?)),
+            |r| {
+                Ok(Action::SetOwner(optional_uuid(
+                    "owner_contact_id",
+                    &r.owner_contact_id,
+                )?))
+            },
         )
         .await
     }
 
-    async fn add_tag(&self, request: Request<pb::TagRequest>) -> Result<Response<CommandReply>, Status> {
+    async fn add_tag(
+        &self,
+        request: Request<pb::TagRequest>,
+    ) -> Result<Response<CommandReply>, Status> {
         self.change(
             request,
             |r| r.command.as_ref(),

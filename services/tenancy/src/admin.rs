@@ -49,7 +49,9 @@ impl TenancyApi {
     ) -> Result<Executed<Event>, Error> {
         let env = auth.command(options)?;
         self.executor
-            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| Ok(action.clone()))
+            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| {
+                Ok(action.clone())
+            })
             .await
     }
 
@@ -57,9 +59,13 @@ impl TenancyApi {
         &self,
         request: Request<pb::RenameTenantRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.tenant_command(request, admins, "rename the tenant", |r| r.command.as_ref(), |_, r| {
-            Ok(Action::Rename(r.name.clone()))
-        })
+        self.tenant_command(
+            request,
+            admins,
+            "rename the tenant",
+            |r| r.command.as_ref(),
+            |_, r| Ok(Action::Rename(r.name.clone())),
+        )
         .await
     }
 
@@ -91,25 +97,31 @@ impl TenancyApi {
         &self,
         request: Request<pb::SetModuleRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.tenant_command(request, admins, "switch modules", |r| r.command.as_ref(), |_, r| {
-            let module = match r.module() {
-                pb::Module::Properties => Module::Properties,
-                pb::Module::Deals => Module::Deals,
-                pb::Module::Communications => Module::Communications,
-                pb::Module::Analytics => Module::Analytics,
-                pb::Module::Unspecified => {
-                    return Err(Error::invalid(
-                        "module",
-                        "is required: properties, deals, communications or analytics",
-                    ))
-                }
-            };
-            Ok(if r.enabled {
-                Action::EnableModule(module)
-            } else {
-                Action::DisableModule(module)
-            })
-        })
+        self.tenant_command(
+            request,
+            admins,
+            "switch modules",
+            |r| r.command.as_ref(),
+            |_, r| {
+                let module = match r.module() {
+                    pb::Module::Properties => Module::Properties,
+                    pb::Module::Deals => Module::Deals,
+                    pb::Module::Communications => Module::Communications,
+                    pb::Module::Analytics => Module::Analytics,
+                    pb::Module::Unspecified => {
+                        return Err(Error::invalid(
+                            "module",
+                            "is required: properties, deals, communications or analytics",
+                        ))
+                    }
+                };
+                Ok(if r.enabled {
+                    Action::EnableModule(module)
+                } else {
+                    Action::DisableModule(module)
+                })
+            },
+        )
         .await
     }
 
@@ -141,8 +153,12 @@ impl TenancyApi {
         require_role(&auth, admins_and_managers, "invite users")?;
         let r = request.get_ref();
         let env = auth.command(r.command.as_ref())?;
-        let role = role_from_proto(r.role())
-            .ok_or_else(|| Error::invalid("role", "is required: admin, manager, agent, viewer or auditor"))?;
+        let role = role_from_proto(r.role()).ok_or_else(|| {
+            Error::invalid(
+                "role",
+                "is required: admin, manager, agent, viewer or auditor",
+            )
+        })?;
         let invited = UserId::from_uuid(derived(env.metadata.command_id.as_uuid(), "user"));
         let invite = Action::Invite {
             user: NewUser {
@@ -155,7 +171,9 @@ impl TenancyApi {
         };
         let done = self
             .executor
-            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| Ok(invite.clone()))
+            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| {
+                Ok(invite.clone())
+            })
             .await?;
         let caller = Caller {
             user: invited,
@@ -183,7 +201,10 @@ impl TenancyApi {
                 Ok(Action::ChangeRole {
                     user: user("user_id", &r.user_id)?,
                     role: role_from_proto(r.role()).ok_or_else(|| {
-                        Error::invalid("role", "is required: admin, manager, agent, viewer or auditor")
+                        Error::invalid(
+                            "role",
+                            "is required: admin, manager, agent, viewer or auditor",
+                        )
                     })?,
                     by: auth.caller.role,
                 })

@@ -15,7 +15,10 @@ impl TenancyService for TenancyApi {
         self.register(request).await
     }
 
-    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::TokenPair>, Status> {
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::TokenPair>, Status> {
         TenancyApi::login(self, request).await
     }
 
@@ -109,7 +112,10 @@ impl TenancyService for TenancyApi {
         TenancyApi::get_tenant(self, request).await
     }
 
-    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Result<Response<pb::User>, Status> {
+    async fn get_user(
+        &self,
+        request: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
         TenancyApi::get_user(self, request).await
     }
 

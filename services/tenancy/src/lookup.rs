@@ -34,7 +34,11 @@ impl TenancyApi {
             name: t.name.clone(),
             slug: t.slug.clone(),
             suspended: t.suspended,
-            modules: t.modules.iter().map(|m| module_to_proto(*m).into()).collect(),
+            modules: t
+                .modules
+                .iter()
+                .map(|m| module_to_proto(*m).into())
+                .collect(),
             time_zone: t.settings.time_zone.clone(),
             cadence_limit: t.settings.cadence_limit,
             cadence_window_days: t.settings.cadence_window_days,

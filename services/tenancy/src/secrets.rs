@@ -30,7 +30,8 @@ pub async fn hash_password(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         getrandom::getrandom(&mut salt).map_err(|e| Error::internal("draw a salt", &e))?;
-        let salt = SaltString::encode_b64(&salt).map_err(|e| Error::internal("encode a salt", &e))?;
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|e| Error::internal("encode a salt", &e))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
@@ -132,11 +133,17 @@ mod tests {
             .await
             .expect("hash");
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery".into(), Some(hash.clone()))
+        assert!(
+            verify_password("correct horse battery".into(), Some(hash.clone()))
+                .await
+                .expect("verify")
+        );
+        assert!(!verify_password("wrong".into(), Some(hash))
             .await
             .expect("verify"));
-        assert!(!verify_password("wrong".into(), Some(hash)).await.expect("verify"));
-        assert!(!verify_password("anything".into(), None).await.expect("verify"));
+        assert!(!verify_password("anything".into(), None)
+            .await
+            .expect("verify"));
         assert!(check_password("password", "short").is_err());
     }
 }

@@ -36,7 +36,11 @@ impl TenancyApi {
         let tenant = TenantId::from_uuid(derived(command, "tenant"));
         let admin = UserId::from_uuid(derived(command, "admin"));
         let env = envelope(r.command.as_ref(), tenant, format!("user:{admin}"), trace)?;
-        self.executor.store().register_tenant(tenant).await.map_err(Error::from)?;
+        self.executor
+            .store()
+            .register_tenant(tenant)
+            .await
+            .map_err(Error::from)?;
 
         let claim = slug::Claim {
             slug: r.slug.clone(),
@@ -44,7 +48,9 @@ impl TenancyApi {
         };
         match self
             .executor
-            .execute::<Slugs>(&step(&env, "slug"), slug_target(&r.slug), |_| Ok(claim.clone()))
+            .execute::<Slugs>(&step(&env, "slug"), slug_target(&r.slug), |_| {
+                Ok(claim.clone())
+            })
             .await
         {
             // The slug's stream belongs to another tenant: someone holds it.
@@ -103,7 +109,10 @@ impl TenancyApi {
         let trace = trace_context(request.metadata());
         let r = request.into_inner();
         let wrong = || Error::Unauthenticated(WRONG_LOGIN.to_owned());
-        let tenant = self.tenant_of_slug(r.tenant_slug.trim()).await?.ok_or_else(wrong)?;
+        let tenant = self
+            .tenant_of_slug(r.tenant_slug.trim())
+            .await?
+            .ok_or_else(wrong)?;
         let (state, _) = self
             .executor
             .load::<Tenants>(tenant, tenant_target(tenant))
@@ -129,7 +138,8 @@ impl TenancyApi {
         let matches = verify_password(r.password, credentials.password_hash).await?;
         let refresh = RefreshToken::generate(tenant, user)?;
         let at = Utc::now();
-        let refresh_expires = at + chrono::Duration::from_std(self.lifetimes.refresh).unwrap_or_default();
+        let refresh_expires =
+            at + chrono::Duration::from_std(self.lifetimes.refresh).unwrap_or_default();
         let env = self.system_envelope(tenant, user, trace)?;
         let login = credentials::Action::Login {
             at,
@@ -157,7 +167,10 @@ impl TenancyApi {
             ))
             .into());
         }
-        if !matches!(events.first(), Some(credentials::Event::LoginSucceeded { .. })) {
+        if !matches!(
+            events.first(),
+            Some(credentials::Event::LoginSucceeded { .. })
+        ) {
             return Err(wrong().into());
         }
         let pair = self.pair(tenant, user, member.role, &refresh, refresh_expires)?;
@@ -200,7 +213,13 @@ impl TenancyApi {
                 Error::Refused(reason) => Error::Unauthenticated(reason),
                 other => other,
             })?;
-        Ok(Response::new(self.pair(old.tenant, old.user, member.role, &new, expires)?))
+        Ok(Response::new(self.pair(
+            old.tenant,
+            old.user,
+            member.role,
+            &new,
+            expires,
+        )?))
     }
 
     pub(crate) async fn logout(
@@ -234,9 +253,11 @@ impl TenancyApi {
         let activate = tenant::Action::Activate(invited.user);
         let done = self
             .executor
-            .execute::<Tenants>(&step(&env, "activate"), tenant_target(invited.tenant), |_| {
-                Ok(activate.clone())
-            })
+            .execute::<Tenants>(
+                &step(&env, "activate"),
+                tenant_target(invited.tenant),
+                |_| Ok(activate.clone()),
+            )
             .await?;
         Ok(Response::new(done.reply()))
     }
@@ -244,7 +265,10 @@ impl TenancyApi {
     /// The tenant holding `slug`, read across tenants (the caller has no tenant yet).
     async fn tenant_of_slug(&self, slug: &str) -> Result<Option<TenantId>, Error> {
         let target = slug_target(slug);
-        let events = self.reader.read_stream(target.stream_id, StreamQuery::ALL).await?;
+        let events = self
+            .reader
+            .read_stream(target.stream_id, StreamQuery::ALL)
+            .await?;
         let Some(first) = events.first() else {
             return Ok(None);
         };
@@ -278,7 +302,8 @@ impl TenancyApi {
         refresh_expires: chrono::DateTime<Utc>,
     ) -> Result<pb::TokenPair, Error> {
         let caller = Caller { user, tenant, role };
-        let (access, access_expires) = self.token(&caller, Purpose::Access, self.lifetimes.access)?;
+        let (access, access_expires) =
+            self.token(&caller, Purpose::Access, self.lifetimes.access)?;
         Ok(pb::TokenPair {
             access_token: access,
             access_expires_at_unix: access_expires.timestamp(),

@@ -137,3 +137,62 @@ impl ServicesSettings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+// figment's Jail closures return its large error type; that is its API, not ours.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use crate::settings::{Overrides, Settings};
+    use figment::Jail;
+
+    fn refused(key: &str, value: &str) -> String {
+        let mut message = String::new();
+        Jail::expect_with(|jail| {
+            jail.set_env(key, value);
+            message = Settings::load(None, &Overrides::default())
+                .expect_err("refused")
+                .to_string();
+            Ok(())
+        });
+        message
+    }
+
+    #[test]
+    fn auth_and_services_values_are_checked_naming_the_key() {
+        for (env, key, allowed) in [
+            (
+                "DEEDLOG__AUTH__ACCESS_TTL_S",
+                "auth.access_ttl_s",
+                "30 to 86400",
+            ),
+            ("DEEDLOG__AUTH__ISSUER", "auth.issuer", "non-empty"),
+            (
+                "DEEDLOG__SERVICES__TENANCY_URL",
+                "services.tenancy_url",
+                "http://",
+            ),
+            (
+                "DEEDLOG__SERVICES__CONFLICT_RETRIES",
+                "services.conflict_retries",
+                "0 to 20",
+            ),
+        ] {
+            let value = if key == "auth.issuer" {
+                " "
+            } else if key == "services.tenancy_url" {
+                "tenancy:7101"
+            } else {
+                "99999999"
+            };
+            let message = refused(env, value);
+            assert!(
+                message.contains(key) && message.contains(allowed),
+                "{message}"
+            );
+        }
+        let message = refused("DEEDLOG__SERVICES__DEALS_LISTEN", "not an address");
+        assert!(message.contains("services.deals_listen"), "{message}");
+        let message = refused("DEEDLOG__ENVIRONMENT", "staging");
+        assert!(message.contains("development, production"), "{message}");
+    }
+}
