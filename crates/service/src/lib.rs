@@ -3,6 +3,7 @@
 //! decide → append with bounded retries, maps failures to gRPC statuses, and
 //! serves with health and reflection.
 
+pub mod context;
 pub mod convert;
 pub mod directory;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod executor;
 pub mod request;
 pub mod server;
 
+pub use context::{Admitted, Context};
 pub use directory::{Directory, TenantInfo, UserInfo};
 pub use error::Error;
 pub use executor::{Executed, Executor, Target};

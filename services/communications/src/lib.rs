@@ -10,17 +10,15 @@
 mod convert;
 mod service;
 
-use deedlog_communications_domain::{Action, Command, Communications, Event, SendPolicy, State};
-use deedlog_kernel::{Module, Role, StreamId};
-use deedlog_proto::common::v1::{CommandOptions, CommandReply};
+use deedlog_communications_domain::{Action, Command, Communications, Event, SendPolicy};
+use deedlog_kernel::{Module, Role};
+use deedlog_proto::common::v1::CommandOptions;
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsServiceServer;
-use deedlog_service::request::required_uuid;
 use deedlog_service::{
-    require_role, Authenticated, Authenticator, CommandEnvelope, Directory, Error, Executed,
-    Executor, Target,
+    Authenticator, CommandEnvelope, Context, Directory, Error, Executed, Executor,
 };
 use std::sync::Arc;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Status};
 
 /// The stream type of a contact's events.
 pub const STREAM_TYPE: &str = "contact";
@@ -28,19 +26,10 @@ pub const STREAM_TYPE: &str = "contact";
 /// The gRPC service.
 #[derive(Debug, Clone)]
 pub struct CommunicationsApi {
-    executor: Executor,
-    auth: Authenticator,
-    directory: Arc<Directory>,
+    ctx: Context<Communications, Action>,
 }
 
-/// A caller admitted to the communications context, with the tenant's
-/// sending policy as of now.
-struct Admitted {
-    auth: Authenticated,
-    policy: SendPolicy,
-}
-
-/// A command on an existing contact, admitted and read.
+/// A command on an existing contact, admitted, with the tenant's sending policy as of now.
 struct Opened {
     envelope: CommandEnvelope,
     contact: uuid::Uuid,
@@ -50,63 +39,21 @@ struct Opened {
 impl CommunicationsApi {
     pub fn new(executor: Executor, auth: Authenticator, directory: Arc<Directory>) -> Self {
         Self {
-            executor,
-            auth,
-            directory,
+            ctx: Context {
+                executor,
+                auth,
+                directory,
+                module: Module::Communications,
+                stream_type: STREAM_TYPE,
+                id_field: "contact_id",
+                what: "change contacts or message them",
+                command: |at, action| Command { at, action },
+            },
         }
     }
 
     pub fn into_server(self) -> CommunicationsServiceServer<Self> {
         CommunicationsServiceServer::new(self)
-    }
-
-    /// Authenticates, checks the role may write and the tenant accepts
-    /// commands; returns the caller and the tenant's sending policy.
-    async fn admit<T>(&self, request: &Request<T>) -> Result<Admitted, Error> {
-        let auth = self.auth.caller(request)?;
-        require_role(
-            &auth,
-            Role::may_write_records,
-            "change contacts or message them",
-        )?;
-        let tenant = self.directory.gate(&auth, Module::Communications).await?;
-        Ok(Admitted {
-            auth,
-            policy: convert::send_policy(&tenant),
-        })
-    }
-
-    /// Decides one command on one contact and appends its events.
-    async fn execute(
-        &self,
-        envelope: &CommandEnvelope,
-        contact: uuid::Uuid,
-        action: impl Fn(&State) -> Result<Action, Error>,
-    ) -> Result<Executed<Event>, Error> {
-        let target = Target {
-            stream_id: StreamId::from_uuid(contact),
-            stream_type: STREAM_TYPE,
-        };
-        let at = envelope.metadata.occurred_at;
-        self.executor
-            .execute::<Communications>(envelope, target, |state| {
-                Ok(Command {
-                    at,
-                    action: action(state)?,
-                })
-            })
-            .await
-    }
-
-    /// Runs one command on one contact and answers with its reply.
-    async fn run(
-        &self,
-        envelope: &CommandEnvelope,
-        contact: uuid::Uuid,
-        action: impl Fn(&State) -> Result<Action, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let executed = self.execute(envelope, contact, action).await?;
-        Ok(Response::new(executed.reply()))
     }
 
     /// Admits the caller and reads the command options and the contact id.
@@ -116,31 +63,21 @@ impl CommunicationsApi {
         options: impl Fn(&T) -> Option<&CommandOptions>,
         contact_id: impl Fn(&T) -> &str,
     ) -> Result<Opened, Error> {
-        let admitted = self.admit(request).await?;
-        let body = request.get_ref();
+        let admitted = self
+            .ctx
+            .admit(
+                request,
+                Role::may_write_records,
+                self.ctx.what,
+                options,
+                contact_id,
+            )
+            .await?;
         Ok(Opened {
-            envelope: admitted.auth.command(options(body))?,
-            contact: required_uuid("contact_id", contact_id(body))?,
-            policy: admitted.policy,
+            envelope: admitted.envelope,
+            contact: admitted.record,
+            policy: convert::send_policy(&admitted.tenant),
         })
-    }
-
-    /// The common shape: admit, parse the contact id, run a fixed action.
-    async fn change<T>(
-        &self,
-        request: Request<T>,
-        options: impl Fn(&T) -> Option<&CommandOptions>,
-        contact_id: impl Fn(&T) -> &str,
-        action: impl Fn(&T) -> Result<Action, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let opened = self.open(&request, options, contact_id).await?;
-        let action = action(request.get_ref())?;
-        self.run(
-            &opened.envelope,
-            opened.contact,
-            move |_| Ok(action.clone()),
-        )
-        .await
     }
 }
 

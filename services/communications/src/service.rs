@@ -25,9 +25,9 @@ impl CommunicationsService for CommunicationsApi {
         &self,
         request: Request<pb::CreateContactRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        let admitted = self.admit(&request).await?;
+        let auth = self.ctx.admit_writer(&request).await?;
         let r = request.get_ref();
-        let envelope = admitted.auth.command(r.command.as_ref())?;
+        let envelope = auth.command(r.command.as_ref())?;
         let contact = new_record_id("contact_id", &r.contact_id, &envelope)?;
         let action = convert::details(r.details.as_ref(), |name, email, phone, address| {
             Action::Create {
@@ -37,7 +37,8 @@ impl CommunicationsService for CommunicationsApi {
                 address,
             }
         })?;
-        self.run(&envelope, contact, move |_| Ok(action.clone()))
+        self.ctx
+            .run(&envelope, contact, move |_| Ok(action.clone()))
             .await
     }
 
@@ -45,89 +46,94 @@ impl CommunicationsService for CommunicationsApi {
         &self,
         request: Request<pb::UpdateContactRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.contact_id,
-            |r| {
-                convert::details(r.details.as_ref(), |name, email, phone, address| {
-                    Action::Update {
-                        name,
-                        email,
-                        phone,
-                        address,
-                    }
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.contact_id,
+                |r| {
+                    convert::details(r.details.as_ref(), |name, email, phone, address| {
+                        Action::Update {
+                            name,
+                            email,
+                            phone,
+                            address,
+                        }
+                    })
+                },
+            )
+            .await
     }
 
     async fn grant_consent(
         &self,
         request: Request<pb::GrantConsentRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.contact_id,
-            |r| {
-                Ok(Action::GrantConsent {
-                    channel: convert::channel(r.channel())?,
-                    lawful_basis: convert::lawful_basis(r.lawful_basis())?,
-                    source: r.source.clone(),
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.contact_id,
+                |r| {
+                    Ok(Action::GrantConsent {
+                        channel: convert::channel(r.channel())?,
+                        lawful_basis: convert::lawful_basis(r.lawful_basis())?,
+                        source: r.source.clone(),
+                    })
+                },
+            )
+            .await
     }
 
     async fn withdraw_consent(
         &self,
         request: Request<pb::WithdrawConsentRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.contact_id,
-            |r| {
-                Ok(Action::WithdrawConsent {
-                    channel: convert::channel(r.channel())?,
-                    source: r.source.clone(),
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.contact_id,
+                |r| {
+                    Ok(Action::WithdrawConsent {
+                        channel: convert::channel(r.channel())?,
+                        source: r.source.clone(),
+                    })
+                },
+            )
+            .await
     }
 
     async fn set_do_not_call(
         &self,
         request: Request<pb::SetDoNotCallRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.contact_id,
-            |r| Ok(Action::SetDoNotCall(r.do_not_call)),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.contact_id,
+                |r| Ok(Action::SetDoNotCall(r.do_not_call)),
+            )
+            .await
     }
 
     async fn unsubscribe(
         &self,
         request: Request<pb::UnsubscribeRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.contact_id,
-            |r| {
-                Ok(Action::Unsubscribe {
-                    source: r.source.clone(),
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.contact_id,
+                |r| {
+                    Ok(Action::Unsubscribe {
+                        source: r.source.clone(),
+                    })
+                },
+            )
+            .await
     }
 
     async fn send_message(
@@ -153,6 +159,7 @@ impl CommunicationsService for CommunicationsApi {
             policy: opened.policy,
         };
         let executed = self
+            .ctx
             .execute(
                 &opened.envelope,
                 opened.contact,
@@ -174,19 +181,20 @@ impl CommunicationsService for CommunicationsApi {
         &self,
         request: Request<pb::RecordDeliveryRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.contact_id,
-            |r| {
-                Ok(Action::RecordDelivery {
-                    message_id: required_uuid("message_id", &r.message_id)?,
-                    status: convert::delivery_status(r.status(), &r.detail)?,
-                    provider_event_id: convert::provider_event_id(&r.provider_event_id)?,
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.contact_id,
+                |r| {
+                    Ok(Action::RecordDelivery {
+                        message_id: required_uuid("message_id", &r.message_id)?,
+                        status: convert::delivery_status(r.status(), &r.detail)?,
+                        provider_event_id: convert::provider_event_id(&r.provider_event_id)?,
+                    })
+                },
+            )
+            .await
     }
 
     async fn record_reply(
@@ -202,34 +210,36 @@ impl CommunicationsService for CommunicationsApi {
         let conversation = optional_uuid("conversation_id", &r.conversation_id)?;
         let channel = convert::channel(r.channel())?;
         let provider_event_id = convert::provider_event_id(&r.provider_event_id)?;
-        self.run(&opened.envelope, opened.contact, |state| {
-            // Without a conversation, the reply joins that of the message it
-            // answers, or else starts its own.
-            let conversation_id = conversation
-                .or_else(|| conversation_of(state, in_reply_to))
-                .unwrap_or(message_id);
-            Ok(Action::RecordReply {
-                message_id,
-                in_reply_to,
-                conversation_id,
-                channel,
-                body: r.body.clone(),
-                provider_event_id: provider_event_id.clone(),
+        self.ctx
+            .run(&opened.envelope, opened.contact, |state| {
+                // Without a conversation, the reply joins that of the message it
+                // answers, or else starts its own.
+                let conversation_id = conversation
+                    .or_else(|| conversation_of(state, in_reply_to))
+                    .unwrap_or(message_id);
+                Ok(Action::RecordReply {
+                    message_id,
+                    in_reply_to,
+                    conversation_id,
+                    channel,
+                    body: r.body.clone(),
+                    provider_event_id: provider_event_id.clone(),
+                })
             })
-        })
-        .await
+            .await
     }
 
     async fn resume_cadence(
         &self,
         request: Request<pb::ResumeCadenceRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.contact_id,
-            |_| Ok(Action::ResumeCadence),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.contact_id,
+                |_| Ok(Action::ResumeCadence),
+            )
+            .await
     }
 }

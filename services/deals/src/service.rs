@@ -40,7 +40,8 @@ impl DealsService for DealsApi {
         // Every role that may open a deal may also own it, so the caller is the default.
         let agent = match optional_uuid("agent_id", &r.agent_id)?.map(UserId::from_uuid) {
             Some(agent) => {
-                self.directory
+                self.ctx
+                    .directory
                     .require_owner(&auth, "agent_id", agent)
                     .await?;
                 agent
@@ -55,118 +56,127 @@ impl DealsService for DealsApi {
             commission: optional_money("commission", r.commission.as_ref())?,
             expected_close: optional_date("expected_close", r.expected_close.as_ref())?,
         };
-        self.run(&envelope, deal, move |_| Ok(action.clone())).await
+        self.ctx
+            .run(&envelope, deal, move |_| Ok(action.clone()))
+            .await
     }
 
     async fn move_stage(
         &self,
         request: Request<pb::MoveStageRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| Ok(Action::MoveStage(convert::stage(r.stage())?)),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| Ok(Action::MoveStage(convert::stage(r.stage())?)),
+            )
+            .await
     }
 
     async fn win_deal(
         &self,
         request: Request<pb::WinDealRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| {
-                Ok(Action::Win {
-                    final_price: money("final_price", r.final_price.as_ref())?,
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| {
+                    Ok(Action::Win {
+                        final_price: money("final_price", r.final_price.as_ref())?,
+                    })
+                },
+            )
+            .await
     }
 
     async fn lose_deal(
         &self,
         request: Request<pb::LoseDealRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| {
-                Ok(Action::Lose {
-                    reason: r.reason.clone(),
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| {
+                    Ok(Action::Lose {
+                        reason: r.reason.clone(),
+                    })
+                },
+            )
+            .await
     }
 
     async fn set_offer(
         &self,
         request: Request<pb::SetOfferRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| Ok(Action::SetOffer(money("offer", r.offer.as_ref())?)),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| Ok(Action::SetOffer(money("offer", r.offer.as_ref())?)),
+            )
+            .await
     }
 
     async fn set_commission(
         &self,
         request: Request<pb::SetCommissionRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| {
-                Ok(Action::SetCommission(money(
-                    "commission",
-                    r.commission.as_ref(),
-                )?))
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| {
+                    Ok(Action::SetCommission(money(
+                        "commission",
+                        r.commission.as_ref(),
+                    )?))
+                },
+            )
+            .await
     }
 
     async fn set_probability(
         &self,
         request: Request<pb::SetProbabilityRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| {
-                Ok(Action::SetProbability(convert::probability(
-                    r.probability_pct,
-                )?))
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| {
+                    Ok(Action::SetProbability(convert::probability(
+                        r.probability_pct,
+                    )?))
+                },
+            )
+            .await
     }
 
     async fn set_expected_close(
         &self,
         request: Request<pb::SetExpectedCloseRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| {
-                let date = optional_date("expected_close", r.expected_close.as_ref())?;
-                Ok(Action::SetExpectedClose(date))
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| {
+                    let date = optional_date("expected_close", r.expected_close.as_ref())?;
+                    Ok(Action::SetExpectedClose(date))
+                },
+            )
+            .await
     }
 
     async fn reassign_deal(
@@ -180,71 +190,77 @@ impl DealsService for DealsApi {
         let envelope = auth.command(r.command.as_ref())?;
         let deal = required_uuid("deal_id", &r.deal_id)?;
         let agent = user("agent_id", &r.agent_id)?;
-        self.directory
+        self.ctx
+            .directory
             .require_owner(&auth, "agent_id", agent)
             .await?;
-        self.run(&envelope, deal, |state| {
-            may_reassign(&auth, state)?;
-            Ok(Action::Reassign(agent))
-        })
-        .await
+        self.ctx
+            .run(&envelope, deal, |state| {
+                may_reassign(&auth, state)?;
+                Ok(Action::Reassign(agent))
+            })
+            .await
     }
 
     async fn reopen_deal(
         &self,
         request: Request<pb::ReopenDealRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change_as(
-            Role::manages_all_records,
-            "reopen deals",
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |_| Ok(Action::Reopen),
-        )
-        .await
+        self.ctx
+            .change_as(
+                Role::manages_all_records,
+                "reopen deals",
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |_| Ok(Action::Reopen),
+            )
+            .await
     }
 
     async fn add_scenario(
         &self,
         request: Request<pb::ScenarioRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            convert::add_scenario,
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                convert::add_scenario,
+            )
+            .await
     }
 
     async fn update_scenario(
         &self,
         request: Request<pb::ScenarioRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            convert::update_scenario,
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                convert::update_scenario,
+            )
+            .await
     }
 
     async fn remove_scenario(
         &self,
         request: Request<pb::RemoveScenarioRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.deal_id,
-            |r| {
-                Ok(Action::RemoveScenario {
-                    scenario_id: required_uuid("scenario_id", &r.scenario_id)?,
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.deal_id,
+                |r| {
+                    Ok(Action::RemoveScenario {
+                        scenario_id: required_uuid("scenario_id", &r.scenario_id)?,
+                    })
+                },
+            )
+            .await
     }
 }

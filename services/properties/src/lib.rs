@@ -4,18 +4,16 @@
 
 mod convert;
 
-use deedlog_kernel::{Module, Role, StreamId, UserId};
+use deedlog_kernel::{Module, Role, UserId};
 use deedlog_properties_domain::{Action, Command, Properties, State};
-use deedlog_proto::common::v1::{CommandOptions, CommandReply};
+use deedlog_proto::common::v1::CommandReply;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::properties::v1::properties_service_server::{
     PropertiesService, PropertiesServiceServer,
 };
 use deedlog_service::convert::{money, optional_date, optional_money, user};
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
-use deedlog_service::{
-    require_role, Authenticated, Authenticator, CommandEnvelope, Directory, Error, Executor, Target,
-};
+use deedlog_service::{Authenticated, Authenticator, Context, Directory, Error, Executor};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -25,71 +23,27 @@ pub const STREAM_TYPE: &str = "property";
 /// The gRPC service.
 #[derive(Debug, Clone)]
 pub struct PropertiesApi {
-    executor: Executor,
-    auth: Authenticator,
-    directory: Arc<Directory>,
+    ctx: Context<Properties, Action>,
 }
 
 impl PropertiesApi {
     pub fn new(executor: Executor, auth: Authenticator, directory: Arc<Directory>) -> Self {
         Self {
-            executor,
-            auth,
-            directory,
+            ctx: Context {
+                executor,
+                auth,
+                directory,
+                module: Module::Properties,
+                stream_type: STREAM_TYPE,
+                id_field: "property_id",
+                what: "change properties",
+                command: |at, action| Command { at, action },
+            },
         }
     }
 
     pub fn into_server(self) -> PropertiesServiceServer<Self> {
         PropertiesServiceServer::new(self)
-    }
-
-    /// Authenticates, checks the role may write and the tenant accepts commands.
-    async fn admit<T>(&self, request: &Request<T>) -> Result<Authenticated, Error> {
-        let auth = self.auth.caller(request)?;
-        require_role(&auth, Role::may_write_records, "change properties")?;
-        self.directory.gate(&auth, Module::Properties).await?;
-        Ok(auth)
-    }
-
-    /// Runs one command on one property.
-    async fn run(
-        &self,
-        envelope: &CommandEnvelope,
-        property: uuid::Uuid,
-        action: impl Fn(&State) -> Result<Action, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let target = Target {
-            stream_id: StreamId::from_uuid(property),
-            stream_type: STREAM_TYPE,
-        };
-        let at = envelope.metadata.occurred_at;
-        let executed = self
-            .executor
-            .execute::<Properties>(envelope, target, |state| {
-                Ok(Command {
-                    at,
-                    action: action(state)?,
-                })
-            })
-            .await?;
-        Ok(Response::new(executed.reply()))
-    }
-
-    /// The common shape: admit, parse the property id, run a fixed action.
-    async fn change<T>(
-        &self,
-        request: Request<T>,
-        options: impl Fn(&T) -> Option<&CommandOptions>,
-        property_id: impl Fn(&T) -> &str,
-        action: impl Fn(&T) -> Result<Action, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let auth = self.admit(&request).await?;
-        let body = request.get_ref();
-        let envelope = auth.command(options(body))?;
-        let property = required_uuid("property_id", property_id(body))?;
-        let action = action(body)?;
-        self.run(&envelope, property, move |_| Ok(action.clone()))
-            .await
     }
 }
 
@@ -112,13 +66,14 @@ impl PropertiesService for PropertiesApi {
         &self,
         request: Request<pb::CreatePropertyRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        let auth = self.admit(&request).await?;
+        let auth = self.ctx.admit_writer(&request).await?;
         let r = request.get_ref();
         let envelope = auth.command(r.command.as_ref())?;
         let property = new_record_id("property_id", &r.property_id, &envelope)?;
         let agent = match optional_uuid("agent_id", &r.agent_id)?.map(UserId::from_uuid) {
             Some(agent) => {
-                self.directory
+                self.ctx
+                    .directory
                     .require_owner(&auth, "agent_id", agent)
                     .await?;
                 Some(agent)
@@ -135,7 +90,8 @@ impl PropertiesService for PropertiesApi {
             owner: optional_uuid("owner_contact_id", &r.owner_contact_id)?,
             tags: r.tags.clone(),
         };
-        self.run(&envelope, property, move |_| Ok(action.clone()))
+        self.ctx
+            .run(&envelope, property, move |_| Ok(action.clone()))
             .await
     }
 
@@ -143,174 +99,186 @@ impl PropertiesService for PropertiesApi {
         &self,
         request: Request<pb::ChangeAddressRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| {
-                Ok(Action::ChangeAddress(convert::address(
-                    "address",
-                    r.address.as_ref(),
-                )?))
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| {
+                    Ok(Action::ChangeAddress(convert::address(
+                        "address",
+                        r.address.as_ref(),
+                    )?))
+                },
+            )
+            .await
     }
 
     async fn change_attributes(
         &self,
         request: Request<pb::ChangeAttributesRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| {
-                Ok(Action::ChangeAttributes(convert::attributes(
-                    r.attributes.as_ref(),
-                )?))
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| {
+                    Ok(Action::ChangeAttributes(convert::attributes(
+                        r.attributes.as_ref(),
+                    )?))
+                },
+            )
+            .await
     }
 
     async fn change_asking_price(
         &self,
         request: Request<pb::ChangeAskingPriceRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| {
-                Ok(Action::ChangeAskingPrice(money(
-                    "asking_price",
-                    r.asking_price.as_ref(),
-                )?))
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| {
+                    Ok(Action::ChangeAskingPrice(money(
+                        "asking_price",
+                        r.asking_price.as_ref(),
+                    )?))
+                },
+            )
+            .await
     }
 
     async fn record_valuation(
         &self,
         request: Request<pb::RecordValuationRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| {
-                Ok(Action::RecordValuation {
-                    value: money("value", r.value.as_ref())?,
-                    source: convert::provenance("source", r.source.as_ref())?.source,
-                    valued_on: optional_date("valued_on", r.valued_on.as_ref())?
-                        .ok_or_else(|| Error::invalid("valued_on", "is required"))?,
-                })
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| {
+                    Ok(Action::RecordValuation {
+                        value: money("value", r.value.as_ref())?,
+                        source: convert::provenance("source", r.source.as_ref())?.source,
+                        valued_on: optional_date("valued_on", r.valued_on.as_ref())?
+                            .ok_or_else(|| Error::invalid("valued_on", "is required"))?,
+                    })
+                },
+            )
+            .await
     }
 
     async fn change_listing_status(
         &self,
         request: Request<pb::ChangeListingStatusRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| Ok(Action::ChangeListingStatus(convert::status(r.status())?)),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| Ok(Action::ChangeListingStatus(convert::status(r.status())?)),
+            )
+            .await
     }
 
     async fn assign_agent(
         &self,
         request: Request<pb::AssignAgentRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        let auth = self.admit(&request).await?;
+        let auth = self.ctx.admit_writer(&request).await?;
         let r = request.get_ref();
         let envelope = auth.command(r.command.as_ref())?;
         let property = required_uuid("property_id", &r.property_id)?;
         let agent = user("agent_id", &r.agent_id)?;
-        self.directory
+        self.ctx
+            .directory
             .require_owner(&auth, "agent_id", agent)
             .await?;
-        self.run(&envelope, property, |state| {
-            may_reassign(&auth, state)?;
-            Ok(Action::AssignAgent(agent))
-        })
-        .await
+        self.ctx
+            .run(&envelope, property, |state| {
+                may_reassign(&auth, state)?;
+                Ok(Action::AssignAgent(agent))
+            })
+            .await
     }
 
     async fn set_owner(
         &self,
         request: Request<pb::SetOwnerRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| {
-                Ok(Action::SetOwner(optional_uuid(
-                    "owner_contact_id",
-                    &r.owner_contact_id,
-                )?))
-            },
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| {
+                    Ok(Action::SetOwner(optional_uuid(
+                        "owner_contact_id",
+                        &r.owner_contact_id,
+                    )?))
+                },
+            )
+            .await
     }
 
     async fn add_tag(
         &self,
         request: Request<pb::TagRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| Ok(Action::AddTag(r.tag.clone())),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| Ok(Action::AddTag(r.tag.clone())),
+            )
+            .await
     }
 
     async fn remove_tag(
         &self,
         request: Request<pb::TagRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |r| Ok(Action::RemoveTag(r.tag.clone())),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |r| Ok(Action::RemoveTag(r.tag.clone())),
+            )
+            .await
     }
 
     async fn archive_property(
         &self,
         request: Request<pb::ArchivePropertyRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |_| Ok(Action::Archive),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |_| Ok(Action::Archive),
+            )
+            .await
     }
 
     async fn restore_property(
         &self,
         request: Request<pb::RestorePropertyRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.change(
-            request,
-            |r| r.command.as_ref(),
-            |r| &r.property_id,
-            |_| Ok(Action::Restore),
-        )
-        .await
+        self.ctx
+            .change(
+                request,
+                |r| r.command.as_ref(),
+                |r| &r.property_id,
+                |_| Ok(Action::Restore),
+            )
+            .await
     }
 }
