@@ -96,6 +96,14 @@ impl TestCluster {
         format!("http://{addr}")
     }
 
+    /// Options to connect to the test database as its owner.
+    pub fn database_options(&self) -> PgConnectOptions {
+        admin_url()
+            .parse::<PgConnectOptions>()
+            .expect("admin URL")
+            .database(&self.database)
+    }
+
     /// Stops the servers, waiting for in-flight requests.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
