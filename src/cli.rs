@@ -223,7 +223,7 @@ fn describe(settings: &Settings) -> String {
          [auth]\nissuer = {:?}\naudience = {:?}\naccess_ttl_s = {}\nrefresh_ttl_s = {}\ninvitation_ttl_s = {}\n\
          signing_key = {}\nsigning_key_file = {:?}\nkid = {:?}\npublic_keys = {:?}\n\n\
          [services]\ntenancy_listen = \"{}\"\nproperties_listen = \"{}\"\ndeals_listen = \"{}\"\n\
-         communications_listen = \"{}\"\ntenancy_url = {:?}\ntenant_cache_ttl_ms = {}\nconflict_retries = {}\n",
+         communications_listen = \"{}\"\ntenancy_url = {:?}\ntenant_cache_ttl_ms = {}\nconflict_retries = {}\nstate_cache_records = {}\n",
         format!("{:?}", settings.environment).to_lowercase(),
         settings.redacted_database_url(),
         db.max_connections,
@@ -250,6 +250,7 @@ fn describe(settings: &Settings) -> String {
         svc.tenancy_url,
         svc.tenant_cache_ttl_ms,
         svc.conflict_retries,
+        svc.state_cache_records,
     )
 }
 

@@ -4,6 +4,7 @@
 mod auth;
 mod communications;
 mod deals;
+mod instances;
 mod plumbing;
 mod properties;
 mod tenancy;

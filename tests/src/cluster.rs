@@ -25,6 +25,8 @@ pub struct TestCluster {
     pub signing: KeyPair,
     pub settings: Settings,
     addresses: Vec<(Component, SocketAddr)>,
+    /// Whether dropping this cluster drops the database (not for a second instance).
+    owns_database: bool,
     shutdown: CancellationToken,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -38,12 +40,27 @@ impl TestCluster {
     /// Starts every command service with extra settings.
     pub async fn start_with(tweak: impl FnOnce(Figment) -> Figment) -> Self {
         let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
+        let signing = KeyPair::generate(Some("test-key".into())).expect("key");
+        Self::start_on(database, signing, true, tweak).await
+    }
+
+    /// Another instance of every service against this cluster's database and
+    /// key, as a second deployment would run.
+    pub async fn second_instance(&self) -> Self {
+        Self::start_on(self.database.clone(), self.signing.clone(), false, |f| f).await
+    }
+
+    async fn start_on(
+        database: String,
+        signing: KeyPair,
+        owns_database: bool,
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> Self {
         let url = {
             let base = admin_url();
             let (prefix, _) = base.rsplit_once('/').expect("admin URL has a database");
             format!("{prefix}/{database}")
         };
-        let signing = KeyPair::generate(Some("test-key".into())).expect("key");
         let overrides = Overrides {
             database_url: Some(url),
             ..Overrides::default()
@@ -81,6 +98,7 @@ impl TestCluster {
             signing,
             settings,
             addresses,
+            owns_database,
             shutdown,
             server: Some(server),
         }
@@ -116,6 +134,9 @@ impl TestCluster {
 impl Drop for TestCluster {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if !self.owns_database {
+            return;
+        }
         let database = self.database.clone();
         // Dropping needs a runtime of its own: the test's may be shutting down.
         let _ = std::thread::spawn(move || {

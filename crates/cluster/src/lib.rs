@@ -120,7 +120,11 @@ impl Cluster {
                     settings.redacted_database_url()
                 )
             })?;
-        let executor = Executor::new(store, settings.services.conflict_retries);
+        let executor = Executor::new(
+            store,
+            settings.services.conflict_retries,
+            settings.services.state_cache_records,
+        );
         let audience = Audience {
             issuer: settings.auth.issuer.clone(),
             audience: settings.auth.audience.clone(),

@@ -69,6 +69,7 @@ pub struct Admitted {
 impl<D, A> Context<D, A>
 where
     D: Decider,
+    D::State: Clone + Send + Sync + 'static,
     D::Event: Serialize + DeserializeOwned + DomainEvent,
     D::Error: Refusal,
     A: Clone,

@@ -3,6 +3,7 @@
 //! (only when its caller did not pin a version); a repeated command id
 //! returns its first outcome.
 
+use crate::cache::StateCache;
 use crate::error::Error;
 use crate::request::CommandEnvelope;
 use deedlog_eventstore::{
@@ -12,6 +13,7 @@ use deedlog_kernel::{codec, Decider, DomainEvent, Refusal, RefusalKind, StreamId
 use deedlog_proto::common::v1::CommandReply;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The record a command is about.
 #[derive(Debug, Clone, Copy)]
@@ -48,14 +50,17 @@ impl<E> Executed<E> {
 #[derive(Debug, Clone)]
 pub struct Executor {
     store: EventStore,
+    cache: Arc<StateCache>,
     /// Attempts after the first, when a command loses a race.
     conflict_retries: u32,
 }
 
 impl Executor {
-    pub fn new(store: EventStore, conflict_retries: u32) -> Self {
+    /// An executor that remembers up to `cache_capacity` records' states (0: none).
+    pub fn new(store: EventStore, conflict_retries: u32, cache_capacity: usize) -> Self {
         Self {
             store,
+            cache: Arc::new(StateCache::new(cache_capacity)),
             conflict_retries,
         }
     }
@@ -114,15 +119,30 @@ impl Executor {
     ) -> Result<Executed<D::Event>, Error>
     where
         D: Decider,
+        D::State: Clone + Send + Sync + 'static,
         D::Event: Serialize + DeserializeOwned + DomainEvent,
         D::Error: Refusal,
     {
         let tenant = envelope.metadata.tenant_id;
+        let stream = target.stream_id;
         let mut attempt = 0;
         loop {
-            let (state, version) = self.load::<D>(tenant, target).await?;
+            // A cached state is a guess the append verifies; anything else
+            // it would answer (a refusal, a no-op, a version mismatch) is
+            // checked again on a fresh read first.
+            let (state, version, fresh) = match self.cache.get::<D::State>(tenant, stream) {
+                Some((state, version)) => (state, version, false),
+                None => {
+                    let (state, version) = self.load::<D>(tenant, target).await?;
+                    (state, version, true)
+                }
+            };
             if let Some(expected) = envelope.expected_version {
                 if expected != version {
+                    if !fresh {
+                        self.cache.forget(tenant, stream);
+                        continue;
+                    }
                     return match self.first_outcome(envelope, target).await? {
                         Some(done) => Ok(done),
                         None => Err(conflict(target, expected, version)),
@@ -133,15 +153,20 @@ impl Executor {
                 command(&state).and_then(|c| D::decide(&state, &c).map_err(|e| refusal(&e)));
             let events = match decided {
                 Ok(events) if !events.is_empty() => events,
+                _ if !fresh => {
+                    self.cache.forget(tenant, stream);
+                    continue;
+                }
                 // A refusal or a no-op may be the repeat of a command that
                 // already changed the record: answer with what it did then.
                 other => {
+                    self.cache.put(tenant, stream, state, version);
                     if let Some(done) = self.first_outcome(envelope, target).await? {
                         return Ok(done);
                     }
                     let events = other?;
                     return Ok(Executed {
-                        stream_id: target.stream_id,
+                        stream_id: stream,
                         version,
                         position: 0,
                         duplicate: false,
@@ -150,7 +175,7 @@ impl Executor {
                 }
             };
             let request = AppendRequest {
-                stream_id: target.stream_id,
+                stream_id: stream,
                 stream_type: target.stream_type.to_owned(),
                 expected: if version == 0 {
                     ExpectedVersion::NoStream
@@ -162,19 +187,31 @@ impl Executor {
             };
             match self.store.append(&request).await {
                 Ok(outcome) if outcome.duplicate => {
+                    self.cache.forget(tenant, stream);
                     let first = self.first_outcome(envelope, target).await?;
                     return first.ok_or_else(|| {
                         Error::internal("find a repeated command", &envelope.metadata.command_id)
                     });
                 }
-                Ok(outcome) => return Ok(executed(target, outcome, events)),
+                Ok(outcome) => {
+                    let after = events.iter().fold(state, D::evolve);
+                    self.cache
+                        .put(tenant, stream, after, outcome.stream_version);
+                    return Ok(executed(target, outcome, events));
+                }
+                Err(deedlog_eventstore::Error::Conflict { .. }) if !fresh => {
+                    self.cache.forget(tenant, stream);
+                }
                 Err(deedlog_eventstore::Error::Conflict { actual, .. })
                     if envelope.expected_version.is_none() && attempt < self.conflict_retries =>
                 {
                     attempt += 1;
                     tracing::debug!(attempt, actual, "command lost a race; deciding again");
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => {
+                    self.cache.forget(tenant, stream);
+                    return Err(error.into());
+                }
             }
         }
     }

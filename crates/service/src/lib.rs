@@ -3,6 +3,7 @@
 //! decide → append with bounded retries, maps failures to gRPC statuses, and
 //! serves with health and reflection.
 
+pub mod cache;
 pub mod context;
 pub mod convert;
 pub mod directory;

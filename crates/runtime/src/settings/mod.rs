@@ -47,6 +47,7 @@ communications_listen = "127.0.0.1:7104"
 tenancy_url = "http://127.0.0.1:7101"
 tenant_cache_ttl_ms = 1000
 conflict_retries = 5
+state_cache_records = 10000
 "#;
 
 /// Everything a deedlog process can be told.
@@ -239,6 +240,7 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "auth.invitation_ttl_s" => "seconds from 60 to 2592000",
             "services.tenant_cache_ttl_ms" => "milliseconds from 0 to 60000",
             "services.conflict_retries" => "a whole number from 0 to 20",
+            "services.state_cache_records" => "a whole number from 0 to 1000000",
             _ => "a value in the documented range",
         },
     })

@@ -107,6 +107,9 @@ pub struct ServicesSettings {
     pub tenant_cache_ttl_ms: u64,
     /// Attempts at a command that lost a race, when the caller gave no expected version.
     pub conflict_retries: u32,
+    /// Records whose last state each process keeps to save a read per
+    /// command (ADR 0010); 0 reads every record afresh.
+    pub state_cache_records: usize,
 }
 
 impl ServicesSettings {

@@ -1,0 +1,72 @@
+//! Two instances of every service against one log: correctness comes from
+//! the log's concurrency control, not from there being one instance, even
+//! though each instance keeps the last state of the records it touched.
+
+use crate::assert_status;
+use crate::properties::new_property;
+use deedlog_proto::properties::v1 as pb;
+use deedlog_tests::clients::command;
+use deedlog_tests::{Clients, TestCluster};
+use tonic::Code;
+
+#[tokio::test]
+async fn an_instance_with_a_stale_record_never_answers_from_it() {
+    let a = TestCluster::start().await;
+    let b = a.second_instance().await;
+    let mut ca = Clients::connect(&a).await;
+    let mut cb = Clients::connect(&b).await;
+    let admin = ca.register("berg").await;
+    let id = ca
+        .properties
+        .create_property(admin.request(new_property()))
+        .await
+        .expect("create on a")
+        .into_inner()
+        .record_id;
+    let tag = |t: &str| {
+        admin.request(pb::TagRequest {
+            command: command(),
+            property_id: id.clone(),
+            tag: t.into(),
+        })
+    };
+    // b now remembers the property at version 2, not archived.
+    assert_eq!(
+        cb.properties
+            .add_tag(tag("garden"))
+            .await
+            .expect("tag on b")
+            .into_inner()
+            .version,
+        2
+    );
+    ca.properties
+        .archive_property(admin.request(pb::ArchivePropertyRequest {
+            command: command(),
+            property_id: id.clone(),
+        }))
+        .await
+        .expect("archive on a");
+    // b's remembered state says "not archived"; the log says otherwise.
+    assert_status(
+        cb.properties.add_tag(tag("pool")).await,
+        Code::FailedPrecondition,
+        "archived",
+    );
+    ca.properties
+        .restore_property(admin.request(pb::RestorePropertyRequest {
+            command: command(),
+            property_id: id.clone(),
+        }))
+        .await
+        .expect("restore on a");
+    // Now b remembers "archived"; it must not refuse from that memory.
+    let tagged = cb
+        .properties
+        .add_tag(tag("pool"))
+        .await
+        .expect("tag on b after restore")
+        .into_inner();
+    assert_eq!(tagged.version, 5);
+    b.stop().await;
+}
