@@ -175,10 +175,7 @@ fn constraint(error: &sqlx::Error) -> Option<&str> {
 }
 
 /// Turns the database function's answer into an outcome or a refusal.
-pub(crate) fn interpret(
-    request: &AppendRequest,
-    row: &sqlx::postgres::PgRow,
-) -> Result<AppendOutcome, Error> {
+fn interpret(request: &AppendRequest, row: &sqlx::postgres::PgRow) -> Result<AppendOutcome, Error> {
     let decode = |e| Error::Database {
         context: "decode append result",
         source: e,

@@ -10,7 +10,6 @@
 //!   events are never rewritten (the database refuses UPDATE and DELETE).
 
 pub mod append;
-pub mod batch;
 pub mod commands;
 mod copy;
 pub mod error;
@@ -25,7 +24,6 @@ pub mod subscription;
 pub mod upcast;
 
 pub use append::{AppendOutcome, AppendRequest};
-pub use batch::{BatchOptions, Batcher};
 pub use commands::HandledCommand;
 pub use error::Error;
 pub use event::{ExpectedVersion, NewEvent, RecordedEvent};

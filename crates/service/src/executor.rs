@@ -7,8 +7,7 @@ use crate::cache::StateCache;
 use crate::error::Error;
 use crate::request::CommandEnvelope;
 use deedlog_eventstore::{
-    AppendOutcome, AppendRequest, BatchOptions, Batcher, EventStore, ExpectedVersion, NewEvent,
-    StreamQuery, Until,
+    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamQuery, Until,
 };
 use deedlog_kernel::{codec, Decider, DomainEvent, Refusal, RefusalKind, StreamId};
 use deedlog_proto::common::v1::CommandReply;
@@ -51,19 +50,15 @@ impl<E> Executed<E> {
 #[derive(Debug, Clone)]
 pub struct Executor {
     store: EventStore,
-    /// Appends go through here, so concurrent commands share round trips.
-    batcher: Batcher,
     cache: Arc<StateCache>,
     /// Attempts after the first, when a command loses a race.
     conflict_retries: u32,
 }
 
 impl Executor {
-    /// An executor that remembers up to `cache_capacity` records' states (0:
-    /// none). Must be made inside a Tokio runtime (it starts the append batcher).
+    /// An executor that remembers up to `cache_capacity` records' states (0: none).
     pub fn new(store: EventStore, conflict_retries: u32, cache_capacity: usize) -> Self {
         Self {
-            batcher: Batcher::start(store.clone(), BatchOptions::default()),
             store,
             cache: Arc::new(StateCache::new(cache_capacity)),
             conflict_retries,
@@ -190,7 +185,7 @@ impl Executor {
                 metadata: envelope.metadata.clone(),
                 events: encode(&events)?,
             };
-            match self.batcher.append(request).await {
+            match self.store.append(&request).await {
                 Ok(outcome) if outcome.duplicate => {
                     self.cache.forget(tenant, stream);
                     let first = self.first_outcome(envelope, target).await?;

@@ -1,7 +1,6 @@
 //! Integration tests of the event store against a real PostgreSQL.
 
 mod append;
-mod batch;
 mod concurrency;
 mod isolation;
 mod limits;
