@@ -147,3 +147,82 @@ async fn bad_contact_details_name_their_field() {
     );
     assert_eq!(violated_field(&status), "channel");
 }
+
+#[tokio::test]
+async fn the_remaining_contact_commands_work_and_each_refusal_is_named() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let id = contact(&mut c, &admin).await;
+    let k = &mut c.communications;
+    k.update_contact(admin.request(pb::UpdateContactRequest {
+        command: command(),
+        contact_id: id.clone(),
+        details: Some(pb::ContactDetails {
+            name: "Clara Voss-Berg".into(),
+            email: "clara@example.org".into(),
+            phone: "+4930123456".into(),
+            address: None,
+        }),
+    }))
+    .await
+    .expect("update");
+    for channel in [pb::Channel::Email, pb::Channel::Call] {
+        k.grant_consent(admin.request(pb::GrantConsentRequest {
+            command: command(),
+            contact_id: id.clone(),
+            channel: channel.into(),
+            lawful_basis: pb::LawfulBasis::Consent.into(),
+            source: "web form".into(),
+        }))
+        .await
+        .expect("consent");
+    }
+    k.set_do_not_call(admin.request(pb::SetDoNotCallRequest {
+        command: command(),
+        contact_id: id.clone(),
+        do_not_call: true,
+    }))
+    .await
+    .expect("do not call");
+    let call = pb::SendMessageRequest {
+        channel: pb::Channel::Call.into(),
+        subject: String::new(),
+        ..email(&id)
+    };
+    assert_status(
+        k.send_message(admin.request(call)).await,
+        Code::FailedPrecondition,
+        "do-not-call",
+    );
+    k.unsubscribe(admin.request(pb::UnsubscribeRequest {
+        command: command(),
+        contact_id: id.clone(),
+        source: "list footer".into(),
+    }))
+    .await
+    .expect("unsubscribe");
+    assert_status(
+        k.send_message(admin.request(email(&id))).await,
+        Code::FailedPrecondition,
+        "unsubscribed",
+    );
+    k.withdraw_consent(admin.request(pb::WithdrawConsentRequest {
+        command: command(),
+        contact_id: id.clone(),
+        channel: pb::Channel::Email.into(),
+        source: "phone call".into(),
+    }))
+    .await
+    .expect("withdraw");
+    let refused = assert_status(
+        k.send_message(admin.request(email(&id))).await,
+        Code::FailedPrecondition,
+        "",
+    );
+    assert!(
+        refused.message().contains("consent") && refused.message().contains("unsubscribed"),
+        "every reason is named: {}",
+        refused.message()
+    );
+}

@@ -174,3 +174,96 @@ async fn losing_needs_a_reason_and_bad_arguments_name_their_field() {
         "closed",
     );
 }
+
+#[tokio::test]
+async fn the_remaining_deal_commands_work() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let agent = c.colleague(&admin, tenancy::Role::Agent, "ben").await;
+    let deal = open(&mut c, &agent).await;
+    let d = &mut c.deals;
+    d.set_offer(agent.request(pb::SetOfferRequest {
+        command: command(),
+        deal_id: deal.clone(),
+        offer: eur(41_000_000),
+    }))
+    .await
+    .expect("offer");
+    d.set_commission(agent.request(pb::SetCommissionRequest {
+        command: command(),
+        deal_id: deal.clone(),
+        commission: eur(1_230_000),
+    }))
+    .await
+    .expect("commission");
+    d.set_expected_close(agent.request(pb::SetExpectedCloseRequest {
+        command: command(),
+        deal_id: deal.clone(),
+        expected_close: Some(deedlog_proto::common::v1::Date {
+            year: 2027,
+            month: 3,
+            day: 31,
+        }),
+    }))
+    .await
+    .expect("expected close");
+    let scenario = Uuid::now_v7().to_string();
+    let financed = |name: &str| pb::ScenarioRequest {
+        command: command(),
+        deal_id: deal.clone(),
+        scenario_id: scenario.clone(),
+        name: name.into(),
+        price: eur(41_000_000),
+        costs: vec![],
+        financing: Some(pb::Financing {
+            loan: eur(30_000_000),
+            annual_rate_bp: 350,
+            term_months: 360,
+        }),
+    };
+    d.add_scenario(agent.request(financed("mortgage")))
+        .await
+        .expect("add scenario");
+    d.update_scenario(agent.request(financed("mortgage 3.5%")))
+        .await
+        .expect("update scenario");
+    d.remove_scenario(agent.request(pb::RemoveScenarioRequest {
+        command: command(),
+        deal_id: deal.clone(),
+        scenario_id: scenario.clone(),
+    }))
+    .await
+    .expect("remove scenario");
+    assert_status(
+        d.remove_scenario(agent.request(pb::RemoveScenarioRequest {
+            command: command(),
+            deal_id: deal.clone(),
+            scenario_id: scenario,
+        }))
+        .await,
+        Code::NotFound,
+        "",
+    );
+    // An agent hands their own deal to a colleague, then may no longer move it on.
+    let reassigned = d
+        .reassign_deal(agent.request(pb::ReassignDealRequest {
+            command: command(),
+            deal_id: deal.clone(),
+            agent_id: admin.user_id.clone(),
+        }))
+        .await
+        .expect("reassign own deal")
+        .into_inner();
+    assert_eq!(reassigned.version, 8);
+    assert_status(
+        d.reassign_deal(agent.request(pb::ReassignDealRequest {
+            command: command(),
+            deal_id: deal.clone(),
+            agent_id: agent.user_id.clone(),
+        }))
+        .await,
+        Code::PermissionDenied,
+        "",
+    );
+}

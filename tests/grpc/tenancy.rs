@@ -251,3 +251,87 @@ async fn five_failed_logins_lock_the_user_out() {
         "locked until",
     );
 }
+
+#[tokio::test]
+async fn an_admin_renames_sets_communication_settings_and_changes_roles() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let agent = c.colleague(&admin, pb::Role::Agent, "ben").await;
+    c.tenancy
+        .rename_tenant(admin.request(pb::RenameTenantRequest {
+            command: command(),
+            name: "Berg & Lund".into(),
+        }))
+        .await
+        .expect("rename");
+    c.tenancy
+        .set_communication_settings(admin.request(pb::SetCommunicationSettingsRequest {
+            command: command(),
+            time_zone: "Europe/Berlin".into(),
+            cadence_limit: 5,
+            cadence_window_days: 14,
+        }))
+        .await
+        .expect("settings");
+    let status = assert_status(
+        c.tenancy
+            .set_communication_settings(admin.request(pb::SetCommunicationSettingsRequest {
+                command: command(),
+                time_zone: "Mars/Olympus".into(),
+                cadence_limit: 5,
+                cadence_window_days: 14,
+            }))
+            .await,
+        Code::InvalidArgument,
+        "",
+    );
+    assert_eq!(violated_field(&status), "time_zone");
+    c.tenancy
+        .change_role(admin.request(pb::ChangeRoleRequest {
+            command: command(),
+            user_id: agent.user_id.clone(),
+            role: pb::Role::Manager.into(),
+        }))
+        .await
+        .expect("promote");
+    let tenant = c
+        .tenancy
+        .get_tenant(agent.request(pb::GetTenantRequest {}))
+        .await
+        .expect("tenant")
+        .into_inner();
+    assert_eq!(
+        (
+            tenant.name.as_str(),
+            tenant.time_zone.as_str(),
+            tenant.cadence_limit
+        ),
+        ("Berg & Lund", "Europe/Berlin", 5)
+    );
+    let promoted = c
+        .tenancy
+        .get_user(admin.request(pb::GetUserRequest {
+            user_id: agent.user_id.clone(),
+        }))
+        .await
+        .expect("user")
+        .into_inner();
+    assert_eq!(promoted.role(), pb::Role::Manager);
+    // Logging out revokes the refresh token.
+    c.tenancy
+        .logout(pb::LogoutRequest {
+            refresh_token: agent.refresh.clone(),
+        })
+        .await
+        .expect("logout");
+    assert_status(
+        c.tenancy
+            .refresh(pb::RefreshRequest {
+                refresh_token: agent.refresh,
+            })
+            .await,
+        Code::Unauthenticated,
+        "not valid",
+    );
+}
