@@ -256,6 +256,16 @@ impl TokenVerifier {
 
     /// Checks signature, algorithm, issuer, audience, expiry and purpose.
     pub fn verify(&self, token: &str, purpose: Purpose) -> Result<Caller, Error> {
+        self.verify_with_expiry(token, purpose)
+            .map(|(caller, _)| caller)
+    }
+
+    /// Like [`TokenVerifier::verify`], also returning the expiry (Unix seconds).
+    pub fn verify_with_expiry(
+        &self,
+        token: &str,
+        purpose: Purpose,
+    ) -> Result<(Caller, i64), Error> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Malformed)?;
         if header.alg != ALGORITHM {
             return Err(Error::WrongAlgorithm);
@@ -279,11 +289,12 @@ impl TokenVerifier {
         if claims.purpose != purpose.as_str() {
             return Err(Error::WrongPurpose(purpose.as_str()));
         }
-        Ok(Caller {
+        let caller = Caller {
             user: UserId::from_uuid(claims.sub),
             tenant: TenantId::from_uuid(claims.tid),
             role: claims.role.parse().map_err(|_| Error::UnknownRole)?,
-        })
+        };
+        Ok((caller, claims.exp))
     }
 
     /// The bearer token in an `authorization` header value.
