@@ -1,5 +1,6 @@
 //! Command-line surface: global settings flags and the subcommands.
 
+use crate::operate;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use deedlog_cluster::{Cluster, Component};
@@ -58,6 +59,46 @@ pub enum Command {
     /// Manage token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Rebuild a projection aside from position zero while the live one
+    /// serves, then swap it in atomically.
+    Rebuild {
+        /// The projection, e.g. properties.
+        projection: String,
+    },
+    /// Rebuild a projection aside, compare it row by row with the live one
+    /// and record the run; exits non-zero on drift.
+    Reconcile {
+        /// The projection, e.g. properties.
+        projection: String,
+    },
+    /// Events projections could not apply.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+    /// Where each projection stands: position, lag, dead letters.
+    Projections,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List pending dead letters (all with --all).
+    List {
+        /// Only this projection's.
+        #[arg(long)]
+        projection: Option<String>,
+        /// Replayed and skipped ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Apply a dead-lettered event again (after a fix).
+    Replay {
+        /// The dead letter's id, from `deedlog dlq list`.
+        id: i64,
+    },
+    /// Give up on a dead-lettered event for good.
+    Skip {
+        /// The dead letter's id, from `deedlog dlq list`.
+        id: i64,
+    },
 }
 
 /// The components `deedlog serve` can run.
@@ -67,6 +108,7 @@ pub enum ServeTarget {
     Properties,
     Deals,
     Communications,
+    Projector,
 }
 
 impl From<ServeTarget> for Component {
@@ -76,6 +118,7 @@ impl From<ServeTarget> for Component {
             ServeTarget::Properties => Component::Properties,
             ServeTarget::Deals => Component::Deals,
             ServeTarget::Communications => Component::Communications,
+            ServeTarget::Projector => Component::Projector,
         }
     }
 }
@@ -123,12 +166,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Up { no_demo } => {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
-            serve(&settings, &Component::COMMAND_SERVICES, true, !no_demo).await
+            serve(&settings, &Component::ALL, true, !no_demo).await
         }
         Command::Serve { component } => {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             serve(&settings, &[component.into()], false, false).await
         }
+        Command::Rebuild { projection } => operate::rebuild(&settings, &projection).await,
+        Command::Reconcile { projection } => operate::reconcile(&settings, &projection).await,
+        Command::Dlq(DlqCommand::List { projection, all }) => {
+            operate::dlq_list(&settings, projection.as_deref(), all).await
+        }
+        Command::Dlq(DlqCommand::Replay { id }) => operate::dlq_replay(&settings, id).await,
+        Command::Dlq(DlqCommand::Skip { id }) => operate::dlq_skip(&settings, id).await,
+        Command::Projections => operate::status(&settings).await,
     }
 }
 
@@ -199,7 +250,10 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         })?;
     let applied = deedlog_eventstore::migrate(&options)
         .await
-        .with_context(|| format!("migrate database {database}"))?;
+        .with_context(|| format!("migrate database {database}"))?
+        + deedlog_projector::migrate::migrate(&options)
+            .await
+            .with_context(|| format!("migrate the read models in {database}"))?;
     println!(
         "database {database}: {}; {applied} migration(s) applied",
         if created { "created" } else { "exists" }

@@ -1,6 +1,7 @@
 //! The `deedlog` command: a thin shell over the crates.
 
 mod cli;
+mod operate;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod keys;
+pub mod projector;
 
 use anyhow::Context;
 use deedlog_eventstore::{ConnectOptions, EventStore, LogReader, Upcasters};
@@ -29,6 +30,8 @@ pub enum Component {
     Properties,
     Deals,
     Communications,
+    /// The projector: builds the read models from the log (no listener).
+    Projector,
 }
 
 impl Component {
@@ -39,13 +42,24 @@ impl Component {
         Component::Communications,
     ];
 
-    fn listen(self, settings: &Settings) -> SocketAddr {
+    /// Everything `deedlog up` runs.
+    pub const ALL: [Component; 5] = [
+        Component::Tenancy,
+        Component::Properties,
+        Component::Deals,
+        Component::Communications,
+        Component::Projector,
+    ];
+
+    /// Where a command service listens; the projector does not.
+    fn listen(self, settings: &Settings) -> Option<SocketAddr> {
         let s = &settings.services;
         match self {
-            Component::Tenancy => s.tenancy_listen,
-            Component::Properties => s.properties_listen,
-            Component::Deals => s.deals_listen,
-            Component::Communications => s.communications_listen,
+            Component::Tenancy => Some(s.tenancy_listen),
+            Component::Properties => Some(s.properties_listen),
+            Component::Deals => Some(s.deals_listen),
+            Component::Communications => Some(s.communications_listen),
+            Component::Projector => None,
         }
     }
 }
@@ -58,6 +72,7 @@ impl fmt::Display for Component {
             Component::Properties => "properties",
             Component::Deals => "deals",
             Component::Communications => "communications",
+            Component::Projector => "projector",
         })
     }
 }
@@ -73,6 +88,7 @@ struct Bound {
 /// Every requested component, bound.
 pub struct Cluster {
     bound: Vec<Bound>,
+    projector: Option<projector::ProjectorPart>,
 }
 
 impl fmt::Debug for Cluster {
@@ -105,6 +121,9 @@ impl Cluster {
             deedlog_eventstore::migrate(&options)
                 .await
                 .context("migrate the event log")?;
+            deedlog_projector::migrate::migrate(&options)
+                .await
+                .context("migrate the read models")?;
         }
         let mut connect = ConnectOptions::from_url(url)?;
         connect.max_connections = settings.database.max_connections;
@@ -130,13 +149,27 @@ impl Cluster {
             audience: settings.auth.audience.clone(),
         };
 
+        let projector = if components.contains(&Component::Projector) {
+            Some(projector::ProjectorPart::build(settings, &connect, upcasters.clone()).await?)
+        } else {
+            None
+        };
         let mut servers = Vec::new();
         for component in components {
-            let addr = component.listen(settings);
+            let Some(addr) = component.listen(settings) else {
+                continue;
+            };
             let server = BoundServer::bind(addr)
                 .await
                 .with_context(|| format!("bind {component} to {addr}"))?;
             servers.push((*component, server));
+        }
+        if servers.is_empty() {
+            // The projector alone needs no keys and no tenancy.
+            return Ok(Self {
+                bound: Vec::new(),
+                projector,
+            });
         }
         let tenancy_here = servers
             .iter()
@@ -208,6 +241,7 @@ impl Cluster {
                     )
                     .into_server(),
                 ),
+                Component::Projector => continue,
             };
             bound.push(Bound {
                 component,
@@ -216,7 +250,14 @@ impl Cluster {
                 routes,
             });
         }
-        Ok(Self { bound })
+        Ok(Self { bound, projector })
+    }
+
+    /// The projector's per-projection counters, if it runs here.
+    pub fn projector_stats(
+        &self,
+    ) -> Option<&std::collections::BTreeMap<&'static str, Arc<deedlog_projector::Stats>>> {
+        self.projector.as_ref().map(|p| p.runner.stats())
     }
 
     /// Where each component listens.
@@ -238,6 +279,13 @@ impl Cluster {
     /// Serves every component until `shutdown` is cancelled and in-flight requests have drained.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
+        if let Some(part) = self.projector {
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                part.runner.run_until_stopped(shutdown).await;
+                Ok(())
+            });
+        }
         for b in self.bound {
             let shutdown = shutdown.clone();
             tasks.spawn(async move {

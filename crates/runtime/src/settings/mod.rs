@@ -10,7 +10,9 @@ use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
 
+mod projector;
 mod services;
+pub use projector::ProjectorSettings;
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 
 /// The defaults, written as the TOML a user would write to change them.
@@ -48,6 +50,13 @@ tenancy_url = "http://127.0.0.1:7101"
 tenant_cache_ttl_ms = 1000
 conflict_retries = 5
 state_cache_records = 10000
+
+[projector]
+batch_size = 1000
+rebuild_batch_size = 5000
+backoff_min_ms = 100
+backoff_max_ms = 30000
+lease_interval_ms = 5000
 "#;
 
 /// Everything a deedlog process can be told.
@@ -60,6 +69,7 @@ pub struct Settings {
     pub subscription: SubscriptionSettings,
     pub auth: AuthSettings,
     pub services: ServicesSettings,
+    pub projector: ProjectorSettings,
 }
 
 /// Where the event log lives and how to reach it.
@@ -202,6 +212,7 @@ impl Settings {
         )?;
         self.auth.validate()?;
         self.services.validate()?;
+        self.projector.validate()?;
         Ok(())
     }
 
@@ -241,6 +252,12 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "services.tenant_cache_ttl_ms" => "milliseconds from 0 to 60000",
             "services.conflict_retries" => "a whole number from 0 to 20",
             "services.state_cache_records" => "a whole number from 0 to 1000000",
+            "projector.batch_size" | "projector.rebuild_batch_size" => {
+                "a whole number from 1 to 100000"
+            }
+            "projector.backoff_min_ms" => "milliseconds from 1 to 60000",
+            "projector.backoff_max_ms" => "milliseconds from projector.backoff_min_ms to 3600000",
+            "projector.lease_interval_ms" => "milliseconds from 10 to 600000",
             _ => "a value in the documented range",
         },
     })
@@ -355,6 +372,26 @@ mod tests {
             let message = load_in_jail().expect_err("xml refused").to_string();
             assert!(message.contains("`log.format`"), "{message}");
             assert!(message.contains("pretty, json"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn projector_settings_are_checked() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__PROJECTOR__BATCH_SIZE", "0");
+            let message = load_in_jail().expect_err("0 refused").to_string();
+            assert!(message.contains("projector.batch_size"), "{message}");
+            assert!(message.contains("1 to 100000"), "{message}");
+            jail.set_env("DEEDLOG__PROJECTOR__BATCH_SIZE", "500");
+            jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MIN_MS", "2000");
+            jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MAX_MS", "1000");
+            let message = load_in_jail().expect_err("max below min").to_string();
+            assert!(message.contains("projector.backoff_max_ms"), "{message}");
+            jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MAX_MS", "5000");
+            let settings = load_in_jail().expect("valid");
+            assert_eq!(settings.projector.batch_size, 500);
+            assert_eq!(settings.projector.backoff_max_ms, 5000);
             Ok(())
         });
     }

@@ -1,0 +1,58 @@
+//! Settings of the projector: batches, rebuilds, retries and leases.
+
+use super::{check_range, Error};
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectorSettings {
+    /// Most events in one live batch (one transaction).
+    pub batch_size: u32,
+    /// Most events in one batch of a rebuild or reconciliation.
+    pub rebuild_batch_size: u32,
+    /// First wait after a failure, doubled up to `backoff_max_ms`.
+    pub backoff_min_ms: u64,
+    pub backoff_max_ms: u64,
+    /// How often a waiting process tries to take a projection's lease, and
+    /// a working one checks that it still holds it.
+    pub lease_interval_ms: u64,
+}
+
+impl ProjectorSettings {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        check_range("projector.batch_size", self.batch_size.into(), 1, 100_000)?;
+        check_range(
+            "projector.rebuild_batch_size",
+            self.rebuild_batch_size.into(),
+            1,
+            100_000,
+        )?;
+        check_range("projector.backoff_min_ms", self.backoff_min_ms, 1, 60_000)?;
+        check_range(
+            "projector.backoff_max_ms",
+            self.backoff_max_ms,
+            self.backoff_min_ms,
+            3_600_000,
+        )?;
+        check_range(
+            "projector.lease_interval_ms",
+            self.lease_interval_ms,
+            10,
+            600_000,
+        )?;
+        Ok(())
+    }
+
+    pub fn backoff_min(&self) -> Duration {
+        Duration::from_millis(self.backoff_min_ms)
+    }
+
+    pub fn backoff_max(&self) -> Duration {
+        Duration::from_millis(self.backoff_max_ms)
+    }
+
+    pub fn lease_interval(&self) -> Duration {
+        Duration::from_millis(self.lease_interval_ms)
+    }
+}

@@ -1,0 +1,83 @@
+//! Errors of the projector and its operations.
+
+use crate::projection::ApplyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unknown projection {name:?}; the projections are: {known}")]
+    UnknownProjection { name: String, known: String },
+    #[error("{context}: {source}")]
+    Database {
+        context: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error(transparent)]
+    Log(#[from] deedlog_eventstore::Error),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// Another worker or a swap moved the checkpoint: this worker's view is stale.
+    #[error("the checkpoint of {schema} is at {actual}, not at {expected}: another worker or a rebuild moved it")]
+    CheckpointMoved {
+        schema: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("projection {projection} is stopped at position {position} by dead letter {dead_letter}: replay or skip it (deedlog dlq)")]
+    Stopped {
+        projection: String,
+        position: u64,
+        dead_letter: i64,
+    },
+    #[error("no dead letter with id {0}")]
+    NoSuchDeadLetter(i64),
+    #[error("dead letter {id} is already {status}")]
+    DeadLetterResolved { id: i64, status: String },
+    #[error("{0}")]
+    Schema(String),
+    #[error("a rebuild of {0} is already running in another process")]
+    RebuildRunning(String),
+}
+
+impl Error {
+    pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Error::Database { context, source }
+    }
+
+    /// Whether the same work may succeed when tried again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Database { source, .. } => is_transient_db(source),
+            Error::Log(e) => e.is_transient(),
+            Error::Apply(e) => e.is_transient(),
+            Error::CheckpointMoved { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Connection trouble, serialization failures, deadlocks, and objects that
+/// vanished under a concurrent schema swap: worth another try.
+pub(crate) fn is_transient_db(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            // 08 connection, 40 serialization/deadlock, 57 operator
+            // intervention (shutdown), 53 resources, 42P01 a table renamed
+            // away by a swap while this statement waited for it.
+            code.starts_with("08")
+                || code.starts_with("40")
+                || code.starts_with("57")
+                || code.starts_with("53")
+                || code == "42P01"
+                || code == "3F000"
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,24 @@
+//! deedlog's projections, one module each.
+
+pub mod decode;
+pub mod properties;
+
+use crate::projection::Projection;
+use std::sync::Arc;
+
+/// Every projection deedlog runs.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(properties::Properties)]
+}
+
+/// The projection called `name`.
+pub fn by_name(name: &str) -> Result<Arc<dyn Projection>, crate::Error> {
+    let all = all();
+    let known = all.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
+    all.into_iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| crate::Error::UnknownProjection {
+            name: name.to_owned(),
+            known,
+        })
+}

@@ -1,0 +1,273 @@
+//! Reconciliation: rebuild a projection aside, compare it row by row with
+//! the live one at the same log position, record the run and every
+//! difference.
+
+use crate::error::Error;
+use crate::projection::{Projection, Table};
+use crate::rebuild::{build_aside, catch_up_to_live, Progress};
+use crate::schema;
+use deedlog_eventstore::LogReader;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::{Acquire, PgConnection, PgPool, Row};
+use std::sync::Arc;
+
+/// Most differences stored in one run's report; the counts are always whole.
+const MAX_REPORTED: usize = 10_000;
+
+/// How a row differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DifferenceKind {
+    /// The rebuild has it, the live model does not.
+    Missing,
+    /// The live model has it, the rebuild does not.
+    Extra,
+    /// Both have it, with other values.
+    Differing,
+}
+
+/// One row that differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    pub table: String,
+    pub kind: DifferenceKind,
+    /// The row's key columns and values.
+    pub key: Map<String, Value>,
+    /// For a differing row: each column that differs, as {live, rebuilt}.
+    pub columns: Map<String, Value>,
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub run_id: i64,
+    pub projection: String,
+    pub position: u64,
+    pub missing: u64,
+    pub extra: u64,
+    pub differing: u64,
+    pub differences: Vec<Difference>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.missing == 0 && self.extra == 0 && self.differing == 0
+    }
+}
+
+/// Reconciles `projection`: records the run, rebuilds it aside, freezes the
+/// live model briefly to bring the rebuild to exactly its position,
+/// compares every table and records what it found.
+pub async fn reconcile(
+    pool: &PgPool,
+    reader: &LogReader,
+    projection: Arc<dyn Projection>,
+    batch_size: u32,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, Error> {
+    let name = projection.name();
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO deedlog_read.reconciliation_runs (projection) VALUES ($1) RETURNING id",
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .map_err(Error::db("record a reconciliation run"))?;
+    let result = run(
+        pool,
+        reader,
+        projection.clone(),
+        batch_size,
+        progress,
+        run_id,
+    )
+    .await;
+    let aside = aside_schema(name);
+    if let Ok(mut conn) = pool.acquire().await {
+        if let Err(error) = schema::drop(&mut conn, &aside).await {
+            tracing::warn!(%error, schema = %aside, "drop the reconciliation schema");
+        }
+    }
+    match result {
+        Ok(report) => {
+            record(pool, &report).await?;
+            Ok(report)
+        }
+        Err(error) => {
+            let _ = sqlx::query(
+                "UPDATE deedlog_read.reconciliation_runs SET status = 'failed', \
+                 finished_at = now(), error = $2 WHERE id = $1",
+            )
+            .bind(run_id)
+            .bind(error.to_string())
+            .execute(pool)
+            .await;
+            Err(error)
+        }
+    }
+}
+
+fn aside_schema(projection: &str) -> String {
+    format!("rm_{projection}__reconcile")
+}
+
+async fn run(
+    pool: &PgPool,
+    reader: &LogReader,
+    projection: Arc<dyn Projection>,
+    batch_size: u32,
+    progress: &mut dyn FnMut(Progress),
+    run_id: i64,
+) -> Result<Report, Error> {
+    let name = projection.name();
+    let live = schema::live(name);
+    let aside = aside_schema(name);
+    let context = "reconcile a projection";
+    let mut conn = pool.acquire().await.map_err(Error::db(context))?;
+    if !schema::exists(&mut conn, &live).await? {
+        return Err(Error::Schema(format!(
+            "projection {name} has no live read model yet (schema {live}); start the projector first"
+        )));
+    }
+    // Up to where the live model is now, without holding it up.
+    let live_now = crate::checkpoint::read(&mut conn, &live).await?.position;
+    drop(conn);
+    build_aside(
+        pool,
+        reader,
+        projection.clone(),
+        &aside,
+        batch_size,
+        Some(live_now),
+        progress,
+    )
+    .await?;
+    // Then freeze the live model, close the last gap and compare.
+    let mut conn = pool.acquire().await.map_err(Error::db(context))?;
+    let mut tx = conn.begin().await.map_err(Error::db(context))?;
+    let position =
+        catch_up_to_live(&mut tx, reader, projection.as_ref(), &aside, batch_size).await?;
+    let mut report = Report {
+        run_id,
+        projection: name.to_owned(),
+        position,
+        missing: 0,
+        extra: 0,
+        differing: 0,
+        differences: Vec::new(),
+    };
+    for table in projection.tables() {
+        compare(&mut tx, &live, &aside, table, &mut report).await?;
+    }
+    tx.rollback().await.map_err(Error::db(context))?;
+    Ok(report)
+}
+
+/// Compares one table of the live and rebuilt schemas by key.
+async fn compare(
+    conn: &mut PgConnection,
+    live: &str,
+    aside: &str,
+    table: &Table,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let quoted = schema::ident(table.name)?;
+    let on = table
+        .key
+        .iter()
+        .map(|k| schema::ident(k).map(|k| format!("l.{k} = a.{k}")))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(" AND ");
+    // Names are checked identifiers (see `schema::ident`).
+    let sql = format!(
+        "SELECT to_jsonb(l) AS live, to_jsonb(a) AS rebuilt \
+         FROM {live}.{quoted} l FULL JOIN {aside}.{quoted} a ON {on} \
+         WHERE to_jsonb(l) IS DISTINCT FROM to_jsonb(a)",
+        live = schema::ident(live)?,
+        aside = schema::ident(aside)?,
+    );
+    let rows = sqlx::query(&sql)
+        .fetch_all(conn)
+        .await
+        .map_err(Error::db("compare a read-model table"))?;
+    for row in rows {
+        let live: Option<Value> = row.get(0);
+        let rebuilt: Option<Value> = row.get(1);
+        let difference = describe(table, live, rebuilt);
+        match difference.kind {
+            DifferenceKind::Missing => report.missing += 1,
+            DifferenceKind::Extra => report.extra += 1,
+            DifferenceKind::Differing => report.differing += 1,
+        }
+        if report.differences.len() < MAX_REPORTED {
+            report.differences.push(difference);
+        }
+    }
+    Ok(())
+}
+
+fn describe(table: &Table, live: Option<Value>, rebuilt: Option<Value>) -> Difference {
+    let as_map = |v: Option<Value>| match v {
+        Some(Value::Object(map)) => Some(map),
+        _ => None,
+    };
+    let (live, rebuilt) = (as_map(live), as_map(rebuilt));
+    let either = live.as_ref().or(rebuilt.as_ref());
+    let key = table
+        .key
+        .iter()
+        .map(|k| {
+            let value = either
+                .and_then(|row| row.get(*k))
+                .cloned()
+                .unwrap_or(Value::Null);
+            ((*k).to_owned(), value)
+        })
+        .collect();
+    let (kind, columns) = match (&live, &rebuilt) {
+        (None, _) => (DifferenceKind::Missing, Map::new()),
+        (_, None) => (DifferenceKind::Extra, Map::new()),
+        (Some(l), Some(r)) => {
+            let mut columns = Map::new();
+            for (column, live_value) in l {
+                let rebuilt_value = r.get(column).cloned().unwrap_or(Value::Null);
+                if *live_value != rebuilt_value {
+                    columns.insert(
+                        column.clone(),
+                        serde_json::json!({ "live": live_value, "rebuilt": rebuilt_value }),
+                    );
+                }
+            }
+            (DifferenceKind::Differing, columns)
+        }
+    };
+    Difference {
+        table: table.name.to_owned(),
+        kind,
+        key,
+        columns,
+    }
+}
+
+async fn record(pool: &PgPool, report: &Report) -> Result<(), Error> {
+    let status = if report.is_clean() { "clean" } else { "drift" };
+    let differences =
+        serde_json::to_value(&report.differences).unwrap_or_else(|_| Value::Array(Vec::new()));
+    sqlx::query(
+        "UPDATE deedlog_read.reconciliation_runs SET status = $2, finished_at = now(), \
+         position = $3, missing_rows = $4, extra_rows = $5, differing_rows = $6, report = $7 \
+         WHERE id = $1",
+    )
+    .bind(report.run_id)
+    .bind(status)
+    .bind(i64::try_from(report.position).unwrap_or(i64::MAX))
+    .bind(i64::try_from(report.missing).unwrap_or(i64::MAX))
+    .bind(i64::try_from(report.extra).unwrap_or(i64::MAX))
+    .bind(i64::try_from(report.differing).unwrap_or(i64::MAX))
+    .bind(differences)
+    .execute(pool)
+    .await
+    .map_err(Error::db("record a reconciliation run"))?;
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! Runs every projection of a process, each in a task of its own: create
+//! the live schema when missing, take the lease, work batches as they
+//! come, back off on failures, stop cleanly on shutdown.
+
+use crate::error::Error;
+use crate::lease::Lease;
+use crate::projection::Projection;
+use crate::schema;
+use crate::stats::Stats;
+use crate::worker::Projector;
+use deedlog_eventstore::{LogReader, SubscriptionOptions};
+use futures::future::{BoxFuture, FutureExt};
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How the runner works.
+#[derive(Debug, Clone, Copy)]
+pub struct RunnerOptions {
+    pub subscription: SubscriptionOptions,
+    /// First wait after a failure; doubled up to `backoff_max`.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// How often a worker without the lease tries to take it, and how often
+    /// a worker with it checks that its lease connection is alive.
+    pub lease_interval: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        Self {
+            subscription: SubscriptionOptions::default(),
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(30),
+            lease_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The projections of one process.
+#[derive(Debug)]
+pub struct Runner {
+    projections: Vec<Arc<dyn Projection>>,
+    pool: PgPool,
+    reader: LogReader,
+    options: RunnerOptions,
+    stats: BTreeMap<&'static str, Arc<Stats>>,
+}
+
+impl Runner {
+    pub fn new(
+        projections: Vec<Arc<dyn Projection>>,
+        pool: PgPool,
+        reader: LogReader,
+        options: RunnerOptions,
+    ) -> Self {
+        let stats = projections
+            .iter()
+            .map(|p| (p.name(), Arc::new(Stats::default())))
+            .collect();
+        Self {
+            projections,
+            pool,
+            reader,
+            options,
+            stats,
+        }
+    }
+
+    /// Each projection's counters, by name.
+    pub fn stats(&self) -> &BTreeMap<&'static str, Arc<Stats>> {
+        &self.stats
+    }
+
+    /// Creates every live schema that is missing.
+    pub async fn prepare(&self) -> Result<(), Error> {
+        for projection in &self.projections {
+            ensure_live(self.pool.clone(), projection.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Works every projection until `shutdown`; a batch in progress is
+    /// finished, not abandoned.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for projection in self.projections {
+            let stats = self.stats[projection.name()].clone();
+            let worker = Worker {
+                projection,
+                pool: self.pool.clone(),
+                reader: self.reader.clone(),
+                options: self.options,
+                stats,
+            };
+            tasks.spawn(worker.run(shutdown.clone()));
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Err(error) = done {
+                tracing::error!(%error, "a projection task panicked");
+            }
+        }
+    }
+}
+
+/// Creates the live schema of `projection` if it does not exist, and warns
+/// when it was built from other DDL than the running code's.
+pub async fn ensure_live(pool: PgPool, projection: Arc<dyn Projection>) -> Result<(), Error> {
+    // Owned arguments: a future borrowing them trips rustc's Send inference
+    // in the worker task.
+    let (pool, projection) = (&pool, projection.as_ref());
+    let context = "prepare a projection schema";
+    let live = schema::live(projection.name());
+    let mut conn = pool.acquire().await.map_err(Error::db(context))?;
+    // Two processes starting together must not both create it.
+    let lease = loop {
+        if let Some(lease) =
+            Lease::try_acquire(pool, &format!("create.{}", projection.name())).await?
+        {
+            break lease;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    if !schema::exists(&mut conn, &live).await? {
+        schema::create(&mut conn, projection, &live).await?;
+        tracing::info!(projection = projection.name(), schema = %live, "created read model");
+    } else {
+        let at = crate::checkpoint::read(&mut conn, &live).await?;
+        if at.ddl_hash != schema::ddl_hash(projection) {
+            tracing::warn!(
+                projection = projection.name(),
+                "the read model was built from other DDL than this version's; run `deedlog rebuild {}`",
+                projection.name()
+            );
+        }
+    }
+    lease.release().await;
+    Ok(())
+}
+
+struct Worker {
+    projection: Arc<dyn Projection>,
+    pool: PgPool,
+    reader: LogReader,
+    options: RunnerOptions,
+    stats: Arc<Stats>,
+}
+
+impl Worker {
+    async fn run(self, shutdown: CancellationToken) {
+        let name = self.projection.name();
+        let mut backoff = self.options.backoff_min;
+        while !shutdown.is_cancelled() {
+            match self.work_while_leased(&shutdown).await {
+                Ok(()) => backoff = self.options.backoff_min,
+                Err(error) => {
+                    if matches!(error, Error::Stopped { .. }) {
+                        tracing::error!(projection = name, %error, "projection stopped");
+                    } else {
+                        tracing::warn!(projection = name, %error, retry_in_ms = backoff.as_millis() as u64, "projection failed; retrying");
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(self.options.backoff_max);
+                }
+            }
+        }
+        tracing::info!(projection = name, "projection stopped for shutdown");
+    }
+
+    /// Takes the lease (or waits for it) and works until shutdown, a failure
+    /// or the loss of the lease.
+    fn work_while_leased<'a>(
+        &'a self,
+        shutdown: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        // Boxed: rustc cannot prove the composed future Send otherwise.
+        async move { self.work(shutdown).await }.boxed()
+    }
+
+    async fn work(&self, shutdown: &CancellationToken) -> Result<(), Error> {
+        let name = self.projection.name();
+        ensure_live(self.pool.clone(), self.projection.clone()).await?;
+        let Some(mut lease) = Lease::try_acquire(&self.pool, name).await? else {
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = tokio::time::sleep(self.options.lease_interval) => {}
+            }
+            return Ok(());
+        };
+        tracing::info!(projection = name, "took the projection lease");
+        let mut projector = Projector::open(
+            self.projection.clone(),
+            self.pool.clone(),
+            self.reader.clone(),
+            schema::live(name),
+            self.options.subscription,
+        )
+        .await?
+        .with_stats(self.stats.clone());
+        loop {
+            // Only ever cancelled for good (shutdown, lost lease): the
+            // projector and its subscription are dropped right after, as a
+            // half-read LISTEN connection must not be reused.
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                error = lease.lost(self.options.lease_interval) => return Err(error),
+                waited = projector.wait_for_events() => waited?,
+            }
+            // Not raced against shutdown: a started batch is finished.
+            projector.apply_pending().await?;
+        }
+        lease.release().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! The PostgreSQL schema a projection lives in: created from its DDL, with
+//! row-level security and grants added to every table, and swapped with a
+//! rebuilt one by renaming.
+
+use crate::error::Error;
+use crate::projection::Projection;
+use sha2::{Digest, Sha256};
+use sqlx::{Acquire, PgConnection, Row};
+
+/// The table that holds a schema's position in the log; not tenant data.
+pub const CHECKPOINT_TABLE: &str = "checkpoint";
+
+/// The schema the live read model of `projection` lives in.
+pub fn live(projection: &str) -> String {
+    format!("rm_{projection}")
+}
+
+/// The schema a rebuild of `projection` is built in before the swap.
+pub fn aside(projection: &str) -> String {
+    format!("rm_{projection}__rebuild")
+}
+
+/// A fingerprint of the DDL a schema was created from.
+pub fn ddl_hash(projection: &dyn Projection) -> String {
+    let digest = Sha256::digest(projection.ddl().as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Quotes a schema or table name. Every name here is made by this crate
+/// from projection names (ASCII letters, digits, `_`), so quoting suffices
+/// to make it safe in dynamic SQL; anything else is refused.
+pub fn ident(name: &str) -> Result<String, Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(format!("\"{name}\""))
+    } else {
+        Err(Error::Schema(format!(
+            "{name:?} is not a valid schema or table name"
+        )))
+    }
+}
+
+/// Whether `schema` exists.
+pub async fn exists(conn: &mut PgConnection, schema: &str) -> Result<bool, Error> {
+    sqlx::query("SELECT 1 FROM pg_namespace WHERE nspname = $1")
+        .bind(schema)
+        .fetch_optional(conn)
+        .await
+        .map(|row| row.is_some())
+        .map_err(Error::db("look up a projection schema"))
+}
+
+/// Creates `schema` for `projection` (tables, checkpoint at 0, row-level
+/// security, grants) in one transaction.
+pub async fn create(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+    schema: &str,
+) -> Result<(), Error> {
+    let context = "create a projection schema";
+    let quoted = ident(schema)?;
+    let mut tx = conn.begin().await.map_err(Error::db(context))?;
+    script(
+        &mut tx,
+        &format!("CREATE SCHEMA {quoted}; SET LOCAL search_path TO {quoted};"),
+    )
+    .await
+    .map_err(Error::db(context))?;
+    script(&mut tx, projection.ddl()).await.map_err(|source| {
+        Error::Schema(format!(
+            "the DDL of projection {} failed: {source}",
+            projection.name()
+        ))
+    })?;
+    script(
+        &mut tx,
+        &format!(
+            "CREATE TABLE {CHECKPOINT_TABLE} (
+                 projection text PRIMARY KEY,
+                 position   bigint NOT NULL,
+                 ddl_hash   text NOT NULL,
+                 -- recorded_at of the last event applied: the read model's freshness
+                 event_recorded_at timestamptz
+             )"
+        ),
+    )
+    .await
+    .map_err(Error::db(context))?;
+    sqlx::query(&format!(
+        "INSERT INTO {CHECKPOINT_TABLE} (projection, position, ddl_hash) VALUES ($1, 0, $2)"
+    ))
+    .bind(projection.name())
+    .bind(ddl_hash(projection))
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db(context))?;
+    secure(&mut tx, schema).await?;
+    tx.commit().await.map_err(Error::db(context))
+}
+
+/// Row-level security and grants on every table of `schema`: the
+/// application role sees the bound tenant's rows, analysts read all rows,
+/// nobody but the owner writes.
+async fn secure(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
+    let context = "secure a projection schema";
+    let tables: Vec<(String, bool)> = sqlx::query(
+        "SELECT c.relname::text, EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+             AND a.attname = 'tenant_id' AND NOT a.attisdropped) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::db(context))?
+    .into_iter()
+    .map(|row| (row.get(0), row.get(1)))
+    .collect();
+    let quoted_schema = ident(schema)?;
+    let mut sql = format!(
+        "GRANT USAGE ON SCHEMA {quoted_schema} TO deedlog_app, deedlog_analyst;\n\
+         GRANT SELECT ON ALL TABLES IN SCHEMA {quoted_schema} TO deedlog_app, deedlog_analyst;\n"
+    );
+    for (table, has_tenant) in tables {
+        let quoted = format!("{quoted_schema}.{}", ident(&table)?);
+        sql.push_str(&format!(
+            "ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY;\n"
+        ));
+        if table == CHECKPOINT_TABLE {
+            // Positions only: every reader may see how fresh the model is.
+            sql.push_str(&format!(
+                "CREATE POLICY checkpoint_readable ON {quoted} FOR SELECT \
+                 TO deedlog_app, deedlog_analyst USING (true);\n"
+            ));
+            continue;
+        }
+        if !has_tenant {
+            return Err(Error::Schema(format!(
+                "table {schema}.{table} has no tenant_id column; every read-model table must"
+            )));
+        }
+        sql.push_str(&format!(
+            "CREATE POLICY of_bound_tenant ON {quoted} FOR SELECT TO deedlog_app \
+               USING (tenant_id = NULLIF(current_setting('deedlog.tenant_id', true), '')::uuid);\n\
+             CREATE POLICY of_analyst ON {quoted} FOR SELECT TO deedlog_analyst USING (true);\n"
+        ));
+    }
+    script(conn, &sql).await.map_err(Error::db(context))?;
+    Ok(())
+}
+
+/// Drops `schema` and everything in it, if it exists.
+pub async fn drop(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
+    script(
+        conn,
+        &format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(schema)?),
+    )
+    .await
+    .map_err(Error::db("drop a projection schema"))?;
+    Ok(())
+}
+
+/// Replaces the live schema of `projection` with its rebuilt one, inside the
+/// caller's transaction: both renames and the drop commit together.
+pub async fn swap_in_rebuild(conn: &mut PgConnection, projection: &str) -> Result<(), Error> {
+    let live = live(projection);
+    let aside = aside(projection);
+    let old = format!("rm_{projection}__old");
+    let (live_q, aside_q, old_q) = (ident(&live)?, ident(&aside)?, ident(&old)?);
+    let mut sql = format!("DROP SCHEMA IF EXISTS {old_q} CASCADE;\n");
+    if exists(conn, &live).await? {
+        sql.push_str(&format!("ALTER SCHEMA {live_q} RENAME TO {old_q};\n"));
+    }
+    sql.push_str(&format!(
+        "ALTER SCHEMA {aside_q} RENAME TO {live_q};\nDROP SCHEMA IF EXISTS {old_q} CASCADE;"
+    ));
+    script(conn, &sql)
+        .await
+        .map_err(Error::db("swap in the rebuilt projection"))?;
+    Ok(())
+}
+
+/// Points unqualified table names of this transaction at `schema`.
+pub async fn use_schema(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
+    script(
+        conn,
+        &format!("SET LOCAL search_path TO {}", ident(schema)?),
+    )
+    .await
+    .map_err(Error::db("select the projection schema"))?;
+    Ok(())
+}
+
+/// Runs `sql`, one or more statements without parameters (simple query
+/// protocol). Callers build it from checked identifiers only.
+pub async fn script(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    conn.execute(sql).await.map(|_| ())
+}

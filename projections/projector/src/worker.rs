@@ -1,0 +1,301 @@
+//! Works one projection in one schema: reads batches from the log, applies
+//! each with its checkpoint in one transaction, isolates an event that
+//! cannot be applied into the dead letters.
+
+use crate::checkpoint;
+use crate::dead_letter;
+use crate::error::Error;
+use crate::projection::{ApplyError, FailurePolicy, Projection};
+use crate::schema;
+use crate::stats::Stats;
+use deedlog_eventstore::{LogReader, RecordedEvent, Subscription, SubscriptionOptions};
+use sqlx::{Acquire, PgConnection, PgPool};
+use std::sync::Arc;
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A batch was committed; the checkpoint is now at `position`.
+    Progressed { position: u64, events: usize },
+    /// Nothing to apply now (or the `until` position is reached).
+    CaughtUp,
+}
+
+/// One projection worked in one schema.
+#[derive(Debug)]
+pub struct Projector {
+    projection: Arc<dyn Projection>,
+    pool: PgPool,
+    reader: LogReader,
+    schema: String,
+    options: SubscriptionOptions,
+    subscription: Subscription,
+    /// The checkpoint as this worker last saw it.
+    expected: u64,
+    /// Read from the log, not yet applied (kept across a failed attempt).
+    pending: Vec<RecordedEvent>,
+    /// Apply nothing past this position (reconciliation compares at one).
+    until: Option<u64>,
+    stats: Arc<Stats>,
+}
+
+impl Projector {
+    /// Opens `projection` in `schema` (which must exist) at its checkpoint.
+    pub async fn open(
+        projection: Arc<dyn Projection>,
+        pool: PgPool,
+        reader: LogReader,
+        schema: String,
+        options: SubscriptionOptions,
+    ) -> Result<Self, Error> {
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(Error::db("open a projection"))?;
+        let at = checkpoint::read(&mut conn, &schema).await?.position;
+        drop(conn);
+        let subscription = reader.subscribe(at, options);
+        let stats = Arc::new(Stats::default());
+        stats
+            .position
+            .store(at, std::sync::atomic::Ordering::Relaxed);
+        Ok(Self {
+            projection,
+            pool,
+            reader,
+            schema,
+            options,
+            subscription,
+            expected: at,
+            pending: Vec::new(),
+            until: None,
+            stats,
+        })
+    }
+
+    /// Reports into `stats` (shared with a runner) instead of its own.
+    pub fn with_stats(mut self, stats: Arc<Stats>) -> Self {
+        stats
+            .position
+            .store(self.expected, std::sync::atomic::Ordering::Relaxed);
+        self.stats = stats;
+        self
+    }
+
+    /// Applies nothing past `position`.
+    pub fn until(mut self, position: u64) -> Self {
+        self.until = Some(position);
+        self
+    }
+
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
+    /// The checkpoint as last committed or read.
+    pub fn position(&self) -> u64 {
+        self.expected
+    }
+
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// Applies the next batch if there is one, without waiting.
+    pub async fn project_batch(&mut self) -> Result<Step, Error> {
+        loop {
+            if self.pending.is_empty() && !self.reached_until() {
+                self.pending = self.subscription.poll().await?;
+            }
+            // None: another worker had moved the checkpoint; read from there.
+            if let Some(step) = self.try_apply().await? {
+                return Ok(step);
+            }
+        }
+    }
+
+    /// Waits until the log has events for this projection (cancel-safe).
+    pub async fn wait_for_events(&mut self) -> Result<(), Error> {
+        if self.pending.is_empty() && !self.reached_until() {
+            self.pending = self.subscription.next_batch().await?;
+        }
+        Ok(())
+    }
+
+    fn reached_until(&self) -> bool {
+        self.until.is_some_and(|until| self.expected >= until)
+    }
+
+    /// Applies what was read; on a moved checkpoint, starts over from it
+    /// (and reports `CaughtUp`: the next wait reads from there).
+    pub async fn apply_pending(&mut self) -> Result<Step, Error> {
+        Ok(self.try_apply().await?.unwrap_or(Step::CaughtUp))
+    }
+
+    /// Applies what was read; `None` when the checkpoint had moved and this
+    /// worker now resumes from it.
+    async fn try_apply(&mut self) -> Result<Option<Step>, Error> {
+        self.refuse_if_stopped().await?;
+        let batch: Vec<RecordedEvent> = match self.until {
+            Some(until) => self
+                .pending
+                .iter()
+                .filter(|e| e.position <= until)
+                .cloned()
+                .collect(),
+            None => self.pending.clone(),
+        };
+        if batch.is_empty() {
+            return Ok(Some(Step::CaughtUp));
+        }
+        let result = match self.commit(&batch).await {
+            Err(Error::Apply(error)) if !error.is_transient() => self.isolate(&batch).await,
+            other => other,
+        };
+        match result {
+            Ok(()) => {
+                self.pending.drain(..batch.len());
+                Ok(Some(Step::Progressed {
+                    position: self.expected,
+                    events: batch.len(),
+                }))
+            }
+            Err(Error::CheckpointMoved { actual, .. }) => {
+                tracing::info!(
+                    projection = self.projection.name(),
+                    schema = %self.schema,
+                    from = self.expected,
+                    to = actual,
+                    "checkpoint moved by another worker or a swap; resuming from it"
+                );
+                self.resume_from(actual);
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn resume_from(&mut self, position: u64) {
+        self.expected = position;
+        self.pending.clear();
+        self.subscription = self.reader.subscribe(position, self.options);
+    }
+
+    /// With the stop policy, a pending dead letter halts the projection.
+    async fn refuse_if_stopped(&mut self) -> Result<(), Error> {
+        if self.projection.policy() != FailurePolicy::DeadLetterAndStop {
+            return Ok(());
+        }
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(Error::db("check dead letters"))?;
+        match dead_letter::first_pending(&mut conn, &self.schema).await? {
+            Some(letter) => Err(Error::Stopped {
+                projection: self.projection.name().to_owned(),
+                position: letter.position,
+                dead_letter: letter.id,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies `events` and moves the checkpoint, in one transaction.
+    async fn commit(&mut self, events: &[RecordedEvent]) -> Result<(), Error> {
+        let last = events.last().expect("callers pass a non-empty batch");
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(Error::db("apply a batch"))?;
+        let mut tx = conn.begin().await.map_err(Error::db("apply a batch"))?;
+        apply_in(
+            &mut tx,
+            self.projection.as_ref(),
+            &self.schema,
+            self.expected,
+            events,
+        )
+        .await?;
+        tx.commit().await.map_err(Error::db("commit a batch"))?;
+        self.expected = last.position;
+        self.stats
+            .committed(events.len(), last.position, last.recorded_at);
+        Ok(())
+    }
+
+    /// Applies `events` one at a time; the one that cannot be applied goes to
+    /// the dead letters with the checkpoint moved past it.
+    async fn isolate(&mut self, events: &[RecordedEvent]) -> Result<(), Error> {
+        for (index, event) in events.iter().enumerate() {
+            match self.commit(std::slice::from_ref(event)).await {
+                Ok(()) => {}
+                Err(Error::Apply(error)) if !error.is_transient() => {
+                    self.bury(event, &error).await?;
+                    if self.projection.policy() == FailurePolicy::DeadLetterAndStop {
+                        self.pending.drain(..=index);
+                        return self.refuse_if_stopped().await;
+                    }
+                }
+                Err(error) => {
+                    self.pending.drain(..index);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn bury(&mut self, event: &RecordedEvent, error: &ApplyError) -> Result<(), Error> {
+        let context = "record a dead letter";
+        let mut conn = self.pool.acquire().await.map_err(Error::db(context))?;
+        let mut tx = conn.begin().await.map_err(Error::db(context))?;
+        schema::use_schema(&mut tx, &self.schema).await?;
+        checkpoint::lock_at(&mut tx, &self.schema, self.expected).await?;
+        let id = dead_letter::record(
+            &mut tx,
+            self.projection.name(),
+            &self.schema,
+            event,
+            &error.to_string(),
+        )
+        .await?;
+        checkpoint::advance(&mut tx, event.position, event.recorded_at).await?;
+        tx.commit().await.map_err(Error::db(context))?;
+        tracing::warn!(
+            projection = self.projection.name(),
+            position = event.position,
+            event_type = %event.event_type,
+            dead_letter = id,
+            %error,
+            "event sent to the dead letters"
+        );
+        self.expected = event.position;
+        self.stats
+            .dead_letters
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.stats
+            .position
+            .store(event.position, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Inside the caller's transaction: locks the checkpoint of `schema` at
+/// `expected`, applies `events` and moves the checkpoint to the last one.
+pub async fn apply_in(
+    tx: &mut PgConnection,
+    projection: &dyn Projection,
+    schema: &str,
+    expected: u64,
+    events: &[RecordedEvent],
+) -> Result<(), Error> {
+    let Some(last) = events.last() else {
+        return Ok(());
+    };
+    schema::use_schema(tx, schema).await?;
+    checkpoint::lock_at(tx, schema, expected).await?;
+    projection.apply(tx, events).await?;
+    checkpoint::advance(tx, last.position, last.recorded_at).await
+}

@@ -1,0 +1,74 @@
+//! The properties read model holds what the events say.
+
+use crate::support::*;
+use deedlog_projector::projections::properties::Properties;
+use deedlog_properties_domain::{Event, ListingStatus};
+use std::sync::Arc;
+
+#[tokio::test]
+async fn a_property_row_price_history_and_valuations_follow_its_events() {
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    let stream = new_stream();
+    let mut price = 45_000_000;
+    let mut events = vec![created("Berlin", price)];
+    events.extend((0..8).map(|n| change(n, &mut price)));
+    events.push(Event::ListingStatusChanged {
+        from: ListingStatus::Active,
+        to: ListingStatus::Reserved,
+    });
+    let head = db.append(tenant, stream, &events).await;
+
+    let mut projector = db.projector(Arc::new(Properties), 3).await;
+    assert_eq!(catch_up(&mut projector).await, events.len() as u64);
+    assert_eq!(projector.position(), head);
+
+    let row: (String, i64, String, Vec<String>, bool, i64, i32, Option<i64>) = sqlx::query_as(
+        "SELECT city, asking_price_minor, listing_status, tags, archived, version, rooms, latest_valuation_minor \
+         FROM rm_properties.properties WHERE property_id = $1",
+    )
+    .bind(stream.as_uuid())
+    .fetch_one(&db.pool)
+    .await
+    .expect("row");
+    assert_eq!(row.0, "Berlin");
+    assert_eq!(row.1, price, "three price drops of 5,000.00 EUR");
+    assert_eq!(row.1, 45_000_000 - 3 * 500_000);
+    assert_eq!(row.2, "reserved");
+    assert_eq!(
+        row.3,
+        vec!["balcony".to_owned(), "tag4".to_owned()],
+        "tag0 was never added, tag4 was"
+    );
+    assert!(row.4, "the eighth change archives it");
+    assert_eq!(row.5, events.len() as i64);
+    assert_eq!(row.6, 3);
+    assert_eq!(row.7, Some(price + 1_000_000));
+    let prices: Vec<(Option<i64>, i64)> = sqlx::query_as(
+        "SELECT from_minor, to_minor FROM rm_properties.price_history WHERE property_id = $1 ORDER BY position",
+    )
+    .bind(stream.as_uuid())
+    .fetch_all(&db.pool)
+    .await
+    .expect("prices");
+    assert_eq!(
+        prices,
+        vec![
+            (None, 45_000_000),
+            (Some(45_000_000), 44_500_000),
+            (Some(44_500_000), 44_000_000),
+            (Some(44_000_000), 43_500_000),
+        ]
+    );
+    let (kind, name): (String, Option<String>) = sqlx::query_as(
+        "SELECT source_kind, source_name FROM rm_properties.valuations WHERE property_id = $1",
+    )
+    .bind(stream.as_uuid())
+    .fetch_one(&db.pool)
+    .await
+    .expect("valuation");
+    assert_eq!(
+        (kind.as_str(), name.as_deref()),
+        ("provider", Some("PriceHubble"))
+    );
+}
