@@ -6,8 +6,8 @@ use deedlog_eventstore::{
     AppendRequest, ConnectOptions, EventStore, ExpectedVersion, LogReader, NewEvent, Upcasters,
 };
 use deedlog_kernel::{
-    CausationId, CommandId, CommandMetadata, CorrelationId, Currency, Money, StreamId, TenantId,
-    UserId,
+    CausationId, CommandId, CommandMetadata, CorrelationId, Currency, DomainEvent, Money, StreamId,
+    TenantId, UserId,
 };
 use deedlog_projector::{Projection, Projector, Step};
 use deedlog_properties_domain::model::{
@@ -186,6 +186,15 @@ pub fn options(batch: u32) -> deedlog_eventstore::SubscriptionOptions {
     }
 }
 
+/// Metadata of a command by `actor` (e.g. `user:<uuid>`) at `at`.
+pub fn metadata_by(tenant: TenantId, actor: &str, at: chrono::DateTime<Utc>) -> CommandMetadata {
+    CommandMetadata {
+        actor: actor.to_owned(),
+        occurred_at: at,
+        ..metadata(tenant)
+    }
+}
+
 /// Steps `projector` until it has nothing more to apply.
 pub async fn catch_up(projector: &mut Projector) -> u64 {
     let mut events = 0;
@@ -211,7 +220,7 @@ pub fn metadata(tenant: TenantId) -> CommandMetadata {
     }
 }
 
-pub fn new_event(event: &Event) -> NewEvent {
+pub fn new_event<E: serde::Serialize + DomainEvent>(event: &E) -> NewEvent {
     let (event_type, payload) = deedlog_kernel::codec::encode(event).expect("encode");
     NewEvent::new(event_type, 1, &payload).expect("serialise")
 }
