@@ -55,7 +55,7 @@ pub async fn build_aside(
     aside: &str,
     batch_size: u32,
     until: Option<u64>,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<u64, Error> {
     let mut conn = pool
         .acquire()
@@ -154,7 +154,7 @@ pub async fn rebuild(
     reader: &LogReader,
     projection: Arc<dyn Projection>,
     batch_size: u32,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<u64, Error> {
     let name = projection.name();
     let lease = Lease::try_acquire(pool, &format!("rebuild.{name}"))

@@ -64,7 +64,7 @@ pub async fn reconcile(
     reader: &LogReader,
     projection: Arc<dyn Projection>,
     batch_size: u32,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report, Error> {
     let name = projection.name();
     let run_id: i64 = sqlx::query_scalar(
@@ -117,7 +117,7 @@ async fn run(
     reader: &LogReader,
     projection: Arc<dyn Projection>,
     batch_size: u32,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
     run_id: i64,
 ) -> Result<Report, Error> {
     let name = projection.name();

@@ -60,6 +60,33 @@ async fn a_property_row_price_history_and_valuations_follow_its_events() {
             (Some(44_000_000), 43_500_000),
         ]
     );
+    // Who changed the price, and when, come from the command's metadata.
+    let at = chrono::Utc::now() - chrono::Duration::days(3);
+    let at = chrono::DateTime::from_timestamp_micros(at.timestamp_micros()).expect("micros");
+    db.append_to(
+        tenant,
+        stream,
+        "property",
+        &[Event::AskingPriceChanged {
+            from: Some(eur(price)),
+            to: eur(price - 1),
+        }],
+        metadata_by(tenant, "user:0192f0c4-aaaa-7bbb-8ccc-000000000009", at),
+    )
+    .await;
+    catch_up(&mut projector).await;
+    let (by, when): (String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT changed_by, changed_at FROM rm_properties.price_history WHERE property_id = $1 \
+         ORDER BY position DESC LIMIT 1",
+    )
+    .bind(stream.as_uuid())
+    .fetch_one(&db.pool)
+    .await
+    .expect("last price change");
+    assert_eq!(
+        (by.as_str(), when),
+        ("user:0192f0c4-aaaa-7bbb-8ccc-000000000009", at)
+    );
     let (kind, name): (String, Option<String>) = sqlx::query_as(
         "SELECT source_kind, source_name FROM rm_properties.valuations WHERE property_id = $1",
     )

@@ -90,11 +90,26 @@ impl TestDb {
 
     /// Appends `events` to a property stream; returns the last position.
     pub async fn append(&self, tenant: TenantId, stream: StreamId, events: &[Event]) -> u64 {
+        self.append_to(tenant, stream, "property", events, metadata(tenant))
+            .await
+    }
+
+    /// Appends any context's `events` to a stream of `stream_type`, with
+    /// `metadata` (actor, time); returns the last position.
+    pub async fn append_to<E: serde::Serialize + DomainEvent>(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+        stream_type: &str,
+        events: &[E],
+        metadata: CommandMetadata,
+    ) -> u64 {
+        assert_eq!(metadata.tenant_id, tenant, "metadata of the same tenant");
         let request = AppendRequest {
             stream_id: stream,
-            stream_type: "property".to_owned(),
+            stream_type: stream_type.to_owned(),
             expected: ExpectedVersion::Any,
-            metadata: metadata(tenant),
+            metadata,
             events: events.iter().map(new_event).collect(),
         };
         self.store
