@@ -6,6 +6,7 @@ mod communications;
 mod deals;
 mod instances;
 mod plumbing;
+mod projections;
 mod properties;
 mod tenancy;
 

@@ -37,6 +37,16 @@ impl TestCluster {
         Self::start_with(|figment| figment).await
     }
 
+    /// Starts every command service and the projector, as `deedlog up` does.
+    pub async fn start_with_projector() -> Self {
+        let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
+        let signing = KeyPair::generate(Some("test-key".into())).expect("key");
+        Self::start_on_with(database, signing, true, &Component::ALL, |f| {
+            f.merge(("projector.lease_interval_ms", 200))
+        })
+        .await
+    }
+
     /// Starts every command service with extra settings.
     pub async fn start_with(tweak: impl FnOnce(Figment) -> Figment) -> Self {
         let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
@@ -54,6 +64,23 @@ impl TestCluster {
         database: String,
         signing: KeyPair,
         owns_database: bool,
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> Self {
+        Self::start_on_with(
+            database,
+            signing,
+            owns_database,
+            &Component::COMMAND_SERVICES,
+            tweak,
+        )
+        .await
+    }
+
+    async fn start_on_with(
+        database: String,
+        signing: KeyPair,
+        owns_database: bool,
+        components: &[Component],
         tweak: impl FnOnce(Figment) -> Figment,
     ) -> Self {
         let url = {
@@ -87,7 +114,7 @@ impl TestCluster {
         ));
         figment = figment.merge(("auth.kid", "test-key"));
         let settings = Settings::from_figment(tweak(figment)).expect("valid test settings");
-        let cluster = Cluster::build(&settings, &Component::COMMAND_SERVICES, true)
+        let cluster = Cluster::build(&settings, components, true)
             .await
             .expect("cluster builds");
         let addresses = cluster.addresses();
@@ -120,6 +147,37 @@ impl TestCluster {
             .parse::<PgConnectOptions>()
             .expect("admin URL")
             .database(&self.database)
+    }
+
+    /// Waits until every projection has applied the log up to `position`
+    /// (a position a command reply returned); panics after 30 s.
+    pub async fn wait_for_read_models(&self, position: u64) {
+        let mut conn = self.database_options().connect().await.expect("connect");
+        let names: Vec<&str> = deedlog_projector::projections::all()
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let mut slowest = u64::MAX;
+            for name in &names {
+                let at: Option<i64> =
+                    sqlx::query_scalar(&format!("SELECT position FROM rm_{name}.checkpoint"))
+                        .fetch_optional(&mut conn)
+                        .await
+                        .unwrap_or(None);
+                slowest = slowest.min(at.and_then(|p| u64::try_from(p).ok()).unwrap_or(0));
+            }
+            if slowest >= position {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "read models stuck at {slowest}, waiting for {position}"
+            );
+            // Polling the checkpoints: a wait on positions, not on time.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     /// Stops the servers, waiting for in-flight requests.

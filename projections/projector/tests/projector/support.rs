@@ -53,7 +53,7 @@ impl TestDb {
             .expect("migrate read models");
         let connect = ConnectOptions {
             connect: options.clone(),
-            max_connections: 20,
+            max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
             app_role: "deedlog_app".to_owned(),
             reader_role: "deedlog_log_reader".to_owned(),
@@ -66,7 +66,7 @@ impl TestDb {
             .await
             .expect("reader");
         let pool = PgPoolOptions::new()
-            .max_connections(12)
+            .max_connections(8)
             .connect_with(options.clone())
             .await
             .expect("owner pool");
