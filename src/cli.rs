@@ -194,6 +194,16 @@ async fn serve(
     for (component, addr) in cluster.addresses() {
         println!("{component:<15} grpc://{addr}");
     }
+    if components.contains(&Component::Projector) {
+        let names: Vec<&str> = deedlog_projector::projections::all()
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        println!(
+            "projector       read models {} (schemas rm_*; `deedlog projections` shows lag)",
+            names.join(", ")
+        );
+    }
     println!("database        {}", settings.redacted_database_url());
     let addr = |c| {
         cluster
@@ -305,6 +315,14 @@ fn describe(settings: &Settings) -> String {
         svc.tenant_cache_ttl_ms,
         svc.conflict_retries,
         svc.state_cache_records,
+    ) + &format!(
+        "\n[projector]\nbatch_size = {}\nrebuild_batch_size = {}\nbackoff_min_ms = {}\n\
+         backoff_max_ms = {}\nlease_interval_ms = {}\n",
+        settings.projector.batch_size,
+        settings.projector.rebuild_batch_size,
+        settings.projector.backoff_min_ms,
+        settings.projector.backoff_max_ms,
+        settings.projector.lease_interval_ms,
     )
 }
 
@@ -385,12 +403,131 @@ mod tests {
             applied as usize,
             deedlog_eventstore::MIGRATOR.iter().count()
         );
+        let read_models: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM deedlog_read._sqlx_migrations")
+                .fetch_one(&mut conn)
+                .await
+                .expect("read-model migrations table");
+        assert_eq!(
+            read_models as usize,
+            deedlog_projector::migrate::MIGRATOR.iter().count()
+        );
         drop(conn);
         let mut admin = sqlx::ConnectOptions::connect(&admin).await.expect("admin");
         sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&mut admin)
             .await
             .expect("drop");
+    }
+
+    /// A freshly migrated database of its own, dropped by the returned guard.
+    async fn migrated_database(tag: &str) -> (String, DropDatabase) {
+        let name = format!("deedlog_cli_{tag}_{}", std::process::id());
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        let cli =
+            parse(&["migrate", "--database-url", &url, "--log-filter", "off"]).expect("parses");
+        run(cli).await.expect("migrate");
+        (url, DropDatabase(name))
+    }
+
+    struct DropDatabase(String);
+
+    impl Drop for DropDatabase {
+        fn drop(&mut self) {
+            let name = self.0.clone();
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    let admin: PgConnectOptions = "postgres://postgres@127.0.0.1:5432/postgres"
+                        .parse()
+                        .expect("url");
+                    let mut conn = sqlx::ConnectOptions::connect(&admin).await.expect("admin");
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                });
+            })
+            .join();
+        }
+    }
+
+    #[tokio::test]
+    async fn operations_on_an_unknown_projection_name_the_known_ones() {
+        for args in [
+            &["rebuild", "propertys"][..],
+            &["reconcile", "deal"][..],
+            &["dlq", "list", "--projection", "nope"][..],
+        ] {
+            // Refused before connecting: the database URL is never used.
+            let mut full = args.to_vec();
+            full.extend(["--database-url", "postgres://nobody@127.0.0.1:1/none"]);
+            let error = run(parse(&full).expect("parses"))
+                .await
+                .expect_err("refused");
+            let message = format!("{error:#}");
+            assert!(message.contains("unknown projection"), "{message}");
+            assert!(message.contains("properties"), "{message}");
+        }
+    }
+
+    #[tokio::test]
+    async fn dead_letter_commands_name_a_missing_id_and_change_nothing() {
+        let (url, _guard) = migrated_database("dlq").await;
+        for args in [&["dlq", "replay", "42"][..], &["dlq", "skip", "42"][..]] {
+            let mut full = args.to_vec();
+            full.extend(["--database-url", url.as_str()]);
+            let error = run(parse(&full).expect("parses"))
+                .await
+                .expect_err("refused");
+            assert!(
+                format!("{error:#}").contains("no dead letter with id 42"),
+                "{error:#}"
+            );
+        }
+        let not_a_number = parse(&["dlq", "replay", "forty-two"]).expect_err("refused");
+        assert!(
+            not_a_number.to_string().contains("forty-two"),
+            "{not_a_number}"
+        );
+        let list = parse(&["dlq", "list", "--database-url", &url]).expect("parses");
+        run(list).await.expect("an empty list is fine");
+    }
+
+    #[tokio::test]
+    async fn reconcile_before_the_projector_ran_says_so_and_records_the_failed_run() {
+        let (url, _guard) = migrated_database("reconcile").await;
+        let cli = parse(&["reconcile", "properties", "--database-url", &url]).expect("parses");
+        let error = run(cli).await.expect_err("no live model yet");
+        assert!(
+            format!("{error:#}").contains("no live read model"),
+            "{error:#}"
+        );
+        let options: PgConnectOptions = url.parse().expect("url");
+        let mut conn = sqlx::ConnectOptions::connect(&options)
+            .await
+            .expect("connect");
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM deedlog_read.reconciliation_runs")
+                .fetch_one(&mut conn)
+                .await
+                .expect("one run");
+        assert_eq!(status, "failed");
+    }
+
+    #[tokio::test]
+    async fn rebuild_against_an_unreachable_database_says_so() {
+        let cli = parse(&[
+            "rebuild",
+            "properties",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/deedlog",
+        ])
+        .expect("parses");
+        let error = run(cli).await.expect_err("unreachable");
+        assert!(format!("{error:#}").contains("127.0.0.1:1"), "{error:#}");
     }
 
     #[test]
