@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::lease::Lease;
 use crate::projection::Projection;
 use crate::schema;
-use crate::worker::{apply_in, Projector, Step};
+use crate::worker::{apply_in, Projector};
 use deedlog_eventstore::{LogReader, SubscriptionOptions};
 use sqlx::{Acquire, PgPool};
 use std::sync::Arc;
@@ -68,7 +68,7 @@ pub async fn build_aside(
         batch_size,
         poll_interval: Duration::from_millis(100),
     };
-    let mut projector = Projector::open(
+    let projector = Projector::open(
         projection,
         pool.clone(),
         reader.clone(),
@@ -76,32 +76,75 @@ pub async fn build_aside(
         options,
     )
     .await?;
-    if let Some(until) = until {
-        projector = projector.until(until);
-    }
     let head = match until {
         Some(until) => until,
         None => log_head(reader).await?,
     };
+    run_ahead(projector, reader, batch_size, until, head, progress).await
+}
+
+/// Applies the log to `projector` from its position to the head (or
+/// `until`) while a task reads the next batches ahead, so that reading the
+/// log and writing the read model overlap.
+async fn run_ahead(
+    mut projector: Projector,
+    reader: &LogReader,
+    batch_size: u32,
+    until: Option<u64>,
+    head: u64,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<u64, Error> {
+    let (batches, mut next) = tokio::sync::mpsc::channel(2);
+    let read_ahead = {
+        let reader = reader.clone();
+        let mut at = projector.position();
+        tokio::spawn(async move {
+            loop {
+                let mut events = match reader.read_all(at, batch_size).await {
+                    Ok(events) => events,
+                    Err(error) => {
+                        let _ = batches.send(Err(Error::from(error))).await;
+                        return;
+                    }
+                };
+                if let Some(until) = until {
+                    events.retain(|e| e.position <= until);
+                }
+                // Empty: nothing (more) is safe to apply now; the caller is done.
+                let Some(last) = events.last().map(|e| e.position) else {
+                    let _ = batches.send(Ok(events)).await;
+                    return;
+                };
+                at = last;
+                if batches.send(Ok(events)).await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
     let started = Instant::now();
     let mut events = 0u64;
-    loop {
-        match projector.project_batch().await? {
-            Step::Progressed {
-                position,
-                events: n,
-            } => {
-                events += n as u64;
-                progress(Progress {
-                    position,
-                    head,
-                    events,
-                    elapsed: started.elapsed(),
-                });
-            }
-            Step::CaughtUp => return Ok(projector.position()),
+    let result = loop {
+        let batch = match next.recv().await {
+            Some(Ok(batch)) if !batch.is_empty() => batch,
+            Some(Ok(_)) | None => break Ok(projector.position()),
+            Some(Err(error)) => break Err(error),
+        };
+        let n = batch.len() as u64;
+        match projector.apply_events(batch).await {
+            Ok(_) => {}
+            Err(error) => break Err(error),
         }
-    }
+        events += n;
+        progress(Progress {
+            position: projector.position(),
+            head,
+            events,
+            elapsed: started.elapsed(),
+        });
+    };
+    read_ahead.abort();
+    result
 }
 
 /// Brings `aside` up to the live schema's position inside the caller's

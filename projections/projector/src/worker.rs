@@ -136,15 +136,13 @@ impl Projector {
     /// worker now resumes from it.
     async fn try_apply(&mut self) -> Result<Option<Step>, Error> {
         self.refuse_if_stopped().await?;
-        let batch: Vec<RecordedEvent> = match self.until {
-            Some(until) => self
-                .pending
-                .iter()
-                .filter(|e| e.position <= until)
-                .cloned()
-                .collect(),
-            None => self.pending.clone(),
+        // The batch is the prefix up to `until`; the rest stays pending.
+        let take = match self.until {
+            Some(until) => self.pending.partition_point(|e| e.position <= until),
+            None => self.pending.len(),
         };
+        let mut batch = std::mem::take(&mut self.pending);
+        self.pending = batch.split_off(take);
         if batch.is_empty() {
             return Ok(Some(Step::CaughtUp));
         }
@@ -153,13 +151,10 @@ impl Projector {
             other => other,
         };
         match result {
-            Ok(()) => {
-                self.pending.drain(..batch.len());
-                Ok(Some(Step::Progressed {
-                    position: self.expected,
-                    events: batch.len(),
-                }))
-            }
+            Ok(()) => Ok(Some(Step::Progressed {
+                position: self.expected,
+                events: batch.len(),
+            })),
             Err(Error::CheckpointMoved { actual, .. }) => {
                 tracing::info!(
                     projection = self.projection.name(),
@@ -171,7 +166,31 @@ impl Projector {
                 self.resume_from(actual);
                 Ok(None)
             }
-            Err(error) => Err(error),
+            Err(error) => {
+                // Keep what was not applied, in order, for the next try.
+                let applied = batch.partition_point(|e| e.position <= self.expected);
+                batch.drain(..applied);
+                batch.append(&mut self.pending);
+                self.pending = batch;
+                Err(error)
+            }
+        }
+    }
+
+    /// Applies `events` (the next events of the log after this worker's
+    /// position, e.g. read ahead by a rebuild) as one batch.
+    pub async fn apply_events(&mut self, events: Vec<RecordedEvent>) -> Result<Step, Error> {
+        debug_assert!(
+            self.pending.is_empty(),
+            "no events read by the subscription"
+        );
+        self.pending = events;
+        match self.try_apply().await? {
+            Some(step) => Ok(step),
+            None => Err(Error::Schema(format!(
+                "the checkpoint of {} moved while it was being built",
+                self.schema
+            ))),
         }
     }
 
@@ -228,20 +247,18 @@ impl Projector {
     /// Applies `events` one at a time; the one that cannot be applied goes to
     /// the dead letters with the checkpoint moved past it.
     async fn isolate(&mut self, events: &[RecordedEvent]) -> Result<(), Error> {
-        for (index, event) in events.iter().enumerate() {
+        for event in events {
             match self.commit(std::slice::from_ref(event)).await {
                 Ok(()) => {}
                 Err(Error::Apply(error)) if !error.is_transient() => {
                     self.bury(event, &error).await?;
                     if self.projection.policy() == FailurePolicy::DeadLetterAndStop {
-                        self.pending.drain(..=index);
+                        // The rest of the batch waits behind the dead letter
+                        // (the caller keeps what is past the checkpoint).
                         return self.refuse_if_stopped().await;
                     }
                 }
-                Err(error) => {
-                    self.pending.drain(..index);
-                    return Err(error);
-                }
+                Err(error) => return Err(error),
             }
         }
         Ok(())
