@@ -2,13 +2,17 @@
 
 pub mod decode;
 pub mod properties;
+pub mod timeline;
 
 use crate::projection::Projection;
 use std::sync::Arc;
 
 /// Every projection deedlog runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(properties::Properties)]
+    vec![
+        Arc::new(properties::Properties),
+        Arc::new(timeline::Timeline),
+    ]
 }
 
 /// The projection called `name`.

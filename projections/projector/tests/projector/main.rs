@@ -9,3 +9,4 @@ mod operations;
 mod properties_model;
 mod security;
 mod support;
+mod timeline_model;
