@@ -8,7 +8,6 @@ use deedlog_communications_domain::{
     Channel, Event as Contact, LawfulBasis, PostalAddress, RefusalReason,
 };
 use deedlog_deals_domain::{Cost, Event as Deal, Financing, Stage};
-use deedlog_eventstore::{AppendRequest, ExpectedVersion};
 use deedlog_kernel::{CommandMetadata, DomainEvent, Module, Role, StreamId, TenantId, UserId};
 use deedlog_projector::projections::timeline::Timeline;
 use deedlog_projector::rebuild;
@@ -55,19 +54,9 @@ impl<'a> Log<'a> {
         let at = start() + Duration::minutes(self.minutes);
         let metadata = metadata_by(self.tenant, actor, at);
         self.last = Some(metadata.clone());
-        let request = AppendRequest {
-            stream_id: stream,
-            stream_type: stream_type.to_owned(),
-            expected: ExpectedVersion::Any,
-            metadata,
-            events: events.iter().map(new_event).collect(),
-        };
         self.db
-            .store
-            .append(&request)
+            .append_to(self.tenant, stream, stream_type, events, metadata)
             .await
-            .expect("append")
-            .last_position()
     }
 
     async fn tenant_event(&mut self, actor: &str, event: Tenancy) -> u64 {
