@@ -104,6 +104,33 @@ impl TestDb {
             .last_position()
     }
 
+    /// Appends any context's `events` to a stream of `stream_type` with
+    /// `metadata`; returns the last position.
+    pub async fn append_to<E: serde::Serialize + DomainEvent>(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+        stream_type: &str,
+        events: &[E],
+        metadata: CommandMetadata,
+    ) -> u64 {
+        let request = AppendRequest {
+            stream_id: stream,
+            stream_type: stream_type.to_owned(),
+            expected: ExpectedVersion::Any,
+            metadata: CommandMetadata {
+                tenant_id: tenant,
+                ..metadata
+            },
+            events: events.iter().map(new_event).collect(),
+        };
+        self.store
+            .append(&request)
+            .await
+            .expect("append")
+            .last_position()
+    }
+
     /// Opens `projection` on its live schema, creating it when missing.
     pub async fn projector(&self, projection: Arc<dyn Projection>, batch: u32) -> Projector {
         deedlog_projector::runner::ensure_live(self.pool.clone(), projection.clone())
