@@ -1,5 +1,6 @@
 //! deedlog's projections, one module each.
 
+pub mod deals;
 pub mod decode;
 pub mod properties;
 pub mod timeline;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(properties::Properties),
+        Arc::new(deals::Deals),
         Arc::new(timeline::Timeline),
     ]
 }
