@@ -2,13 +2,14 @@
 
 pub mod decode;
 pub mod properties;
+pub mod tenancy;
 
 use crate::projection::Projection;
 use std::sync::Arc;
 
 /// Every projection deedlog runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(properties::Properties)]
+    vec![Arc::new(properties::Properties), Arc::new(tenancy::Tenancy)]
 }
 
 /// The projection called `name`.
