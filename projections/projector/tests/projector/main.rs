@@ -1,6 +1,6 @@
 //! Projector tests against a real PostgreSQL: exactly once in effect,
 //! workers and leases, dead letters, rebuild, reconciliation, tenant
-//! isolation, and the properties read model.
+//! isolation, and the properties and tenancy read models.
 
 mod docs;
 mod faults;
@@ -9,3 +9,4 @@ mod operations;
 mod properties_model;
 mod security;
 mod support;
+mod tenancy_model;
