@@ -3,6 +3,7 @@
 pub mod deals;
 pub mod decode;
 pub mod properties;
+pub mod tenancy;
 pub mod timeline;
 
 use crate::projection::Projection;
@@ -13,6 +14,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(properties::Properties),
         Arc::new(deals::Deals),
+        Arc::new(tenancy::Tenancy),
         Arc::new(timeline::Timeline),
     ]
 }

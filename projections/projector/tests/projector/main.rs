@@ -1,6 +1,6 @@
 //! Projector tests against a real PostgreSQL: exactly once in effect,
 //! workers and leases, dead letters, rebuild, reconciliation, tenant
-//! isolation, and the properties read model.
+//! isolation, and each read model.
 
 mod deals_model;
 mod docs;
@@ -10,4 +10,5 @@ mod operations;
 mod properties_model;
 mod security;
 mod support;
+mod tenancy_model;
 mod timeline_model;
