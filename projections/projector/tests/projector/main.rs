@@ -2,10 +2,12 @@
 //! workers and leases, dead letters, rebuild, reconciliation, tenant
 //! isolation, and the properties read model.
 
+mod analytics_model;
 mod docs;
 mod faults;
 mod lifecycle;
 mod operations;
 mod properties_model;
+mod rows_keyed;
 mod security;
 mod support;
