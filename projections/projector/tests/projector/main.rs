@@ -2,12 +2,14 @@
 //! workers and leases, dead letters, rebuild, reconciliation, tenant
 //! isolation, and each read model.
 
+mod analytics_model;
 mod deals_model;
 mod docs;
 mod faults;
 mod lifecycle;
 mod operations;
 mod properties_model;
+mod rows_keyed;
 mod security;
 mod support;
 mod tenancy_model;

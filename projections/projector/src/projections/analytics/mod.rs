@@ -1,0 +1,92 @@
+//! The analytics read model (schema in `migrations/projections/analytics.sql`):
+//! pipeline value by stage over time, the conversion funnel, the agent
+//! leaderboard, asking-price changes and messages per channel and week.
+//!
+//! It reads three stream types: `deal` (the deal's state in `deal_state`
+//! turns each event into deltas of the pipeline, funnel and leaderboard),
+//! `property` (asking-price changes) and `contact` (messages). A batch
+//! loads every row it touches with one statement per table, folds all its
+//! events in memory and writes each touched row back once.
+//!
+//! Days and weeks are those of the event's `occurred_at` in UTC; weeks
+//! start on Monday.
+
+mod activity;
+mod counters;
+mod deals;
+mod pipeline;
+
+use super::decode::events_of;
+use crate::projection::{ApplyError, Projection, Table};
+use async_trait::async_trait;
+use counters::{Deltas, MessageWeekRow, PriceWeekRow};
+use deedlog_eventstore::RecordedEvent;
+use sqlx::PgConnection;
+
+pub use activity::week_start;
+pub use deals::NO_CURRENCY;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Analytics;
+
+const TABLES: &[Table] = &[
+    Table {
+        name: "deal_state",
+        key: &["deal_id"],
+    },
+    Table {
+        name: "pipeline_by_day",
+        key: &["tenant_id", "day", "stage", "currency"],
+    },
+    Table {
+        name: "funnel",
+        key: &["tenant_id", "stage"],
+    },
+    Table {
+        name: "agent_leaderboard",
+        key: &["tenant_id", "agent_id", "currency"],
+    },
+    Table {
+        name: "price_changes_by_week",
+        key: &["tenant_id", "week_start", "currency"],
+    },
+    Table {
+        name: "messages_by_week",
+        key: &["tenant_id", "week_start", "channel"],
+    },
+];
+
+#[async_trait]
+impl Projection for Analytics {
+    fn name(&self) -> &'static str {
+        "analytics"
+    }
+
+    fn ddl(&self) -> &'static str {
+        include_str!("../../../../../migrations/projections/analytics.sql")
+    }
+
+    fn tables(&self) -> &'static [Table] {
+        TABLES
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        events: &[RecordedEvent],
+    ) -> Result<(), ApplyError> {
+        let deal_events = events_of::<deedlog_deals_domain::Event>(events, "deal")?;
+        let mut prices = Deltas::<PriceWeekRow>::default();
+        activity::price_changes(events, &mut prices)?;
+        let mut messages = Deltas::<MessageWeekRow>::default();
+        activity::messages(events, &mut messages)?;
+
+        let mut effects = deals::DealEffects::default();
+        deals::apply(conn, &deal_events, &mut effects).await?;
+        pipeline::write(conn, &effects.pipeline).await?;
+        effects.funnel.write(conn).await?;
+        effects.leaderboard.write(conn).await?;
+        prices.write(conn).await?;
+        messages.write(conn).await
+    }
+}
