@@ -104,6 +104,31 @@ impl TestDb {
             .last_position()
     }
 
+    /// Appends any context's `events` to a stream of `stream_type` under
+    /// `metadata`; returns the last position.
+    pub async fn append_to<E: serde::Serialize + DomainEvent>(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+        stream_type: &str,
+        events: &[E],
+        metadata: CommandMetadata,
+    ) -> u64 {
+        assert_eq!(metadata.tenant_id, tenant, "the metadata names the tenant");
+        let request = AppendRequest {
+            stream_id: stream,
+            stream_type: stream_type.to_owned(),
+            expected: ExpectedVersion::Any,
+            metadata,
+            events: events.iter().map(new_event).collect(),
+        };
+        self.store
+            .append(&request)
+            .await
+            .expect("append")
+            .last_position()
+    }
+
     /// Opens `projection` on its live schema, creating it when missing.
     pub async fn projector(&self, projection: Arc<dyn Projection>, batch: u32) -> Projector {
         deedlog_projector::runner::ensure_live(self.pool.clone(), projection.clone())
