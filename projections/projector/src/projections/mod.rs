@@ -1,5 +1,6 @@
 //! deedlog's projections, one module each.
 
+pub mod communications;
 pub mod decode;
 pub mod properties;
 
@@ -8,7 +9,10 @@ use std::sync::Arc;
 
 /// Every projection deedlog runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(properties::Properties)]
+    vec![
+        Arc::new(properties::Properties),
+        Arc::new(communications::Communications),
+    ]
 }
 
 /// The projection called `name`.
