@@ -41,6 +41,12 @@ async fn every_read_model_column_is_documented_and_every_documented_one_exists()
     let documented = documented();
     let undocumented: Vec<_> = actual.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&actual).collect();
-    assert!(undocumented.is_empty(), "columns missing from docs/read-models.md: {undocumented:?}");
-    assert!(stale.is_empty(), "documented columns that do not exist: {stale:?}");
+    assert!(
+        undocumented.is_empty(),
+        "columns missing from docs/read-models.md: {undocumented:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "documented columns that do not exist: {stale:?}"
+    );
 }

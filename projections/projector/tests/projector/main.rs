@@ -2,6 +2,7 @@
 //! workers and leases, dead letters, rebuild, reconciliation, tenant
 //! isolation, and the properties read model.
 
+mod communications_model;
 mod docs;
 mod faults;
 mod lifecycle;
