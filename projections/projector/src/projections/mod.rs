@@ -1,6 +1,7 @@
 //! deedlog's projections, one module each.
 
 pub mod analytics;
+pub mod communications;
 pub mod deals;
 pub mod decode;
 pub mod properties;
@@ -15,6 +16,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(properties::Properties),
         Arc::new(deals::Deals),
+        Arc::new(communications::Communications),
         Arc::new(tenancy::Tenancy),
         Arc::new(analytics::Analytics),
         Arc::new(timeline::Timeline),

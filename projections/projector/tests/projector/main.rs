@@ -3,6 +3,7 @@
 //! isolation, and each read model.
 
 mod analytics_model;
+mod communications_model;
 mod deals_model;
 mod docs;
 mod faults;
