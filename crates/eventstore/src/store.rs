@@ -42,12 +42,17 @@ impl ConnectOptions {
     }
 
     /// A pool whose every connection acts as `role` (`SET ROLE` after connecting).
-    pub(crate) async fn pool_as(&self, role: &str, max_connections: u32) -> Result<PgPool, Error> {
+    pub(crate) async fn pool_as(
+        &self,
+        role: &str,
+        max_connections: u32,
+        settings: &'static str,
+    ) -> Result<PgPool, Error> {
         // Role names are validated by settings; quoting keeps any other input
         // inert. Custom plans: a generic plan cached while the log was small
         // would keep scanning the whole table once it is large.
         let set_role = format!(
-            "SET ROLE \"{}\"; SET plan_cache_mode = force_custom_plan",
+            "SET ROLE \"{}\"; SET plan_cache_mode = force_custom_plan; {settings}",
             role.replace('"', "\"\"")
         );
         PgPoolOptions::new()
@@ -81,7 +86,7 @@ impl EventStore {
         upcasters: Arc<Upcasters>,
     ) -> Result<Self, Error> {
         let app_pool = options
-            .pool_as(&options.app_role, options.max_connections)
+            .pool_as(&options.app_role, options.max_connections, "")
             .await?;
         let notifier = Notifier::start(app_pool.clone());
         Ok(Self {
@@ -147,8 +152,17 @@ impl LogReader {
         upcasters: Arc<Upcasters>,
     ) -> Result<Self, Error> {
         // Readers hold a connection per batch; a few suffice.
+        // Every read walks an index in order (position, or stream and
+        // version). Right after a bulk load the planner's statistics are
+        // stale and it would rather sort the whole rest of the log for each
+        // batch of a subscription, which makes a rebuild quadratic. No JIT:
+        // the scan penalty would make it compile every query.
         let reader_pool = options
-            .pool_as(&options.reader_role, options.max_connections.min(8))
+            .pool_as(
+                &options.reader_role,
+                options.max_connections.min(8),
+                "SET enable_bitmapscan = off; SET enable_seqscan = off; SET jit = off",
+            )
             .await?;
         Ok(Self {
             reader_pool,

@@ -9,6 +9,8 @@
 //! * [`rebuild`], [`reconcile`], [`dead_letter`]: what operators run.
 
 pub mod checkpoint;
+mod copy_text;
+pub mod ddl;
 pub mod dead_letter;
 pub mod error;
 pub mod lag;

@@ -62,14 +62,14 @@ pub async fn build_aside(
         .await
         .map_err(Error::db("prepare a rebuild"))?;
     schema::drop(&mut conn, aside).await?;
-    schema::create(&mut conn, projection.as_ref(), aside).await?;
+    schema::create_for_loading(&mut conn, projection.as_ref(), aside).await?;
     drop(conn);
     let options = SubscriptionOptions {
         batch_size,
         poll_interval: Duration::from_millis(100),
     };
     let projector = Projector::open(
-        projection,
+        projection.clone(),
         pool.clone(),
         reader.clone(),
         aside.to_owned(),
@@ -80,7 +80,27 @@ pub async fn build_aside(
         Some(until) => until,
         None => log_head(reader).await?,
     };
-    run_ahead(projector, reader, batch_size, until, head, progress).await
+    let position = run_ahead(projector, reader, batch_size, until, head, progress).await?;
+    // Indexes built once over the loaded tables, and statistics for the
+    // planner, before the tables serve queries.
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(Error::db("analyze a rebuild"))?;
+    schema::create_indexes(&mut conn, projection.as_ref(), aside).await?;
+    for table in schema::tables(&mut conn, aside).await? {
+        schema::script(
+            &mut conn,
+            &format!(
+                "ANALYZE {}.{}",
+                schema::ident(aside)?,
+                schema::ident(&table)?
+            ),
+        )
+        .await
+        .map_err(Error::db("analyze a rebuild"))?;
+    }
+    Ok(position)
 }
 
 /// Applies the log to `projector` from its position to the head (or

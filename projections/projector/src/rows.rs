@@ -1,11 +1,13 @@
 //! Set-based reads and writes of read-model rows: a batch loads the rows it
-//! touches with one statement and writes them back with one, the rows
-//! travelling as JSON (`json_populate_recordset`), so the struct of a row
-//! and its table share column names and nothing else needs listing.
+//! touches with one statement (as JSON, `json_agg`) and writes them back
+//! with one (`COPY`), so the struct of a row and its table share column
+//! names and nothing else needs listing.
 
+use crate::copy_text::{self, ArrayAs};
 use crate::projection::ApplyError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -50,23 +52,79 @@ pub async fn replace<T: Serialize>(
     insert(conn, table, rows).await
 }
 
-/// Inserts `rows` into `table` in one statement.
+/// Inserts `rows` into `table` with one `COPY … FROM STDIN`.
+///
+/// Each row is serialised to a JSON object whose keys are column names;
+/// a JSON array goes into an array column as a PostgreSQL array and into a
+/// `json`/`jsonb` column as JSON, as the table's catalog says.
 pub async fn insert<T: Serialize>(
     conn: &mut PgConnection,
     table: &'static str,
     rows: &[T],
 ) -> Result<(), ApplyError> {
-    if rows.is_empty() {
+    let Some(first) = rows.first() else {
         return Ok(());
+    };
+    let context = "copy read-model rows";
+    let to_map = |row: &T| match serde_json::to_value(row) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) | Err(_) => Err(ApplyError::Database {
+            context,
+            source: sqlx::Error::Protocol(format!("a row of {table} is not a JSON object")),
+        }),
+    };
+    let columns: Vec<String> = to_map(first)?.keys().cloned().collect();
+    let arrays = array_columns(conn, table).await?;
+    let kinds: Vec<ArrayAs> = columns
+        .iter()
+        .map(|c| {
+            if arrays.contains(c) {
+                ArrayAs::SqlArray
+            } else {
+                ArrayAs::Json
+            }
+        })
+        .collect();
+    let mut text = String::with_capacity(rows.len() * 256);
+    for row in rows {
+        let map = to_map(row)?;
+        for (i, (value, kind)) in map.values().zip(&kinds).enumerate() {
+            if i > 0 {
+                text.push('\t');
+            }
+            copy_text::field(&mut text, value, *kind);
+        }
+        text.push('\n');
     }
-    sqlx::query(&format!(
-        "INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json)"
-    ))
-    .bind(sqlx::types::Json(rows))
-    .execute(conn)
-    .await
-    .map_err(ApplyError::db("insert read-model rows"))?;
+    // Names are static identifiers written in this crate.
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", columns.join(", ")))
+        .await
+        .map_err(ApplyError::db(context))?;
+    if let Err(error) = copy.send(text.into_bytes()).await {
+        let _ = copy.abort("the rows could not be sent").await;
+        return Err(ApplyError::db(context)(error));
+    }
+    copy.finish().await.map_err(ApplyError::db(context))?;
     Ok(())
+}
+
+/// The columns of `table` (on the current `search_path`) that are arrays.
+async fn array_columns(
+    conn: &mut PgConnection,
+    table: &'static str,
+) -> Result<Vec<String>, ApplyError> {
+    sqlx::query_scalar(
+        "SELECT a.attname::text FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+           AND t.typcategory = 'A'",
+    )
+    .bind(table)
+    .fetch_all(conn)
+    .await
+    .map_err(ApplyError::db(
+        "look up the array columns of a read-model table",
+    ))
 }
 
 /// The join condition `t.<c> = k.<c> AND …` over the columns of a

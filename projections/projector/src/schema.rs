@@ -61,6 +61,50 @@ pub async fn create(
     projection: &dyn Projection,
     schema: &str,
 ) -> Result<(), Error> {
+    create_with(conn, projection, schema, projection.ddl()).await
+}
+
+/// Creates `schema` with the tables and keys of `projection` but not its
+/// secondary indexes, for a rebuild to load; [`create_indexes`] adds them.
+pub async fn create_for_loading(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+    schema: &str,
+) -> Result<(), Error> {
+    let (tables, _) = crate::ddl::split(projection.ddl());
+    create_with(conn, projection, schema, &tables).await
+}
+
+/// Creates the secondary indexes of `projection` in `schema`.
+pub async fn create_indexes(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+    schema: &str,
+) -> Result<(), Error> {
+    let (_, indexes) = crate::ddl::split(projection.ddl());
+    let mut tx = conn.begin().await.map_err(Error::db("create indexes"))?;
+    use_schema(&mut tx, schema).await?;
+    // One index build may use more memory than a batch.
+    script(&mut tx, "SET LOCAL maintenance_work_mem = '256MB'")
+        .await
+        .map_err(Error::db("create indexes"))?;
+    for index in indexes {
+        script(&mut tx, &index).await.map_err(|source| {
+            Error::Schema(format!(
+                "an index of projection {} failed: {source}",
+                projection.name()
+            ))
+        })?;
+    }
+    tx.commit().await.map_err(Error::db("create indexes"))
+}
+
+async fn create_with(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+    schema: &str,
+    ddl: &str,
+) -> Result<(), Error> {
     let context = "create a projection schema";
     let quoted = ident(schema)?;
     let mut tx = conn.begin().await.map_err(Error::db(context))?;
@@ -70,7 +114,7 @@ pub async fn create(
     )
     .await
     .map_err(Error::db(context))?;
-    script(&mut tx, projection.ddl()).await.map_err(|source| {
+    script(&mut tx, ddl).await.map_err(|source| {
         Error::Schema(format!(
             "the DDL of projection {} failed: {source}",
             projection.name()
@@ -151,6 +195,18 @@ async fn secure(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
     }
     script(conn, &sql).await.map_err(Error::db(context))?;
     Ok(())
+}
+
+/// The tables of `schema`.
+pub async fn tables(conn: &mut PgConnection, schema: &str) -> Result<Vec<String>, Error> {
+    sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("list the tables of a projection schema"))
 }
 
 /// Drops `schema` and everything in it, if it exists.

@@ -428,21 +428,11 @@ async fn load_actors(
     Ok(json.map(|j| j.0).unwrap_or_default())
 }
 
-/// Inserts the entries in one statement; an entry already there (a
-/// replayed dead letter that had gone through) is left as it is.
+/// Inserts the entries with one COPY. An event reaches here once: a dead
+/// letter was never applied, so replaying it adds its entry for the first
+/// time.
 async fn insert_entries(conn: &mut PgConnection, entries: &[EntryRow]) -> Result<(), ApplyError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO entries SELECT * FROM json_populate_recordset(NULL::entries, $1::json) \
-         ON CONFLICT (position) DO NOTHING",
-    )
-    .bind(sqlx::types::Json(entries))
-    .execute(conn)
-    .await
-    .map_err(ApplyError::db("insert timeline entries"))?;
-    Ok(())
+    crate::rows::insert(conn, "entries", entries).await
 }
 
 async fn upsert_actors(conn: &mut PgConnection, rows: &[&ActorRow]) -> Result<(), ApplyError> {
