@@ -151,7 +151,6 @@ impl LogReader {
         options: &ConnectOptions,
         upcasters: Arc<Upcasters>,
     ) -> Result<Self, Error> {
-        // Readers hold a connection per batch; a few suffice.
         // Every read walks an index in order (position, or stream and
         // version). Right after a bulk load the planner's statistics are
         // stale and it would rather sort the whole rest of the log for each
@@ -160,7 +159,9 @@ impl LogReader {
         let reader_pool = options
             .pool_as(
                 &options.reader_role,
-                options.max_connections.min(8),
+                // A subscription holds one for LISTEN and takes another to
+                // read: a projector with several projections needs a dozen.
+                options.max_connections.clamp(8, 32),
                 "SET enable_bitmapscan = off; SET enable_seqscan = off; SET jit = off",
             )
             .await?;

@@ -9,6 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use uuid::Uuid;
 
 /// Loads the rows of `table` whose `key` column is one of `ids`.
@@ -74,7 +76,7 @@ pub async fn insert<T: Serialize>(
         }),
     };
     let columns: Vec<String> = to_map(first)?.keys().cloned().collect();
-    let arrays = array_columns(conn, table).await?;
+    let arrays = array_columns::<T>(conn, table).await?;
     let kinds: Vec<ArrayAs> = columns
         .iter()
         .map(|c| {
@@ -109,12 +111,21 @@ pub async fn insert<T: Serialize>(
     Ok(())
 }
 
-/// The columns of `table` (on the current `search_path`) that are arrays.
-async fn array_columns(
+/// The columns of `table` (on the current `search_path`) that are arrays,
+/// looked up once per row type and table: the DDL does not change while
+/// the process runs, and live and rebuilt schemas share it.
+async fn array_columns<T>(
     conn: &mut PgConnection,
     table: &'static str,
-) -> Result<Vec<String>, ApplyError> {
-    sqlx::query_scalar(
+) -> Result<Arc<Vec<String>>, ApplyError> {
+    type Cache = Mutex<HashMap<(&'static str, &'static str), Arc<Vec<String>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (std::any::type_name::<T>(), table);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(found);
+    }
+    let found: Vec<String> = sqlx::query_scalar(
         "SELECT a.attname::text FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
          WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
            AND t.typcategory = 'A'",
@@ -124,7 +135,12 @@ async fn array_columns(
     .await
     .map_err(ApplyError::db(
         "look up the array columns of a read-model table",
-    ))
+    ))?;
+    let found = Arc::new(found);
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(key, found.clone());
+    }
+    Ok(found)
 }
 
 /// The join condition `t.<c> = k.<c> AND …` over the columns of a
