@@ -317,12 +317,13 @@ fn describe(settings: &Settings) -> String {
         svc.state_cache_records,
     ) + &format!(
         "\n[projector]\nbatch_size = {}\nrebuild_batch_size = {}\nbackoff_min_ms = {}\n\
-         backoff_max_ms = {}\nlease_interval_ms = {}\n",
+         backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\n",
         settings.projector.batch_size,
         settings.projector.rebuild_batch_size,
         settings.projector.backoff_min_ms,
         settings.projector.backoff_max_ms,
         settings.projector.lease_interval_ms,
+        settings.projector.linger_ms,
     )
 }
 

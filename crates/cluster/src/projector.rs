@@ -44,6 +44,7 @@ pub fn runner_options(settings: &Settings) -> RunnerOptions {
         backoff_min: settings.projector.backoff_min(),
         backoff_max: settings.projector.backoff_max(),
         lease_interval: settings.projector.lease_interval(),
+        linger: settings.projector.linger(),
     }
 }
 

@@ -311,18 +311,22 @@ pub async fn apply_in(
     let Some(last) = events.last() else {
         return Ok(());
     };
-    schema::use_schema(tx, schema).await?;
-    // Read models are derived and the checkpoint commits with them: a
-    // commit lost in a crash is simply applied again, so the batch need not
-    // wait for its WAL flush (which would add milliseconds of lag).
-    // Batches read and write rows by key. A table that grew from empty
-    // during a rebuild has no statistics yet, and the planner would scan it
-    // whole for every batch, making a rebuild quadratic. The penalty that
-    // setting puts on scans would in turn make PostgreSQL JIT-compile
-    // every statement (tens of milliseconds each): JIT off.
+    // One round trip: the schema, and how this transaction runs.
+    // - No waiting for the WAL flush: read models are derived and the
+    //   checkpoint commits with them, so a commit lost in a crash is simply
+    //   applied again (and waiting would add milliseconds of lag).
+    // - No sequential scans: batches read and write rows by key, and a
+    //   table that grew from empty during a rebuild has no statistics yet,
+    //   so the planner would scan it whole for every batch.
+    // - No JIT: that scan penalty would make PostgreSQL compile every
+    //   statement (tens of milliseconds each).
     schema::script(
         tx,
-        "SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off; SET LOCAL jit = off",
+        &format!(
+            "SET LOCAL search_path TO {}; SET LOCAL synchronous_commit = off; \
+             SET LOCAL enable_seqscan = off; SET LOCAL jit = off",
+            schema::ident(schema)?
+        ),
     )
     .await
     .map_err(Error::db("prepare a batch"))?;

@@ -57,6 +57,7 @@ rebuild_batch_size = 5000
 backoff_min_ms = 100
 backoff_max_ms = 30000
 lease_interval_ms = 5000
+linger_ms = 5
 "#;
 
 /// Everything a deedlog process can be told.
@@ -258,6 +259,7 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "projector.backoff_min_ms" => "milliseconds from 1 to 60000",
             "projector.backoff_max_ms" => "milliseconds from projector.backoff_min_ms to 3600000",
             "projector.lease_interval_ms" => "milliseconds from 10 to 600000",
+            "projector.linger_ms" => "milliseconds from 0 to 1000",
             _ => "a value in the documented range",
         },
     })

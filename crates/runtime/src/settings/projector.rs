@@ -17,6 +17,8 @@ pub struct ProjectorSettings {
     /// How often a waiting process tries to take a projection's lease, and
     /// a working one checks that it still holds it.
     pub lease_interval_ms: u64,
+    /// After a batch, how long events gather before the next read.
+    pub linger_ms: u64,
 }
 
 impl ProjectorSettings {
@@ -50,6 +52,10 @@ impl ProjectorSettings {
 
     pub fn backoff_max(&self) -> Duration {
         Duration::from_millis(self.backoff_max_ms)
+    }
+
+    pub fn linger(&self) -> Duration {
+        Duration::from_millis(self.linger_ms)
     }
 
     pub fn lease_interval(&self) -> Duration {

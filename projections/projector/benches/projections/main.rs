@@ -352,25 +352,37 @@ async fn lag(
         ..RunnerOptions::default()
     };
     let runner = Runner::new(projections::all(), pool.clone(), reader.clone(), options);
+    let names: Vec<&'static str> = runner.stats().keys().copied().collect();
     let stats: Vec<_> = runner.stats().values().cloned().collect();
+    let each = stats.clone();
     let stop_runner = CancellationToken::new();
     let running = tokio::spawn(runner.run_until_stopped(stop_runner.clone()));
     let min_position = move || stats.iter().map(|s| s.position()).min().unwrap_or(0);
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    // Seen: (position every projection has reached, when).
+    // Seen: (position every projection has reached, when), and the same
+    // for each projection on its own.
     let seen = Arc::new(Mutex::new(Vec::<(u64, Instant)>::new()));
+    let seen_each = Arc::new(Mutex::new(vec![Vec::<(u64, Instant)>::new(); each.len()]));
     let stop_watch = CancellationToken::new();
     let watcher = {
-        let (seen, stop) = (seen.clone(), stop_watch.clone());
+        let (seen, seen_each, stop) = (seen.clone(), seen_each.clone(), stop_watch.clone());
         let min_position = min_position.clone();
         tokio::spawn(async move {
             let mut last = 0;
+            let mut last_each = vec![0; each.len()];
             while !stop.is_cancelled() {
                 let now = min_position();
                 if now > last {
                     seen.lock().expect("seen").push((now, Instant::now()));
                     last = now;
+                }
+                for (i, s) in each.iter().enumerate() {
+                    let at = s.position();
+                    if at > last_each[i] {
+                        seen_each.lock().expect("seen")[i].push((at, Instant::now()));
+                        last_each[i] = at;
+                    }
                 }
                 tokio::time::sleep(Duration::from_micros(500)).await;
             }
@@ -434,19 +446,26 @@ async fn lag(
     watcher.await.expect("watcher");
     stop_runner.cancel();
     running.await.expect("runner");
-    let seen = std::mem::take(&mut *seen.lock().expect("seen"));
-    let mut lags: Vec<f64> = done
-        .iter()
-        .filter_map(|(position, at)| {
-            let i = seen.partition_point(|(p, _)| p < position);
-            seen.get(i)
-                .map(|(_, t)| t.saturating_duration_since(*at).as_secs_f64() * 1000.0)
-        })
-        .collect();
-    assert_eq!(lags.len(), done.len(), "every append was seen applied");
-    lags.sort_by(|a, b| a.total_cmp(b));
-    let pick = |q: f64| lags[((lags.len() as f64 * q) as usize).min(lags.len() - 1)];
-    (pick(0.50), pick(0.99), done.len() as f64 * 2.0 / elapsed)
+    let lags_of = |seen: &[(u64, Instant)]| {
+        let mut lags: Vec<f64> = done
+            .iter()
+            .filter_map(|(position, at)| {
+                let i = seen.partition_point(|(p, _)| p < position);
+                seen.get(i)
+                    .map(|(_, t)| t.saturating_duration_since(*at).as_secs_f64() * 1000.0)
+            })
+            .collect();
+        assert_eq!(lags.len(), done.len(), "every append was seen applied");
+        lags.sort_by(|a, b| a.total_cmp(b));
+        let pick = |q: f64| lags[((lags.len() as f64 * q) as usize).min(lags.len() - 1)];
+        (pick(0.50), pick(0.99))
+    };
+    for (name, seen) in names.iter().zip(seen_each.lock().expect("seen").iter()) {
+        let (p50, p99) = lags_of(seen);
+        println!("  lag of {name}: p50 {p50:.1} ms, p99 {p99:.1} ms");
+    }
+    let (p50, p99) = lags_of(&seen.lock().expect("seen"));
+    (p50, p99, done.len() as f64 * 2.0 / elapsed)
 }
 
 fn encode<E: serde::Serialize + deedlog_kernel::DomainEvent>(
