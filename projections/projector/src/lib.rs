@@ -24,6 +24,7 @@ pub mod rows;
 pub mod runner;
 pub mod schema;
 pub mod stats;
+pub mod tail;
 pub mod worker;
 
 pub use error::Error;

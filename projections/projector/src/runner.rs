@@ -7,6 +7,7 @@ use crate::lease::Lease;
 use crate::projection::Projection;
 use crate::schema;
 use crate::stats::Stats;
+use crate::tail::Tail;
 use crate::worker::{Projector, Step};
 use deedlog_eventstore::{LogReader, SubscriptionOptions};
 use futures::future::{BoxFuture, FutureExt};
@@ -14,6 +15,7 @@ use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// How the runner works.
@@ -90,6 +92,16 @@ impl Runner {
     /// Works every projection until `shutdown`; a batch in progress is
     /// finished, not abandoned.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        let Some(start) = self.lowest_checkpoint(&shutdown).await else {
+            return;
+        };
+        let tail = Tail::start(
+            self.reader.clone(),
+            start,
+            self.options.subscription,
+            self.options.backoff_min,
+            shutdown.clone(),
+        );
         let mut tasks = tokio::task::JoinSet::new();
         for projection in self.projections {
             let stats = self.stats[projection.name()].clone();
@@ -99,6 +111,7 @@ impl Runner {
                 reader: self.reader.clone(),
                 options: self.options,
                 stats,
+                tail: tail.clone(),
             };
             tasks.spawn(worker.run(shutdown.clone()));
         }
@@ -108,6 +121,45 @@ impl Runner {
             }
         }
     }
+}
+
+impl Runner {
+    /// The lowest checkpoint of all projections (creating missing schemas):
+    /// where the shared tail can start. Retries until it can tell, or
+    /// returns None on shutdown.
+    async fn lowest_checkpoint(&self, shutdown: &CancellationToken) -> Option<u64> {
+        let mut backoff = self.options.backoff_min;
+        loop {
+            match lowest_checkpoint(&self.pool, &self.projections).await {
+                Ok(position) => return Some(position),
+                Err(error) => {
+                    tracing::warn!(%error, "read the projections' checkpoints; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return None,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(self.options.backoff_max);
+                }
+            }
+        }
+    }
+}
+
+async fn lowest_checkpoint(
+    pool: &PgPool,
+    projections: &[Arc<dyn Projection>],
+) -> Result<u64, Error> {
+    let mut lowest = u64::MAX;
+    for projection in projections {
+        ensure_live(pool.clone(), projection.clone()).await?;
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(Error::db("read a checkpoint"))?;
+        let at = crate::checkpoint::read(&mut conn, &schema::live(projection.name())).await?;
+        lowest = lowest.min(at.position);
+    }
+    Ok(if lowest == u64::MAX { 0 } else { lowest })
 }
 
 /// Creates the live schema of `projection` if it does not exist, and warns
@@ -151,6 +203,7 @@ struct Worker {
     reader: LogReader,
     options: RunnerOptions,
     stats: Arc<Stats>,
+    tail: Tail,
 }
 
 impl Worker {
@@ -207,17 +260,32 @@ impl Worker {
         )
         .await?
         .with_stats(self.stats.clone());
+        // Batches broadcast before this subscription are read from the log.
+        let (mut batches, delivered) = self.tail.subscribe();
+        projector.catch_up_to(delivered).await?;
         loop {
-            // Only ever cancelled for good (shutdown, lost lease): the
-            // projector and its subscription are dropped right after, as a
-            // half-read LISTEN connection must not be reused.
-            tokio::select! {
+            let received = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 error = lease.lost(self.options.lease_interval) => return Err(error),
-                waited = projector.wait_for_events() => waited?,
+                received = batches.recv() => received,
+            };
+            let batch = match received {
+                Ok(batch) => batch,
+                // Missed batches are read from the log with the next one.
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(projection = name, missed, "behind the shared tail");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            // Batches that arrived meanwhile (while lingering) go in the
+            // same transaction; they follow each other without a hole.
+            let mut events = batch.to_vec();
+            while let Ok(more) = batches.try_recv() {
+                events.extend(more.iter().cloned());
             }
             // Not raced against shutdown: a started batch is finished.
-            if let Step::Progressed { .. } = projector.apply_pending().await? {
+            if let Step::Progressed { .. } = projector.apply_shared(&events).await? {
                 tokio::time::sleep(self.options.linger).await;
             }
         }

@@ -185,13 +185,48 @@ impl Projector {
             "no events read by the subscription"
         );
         self.pending = events;
-        match self.try_apply().await? {
-            Some(step) => Ok(step),
-            None => Err(Error::Schema(format!(
-                "the checkpoint of {} moved while it was being built",
-                self.schema
-            ))),
+        // None: another worker or a swap had moved the checkpoint; this
+        // worker now stands where it was moved to.
+        Ok(self.try_apply().await?.unwrap_or(Step::CaughtUp))
+    }
+
+    /// Reads and applies the log from this worker's position up to
+    /// `target`, which must be a position below which every transaction
+    /// has ended (one the shared tail has delivered), so no gap is waited on.
+    pub async fn catch_up_to(&mut self, target: u64) -> Result<(), Error> {
+        while self.expected < target {
+            let events: Vec<RecordedEvent> = self
+                .reader
+                .read_all(self.expected, self.options.batch_size)
+                .await?
+                .into_iter()
+                .filter(|e| e.position <= target)
+                .collect();
+            if events.is_empty() {
+                break;
+            }
+            self.apply_events(events).await?;
         }
+        Ok(())
+    }
+
+    /// Applies a batch of the shared tail ([`crate::tail`]): skips what this
+    /// worker has applied already and first reads any hole between its
+    /// position and the batch from the log itself.
+    pub async fn apply_shared(&mut self, batch: &[RecordedEvent]) -> Result<Step, Error> {
+        let Some(first) = batch.first().map(|e| e.position) else {
+            return Ok(Step::CaughtUp);
+        };
+        self.catch_up_to(first - 1).await?;
+        let fresh: Vec<RecordedEvent> = batch
+            .iter()
+            .filter(|e| e.position > self.expected)
+            .cloned()
+            .collect();
+        if fresh.is_empty() {
+            return Ok(Step::CaughtUp);
+        }
+        self.apply_events(fresh).await
     }
 
     fn resume_from(&mut self, position: u64) {

@@ -141,7 +141,11 @@ async fn the_runner_of_a_second_process_waits_for_the_lease_and_takes_over() {
     let second_task = tokio::spawn(second.run_until_stopped(stop_second.clone()));
 
     let (_, head) = history(&db, 5, 5).await;
-    wait_for(|| first_stats.position() == head).await;
+    wait_for(
+        || first_stats.position() == head,
+        || format!("first at {} of {head}", first_stats.position()),
+    )
+    .await;
     assert_eq!(
         second_stats.position(),
         0,
@@ -151,7 +155,11 @@ async fn the_runner_of_a_second_process_waits_for_the_lease_and_takes_over() {
     stop_first.cancel();
     first_task.await.expect("first stops");
     let (_, head) = history(&db, 5, 5).await;
-    wait_for(|| second_stats.position() == head).await;
+    wait_for(
+        || second_stats.position() == head,
+        || format!("second at {} of {head}", second_stats.position()),
+    )
+    .await;
     stop_second.cancel();
     second_task.await.expect("second stops");
     assert_eq!(
@@ -162,10 +170,14 @@ async fn the_runner_of_a_second_process_waits_for_the_lease_and_takes_over() {
     assert_eq!(price_rows(&db).await, 10 * 4);
 }
 
-async fn wait_for(done: impl Fn() -> bool) {
+async fn wait_for(done: impl Fn() -> bool, state: impl Fn() -> String) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out: {}",
+            state()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
