@@ -7,6 +7,9 @@ use deedlog_properties_domain::{Event as PropertyEvent, ListingStatus};
 use deedlog_read_model::{communications, tenancy, timeline, Error, Page, Projection, TenantScope};
 use std::time::Duration;
 
+/// Channel, consent, reachable, suppression reasons, blocked by, sendable.
+type ChannelView<'a> = (&'a str, &'a str, bool, Vec<&'a str>, Vec<&'a str>, bool);
+
 #[tokio::test]
 async fn a_contacts_compliance_suppressions_and_messages_read_as_projected() {
     let db = TestDb::new().await;
@@ -54,7 +57,7 @@ async fn a_contacts_compliance_suppressions_and_messages_read_as_projected() {
     let compliance = communications::compliance(scope.conn(), contact.as_uuid())
         .await
         .expect("compliance");
-    let view: Vec<(&str, &str, bool, Vec<&str>, Vec<&str>, bool)> = compliance
+    let view: Vec<ChannelView> = compliance
         .iter()
         .map(|c| {
             (
@@ -188,8 +191,14 @@ async fn a_timeline_reads_in_log_order_page_by_page() {
     // The store registers a tenant id without a tenant stream: the tenancy
     // statements run, on no rows (their row types are not exercised here).
     assert_eq!(tenancy::tenant(scope.conn()).await.expect("tenant"), None);
-    assert!(tenancy::users(scope.conn()).await.expect("users").is_empty());
-    assert!(tenancy::modules(scope.conn()).await.expect("modules").is_empty());
+    assert!(tenancy::users(scope.conn())
+        .await
+        .expect("users")
+        .is_empty());
+    assert!(tenancy::modules(scope.conn())
+        .await
+        .expect("modules")
+        .is_empty());
 }
 
 fn crate_created() -> PropertyEvent {
