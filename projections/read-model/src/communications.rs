@@ -1,0 +1,243 @@
+//! `rm_communications`: contacts, their compliance per channel, the
+//! suppression list, messages and conversations.
+//!
+//! `contacts` and `messages` hold personal data; the API decides who may
+//! see it.
+
+use crate::error::Error;
+use crate::page::{malformed_cursor, Connection, Page};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A row of `rm_communications.contacts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ContactRow {
+    pub contact_id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub street: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub do_not_call: bool,
+    pub unsubscribed: bool,
+    pub hard_bounced_channels: Vec<String>,
+    pub paused_after_reply: bool,
+    pub paused_since: Option<DateTime<Utc>>,
+    pub messages_out: i64,
+    pub messages_refused: i64,
+    pub messages_in: i64,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub last_position: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `rm_communications.compliance`: one contact on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ComplianceRow {
+    pub contact_id: Uuid,
+    pub channel: String,
+    pub consent: String,
+    pub lawful_basis: Option<String>,
+    pub consent_source: Option<String>,
+    pub consent_changed_at: Option<DateTime<Utc>>,
+    pub hard_bounced: bool,
+    pub reachable: bool,
+    pub suppressed: bool,
+    pub suppression_reasons: Vec<String>,
+    pub blocked_by: Vec<String>,
+    pub sendable: bool,
+    pub last_position: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `rm_communications.suppressions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SuppressionRow {
+    pub contact_id: Uuid,
+    pub channel: String,
+    pub reason: String,
+    pub since: DateTime<Utc>,
+    pub position: i64,
+    pub source: Option<String>,
+    pub message_id: Option<Uuid>,
+}
+
+/// A row of `rm_communications.messages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct MessageRow {
+    pub contact_id: Uuid,
+    pub message_id: Uuid,
+    pub conversation_id: Uuid,
+    pub direction: String,
+    pub channel: String,
+    pub status: String,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+    pub property_id: Option<Uuid>,
+    pub deal_id: Option<Uuid>,
+    pub in_reply_to: Option<Uuid>,
+    pub refusal_reasons: Option<serde_json::Value>,
+    pub refusal_codes: Vec<String>,
+    pub message_at: DateTime<Utc>,
+    pub actor: String,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub bounced_at: Option<DateTime<Utc>>,
+    pub bounce_hard: Option<bool>,
+    pub bounce_detail: Option<String>,
+    pub replied_at: Option<DateTime<Utc>>,
+    pub provider_event_id: Option<String>,
+    pub position: i64,
+    pub last_position: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `rm_communications.conversations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ConversationRow {
+    pub contact_id: Uuid,
+    pub conversation_id: Uuid,
+    pub channels: Vec<String>,
+    pub property_id: Option<Uuid>,
+    pub deal_id: Option<Uuid>,
+    pub started_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub last_direction: Option<String>,
+    pub last_outbound_at: Option<DateTime<Utc>>,
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    pub last_refused_at: Option<DateTime<Utc>>,
+    pub messages_out: i64,
+    pub messages_refused: i64,
+    pub messages_in: i64,
+    pub status: String,
+    pub paused_since: Option<DateTime<Utc>>,
+    pub last_position: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One contact, if the tenant has it.
+pub async fn get(conn: &mut PgConnection, contact_id: Uuid) -> Result<Option<ContactRow>, Error> {
+    sqlx::query_as(
+        "SELECT contact_id, tenant_id, name, email, phone, street, postal_code, city, country, \
+         do_not_call, unsubscribed, hard_bounced_channels, paused_after_reply, paused_since, \
+         messages_out, messages_refused, messages_in, last_message_at, version, last_position, \
+         created_at, updated_at FROM rm_communications.contacts WHERE contact_id = $1",
+    )
+    .bind(contact_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(Error::db("read a contact"))
+}
+
+/// A contact's compliance on each channel, in the order email, sms, call,
+/// letter (empty for an unknown contact).
+pub async fn compliance(
+    conn: &mut PgConnection,
+    contact_id: Uuid,
+) -> Result<Vec<ComplianceRow>, Error> {
+    sqlx::query_as(
+        "SELECT contact_id, channel, consent, lawful_basis, consent_source, consent_changed_at, \
+         hard_bounced, reachable, suppressed, suppression_reasons, blocked_by, sendable, \
+         last_position, updated_at FROM rm_communications.compliance WHERE contact_id = $1 \
+         ORDER BY array_position(ARRAY['email', 'sms', 'call', 'letter'], channel)",
+    )
+    .bind(contact_id)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read a contact's compliance"))
+}
+
+/// A page of the suppression list, oldest first. The cursor is
+/// `<position>:<channel>:<reason>`: one event starts at most one reason per
+/// channel, so it names one row.
+pub async fn suppressions(
+    conn: &mut PgConnection,
+    page: &Page,
+) -> Result<Connection<SuppressionRow>, Error> {
+    let limit = page.limit()?;
+    let after = match page.after.as_deref() {
+        None => None,
+        Some(cursor) => {
+            let mut parts = cursor.splitn(3, ':');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(position), Some(channel), Some(reason)) => Some((
+                    position
+                        .parse::<i64>()
+                        .map_err(|_| malformed_cursor(cursor))?,
+                    channel.to_owned(),
+                    reason.to_owned(),
+                )),
+                _ => return Err(malformed_cursor(cursor)),
+            }
+        }
+    };
+    let (position, channel, reason) = after.unwrap_or((-1, String::new(), String::new()));
+    let rows = sqlx::query_as(
+        "SELECT contact_id, channel, reason, since, position, source, message_id \
+         FROM rm_communications.suppressions WHERE (position, channel, reason) > ($1, $2, $3) \
+         ORDER BY position, channel, reason LIMIT $4",
+    )
+    .bind(position)
+    .bind(channel)
+    .bind(reason)
+    .bind(limit + 1)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("list suppressions"))?;
+    Ok(Connection::from_rows(rows, limit, |r: &SuppressionRow| {
+        format!("{}:{}:{}", r.position, r.channel, r.reason)
+    }))
+}
+
+/// A page of a contact's messages, newest first (by log position, which
+/// names each message: one event records one message).
+pub async fn messages(
+    conn: &mut PgConnection,
+    contact_id: Uuid,
+    page: &Page,
+) -> Result<Connection<MessageRow>, Error> {
+    let limit = page.limit()?;
+    let before = page.after_position()?.unwrap_or(i64::MAX);
+    let rows = sqlx::query_as(
+        "SELECT contact_id, message_id, conversation_id, direction, channel, status, subject, \
+         body, property_id, deal_id, in_reply_to, refusal_reasons, refusal_codes, message_at, \
+         actor, delivered_at, opened_at, bounced_at, bounce_hard, bounce_detail, replied_at, \
+         provider_event_id, position, last_position, updated_at \
+         FROM rm_communications.messages WHERE contact_id = $1 AND position < $2 \
+         ORDER BY position DESC LIMIT $3",
+    )
+    .bind(contact_id)
+    .bind(before)
+    .bind(limit + 1)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("list a contact's messages"))?;
+    Ok(Connection::from_rows(rows, limit, |r: &MessageRow| {
+        r.position.to_string()
+    }))
+}
+
+/// A contact's conversations, the most recently active first.
+pub async fn conversations(
+    conn: &mut PgConnection,
+    contact_id: Uuid,
+) -> Result<Vec<ConversationRow>, Error> {
+    sqlx::query_as(
+        "SELECT contact_id, conversation_id, channels, property_id, deal_id, started_at, \
+         last_message_at, last_direction, last_outbound_at, last_inbound_at, last_refused_at, \
+         messages_out, messages_refused, messages_in, status, paused_since, last_position, \
+         updated_at FROM rm_communications.conversations WHERE contact_id = $1 \
+         ORDER BY last_position DESC, conversation_id",
+    )
+    .bind(contact_id)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("list a contact's conversations"))
+}

@@ -1,0 +1,114 @@
+//! `rm_deals`: the pipeline board, the deal detail and its stage history.
+
+use crate::error::Error;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A row of `rm_deals.deals`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct DealRow {
+    pub deal_id: Uuid,
+    pub tenant_id: Uuid,
+    pub property_id: Uuid,
+    pub buyer_contact_id: Uuid,
+    pub agent_id: Uuid,
+    pub stage: String,
+    pub is_open: bool,
+    pub last_open_stage: String,
+    pub stage_entered_at: DateTime<Utc>,
+    pub currency: Option<String>,
+    pub offer_minor: Option<i64>,
+    pub commission_minor: Option<i64>,
+    pub probability_pct: i32,
+    pub probability_explicit: bool,
+    pub expected_value_minor: Option<i64>,
+    pub expected_close: Option<NaiveDate>,
+    pub final_price_minor: Option<i64>,
+    pub lost_reason: Option<String>,
+    pub won_at: Option<DateTime<Utc>>,
+    pub lost_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub reopened_count: i32,
+    pub scenario_count: i32,
+    pub version: i64,
+    pub last_position: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `rm_deals.stage_history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct StageChangeRow {
+    pub deal_id: Uuid,
+    pub position: i64,
+    pub version: i64,
+    pub kind: String,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+}
+
+/// One column of the pipeline board: the open deals of a stage in one
+/// currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct StageColumn {
+    pub stage: String,
+    /// Open deals in the stage.
+    pub count: i64,
+    /// Sum of their offers in minor units (a deal without one adds 0).
+    pub total_minor: i64,
+    /// Sum of their expected values in minor units.
+    pub weighted_minor: i64,
+    /// Their currency; none for deals without any amount yet.
+    pub currency: Option<String>,
+}
+
+/// The pipeline board: open deals per stage and currency, stages in
+/// pipeline order.
+pub async fn board(conn: &mut PgConnection) -> Result<Vec<StageColumn>, Error> {
+    sqlx::query_as(
+        "SELECT stage, count(*) AS count, \
+                COALESCE(sum(offer_minor), 0)::bigint AS total_minor, \
+                COALESCE(sum(expected_value_minor), 0)::bigint AS weighted_minor, currency \
+         FROM rm_deals.deals WHERE is_open GROUP BY stage, currency \
+         ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation', \
+                  'under_contract'], stage), currency NULLS LAST",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read the pipeline board"))
+}
+
+/// One deal, if the tenant has it.
+pub async fn get(conn: &mut PgConnection, deal_id: Uuid) -> Result<Option<DealRow>, Error> {
+    sqlx::query_as(
+        "SELECT deal_id, tenant_id, property_id, buyer_contact_id, agent_id, stage, is_open, \
+         last_open_stage, stage_entered_at, currency, offer_minor, commission_minor, \
+         probability_pct, probability_explicit, expected_value_minor, expected_close, \
+         final_price_minor, lost_reason, won_at, lost_at, closed_at, reopened_count, \
+         scenario_count, version, last_position, created_at, updated_at \
+         FROM rm_deals.deals WHERE deal_id = $1",
+    )
+    .bind(deal_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(Error::db("read a deal"))
+}
+
+/// Every stage change of a deal, from its opening on.
+pub async fn stage_history(
+    conn: &mut PgConnection,
+    deal_id: Uuid,
+) -> Result<Vec<StageChangeRow>, Error> {
+    sqlx::query_as(
+        "SELECT deal_id, position, version, kind, from_stage, to_stage, changed_at, changed_by \
+         FROM rm_deals.stage_history WHERE deal_id = $1 ORDER BY position",
+    )
+    .bind(deal_id)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read a deal's stage history"))
+}

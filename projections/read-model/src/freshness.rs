@@ -1,0 +1,147 @@
+//! How far each read model has come in the log, and waiting for it to
+//! reach a position: read-your-writes after a command.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// A projection, i.e. a read-model schema `rm_<name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Projection {
+    Properties,
+    Deals,
+    Communications,
+    Tenancy,
+    Analytics,
+    Timeline,
+}
+
+impl Projection {
+    /// Every projection.
+    pub const ALL: [Self; 6] = [
+        Self::Properties,
+        Self::Deals,
+        Self::Communications,
+        Self::Tenancy,
+        Self::Analytics,
+        Self::Timeline,
+    ];
+
+    /// The projection's name, as the projector and `deedlog rebuild` use it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Properties => "properties",
+            Self::Deals => "deals",
+            Self::Communications => "communications",
+            Self::Tenancy => "tenancy",
+            Self::Analytics => "analytics",
+            Self::Timeline => "timeline",
+        }
+    }
+
+    /// Reads the checkpoint: one static statement per schema, since a
+    /// schema name cannot be bound.
+    fn checkpoint_sql(self) -> &'static str {
+        match self {
+            Self::Properties => "SELECT position FROM rm_properties.checkpoint",
+            Self::Deals => "SELECT position FROM rm_deals.checkpoint",
+            Self::Communications => "SELECT position FROM rm_communications.checkpoint",
+            Self::Tenancy => "SELECT position FROM rm_tenancy.checkpoint",
+            Self::Analytics => "SELECT position FROM rm_analytics.checkpoint",
+            Self::Timeline => "SELECT position FROM rm_timeline.checkpoint",
+        }
+    }
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Projection {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self, Error> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                Error::bad_input(
+                    "projection",
+                    format!(
+                        "there is no projection \"{name}\"; there are properties, deals, \
+                         communications, tenancy, analytics and timeline"
+                    ),
+                )
+            })
+    }
+}
+
+/// The last log position `projection` has applied (0: none). The
+/// checkpoint is readable by every role, tenant or none.
+pub async fn freshness(conn: &mut PgConnection, projection: Projection) -> Result<u64, Error> {
+    let position: i64 = sqlx::query_scalar(projection.checkpoint_sql())
+        .fetch_one(conn)
+        .await
+        .map_err(Error::db("read a projection checkpoint"))?;
+    // Log positions start at 1; the checkpoint is never negative.
+    Ok(u64::try_from(position).unwrap_or(0))
+}
+
+/// How long [`wait_for`] pauses between two looks at the checkpoints.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Waits until every one of `projections` has applied the log up to
+/// `position` (what an append returned), so that a read right after a
+/// write sees it. Fails with [`Error::NotCaughtUp`], naming the first
+/// projection still behind and both positions, once `timeout` has passed.
+///
+/// It polls, pausing with `pg_sleep` on the one connection it holds: the
+/// crate stays free of any async runtime of its own.
+pub async fn wait_for(
+    pool: &PgPool,
+    projections: &[Projection],
+    position: u64,
+    timeout: Duration,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(Error::db("wait for the read models"))?;
+    let mut pending: Vec<Projection> = projections.to_vec();
+    loop {
+        let mut behind = None;
+        let mut still = Vec::with_capacity(pending.len());
+        for projection in pending {
+            let reached = freshness(&mut conn, projection).await?;
+            if reached < position {
+                behind.get_or_insert((projection, reached));
+                still.push(projection);
+            }
+        }
+        let Some((projection, reached)) = behind else {
+            return Ok(());
+        };
+        pending = still;
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(Error::NotCaughtUp {
+                projection: projection.name(),
+                awaited: position,
+                reached,
+                waited,
+            });
+        }
+        let pause = POLL.min(timeout - waited);
+        sqlx::query("SELECT pg_sleep($1)")
+            .bind(pause.as_secs_f64())
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::db("wait for the read models"))?;
+    }
+}

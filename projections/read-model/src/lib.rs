@@ -1,0 +1,28 @@
+//! deedlog's read models as the API reads them: the row types of the
+//! `rm_*` tables the projector builds (`docs/read-models.md`) and the
+//! queries on them.
+//!
+//! Every query runs on the connection of a [`TenantScope`]: a read-only
+//! transaction as `deedlog_app` with one tenant bound, so row-level
+//! security limits every statement to that tenant's rows. The queries add no
+//! `tenant_id` predicate of their own; the policy is the one guard.
+//!
+//! This crate links neither the event store nor any domain crate: the
+//! GraphQL gateway depends on it alone for reads.
+
+mod error;
+mod page;
+mod scope;
+
+pub mod analytics;
+pub mod communications;
+pub mod deals;
+pub mod freshness;
+pub mod properties;
+pub mod tenancy;
+pub mod timeline;
+
+pub use error::Error;
+pub use freshness::{freshness, wait_for, Projection};
+pub use page::{Connection, Edge, Page, PageInfo, MAX_FIRST};
+pub use scope::TenantScope;

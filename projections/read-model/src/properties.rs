@@ -1,0 +1,382 @@
+//! `rm_properties`: the properties list and detail, price history and
+//! valuations.
+
+use crate::error::Error;
+use crate::page::{malformed_cursor, Connection, Page};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A row of `rm_properties.properties`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PropertyRow {
+    pub property_id: Uuid,
+    pub tenant_id: Uuid,
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub kind: String,
+    pub rooms: Option<i32>,
+    pub bedrooms: Option<i32>,
+    pub bathrooms: Option<i32>,
+    pub living_area_m2: Option<i32>,
+    pub plot_area_m2: Option<i32>,
+    pub year_built: Option<i32>,
+    pub attribute_sources: serde_json::Value,
+    pub asking_price_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub listing_status: String,
+    pub agent_id: Option<Uuid>,
+    pub owner_contact_id: Option<Uuid>,
+    pub tags: Vec<String>,
+    pub archived: bool,
+    pub latest_valuation_minor: Option<i64>,
+    pub latest_valuation_currency: Option<String>,
+    pub version: i64,
+    pub last_position: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "property_id, tenant_id, street, postal_code, city, country, latitude, \
+    longitude, kind, rooms, bedrooms, bathrooms, living_area_m2, plot_area_m2, year_built, \
+    attribute_sources, asking_price_minor, currency, listing_status, agent_id, owner_contact_id, \
+    tags, archived, latest_valuation_minor, latest_valuation_currency, version, last_position, \
+    created_at, updated_at";
+
+/// A row of `rm_properties.price_history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PriceChangeRow {
+    pub property_id: Uuid,
+    pub position: i64,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub from_minor: Option<i64>,
+    pub to_minor: i64,
+    pub currency: String,
+}
+
+/// A row of `rm_properties.valuations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ValuationRow {
+    pub property_id: Uuid,
+    pub position: i64,
+    pub valued_on: NaiveDate,
+    pub value_minor: i64,
+    pub currency: String,
+    pub source_kind: String,
+    pub source_name: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The order of the list. Ties are broken by `property_id`, so the order is
+/// total and a cursor names one place in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PropertySort {
+    /// Newest first.
+    #[default]
+    CreatedDesc,
+    /// Cheapest first; properties without a price last.
+    PriceAsc,
+    /// Dearest first; properties without a price last.
+    PriceDesc,
+    /// Most recently changed first.
+    UpdatedDesc,
+}
+
+impl PropertySort {
+    fn name(self) -> &'static str {
+        match self {
+            Self::CreatedDesc => "created_desc",
+            Self::PriceAsc => "price_asc",
+            Self::PriceDesc => "price_desc",
+            Self::UpdatedDesc => "updated_desc",
+        }
+    }
+
+    /// The row's sort key as the cursor carries it: microseconds since the
+    /// epoch for the time sorts, the price (with the stand-in for none of
+    /// [`Self::order`]) for the price sorts.
+    fn key(self, row: &PropertyRow) -> i64 {
+        match self {
+            Self::CreatedDesc => row.created_at.timestamp_micros(),
+            Self::UpdatedDesc => row.updated_at.timestamp_micros(),
+            Self::PriceAsc => row.asking_price_minor.unwrap_or(i64::MAX),
+            Self::PriceDesc => row.asking_price_minor.unwrap_or(-1),
+        }
+    }
+
+    /// The ORDER BY and the keyset condition after a cursor (`{k}` and
+    /// `{id}` are the binds of the cursor's key and property id). Prices
+    /// are compared with a stand-in for none so that unpriced properties
+    /// sort last and stay reachable by a cursor.
+    fn order(self) -> (&'static str, &'static str) {
+        match self {
+            Self::CreatedDesc => (
+                "created_at DESC, property_id DESC",
+                "(created_at, property_id) < ({k}, {id})",
+            ),
+            Self::UpdatedDesc => (
+                "updated_at DESC, property_id DESC",
+                "(updated_at, property_id) < ({k}, {id})",
+            ),
+            Self::PriceAsc => (
+                "COALESCE(asking_price_minor, 9223372036854775807) ASC, property_id ASC",
+                "(COALESCE(asking_price_minor, 9223372036854775807), property_id) > ({k}, {id})",
+            ),
+            Self::PriceDesc => (
+                "COALESCE(asking_price_minor, -1) DESC, property_id DESC",
+                "(COALESCE(asking_price_minor, -1), property_id) < ({k}, {id})",
+            ),
+        }
+    }
+
+    fn is_time(self) -> bool {
+        matches!(self, Self::CreatedDesc | Self::UpdatedDesc)
+    }
+}
+
+/// What the list shows; every field set narrows it (all must hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyFilter {
+    /// `listing_status`, e.g. `active`.
+    pub status: Option<String>,
+    /// `kind`, e.g. `apartment`.
+    pub kind: Option<String>,
+    /// The city, ignoring case.
+    pub city: Option<String>,
+    /// Asking price at least this, in minor units.
+    pub min_price_minor: Option<i64>,
+    /// Asking price at most this, in minor units.
+    pub max_price_minor: Option<i64>,
+    /// The assigned agent.
+    pub agent_id: Option<Uuid>,
+    /// Carries this tag.
+    pub tag: Option<String>,
+    /// Words that must all occur in the address (street, postal code, city,
+    /// country).
+    pub text: Option<String>,
+    /// The order.
+    pub sort: PropertySort,
+}
+
+/// A value bound to the list's statement.
+enum Bind {
+    Text(String),
+    Int(i64),
+    Id(Uuid),
+    Time(DateTime<Utc>),
+}
+
+/// A position in the list: the sort it was made for, the sort key and the
+/// property id. Written `<sort>:<key>:<property id>`; callers treat it as
+/// opaque.
+struct Cursor {
+    sort: PropertySort,
+    key: i64,
+    id: Uuid,
+}
+
+impl Cursor {
+    fn of(sort: PropertySort, row: &PropertyRow) -> String {
+        format!("{}:{}:{}", sort.name(), sort.key(row), row.property_id)
+    }
+
+    fn parse(text: &str) -> Result<Self, Error> {
+        let mut parts = text.splitn(3, ':');
+        let (Some(sort), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(malformed_cursor(text));
+        };
+        let sort = [
+            PropertySort::CreatedDesc,
+            PropertySort::PriceAsc,
+            PropertySort::PriceDesc,
+            PropertySort::UpdatedDesc,
+        ]
+        .into_iter()
+        .find(|s| s.name() == sort)
+        .ok_or_else(|| malformed_cursor(text))?;
+        let key = key.parse().map_err(|_| malformed_cursor(text))?;
+        let id = Uuid::parse_str(id).map_err(|_| malformed_cursor(text))?;
+        Ok(Self { sort, key, id })
+    }
+}
+
+/// A page of the properties list.
+pub async fn list(
+    conn: &mut PgConnection,
+    filter: &PropertyFilter,
+    page: &Page,
+) -> Result<Connection<PropertyRow>, Error> {
+    let limit = page.limit()?;
+    if let (Some(min), Some(max)) = (filter.min_price_minor, filter.max_price_minor) {
+        if min > max {
+            return Err(Error::bad_input(
+                "min_price_minor",
+                format!("the lowest price ({min}) is above the highest ({max})"),
+            ));
+        }
+    }
+    let sort = filter.sort;
+    let after = page.after.as_deref().map(Cursor::parse).transpose()?;
+    if let Some(cursor) = &after {
+        if cursor.sort != sort {
+            return Err(Error::bad_input(
+                "after",
+                format!(
+                    "the cursor belongs to the list sorted by {}, not by {}",
+                    cursor.sort.name(),
+                    sort.name()
+                ),
+            ));
+        }
+    }
+
+    // Why this dynamic SQL is safe: the statement is put together only from
+    // the fixed fragments below and from numbered placeholders ($1, $2, …);
+    // every value the caller gave is bound, never written into the text.
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut add = |fragment: &str, value: Bind, binds: &mut Vec<Bind>| {
+        binds.push(value);
+        conditions.push(fragment.replace("{}", &format!("${}", binds.len())));
+    };
+    if let Some(status) = &filter.status {
+        add(
+            "listing_status = {}",
+            Bind::Text(status.clone()),
+            &mut binds,
+        );
+    }
+    if let Some(kind) = &filter.kind {
+        add("kind = {}", Bind::Text(kind.clone()), &mut binds);
+    }
+    if let Some(city) = &filter.city {
+        // lower(city) is what properties_by_city indexes.
+        add(
+            "lower(city) = lower({})",
+            Bind::Text(city.clone()),
+            &mut binds,
+        );
+    }
+    if let Some(min) = filter.min_price_minor {
+        add("asking_price_minor >= {}", Bind::Int(min), &mut binds);
+    }
+    if let Some(max) = filter.max_price_minor {
+        add("asking_price_minor <= {}", Bind::Int(max), &mut binds);
+    }
+    if let Some(agent) = filter.agent_id {
+        add("agent_id = {}", Bind::Id(agent), &mut binds);
+    }
+    if let Some(tag) = &filter.tag {
+        // `@>` is what the GIN index on tags serves.
+        add(
+            "tags @> ARRAY[{}::text]",
+            Bind::Text(tag.clone()),
+            &mut binds,
+        );
+    }
+    if let Some(text) = &filter.text {
+        // The expression of the properties_address_search GIN index, exactly.
+        add(
+            "to_tsvector('simple', street || ' ' || postal_code || ' ' || city || ' ' || country) \
+             @@ plainto_tsquery('simple', {})",
+            Bind::Text(text.clone()),
+            &mut binds,
+        );
+    }
+    let (order, keyset) = sort.order();
+    if let Some(cursor) = &after {
+        let key = if sort.is_time() {
+            Bind::Time(
+                DateTime::from_timestamp_micros(cursor.key)
+                    .ok_or_else(|| malformed_cursor(page.after.as_deref().unwrap_or_default()))?,
+            )
+        } else {
+            Bind::Int(cursor.key)
+        };
+        binds.push(key);
+        binds.push(Bind::Id(cursor.id));
+        conditions.push(
+            keyset
+                .replace("{k}", &format!("${}", binds.len() - 1))
+                .replace("{id}", &format!("${}", binds.len())),
+        );
+    }
+    binds.push(Bind::Int(limit + 1));
+    let filter_sql = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM rm_properties.properties {filter_sql} ORDER BY {order} LIMIT ${}",
+        binds.len()
+    );
+    let mut query = sqlx::query_as::<_, PropertyRow>(&sql);
+    for bind in binds {
+        query = match bind {
+            Bind::Text(v) => query.bind(v),
+            Bind::Int(v) => query.bind(v),
+            Bind::Id(v) => query.bind(v),
+            Bind::Time(v) => query.bind(v),
+        };
+    }
+    let rows = query
+        .fetch_all(conn)
+        .await
+        .map_err(Error::db("list properties"))?;
+    Ok(Connection::from_rows(rows, limit, |row| {
+        Cursor::of(sort, row)
+    }))
+}
+
+/// One property, if the tenant has it.
+pub async fn get(conn: &mut PgConnection, property_id: Uuid) -> Result<Option<PropertyRow>, Error> {
+    sqlx::query_as::<_, PropertyRow>(
+        "SELECT property_id, tenant_id, street, postal_code, city, country, latitude, \
+    longitude, kind, rooms, bedrooms, bathrooms, living_area_m2, plot_area_m2, year_built, \
+    attribute_sources, asking_price_minor, currency, listing_status, agent_id, owner_contact_id, \
+    tags, archived, latest_valuation_minor, latest_valuation_currency, version, last_position, \
+    created_at, updated_at FROM rm_properties.properties WHERE property_id = $1",
+    )
+    .bind(property_id)
+    .fetch_optional(conn)
+    .await
+    .map_err(Error::db("read a property"))
+}
+
+/// Every asking price of a property, the first one first.
+pub async fn price_history(
+    conn: &mut PgConnection,
+    property_id: Uuid,
+) -> Result<Vec<PriceChangeRow>, Error> {
+    sqlx::query_as(
+        "SELECT property_id, position, changed_at, changed_by, from_minor, to_minor, currency \
+         FROM rm_properties.price_history WHERE property_id = $1 ORDER BY position",
+    )
+    .bind(property_id)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read a property's price history"))
+}
+
+/// Every valuation of a property, in the order recorded.
+pub async fn valuations(
+    conn: &mut PgConnection,
+    property_id: Uuid,
+) -> Result<Vec<ValuationRow>, Error> {
+    sqlx::query_as(
+        "SELECT property_id, position, valued_on, value_minor, currency, source_kind, source_name, \
+         recorded_at FROM rm_properties.valuations WHERE property_id = $1 ORDER BY position",
+    )
+    .bind(property_id)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read a property's valuations"))
+}

@@ -1,0 +1,98 @@
+//! `rm_tenancy`: the bound tenant, its modules and its users.
+
+use crate::error::Error;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A row of `rm_tenancy.tenants`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct TenantRow {
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub status: String,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub time_zone: String,
+    pub cadence_limit: i32,
+    pub cadence_window_days: i32,
+    pub version: i64,
+    pub last_position: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A row of `rm_tenancy.modules`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ModuleRow {
+    pub module: String,
+    pub enabled: bool,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub last_position: i64,
+}
+
+/// A row of `rm_tenancy.users` (never a password hash: the table has none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct UserRow {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub invited_at: Option<DateTime<Utc>>,
+    pub invited_by: Option<String>,
+    pub activated_at: Option<DateTime<Utc>>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+    pub deactivated_by: Option<String>,
+    pub password_set_at: Option<DateTime<Utc>>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub failed_logins: i32,
+    pub failed_login_times: Vec<DateTime<Utc>>,
+    pub last_failed_login_at: Option<DateTime<Utc>>,
+    pub lockouts: i32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub tokens_revoked_at: Option<DateTime<Utc>>,
+    pub last_position: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The bound tenant, once its registration is projected.
+pub async fn tenant(conn: &mut PgConnection) -> Result<Option<TenantRow>, Error> {
+    sqlx::query_as(
+        "SELECT tenant_id, name, slug, status, suspended_at, time_zone, cadence_limit, \
+         cadence_window_days, version, last_position, created_at, updated_at \
+         FROM rm_tenancy.tenants",
+    )
+    .fetch_optional(conn)
+    .await
+    .map_err(Error::db("read the tenant"))
+}
+
+/// The tenant's feature modules, by name.
+pub async fn modules(conn: &mut PgConnection) -> Result<Vec<ModuleRow>, Error> {
+    sqlx::query_as(
+        "SELECT module, enabled, changed_at, changed_by, last_position FROM rm_tenancy.modules \
+         ORDER BY module",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read the tenant's modules"))
+}
+
+/// The tenant's users, in the order they were first recorded.
+pub async fn users(conn: &mut PgConnection) -> Result<Vec<UserRow>, Error> {
+    sqlx::query_as(
+        "SELECT user_id, tenant_id, email, display_name, role, status, invited_at, invited_by, \
+         activated_at, deactivated_at, deactivated_by, password_set_at, last_login_at, \
+         failed_logins, failed_login_times, last_failed_login_at, lockouts, locked_until, \
+         tokens_revoked_at, last_position, created_at, updated_at FROM rm_tenancy.users \
+         ORDER BY created_at, user_id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read the tenant's users"))
+}

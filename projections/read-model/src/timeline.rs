@@ -1,0 +1,50 @@
+//! `rm_timeline`: every event of a property, deal or contact in words.
+
+use crate::error::Error;
+use crate::page::{Connection, Page};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A row of `rm_timeline.entries`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct EntryRow {
+    pub position: i64,
+    pub stream_id: Uuid,
+    pub stream_type: String,
+    pub version: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub event_type: String,
+    pub actor: String,
+    pub actor_name: Option<String>,
+    pub summary: String,
+    pub text: String,
+    pub correlation_id: Uuid,
+    pub causation_id: Uuid,
+}
+
+/// A page of a record's timeline, oldest first (by log position; the
+/// cursor is the position).
+pub async fn entries(
+    conn: &mut PgConnection,
+    stream_id: Uuid,
+    page: &Page,
+) -> Result<Connection<EntryRow>, Error> {
+    let limit = page.limit()?;
+    let after = page.after_position()?.unwrap_or(0);
+    let rows = sqlx::query_as(
+        "SELECT position, stream_id, stream_type, version, occurred_at, event_type, actor, \
+         actor_name, summary, text, correlation_id, causation_id FROM rm_timeline.entries \
+         WHERE stream_id = $1 AND position > $2 ORDER BY position LIMIT $3",
+    )
+    .bind(stream_id)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read a timeline"))?;
+    Ok(Connection::from_rows(rows, limit, |r: &EntryRow| {
+        r.position.to_string()
+    }))
+}

@@ -1,0 +1,303 @@
+//! Communications, the timeline, tenancy and freshness.
+
+use crate::support::*;
+use deedlog_communications_domain::{Channel, Event as ContactEvent, LawfulBasis};
+use deedlog_kernel::StreamId;
+use deedlog_properties_domain::{Event as PropertyEvent, ListingStatus};
+use deedlog_read_model::{communications, tenancy, timeline, Error, Page, Projection, TenantScope};
+use std::time::Duration;
+
+/// Channel, consent, reachable, suppression reasons, blocked by, sendable.
+type ChannelView<'a> = (&'a str, &'a str, bool, Vec<&'a str>, Vec<&'a str>, bool);
+
+#[tokio::test]
+async fn a_contacts_compliance_suppressions_and_messages_read_as_projected() {
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    let contact = new_stream();
+    let message = uuid::Uuid::now_v7();
+    let events = [
+        ContactEvent::ContactCreated {
+            name: "Lena Hoffmann".into(),
+            email: Some("lena@example.de".into()),
+            phone: Some("+4915112345678".into()),
+            address: None,
+        },
+        ContactEvent::ConsentGranted {
+            channel: Channel::Email,
+            lawful_basis: LawfulBasis::Consent,
+            source: "web form".into(),
+        },
+        ContactEvent::DoNotCallSet {},
+        ContactEvent::MessageQueued {
+            message_id: message,
+            conversation_id: message,
+            channel: Channel::Email,
+            subject: Some("Viewing".into()),
+            body: "Hello".into(),
+            property: None,
+            deal: None,
+            at: at(1),
+        },
+    ];
+    db.append(tenant, contact, "contact", at(1), &events).await;
+    db.project_all().await;
+
+    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
+        .await
+        .expect("scope");
+    let row = communications::get(scope.conn(), contact.as_uuid())
+        .await
+        .expect("get")
+        .expect("contact");
+    assert_eq!(
+        (row.name.as_str(), row.do_not_call, row.messages_out),
+        ("Lena Hoffmann", true, 1)
+    );
+    let compliance = communications::compliance(scope.conn(), contact.as_uuid())
+        .await
+        .expect("compliance");
+    let view: Vec<ChannelView> = compliance
+        .iter()
+        .map(|c| {
+            (
+                c.channel.as_str(),
+                c.consent.as_str(),
+                c.reachable,
+                c.suppression_reasons.iter().map(String::as_str).collect(),
+                c.blocked_by.iter().map(String::as_str).collect(),
+                c.sendable,
+            )
+        })
+        .collect();
+    assert_eq!(
+        view,
+        vec![
+            ("email", "granted", true, vec![], vec![], true),
+            (
+                "sms",
+                "none",
+                true,
+                vec!["do_not_call"],
+                vec!["no_consent", "do_not_call"],
+                false
+            ),
+            (
+                "call",
+                "none",
+                true,
+                vec!["do_not_call"],
+                vec!["no_consent", "do_not_call"],
+                false
+            ),
+            ("letter", "none", false, vec![], vec!["no_consent"], false),
+        ]
+    );
+    let first = communications::suppressions(scope.conn(), &Page::first(1))
+        .await
+        .expect("suppressions");
+    assert!(first.page_info.has_next_page);
+    let rest = communications::suppressions(
+        scope.conn(),
+        &Page::after(10, first.page_info.end_cursor.clone().expect("end")),
+    )
+    .await
+    .expect("rest");
+    let channels: Vec<&str> = first
+        .nodes()
+        .chain(rest.nodes())
+        .map(|s| s.channel.as_str())
+        .collect();
+    assert_eq!(channels, vec!["call", "sms"]);
+    assert!(!rest.page_info.has_next_page);
+    let messages = communications::messages(scope.conn(), contact.as_uuid(), &Page::first(10))
+        .await
+        .expect("messages");
+    assert_eq!(
+        messages
+            .nodes()
+            .map(|m| (m.message_id, m.status.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(message, "queued")]
+    );
+    let conversations = communications::conversations(scope.conn(), contact.as_uuid())
+        .await
+        .expect("conversations");
+    assert_eq!(
+        conversations
+            .iter()
+            .map(|c| (c.conversation_id, c.messages_out))
+            .collect::<Vec<_>>(),
+        vec![(message, 1)]
+    );
+}
+
+#[tokio::test]
+async fn a_timeline_reads_in_log_order_page_by_page() {
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    let property = new_stream();
+    let statuses = [
+        ListingStatus::Active,
+        ListingStatus::Reserved,
+        ListingStatus::Active,
+    ];
+    let mut from = ListingStatus::Draft;
+    db.append(tenant, property, "property", at(0), &[crate_created()])
+        .await;
+    for (n, to) in statuses.into_iter().enumerate() {
+        db.append(
+            tenant,
+            property,
+            "property",
+            at(n as i64 + 1),
+            &[PropertyEvent::ListingStatusChanged { from, to }],
+        )
+        .await;
+        from = to;
+    }
+    db.project_all().await;
+    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
+        .await
+        .expect("scope");
+    let mut page = Page::first(3);
+    let mut entries = Vec::new();
+    loop {
+        let got = timeline::entries(scope.conn(), property.as_uuid(), &page)
+            .await
+            .expect("entries");
+        entries.extend(got.edges.into_iter().map(|e| e.node));
+        match (got.page_info.has_next_page, got.page_info.end_cursor) {
+            (true, Some(end)) => page = Page::after(3, end),
+            _ => break,
+        }
+    }
+    assert_eq!(
+        entries.iter().map(|e| e.version).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    assert!(entries.windows(2).all(|w| w[0].position < w[1].position));
+    assert_eq!(entries[0].event_type, "PropertyCreated");
+    assert!(
+        entries[2].summary.contains("reserved"),
+        "{}",
+        entries[2].summary
+    );
+    let bad = timeline::entries(scope.conn(), property.as_uuid(), &Page::after(3, "-4")).await;
+    assert!(
+        matches!(bad, Err(Error::BadInput { field: "after", .. })),
+        "{bad:?}"
+    );
+    // The store registers a tenant id without a tenant stream: the tenancy
+    // statements run, on no rows (their row types are not exercised here).
+    assert_eq!(tenancy::tenant(scope.conn()).await.expect("tenant"), None);
+    assert!(tenancy::users(scope.conn())
+        .await
+        .expect("users")
+        .is_empty());
+    assert!(tenancy::modules(scope.conn())
+        .await
+        .expect("modules")
+        .is_empty());
+}
+
+fn crate_created() -> PropertyEvent {
+    PropertyEvent::PropertyCreated {
+        address: deedlog_properties_domain::model::Address {
+            street: "Lindenstraße 5".into(),
+            postal_code: "10969".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+            latitude: None,
+            longitude: None,
+        },
+        kind: deedlog_properties_domain::model::PropertyKind::Apartment,
+        attributes: Default::default(),
+        asking_price: Some(eur(30_000_000)),
+        agent: None,
+        owner: None,
+        tags: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn wait_for_returns_once_caught_up_and_names_the_lagging_projection_on_timeout() {
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    let property = new_stream();
+    let head = db
+        .append(tenant, property, "property", at(0), &[crate_created()])
+        .await;
+    db.project_all().await;
+    let mut conn = db.pool.acquire().await.expect("conn");
+    for projection in [
+        Projection::Properties,
+        Projection::Timeline,
+        Projection::Analytics,
+    ] {
+        assert_eq!(
+            deedlog_read_model::freshness(&mut conn, projection)
+                .await
+                .expect("freshness"),
+            head
+        );
+    }
+    deedlog_read_model::wait_for(&db.pool, &Projection::ALL, head, Duration::from_millis(10))
+        .await
+        .expect("caught up");
+
+    let next = db
+        .append(
+            tenant,
+            StreamId::from_uuid(property.as_uuid()),
+            "property",
+            at(1),
+            &[PropertyEvent::TagAdded {
+                tag: "garden".into(),
+            }],
+        )
+        .await;
+    let started = std::time::Instant::now();
+    let error = deedlog_read_model::wait_for(
+        &db.pool,
+        &[Projection::Deals, Projection::Properties],
+        next,
+        Duration::from_millis(150),
+    )
+    .await
+    .expect_err("nothing projected the new event");
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let Error::NotCaughtUp {
+        projection,
+        awaited,
+        reached,
+        ..
+    } = &error
+    else {
+        panic!("{error:?}");
+    };
+    // Deals ignore property events but move their checkpoint only when they project.
+    assert_eq!((*projection, *awaited, *reached), ("deals", next, head));
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "the deals read model has reached log position {head}, not yet {next}; gave up after"
+        )),
+        "{message}"
+    );
+    db.project_all().await;
+    deedlog_read_model::wait_for(
+        &db.pool,
+        &[Projection::Deals, Projection::Properties],
+        next,
+        Duration::from_secs(1),
+    )
+    .await
+    .expect("caught up after projecting");
+    assert_eq!(
+        "timeline".parse::<Projection>().expect("name"),
+        Projection::Timeline
+    );
+    assert!("rm_properties".parse::<Projection>().is_err());
+}
