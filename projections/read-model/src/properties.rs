@@ -165,6 +165,31 @@ pub struct PropertyFilter {
     pub sort: PropertySort,
 }
 
+/// The listing statuses a property can have (see `docs/read-models.md`).
+pub const LISTING_STATUSES: [&str; 6] = [
+    "draft",
+    "active",
+    "reserved",
+    "under_contract",
+    "sold",
+    "withdrawn",
+];
+
+/// The kinds of property.
+pub const KINDS: [&str; 5] = ["house", "apartment", "multi_family", "land", "commercial"];
+
+/// Refuses a filter value that no row can have, naming the allowed ones:
+/// a typo should not look like an empty result.
+fn check_one_of(field: &'static str, value: Option<&str>, allowed: &[&str]) -> Result<(), Error> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(Error::bad_input(
+            field,
+            format!("{v:?} is not one of {}", allowed.join(", ")),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A value bound to the list's statement.
 enum Bind {
     Text(String),
@@ -222,6 +247,8 @@ pub async fn list(
             ));
         }
     }
+    check_one_of("status", filter.status.as_deref(), &LISTING_STATUSES)?;
+    check_one_of("kind", filter.kind.as_deref(), &KINDS)?;
     let sort = filter.sort;
     let after = page.after.as_deref().map(Cursor::parse).transpose()?;
     if let Some(cursor) = &after {

@@ -406,6 +406,20 @@ async fn bad_pages_and_cursors_are_refused_with_a_clear_message() {
         ..PropertyFilter::default()
     };
     refused(properties::list(scope.conn(), &range, &Page::first(10)).await);
+    let typo = PropertyFilter {
+        status: Some("actve".into()),
+        ..PropertyFilter::default()
+    };
+    assert_eq!(
+        refused(properties::list(scope.conn(), &typo, &Page::first(10)).await),
+        "invalid `status`: \"actve\" is not one of draft, active, reserved, under_contract, sold, withdrawn"
+    );
+    let kind = PropertyFilter {
+        kind: Some("castle".into()),
+        ..PropertyFilter::default()
+    };
+    let message = refused(properties::list(scope.conn(), &kind, &Page::first(10)).await);
+    assert!(message.contains("multi_family"), "{message}");
 }
 
 #[tokio::test]
