@@ -301,3 +301,107 @@ async fn wait_for_returns_once_caught_up_and_names_the_lagging_projection_on_tim
     );
     assert!("rm_properties".parse::<Projection>().is_err());
 }
+
+#[tokio::test]
+async fn a_tenant_its_users_and_modules_read_as_projected_and_only_by_that_tenant() {
+    use deedlog_kernel::UserId;
+    use deedlog_tenancy_domain::tenant::{Event as TenantEvent, NewUser};
+    use deedlog_tenancy_domain::{Module, Role};
+
+    let db = TestDb::new().await;
+    let (tenant, other) = (db.tenant().await, db.tenant().await);
+    let (anna, ben) = (
+        UserId::from_uuid(uuid::Uuid::now_v7()),
+        UserId::from_uuid(uuid::Uuid::now_v7()),
+    );
+    let stream = StreamId::from_uuid(tenant.as_uuid());
+    let registered = TenantEvent::TenantRegistered {
+        name: "Berg Immobilien".into(),
+        slug: "berg".into(),
+        modules: [
+            Module::Properties,
+            Module::Deals,
+            Module::Communications,
+            Module::Analytics,
+        ]
+        .into_iter()
+        .collect(),
+        first_admin: NewUser {
+            id: anna,
+            email: "anna@berg.example".into(),
+            display_name: "Anna Berg".into(),
+        },
+    };
+    db.append(tenant, stream, "tenant", at(1), &[registered])
+        .await;
+    db.append(
+        tenant,
+        stream,
+        "tenant",
+        at(2),
+        &[
+            TenantEvent::UserInvited {
+                user: NewUser {
+                    id: ben,
+                    email: "ben@berg.example".into(),
+                    display_name: "Ben Lund".into(),
+                },
+                role: Role::Agent,
+            },
+            TenantEvent::ModuleDisabled {
+                module: Module::Analytics,
+            },
+        ],
+    )
+    .await;
+    db.project_all().await;
+
+    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
+        .await
+        .expect("scope");
+    let row = tenancy::tenant(scope.conn())
+        .await
+        .expect("tenant")
+        .expect("the tenant is projected");
+    assert_eq!(
+        (row.name.as_str(), row.slug.as_str(), row.status.as_str()),
+        ("Berg Immobilien", "berg", "active")
+    );
+    let users = tenancy::users(scope.conn()).await.expect("users");
+    let mut seen: Vec<(String, String, String)> = users
+        .iter()
+        .map(|u| {
+            (
+                u.display_name.clone().unwrap_or_default(),
+                u.role.clone().unwrap_or_default(),
+                u.status.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            ("Anna Berg".into(), "admin".into(), "active".into()),
+            ("Ben Lund".into(), "agent".into(), "invited".into()),
+        ]
+    );
+    let modules = tenancy::modules(scope.conn()).await.expect("modules");
+    let off: Vec<&str> = modules
+        .iter()
+        .filter(|m| !m.enabled)
+        .map(|m| m.module.as_str())
+        .collect();
+    assert_eq!((modules.len(), off), (4, vec!["analytics"]));
+    scope.finish().await.expect("finish");
+
+    // Another tenant's scope sees none of it.
+    let mut theirs = TenantScope::begin(&db.pool, other.as_uuid())
+        .await
+        .expect("scope");
+    assert_eq!(tenancy::tenant(theirs.conn()).await.expect("tenant"), None);
+    assert!(tenancy::users(theirs.conn())
+        .await
+        .expect("users")
+        .is_empty());
+}
