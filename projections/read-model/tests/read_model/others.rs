@@ -405,3 +405,149 @@ async fn a_tenant_its_users_and_modules_read_as_projected_and_only_by_that_tenan
         .expect("users")
         .is_empty());
 }
+
+#[tokio::test]
+async fn price_changes_valuations_and_messages_read_by_week() {
+    use chrono::NaiveDate;
+    use deedlog_communications_domain::RefusalReason;
+    use deedlog_properties_domain::model::Source;
+    use deedlog_read_model::{analytics, properties};
+
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    let property = new_stream();
+    // 2026-12-01 is a Tuesday: its week starts on Monday 2026-11-30.
+    db.append(tenant, property, "property", at(0), &[crate_created()])
+        .await;
+    let changed = |from: i64, to: i64| PropertyEvent::AskingPriceChanged {
+        from: Some(eur(from)),
+        to: eur(to),
+    };
+    db.append(
+        tenant,
+        property,
+        "property",
+        at(1),
+        &[changed(30_000_000, 29_000_000)],
+    )
+    .await;
+    db.append(
+        tenant,
+        property,
+        "property",
+        at(2),
+        &[PropertyEvent::ValuationRecorded {
+            value: eur(31_000_000),
+            source: Source::Provider("PriceHubble".into()),
+            valued_on: NaiveDate::from_ymd_opt(2026, 11, 28).expect("date"),
+        }],
+    )
+    .await;
+    // A week later: an increase.
+    db.append(
+        tenant,
+        property,
+        "property",
+        at(7 * 24),
+        &[changed(29_000_000, 29_500_000)],
+    )
+    .await;
+    let contact = new_stream();
+    let conversation = uuid::Uuid::now_v7();
+    db.append(
+        tenant,
+        contact,
+        "contact",
+        at(3),
+        &[
+            ContactEvent::ContactCreated {
+                name: "Clara Voss".into(),
+                email: Some("clara@example.com".into()),
+                phone: Some("+4930123456".into()),
+                address: None,
+            },
+            ContactEvent::ConsentGranted {
+                channel: Channel::Email,
+                lawful_basis: LawfulBasis::Consent,
+                source: "web form".into(),
+            },
+            ContactEvent::MessageQueued {
+                message_id: uuid::Uuid::now_v7(),
+                conversation_id: conversation,
+                channel: Channel::Email,
+                subject: Some("Exposé".into()),
+                body: "Anbei das Exposé.".into(),
+                property: Some(property.as_uuid()),
+                deal: None,
+                at: at(3),
+            },
+            ContactEvent::MessageRefused {
+                message_id: uuid::Uuid::now_v7(),
+                conversation_id: conversation,
+                channel: Channel::Sms,
+                reasons: vec![RefusalReason::NoConsent {
+                    channel: Channel::Sms,
+                }],
+                at: at(3),
+            },
+        ],
+    )
+    .await;
+    db.project_all().await;
+
+    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
+        .await
+        .expect("scope");
+    let monday = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    let next = NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
+    let weeks: Vec<_> = analytics::price_changes(scope.conn(), monday, next)
+        .await
+        .expect("price changes")
+        .into_iter()
+        .map(|w| {
+            (
+                w.week_start,
+                w.changes,
+                w.decreases,
+                w.increases,
+                w.abs_change_minor,
+            )
+        })
+        .collect();
+    assert_eq!(
+        weeks,
+        vec![(monday, 1, 1, 0, 1_000_000), (next, 1, 0, 1, 500_000)]
+    );
+    let only_first = analytics::price_changes(scope.conn(), monday, monday)
+        .await
+        .expect("price changes");
+    assert_eq!(only_first.len(), 1);
+
+    let valuations = properties::valuations(scope.conn(), property.as_uuid())
+        .await
+        .expect("valuations");
+    assert_eq!(valuations.len(), 1);
+    assert_eq!(
+        (
+            valuations[0].value_minor,
+            valuations[0].source_kind.as_str(),
+            valuations[0].source_name.as_deref()
+        ),
+        (31_000_000, "provider", Some("PriceHubble"))
+    );
+
+    let messages = analytics::messages_by_week(scope.conn(), monday, monday)
+        .await
+        .expect("messages");
+    let email = messages
+        .iter()
+        .find(|m| m.channel == "email")
+        .expect("email");
+    let sms = messages.iter().find(|m| m.channel == "sms").expect("sms");
+    assert_eq!((email.sent, email.refused), (1, 0));
+    assert_eq!((sms.sent, sms.refused), (0, 1));
+    assert!(analytics::messages_by_week(scope.conn(), next, next)
+        .await
+        .expect("messages")
+        .is_empty());
+}
