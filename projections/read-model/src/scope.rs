@@ -27,10 +27,15 @@ impl TenantScope {
     pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Self, Error> {
         let mut tx = pool.begin().await.map_err(Error::db("begin a read"))?;
         // Read-only first: it must precede every query of the transaction.
-        sqlx::raw_sql("SET TRANSACTION READ ONLY; SET LOCAL ROLE deedlog_app")
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("switch to the application role"))?;
+        // A plain string runs as a simple query (both statements in one
+        // round trip); unlike `sqlx::raw_sql`, its future is `Send` in the
+        // generic contexts of web handlers.
+        sqlx::Executor::execute(
+            &mut *tx,
+            "SET TRANSACTION READ ONLY; SET LOCAL ROLE deedlog_app",
+        )
+        .await
+        .map_err(Error::db("switch to the application role"))?;
         sqlx::query("SELECT set_config('deedlog.tenant_id', $1, true)")
             .bind(tenant.to_string())
             .execute(&mut *tx)

@@ -428,6 +428,18 @@ async fn a_tenant_sees_only_its_own_properties() {
     let s = seed(&db).await;
     let all_of_a = ids(&db, s.a, &PropertyFilter::default()).await;
     assert_eq!(all_of_a.len(), 6);
+    // Reads run in spawned tasks, as in a web server: the futures are Send.
+    let (pool, tenant) = (db.pool.clone(), s.a.as_uuid());
+    let listed = tokio::spawn(async move {
+        let mut scope = TenantScope::begin(&pool, tenant).await?;
+        let page =
+            properties::list(scope.conn(), &PropertyFilter::default(), &Page::first(10)).await?;
+        scope.finish().await?;
+        Ok::<_, Error>(page.edges.len())
+    })
+    .await
+    .expect("the read task");
+    assert_eq!(listed.expect("listed"), 6);
     assert!(!all_of_a.contains(&s.b_property));
     let same_street = PropertyFilter {
         text: Some("Lindenstraße 5".into()),
