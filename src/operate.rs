@@ -3,11 +3,10 @@
 
 use anyhow::Context;
 use deedlog_cluster::projector::read_model_pool;
-use deedlog_eventstore::{ConnectOptions, LogReader, Upcasters};
+use deedlog_eventstore::{LogReader, Upcasters};
 use deedlog_projector::rebuild::Progress;
 use deedlog_projector::{dead_letter, projections, reconcile};
 use deedlog_runtime::settings::Settings;
-use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use std::io::Write;
 use std::sync::Arc;
@@ -19,11 +18,7 @@ struct Access {
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<Access> {
-    let mut connect = ConnectOptions::from_url(settings.database.url.expose_secret())?;
-    connect.max_connections = settings.database.max_connections;
-    connect.acquire_timeout = settings.database.acquire_timeout();
-    connect.reader_role = settings.database.reader_role.clone();
-    connect.app_role = settings.database.app_role.clone();
+    let connect = deedlog_cluster::connect_options(settings)?;
     let pool = read_model_pool(settings, &connect).await?;
     let reader = LogReader::connect(&connect, Arc::new(Upcasters::new()))
         .await
@@ -151,11 +146,7 @@ pub async fn dlq_list(
 
 pub async fn dlq_replay(settings: &Settings, id: i64) -> anyhow::Result<()> {
     let access = connect(settings).await?;
-    let letter = dead_letter::list(&access.pool, None, true)
-        .await?
-        .into_iter()
-        .find(|l| l.id == id)
-        .ok_or(deedlog_projector::Error::NoSuchDeadLetter(id))?;
+    let letter = dead_letter::get(&access.pool, id).await?;
     let projection = projections::by_name(&letter.projection)?;
     let letter = dead_letter::replay(&access.pool, &access.reader, projection.as_ref(), id)
         .await

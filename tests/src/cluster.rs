@@ -152,32 +152,20 @@ impl TestCluster {
     /// Waits until every projection has applied the log up to `position`
     /// (a position a command reply returned); panics after 30 s.
     pub async fn wait_for_read_models(&self, position: u64) {
-        let mut conn = self.database_options().connect().await.expect("connect");
-        let names: Vec<&str> = deedlog_projector::projections::all()
-            .iter()
-            .map(|p| p.name())
-            .collect();
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let mut slowest = u64::MAX;
-            for name in &names {
-                let at: Option<i64> =
-                    sqlx::query_scalar(&format!("SELECT position FROM rm_{name}.checkpoint"))
-                        .fetch_optional(&mut conn)
-                        .await
-                        .unwrap_or(None);
-                slowest = slowest.min(at.and_then(|p| u64::try_from(p).ok()).unwrap_or(0));
-            }
-            if slowest >= position {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "read models stuck at {slowest}, waiting for {position}"
-            );
-            // Polling the checkpoints: a wait on positions, not on time.
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.database_options())
+            .await
+            .expect("connect");
+        deedlog_read_model::wait_for(
+            &pool,
+            &deedlog_read_model::Projection::ALL,
+            position,
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .expect("the read models reach the position");
+        pool.close().await;
     }
 
     /// Stops the servers, waiting for in-flight requests.

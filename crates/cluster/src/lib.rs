@@ -125,11 +125,7 @@ impl Cluster {
                 .await
                 .context("migrate the read models")?;
         }
-        let mut connect = ConnectOptions::from_url(url)?;
-        connect.max_connections = settings.database.max_connections;
-        connect.acquire_timeout = settings.database.acquire_timeout();
-        connect.app_role = settings.database.app_role.clone();
-        connect.reader_role = settings.database.reader_role.clone();
+        let connect = connect_options(settings)?;
         let upcasters = Arc::new(Upcasters::new());
         let store = EventStore::connect(&connect, upcasters.clone())
             .await
@@ -300,6 +296,16 @@ impl Cluster {
         }
         Ok(())
     }
+}
+
+/// How to reach the log, as the settings say.
+pub fn connect_options(settings: &Settings) -> anyhow::Result<ConnectOptions> {
+    let mut connect = ConnectOptions::from_url(settings.database.url.expose_secret())?;
+    connect.max_connections = settings.database.max_connections;
+    connect.acquire_timeout = settings.database.acquire_timeout();
+    connect.app_role = settings.database.app_role.clone();
+    connect.reader_role = settings.database.reader_role.clone();
+    Ok(connect)
 }
 
 fn routes_of<S>(service: S) -> (&'static str, Routes)

@@ -88,6 +88,19 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The dead letter `id`.
+pub async fn get(pool: &PgPool, id: i64) -> Result<DeadLetter, Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM deedlog_read.dead_letters WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .map_err(Error::db("look up a dead letter"))?
+    .ok_or(Error::NoSuchDeadLetter(id))?;
+    Ok(from_row(&row))
+}
+
 /// The oldest pending dead letter of a live projection, if any.
 pub async fn first_pending(
     conn: &mut PgConnection,
