@@ -91,6 +91,31 @@ impl Role {
         matches!(self, Role::Admin | Role::Manager)
     }
 
+    /// Whether the role may read the tenant's properties, deals, contacts,
+    /// conversations and timelines (auditors read history and analytics instead).
+    pub fn may_read_records(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Manager | Role::Agent | Role::Viewer
+        )
+    }
+
+    /// Whether the role may read the analytics read models.
+    pub fn may_read_analytics(self) -> bool {
+        matches!(self, Role::Admin | Role::Manager | Role::Auditor)
+    }
+
+    /// Whether the role may read the audit history, states as of an instant
+    /// and reconciliation runs.
+    pub fn may_read_audit(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+
+    /// Whether the role may see the tenant's users.
+    pub fn may_read_users(self) -> bool {
+        matches!(self, Role::Admin | Role::Manager | Role::Auditor)
+    }
+
     /// Whether a user with this role can own records (be an assigned agent).
     pub fn may_own_records(self) -> bool {
         matches!(self, Role::Admin | Role::Manager | Role::Agent)

@@ -9,6 +9,11 @@ use uuid::Uuid;
 
 /// The open pipeline of one stage and currency at the end of `day`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "PipelineStage")
+)]
 pub struct PipelineRow {
     /// The snapshot's day: the latest day with a change, on or before the
     /// day asked for.
@@ -22,6 +27,11 @@ pub struct PipelineRow {
 
 /// A row of `rm_analytics.funnel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "FunnelStage")
+)]
 pub struct FunnelRow {
     pub stage: String,
     pub deals_reached: i64,
@@ -33,6 +43,11 @@ pub struct FunnelRow {
 
 /// A row of `rm_analytics.agent_leaderboard`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "AgentStanding")
+)]
 pub struct LeaderRow {
     pub agent_id: Uuid,
     pub currency: String,
@@ -45,6 +60,11 @@ pub struct LeaderRow {
 
 /// A row of `rm_analytics.price_changes_by_week`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "PriceChangeWeek")
+)]
 pub struct PriceChangeWeekRow {
     pub week_start: NaiveDate,
     pub currency: String,
@@ -56,6 +76,11 @@ pub struct PriceChangeWeekRow {
 
 /// A row of `rm_analytics.messages_by_week`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "MessageWeek")
+)]
 pub struct MessageWeekRow {
     pub week_start: NaiveDate,
     pub channel: String,

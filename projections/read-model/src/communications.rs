@@ -13,8 +13,14 @@ use uuid::Uuid;
 
 /// A row of `rm_communications.contacts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "ContactRecord")
+)]
 pub struct ContactRow {
     pub contact_id: Uuid,
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub tenant_id: Uuid,
     pub name: String,
     pub email: Option<String>,
@@ -40,6 +46,11 @@ pub struct ContactRow {
 
 /// A row of `rm_communications.compliance`: one contact on one channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "ChannelCompliance")
+)]
 pub struct ComplianceRow {
     pub contact_id: Uuid,
     pub channel: String,
@@ -59,6 +70,11 @@ pub struct ComplianceRow {
 
 /// A row of `rm_communications.suppressions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "Suppression")
+)]
 pub struct SuppressionRow {
     pub contact_id: Uuid,
     pub channel: String,
@@ -71,6 +87,11 @@ pub struct SuppressionRow {
 
 /// A row of `rm_communications.messages`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "Message")
+)]
 pub struct MessageRow {
     pub contact_id: Uuid,
     pub message_id: Uuid,
@@ -83,6 +104,7 @@ pub struct MessageRow {
     pub property_id: Option<Uuid>,
     pub deal_id: Option<Uuid>,
     pub in_reply_to: Option<Uuid>,
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub refusal_reasons: Option<serde_json::Value>,
     pub refusal_codes: Vec<String>,
     pub message_at: DateTime<Utc>,
@@ -101,6 +123,11 @@ pub struct MessageRow {
 
 /// A row of `rm_communications.conversations`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "Conversation")
+)]
 pub struct ConversationRow {
     pub contact_id: Uuid,
     pub conversation_id: Uuid,

@@ -8,8 +8,14 @@ use uuid::Uuid;
 
 /// A row of `rm_deals.deals`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "DealRecord")
+)]
 pub struct DealRow {
     pub deal_id: Uuid,
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub tenant_id: Uuid,
     pub property_id: Uuid,
     pub buyer_contact_id: Uuid,
@@ -40,6 +46,11 @@ pub struct DealRow {
 
 /// A row of `rm_deals.stage_history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "StageChange")
+)]
 pub struct StageChangeRow {
     pub deal_id: Uuid,
     pub position: i64,
@@ -54,6 +65,11 @@ pub struct StageChangeRow {
 /// One column of the pipeline board: the open deals of a stage in one
 /// currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "StageColumn")
+)]
 pub struct StageColumn {
     pub stage: String,
     /// Open deals in the stage.

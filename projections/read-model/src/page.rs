@@ -122,6 +122,7 @@ pub struct Edge<T> {
 
 /// Where a page ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct PageInfo {
     /// Whether rows follow this page.
     pub has_next_page: bool,

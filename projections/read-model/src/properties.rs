@@ -10,8 +10,14 @@ use uuid::Uuid;
 
 /// A row of `rm_properties.properties`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "PropertyRecord")
+)]
 pub struct PropertyRow {
     pub property_id: Uuid,
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub tenant_id: Uuid,
     pub street: String,
     pub postal_code: String,
@@ -26,6 +32,7 @@ pub struct PropertyRow {
     pub living_area_m2: Option<i32>,
     pub plot_area_m2: Option<i32>,
     pub year_built: Option<i32>,
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub attribute_sources: serde_json::Value,
     pub asking_price_minor: Option<i64>,
     pub currency: Option<String>,
@@ -50,6 +57,11 @@ const COLUMNS: &str = "property_id, tenant_id, street, postal_code, city, countr
 
 /// A row of `rm_properties.price_history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "PriceChange")
+)]
 pub struct PriceChangeRow {
     pub property_id: Uuid,
     pub position: i64,
@@ -62,6 +74,11 @@ pub struct PriceChangeRow {
 
 /// A row of `rm_properties.valuations`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "Valuation")
+)]
 pub struct ValuationRow {
     pub property_id: Uuid,
     pub position: i64,
@@ -361,6 +378,18 @@ pub async fn list(
     Ok(Connection::from_rows(rows, limit, |row| {
         Cursor::of(sort, row)
     }))
+}
+
+/// The properties with these ids (one statement for a page's worth, e.g.
+/// the properties of a deal board); unknown ids are left out.
+pub async fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<PropertyRow>, Error> {
+    sqlx::query_as::<_, PropertyRow>(&format!(
+        "SELECT {COLUMNS} FROM rm_properties.properties WHERE property_id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read properties by id"))
 }
 
 /// One property, if the tenant has it.

@@ -8,7 +8,13 @@ use uuid::Uuid;
 
 /// A row of `rm_tenancy.tenants`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "Tenant")
+)]
 pub struct TenantRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub tenant_id: Uuid,
     pub name: String,
     pub slug: String,
@@ -25,6 +31,11 @@ pub struct TenantRow {
 
 /// A row of `rm_tenancy.modules`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "Module")
+)]
 pub struct ModuleRow {
     pub module: String,
     pub enabled: bool,
@@ -35,8 +46,14 @@ pub struct ModuleRow {
 
 /// A row of `rm_tenancy.users` (never a password hash: the table has none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "User")
+)]
 pub struct UserRow {
     pub user_id: Uuid,
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub tenant_id: Uuid,
     pub email: Option<String>,
     pub display_name: Option<String>,
@@ -83,15 +100,28 @@ pub async fn modules(conn: &mut PgConnection) -> Result<Vec<ModuleRow>, Error> {
     .map_err(Error::db("read the tenant's modules"))
 }
 
+const USER_COLUMNS: &str = "user_id, tenant_id, email, display_name, role, status, \
+    invited_at, invited_by, activated_at, deactivated_at, deactivated_by, password_set_at, \
+    last_login_at, failed_logins, failed_login_times, last_failed_login_at, lockouts, \
+    locked_until, tokens_revoked_at, last_position, created_at, updated_at";
+
+/// The users with these ids (in one statement, for a page's worth of
+/// agents); unknown ids are left out.
+pub async fn users_by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<UserRow>, Error> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM rm_tenancy.users WHERE user_id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read users by id"))
+}
+
 /// The tenant's users, in the order they were first recorded.
 pub async fn users(conn: &mut PgConnection) -> Result<Vec<UserRow>, Error> {
-    sqlx::query_as(
-        "SELECT user_id, tenant_id, email, display_name, role, status, invited_at, invited_by, \
-         activated_at, deactivated_at, deactivated_by, password_set_at, last_login_at, \
-         failed_logins, failed_login_times, last_failed_login_at, lockouts, locked_until, \
-         tokens_revoked_at, last_position, created_at, updated_at FROM rm_tenancy.users \
-         ORDER BY created_at, user_id",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM rm_tenancy.users ORDER BY created_at, user_id"
+    ))
     .fetch_all(conn)
     .await
     .map_err(Error::db("read the tenant's users"))

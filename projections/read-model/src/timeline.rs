@@ -9,6 +9,11 @@ use uuid::Uuid;
 
 /// A row of `rm_timeline.entries`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "TimelineEntry")
+)]
 pub struct EntryRow {
     pub position: i64,
     pub stream_id: Uuid,
@@ -47,4 +52,36 @@ pub async fn entries(
     Ok(Connection::from_rows(rows, limit, |r: &EntryRow| {
         r.position.to_string()
     }))
+}
+
+/// The bound tenant's timeline entries after `after`, oldest first, of the
+/// given stream types (`property`, `deal`, `contact`); at most `limit`.
+/// What live activity feeds resume from.
+pub async fn since(
+    conn: &mut PgConnection,
+    after: i64,
+    stream_types: &[String],
+    limit: i64,
+) -> Result<Vec<EntryRow>, Error> {
+    sqlx::query_as(
+        "SELECT position, stream_id, stream_type, version, occurred_at, event_type, actor, \
+         actor_name, summary, text, correlation_id, causation_id FROM rm_timeline.entries \
+         WHERE position > $1 AND stream_type = ANY($2) ORDER BY position LIMIT $3",
+    )
+    .bind(after)
+    .bind(stream_types)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("read recent activity"))
+}
+
+/// The position of the bound tenant's latest timeline entry (0 when none).
+pub async fn latest_position(conn: &mut PgConnection) -> Result<i64, Error> {
+    let (position,): (Option<i64>,) =
+        sqlx::query_as("SELECT max(position) FROM rm_timeline.entries")
+            .fetch_one(conn)
+            .await
+            .map_err(Error::db("read the latest activity position"))?;
+    Ok(position.unwrap_or(0))
 }

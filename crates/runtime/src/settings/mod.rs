@@ -10,8 +10,10 @@ use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
 
+mod gateway;
 mod projector;
 mod services;
+pub use gateway::{GatewaySettings, WebhookProvider};
 pub use projector::ProjectorSettings;
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 
@@ -58,6 +60,22 @@ backoff_min_ms = 100
 backoff_max_ms = 30000
 lease_interval_ms = 5000
 linger_ms = 5
+
+[gateway]
+listen = "127.0.0.1:8080"
+properties_url = "http://127.0.0.1:7102"
+deals_url = "http://127.0.0.1:7103"
+communications_url = "http://127.0.0.1:7104"
+cors_origins = []
+graphiql = true
+max_body_bytes = 262144
+request_timeout_ms = 30000
+max_depth = 12
+max_complexity = 2000
+rate_limit_per_user = 6000
+rate_limit_per_ip = 12000
+max_wait_ms = 10000
+max_connections = 16
 "#;
 
 /// Everything a deedlog process can be told.
@@ -71,6 +89,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub services: ServicesSettings,
     pub projector: ProjectorSettings,
+    pub gateway: GatewaySettings,
 }
 
 /// Where the event log lives and how to reach it.
@@ -214,6 +233,7 @@ impl Settings {
         self.auth.validate()?;
         self.services.validate()?;
         self.projector.validate()?;
+        self.gateway.validate()?;
         Ok(())
     }
 

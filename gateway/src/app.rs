@@ -1,0 +1,135 @@
+//! The gateway as a server: [`Gateway::build`] connects and binds (port 0
+//! allowed), [`Gateway::run_until_stopped`] serves until the shutdown token
+//! fires and in-flight requests have finished.
+
+use crate::http;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
+use crate::schema::{self, reads::Reads, DeedlogSchema};
+use crate::services::Services;
+use anyhow::Context;
+use deedlog_runtime::auth::TokenVerifier;
+use deedlog_runtime::settings::{Environment, Settings};
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// What every request handler shares.
+pub struct AppState {
+    pub schema: DeedlogSchema,
+    pub verifier: TokenVerifier,
+    pub reads: Reads,
+    pub limiter: RateLimiter,
+    pub metrics: Metrics,
+    pub graphiql: bool,
+    pub webhooks: crate::webhooks::Webhooks,
+    /// False once shutdown began: `/readyz` then says so.
+    pub accepting: AtomicBool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+/// The gateway, bound and ready to serve.
+#[derive(Debug)]
+pub struct Gateway {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    settings: deedlog_runtime::settings::GatewaySettings,
+}
+
+impl Gateway {
+    /// Connects to the read models, prepares the service clients and binds.
+    /// `tenancy_url` is where tenancy listens (also for `services.tenancy_url`).
+    pub async fn build(
+        settings: &Settings,
+        verifier: TokenVerifier,
+        tenancy_url: &str,
+    ) -> anyhow::Result<Self> {
+        let g = &settings.gateway;
+        let options: PgConnectOptions = settings
+            .database
+            .url
+            .expose_secret()
+            .parse()
+            .context("parse database.url")?;
+        let pool = PgPoolOptions::new()
+            .max_connections(g.max_connections)
+            .acquire_timeout(settings.database.acquire_timeout())
+            .connect_lazy_with(options.application_name("deedlog-gateway"));
+        let services = Services::connect_lazy(
+            tenancy_url,
+            &g.properties_url,
+            &g.deals_url,
+            &g.communications_url,
+            g.request_timeout(),
+        )?;
+        let reads = Reads {
+            pool,
+            max_wait: g.max_wait(),
+        };
+        let production = settings.environment == Environment::Production;
+        let mut builder = schema::builder()
+            .data(reads.clone())
+            .data(services.clone())
+            .data(crate::subscription::LogTicks::start(reads.pool.clone()))
+            .limit_depth(g.max_depth as usize)
+            .limit_complexity(g.max_complexity as usize);
+        if production {
+            builder = builder.disable_introspection();
+        }
+        let schema = builder.finish();
+        let listener = TcpListener::bind(g.listen)
+            .await
+            .with_context(|| format!("bind the gateway to {}", g.listen))?;
+        let state = Arc::new(AppState {
+            schema,
+            verifier,
+            reads,
+            limiter: RateLimiter::new(g.rate_limit_per_user, g.rate_limit_per_ip),
+            metrics: Metrics::default(),
+            graphiql: g.graphiql && !production,
+            webhooks: crate::webhooks::Webhooks::new(&g.webhooks, services),
+            accepting: AtomicBool::new(true),
+        });
+        Ok(Self {
+            listener,
+            state,
+            settings: g.clone(),
+        })
+    }
+
+    /// Where the gateway listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has an address")
+    }
+
+    /// Serves until `shutdown` is cancelled, then stops accepting and lets
+    /// in-flight requests finish.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let router = http::router(self.state, &self.settings)?;
+        let stopping = shutdown.clone();
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            stopping.cancelled().await;
+            state
+                .accepting
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        })
+        .await
+        .context("serve the gateway")
+    }
+}

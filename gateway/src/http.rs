@@ -1,0 +1,242 @@
+//! The HTTP surface: `/graphql` (POST; GET serves GraphiQL in development),
+//! `/graphql/ws` (subscriptions, graphql-transport-ws), `/webhooks/<provider>`,
+//! `/healthz`, `/readyz`, `/metrics`; with body-size, time and rate limits,
+//! CORS from the settings and security headers on every response.
+
+use crate::app::AppState;
+use crate::error::coded;
+use crate::metrics::{RequestLabels, ScopeLabels};
+use crate::rate_limit::Key;
+use crate::schema::loaders::TenantLoader;
+use crate::services::TraceParent;
+use crate::viewer::{Credentials, Viewer};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use deedlog_runtime::auth::{Purpose, TokenVerifier};
+use deedlog_runtime::ErrorCode;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// The gateway's routes and protections.
+pub fn router(
+    state: Arc<AppState>,
+    settings: &deedlog_runtime::settings::GatewaySettings,
+) -> anyhow::Result<Router> {
+    let origins = settings
+        .cors_origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+        ]);
+    let mut router = Router::new()
+        .route("/graphql", post(graphql).get(graphiql))
+        .route("/graphql/ws", get(crate::subscription::websocket))
+        .route("/webhooks/{provider}", post(crate::webhooks::receive))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes as usize))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout(),
+        ))
+        .layer(cors);
+    for (name, value) in SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    Ok(router)
+}
+
+/// Sent with every response; the API serves JSON, never pages to frame.
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    ),
+    ("cross-origin-resource-policy", "same-site"),
+];
+
+/// Verifies the bearer token, if any.
+pub fn credentials(verifier: &TokenVerifier, headers: &HeaderMap) -> Option<Credentials> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("\u{0}"))?;
+    let verified = TokenVerifier::bearer(Some(header)).and_then(|token| {
+        verifier
+            .verify(token, Purpose::Access)
+            .map(|caller| Viewer {
+                caller,
+                token: token.to_owned(),
+            })
+    });
+    Some(Credentials(verified))
+}
+
+async fn graphql(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let started = Instant::now();
+    let mut request = request.into_inner();
+    let credentials = credentials(&state.verifier, &headers);
+    let viewer = credentials.as_ref().and_then(|c| c.0.as_ref().ok());
+    let limited = if !state.limiter.allow(Key::Ip(peer.ip())) {
+        Some("ip")
+    } else if viewer.is_some_and(|v| !state.limiter.allow(Key::User(v.caller.user.as_uuid()))) {
+        Some("user")
+    } else {
+        None
+    };
+    let kind = operation_kind(&request.query);
+    if let Some(scope) = limited {
+        state
+            .metrics
+            .rate_limited
+            .get_or_create(&ScopeLabels {
+                scope: scope.to_owned(),
+            })
+            .inc();
+        let error = coded(
+            ErrorCode::RateLimited,
+            format!("too many requests from this {scope}; slow down and retry in a few seconds"),
+        );
+        let response = async_graphql::Response::from_errors(vec![
+            error.into_server_error(async_graphql::Pos::default())
+        ]);
+        record(&state, kind, &response, started);
+        let mut http = GraphQLResponse::from(response).into_response();
+        *http.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        http.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
+        return http;
+    }
+    if let Some(viewer) = viewer {
+        request = request.data(DataLoader::new(
+            TenantLoader {
+                pool: state.reads.pool.clone(),
+                tenant: viewer.caller.tenant.as_uuid(),
+            },
+            tokio::spawn,
+        ));
+    }
+    if let Some(credentials) = credentials {
+        request = request.data(credentials);
+    }
+    if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+        request = request.data(TraceParent(tp.to_owned()));
+    }
+    let response = state.schema.execute(request).await;
+    record(&state, kind, &response, started);
+    GraphQLResponse::from(response).into_response()
+}
+
+/// Counts and times a request by kind and its first error's code.
+fn record(state: &AppState, kind: &str, response: &async_graphql::Response, started: Instant) {
+    let outcome = response
+        .errors
+        .first()
+        .map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .map(|c| c.to_string().trim_matches('"').to_lowercase())
+                .unwrap_or_else(|| "bad_request".to_owned())
+        })
+        .unwrap_or_else(|| "ok".to_owned());
+    let labels = RequestLabels {
+        kind: kind.to_owned(),
+        outcome,
+    };
+    state.metrics.requests.get_or_create(&labels).inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+}
+
+/// query or mutation, from the document's first keyword (for metrics only).
+fn operation_kind(query: &str) -> &'static str {
+    let first = query
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    match first {
+        "mutation" => "mutation",
+        "subscription" => "subscription",
+        _ => "query",
+    }
+}
+
+async fn graphiql(State(state): State<Arc<AppState>>) -> Response {
+    if !state.graphiql {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "send GraphQL requests with POST; GraphiQL is off in production",
+        )
+            .into_response();
+    }
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+    .into_response()
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    if !state.accepting.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    match sqlx::query("SELECT 1").execute(&state.reads.pool).await {
+        Ok(_) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check: the read-model database is unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the read-model database is unreachable",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

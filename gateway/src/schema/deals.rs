@@ -1,0 +1,88 @@
+//! Deals: the pipeline board, one deal with its property, stage history and
+//! timeline.
+
+use super::loaders::{PropertyKey, TenantLoader, UserKey};
+use super::page::Connection;
+use super::properties::{timeline_of, Property};
+use super::reads::scope;
+use crate::error::{from_read, not_found};
+use crate::viewer::allowed;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use deedlog_kernel::Role;
+use deedlog_read_model::deals::{self as rm, DealRow, StageChangeRow, StageColumn};
+use deedlog_read_model::tenancy::UserRow;
+use deedlog_read_model::timeline::EntryRow;
+use uuid::Uuid;
+
+const READ: &str = "read deals";
+
+/// A deal as the deals read model has it.
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct Deal {
+    #[graphql(flatten)]
+    pub record: DealRow,
+}
+
+#[ComplexObject]
+impl Deal {
+    /// The property the deal is about.
+    async fn property(&self, ctx: &Context<'_>) -> Result<Option<Property>> {
+        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+        Ok(loader
+            .load_one(PropertyKey(self.record.property_id))
+            .await?
+            .map(|record| Property { record }))
+    }
+
+    /// The owning agent.
+    async fn agent(&self, ctx: &Context<'_>) -> Result<Option<UserRow>> {
+        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+        loader.load_one(UserKey(self.record.agent_id)).await
+    }
+
+    /// Every stage change, oldest first.
+    async fn stage_history(&self, ctx: &Context<'_>) -> Result<Vec<StageChangeRow>> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let mut scope = scope(ctx, viewer).await?;
+        rm::stage_history(scope.conn(), self.record.deal_id)
+            .await
+            .map_err(from_read)
+    }
+
+    /// The deal's events in words, oldest first.
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<EntryRow>> {
+        timeline_of(ctx, self.record.deal_id, first, after).await
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct DealsQuery;
+
+#[Object]
+impl DealsQuery {
+    /// The pipeline board: open deals per stage and currency with count,
+    /// total and weighted value.
+    async fn pipeline(&self, ctx: &Context<'_>) -> Result<Vec<StageColumn>> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let mut scope = scope(ctx, viewer).await?;
+        rm::board(scope.conn()).await.map_err(from_read)
+    }
+
+    /// One deal; NOT_FOUND when the tenant has none with this id.
+    async fn deal(&self, ctx: &Context<'_>, id: Uuid) -> Result<Deal> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let mut scope = scope(ctx, viewer).await?;
+        rm::get(scope.conn(), id)
+            .await
+            .map_err(from_read)?
+            .map(|record| Deal { record })
+            .ok_or_else(|| not_found("deal"))
+    }
+}

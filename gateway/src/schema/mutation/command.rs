@@ -1,0 +1,172 @@
+//! What every mutation shares: the idempotency key and concurrency options
+//! going in, the record, version and log position coming out, and reading
+//! the changed record once the read models have caught up with it.
+
+use crate::error::{from_read, from_status, not_found};
+use crate::schema::communications::Contact;
+use crate::schema::deals::Deal;
+use crate::schema::properties::Property;
+use crate::schema::reads::{scope, wait_for};
+use crate::services::{request, TraceParent};
+use crate::viewer::{viewer, Viewer};
+use async_graphql::{Context, InputObject, Object, Result};
+use deedlog_proto::common::v1 as pb;
+use deedlog_read_model::Projection;
+use deedlog_read_model::{communications, deals, properties};
+use uuid::Uuid;
+
+/// Options of a command.
+#[derive(Debug, InputObject)]
+pub struct CommandInput {
+    /// Client-chosen UUID: sending the same key again returns the first
+    /// outcome and changes nothing.
+    pub idempotency_key: Uuid,
+    /// Refuse with CONFLICT unless the record is at exactly this version.
+    pub expected_version: Option<u64>,
+    /// The business flow this command belongs to; defaults to the key.
+    pub correlation_id: Option<Uuid>,
+}
+
+impl CommandInput {
+    pub fn options(&self) -> Option<pb::CommandOptions> {
+        Some(pb::CommandOptions {
+            command_id: self.idempotency_key.to_string(),
+            expected_version: self.expected_version,
+            correlation_id: self
+                .correlation_id
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// What a command did.
+#[derive(Debug, Clone)]
+pub struct CommandResult {
+    pub reply: pb::CommandReply,
+}
+
+#[Object]
+impl CommandResult {
+    /// The record the command acted on.
+    async fn record_id(&self) -> &str {
+        &self.reply.record_id
+    }
+
+    /// The record's version after the command.
+    async fn version(&self) -> u64 {
+        self.reply.version
+    }
+
+    /// The log position of the command's last event (0 when it changed
+    /// nothing); pass it to `atLeast` to read your own write later.
+    async fn position(&self) -> u64 {
+        self.reply.position
+    }
+
+    /// True when this idempotency key had been used: this is the first outcome.
+    async fn duplicate(&self) -> bool {
+        self.reply.duplicate
+    }
+
+    /// The property as the read model has it once it has caught up with
+    /// this command (waits at most `timeoutMs`).
+    async fn property(&self, ctx: &Context<'_>, timeout_ms: Option<u32>) -> Result<Property> {
+        let (viewer, id) = self
+            .caught_up(ctx, Projection::Properties, timeout_ms)
+            .await?;
+        let mut scope = scope(ctx, viewer).await?;
+        properties::get(scope.conn(), id)
+            .await
+            .map_err(from_read)?
+            .map(|record| Property { record })
+            .ok_or_else(|| not_found("property"))
+    }
+
+    /// The deal once the read model has caught up with this command.
+    async fn deal(&self, ctx: &Context<'_>, timeout_ms: Option<u32>) -> Result<Deal> {
+        let (viewer, id) = self.caught_up(ctx, Projection::Deals, timeout_ms).await?;
+        let mut scope = scope(ctx, viewer).await?;
+        deals::get(scope.conn(), id)
+            .await
+            .map_err(from_read)?
+            .map(|record| Deal { record })
+            .ok_or_else(|| not_found("deal"))
+    }
+
+    /// The contact once the read model has caught up with this command.
+    async fn contact(&self, ctx: &Context<'_>, timeout_ms: Option<u32>) -> Result<Contact> {
+        let (viewer, id) = self
+            .caught_up(ctx, Projection::Communications, timeout_ms)
+            .await?;
+        let mut scope = scope(ctx, viewer).await?;
+        communications::get(scope.conn(), id)
+            .await
+            .map_err(from_read)?
+            .map(|record| Contact { record })
+            .ok_or_else(|| not_found("contact"))
+    }
+}
+
+impl CommandResult {
+    async fn caught_up<'a>(
+        &self,
+        ctx: &Context<'a>,
+        projection: Projection,
+        timeout_ms: Option<u32>,
+    ) -> Result<(&'a Viewer, Uuid)> {
+        let viewer = viewer(ctx)?;
+        wait_for(ctx, &[projection], self.reply.position, timeout_ms).await?;
+        let id = Uuid::parse_str(&self.reply.record_id)
+            .map_err(|e| crate::error::internal("read a command reply", &e))?;
+        Ok((viewer, id))
+    }
+}
+
+/// Sends one command on behalf of the viewer and turns the service's
+/// answer into a result or a coded error.
+pub async fn send<T, F, Fut>(ctx: &Context<'_>, body: T, call: F) -> Result<CommandResult>
+where
+    F: FnOnce(crate::services::Services, tonic::Request<T>) -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<pb::CommandReply>, tonic::Status>>,
+{
+    let viewer = viewer(ctx)?;
+    let services = ctx.data::<crate::services::Services>()?.clone();
+    let trace = ctx.data_opt::<TraceParent>();
+    let reply = call(services, request(Some(viewer), trace, body))
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    Ok(CommandResult { reply })
+}
+
+/// Money in minor units with its ISO 4217 currency.
+#[derive(Debug, InputObject)]
+pub struct MoneyInput {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+impl From<MoneyInput> for pb::Money {
+    fn from(m: MoneyInput) -> Self {
+        pb::Money {
+            amount_minor: m.amount_minor,
+            currency: m.currency,
+        }
+    }
+}
+
+/// A calendar date as the services take it.
+pub fn date(d: chrono::NaiveDate) -> pb::Date {
+    use chrono::Datelike;
+    pb::Date {
+        year: d.year(),
+        month: d.month(),
+        day: d.day(),
+    }
+}
+
+/// An optional id as the services take it (empty when absent).
+pub fn id_or_empty(id: Option<Uuid>) -> String {
+    id.map(|i| i.to_string()).unwrap_or_default()
+}

@@ -1,0 +1,12 @@
+//! Mutations: one per command of the command services, and the session.
+
+mod command;
+mod properties;
+mod session;
+
+pub use command::{CommandInput, CommandResult, MoneyInput};
+
+use async_graphql::MergedObject;
+
+#[derive(Debug, Default, MergedObject)]
+pub struct Mutation(session::SessionMutation, properties::PropertiesMutation);

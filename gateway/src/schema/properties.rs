@@ -1,0 +1,172 @@
+//! Properties: the list with filters, sorts and cursor pages; one property
+//! with its agent, price and valuation history and timeline.
+
+use super::loaders::{TenantLoader, UserKey};
+use super::page::{connection, page, Connection};
+use super::reads::scope;
+use crate::error::{from_read, not_found};
+use crate::viewer::allowed;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{
+    ComplexObject, Context, Enum, InputObject, Json, Object, Result, SimpleObject,
+};
+use deedlog_kernel::Role;
+use deedlog_read_model::properties::{self as rm, PropertyRow, PropertySort};
+use deedlog_read_model::tenancy::UserRow;
+use deedlog_read_model::timeline::{self, EntryRow};
+use uuid::Uuid;
+
+const READ: &str = "read properties";
+
+/// A property as the properties read model has it.
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct Property {
+    #[graphql(flatten)]
+    pub record: PropertyRow,
+}
+
+#[ComplexObject]
+impl Property {
+    /// Where each attribute came from: `{"rooms": {"source": "provider", …}}`.
+    async fn attribute_sources(&self) -> Json<serde_json::Value> {
+        Json(self.record.attribute_sources.clone())
+    }
+
+    /// The assigned agent, if any (read with the page's other agents).
+    async fn agent(&self, ctx: &Context<'_>) -> Result<Option<UserRow>> {
+        let Some(agent) = self.record.agent_id else {
+            return Ok(None);
+        };
+        ctx.data::<DataLoader<TenantLoader>>()?
+            .load_one(UserKey(agent))
+            .await
+    }
+
+    /// Every asking price, oldest first.
+    async fn price_history(&self, ctx: &Context<'_>) -> Result<Vec<rm::PriceChangeRow>> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let mut scope = scope(ctx, viewer).await?;
+        rm::price_history(scope.conn(), self.record.property_id)
+            .await
+            .map_err(from_read)
+    }
+
+    /// Every valuation, oldest first.
+    async fn valuations(&self, ctx: &Context<'_>) -> Result<Vec<rm::ValuationRow>> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let mut scope = scope(ctx, viewer).await?;
+        rm::valuations(scope.conn(), self.record.property_id)
+            .await
+            .map_err(from_read)
+    }
+
+    /// The property's events in words, oldest first.
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<EntryRow>> {
+        timeline_of(ctx, self.record.property_id, first, after).await
+    }
+}
+
+/// A record's timeline page (properties, deals and contacts share it).
+pub async fn timeline_of(
+    ctx: &Context<'_>,
+    record: Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Connection<EntryRow>> {
+    let viewer = allowed(ctx, Role::may_read_records, "read timelines")?;
+    let mut scope = scope(ctx, viewer).await?;
+    let rows = timeline::entries(scope.conn(), record, &page(first, after))
+        .await
+        .map_err(from_read)?;
+    Ok(connection(rows, |row| row))
+}
+
+/// Which properties to list.
+#[derive(Debug, Default, InputObject)]
+pub struct PropertyFilter {
+    /// A listing status: draft, active, reserved, under_contract, sold, withdrawn.
+    pub status: Option<String>,
+    /// A kind: house, apartment, multi_family, land, commercial.
+    pub kind: Option<String>,
+    pub city: Option<String>,
+    /// Lowest asking price in minor units.
+    pub min_price_minor: Option<i64>,
+    pub max_price_minor: Option<i64>,
+    pub agent_id: Option<Uuid>,
+    pub tag: Option<String>,
+    /// Words of the address (full-text).
+    pub text: Option<String>,
+}
+
+/// How to order the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Enum)]
+pub enum PropertyOrder {
+    #[default]
+    CreatedDesc,
+    PriceAsc,
+    PriceDesc,
+    UpdatedDesc,
+}
+
+impl From<PropertyOrder> for PropertySort {
+    fn from(order: PropertyOrder) -> Self {
+        match order {
+            PropertyOrder::CreatedDesc => Self::CreatedDesc,
+            PropertyOrder::PriceAsc => Self::PriceAsc,
+            PropertyOrder::PriceDesc => Self::PriceDesc,
+            PropertyOrder::UpdatedDesc => Self::UpdatedDesc,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct PropertiesQuery;
+
+#[Object]
+impl PropertiesQuery {
+    /// The tenant's properties, a page at a time (`first` 1–100).
+    async fn properties(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PropertyFilter>,
+        #[graphql(default)] order: PropertyOrder,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<Property>> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let f = filter.unwrap_or_default();
+        let filter = rm::PropertyFilter {
+            status: f.status,
+            kind: f.kind,
+            city: f.city,
+            min_price_minor: f.min_price_minor,
+            max_price_minor: f.max_price_minor,
+            agent_id: f.agent_id,
+            tag: f.tag,
+            text: f.text,
+            sort: order.into(),
+        };
+        let mut scope = scope(ctx, viewer).await?;
+        let rows = rm::list(scope.conn(), &filter, &page(first, after))
+            .await
+            .map_err(from_read)?;
+        Ok(connection(rows, |record| Property { record }))
+    }
+
+    /// One property; NOT_FOUND when the tenant has none with this id.
+    async fn property(&self, ctx: &Context<'_>, id: Uuid) -> Result<Property> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let mut scope = scope(ctx, viewer).await?;
+        rm::get(scope.conn(), id)
+            .await
+            .map_err(from_read)?
+            .map(|record| Property { record })
+            .ok_or_else(|| not_found("property"))
+    }
+}

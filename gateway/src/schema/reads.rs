@@ -1,0 +1,53 @@
+//! Reading on behalf of a caller: a tenant scope per resolver (row-level
+//! security does the filtering) and waiting for the read models to reach a
+//! position (read-your-writes).
+
+use crate::error::{bad_input, from_read};
+use crate::viewer::Viewer;
+use async_graphql::{Context, Result};
+use deedlog_read_model::{Projection, TenantScope};
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// The read-model database, as the schema's data.
+#[derive(Debug, Clone)]
+pub struct Reads {
+    pub pool: PgPool,
+    /// The longest wait a client may ask for.
+    pub max_wait: Duration,
+}
+
+/// A read-only transaction bound to the viewer's tenant.
+pub async fn scope(ctx: &Context<'_>, viewer: &Viewer) -> Result<TenantScope> {
+    let reads = ctx.data::<Reads>()?;
+    TenantScope::begin(&reads.pool, viewer.caller.tenant.as_uuid())
+        .await
+        .map_err(from_read)
+}
+
+/// Waits until `projections` have applied the log up to `position`, at
+/// most `timeout_ms` (bounded by the configured maximum).
+pub async fn wait_for(
+    ctx: &Context<'_>,
+    projections: &[Projection],
+    position: u64,
+    timeout_ms: Option<u32>,
+) -> Result<()> {
+    let reads = ctx.data::<Reads>()?;
+    let timeout = match timeout_ms {
+        Some(ms) => {
+            let asked = Duration::from_millis(ms.into());
+            if asked > reads.max_wait {
+                return Err(bad_input(format!(
+                    "timeoutMs may be at most {} ms",
+                    reads.max_wait.as_millis()
+                )));
+            }
+            asked
+        }
+        None => reads.max_wait,
+    };
+    deedlog_read_model::wait_for(&reads.pool, projections, position, timeout)
+        .await
+        .map_err(from_read)
+}
