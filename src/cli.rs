@@ -109,6 +109,7 @@ pub enum ServeTarget {
     Deals,
     Communications,
     Projector,
+    Gateway,
 }
 
 impl From<ServeTarget> for Component {
@@ -119,6 +120,7 @@ impl From<ServeTarget> for Component {
             ServeTarget::Deals => Component::Deals,
             ServeTarget::Communications => Component::Communications,
             ServeTarget::Projector => Component::Projector,
+            ServeTarget::Gateway => Component::Gateway,
         }
     }
 }
@@ -192,7 +194,13 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let cluster = Cluster::build(settings, components, migrate).await?;
     for (component, addr) in cluster.addresses() {
-        println!("{component:<15} grpc://{addr}");
+        if component == Component::Gateway {
+            println!(
+                "{component:<15} http://{addr}/graphql (subscriptions ws://{addr}/graphql/ws)"
+            );
+        } else {
+            println!("{component:<15} grpc://{addr}");
+        }
     }
     if components.contains(&Component::Projector) {
         let names: Vec<&str> = deedlog_projector::projections::all()

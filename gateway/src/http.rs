@@ -152,9 +152,22 @@ async fn graphql(
     if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
         request = request.data(TraceParent(tp.to_owned()));
     }
-    let response = state.schema.execute(request).await;
+    let mut response = state.schema.execute(request).await;
+    coded_request_errors(&mut response);
     record(&state, kind, &response, started);
     GraphQLResponse::from(response).into_response()
+}
+
+/// Errors raised before any resolver ran (syntax, unknown fields, wrong
+/// argument types, depth and complexity limits) carry no code of ours:
+/// they are the request's fault.
+fn coded_request_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", ErrorCode::InvalidArgument.graphql());
+        }
+    }
 }
 
 /// Counts and times a request by kind and its first error's code.

@@ -17,3 +17,25 @@ pub mod webhooks;
 
 pub use app::Gateway;
 pub use schema::{sdl, DeedlogSchema};
+
+#[cfg(test)]
+mod tests {
+    /// `gateway/schema.graphql` is what clients build against: it must be
+    /// the schema the code serves. `DEEDLOG_BLESS=1 cargo test -p
+    /// deedlog-gateway committed_schema` rewrites it after a deliberate change.
+    #[test]
+    fn committed_schema_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let current = super::sdl();
+        if std::env::var_os("DEEDLOG_BLESS").is_some() {
+            std::fs::write(path, &current).expect("write gateway/schema.graphql");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == current,
+            "gateway/schema.graphql differs from the schema the code serves; review the \
+             change and rewrite it with `DEEDLOG_BLESS=1 cargo test -p deedlog-gateway \
+             committed_schema`"
+        );
+    }
+}

@@ -5,43 +5,14 @@
 use crate::assert_status;
 use crate::properties::new_property;
 use chrono::{Duration, Utc};
-use deedlog_kernel::Role;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_runtime::auth::{Audience, Caller, KeyPair, Purpose, TokenIssuer};
+use deedlog_runtime::auth::KeyPair;
 use deedlog_tests::clients::{bearer, command};
-use deedlog_tests::{Clients, Session, TestCluster};
+use deedlog_tests::tokens::{admin_caller, token};
+use deedlog_tests::{Clients, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
-
-fn admin_caller(session: &Session) -> Caller {
-    Caller {
-        user: session.user_id.parse().expect("user id"),
-        tenant: session.tenant_id.parse().expect("tenant id"),
-        role: Role::Admin,
-    }
-}
-
-fn token(key: &KeyPair, audience: &str, caller: &Caller, expires_in: Duration) -> String {
-    let issuer = TokenIssuer::new(
-        key,
-        Audience {
-            issuer: "deedlog".into(),
-            audience: audience.into(),
-        },
-    )
-    .expect("issuer");
-    let now = Utc::now();
-    issuer
-        .issue(
-            caller,
-            Purpose::Access,
-            now - Duration::minutes(30),
-            now + expires_in,
-            Uuid::now_v7(),
-        )
-        .expect("token")
-}
 
 #[tokio::test]
 async fn bad_tokens_are_refused_and_nothing_is_written() {

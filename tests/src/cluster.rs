@@ -37,12 +37,17 @@ impl TestCluster {
         Self::start_with(|figment| figment).await
     }
 
-    /// Starts every command service and the projector, as `deedlog up` does.
+    /// Starts every component (services, projector, gateway), as `deedlog up` does.
     pub async fn start_with_projector() -> Self {
+        Self::start_all_with(|f| f).await
+    }
+
+    /// Starts every component with extra settings.
+    pub async fn start_all_with(tweak: impl FnOnce(Figment) -> Figment) -> Self {
         let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
         let signing = KeyPair::generate(Some("test-key".into())).expect("key");
         Self::start_on_with(database, signing, true, &Component::ALL, |f| {
-            f.merge(("projector.lease_interval_ms", 200))
+            tweak(f.merge(("projector.lease_interval_ms", 200)))
         })
         .await
     }
@@ -98,12 +103,14 @@ impl TestCluster {
             ("services.properties_listen", "127.0.0.1:0"),
             ("services.deals_listen", "127.0.0.1:0"),
             ("services.communications_listen", "127.0.0.1:0"),
+            ("gateway.listen", "127.0.0.1:0"),
         ] {
             figment = figment.merge((key, value));
         }
         figment = figment
             .merge(("services.tenant_cache_ttl_ms", 0))
-            .merge(("database.max_connections", 8));
+            .merge(("database.max_connections", 8))
+            .merge(("gateway.max_connections", 4));
         figment = figment.merge((
             "auth.signing_key",
             signing

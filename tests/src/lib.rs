@@ -3,6 +3,9 @@
 
 pub mod clients;
 pub mod cluster;
+pub mod graphql;
+pub mod tokens;
 
 pub use clients::{Clients, Session};
 pub use cluster::TestCluster;
+pub use graphql::{Answer, Gql};

@@ -32,6 +32,8 @@ pub enum Component {
     Communications,
     /// The projector: builds the read models from the log (no listener).
     Projector,
+    /// The GraphQL gateway (HTTP).
+    Gateway,
 }
 
 impl Component {
@@ -43,15 +45,17 @@ impl Component {
     ];
 
     /// Everything `deedlog up` runs.
-    pub const ALL: [Component; 5] = [
+    pub const ALL: [Component; 6] = [
         Component::Tenancy,
         Component::Properties,
         Component::Deals,
         Component::Communications,
         Component::Projector,
+        Component::Gateway,
     ];
 
-    /// Where a command service listens; the projector does not.
+    /// Where a command service listens (the gateway binds its own; the
+    /// projector does not listen).
     fn listen(self, settings: &Settings) -> Option<SocketAddr> {
         let s = &settings.services;
         match self {
@@ -59,7 +63,7 @@ impl Component {
             Component::Properties => Some(s.properties_listen),
             Component::Deals => Some(s.deals_listen),
             Component::Communications => Some(s.communications_listen),
-            Component::Projector => None,
+            Component::Projector | Component::Gateway => None,
         }
     }
 }
@@ -73,6 +77,7 @@ impl fmt::Display for Component {
             Component::Deals => "deals",
             Component::Communications => "communications",
             Component::Projector => "projector",
+            Component::Gateway => "gateway",
         })
     }
 }
@@ -89,6 +94,7 @@ struct Bound {
 pub struct Cluster {
     bound: Vec<Bound>,
     projector: Option<projector::ProjectorPart>,
+    gateway: Option<deedlog_gateway::Gateway>,
 }
 
 impl fmt::Debug for Cluster {
@@ -160,11 +166,13 @@ impl Cluster {
                 .with_context(|| format!("bind {component} to {addr}"))?;
             servers.push((*component, server));
         }
-        if servers.is_empty() {
+        let wants_gateway = components.contains(&Component::Gateway);
+        if servers.is_empty() && !wants_gateway {
             // The projector alone needs no keys and no tenancy.
             return Ok(Self {
                 bound: Vec::new(),
                 projector,
+                gateway: None,
             });
         }
         let tenancy_here = servers
@@ -189,7 +197,7 @@ impl Cluster {
                 .map(|(kid, pem)| (kid.as_str(), pem.as_str())),
             &audience,
         )?;
-        let auth = Authenticator::new(verifier);
+        let auth = Authenticator::new(verifier.clone());
         let tenancy_url = tenancy_here.unwrap_or_else(|| settings.services.tenancy_url.clone());
         let directory = Arc::new(Directory::connect_lazy(
             &tenancy_url,
@@ -237,7 +245,7 @@ impl Cluster {
                     )
                     .into_server(),
                 ),
-                Component::Projector => continue,
+                Component::Projector | Component::Gateway => continue,
             };
             bound.push(Bound {
                 component,
@@ -246,7 +254,34 @@ impl Cluster {
                 routes,
             });
         }
-        Ok(Self { bound, projector })
+        let gateway = if wants_gateway {
+            let mut settings = settings.clone();
+            // Services running here are reached where they were bound (port 0 in tests).
+            let local = |c: Component| {
+                bound
+                    .iter()
+                    .find(|b| b.component == c)
+                    .map(|b| format!("http://{}", b.server.local_addr))
+            };
+            let g = &mut settings.gateway;
+            if let Some(url) = local(Component::Properties) {
+                g.properties_url = url;
+            }
+            if let Some(url) = local(Component::Deals) {
+                g.deals_url = url;
+            }
+            if let Some(url) = local(Component::Communications) {
+                g.communications_url = url;
+            }
+            Some(deedlog_gateway::Gateway::build(&settings, verifier, &tenancy_url).await?)
+        } else {
+            None
+        };
+        Ok(Self {
+            bound,
+            projector,
+            gateway,
+        })
     }
 
     /// The projector's per-projection counters, if it runs here.
@@ -261,6 +296,11 @@ impl Cluster {
         self.bound
             .iter()
             .map(|b| (b.component, b.server.local_addr))
+            .chain(
+                self.gateway
+                    .as_ref()
+                    .map(|g| (Component::Gateway, g.local_addr())),
+            )
             .collect()
     }
 
@@ -281,6 +321,10 @@ impl Cluster {
                 part.runner.run_until_stopped(shutdown).await;
                 Ok(())
             });
+        }
+        if let Some(gateway) = self.gateway {
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move { gateway.run_until_stopped(shutdown).await });
         }
         for b in self.bound {
             let shutdown = shutdown.clone();

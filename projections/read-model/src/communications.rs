@@ -90,7 +90,7 @@ pub struct SuppressionRow {
 #[cfg_attr(
     feature = "graphql",
     derive(async_graphql::SimpleObject),
-    graphql(name = "Message")
+    graphql(name = "MessageRecord")
 )]
 pub struct MessageRow {
     pub contact_id: Uuid,

@@ -1,0 +1,244 @@
+//! Who may do what: tokens checked at the gateway (missing, malformed,
+//! expired, forged, `alg: none`, HS256 with the public key), roles per
+//! DOMAIN.md, and another tenant's ids answered NOT_FOUND with no leak.
+
+use crate::{create_property, World};
+use chrono::Duration;
+use deedlog_proto::tenancy::v1 as tenancy;
+use deedlog_runtime::auth::KeyPair;
+use deedlog_tests::tokens::{admin_caller, token, with_algorithm};
+use serde_json::json;
+use uuid::Uuid;
+
+const LIST: &str = "{ properties(first: 5) { edges { node { propertyId } } } }";
+
+#[tokio::test]
+async fn bad_tokens_are_refused_with_unauthenticated_and_the_login_works() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let me = admin_caller(&admin);
+    let forger = KeyPair::generate(Some("test-key".into())).expect("key");
+    let public_pem = w.cluster.signing.public_pem().expect("pem");
+    let cases = [
+        (None, "no bearer token"),
+        (Some("not-a-jwt".to_owned()), "malformed"),
+        (
+            Some(token(
+                &w.cluster.signing,
+                "deedlog",
+                &me,
+                Duration::minutes(-5),
+            )),
+            "expired",
+        ),
+        (
+            Some(token(&forger, "deedlog", &me, Duration::minutes(5))),
+            "signature",
+        ),
+        (
+            Some(token(
+                &w.cluster.signing,
+                "another-app",
+                &me,
+                Duration::minutes(5),
+            )),
+            "audience",
+        ),
+        (Some(with_algorithm(&me, "none", b"")), ""),
+        (
+            Some(with_algorithm(&me, "HS256", public_pem.as_bytes())),
+            "EdDSA",
+        ),
+    ];
+    for (bad, text) in cases {
+        let answer = w.gql.run(bad.as_deref(), LIST, json!({})).await;
+        answer.assert_error("UNAUTHENTICATED", text);
+        assert!(answer.body["data"].is_null(), "{}", answer.body);
+    }
+    // A bad token cannot write either, and nothing was written.
+    let forged = token(&forger, "deedlog", &me, Duration::minutes(5));
+    let answer = w
+        .gql
+        .run(
+            Some(&forged),
+            crate::CREATE_PROPERTY,
+            json!({"key": Uuid::now_v7(), "city": "Berlin", "price": 1}),
+        )
+        .await;
+    answer.assert_error("UNAUTHENTICATED", "signature");
+
+    // Login through the gateway; wrong passwords get one answer.
+    let login = "mutation($p: String!) { login(tenantSlug: \"berg\", email: \"admin@berg.example\", password: $p) { accessToken refreshToken role } }";
+    let wrong = w.gql.run(None, login, json!({"p": "nope-nope-nope"})).await;
+    wrong.assert_error("UNAUTHENTICATED", "");
+    let ok = w
+        .gql
+        .run(None, login, json!({"p": deedlog_tests::clients::PASSWORD}))
+        .await;
+    let session = ok.data()["login"].clone();
+    assert_eq!(session["role"], "admin");
+    let access = session["accessToken"].as_str().expect("token");
+    let page = w.gql.run(Some(access), LIST, json!({})).await;
+    assert_eq!(
+        page.data()["properties"]["edges"],
+        json!([]),
+        "nothing was written"
+    );
+
+    // Refresh gives a new session; logout revokes the refresh token.
+    let refresh = session["refreshToken"].as_str().expect("refresh");
+    let renewed = w
+        .gql
+        .run(
+            None,
+            "mutation($r: String!) { refresh(refreshToken: $r) { refreshToken } }",
+            json!({"r": refresh}),
+        )
+        .await;
+    let next = renewed.data()["refresh"]["refreshToken"]
+        .as_str()
+        .expect("next")
+        .to_owned();
+    let out = w
+        .gql
+        .run(
+            None,
+            "mutation($r: String!) { logout(refreshToken: $r) }",
+            json!({"r": next}),
+        )
+        .await;
+    assert_eq!(out.data()["logout"], true);
+    let again = w
+        .gql
+        .run(
+            None,
+            "mutation($r: String!) { refresh(refreshToken: $r) { accessToken } }",
+            json!({"r": next}),
+        )
+        .await;
+    again.assert_error("UNAUTHENTICATED", "");
+}
+
+#[tokio::test]
+async fn roles_bound_what_each_user_reads_and_writes() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let agent = w
+        .clients
+        .colleague(&admin, tenancy::Role::Agent, "ada")
+        .await;
+    let viewer = w
+        .clients
+        .colleague(&admin, tenancy::Role::Viewer, "vic")
+        .await;
+    let auditor = w
+        .clients
+        .colleague(&admin, tenancy::Role::Auditor, "aud")
+        .await;
+    let manager = w
+        .clients
+        .colleague(&admin, tenancy::Role::Manager, "max")
+        .await;
+    create_property(&w.gql, &agent, "Berlin", 100).await;
+
+    let analytics = "{ funnel { stage } }";
+    let users = "{ users { email role } }";
+    // (who, query, allowed)
+    let matrix = [
+        (&admin, LIST, true),
+        (&manager, LIST, true),
+        (&agent, LIST, true),
+        (&viewer, LIST, true),
+        (&auditor, LIST, false),
+        (&admin, analytics, true),
+        (&manager, analytics, true),
+        (&auditor, analytics, true),
+        (&agent, analytics, false),
+        (&viewer, analytics, false),
+        (&admin, users, true),
+        (&auditor, users, true),
+        (&agent, users, false),
+        (&viewer, users, false),
+    ];
+    for (who, query, allowed) in matrix {
+        let answer = w.gql.run(Some(&who.access), query, json!({})).await;
+        if allowed {
+            answer.data();
+        } else {
+            answer.assert_error("FORBIDDEN", "your role may not");
+        }
+    }
+    // Viewers and auditors change nothing: the service refuses, the gateway says FORBIDDEN.
+    for who in [&viewer, &auditor] {
+        let answer = w
+            .gql
+            .run(
+                Some(&who.access),
+                crate::CREATE_PROPERTY,
+                json!({"key": Uuid::now_v7(), "city": "Hamburg", "price": 1}),
+            )
+            .await;
+        answer.assert_error("FORBIDDEN", "");
+    }
+    let page = w.gql.run(Some(&admin.access), LIST, json!({})).await;
+    assert_eq!(
+        page.data()["properties"]["edges"].as_array().map(Vec::len),
+        Some(1),
+        "only the agent's property exists"
+    );
+}
+
+#[tokio::test]
+async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
+    let mut w = World::start().await;
+    let berg = w.clients.register("berg").await;
+    let voss = w.clients.register("voss").await;
+    let created = create_property(&w.gql, &berg, "Berlin", 100).await;
+    let id = created["recordId"].as_str().expect("id").to_owned();
+
+    let read = w
+        .gql
+        .run(
+            Some(&voss.access),
+            "query($id: UUID!) { property(id: $id) { city } }",
+            json!({"id": id}),
+        )
+        .await;
+    read.assert_error("NOT_FOUND", "property not found");
+    assert!(!read.body.to_string().contains("Berlin"));
+    for (query, what) in [
+        ("query($id: UUID!) { deal(id: $id) { stage } }", "deal"),
+        ("query($id: UUID!) { contact(id: $id) { name } }", "contact"),
+    ] {
+        let answer = w
+            .gql
+            .run(Some(&voss.access), query, json!({"id": id}))
+            .await;
+        answer.assert_error("NOT_FOUND", what);
+    }
+    let list = w.gql.run(Some(&voss.access), LIST, json!({})).await;
+    assert_eq!(list.data()["properties"]["edges"], json!([]));
+
+    let write = w
+        .gql
+        .run(
+            Some(&voss.access),
+            "mutation($k: UUID!, $id: UUID!) { changeAskingPrice(command: {idempotencyKey: $k}, propertyId: $id, askingPrice: {amountMinor: 1, currency: \"EUR\"}) { version } }",
+            json!({"k": Uuid::now_v7(), "id": id}),
+        )
+        .await;
+    write.assert_error("NOT_FOUND", "");
+    // Berg's property is as it was.
+    let mine = w
+        .gql
+        .run(
+            Some(&berg.access),
+            "query($id: UUID!) { property(id: $id) { askingPriceMinor version } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        mine.data()["property"],
+        json!({"askingPriceMinor": 100, "version": 1})
+    );
+}

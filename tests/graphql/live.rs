@@ -1,0 +1,242 @@
+//! Live parts: a subscription over graphql-transport-ws receives the
+//! tenant's activity; provider webhooks are verified and recorded.
+
+use crate::{create_property, World};
+use deedlog_gateway::webhooks::sign;
+use deedlog_proto::communications::v1 as pb;
+use deedlog_proto::tenancy::v1 as tenancy;
+use deedlog_tests::clients::{command, PASSWORD};
+use futures::{SinkExt, StreamExt};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::test]
+async fn a_subscription_receives_the_tenants_activity_and_not_another_tenants() {
+    let mut w = World::start().await;
+    let berg = w.clients.register("berg").await;
+    let voss = w.clients.register("voss").await;
+    let ws_url = w.gql.endpoint.replace("http://", "ws://") + "/ws";
+    let mut request = ws_url.clone().into_client_request().expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connects");
+    let send = |v: Value| Message::Text(v.to_string().into());
+    socket
+        .send(send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", berg.access)}})))
+        .await
+        .expect("init");
+    let ack = next_json(&mut socket).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+        .send(send(json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { activity(after: 0, kinds: [PROPERTY]) { position streamType eventType text } }"
+        }})))
+        .await
+        .expect("subscribe");
+    // Another tenant's activity first, then ours: only ours arrives.
+    create_property(&w.gql, &voss, "Hamburg", 1).await;
+    let mine = create_property(&w.gql, &berg, "Berlin", 2).await;
+    let next = next_json(&mut socket).await;
+    assert_eq!(next["type"], "next", "{next}");
+    let entry = &next["payload"]["data"]["activity"];
+    assert_eq!(entry["streamType"], "property");
+    assert_eq!(entry["eventType"], "PropertyCreated");
+    assert_eq!(entry["position"], mine["position"]);
+
+    // Without a token the subscription is refused.
+    let mut request = ws_url.into_client_request().expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut anonymous, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connects");
+    anonymous
+        .send(send(json!({"type": "connection_init"})))
+        .await
+        .expect("init");
+    next_json(&mut anonymous).await;
+    anonymous
+        .send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { activity { position } }"}})))
+        .await
+        .expect("subscribe");
+    let refused = next_json(&mut anonymous).await;
+    // The resolver refuses: one result with the error and no data.
+    assert_eq!(refused["type"], "next", "{refused}");
+    assert!(refused["payload"]["data"].is_null(), "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{refused}"
+    );
+}
+
+async fn next_json<S>(socket: &mut S) -> Value
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(20), socket.next())
+            .await
+            .expect("a message within 20 s")
+            .expect("open")
+            .expect("a message");
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).expect("json");
+        }
+    }
+}
+
+const SECRET: &str = "whsec-test-secret";
+
+#[tokio::test]
+async fn webhooks_are_verified_recorded_once_and_refused_when_unsigned_wrong_stale_or_replayed() {
+    let mut w = World::with(|f| {
+        f.merge(("gateway.webhooks.mailer.secret", SECRET))
+            .merge(("gateway.webhooks.mailer.tenant_slug", "berg"))
+            .merge(("gateway.webhooks.mailer.email", "mailer@berg.example"))
+            .merge(("gateway.webhooks.mailer.password", PASSWORD))
+    })
+    .await;
+    let admin = w.clients.register("berg").await;
+    w.clients
+        .colleague(&admin, tenancy::Role::Agent, "mailer")
+        .await;
+    let c = &mut w.clients.communications;
+    let contact = c
+        .create_contact(admin.request(pb::CreateContactRequest {
+            command: command(),
+            contact_id: String::new(),
+            details: Some(pb::ContactDetails {
+                name: "Clara Voss".into(),
+                email: "clara@example.com".into(),
+                phone: String::new(),
+                address: None,
+            }),
+        }))
+        .await
+        .expect("contact")
+        .into_inner()
+        .record_id;
+    c.grant_consent(admin.request(pb::GrantConsentRequest {
+        command: command(),
+        contact_id: contact.clone(),
+        channel: pb::Channel::Email.into(),
+        lawful_basis: pb::LawfulBasis::Consent.into(),
+        source: "web form".into(),
+    }))
+    .await
+    .expect("consent");
+    let sent = c
+        .send_message(admin.request(pb::SendMessageRequest {
+            command: command(),
+            contact_id: contact.clone(),
+            channel: pb::Channel::Email.into(),
+            subject: "Viewing".into(),
+            body: "Friday at 10".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("sent")
+        .into_inner();
+
+    let base = w.gql.endpoint.trim_end_matches("/graphql").to_owned();
+    let url = format!("{base}/webhooks/mailer");
+    let report = json!({"type": "delivered", "id": "evt-1", "contact_id": contact, "message_id": sent.message_id}).to_string();
+    let now = chrono::Utc::now().timestamp();
+    let secret = SecretString::from(SECRET);
+    let post = |url: String, body: String, headers: Vec<(&'static str, String)>| {
+        let mut request = w
+            .gql
+            .http()
+            .post(url)
+            .body(body)
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move {
+            let response = request.send().await.expect("answer");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let signed = |ts: i64, body: &str| {
+        vec![
+            ("x-deedlog-timestamp", ts.to_string()),
+            ("x-deedlog-signature", sign(&secret, ts, body.as_bytes())),
+        ]
+    };
+
+    let (status, body) = post(url.clone(), report.clone(), vec![]).await;
+    assert_eq!(
+        (
+            status,
+            body["error"].as_str().map(|e| e.contains("unsigned"))
+        ),
+        (401, Some(true))
+    );
+    let mut wrong = signed(now, &report);
+    wrong[1].1 = sign(&SecretString::from("guess"), now, report.as_bytes());
+    let (status, body) = post(url.clone(), report.clone(), wrong).await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (401, json!("wrong signature"))
+    );
+    let (status, body) = post(url.clone(), report.clone(), signed(now - 301, &report)).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("stale")));
+    let (status, _) = post(
+        format!("{base}/webhooks/nobody"),
+        report.clone(),
+        signed(now, &report),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let garbage = "{\"type\": \"exploded\"}".to_owned();
+    let (status, body) = post(url.clone(), garbage.clone(), signed(now, &garbage)).await;
+    assert_eq!(status, 400, "{body}");
+
+    // Nothing so far was recorded: the message is only queued.
+    let query = "query($p: Int!, $id: UUID!) { atLeast(position: $p) { contact(id: $id) { messages { edges { node { status deliveredAt } } } } } }";
+    let read = |position: u64| {
+        let gql = w.gql.clone();
+        let token = admin.access.clone();
+        let contact = contact.clone();
+        async move {
+            gql.run(Some(&token), query, json!({"p": position, "id": contact}))
+                .await
+                .data()["atLeast"]["contact"]["messages"]["edges"][0]["node"]
+                .clone()
+        }
+    };
+    let before = read(sent.reply.as_ref().expect("reply").position).await;
+    assert!(before["deliveredAt"].is_null(), "{before}");
+
+    let headers = signed(now, &report);
+    let (status, first) = post(url.clone(), report.clone(), headers.clone()).await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["duplicate"], false);
+    let after = read(first["position"].as_u64().expect("position")).await;
+    assert!(after["deliveredAt"].is_string(), "{after}");
+    // The very same request again is a replay.
+    let (status, body) = post(url.clone(), report.clone(), headers).await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (409, json!("already received"))
+    );
+    // The same report re-sent later (new signature) is recorded once.
+    let (status, again) = post(url.clone(), report.clone(), signed(now + 1, &report)).await;
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["position"], first["position"]);
+}
