@@ -59,7 +59,11 @@ where
     };
     let events = executor
         .store()
-        .read_stream(caller.tenant, StreamId::from_uuid(record), StreamQuery::as_of(at))
+        .read_stream(
+            caller.tenant,
+            StreamId::from_uuid(record),
+            StreamQuery::as_of(at),
+        )
         .await?;
     let not_found = || {
         Error::NotFound(format!(
@@ -73,9 +77,11 @@ where
     if last.stream_type != stream_type {
         return Err(not_found());
     }
-    let state = events.iter().try_fold(D::State::default(), |state, event| {
-        decode::<D::Event>(event).map(|event| D::evolve(state, &event))
-    })?;
+    let state = events
+        .iter()
+        .try_fold(D::State::default(), |state, event| {
+            decode::<D::Event>(event).map(|event| D::evolve(state, &event))
+        })?;
     let state_json =
         serde_json::to_string(&state).map_err(|e| Error::internal("serialise a state", &e))?;
     Ok(RecordState {

@@ -2,10 +2,10 @@
 
 use crate::{tenant_target, TenancyApi};
 use deedlog_kernel::Module;
+use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_service::convert::user;
 use deedlog_service::directory::role_to_proto;
-use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use deedlog_service::Error;
 use deedlog_tenancy_domain::tenant::{Tenant, Tenants, UserStatus};
 use tonic::{Request, Response, Status};
