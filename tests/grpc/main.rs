@@ -1,6 +1,7 @@
 //! gRPC tests of the command services: a real cluster on port 0, a real
 //! PostgreSQL database per test, real tokens.
 
+mod as_of;
 mod auth;
 mod communications;
 mod deals;

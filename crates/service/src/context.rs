@@ -9,7 +9,7 @@ use crate::request::{required_uuid, Authenticated, Authenticator, CommandEnvelop
 use crate::require_role;
 use chrono::{DateTime, Utc};
 use deedlog_kernel::{Decider, DomainEvent, Module, Refusal, Role, StreamId};
-use deedlog_proto::common::v1::{CommandOptions, CommandReply};
+use deedlog_proto::common::v1::{AsOfRequest, CommandOptions, CommandReply, RecordState};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
@@ -181,5 +181,23 @@ where
             Ok(action.clone())
         })
         .await
+    }
+}
+
+impl<D, A> Context<D, A>
+where
+    D: Decider,
+    D::Event: DeserializeOwned,
+    D::State: Serialize,
+{
+    /// Answers `GetAsOf` for this context's records (see [`crate::as_of`]).
+    pub async fn as_of(
+        &self,
+        request: Request<AsOfRequest>,
+    ) -> Result<Response<RecordState>, Status> {
+        let state =
+            crate::as_of::state_as_of::<D>(&self.executor, &self.auth, &request, self.stream_type)
+                .await?;
+        Ok(Response::new(state))
     }
 }

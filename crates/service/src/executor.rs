@@ -7,7 +7,8 @@ use crate::cache::StateCache;
 use crate::error::Error;
 use crate::request::CommandEnvelope;
 use deedlog_eventstore::{
-    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, StreamQuery, Until,
+    AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, RecordedEvent,
+    StreamQuery, Until,
 };
 use deedlog_kernel::{codec, Decider, DomainEvent, Refusal, RefusalKind, StreamId};
 use deedlog_proto::common::v1::CommandReply;
@@ -99,12 +100,7 @@ impl Executor {
         let version = recorded.last().map_or(0, |e| e.version);
         let events = recorded
             .iter()
-            .map(|event| {
-                let payload: serde_json::Value = serde_json::from_str(&event.payload)
-                    .map_err(|e| Error::internal("parse a stored event", &e))?;
-                codec::decode(&event.event_type, payload)
-                    .map_err(|e| Error::internal("decode a stored event", &e))
-            })
+            .map(decode)
             .collect::<Result<Vec<E>, Error>>()?;
         Ok((events, version))
     }
@@ -249,6 +245,14 @@ impl Executor {
             )),
         }
     }
+}
+
+/// The domain event a stored event holds.
+pub(crate) fn decode<E: DeserializeOwned>(event: &RecordedEvent) -> Result<E, Error> {
+    let payload: serde_json::Value = serde_json::from_str(&event.payload)
+        .map_err(|e| Error::internal("parse a stored event", &e))?;
+    codec::decode(&event.event_type, payload)
+        .map_err(|e| Error::internal("decode a stored event", &e))
 }
 
 fn executed<E>(target: Target, outcome: AppendOutcome, events: Vec<E>) -> Executed<E> {

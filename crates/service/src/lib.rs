@@ -3,6 +3,7 @@
 //! decide → append with bounded retries, maps failures to gRPC statuses, and
 //! serves with health and reflection.
 
+pub mod as_of;
 pub mod cache;
 pub mod context;
 pub mod convert;
@@ -12,6 +13,7 @@ pub mod executor;
 pub mod request;
 pub mod server;
 
+pub use as_of::state_as_of;
 pub use context::{Admitted, Context};
 pub use directory::{Directory, TenantInfo, UserInfo};
 pub use error::Error;

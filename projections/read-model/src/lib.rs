@@ -7,6 +7,9 @@
 //! security limits every statement to that tenant's rows. The queries add no
 //! `tenant_id` predicate of their own; the policy is the one guard.
 //!
+//! [`audit`] reads the event log's own `events` table the same way (its
+//! policy binds the same setting), for the audit history.
+//!
 //! This crate links neither the event store nor any domain crate: the
 //! GraphQL gateway depends on it alone for reads.
 
@@ -15,6 +18,7 @@ mod page;
 mod scope;
 
 pub mod analytics;
+pub mod audit;
 pub mod communications;
 pub mod deals;
 pub mod freshness;

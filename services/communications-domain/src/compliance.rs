@@ -2,10 +2,12 @@
 //! and what the providers reported, per channel.
 
 use crate::model::{Channel, LawfulBasis};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The last word on consent for one channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
 pub enum Consent {
     Granted {
         lawful_basis: LawfulBasis,
@@ -17,7 +19,7 @@ pub enum Consent {
 }
 
 /// Consent and deliverability of one channel.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ChannelProfile {
     /// None until consent was first granted or withdrawn.
     pub consent: Option<Consent>,
@@ -39,7 +41,7 @@ static UNTOUCHED: ChannelProfile = ChannelProfile {
 };
 
 /// The compliance profile of a contact.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Compliance {
     /// Only channels something happened on have an entry; see [`Compliance::profile`].
     pub channels: BTreeMap<Channel, ChannelProfile>,

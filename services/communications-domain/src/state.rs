@@ -5,13 +5,16 @@ use crate::compliance::{Compliance, Consent};
 use crate::event::Event;
 use crate::model::{Channel, PostalAddress};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The state of one contact; `None` before it is created. Serialised (as
+/// the contact or `null`) for auditors' state-as-of reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct State(pub Option<Contact>);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
     pub name: String,
     pub email: Option<String>,
@@ -64,7 +67,7 @@ impl Contact {
 }
 
 /// One message to or from the contact.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
     pub conversation_id: Uuid,
     pub channel: Channel,
@@ -81,7 +84,8 @@ impl Message {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Direction {
     Outbound,
     Inbound,
@@ -89,7 +93,8 @@ pub enum Direction {
 
 /// How far a message got. Reports may arrive out of order, so a status only
 /// moves forward (queued → delivered → opened); a bounce overrides them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     Refused,
     Queued,

@@ -3,7 +3,7 @@
 
 use crate::{convert, refused, CommunicationsApi};
 use deedlog_communications_domain::{Action, State};
-use deedlog_proto::common::v1::CommandReply;
+use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::communications::v1 as pb;
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsService;
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
@@ -21,6 +21,13 @@ fn conversation_of(state: &State, in_reply_to: Option<Uuid>) -> Option<Uuid> {
 
 #[tonic::async_trait]
 impl CommunicationsService for CommunicationsApi {
+    async fn get_as_of(
+        &self,
+        request: Request<AsOfRequest>,
+    ) -> Result<Response<RecordState>, Status> {
+        self.ctx.as_of(request).await
+    }
+
     async fn create_contact(
         &self,
         request: Request<pb::CreateContactRequest>,

@@ -40,7 +40,7 @@ pub struct Financing {
 }
 
 /// A named what-if scenario as the deal keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Scenario {
     pub id: Uuid,
     pub name: String,

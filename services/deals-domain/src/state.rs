@@ -5,12 +5,15 @@ use crate::scenario::{self, Scenario};
 use crate::stage::Stage;
 use chrono::NaiveDate;
 use deedlog_kernel::{Money, UserId};
+use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The state of one deal; `None` before it is opened. Serialised (as the
+/// deal or `null`) for auditors' state-as-of reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct State(pub Option<Deal>);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Deal {
     pub property: Uuid,
     pub buyer: Uuid,

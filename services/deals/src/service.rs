@@ -4,7 +4,7 @@
 use crate::{convert, DealsApi};
 use deedlog_deals_domain::{Action, State};
 use deedlog_kernel::{Role, UserId};
-use deedlog_proto::common::v1::CommandReply;
+use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::deals::v1 as pb;
 use deedlog_proto::deals::v1::deals_service_server::DealsService;
 use deedlog_service::convert::{money, optional_date, optional_money, user};
@@ -27,6 +27,13 @@ fn may_reassign(auth: &Authenticated, state: &State) -> Result<(), Error> {
 
 #[tonic::async_trait]
 impl DealsService for DealsApi {
+    async fn get_as_of(
+        &self,
+        request: Request<AsOfRequest>,
+    ) -> Result<Response<RecordState>, Status> {
+        self.ctx.as_of(request).await
+    }
+
     async fn open_deal(
         &self,
         request: Request<pb::OpenDealRequest>,

@@ -5,14 +5,16 @@ use crate::model::{Address, Attributes, PropertyKind, Source};
 use crate::status::ListingStatus;
 use chrono::NaiveDate;
 use deedlog_kernel::{Money, UserId};
+use serde::Serialize;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-/// The state of one property; `None` before it is created.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The state of one property; `None` before it is created. Serialised
+/// (as the property or `null`) for auditors' state-as-of reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct State(pub Option<Property>);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Property {
     pub address: Address,
     pub kind: PropertyKind,
@@ -27,7 +29,7 @@ pub struct Property {
     pub archived: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Valuation {
     pub value: Money,
     pub source: Source,

@@ -6,7 +6,7 @@ mod convert;
 
 use deedlog_kernel::{Module, Role, UserId};
 use deedlog_properties_domain::{Action, Command, Properties, State};
-use deedlog_proto::common::v1::CommandReply;
+use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::properties::v1::properties_service_server::{
     PropertiesService, PropertiesServiceServer,
@@ -62,6 +62,13 @@ fn may_reassign(auth: &Authenticated, state: &State) -> Result<(), Error> {
 
 #[tonic::async_trait]
 impl PropertiesService for PropertiesApi {
+    async fn get_as_of(
+        &self,
+        request: Request<AsOfRequest>,
+    ) -> Result<Response<RecordState>, Status> {
+        self.ctx.as_of(request).await
+    }
+
     async fn create_property(
         &self,
         request: Request<pb::CreatePropertyRequest>,

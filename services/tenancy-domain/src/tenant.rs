@@ -114,7 +114,7 @@ pub enum UserStatus {
     Deactivated,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Member {
     pub email: String,
     pub display_name: String,
@@ -122,7 +122,7 @@ pub struct Member {
     pub status: UserStatus,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Tenant {
     pub name: String,
     pub slug: String,
@@ -146,7 +146,9 @@ impl Tenant {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The state of one tenant with its roster; `None` before it is registered.
+/// Serialised (as the tenant or `null`) for auditors' state-as-of reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct State(pub Option<Tenant>);
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

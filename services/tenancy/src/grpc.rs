@@ -1,13 +1,20 @@
 //! The gRPC surface: each RPC hands over to the module that does the work.
 
 use crate::TenancyApi;
-use deedlog_proto::common::v1::CommandReply;
+use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_server::TenancyService;
 use tonic::{Request, Response, Status};
 
 #[tonic::async_trait]
 impl TenancyService for TenancyApi {
+    async fn get_as_of(
+        &self,
+        request: Request<AsOfRequest>,
+    ) -> Result<Response<RecordState>, Status> {
+        self.tenant_as_of(request).await
+    }
+
     async fn register_tenant(
         &self,
         request: Request<pb::RegisterTenantRequest>,

@@ -2,6 +2,7 @@
 
 use crate::{tenant_target, TenancyApi};
 use deedlog_kernel::Module;
+use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_service::convert::user;
 use deedlog_service::directory::role_to_proto;
@@ -68,6 +69,24 @@ impl TenancyApi {
             }
             .into(),
         }))
+    }
+
+    /// The caller's tenant as of an instant, for admins and auditors. Only
+    /// tenant streams are shown: the shared path refuses any other stream
+    /// type (a user's credentials, a slug) as not found, and the log's
+    /// tenant binding hides every other tenant's stream.
+    pub(crate) async fn tenant_as_of(
+        &self,
+        request: Request<AsOfRequest>,
+    ) -> Result<Response<RecordState>, Status> {
+        let state = deedlog_service::state_as_of::<Tenants>(
+            &self.executor,
+            &self.auth,
+            &request,
+            crate::TENANT_STREAM,
+        )
+        .await?;
+        Ok(Response::new(state))
     }
 
     pub(crate) fn signing_keys(&self) -> pb::SigningKeys {

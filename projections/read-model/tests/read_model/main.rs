@@ -1,6 +1,7 @@
 //! The read-model queries against a real PostgreSQL, on rows the projector
 //! built from events appended to the log.
 
+mod audit;
 mod deals;
 mod others;
 mod properties;

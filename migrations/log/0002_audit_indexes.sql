@@ -1,0 +1,23 @@
+-- Indexes for the audit history (deedlog-read-model `audit::events`).
+-- Never edit this file once applied; add a new migration instead.
+--
+-- Audit pages are read as `deedlog_app` in a tenant scope, so row-level
+-- security adds `tenant_id = <bound tenant>` to every statement, and pages
+-- are ordered by position. Without an index leading with the tenant, every
+-- page walks the primary key through every tenant's events until it has
+-- found enough of this tenant's: on a large multi-tenant log a small
+-- tenant's page would read most of the log.
+--   * events_by_tenant: a tenant's events in position order; serves the
+--     unfiltered history and, with a LIMIT, the event-type and time-range
+--     filters (those rows are checked in position order until the page is
+--     full; a rare type or a late range reads more of the tenant's history,
+--     an accepted cost for queries an auditor runs by hand).
+--   * events_by_tenant_actor: "everything this user did", in position order,
+--     reads only that user's events however long the log.
+--   * A record's events use the unique (stream_id, version) index.
+-- Each index costs every append an index insertion; these two are the
+-- ones the audit queries cannot do without. On a log already large, create
+-- them beforehand with CREATE INDEX CONCURRENTLY under these names: this
+-- migration then finds them and only records itself.
+CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant_id, position);
+CREATE INDEX IF NOT EXISTS events_by_tenant_actor ON events (tenant_id, actor, position);
