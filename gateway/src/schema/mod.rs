@@ -2,6 +2,7 @@
 //! subscriptions to the tenant's activity.
 
 pub mod analytics;
+pub mod audit;
 pub mod communications;
 pub mod deals;
 pub mod loaders;
@@ -26,6 +27,7 @@ pub struct Query(
     communications::CommunicationsQuery,
     tenancy::TenancyQuery,
     analytics::AnalyticsQuery,
+    audit::AuditQuery,
 );
 
 /// Reading one's own writes: `atLeast(position: …) { … }` runs the nested

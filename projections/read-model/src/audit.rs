@@ -31,6 +31,11 @@ use uuid::Uuid;
 
 /// One event of the log, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "EventRecord")
+)]
 pub struct EventRow {
     /// Global position in the log; the cursor of the history.
     pub position: i64,
@@ -45,6 +50,7 @@ pub struct EventRow {
     /// The payload's schema version as stored.
     pub schema_version: i32,
     /// The payload as stored.
+    #[cfg_attr(feature = "graphql", graphql(skip))]
     pub payload: serde_json::Value,
     /// Who: `user:<uuid>`, or a system actor.
     pub actor: String,
@@ -186,6 +192,11 @@ pub async fn events(
 /// The summary of one reconciliation run (`deedlog reconcile`); the
 /// differences themselves are for operators only (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(
+    feature = "graphql",
+    derive(async_graphql::SimpleObject),
+    graphql(name = "ReconciliationRun")
+)]
 pub struct ReconciliationRunRow {
     /// The run.
     pub id: i64,

@@ -1,0 +1,161 @@
+//! Audit: the events of a record, a user, a type or a time range, with
+//! actor, correlation and causation; any record's state as of any instant,
+//! rebuilt from the log by the service that owns it; reconciliation runs.
+//! Admins and auditors.
+
+use super::page::{connection, page, Connection};
+use super::reads::scope;
+use crate::error::{bad_input, from_read, from_status};
+use crate::services::{request, Services, TraceParent};
+use crate::viewer::allowed;
+use async_graphql::{
+    ComplexObject, Context, Enum, InputObject, Json, Object, Result, SimpleObject,
+};
+use chrono::{DateTime, Utc};
+use deedlog_kernel::Role;
+use deedlog_proto::common::v1 as pb;
+use deedlog_read_model::audit::{self as rm, EventRow, ReconciliationRunRow};
+use uuid::Uuid;
+
+const READ: &str = "read the audit history";
+
+/// A stored event, as written (payload at its stored schema version).
+#[derive(Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct AuditEvent {
+    #[graphql(flatten)]
+    pub record: EventRow,
+}
+
+#[ComplexObject]
+impl AuditEvent {
+    /// The event's payload (see docs/events.md for each type and version).
+    async fn payload(&self) -> Json<serde_json::Value> {
+        Json(self.record.payload.clone())
+    }
+}
+
+/// Which events to list; every given condition must hold.
+#[derive(Debug, Default, InputObject)]
+pub struct AuditFilter {
+    /// One record's events.
+    pub record: Option<Uuid>,
+    /// One user's events (their user id).
+    pub user: Option<Uuid>,
+    /// Events of one type, e.g. `AskingPriceChanged`.
+    pub event_type: Option<String>,
+    /// Recorded at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Recorded at or before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The kinds of records whose state can be rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AuditedRecord {
+    Property,
+    Deal,
+    Contact,
+    /// The caller's tenant (with its users and roles).
+    Tenant,
+}
+
+/// A record as its events made it at an instant.
+#[derive(Debug, SimpleObject)]
+pub struct RecordState {
+    pub record_id: String,
+    pub record_type: String,
+    /// The version of its last event at or before the instant.
+    pub version: u64,
+    pub position: u64,
+    /// The instant asked about.
+    pub at: Option<DateTime<Utc>>,
+    /// When its last event at or before the instant was recorded.
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// The state, as the owning context's rules fold its events.
+    pub state: Json<serde_json::Value>,
+}
+
+#[derive(Debug, Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// Stored events in log order, a page at a time (`first` 1–100).
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<AuditEvent>> {
+        let viewer = allowed(ctx, Role::may_read_audit, READ)?;
+        let f = filter.unwrap_or_default();
+        let filter = rm::AuditFilter {
+            record: f.record,
+            actor: f.user.map(|u| format!("user:{u}")),
+            event_type: f.event_type,
+            from: f.from,
+            to: f.to,
+        };
+        let mut scope = scope(ctx, viewer).await?;
+        let rows = rm::events(scope.conn(), &filter, &page(first, after))
+            .await
+            .map_err(from_read)?;
+        Ok(connection(rows, |record| AuditEvent { record }))
+    }
+
+    /// A record's state as of `at` (default: now), rebuilt from the log.
+    /// NOT_FOUND when the tenant had no such record then.
+    async fn as_of(
+        &self,
+        ctx: &Context<'_>,
+        kind: AuditedRecord,
+        id: Uuid,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<RecordState> {
+        let viewer = allowed(ctx, Role::may_read_audit, READ)?;
+        let services = ctx.data::<Services>()?.clone();
+        let body = pb::AsOfRequest {
+            record_id: id.to_string(),
+            at_unix_micros: at.map(|a| a.timestamp_micros()),
+        };
+        let r = request(Some(viewer), ctx.data_opt::<TraceParent>(), body);
+        let state = match kind {
+            AuditedRecord::Property => services.properties.clone().get_as_of(r).await,
+            AuditedRecord::Deal => services.deals.clone().get_as_of(r).await,
+            AuditedRecord::Contact => services.communications.clone().get_as_of(r).await,
+            AuditedRecord::Tenant => services.tenancy.clone().get_as_of(r).await,
+        }
+        .map_err(from_status)?
+        .into_inner();
+        let json = serde_json::from_str(&state.state_json)
+            .map_err(|e| crate::error::internal("read a record state", &e))?;
+        Ok(RecordState {
+            record_id: state.record_id,
+            record_type: state.record_type,
+            version: state.version,
+            position: state.position,
+            at: DateTime::from_timestamp_micros(state.at_unix_micros),
+            recorded_at: DateTime::from_timestamp_micros(state.recorded_at_unix_micros),
+            state: Json(json),
+        })
+    }
+
+    /// Reconciliation runs, newest first (1–100), of one projection or all.
+    async fn reconciliation_runs(
+        &self,
+        ctx: &Context<'_>,
+        projection: Option<String>,
+        #[graphql(default = 20)] limit: i32,
+    ) -> Result<Vec<ReconciliationRunRow>> {
+        let viewer = allowed(ctx, Role::may_read_audit, READ)?;
+        if limit < 1 {
+            return Err(bad_input("`limit` must be 1 to 100"));
+        }
+        let mut scope = scope(ctx, viewer).await?;
+        rm::reconciliation_runs(scope.conn(), projection.as_deref(), limit.into())
+            .await
+            .map_err(from_read)
+    }
+}
