@@ -1,6 +1,7 @@
 //! Mutations: one per command of the command services, and the session.
 
 mod command;
+mod deals;
 mod properties;
 mod session;
 
@@ -9,4 +10,8 @@ pub use command::{CommandInput, CommandResult, MoneyInput};
 use async_graphql::MergedObject;
 
 #[derive(Debug, Default, MergedObject)]
-pub struct Mutation(session::SessionMutation, properties::PropertiesMutation);
+pub struct Mutation(
+    session::SessionMutation,
+    properties::PropertiesMutation,
+    deals::DealsMutation,
+);
