@@ -1,6 +1,7 @@
 //! Mutations: one per command of the command services, and the session.
 
 mod command;
+mod communications;
 mod deals;
 mod properties;
 mod session;
@@ -14,4 +15,5 @@ pub struct Mutation(
     session::SessionMutation,
     properties::PropertiesMutation,
     deals::DealsMutation,
+    communications::CommunicationsMutation,
 );
