@@ -5,6 +5,7 @@ mod communications;
 mod deals;
 mod properties;
 mod session;
+mod tenancy;
 
 pub use command::{CommandInput, CommandResult, MoneyInput};
 
@@ -16,4 +17,5 @@ pub struct Mutation(
     properties::PropertiesMutation,
     deals::DealsMutation,
     communications::CommunicationsMutation,
+    tenancy::TenancyMutation,
 );
