@@ -120,12 +120,6 @@ impl Role {
     pub fn may_own_records(self) -> bool {
         matches!(self, Role::Admin | Role::Manager | Role::Agent)
     }
-
-    /// Whether the role may read the audit history: every event, and any
-    /// record's state as of any instant.
-    pub fn may_read_audit(self) -> bool {
-        matches!(self, Role::Admin | Role::Auditor)
-    }
 }
 
 /// A role name that is not one of deedlog's roles.
