@@ -66,3 +66,73 @@ pub fn builder() -> SchemaBuilder<Query, mutation::Mutation, Subscription> {
 pub fn sdl() -> String {
     builder().finish().sdl()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The services' protos, read when the test is compiled.
+    const PROTOS: [&str; 4] = [
+        include_str!("../../../proto/deedlog/properties/v1/properties.proto"),
+        include_str!("../../../proto/deedlog/deals/v1/deals.proto"),
+        include_str!("../../../proto/deedlog/communications/v1/communications.proto"),
+        include_str!("../../../proto/deedlog/tenancy/v1/tenancy.proto"),
+    ];
+
+    /// RPCs that are no commands of their own: the session has its own
+    /// mutations under other names, and reads are served from the read models.
+    const NOT_MUTATIONS: [&str; 7] = [
+        "Login",
+        "Refresh",
+        "Logout",
+        "GetTenant",
+        "GetUser",
+        "GetSigningKeys",
+        "GetAsOf",
+    ];
+
+    /// The names of the RPCs declared in a proto (`rpc Name(…) returns …`).
+    fn rpcs(proto: &str) -> impl Iterator<Item = &str> + '_ {
+        proto.lines().filter_map(|line| {
+            let rest = line.trim_start().strip_prefix("rpc ")?;
+            rest.split('(').next().map(str::trim)
+        })
+    }
+
+    fn lower_camel(name: &str) -> String {
+        let mut chars = name.chars();
+        chars
+            .next()
+            .map(|first| first.to_ascii_lowercase().to_string() + chars.as_str())
+            .unwrap_or_default()
+    }
+
+    /// The fields of the SDL's `type Mutation { … }`.
+    fn mutation_fields(sdl: &str) -> Vec<String> {
+        let body = sdl
+            .split("type Mutation {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .expect("the SDL has a Mutation type");
+        body.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('"') && !line.starts_with('#'))
+            .filter_map(|line| line.split(['(', ':']).next())
+            .map(|name| name.trim().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn every_command_rpc_has_a_mutation() {
+        let fields = mutation_fields(&sdl());
+        let rpcs: Vec<&str> = PROTOS.iter().flat_map(|proto| rpcs(proto)).collect();
+        assert!(rpcs.len() > 40, "read too few rpcs: {rpcs:?}");
+        let missing: Vec<String> = rpcs
+            .iter()
+            .filter(|rpc| !NOT_MUTATIONS.contains(rpc))
+            .map(|rpc| lower_camel(rpc))
+            .filter(|name| !fields.contains(name))
+            .collect();
+        assert!(missing.is_empty(), "RPCs without a mutation: {missing:?}");
+    }
+}

@@ -7,12 +7,13 @@ use crate::schema::communications::Contact;
 use crate::schema::deals::Deal;
 use crate::schema::properties::Property;
 use crate::schema::reads::{scope, wait_for};
-use crate::services::{request, TraceParent};
+use crate::services::{request, Services, TraceParent};
 use crate::viewer::{viewer, Viewer};
 use async_graphql::{Context, InputObject, Object, Result};
 use deedlog_proto::common::v1 as pb;
 use deedlog_read_model::Projection;
 use deedlog_read_model::{communications, deals, properties};
+use std::future::Future;
 use uuid::Uuid;
 
 /// Options of a command.
@@ -125,19 +126,61 @@ impl CommandResult {
 
 /// Sends one command on behalf of the viewer and turns the service's
 /// answer into a result or a coded error.
-pub async fn send<T, F, Fut>(ctx: &Context<'_>, body: T, call: F) -> Result<CommandResult>
+pub async fn send<T, F, Fut>(ctx: &Context<'_>, body: T, rpc: F) -> Result<CommandResult>
 where
-    F: FnOnce(crate::services::Services, tonic::Request<T>) -> Fut,
-    Fut: std::future::Future<Output = Result<tonic::Response<pb::CommandReply>, tonic::Status>>,
+    F: FnOnce(Services, tonic::Request<T>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<pb::CommandReply>, tonic::Status>>,
+{
+    let reply = call(ctx, body, rpc).await?;
+    Ok(CommandResult { reply })
+}
+
+/// Sends one command on behalf of the viewer and returns the service's
+/// whole answer (for commands that answer more than a `CommandReply`), or
+/// a coded error.
+pub async fn call<T, R, F, Fut>(ctx: &Context<'_>, body: T, rpc: F) -> Result<R>
+where
+    F: FnOnce(Services, tonic::Request<T>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
 {
     let viewer = viewer(ctx)?;
-    let services = ctx.data::<crate::services::Services>()?.clone();
+    dispatch(ctx, Some(viewer), body, rpc).await
+}
+
+/// Sends one command that needs no access token (signing up, accepting an
+/// invitation) and returns the service's answer, or a coded error.
+pub async fn call_without_token<T, R, F, Fut>(ctx: &Context<'_>, body: T, rpc: F) -> Result<R>
+where
+    F: FnOnce(Services, tonic::Request<T>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+{
+    dispatch(ctx, None, body, rpc).await
+}
+
+async fn dispatch<T, R, F, Fut>(
+    ctx: &Context<'_>,
+    viewer: Option<&Viewer>,
+    body: T,
+    rpc: F,
+) -> Result<R>
+where
+    F: FnOnce(Services, tonic::Request<T>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+{
+    let services = ctx.data::<Services>()?.clone();
     let trace = ctx.data_opt::<TraceParent>();
-    let reply = call(services, request(Some(viewer), trace, body))
+    Ok(rpc(services, request(viewer, trace, body))
         .await
         .map_err(from_status)?
-        .into_inner();
-    Ok(CommandResult { reply })
+        .into_inner())
+}
+
+/// The result inside a reply that carries more than a `CommandReply`; the
+/// services always set it, so its absence is an internal error.
+pub fn result(reply: Option<pb::CommandReply>) -> Result<CommandResult> {
+    reply
+        .map(|reply| CommandResult { reply })
+        .ok_or_else(|| crate::error::internal("read a command reply", &"no reply in the answer"))
 }
 
 /// Money in minor units with its ISO 4217 currency.

@@ -1,0 +1,369 @@
+//! Mutations of the communications context, one per command.
+
+use super::command::{call, id_or_empty, result, send, CommandInput, CommandResult};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use deedlog_proto::communications::v1 as pb;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Channel {
+    Email,
+    Sms,
+    Call,
+    Letter,
+}
+
+impl From<Channel> for pb::Channel {
+    fn from(channel: Channel) -> Self {
+        match channel {
+            Channel::Email => Self::Email,
+            Channel::Sms => Self::Sms,
+            Channel::Call => Self::Call,
+            Channel::Letter => Self::Letter,
+        }
+    }
+}
+
+/// Why a contact may be messaged on a channel (GDPR Art. 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum LawfulBasis {
+    Consent,
+    Contract,
+    LegitimateInterest,
+    LegalObligation,
+}
+
+impl From<LawfulBasis> for pb::LawfulBasis {
+    fn from(basis: LawfulBasis) -> Self {
+        match basis {
+            LawfulBasis::Consent => Self::Consent,
+            LawfulBasis::Contract => Self::Contract,
+            LawfulBasis::LegitimateInterest => Self::LegitimateInterest,
+            LawfulBasis::LegalObligation => Self::LegalObligation,
+        }
+    }
+}
+
+/// What became of a sent message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum DeliveryStatus {
+    Delivered,
+    Opened,
+    SoftBounced,
+    HardBounced,
+}
+
+impl From<DeliveryStatus> for pb::DeliveryStatus {
+    fn from(status: DeliveryStatus) -> Self {
+        match status {
+            DeliveryStatus::Delivered => Self::Delivered,
+            DeliveryStatus::Opened => Self::Opened,
+            DeliveryStatus::SoftBounced => Self::SoftBounced,
+            DeliveryStatus::HardBounced => Self::HardBounced,
+        }
+    }
+}
+
+#[derive(Debug, InputObject)]
+pub struct PostalAddressInput {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2, e.g. DE.
+    pub country: String,
+}
+
+impl From<PostalAddressInput> for pb::PostalAddress {
+    fn from(a: PostalAddressInput) -> Self {
+        pb::PostalAddress {
+            street: a.street,
+            postal_code: a.postal_code,
+            city: a.city,
+            country: a.country,
+        }
+    }
+}
+
+/// A contact's name and how to reach them; absent email, phone or address
+/// mean none.
+#[derive(Debug, InputObject)]
+pub struct ContactDetailsInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<PostalAddressInput>,
+}
+
+impl From<ContactDetailsInput> for pb::ContactDetails {
+    fn from(d: ContactDetailsInput) -> Self {
+        pb::ContactDetails {
+            name: d.name,
+            email: d.email.unwrap_or_default(),
+            phone: d.phone.unwrap_or_default(),
+            address: d.address.map(Into::into),
+        }
+    }
+}
+
+#[derive(Debug, InputObject)]
+pub struct SendMessageInput {
+    pub contact_id: Uuid,
+    /// The message's id; derived from the idempotency key when absent.
+    pub message_id: Option<Uuid>,
+    /// The conversation the message belongs to; a new one when absent.
+    pub conversation_id: Option<Uuid>,
+    pub channel: Channel,
+    pub subject: Option<String>,
+    pub body: String,
+    pub property_id: Option<Uuid>,
+    pub deal_id: Option<Uuid>,
+}
+
+#[derive(Debug, InputObject)]
+pub struct RecordReplyInput {
+    pub contact_id: Uuid,
+    /// The inbound message's id; derived from the idempotency key when absent.
+    pub message_id: Option<Uuid>,
+    /// The message this one answers.
+    pub in_reply_to: Option<Uuid>,
+    /// Defaults to the conversation of `inReplyTo`, else a new one.
+    pub conversation_id: Option<Uuid>,
+    pub channel: Channel,
+    pub body: String,
+    /// The provider's id of the reply (any id unique to it when recorded by
+    /// hand); a repeated one changes nothing.
+    pub provider_event_id: String,
+}
+
+/// A message queued for the provider.
+#[derive(Debug, SimpleObject)]
+pub struct SentMessage {
+    pub result: CommandResult,
+    pub message_id: String,
+    pub conversation_id: String,
+}
+
+#[derive(Debug, Default)]
+pub struct CommunicationsMutation;
+
+#[Object]
+impl CommunicationsMutation {
+    /// Creates a contact.
+    async fn create_contact(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Option<Uuid>,
+        details: ContactDetailsInput,
+    ) -> Result<CommandResult> {
+        let body = pb::CreateContactRequest {
+            command: command.options(),
+            contact_id: id_or_empty(contact_id),
+            details: Some(details.into()),
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.create_contact(r).await
+        })
+        .await
+    }
+
+    /// Replaces a contact's details.
+    async fn update_contact(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+        details: ContactDetailsInput,
+    ) -> Result<CommandResult> {
+        let body = pb::UpdateContactRequest {
+            command: command.options(),
+            contact_id: contact_id.to_string(),
+            details: Some(details.into()),
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.update_contact(r).await
+        })
+        .await
+    }
+
+    /// Records a contact's consent to be messaged on a channel, with its
+    /// lawful basis and where it was given (e.g. "web form").
+    async fn grant_consent(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+        channel: Channel,
+        lawful_basis: LawfulBasis,
+        source: String,
+    ) -> Result<CommandResult> {
+        let body = pb::GrantConsentRequest {
+            command: command.options(),
+            contact_id: contact_id.to_string(),
+            channel: pb::Channel::from(channel).into(),
+            lawful_basis: pb::LawfulBasis::from(lawful_basis).into(),
+            source,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.grant_consent(r).await
+        })
+        .await
+    }
+
+    /// Records that a contact withdrew their consent for a channel.
+    async fn withdraw_consent(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+        channel: Channel,
+        source: String,
+    ) -> Result<CommandResult> {
+        let body = pb::WithdrawConsentRequest {
+            command: command.options(),
+            contact_id: contact_id.to_string(),
+            channel: pb::Channel::from(channel).into(),
+            source,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.withdraw_consent(r).await
+        })
+        .await
+    }
+
+    /// Puts a contact on the do-not-call list (calls and sms), or takes them
+    /// off it.
+    async fn set_do_not_call(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+        do_not_call: bool,
+    ) -> Result<CommandResult> {
+        let body = pb::SetDoNotCallRequest {
+            command: command.options(),
+            contact_id: contact_id.to_string(),
+            do_not_call,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.set_do_not_call(r).await
+        })
+        .await
+    }
+
+    /// Unsubscribes a contact from email.
+    async fn unsubscribe(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+        source: String,
+    ) -> Result<CommandResult> {
+        let body = pb::UnsubscribeRequest {
+            command: command.options(),
+            contact_id: contact_id.to_string(),
+            source,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.unsubscribe(r).await
+        })
+        .await
+    }
+
+    /// Queues a message for the provider. A refusal is recorded too and
+    /// fails with FAILED_PRECONDITION naming every reason.
+    async fn send_message(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        input: SendMessageInput,
+    ) -> Result<SentMessage> {
+        let body = pb::SendMessageRequest {
+            command: command.options(),
+            contact_id: input.contact_id.to_string(),
+            message_id: id_or_empty(input.message_id),
+            conversation_id: id_or_empty(input.conversation_id),
+            channel: pb::Channel::from(input.channel).into(),
+            subject: input.subject.unwrap_or_default(),
+            body: input.body,
+            property_id: id_or_empty(input.property_id),
+            deal_id: id_or_empty(input.deal_id),
+        };
+        let sent = call(ctx, body, |mut s, r| async move {
+            s.communications.send_message(r).await
+        })
+        .await?;
+        Ok(SentMessage {
+            result: result(sent.reply)?,
+            message_id: sent.message_id,
+            conversation_id: sent.conversation_id,
+        })
+    }
+
+    /// Records what became of a sent message; provider webhooks do this too.
+    /// `detail` is kept for bounces.
+    async fn record_delivery(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+        message_id: Uuid,
+        status: DeliveryStatus,
+        detail: Option<String>,
+        provider_event_id: String,
+    ) -> Result<CommandResult> {
+        let body = pb::RecordDeliveryRequest {
+            command: command.options(),
+            contact_id: contact_id.to_string(),
+            message_id: message_id.to_string(),
+            status: pb::DeliveryStatus::from(status).into(),
+            detail: detail.unwrap_or_default(),
+            provider_event_id,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.record_delivery(r).await
+        })
+        .await
+    }
+
+    /// Records a contact's reply, e.g. one an agent took by phone; provider
+    /// webhooks do this too.
+    async fn record_reply(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        input: RecordReplyInput,
+    ) -> Result<CommandResult> {
+        let body = pb::RecordReplyRequest {
+            command: command.options(),
+            contact_id: input.contact_id.to_string(),
+            message_id: id_or_empty(input.message_id),
+            in_reply_to: id_or_empty(input.in_reply_to),
+            conversation_id: id_or_empty(input.conversation_id),
+            channel: pb::Channel::from(input.channel).into(),
+            body: input.body,
+            provider_event_id: input.provider_event_id,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.record_reply(r).await
+        })
+        .await
+    }
+
+    /// Lets messages to a contact go out again after a reply paused the cadence.
+    async fn resume_cadence(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+    ) -> Result<CommandResult> {
+        let body = pb::ResumeCadenceRequest {
+            command: command.options(),
+            contact_id: contact_id.to_string(),
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.communications.resume_cadence(r).await
+        })
+        .await
+    }
+}

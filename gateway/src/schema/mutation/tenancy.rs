@@ -1,0 +1,286 @@
+//! Mutations of the tenancy context, one per command: signing up, the
+//! tenant's settings and its users. `registerTenant` and `acceptInvitation`
+//! need no access token; reads are served from the read models.
+
+use super::command::{call, call_without_token, result, send, CommandInput, CommandResult};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use deedlog_proto::tenancy::v1 as pb;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Role {
+    Admin,
+    Manager,
+    Agent,
+    Viewer,
+    Auditor,
+}
+
+impl From<Role> for pb::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => Self::Admin,
+            Role::Manager => Self::Manager,
+            Role::Agent => Self::Agent,
+            Role::Viewer => Self::Viewer,
+            Role::Auditor => Self::Auditor,
+        }
+    }
+}
+
+/// A part of deedlog a tenant can switch on or off (named so as not to
+/// clash with the `Module` the tenant query returns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TenantModule {
+    Properties,
+    Deals,
+    Communications,
+    Analytics,
+}
+
+impl From<TenantModule> for pb::Module {
+    fn from(module: TenantModule) -> Self {
+        match module {
+            TenantModule::Properties => Self::Properties,
+            TenantModule::Deals => Self::Deals,
+            TenantModule::Communications => Self::Communications,
+            TenantModule::Analytics => Self::Analytics,
+        }
+    }
+}
+
+/// A new tenant (brokerage) and its first admin.
+#[derive(Debug, InputObject)]
+pub struct RegisterTenantInput {
+    pub name: String,
+    /// Lowercase letters, digits and dashes; unique across deedlog.
+    pub slug: String,
+    pub admin_email: String,
+    pub admin_display_name: String,
+    pub admin_password: String,
+}
+
+/// A registered tenant: sign in as its admin with `login`.
+#[derive(Debug, SimpleObject)]
+pub struct RegisteredTenant {
+    pub result: CommandResult,
+    pub tenant_id: String,
+    pub admin_user_id: String,
+}
+
+/// An invited user and the token they accept the invitation with.
+#[derive(Debug, SimpleObject)]
+pub struct InvitedUser {
+    pub result: CommandResult,
+    pub user_id: String,
+    /// A signed, expiring token for `acceptInvitation`.
+    pub invitation_token: String,
+}
+
+#[derive(Debug, Default)]
+pub struct TenancyMutation;
+
+#[Object]
+impl TenancyMutation {
+    /// Registers a tenant with its first admin (the sign-up; needs no token).
+    async fn register_tenant(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        input: RegisterTenantInput,
+    ) -> Result<RegisteredTenant> {
+        let body = pb::RegisterTenantRequest {
+            command: command.options(),
+            name: input.name,
+            slug: input.slug,
+            admin_email: input.admin_email,
+            admin_display_name: input.admin_display_name,
+            admin_password: input.admin_password,
+        };
+        let registered = call_without_token(ctx, body, |mut s, r| async move {
+            s.tenancy.register_tenant(r).await
+        })
+        .await?;
+        Ok(RegisteredTenant {
+            result: result(registered.reply)?,
+            tenant_id: registered.tenant_id,
+            admin_user_id: registered.admin_user_id,
+        })
+    }
+
+    /// Sets the password of an invited user and activates them. Needs no
+    /// access token: the invitation token proves who they are.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        invitation_token: String,
+        password: String,
+    ) -> Result<CommandResult> {
+        let body = pb::AcceptInvitationRequest {
+            command: command.options(),
+            invitation_token,
+            password,
+        };
+        let reply = call_without_token(ctx, body, |mut s, r| async move {
+            s.tenancy.accept_invitation(r).await
+        })
+        .await?;
+        Ok(CommandResult { reply })
+    }
+
+    /// Renames the caller's tenant (admins only).
+    async fn rename_tenant(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        name: String,
+    ) -> Result<CommandResult> {
+        let body = pb::RenameTenantRequest {
+            command: command.options(),
+            name,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.tenancy.rename_tenant(r).await
+        })
+        .await
+    }
+
+    /// Suspends a tenant; only an admin of that tenant may ask.
+    async fn suspend_tenant(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        tenant_id: Uuid,
+    ) -> Result<CommandResult> {
+        let body = pb::SuspendTenantRequest {
+            command: command.options(),
+            tenant_id: tenant_id.to_string(),
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.tenancy.suspend_tenant(r).await
+        })
+        .await
+    }
+
+    /// Reactivates a suspended tenant; only an admin of that tenant may ask.
+    async fn reactivate_tenant(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        tenant_id: Uuid,
+    ) -> Result<CommandResult> {
+        let body = pb::ReactivateTenantRequest {
+            command: command.options(),
+            tenant_id: tenant_id.to_string(),
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.tenancy.reactivate_tenant(r).await
+        })
+        .await
+    }
+
+    /// Switches one of the tenant's modules on or off (admins only).
+    async fn set_module(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        module: TenantModule,
+        enabled: bool,
+    ) -> Result<CommandResult> {
+        let body = pb::SetModuleRequest {
+            command: command.options(),
+            module: pb::Module::from(module).into(),
+            enabled,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.tenancy.set_module(r).await
+        })
+        .await
+    }
+
+    /// Sets the tenant's time zone (IANA, e.g. Europe/Berlin) and how many
+    /// messages a contact may get within how many days (admins only).
+    async fn set_communication_settings(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        time_zone: String,
+        cadence_limit: u32,
+        cadence_window_days: u32,
+    ) -> Result<CommandResult> {
+        let body = pb::SetCommunicationSettingsRequest {
+            command: command.options(),
+            time_zone,
+            cadence_limit,
+            cadence_window_days,
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.tenancy.set_communication_settings(r).await
+        })
+        .await
+    }
+
+    /// Invites a user with a role (admins and managers); they join with the
+    /// invitation token through `acceptInvitation`.
+    async fn invite_user(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        email: String,
+        display_name: String,
+        role: Role,
+    ) -> Result<InvitedUser> {
+        let body = pb::InviteUserRequest {
+            command: command.options(),
+            email,
+            display_name,
+            role: pb::Role::from(role).into(),
+        };
+        let invited = call(ctx, body, |mut s, r| async move {
+            s.tenancy.invite_user(r).await
+        })
+        .await?;
+        Ok(InvitedUser {
+            result: result(invited.reply)?,
+            user_id: invited.user_id,
+            invitation_token: invited.invitation_token,
+        })
+    }
+
+    /// Gives a user another role (admins and managers).
+    async fn change_role(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        user_id: Uuid,
+        role: Role,
+    ) -> Result<CommandResult> {
+        let body = pb::ChangeRoleRequest {
+            command: command.options(),
+            user_id: user_id.to_string(),
+            role: pb::Role::from(role).into(),
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.tenancy.change_role(r).await
+        })
+        .await
+    }
+
+    /// Deactivates a user and revokes every refresh token they hold (admins only).
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        user_id: Uuid,
+    ) -> Result<CommandResult> {
+        let body = pb::DeactivateUserRequest {
+            command: command.options(),
+            user_id: user_id.to_string(),
+        };
+        send(ctx, body, |mut s, r| async move {
+            s.tenancy.deactivate_user(r).await
+        })
+        .await
+    }
+}
