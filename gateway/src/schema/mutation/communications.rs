@@ -302,6 +302,8 @@ impl CommunicationsMutation {
 
     /// Records what became of a sent message; provider webhooks do this too.
     /// `detail` is kept for bounces.
+    // Each argument is one GraphQL argument of the mutation.
+    #[allow(clippy::too_many_arguments)]
     async fn record_delivery(
         &self,
         ctx: &Context<'_>,
