@@ -141,7 +141,7 @@ impl Webhooks {
         }
         let expected = signature
             .strip_prefix("sha256=")
-            .and_then(|hex| decode_hex(hex))
+            .and_then(decode_hex)
             .ok_or_else(|| {
                 refuse(
                     StatusCode::UNAUTHORIZED,
