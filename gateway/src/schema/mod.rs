@@ -79,8 +79,8 @@ mod tests {
         include_str!("../../../proto/deedlog/tenancy/v1/tenancy.proto"),
     ];
 
-    /// RPCs that are no commands of their own: the session has its own
-    /// mutations under other names, and reads are served from the read models.
+    /// RPCs that are not commands: the session's (served by `SessionMutation`)
+    /// and the reads (served from the read models).
     const NOT_MUTATIONS: [&str; 7] = [
         "Login",
         "Refresh",
@@ -107,18 +107,21 @@ mod tests {
             .unwrap_or_default()
     }
 
-    /// The fields of the SDL's `type Mutation { … }`.
+    /// The fields of the SDL's `type Mutation { … }`: its lines indented
+    /// once, without the descriptions (`"""` blocks and `"…"` lines).
     fn mutation_fields(sdl: &str) -> Vec<String> {
         let body = sdl
             .split("type Mutation {")
             .nth(1)
             .and_then(|rest| rest.split("\n}").next())
             .expect("the SDL has a Mutation type");
-        body.lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty() && !line.starts_with('"') && !line.starts_with('#'))
+        body.split("\"\"\"")
+            .step_by(2)
+            .flat_map(str::lines)
+            .filter_map(|line| line.strip_prefix('\t'))
+            .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
             .filter_map(|line| line.split(['(', ':']).next())
-            .map(|name| name.trim().to_owned())
+            .map(str::to_owned)
             .collect()
     }
 
@@ -127,6 +130,10 @@ mod tests {
         let fields = mutation_fields(&sdl());
         let rpcs: Vec<&str> = PROTOS.iter().flat_map(|proto| rpcs(proto)).collect();
         assert!(rpcs.len() > 40, "read too few rpcs: {rpcs:?}");
+        assert!(
+            fields.iter().any(|f| f == "login"),
+            "read no fields: {fields:?}"
+        );
         let missing: Vec<String> = rpcs
             .iter()
             .filter(|rpc| !NOT_MUTATIONS.contains(rpc))

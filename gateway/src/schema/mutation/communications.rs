@@ -119,6 +119,18 @@ pub struct SendMessageInput {
     pub deal_id: Option<Uuid>,
 }
 
+/// What a provider reported about a sent message.
+#[derive(Debug, InputObject)]
+pub struct RecordDeliveryInput {
+    pub contact_id: Uuid,
+    pub message_id: Uuid,
+    pub status: DeliveryStatus,
+    /// Kept for bounces.
+    pub detail: Option<String>,
+    /// The provider's id of this report; a repeated one changes nothing.
+    pub provider_event_id: String,
+}
+
 #[derive(Debug, InputObject)]
 pub struct RecordReplyInput {
     pub contact_id: Uuid,
@@ -301,26 +313,19 @@ impl CommunicationsMutation {
     }
 
     /// Records what became of a sent message; provider webhooks do this too.
-    /// `detail` is kept for bounces.
-    // Each argument is one GraphQL argument of the mutation.
-    #[allow(clippy::too_many_arguments)]
     async fn record_delivery(
         &self,
         ctx: &Context<'_>,
         command: CommandInput,
-        contact_id: Uuid,
-        message_id: Uuid,
-        status: DeliveryStatus,
-        detail: Option<String>,
-        provider_event_id: String,
+        input: RecordDeliveryInput,
     ) -> Result<CommandResult> {
         let body = pb::RecordDeliveryRequest {
             command: command.options(),
-            contact_id: contact_id.to_string(),
-            message_id: message_id.to_string(),
-            status: pb::DeliveryStatus::from(status).into(),
-            detail: detail.unwrap_or_default(),
-            provider_event_id,
+            contact_id: input.contact_id.to_string(),
+            message_id: input.message_id.to_string(),
+            status: pb::DeliveryStatus::from(input.status).into(),
+            detail: input.detail.unwrap_or_default(),
+            provider_event_id: input.provider_event_id,
         };
         send(ctx, body, |mut s, r| async move {
             s.communications.record_delivery(r).await
