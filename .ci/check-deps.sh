@@ -20,4 +20,14 @@ for package in $packages; do
     echo "dependency check: $package is pure"
   fi
 done
-exit $status
+[ $status -eq 0 ] || exit $status
+
+# The gateway reads through the read-model crate and writes through gRPC:
+# it never links the event store, the projector or a domain crate.
+offenders=$(cargo tree --locked -p deedlog-gateway -e normal --prefix none --format '{p}' \
+  | awk '{print $1}' | sort -u | grep -E '^deedlog-(eventstore|projector|.*-domain)$' || true)
+if [ -n "$offenders" ]; then
+  echo "dependency check: deedlog-gateway links $(echo $offenders)" >&2
+  exit 1
+fi
+echo "dependency check: deedlog-gateway links no event store, projector or domain crate"
