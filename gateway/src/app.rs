@@ -71,9 +71,11 @@ impl Gateway {
             &g.communications_url,
             g.request_timeout(),
         )?;
+        let metrics = Metrics::default();
         let reads = Reads {
             pool,
             max_wait: g.max_wait(),
+            transactions: metrics.read_transactions.clone(),
         };
         let production = settings.environment == Environment::Production;
         let mut builder = schema::builder()
@@ -94,7 +96,7 @@ impl Gateway {
             verifier,
             reads,
             limiter: RateLimiter::new(g.rate_limit_per_user, g.rate_limit_per_ip),
-            metrics: Metrics::default(),
+            metrics,
             graphiql: g.graphiql && !production,
             webhooks: crate::webhooks::Webhooks::new(&g.webhooks, services),
             accepting: AtomicBool::new(true),

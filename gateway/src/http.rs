@@ -142,6 +142,7 @@ async fn graphql(
             TenantLoader {
                 pool: state.reads.pool.clone(),
                 tenant: viewer.caller.tenant.as_uuid(),
+                transactions: state.reads.transactions.clone(),
             },
             tokio::spawn,
         ));

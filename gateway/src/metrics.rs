@@ -27,6 +27,9 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RequestLabels, Histogram>,
     pub rate_limited: Family<ScopeLabels, Counter>,
+    /// Read transactions begun (one per resolver that reads, one per
+    /// DataLoader batch): what a page costs in SQL.
+    pub read_transactions: Counter,
 }
 
 impl Default for Metrics {
@@ -52,11 +55,18 @@ impl Default for Metrics {
             "Requests refused by a rate limit",
             rate_limited.clone(),
         );
+        let read_transactions = Counter::default();
+        registry.register(
+            "read_transactions",
+            "Read-model transactions begun",
+            read_transactions.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             rate_limited,
+            read_transactions,
         }
     }
 }

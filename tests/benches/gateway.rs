@@ -30,8 +30,7 @@ const POOL: u32 = 16;
 const OURS_PROPERTIES: &str = r#"{ properties(first: 20, filter: {city: "Berlin"}) {
   edges { cursor node { propertyId street city askingPriceMinor listingStatus } }
   pageInfo { hasNextPage endCursor } } }"#;
-const OURS_PIPELINE: &str =
-    "{ pipeline { stage count totalMinor weightedMinor currency } }";
+const OURS_PIPELINE: &str = "{ pipeline { stage count totalMinor weightedMinor currency } }";
 const PEER_PROPERTIES: &str = r#"{ allProperties(first: 20, condition: {city: "Berlin"}, orderBy: CREATED_AT_DESC) {
   edges { cursor node { propertyId street city askingPriceMinor listingStatus } }
   pageInfo { hasNextPage endCursor } } }"#;
@@ -90,7 +89,13 @@ impl Target {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        request.send().await.expect("answer").json().await.expect("json")
+        request
+            .send()
+            .await
+            .expect("answer")
+            .json()
+            .await
+            .expect("json")
     }
 }
 
@@ -265,7 +270,13 @@ fn start_postgraphile(root: &Path, database_url: &str, port: u16, tenant: &str) 
         assert!(status.success(), "npm install postgraphile failed");
     }
     Command::new("node")
-        .args(["server.js", database_url, &port.to_string(), tenant, &POOL.to_string()])
+        .args([
+            "server.js",
+            database_url,
+            &port.to_string(),
+            tenant,
+            &POOL.to_string(),
+        ])
         .current_dir(&dir)
         .stdout(Stdio::null())
         .spawn()
@@ -310,10 +321,7 @@ async fn main() {
     sqlx::Executor::execute(&mut conn, PEER_VIEW)
         .await
         .expect("create the peer's view");
-    let url = format!(
-        "postgres://postgres@127.0.0.1:5432/{}",
-        cluster.database
-    );
+    let url = format!("postgres://postgres@127.0.0.1:5432/{}", cluster.database);
     let peer_port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -323,10 +331,22 @@ async fn main() {
     let ours_url = format!("{}/graphql", cluster.url(Component::Gateway));
 
     let targets = [
-        ("properties", Target::new(&ours_url, Some(&admin.access), OURS_PROPERTIES)),
-        ("pipeline", Target::new(&ours_url, Some(&admin.access), OURS_PIPELINE)),
-        ("postgraphile_properties", Target::new(&peer_url, None, PEER_PROPERTIES)),
-        ("postgraphile_pipeline", Target::new(&peer_url, None, PEER_PIPELINE)),
+        (
+            "properties",
+            Target::new(&ours_url, Some(&admin.access), OURS_PROPERTIES),
+        ),
+        (
+            "pipeline",
+            Target::new(&ours_url, Some(&admin.access), OURS_PIPELINE),
+        ),
+        (
+            "postgraphile_properties",
+            Target::new(&peer_url, None, PEER_PROPERTIES),
+        ),
+        (
+            "postgraphile_pipeline",
+            Target::new(&peer_url, None, PEER_PIPELINE),
+        ),
     ];
     // Both serve the same rows before anything is measured.
     let started = Instant::now();
@@ -334,7 +354,9 @@ async fn main() {
         let answer = tokio::time::timeout(Duration::from_secs(5), targets[2].1.answer()).await;
         match answer {
             Ok(answer) if answer["data"].is_object() => break answer,
-            _ if started.elapsed() > Duration::from_secs(120) => panic!("PostGraphile did not start"),
+            _ if started.elapsed() > Duration::from_secs(120) => {
+                panic!("PostGraphile did not start")
+            }
             _ => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     };
@@ -344,7 +366,11 @@ async fn main() {
         for p in path {
             v = &v[*p];
         }
-        v.as_array().into_iter().flatten().map(|e| e["node"]["propertyId"].clone()).collect()
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["node"]["propertyId"].clone())
+            .collect()
     };
     assert_eq!(
         ids(&ours, &["data", "properties", "edges"]),
@@ -388,7 +414,9 @@ async fn main() {
     let _ = peer.kill();
     let _ = peer.wait();
     let rss = peak_rss_mb().expect("VmHWM");
-    println!("peak RSS of this process (gateway, services, projector and load generator): {rss:.1} MB");
+    println!(
+        "peak RSS of this process (gateway, services, projector and load generator): {rss:.1} MB"
+    );
     figures.insert("peak_rss_mb".into(), json!(rss));
     figures.insert(
         "setup".into(),

@@ -139,7 +139,7 @@ async fn roles_bound_what_each_user_reads_and_writes() {
         .clients
         .colleague(&admin, tenancy::Role::Manager, "max")
         .await;
-    create_property(&w.gql, &agent, "Berlin", 100).await;
+    create_property(&w.gql, &agent.access, "Berlin", 100).await;
 
     let analytics = "{ funnel { stage } }";
     let users = "{ users { email role } }";
@@ -193,7 +193,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
     let mut w = World::start().await;
     let berg = w.clients.register("berg").await;
     let voss = w.clients.register("voss").await;
-    let created = create_property(&w.gql, &berg, "Berlin", 100).await;
+    let created = create_property(&w.gql, &berg.access, "Berlin", 100).await;
     let id = created["recordId"].as_str().expect("id").to_owned();
 
     let read = w

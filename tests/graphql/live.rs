@@ -40,8 +40,8 @@ async fn a_subscription_receives_the_tenants_activity_and_not_another_tenants() 
         .await
         .expect("subscribe");
     // Another tenant's activity first, then ours: only ours arrives.
-    create_property(&w.gql, &voss, "Hamburg", 1).await;
-    let mine = create_property(&w.gql, &berg, "Berlin", 2).await;
+    create_property(&w.gql, &voss.access, "Hamburg", 1).await;
+    let mine = create_property(&w.gql, &berg.access, "Berlin", 2).await;
     let next = next_json(&mut socket).await;
     assert_eq!(next["type"], "next", "{next}");
     let entry = &next["payload"]["data"]["activity"];

@@ -2,12 +2,13 @@
 //! against a fresh PostgreSQL database, driven over real HTTP and WebSocket.
 
 mod access;
+mod journey;
 mod live;
 mod protection;
 mod reads;
 
 use deedlog_cluster::Component;
-use deedlog_tests::{Clients, Gql, Session, TestCluster};
+use deedlog_tests::{Clients, Gql, TestCluster};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -53,10 +54,10 @@ mutation Create($key: UUID!, $city: String!, $price: Int!) {
 }"#;
 
 /// Creates a property through the gateway and returns the mutation's data.
-pub async fn create_property(gql: &Gql, s: &Session, city: &str, price: i64) -> Value {
+pub async fn create_property(gql: &Gql, token: &str, city: &str, price: i64) -> Value {
     let answer = gql
         .run(
-            Some(&s.access),
+            Some(token),
             CREATE_PROPERTY,
             json!({ "key": Uuid::now_v7(), "city": city, "price": price }),
         )

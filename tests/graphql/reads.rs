@@ -9,7 +9,7 @@ use serde_json::json;
 async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
     let mut w = World::start().await;
     let admin = w.clients.register("berg").await;
-    let created = create_property(&w.gql, &admin, "Berlin", 45_000_000).await;
+    let created = create_property(&w.gql, &admin.access, "Berlin", 45_000_000).await;
     assert_eq!(created["version"], 1);
     assert!(created["position"].as_u64().expect("position") > 0);
     assert_eq!(created["duplicate"], false);
@@ -24,7 +24,7 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
         ("Hamburg", 50_000_000),
         ("Berlin", 60_000_000),
     ] {
-        create_property(&w.gql, &admin, city, price).await;
+        create_property(&w.gql, &admin.access, city, price).await;
     }
     let query = r#"query($after: String) {
       properties(filter: {city: "Berlin", minPriceMinor: 40000000}, order: PRICE_ASC, first: 1, after: $after) {
@@ -150,7 +150,7 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
         .colleague(&admin, deedlog_proto::tenancy::v1::Role::Auditor, "aud")
         .await;
     let other = w.clients.register("voss").await;
-    let created = create_property(&w.gql, &admin, "Berlin", 100).await;
+    let created = create_property(&w.gql, &admin.access, "Berlin", 100).await;
     let id = created["recordId"].clone();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let between = chrono::Utc::now();
@@ -244,4 +244,52 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
         )
         .await;
     assert_eq!(runs.data()["reconciliationRuns"], json!([]));
+}
+
+/// The gateway's count of read transactions, from `/metrics`.
+async fn read_transactions(w: &World) -> u64 {
+    let base = w.gql.endpoint.trim_end_matches("/graphql");
+    let text = w
+        .gql
+        .http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("deedlog_gateway_read_transactions_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .expect("the read transactions counter") as u64
+}
+
+#[tokio::test]
+async fn a_page_of_any_size_reads_its_agents_in_one_batch() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let agent = w
+        .clients
+        .colleague(&admin, deedlog_proto::tenancy::v1::Role::Agent, "ada")
+        .await;
+    for i in 0..6 {
+        create_property(&w.gql, &agent.access, "Berlin", 100 + i).await;
+    }
+    let query = "query($n: Int!) { properties(first: $n) { edges { node { city agent { displayName } } } } }";
+    let mut costs = Vec::new();
+    for n in [1, 6] {
+        let before = read_transactions(&w).await;
+        let answer = w.gql.run(Some(&admin.access), query, json!({"n": n})).await;
+        let edges = answer.data()["properties"]["edges"]
+            .as_array()
+            .expect("edges")
+            .clone();
+        assert_eq!(edges.len(), n as usize);
+        assert!(edges
+            .iter()
+            .all(|e| e["node"]["agent"]["displayName"] == "ada"));
+        costs.push(read_transactions(&w).await - before);
+    }
+    assert_eq!(costs, [2, 2], "one for the page, one for all its agents");
 }

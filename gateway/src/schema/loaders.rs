@@ -15,6 +15,8 @@ use uuid::Uuid;
 pub struct TenantLoader {
     pub pool: PgPool,
     pub tenant: Uuid,
+    /// Counts the transactions begun (exported as a metric).
+    pub transactions: prometheus_client::metrics::counter::Counter,
 }
 
 impl Loader<UserKey> for TenantLoader {
@@ -23,6 +25,7 @@ impl Loader<UserKey> for TenantLoader {
 
     async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, UserRow>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        self.transactions.inc();
         let mut scope = TenantScope::begin(&self.pool, self.tenant)
             .await
             .map_err(from_read)?;
@@ -43,6 +46,7 @@ impl Loader<PropertyKey> for TenantLoader {
         keys: &[PropertyKey],
     ) -> Result<HashMap<PropertyKey, PropertyRow>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        self.transactions.inc();
         let mut scope = TenantScope::begin(&self.pool, self.tenant)
             .await
             .map_err(from_read)?;

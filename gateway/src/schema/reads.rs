@@ -15,11 +15,14 @@ pub struct Reads {
     pub pool: PgPool,
     /// The longest wait a client may ask for.
     pub max_wait: Duration,
+    /// Counts the transactions begun (exported as a metric).
+    pub transactions: prometheus_client::metrics::counter::Counter,
 }
 
 /// A read-only transaction bound to the viewer's tenant.
 pub async fn scope(ctx: &Context<'_>, viewer: &Viewer) -> Result<TenantScope> {
     let reads = ctx.data::<Reads>()?;
+    reads.transactions.inc();
     TenantScope::begin(&reads.pool, viewer.caller.tenant.as_uuid())
         .await
         .map_err(from_read)
