@@ -280,6 +280,36 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 /// The effective settings as TOML-like text, with secrets redacted.
+fn describe_gateway(g: &deedlog_runtime::settings::GatewaySettings) -> String {
+    let mut text = format!(
+        "\n[gateway]\nlisten = \"{}\"\nproperties_url = {:?}\ndeals_url = {:?}\n\
+         communications_url = {:?}\ncors_origins = {:?}\ngraphiql = {}\nmax_body_bytes = {}\n\
+         request_timeout_ms = {}\nmax_depth = {}\nmax_complexity = {}\nrate_limit_per_user = {}\n\
+         rate_limit_per_ip = {}\nmax_wait_ms = {}\nmax_connections = {}\n",
+        g.listen,
+        g.properties_url,
+        g.deals_url,
+        g.communications_url,
+        g.cors_origins,
+        g.graphiql,
+        g.max_body_bytes,
+        g.request_timeout_ms,
+        g.max_depth,
+        g.max_complexity,
+        g.rate_limit_per_user,
+        g.rate_limit_per_ip,
+        g.max_wait_ms,
+        g.max_connections,
+    );
+    for (name, p) in &g.webhooks {
+        text += &format!(
+            "\n[gateway.webhooks.{name}]\nsecret = \"***\"\ntenant_slug = {:?}\nemail = {:?}\npassword = \"***\"\n",
+            p.tenant_slug, p.email
+        );
+    }
+    text
+}
+
 fn describe(settings: &Settings) -> String {
     let db = &settings.database;
     let sub = &settings.subscription;
@@ -332,7 +362,7 @@ fn describe(settings: &Settings) -> String {
         settings.projector.backoff_max_ms,
         settings.projector.lease_interval_ms,
         settings.projector.linger_ms,
-    )
+    ) + &describe_gateway(&settings.gateway)
 }
 
 #[cfg(test)]
@@ -573,13 +603,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn config_check_redacts_webhook_secrets_and_shows_the_gateway() {
+        let figment = Settings::figment(None, &Overrides::default())
+            .expect("figment")
+            .merge(("gateway.webhooks.mailer.secret", "whsec-very-secret"))
+            .merge(("gateway.webhooks.mailer.tenant_slug", "berg"))
+            .merge(("gateway.webhooks.mailer.email", "mailer@berg.example"))
+            .merge(("gateway.webhooks.mailer.password", "integration-password"));
+        let text = describe(&Settings::from_figment(figment).expect("valid"));
+        assert!(text.contains("[gateway.webhooks.mailer]"), "{text}");
+        assert!(text.contains("listen = \"127.0.0.1:8080\""), "{text}");
+        assert!(!text.contains("whsec-very-secret"), "{text}");
+        assert!(!text.contains("integration-password"), "{text}");
+    }
+
     #[tokio::test]
     async fn serve_refuses_an_unknown_component_with_the_choices() {
-        let message = parse(&["serve", "gateway"])
+        let message = parse(&["serve", "mailroom"])
             .expect_err("not a component")
             .to_string();
         assert!(
-            message.contains("tenancy") && message.contains("communications"),
+            message.contains("tenancy")
+                && message.contains("communications")
+                && message.contains("gateway"),
             "{message}"
         );
     }

@@ -419,6 +419,63 @@ mod tests {
     }
 
     #[test]
+    fn gateway_settings_are_checked() {
+        Jail::expect_with(|jail| {
+            for (key, value, named, allowed) in [
+                (
+                    "DEEDLOG__GATEWAY__DEALS_URL",
+                    "deals:7103",
+                    "gateway.deals_url",
+                    "http://",
+                ),
+                (
+                    "DEEDLOG__GATEWAY__CORS_ORIGINS",
+                    "[\"https://app.example.com/\"]",
+                    "gateway.cors_origins",
+                    "no trailing slash",
+                ),
+                (
+                    "DEEDLOG__GATEWAY__MAX_DEPTH",
+                    "1",
+                    "gateway.max_depth",
+                    "2 to 64",
+                ),
+                (
+                    "DEEDLOG__GATEWAY__MAX_BODY_BYTES",
+                    "10",
+                    "gateway.max_body_bytes",
+                    "1024 to",
+                ),
+                (
+                    "DEEDLOG__GATEWAY__RATE_LIMIT_PER_IP",
+                    "0",
+                    "gateway.rate_limit_per_ip",
+                    "1 to",
+                ),
+            ] {
+                jail.set_env(key, value);
+                let message = load_in_jail().expect_err("refused").to_string();
+                assert!(message.contains(named), "{message}");
+                assert!(message.contains(allowed), "{message}");
+                jail.clear_env();
+            }
+            jail.set_env("DEEDLOG__GATEWAY__WEBHOOKS__Mail_Er__SECRET", "s");
+            let message = load_in_jail()
+                .expect_err("a missing key refused")
+                .to_string();
+            assert!(message.contains("tenant_slug"), "{message}");
+            jail.clear_env();
+            jail.set_env(
+                "DEEDLOG__GATEWAY__CORS_ORIGINS",
+                "[\"https://app.example.com\"]",
+            );
+            let settings = load_in_jail().expect("valid");
+            assert_eq!(settings.gateway.cors_origins, ["https://app.example.com"]);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_key_is_refused() {
         Jail::expect_with(|jail| {
             jail.set_env("DEEDLOG__DATABASE__MAX_CONECTIONS", "3");
