@@ -228,6 +228,43 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
         )
         .await;
     write.assert_error("NOT_FOUND", "");
+    // A contact and a deal of berg's: every command on them from voss is NOT_FOUND.
+    let contact = w
+        .gql
+        .run(
+            Some(&berg.access),
+            "mutation($k: UUID!) { createContact(command: {idempotencyKey: $k}, details: {name: \"Clara Voss\"}) { recordId } }",
+            json!({"k": Uuid::now_v7()}),
+        )
+        .await
+        .data()["createContact"]["recordId"]
+        .clone();
+    let deal = w
+        .gql
+        .run(
+            Some(&berg.access),
+            "mutation($k: UUID!, $p: UUID!, $b: UUID!) { openDeal(command: {idempotencyKey: $k}, input: {propertyId: $p, buyerContactId: $b}) { recordId } }",
+            json!({"k": Uuid::now_v7(), "p": id, "b": contact}),
+        )
+        .await
+        .data()["openDeal"]["recordId"]
+        .clone();
+    for (mutation, record) in [
+        ("moveStage(command: {idempotencyKey: $k}, dealId: $id, stage: QUALIFIED) { version }", &deal),
+        ("loseDeal(command: {idempotencyKey: $k}, dealId: $id, reason: \"gone\") { version }", &deal),
+        ("grantConsent(command: {idempotencyKey: $k}, contactId: $id, channel: EMAIL, lawfulBasis: CONSENT, source: \"x\") { version }", &contact),
+        ("updateContact(command: {idempotencyKey: $k}, contactId: $id, details: {name: \"X\"}) { version }", &contact),
+        ("addTag(command: {idempotencyKey: $k}, propertyId: $id, tag: \"x\") { version }", &json!(id)),
+        ("archiveProperty(command: {idempotencyKey: $k}, propertyId: $id) { version }", &json!(id)),
+    ] {
+        let query = format!("mutation($k: UUID!, $id: UUID!) {{ {mutation} }}");
+        let answer = w
+            .gql
+            .run(Some(&voss.access), &query, json!({"k": Uuid::now_v7(), "id": record}))
+            .await;
+        answer.assert_error("NOT_FOUND", "");
+        assert!(!answer.body.to_string().contains("Clara"), "{}", answer.body);
+    }
     // Berg's property is as it was.
     let mine = w
         .gql

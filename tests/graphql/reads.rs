@@ -266,7 +266,7 @@ async fn read_transactions(w: &World) -> u64 {
 }
 
 #[tokio::test]
-async fn a_page_of_any_size_reads_its_agents_in_one_batch() {
+async fn a_page_of_any_size_reads_its_nested_rows_in_one_batch_each() {
     let mut w = World::start().await;
     let admin = w.clients.register("berg").await;
     let agent = w
@@ -276,7 +276,7 @@ async fn a_page_of_any_size_reads_its_agents_in_one_batch() {
     for i in 0..6 {
         create_property(&w.gql, &agent.access, "Berlin", 100 + i).await;
     }
-    let query = "query($n: Int!) { properties(first: $n) { edges { node { city agent { displayName } } } } }";
+    let query = "query($n: Int!) { properties(first: $n) { edges { node { city agent { displayName } priceHistory { toMinor } valuations { valueMinor } } } } }";
     let mut costs = Vec::new();
     for n in [1, 6] {
         let before = read_transactions(&w).await;
@@ -291,5 +291,9 @@ async fn a_page_of_any_size_reads_its_agents_in_one_batch() {
             .all(|e| e["node"]["agent"]["displayName"] == "ada"));
         costs.push(read_transactions(&w).await - before);
     }
-    assert_eq!(costs, [2, 2], "one for the page, one for all its agents");
+    assert_eq!(
+        costs,
+        [4, 4],
+        "one for the page, one each for all its agents, price histories and valuations"
+    );
 }

@@ -3,7 +3,7 @@
 
 use crate::error::from_read;
 use async_graphql::dataloader::Loader;
-use deedlog_read_model::properties::PropertyRow;
+use deedlog_read_model::properties::{PriceChangeRow, PropertyRow, ValuationRow};
 use deedlog_read_model::tenancy::UserRow;
 use deedlog_read_model::{properties, tenancy, TenantScope};
 use sqlx::PgPool;
@@ -25,10 +25,7 @@ impl Loader<UserKey> for TenantLoader {
 
     async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, UserRow>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        self.transactions.inc();
-        let mut scope = TenantScope::begin(&self.pool, self.tenant)
-            .await
-            .map_err(from_read)?;
+        let mut scope = self.scope().await?;
         let rows = tenancy::users_by_ids(scope.conn(), &ids)
             .await
             .map_err(from_read)?;
@@ -46,10 +43,7 @@ impl Loader<PropertyKey> for TenantLoader {
         keys: &[PropertyKey],
     ) -> Result<HashMap<PropertyKey, PropertyRow>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        self.transactions.inc();
-        let mut scope = TenantScope::begin(&self.pool, self.tenant)
-            .await
-            .map_err(from_read)?;
+        let mut scope = self.scope().await?;
         let rows = properties::get_many(scope.conn(), &ids)
             .await
             .map_err(from_read)?;
@@ -60,6 +54,72 @@ impl Loader<PropertyKey> for TenantLoader {
             .collect())
     }
 }
+
+impl Loader<PriceHistoryKey> for TenantLoader {
+    type Value = Vec<PriceChangeRow>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[PriceHistoryKey],
+    ) -> Result<HashMap<PriceHistoryKey, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut scope = self.scope().await?;
+        let rows = properties::price_histories(scope.conn(), &ids)
+            .await
+            .map_err(from_read)?;
+        scope.finish().await.map_err(from_read)?;
+        Ok(group(keys, rows, |r| PriceHistoryKey(r.property_id)))
+    }
+}
+
+impl Loader<ValuationsKey> for TenantLoader {
+    type Value = Vec<ValuationRow>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ValuationsKey],
+    ) -> Result<HashMap<ValuationsKey, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut scope = self.scope().await?;
+        let rows = properties::valuations_of(scope.conn(), &ids)
+            .await
+            .map_err(from_read)?;
+        scope.finish().await.map_err(from_read)?;
+        Ok(group(keys, rows, |r| ValuationsKey(r.property_id)))
+    }
+}
+
+impl TenantLoader {
+    /// A read transaction in the loader's tenant (counted).
+    async fn scope(&self) -> Result<TenantScope, async_graphql::Error> {
+        self.transactions.inc();
+        TenantScope::begin(&self.pool, self.tenant)
+            .await
+            .map_err(from_read)
+    }
+}
+
+/// Rows grouped by key, every asked key present (empty when it has none).
+fn group<K, R>(keys: &[K], rows: Vec<R>, key: impl Fn(&R) -> K) -> HashMap<K, Vec<R>>
+where
+    K: Copy + Eq + std::hash::Hash,
+{
+    let mut out: HashMap<K, Vec<R>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        out.entry(key(&row)).or_default().push(row);
+    }
+    out
+}
+
+/// A property id, as the key of its price history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PriceHistoryKey(pub Uuid);
+
+/// A property id, as the key of its valuations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ValuationsKey(pub Uuid);
 
 /// A user id, as a loader key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

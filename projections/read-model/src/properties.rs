@@ -412,14 +412,24 @@ pub async fn price_history(
     conn: &mut PgConnection,
     property_id: Uuid,
 ) -> Result<Vec<PriceChangeRow>, Error> {
+    price_histories(conn, &[property_id]).await
+}
+
+/// The price histories of these properties in one statement (a page's
+/// worth), each oldest first.
+pub async fn price_histories(
+    conn: &mut PgConnection,
+    property_ids: &[Uuid],
+) -> Result<Vec<PriceChangeRow>, Error> {
     sqlx::query_as(
         "SELECT property_id, position, changed_at, changed_by, from_minor, to_minor, currency \
-         FROM rm_properties.price_history WHERE property_id = $1 ORDER BY position",
+         FROM rm_properties.price_history WHERE property_id = ANY($1) \
+         ORDER BY property_id, position",
     )
-    .bind(property_id)
+    .bind(property_ids)
     .fetch_all(conn)
     .await
-    .map_err(Error::db("read a property's price history"))
+    .map_err(Error::db("read price histories"))
 }
 
 /// Every valuation of a property, in the order recorded.
@@ -427,12 +437,21 @@ pub async fn valuations(
     conn: &mut PgConnection,
     property_id: Uuid,
 ) -> Result<Vec<ValuationRow>, Error> {
+    valuations_of(conn, &[property_id]).await
+}
+
+/// The valuations of these properties in one statement, each oldest first.
+pub async fn valuations_of(
+    conn: &mut PgConnection,
+    property_ids: &[Uuid],
+) -> Result<Vec<ValuationRow>, Error> {
     sqlx::query_as(
         "SELECT property_id, position, valued_on, value_minor, currency, source_kind, source_name, \
-         recorded_at FROM rm_properties.valuations WHERE property_id = $1 ORDER BY position",
+         recorded_at FROM rm_properties.valuations WHERE property_id = ANY($1) \
+         ORDER BY property_id, position",
     )
-    .bind(property_id)
+    .bind(property_ids)
     .fetch_all(conn)
     .await
-    .map_err(Error::db("read a property's valuations"))
+    .map_err(Error::db("read valuations"))
 }
