@@ -280,6 +280,15 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "projector.backoff_max_ms" => "milliseconds from projector.backoff_min_ms to 3600000",
             "projector.lease_interval_ms" => "milliseconds from 10 to 600000",
             "projector.linger_ms" => "milliseconds from 0 to 1000",
+            "gateway.max_body_bytes" => "bytes from 1024 to 67108864",
+            "gateway.request_timeout_ms" => "milliseconds from 100 to 600000",
+            "gateway.max_depth" => "a whole number from 2 to 64",
+            "gateway.max_complexity" => "a whole number from 10 to 1000000",
+            "gateway.rate_limit_per_user" | "gateway.rate_limit_per_ip" => {
+                "requests per minute from 1 to 10000000"
+            }
+            "gateway.max_wait_ms" => "milliseconds from 0 to 600000",
+            "gateway.max_connections" => "a whole number from 1 to 1000",
             _ => "a value in the documented range",
         },
     })
