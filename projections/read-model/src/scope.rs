@@ -25,22 +25,19 @@ pub struct TenantScope {
 impl TenantScope {
     /// Begins the transaction on `pool` and binds `tenant`.
     pub async fn begin(pool: &PgPool, tenant: Uuid) -> Result<Self, Error> {
-        let mut tx = pool.begin().await.map_err(Error::db("begin a read"))?;
-        // Read-only first: it must precede every query of the transaction.
-        // A plain string runs as a simple query (both statements in one
-        // round trip); unlike `sqlx::raw_sql`, its future is `Send` in the
-        // generic contexts of web handlers.
-        sqlx::Executor::execute(
-            &mut *tx,
-            "SET TRANSACTION READ ONLY; SET LOCAL ROLE deedlog_app",
-        )
-        .await
-        .map_err(Error::db("switch to the application role"))?;
-        sqlx::query("SELECT set_config('deedlog.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *tx)
+        // One round trip for the transaction and its whole binding: begun
+        // read-only, as the application role, with the tenant set. It runs
+        // as a simple query (several statements in one message). Writing the
+        // tenant into the text is safe: a `Uuid` displays as hex digits and
+        // dashes only.
+        let begin = format!(
+            "BEGIN READ ONLY; SET LOCAL ROLE deedlog_app; \
+             SELECT set_config('deedlog.tenant_id', '{tenant}', true)"
+        );
+        let tx = pool
+            .begin_with(begin)
             .await
-            .map_err(Error::db("bind the tenant"))?;
+            .map_err(Error::db("begin a read as the application role"))?;
         Ok(Self { tenant, tx })
     }
 
