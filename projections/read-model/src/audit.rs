@@ -24,6 +24,7 @@
 use crate::error::Error;
 use crate::freshness::Projection;
 use crate::page::{Connection, Page, MAX_FIRST};
+use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -81,14 +82,6 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// A value bound to the history's statement.
-enum Bind {
-    Text(String),
-    Int(i64),
-    Id(Uuid),
-    Time(DateTime<Utc>),
-}
-
 const EVENT_COLUMNS: &str = "position, stream_id, stream_type, version, event_type, \
     schema_version, payload, actor, command_id, correlation_id, causation_id, occurred_at, \
     recorded_at";
@@ -130,57 +123,33 @@ pub async fn events(
     }
     let after = page.after_position()?;
 
-    // Why this dynamic SQL is safe: the statement is put together only from
-    // the fixed fragments below and from numbered placeholders ($1, $2, …);
-    // every value the caller gave is bound, never written into the text.
-    let mut conditions: Vec<String> = Vec::new();
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut add = |fragment: &str, value: Bind, binds: &mut Vec<Bind>| {
-        binds.push(value);
-        conditions.push(fragment.replace("{}", &format!("${}", binds.len())));
-    };
+    // Dynamic SQL, safe by construction: see `WhereClause`.
+    let mut filters = WhereClause::default();
     if let Some(record) = filter.record {
-        add("stream_id = {}", Bind::Id(record), &mut binds);
+        filters.add("stream_id = {}", Bind::Id(record));
     }
     if let Some(actor) = &filter.actor {
-        add("actor = {}", Bind::Text(actor.clone()), &mut binds);
+        filters.add("actor = {}", Bind::Text(actor.clone()));
     }
     if let Some(event_type) = &filter.event_type {
-        add(
-            "event_type = {}",
-            Bind::Text(event_type.clone()),
-            &mut binds,
-        );
+        filters.add("event_type = {}", Bind::Text(event_type.clone()));
     }
     if let Some(from) = filter.from {
-        add("recorded_at >= {}", Bind::Time(from), &mut binds);
+        filters.add("recorded_at >= {}", Bind::Time(from));
     }
     if let Some(to) = filter.to {
-        add("recorded_at <= {}", Bind::Time(to), &mut binds);
+        filters.add("recorded_at <= {}", Bind::Time(to));
     }
     if let Some(after) = after {
-        add("position > {}", Bind::Int(after), &mut binds);
+        filters.add("position > {}", Bind::Int(after));
     }
-    binds.push(Bind::Int(limit + 1));
-    let filter_sql = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    };
+    let limit_placeholder = filters.placeholder(Bind::Int(limit + 1));
+    let filter_sql = filters.sql();
     let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events {filter_sql} ORDER BY position LIMIT ${}",
-        binds.len()
+        "SELECT {EVENT_COLUMNS} FROM events {filter_sql} ORDER BY position LIMIT {limit_placeholder}"
     );
-    let mut query = sqlx::query_as::<_, EventRow>(&sql);
-    for bind in binds {
-        query = match bind {
-            Bind::Text(v) => query.bind(v),
-            Bind::Int(v) => query.bind(v),
-            Bind::Id(v) => query.bind(v),
-            Bind::Time(v) => query.bind(v),
-        };
-    }
-    let rows = query
+    let rows = filters
+        .bind_to(sqlx::query_as::<_, EventRow>(&sql))
         .fetch_all(conn)
         .await
         .map_err(Error::db("read the audit history"))?;

@@ -16,6 +16,7 @@
 mod error;
 mod page;
 mod scope;
+mod where_clause;
 
 pub mod analytics;
 pub mod audit;

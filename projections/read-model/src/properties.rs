@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::page::{malformed_cursor, Connection, Page};
+use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -207,14 +208,6 @@ fn check_one_of(field: &'static str, value: Option<&str>, allowed: &[&str]) -> R
     }
 }
 
-/// A value bound to the list's statement.
-enum Bind {
-    Text(String),
-    Int(i64),
-    Id(Uuid),
-    Time(DateTime<Utc>),
-}
-
 /// A position in the list: the sort it was made for, the sort key and the
 /// property id. Written `<sort>:<key>:<property id>`; callers treat it as
 /// opaque.
@@ -281,57 +274,37 @@ pub async fn list(
         }
     }
 
-    // Why this dynamic SQL is safe: the statement is put together only from
-    // the fixed fragments below and from numbered placeholders ($1, $2, …);
-    // every value the caller gave is bound, never written into the text.
-    let mut conditions: Vec<String> = Vec::new();
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut add = |fragment: &str, value: Bind, binds: &mut Vec<Bind>| {
-        binds.push(value);
-        conditions.push(fragment.replace("{}", &format!("${}", binds.len())));
-    };
+    // Dynamic SQL, safe by construction: see `WhereClause`.
+    let mut filters = WhereClause::default();
     if let Some(status) = &filter.status {
-        add(
-            "listing_status = {}",
-            Bind::Text(status.clone()),
-            &mut binds,
-        );
+        filters.add("listing_status = {}", Bind::Text(status.clone()));
     }
     if let Some(kind) = &filter.kind {
-        add("kind = {}", Bind::Text(kind.clone()), &mut binds);
+        filters.add("kind = {}", Bind::Text(kind.clone()));
     }
     if let Some(city) = &filter.city {
         // lower(city) is what properties_by_city indexes.
-        add(
-            "lower(city) = lower({})",
-            Bind::Text(city.clone()),
-            &mut binds,
-        );
+        filters.add("lower(city) = lower({})", Bind::Text(city.clone()));
     }
     if let Some(min) = filter.min_price_minor {
-        add("asking_price_minor >= {}", Bind::Int(min), &mut binds);
+        filters.add("asking_price_minor >= {}", Bind::Int(min));
     }
     if let Some(max) = filter.max_price_minor {
-        add("asking_price_minor <= {}", Bind::Int(max), &mut binds);
+        filters.add("asking_price_minor <= {}", Bind::Int(max));
     }
     if let Some(agent) = filter.agent_id {
-        add("agent_id = {}", Bind::Id(agent), &mut binds);
+        filters.add("agent_id = {}", Bind::Id(agent));
     }
     if let Some(tag) = &filter.tag {
         // `@>` is what the GIN index on tags serves.
-        add(
-            "tags @> ARRAY[{}::text]",
-            Bind::Text(tag.clone()),
-            &mut binds,
-        );
+        filters.add("tags @> ARRAY[{}::text]", Bind::Text(tag.clone()));
     }
     if let Some(text) = &filter.text {
         // The expression of the properties_address_search GIN index, exactly.
-        add(
+        filters.add(
             "to_tsvector('simple', street || ' ' || postal_code || ' ' || city || ' ' || country) \
              @@ plainto_tsquery('simple', {})",
             Bind::Text(text.clone()),
-            &mut binds,
         );
     }
     let (order, keyset) = sort.order();
@@ -344,34 +317,17 @@ pub async fn list(
         } else {
             Bind::Int(cursor.key)
         };
-        binds.push(key);
-        binds.push(Bind::Id(cursor.id));
-        conditions.push(
-            keyset
-                .replace("{k}", &format!("${}", binds.len() - 1))
-                .replace("{id}", &format!("${}", binds.len())),
-        );
+        let key = filters.placeholder(key);
+        let id = filters.placeholder(Bind::Id(cursor.id));
+        filters.condition(keyset.replace("{k}", &key).replace("{id}", &id));
     }
-    binds.push(Bind::Int(limit + 1));
-    let filter_sql = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    };
+    let limit_placeholder = filters.placeholder(Bind::Int(limit + 1));
+    let filter_sql = filters.sql();
     let sql = format!(
-        "SELECT {COLUMNS} FROM rm_properties.properties {filter_sql} ORDER BY {order} LIMIT ${}",
-        binds.len()
+        "SELECT {COLUMNS} FROM rm_properties.properties {filter_sql} ORDER BY {order} LIMIT {limit_placeholder}"
     );
-    let mut query = sqlx::query_as::<_, PropertyRow>(&sql);
-    for bind in binds {
-        query = match bind {
-            Bind::Text(v) => query.bind(v),
-            Bind::Int(v) => query.bind(v),
-            Bind::Id(v) => query.bind(v),
-            Bind::Time(v) => query.bind(v),
-        };
-    }
-    let rows = query
+    let rows = filters
+        .bind_to(sqlx::query_as::<_, PropertyRow>(&sql))
         .fetch_all(conn)
         .await
         .map_err(Error::db("list properties"))?;
