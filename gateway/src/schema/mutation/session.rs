@@ -1,8 +1,7 @@
 //! Signing in and out, through the tenancy service: `login`, `refresh`,
 //! `logout` are the only operations that need no access token.
 
-use crate::error::from_status;
-use crate::services::{request, Services, TraceParent};
+use super::command::call_without_token;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use deedlog_proto::tenancy::v1 as pb;
@@ -58,38 +57,41 @@ impl SessionMutation {
         email: String,
         password: String,
     ) -> Result<Session> {
-        let mut tenancy = ctx.data::<Services>()?.tenancy.clone();
         let body = pb::LoginRequest {
             tenant_slug,
             email,
             password,
         };
-        let pair = tenancy
-            .login(request(None, ctx.data_opt::<TraceParent>(), body))
-            .await
-            .map_err(from_status)?;
-        Ok(pair.into_inner().into())
+        let pair = call_without_token(
+            ctx,
+            body,
+            |mut s, r| async move { s.tenancy.login(r).await },
+        )
+        .await?;
+        Ok(pair.into())
     }
 
     /// Trades a refresh token for a new session (the old refresh token is spent).
     async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Session> {
-        let mut tenancy = ctx.data::<Services>()?.tenancy.clone();
         let body = pb::RefreshRequest { refresh_token };
-        let pair = tenancy
-            .refresh(request(None, ctx.data_opt::<TraceParent>(), body))
-            .await
-            .map_err(from_status)?;
-        Ok(pair.into_inner().into())
+        let pair = call_without_token(
+            ctx,
+            body,
+            |mut s, r| async move { s.tenancy.refresh(r).await },
+        )
+        .await?;
+        Ok(pair.into())
     }
 
     /// Revokes a refresh token. True once it can no longer be used.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
-        let mut tenancy = ctx.data::<Services>()?.tenancy.clone();
         let body = pb::LogoutRequest { refresh_token };
-        tenancy
-            .logout(request(None, ctx.data_opt::<TraceParent>(), body))
-            .await
-            .map_err(from_status)?;
+        call_without_token(
+            ctx,
+            body,
+            |mut s, r| async move { s.tenancy.logout(r).await },
+        )
+        .await?;
         Ok(true)
     }
 }
