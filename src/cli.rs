@@ -50,6 +50,10 @@ pub enum Command {
         /// The component to run.
         #[arg(value_enum)]
         component: ServeTarget,
+        /// Where the projector reads events (overrides projector.source):
+        /// the PostgreSQL log, or the Kafka topic as a consumer group member.
+        #[arg(long, value_enum)]
+        source: Option<SourceArg>,
     },
     /// Create the database if it is missing and apply pending migrations.
     Migrate,
@@ -110,6 +114,15 @@ pub enum ServeTarget {
     Communications,
     Projector,
     Gateway,
+    /// Publishes the log to Kafka (needs kafka.brokers).
+    Relay,
+}
+
+/// Where a projector reads events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    Log,
+    Kafka,
 }
 
 impl From<ServeTarget> for Component {
@@ -121,6 +134,7 @@ impl From<ServeTarget> for Component {
             ServeTarget::Communications => Component::Communications,
             ServeTarget::Projector => Component::Projector,
             ServeTarget::Gateway => Component::Gateway,
+            ServeTarget::Relay => Component::Relay,
         }
     }
 }
@@ -144,10 +158,26 @@ pub enum ConfigCommand {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let projector_source = match &cli.command {
+        Command::Serve {
+            component,
+            source: Some(source),
+        } => {
+            if *component != ServeTarget::Projector {
+                anyhow::bail!("--source applies to `deedlog serve projector` only");
+            }
+            Some(match source {
+                SourceArg::Log => "log".to_owned(),
+                SourceArg::Kafka => "kafka".to_owned(),
+            })
+        }
+        _ => None,
+    };
     let overrides = Overrides {
         database_url: cli.global.database_url,
         log_format: cli.global.log_format,
         log_filter: cli.global.log_filter,
+        projector_source,
     };
     let settings = Settings::load(cli.global.config.as_deref(), &overrides)?;
     match cli.command {
@@ -168,9 +198,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Up { no_demo } => {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
-            serve(&settings, &Component::ALL, true, !no_demo).await
+            let mut components = Component::ALL.to_vec();
+            if settings.kafka.enabled() {
+                components.push(Component::Relay);
+            }
+            serve(&settings, &components, true, !no_demo).await
         }
-        Command::Serve { component } => {
+        Command::Serve { component, .. } => {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             serve(&settings, &[component.into()], false, false).await
         }
@@ -208,8 +242,21 @@ async fn serve(
             .map(|p| p.name())
             .collect();
         println!(
-            "projector       read models {} (schemas rm_*; `deedlog projections` shows lag)",
-            names.join(", ")
+            "projector       read models {} (schemas rm_*; `deedlog projections` shows lag) from {}",
+            names.join(", "),
+            match settings.projector.source {
+                deedlog_runtime::settings::ProjectorSource::Log => "the log".to_owned(),
+                deedlog_runtime::settings::ProjectorSource::Kafka => format!(
+                    "Kafka topic {} as group {}",
+                    settings.kafka.topic, settings.kafka.group_id
+                ),
+            }
+        );
+    }
+    if components.contains(&Component::Relay) {
+        println!(
+            "relay           log -> Kafka {} topic {} ({} partitions)",
+            settings.kafka.brokers, settings.kafka.topic, settings.kafka.partitions
         );
     }
     println!("database        {}", settings.redacted_database_url());

@@ -34,6 +34,8 @@ pub enum Component {
     Projector,
     /// The GraphQL gateway (HTTP).
     Gateway,
+    /// Publishes the log to Kafka (no listener; only with kafka.brokers).
+    Relay,
 }
 
 impl Component {
@@ -63,7 +65,7 @@ impl Component {
             Component::Properties => Some(s.properties_listen),
             Component::Deals => Some(s.deals_listen),
             Component::Communications => Some(s.communications_listen),
-            Component::Projector | Component::Gateway => None,
+            Component::Projector | Component::Gateway | Component::Relay => None,
         }
     }
 }
@@ -78,6 +80,7 @@ impl fmt::Display for Component {
             Component::Communications => "communications",
             Component::Projector => "projector",
             Component::Gateway => "gateway",
+            Component::Relay => "relay",
         })
     }
 }
@@ -94,6 +97,7 @@ struct Bound {
 pub struct Cluster {
     bound: Vec<Bound>,
     projector: Option<projector::ProjectorPart>,
+    relay: Option<deedlog_kafka::Relay>,
     gateway: Option<deedlog_gateway::Gateway>,
 }
 
@@ -156,6 +160,11 @@ impl Cluster {
         } else {
             None
         };
+        let relay = if components.contains(&Component::Relay) {
+            Some(projector::relay(settings, &connect, upcasters.clone()).await?)
+        } else {
+            None
+        };
         let mut servers = Vec::new();
         for component in components {
             let Some(addr) = component.listen(settings) else {
@@ -172,6 +181,7 @@ impl Cluster {
             return Ok(Self {
                 bound: Vec::new(),
                 projector,
+                relay,
                 gateway: None,
             });
         }
@@ -245,7 +255,7 @@ impl Cluster {
                     )
                     .into_server(),
                 ),
-                Component::Projector | Component::Gateway => continue,
+                Component::Projector | Component::Gateway | Component::Relay => continue,
             };
             bound.push(Bound {
                 component,
@@ -280,6 +290,7 @@ impl Cluster {
         Ok(Self {
             bound,
             projector,
+            relay,
             gateway,
         })
     }
@@ -288,7 +299,12 @@ impl Cluster {
     pub fn projector_stats(
         &self,
     ) -> Option<&std::collections::BTreeMap<&'static str, Arc<deedlog_projector::Stats>>> {
-        self.projector.as_ref().map(|p| p.runner.stats())
+        self.projector.as_ref().map(|p| p.stats())
+    }
+
+    /// The relay's counters, if it runs here.
+    pub fn relay_stats(&self) -> Option<Arc<deedlog_kafka::RelayStats>> {
+        self.relay.as_ref().map(|r| r.stats())
     }
 
     /// Where each component listens.
@@ -318,7 +334,14 @@ impl Cluster {
         if let Some(part) = self.projector {
             let shutdown = shutdown.clone();
             tasks.spawn(async move {
-                part.runner.run_until_stopped(shutdown).await;
+                part.run_until_stopped(shutdown).await;
+                Ok(())
+            });
+        }
+        if let Some(relay) = self.relay {
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move {
+                relay.run_until_stopped(shutdown).await;
                 Ok(())
             });
         }

@@ -3,15 +3,20 @@
 
 use anyhow::Context;
 use deedlog_eventstore::{ConnectOptions, LogReader, SubscriptionOptions, Upcasters};
-use deedlog_projector::{Runner, RunnerOptions};
-use deedlog_runtime::settings::Settings;
+use deedlog_kafka::{ConsumerOptions, KafkaProjector, Relay, RelayOptions};
+use deedlog_projector::{Runner, RunnerOptions, Stats};
+use deedlog_runtime::settings::{ProjectorSource, Settings};
 use sqlx::postgres::PgPoolOptions;
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
-/// A built projector, ready to run.
+/// A built projector, ready to run: on the log itself, or a member of the
+/// Kafka consumer group.
 #[derive(Debug)]
-pub struct ProjectorPart {
-    pub runner: Runner,
+pub enum ProjectorPart {
+    Log(Runner),
+    Kafka(KafkaProjector),
 }
 
 impl ProjectorPart {
@@ -21,17 +26,70 @@ impl ProjectorPart {
         upcasters: Arc<Upcasters>,
     ) -> anyhow::Result<Self> {
         let pool = read_model_pool(settings, connect).await?;
+        let projections = deedlog_projector::projections::all();
+        if settings.projector.source == ProjectorSource::Kafka {
+            let options = ConsumerOptions {
+                batch_size: settings.projector.batch_size as usize,
+                linger: settings.projector.linger(),
+                backoff_min: settings.projector.backoff_min(),
+                backoff_max: settings.projector.backoff_max(),
+            };
+            let projector =
+                KafkaProjector::start(projections, pool, settings.kafka.clone(), options)
+                    .await
+                    .context("start the projector on Kafka")?;
+            return Ok(Self::Kafka(projector));
+        }
         let reader = LogReader::connect(connect, upcasters)
             .await
             .context("connect the projector to the log")?;
         let options = runner_options(settings);
-        let runner = Runner::new(deedlog_projector::projections::all(), pool, reader, options);
+        let runner = Runner::new(projections, pool, reader, options);
         runner
             .prepare()
             .await
             .context("prepare the read-model schemas")?;
-        Ok(Self { runner })
+        Ok(Self::Log(runner))
     }
+
+    /// Each projection's counters, by name.
+    pub fn stats(&self) -> &BTreeMap<&'static str, Arc<Stats>> {
+        match self {
+            Self::Log(runner) => runner.stats(),
+            Self::Kafka(projector) => projector.stats(),
+        }
+    }
+
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
+        match self {
+            Self::Log(runner) => runner.run_until_stopped(shutdown).await,
+            Self::Kafka(projector) => projector.run_until_stopped(shutdown).await,
+        }
+    }
+}
+
+/// The relay, checked against the broker.
+pub async fn relay(
+    settings: &Settings,
+    connect: &ConnectOptions,
+    upcasters: Arc<Upcasters>,
+) -> anyhow::Result<Relay> {
+    anyhow::ensure!(
+        settings.kafka.enabled(),
+        "the relay needs kafka.brokers (e.g. DEEDLOG__KAFKA__BROKERS=127.0.0.1:9092)"
+    );
+    let reader = LogReader::connect(connect, upcasters)
+        .await
+        .context("connect the relay to the log")?;
+    let options = RelayOptions {
+        backoff_min: settings.projector.backoff_min(),
+        backoff_max: settings.projector.backoff_max(),
+        lease_interval: settings.projector.lease_interval(),
+        ..RelayOptions::default()
+    };
+    Relay::start(reader, settings.kafka.clone(), options)
+        .await
+        .context("start the relay")
 }
 
 /// The projector's settings as the runner takes them.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod lag;
 pub mod lease;
 pub mod migrate;
+pub mod partition;
 pub mod projection;
 pub mod projections;
 pub mod rebuild;

@@ -21,7 +21,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub(crate) fn committed(
+    /// Counts a committed batch whose last event is at `position`.
+    pub fn committed(
         &self,
         events: usize,
         position: u64,

@@ -346,6 +346,14 @@ pub async fn apply_in(
     let Some(last) = events.last() else {
         return Ok(());
     };
+    prepare_batch(tx, schema).await?;
+    checkpoint::lock_at(tx, schema, expected).await?;
+    projection.apply(tx, events).await?;
+    checkpoint::advance(tx, last.position, last.recorded_at).await
+}
+
+/// Points the caller's transaction at `schema` and sets how a batch runs.
+pub async fn prepare_batch(tx: &mut PgConnection, schema: &str) -> Result<(), Error> {
     // One round trip: the schema, and how this transaction runs.
     // - No waiting for the WAL flush: read models are derived and the
     //   checkpoint commits with them, so a commit lost in a crash is simply
@@ -364,8 +372,5 @@ pub async fn apply_in(
         ),
     )
     .await
-    .map_err(Error::db("prepare a batch"))?;
-    checkpoint::lock_at(tx, schema, expected).await?;
-    projection.apply(tx, events).await?;
-    checkpoint::advance(tx, last.position, last.recorded_at).await
+    .map_err(Error::db("prepare a batch"))
 }

@@ -11,10 +11,12 @@ use std::path::Path;
 use std::time::Duration;
 
 mod gateway;
+mod kafka;
 mod projector;
 mod services;
 pub use gateway::{GatewaySettings, WebhookProvider};
-pub use projector::ProjectorSettings;
+pub use kafka::KafkaSettings;
+pub use projector::{ProjectorSettings, ProjectorSource};
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 
 /// The defaults, written as the TOML a user would write to change them.
@@ -60,6 +62,7 @@ backoff_min_ms = 100
 backoff_max_ms = 30000
 lease_interval_ms = 5000
 linger_ms = 5
+source = "log"
 
 [gateway]
 listen = "127.0.0.1:8080"
@@ -76,6 +79,23 @@ rate_limit_per_user = 6000
 rate_limit_per_ip = 12000
 max_wait_ms = 10000
 max_connections = 16
+
+[kafka]
+brokers = ""
+topic = "deedlog.events"
+partitions = 12
+replication_factor = 1
+create_topic = true
+client_id = "deedlog"
+group_id = "deedlog-projectors"
+relay_name = "default"
+max_in_flight = 100000
+progress_interval_ms = 100
+startup_timeout_ms = 10000
+
+[kafka.producer]
+
+[kafka.consumer]
 "#;
 
 /// Everything a deedlog process can be told.
@@ -90,6 +110,7 @@ pub struct Settings {
     pub services: ServicesSettings,
     pub projector: ProjectorSettings,
     pub gateway: GatewaySettings,
+    pub kafka: KafkaSettings,
 }
 
 /// Where the event log lives and how to reach it.
@@ -153,6 +174,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub log_format: Option<String>,
     pub log_filter: Option<String>,
+    pub projector_source: Option<String>,
 }
 
 impl Settings {
@@ -177,6 +199,7 @@ impl Settings {
             ("database.url", &overrides.database_url),
             ("log.format", &overrides.log_format),
             ("log.filter", &overrides.log_filter),
+            ("projector.source", &overrides.projector_source),
         ] {
             if let Some(value) = value {
                 figment = figment.merge((key, value.clone()));
@@ -234,6 +257,14 @@ impl Settings {
         self.services.validate()?;
         self.projector.validate()?;
         self.gateway.validate()?;
+        self.kafka.validate()?;
+        if self.projector.source == ProjectorSource::Kafka && !self.kafka.enabled() {
+            return Err(Error::Invalid {
+                key: "projector.source",
+                value: "\"kafka\"".into(),
+                allowed: "\"log\", or \"kafka\" once kafka.brokers names the brokers",
+            });
+        }
         Ok(())
     }
 
@@ -289,6 +320,11 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             }
             "gateway.max_wait_ms" => "milliseconds from 0 to 600000",
             "gateway.max_connections" => "a whole number from 1 to 1000",
+            "kafka.partitions" => "a whole number from 1 to 10000",
+            "kafka.replication_factor" => "a whole number from 1 to 32",
+            "kafka.max_in_flight" => "a whole number from 1 to 1000000",
+            "kafka.progress_interval_ms" => "milliseconds from 1 to 60000",
+            "kafka.startup_timeout_ms" => "milliseconds from 100 to 600000",
             _ => "a value in the documented range",
         },
     })
@@ -423,6 +459,57 @@ mod tests {
             let settings = load_in_jail().expect("valid");
             assert_eq!(settings.projector.batch_size, 500);
             assert_eq!(settings.projector.backoff_max_ms, 5000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn kafka_settings_are_checked() {
+        Jail::expect_with(|jail| {
+            let settings = load_in_jail().expect("defaults");
+            assert!(!settings.kafka.enabled(), "Kafka is off by default");
+            for (key, value, named, allowed) in [
+                (
+                    "DEEDLOG__KAFKA__BROKERS",
+                    "kafka",
+                    "kafka.brokers",
+                    "host:port",
+                ),
+                (
+                    "DEEDLOG__KAFKA__TOPIC",
+                    "deedlog events",
+                    "kafka.topic",
+                    "letters, digits",
+                ),
+                (
+                    "DEEDLOG__KAFKA__PARTITIONS",
+                    "0",
+                    "kafka.partitions",
+                    "1 to 10000",
+                ),
+                ("DEEDLOG__KAFKA__GROUP_ID", "", "kafka.group_id", "1 to 249"),
+                (
+                    "DEEDLOG__KAFKA__PRODUCER",
+                    "{\"enable.idempotence\" = \"false\"}",
+                    "kafka.producer",
+                    "enable.idempotence = true",
+                ),
+            ] {
+                jail.set_env(key, value);
+                let message = load_in_jail().expect_err("refused").to_string();
+                assert!(message.contains(named), "{key}: {message}");
+                assert!(message.contains(allowed), "{key}: {message}");
+                jail.clear_env();
+            }
+            jail.set_env("DEEDLOG__PROJECTOR__SOURCE", "kafka");
+            let message = load_in_jail().expect_err("no brokers").to_string();
+            assert!(message.contains("projector.source"), "{message}");
+            assert!(message.contains("kafka.brokers"), "{message}");
+            jail.set_env("DEEDLOG__KAFKA__BROKERS", "127.0.0.1:9092,kafka-2:9092");
+            jail.set_env("DEEDLOG__KAFKA__PRODUCER", "{\"linger.ms\" = \"20\"}");
+            let settings = load_in_jail().expect("valid");
+            assert!(settings.kafka.enabled());
+            assert_eq!(settings.kafka.producer["linger.ms"], "20");
             Ok(())
         });
     }

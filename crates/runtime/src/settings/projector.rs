@@ -19,6 +19,17 @@ pub struct ProjectorSettings {
     pub lease_interval_ms: u64,
     /// After a batch, how long events gather before the next read.
     pub linger_ms: u64,
+    /// Where the projector reads events: the PostgreSQL log itself, or the
+    /// Kafka topic the relay fills (as a member of `kafka.group_id`).
+    pub source: ProjectorSource,
+}
+
+/// Where projectors read the log from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectorSource {
+    Log,
+    Kafka,
 }
 
 impl ProjectorSettings {
