@@ -150,7 +150,7 @@ impl Relay {
         let start = progress::load(pool, name).await?;
         let mut acked = start;
         let mut stored = start;
-        let mut subscription = self.reader.subscribe(start, self.options.subscription);
+        let mut batches = read_ahead(self.reader.subscribe(start, self.options.subscription));
         let mut unsent: VecDeque<RecordedEvent> = VecDeque::new();
         let mut in_flight = FuturesOrdered::new();
         let max_in_flight = self.settings.max_in_flight as usize;
@@ -191,9 +191,10 @@ impl Relay {
                         break Err(error);
                     }
                 }
-                read = subscription.next_batch(), if read_more => match read {
-                    Ok(batch) => unsent.extend(batch),
-                    Err(error) => break Err(error.into()),
+                read = batches.recv(), if read_more => match read {
+                    Some(Ok(batch)) => unsent.extend(batch),
+                    Some(Err(error)) => break Err(error.into()),
+                    None => break Ok(()),
                 },
                 _ = progress_tick.tick() => {
                     if acked > stored {
@@ -283,6 +284,26 @@ impl Relay {
         self.stats.published.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// Reads the log in a task of its own: a subscription's read must not be
+/// cancelled halfway (its pooled connection would be left mid-protocol), and
+/// the publishing loop waits on acknowledgements and ticks as well. Two
+/// batches ahead at most; the task ends after the receiver is dropped.
+fn read_ahead(
+    mut subscription: deedlog_eventstore::Subscription,
+) -> tokio::sync::mpsc::Receiver<Result<Vec<RecordedEvent>, deedlog_eventstore::Error>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(async move {
+        while !sender.is_closed() {
+            let read = subscription.next_batch().await;
+            let failed = read.is_err();
+            if sender.send(read).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    receiver
 }
 
 /// What the broker said about one event.

@@ -1,0 +1,136 @@
+//! Projectors as a consumer group: two processes build read models equal,
+//! table by table, to those the PostgreSQL source builds; one killed
+//! mid-stream, the other takes its partitions, every event applied exactly
+//! once in effect.
+
+use crate::broker::Broker;
+use crate::relay::options as relay_options;
+use crate::support::{eventually, kafka_settings, TestDb, Workload};
+use deedlog_kafka::{ConsumerOptions, KafkaProjector, Relay};
+use deedlog_projector::{projections, schema, Runner, RunnerOptions};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Each projection table's rows as one digest, and the dead letters.
+async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for projection in projections::all() {
+        let live = schema::live(projection.name());
+        for table in projection.tables() {
+            let digest: String = sqlx::query_scalar(&format!(
+                "SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), 'empty') \
+                 FROM {live}.{} t",
+                table.name
+            ))
+            .fetch_one(&db.pool)
+            .await
+            .expect("digest");
+            out.push((format!("{live}.{}", table.name), digest));
+        }
+    }
+    let letters: String = sqlx::query_scalar(
+        "SELECT coalesce(md5(string_agg(format('%s %s %s', projection, position, error), E'\\n' \
+           ORDER BY projection, position)), 'none') FROM deedlog_read.dead_letters",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("dead letters");
+    out.push(("dead letters".into(), letters));
+    out
+}
+
+fn group_member(db: &TestDb, settings: &deedlog_runtime::settings::KafkaSettings) -> impl std::future::Future<Output = KafkaProjector> {
+    let (pool, settings) = (db.pool.clone(), settings.clone());
+    async move {
+        KafkaProjector::start(
+            projections::all(),
+            pool,
+            settings,
+            ConsumerOptions {
+                batch_size: 100,
+                linger: Duration::from_millis(5),
+                backoff_min: Duration::from_millis(50),
+                backoff_max: Duration::from_millis(500),
+            },
+        )
+        .await
+        .expect("group member starts")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_of_two_builds_the_read_models_of_the_log_and_survives_losing_one() {
+    let log = TestDb::new().await;
+    // The group's read models live in a database of their own: with Kafka,
+    // projectors need no connection to the log at all.
+    let models = TestDb::new().await;
+    let broker = Broker::start().await;
+    let settings = kafka_settings(&broker.brokers(), 4);
+    let mut workload = Workload::new(&log, 8, 7).await;
+    workload.append(&log, 120).await;
+
+    let shutdown = CancellationToken::new();
+    let runner = Runner::new(
+        projections::all(),
+        log.pool.clone(),
+        log.reader.clone(),
+        RunnerOptions::default(),
+    );
+    runner.prepare().await.expect("schemas");
+    let from_log = tokio::spawn(runner.run_until_stopped(shutdown.clone()));
+    let relay = Relay::start(log.reader.clone(), settings.clone(), relay_options())
+        .await
+        .expect("relay");
+    let relay = tokio::spawn(relay.run_until_stopped(shutdown.clone()));
+
+    let first = group_member(&models, &settings).await;
+    let first_stats = first.stats().clone();
+    let doomed = CancellationToken::new();
+    let first = tokio::spawn(first.run_until_stopped(doomed.clone()));
+    let second = group_member(&models, &settings).await;
+    let second = tokio::spawn(second.run_until_stopped(shutdown.clone()));
+
+    workload.append(&log, 120).await;
+    eventually(60, "the first member applies something", || async {
+        first_stats
+            .values()
+            .any(|s| s.events.load(Ordering::Relaxed) > 0)
+    })
+    .await;
+    workload.append(&log, 60).await;
+    // Killed mid-stream: its open transaction, if any, is rolled back.
+    first.abort();
+    let _ = first.await;
+    workload.append(&log, 120).await;
+
+    let expected_head = *log.positions().await.last().expect("events");
+    let mut last = Vec::new();
+    let converged = async {
+        loop {
+            let (a, b) = (fingerprint(&log).await, fingerprint(&models).await);
+            let heads: Vec<i64> = sqlx::query_scalar(
+                "SELECT position FROM rm_properties.checkpoint UNION ALL \
+                 SELECT position FROM rm_timeline.checkpoint",
+            )
+            .fetch_all(&models.pool)
+            .await
+            .expect("checkpoints");
+            if a == b && heads.iter().all(|h| *h as u64 == expected_head) {
+                return;
+            }
+            last = a.into_iter().zip(b).filter(|(x, y)| x != y).map(|(x, _)| x.0).collect();
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(120), converged).await.is_err() {
+        panic!("the group's read models never matched the log's; differing: {last:?}");
+    }
+    shutdown.cancel();
+    for task in [from_log, relay, second] {
+        task.await.expect("stops");
+    }
+    drop(doomed);
+    log.drop_database().await;
+    models.drop_database().await;
+}
