@@ -66,7 +66,14 @@ async fn a_group_of_two_builds_the_read_models_of_the_log_and_survives_losing_on
     // projectors need no connection to the log at all.
     let models = TestDb::new().await;
     let broker = Broker::start().await;
-    let settings = kafka_settings(&broker.brokers(), 4);
+    let mut settings = kafka_settings(&broker.brokers(), 4);
+    // tansu 0.6.0's memory engine returns nothing for a fetch that starts
+    // inside a multi-message record batch, which is exactly where a member
+    // taking over a partition resumes; one message per batch keeps every
+    // stored offset on a batch boundary (ADR 0014; Apache Kafka needs none).
+    settings
+        .producer
+        .insert("batch.num.messages".into(), "1".into());
     let mut workload = Workload::new(&log, 8, 7).await;
     workload.append(&log, 120).await;
 
@@ -104,19 +111,35 @@ async fn a_group_of_two_builds_the_read_models_of_the_log_and_survives_losing_on
     let _ = first.await;
     workload.append(&log, 120).await;
 
-    let expected_head = *log.positions().await.last().expect("events");
+    // Where each partition ends: the last position of its tenants' events.
+    let events: Vec<(i64, uuid::Uuid)> =
+        sqlx::query_as("SELECT position, tenant_id FROM events ORDER BY position")
+            .fetch_all(&log.pool)
+            .await
+            .expect("events");
+    let mut ends = std::collections::BTreeMap::new();
+    for (position, tenant) in events {
+        let partition = deedlog_kafka::format::partition_of(tenant.into(), 4);
+        ends.insert(partition, position);
+    }
+    let ends: Vec<(i32, i64)> = ends.into_iter().collect();
     let mut last = Vec::new();
     let converged = async {
         loop {
             let (a, b) = (fingerprint(&log).await, fingerprint(&models).await);
-            let heads: Vec<i64> = sqlx::query_scalar(
-                "SELECT position FROM rm_properties.checkpoint UNION ALL \
-                 SELECT position FROM rm_timeline.checkpoint",
-            )
-            .fetch_all(&models.pool)
-            .await
-            .expect("checkpoints");
-            if a == b && heads.iter().all(|h| *h as u64 == expected_head) {
+            // Every projection has applied every partition to its end.
+            let mut applied = true;
+            for projection in projections::all() {
+                let offsets: Vec<(i32, i64)> = sqlx::query_as(&format!(
+                    "SELECT partition, last_position FROM {}.source_offsets ORDER BY partition",
+                    schema::live(projection.name())
+                ))
+                .fetch_all(&models.pool)
+                .await
+                .unwrap_or_default();
+                applied &= offsets == ends;
+            }
+            if a == b && applied {
                 return;
             }
             last = a.into_iter().zip(b).filter(|(x, y)| x != y).map(|(x, _)| x.0).collect();
