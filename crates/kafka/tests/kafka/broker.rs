@@ -20,7 +20,11 @@ fn tansu() -> PathBuf {
         return path.into();
     }
     let candidates = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("tansu")).collect::<Vec<_>>())
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("tansu"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu")));
@@ -67,7 +71,9 @@ impl Broker {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        TcpStream::connect(broker_addr).await.expect("tansu listens");
+        TcpStream::connect(broker_addr)
+            .await
+            .expect("tansu listens");
         let proxy = Proxy::start(proxy_listener, broker_addr);
         Self { child, proxy }
     }

@@ -40,7 +40,10 @@ async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
     out
 }
 
-fn group_member(db: &TestDb, settings: &deedlog_runtime::settings::KafkaSettings) -> impl std::future::Future<Output = KafkaProjector> {
+fn group_member(
+    db: &TestDb,
+    settings: &deedlog_runtime::settings::KafkaSettings,
+) -> impl std::future::Future<Output = KafkaProjector> {
     let (pool, settings) = (db.pool.clone(), settings.clone());
     async move {
         KafkaProjector::start(
@@ -142,11 +145,19 @@ async fn a_group_of_two_builds_the_read_models_of_the_log_and_survives_losing_on
             if a == b && applied {
                 return;
             }
-            last = a.into_iter().zip(b).filter(|(x, y)| x != y).map(|(x, _)| x.0).collect();
+            last = a
+                .into_iter()
+                .zip(b)
+                .filter(|(x, y)| x != y)
+                .map(|(x, _)| x.0)
+                .collect();
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     };
-    if tokio::time::timeout(Duration::from_secs(120), converged).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(120), converged)
+        .await
+        .is_err()
+    {
         panic!("the group's read models never matched the log's; differing: {last:?}");
     }
     shutdown.cancel();

@@ -21,7 +21,9 @@ pub fn options() -> RelayOptions {
 }
 
 async fn stored(db: &TestDb) -> u64 {
-    progress::load(db.reader.pool(), "test").await.expect("progress")
+    progress::load(db.reader.pool(), "test")
+        .await
+        .expect("progress")
 }
 
 /// Per partition, without repeats (a position at or below one already
@@ -46,7 +48,10 @@ fn assert_ordered(read: &[Read], repeats_above: u64) {
                 continue;
             }
             high = r.position;
-            assert_eq!(*record_partition.entry(&r.key).or_insert(partition), partition);
+            assert_eq!(
+                *record_partition.entry(&r.key).or_insert(partition),
+                partition
+            );
             let last = record_last.entry(&r.key).or_insert(0);
             assert!(*last < r.position, "record {} out of order", r.key);
             *last = r.position;
@@ -91,7 +96,10 @@ async fn every_event_reaches_the_topic_in_record_order_and_a_killed_relay_loses_
     .await;
     let read = read_until(&settings, &positions).await;
     let seen: BTreeSet<u64> = read.iter().map(|r| r.position).collect();
-    assert_eq!(seen, positions, "every event, and only the log's, reached the topic");
+    assert_eq!(
+        seen, positions,
+        "every event, and only the log's, reached the topic"
+    );
     assert_ordered(&read, at_kill);
     shutdown.cancel();
     second.await.expect("relay stops");
@@ -124,13 +132,19 @@ async fn a_broker_that_goes_away_and_comes_back_loses_nothing() {
 
     let positions: BTreeSet<u64> = db.positions().await.into_iter().collect();
     let head = *positions.last().expect("events");
-    assert!(during < head, "nothing could be acknowledged while the broker was away");
+    assert!(
+        during < head,
+        "nothing could be acknowledged while the broker was away"
+    );
     eventually(90, "published after the outage", || async {
         stored(&db).await == head
     })
     .await;
     let read = read_until(&settings, &positions).await;
-    assert_eq!(read.iter().map(|r| r.position).collect::<BTreeSet<_>>(), positions);
+    assert_eq!(
+        read.iter().map(|r| r.position).collect::<BTreeSet<_>>(),
+        positions
+    );
     assert_ordered(&read, during);
     shutdown.cancel();
     task.await.expect("relay stops");
@@ -143,7 +157,9 @@ async fn bad_settings_stop_the_relay_at_start_up_with_a_clear_error() {
     let broker = Broker::start().await;
 
     // Nothing listens on this port.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
     let closed_addr = closed.local_addr().expect("addr").to_string();
     drop(closed);
     let mut unreachable = kafka_settings(&closed_addr, 2);
@@ -175,7 +191,9 @@ async fn bad_settings_stop_the_relay_at_start_up_with_a_clear_error() {
     assert!(error.contains("linger.msx"), "{error}");
 
     let mut consumer = kafka_settings(&broker.brokers(), 2);
-    consumer.consumer.insert("session.timeout.ms".into(), "soon".into());
+    consumer
+        .consumer
+        .insert("session.timeout.ms".into(), "soon".into());
     let error = deedlog_kafka::KafkaProjector::start(
         deedlog_projector::projections::all(),
         db.pool.clone(),

@@ -8,7 +8,9 @@ use chrono::{TimeZone, Utc};
 use deedlog_eventstore::{
     AppendRequest, ConnectOptions, EventStore, ExpectedVersion, LogReader, Upcasters,
 };
-use deedlog_kernel::{CausationId, CommandId, CommandMetadata, CorrelationId, StreamId, TenantId, UserId};
+use deedlog_kernel::{
+    CausationId, CommandId, CommandMetadata, CorrelationId, StreamId, TenantId, UserId,
+};
 use deedlog_runtime::settings::KafkaSettings;
 use history::{Rng, StreamHistory};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -36,9 +38,15 @@ impl TestDb {
     pub async fn new() -> Self {
         let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
         let options = admin_options().database(&name);
-        deedlog_eventstore::ensure_database(&options).await.expect("create database");
-        deedlog_eventstore::migrate(&options).await.expect("migrate the log");
-        deedlog_projector::migrate::migrate(&options).await.expect("migrate read models");
+        deedlog_eventstore::ensure_database(&options)
+            .await
+            .expect("create database");
+        deedlog_eventstore::migrate(&options)
+            .await
+            .expect("migrate the log");
+        deedlog_projector::migrate::migrate(&options)
+            .await
+            .expect("migrate read models");
         let connect = ConnectOptions {
             connect: options.clone(),
             max_connections: 8,
@@ -47,25 +55,39 @@ impl TestDb {
             reader_role: "deedlog_log_reader".to_owned(),
         };
         let upcasters = Arc::new(Upcasters::new());
-        let store = EventStore::connect(&connect, upcasters.clone()).await.expect("store");
-        let reader = LogReader::connect(&connect, upcasters).await.expect("reader");
+        let store = EventStore::connect(&connect, upcasters.clone())
+            .await
+            .expect("store");
+        let reader = LogReader::connect(&connect, upcasters)
+            .await
+            .expect("reader");
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)
             .await
             .expect("owner pool");
-        Self { name, store, reader, pool }
+        Self {
+            name,
+            store,
+            reader,
+            pool,
+        }
     }
 
     pub async fn drop_database(self) {
         self.pool.close().await;
         self.reader.pool().close().await;
         self.store.app_pool().close().await;
-        let mut conn = sqlx::ConnectOptions::connect(&admin_options()).await.expect("admin");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-            .execute(&mut conn)
+        let mut conn = sqlx::ConnectOptions::connect(&admin_options())
             .await
-            .expect("drop database");
+            .expect("admin");
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("drop database");
     }
 
     /// Every position of the log, in order.
@@ -114,7 +136,11 @@ impl Workload {
             let agents = (0..3).map(|_| UserId::from_uuid(Uuid::now_v7())).collect();
             list.push((tenant, agents));
         }
-        Self { rng: Rng::new(seed), tenants: list, n: 0 }
+        Self {
+            rng: Rng::new(seed),
+            tenants: list,
+            n: 0,
+        }
     }
 
     /// Appends `streams` generated record histories (properties, deals,
@@ -122,11 +148,18 @@ impl Workload {
     pub async fn append(&mut self, db: &TestDb, streams: usize) -> u64 {
         let mut events = 0;
         for _ in 0..streams {
-            let (tenant, agents) = &self.tenants[self.rng.below(self.tenants.len() as u64) as usize];
-            let at = Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("instant")
+            let (tenant, agents) =
+                &self.tenants[self.rng.below(self.tenants.len() as u64) as usize];
+            let at = Utc
+                .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+                .single()
+                .expect("instant")
                 + chrono::Duration::minutes(self.n as i64);
             self.n += 1;
-            let StreamHistory { stream_type, events: new } = match self.rng.below(10) {
+            let StreamHistory {
+                stream_type,
+                events: new,
+            } = match self.rng.below(10) {
                 0..=3 => history::property(&mut self.rng, agents),
                 4..=6 => history::deal(&mut self.rng, agents),
                 _ => history::contact(&mut self.rng, at),
@@ -161,7 +194,10 @@ where
 {
     let deadline = std::time::Instant::now() + Duration::from_secs(secs);
     while !done().await {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

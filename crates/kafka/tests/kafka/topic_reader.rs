@@ -51,7 +51,9 @@ pub async fn read_until(settings: &KafkaSettings, expected: &BTreeSet<u64>) -> V
         let position = format::position_header(message.headers()).expect("position header");
         let event = format::decode(message.payload().expect("value")).expect("an event");
         assert_eq!(event.position, position, "header and value agree");
-        let key = std::str::from_utf8(message.key().expect("key")).expect("utf-8").to_owned();
+        let key = std::str::from_utf8(message.key().expect("key"))
+            .expect("utf-8")
+            .to_owned();
         assert_eq!(key, event.stream_id.to_string(), "keyed by record");
         assert_eq!(
             message.partition(),

@@ -1,0 +1,54 @@
+"""Checks what can be checked of infra/ without Docker or a cluster: every
+YAML file parses; Kubernetes documents are named objects; kustomize lists
+files that exist; compose and manifests only run `deedlog` subcommands and
+components that exist."""
+import pathlib
+import sys
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "infra"
+COMPONENTS = {"tenancy", "properties", "deals", "communications", "projector", "gateway", "relay"}
+COMMANDS = {"up", "serve", "migrate", "config", "keys", "rebuild", "reconcile", "dlq", "projections", "--help"}
+failures = []
+
+
+def check_args(where, args):
+    if not args:
+        return
+    if args[0] not in COMMANDS:
+        failures.append(f"{where}: unknown deedlog command {args[0]!r}")
+    if args[0] == "serve" and (len(args) < 2 or args[1] not in COMPONENTS):
+        failures.append(f"{where}: `serve` needs one of {sorted(COMPONENTS)}, got {args[1:]}")
+
+
+for path in sorted(ROOT.rglob("*.yaml")):
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    except yaml.YAMLError as error:
+        failures.append(f"{path}: {error}")
+        continue
+    rel = path.relative_to(ROOT)
+    if rel.parts[0] == "k8s":
+        for doc in docs:
+            if path.name == "kustomization.yaml":
+                for resource in doc.get("resources", []):
+                    if not (path.parent / resource).exists():
+                        failures.append(f"{rel}: resource {resource} does not exist")
+                continue
+            for key in ("apiVersion", "kind"):
+                if key not in doc:
+                    failures.append(f"{rel}: a document without {key}")
+            if not doc.get("metadata", {}).get("name"):
+                failures.append(f"{rel}: a {doc.get('kind')} without metadata.name")
+            spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+            for container in spec.get("containers", []):
+                check_args(f"{rel} {doc['metadata']['name']}", container.get("args"))
+    elif path.name == "compose.yaml":
+        for name, service in docs[0].get("services", {}).items():
+            if "deedlog" in str(service.get("image", "")):
+                check_args(f"{rel} service {name}", service.get("command"))
+
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+print(f"infra: {len(list(ROOT.rglob('*.yaml')))} YAML files parse and name real components")
