@@ -402,14 +402,53 @@ fn describe(settings: &Settings) -> String {
         svc.state_cache_records,
     ) + &format!(
         "\n[projector]\nbatch_size = {}\nrebuild_batch_size = {}\nbackoff_min_ms = {}\n\
-         backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\n",
+         backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\nsource = \"{}\"\n",
         settings.projector.batch_size,
         settings.projector.rebuild_batch_size,
         settings.projector.backoff_min_ms,
         settings.projector.backoff_max_ms,
         settings.projector.lease_interval_ms,
         settings.projector.linger_ms,
+        match settings.projector.source {
+            deedlog_runtime::settings::ProjectorSource::Log => "log",
+            deedlog_runtime::settings::ProjectorSource::Kafka => "kafka",
+        },
     ) + &describe_gateway(&settings.gateway)
+        + &describe_kafka(&settings.kafka)
+}
+
+fn describe_kafka(k: &deedlog_runtime::settings::KafkaSettings) -> String {
+    let table = |entries: &std::collections::BTreeMap<String, String>| {
+        entries
+            .iter()
+            .map(|(key, value)| format!("{key:?} = {value:?}\n"))
+            .collect::<String>()
+    };
+    format!(
+        "\n[kafka]\nbrokers = {:?}{}\ntopic = {:?}\npartitions = {}\nreplication_factor = {}\n\
+         create_topic = {}\nclient_id = {:?}\ngroup_id = {:?}\nrelay_name = {:?}\n\
+         max_in_flight = {}\nprogress_interval_ms = {}\nstartup_timeout_ms = {}\n\
+         relay_metrics_listen = {:?}\n\n[kafka.producer]\n{}\n[kafka.consumer]\n{}",
+        k.brokers,
+        if k.enabled() {
+            ""
+        } else {
+            "  # off: no relay, projectors read the log"
+        },
+        k.topic,
+        k.partitions,
+        k.replication_factor,
+        k.create_topic,
+        k.client_id,
+        k.group_id,
+        k.relay_name,
+        k.max_in_flight,
+        k.progress_interval_ms,
+        k.startup_timeout_ms,
+        k.relay_metrics_listen,
+        table(&k.producer),
+        table(&k.consumer),
+    )
 }
 
 #[cfg(test)]
@@ -443,6 +482,35 @@ mod tests {
         let message = run(cli).await.expect_err("yaml refused").to_string();
         assert!(
             message.contains("log.format") && message.contains("pretty, json"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn source_applies_to_the_projector_only_and_kafka_needs_brokers() {
+        let cli = parse(&["serve", "gateway", "--source", "kafka"]).expect("parses");
+        let message = format!("{:#}", run(cli).await.expect_err("not a projector"));
+        assert!(
+            message.contains("--source applies to `deedlog serve projector`"),
+            "{message}"
+        );
+        let cli = parse(&[
+            "serve",
+            "projector",
+            "--source",
+            "kafka",
+            "--log-filter",
+            "off",
+        ])
+        .expect("parses");
+        let message = format!("{:#}", run(cli).await.expect_err("no brokers"));
+        assert!(message.contains("projector.source"), "{message}");
+        assert!(message.contains("kafka.brokers"), "{message}");
+        let message = parse(&["serve", "projector", "--source", "pulsar"])
+            .expect_err("unknown source")
+            .to_string();
+        assert!(
+            message.contains("log") && message.contains("kafka"),
             "{message}"
         );
     }

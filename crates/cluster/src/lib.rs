@@ -97,7 +97,7 @@ struct Bound {
 pub struct Cluster {
     bound: Vec<Bound>,
     projector: Option<projector::ProjectorPart>,
-    relay: Option<deedlog_kafka::Relay>,
+    relay: Option<(deedlog_kafka::Relay, Option<tokio::net::TcpListener>)>,
     gateway: Option<deedlog_gateway::Gateway>,
 }
 
@@ -304,7 +304,7 @@ impl Cluster {
 
     /// The relay's counters, if it runs here.
     pub fn relay_stats(&self) -> Option<Arc<deedlog_kafka::RelayStats>> {
-        self.relay.as_ref().map(|r| r.stats())
+        self.relay.as_ref().map(|(r, _)| r.stats())
     }
 
     /// Where each component listens.
@@ -338,7 +338,11 @@ impl Cluster {
                 Ok(())
             });
         }
-        if let Some(relay) = self.relay {
+        if let Some((relay, metrics)) = self.relay {
+            if let Some(listener) = metrics {
+                let (stats, shutdown) = (relay.stats(), shutdown.clone());
+                tasks.spawn(projector::serve_relay_metrics(listener, stats, shutdown));
+            }
             let shutdown = shutdown.clone();
             tasks.spawn(async move {
                 relay.run_until_stopped(shutdown).await;

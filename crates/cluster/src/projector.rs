@@ -68,12 +68,12 @@ impl ProjectorPart {
     }
 }
 
-/// The relay, checked against the broker.
+/// The relay, checked against the broker, and its metrics listener.
 pub async fn relay(
     settings: &Settings,
     connect: &ConnectOptions,
     upcasters: Arc<Upcasters>,
-) -> anyhow::Result<Relay> {
+) -> anyhow::Result<(Relay, Option<tokio::net::TcpListener>)> {
     anyhow::ensure!(
         settings.kafka.enabled(),
         "the relay needs kafka.brokers (e.g. DEEDLOG__KAFKA__BROKERS=127.0.0.1:9092)"
@@ -87,9 +87,44 @@ pub async fn relay(
         lease_interval: settings.projector.lease_interval(),
         ..RelayOptions::default()
     };
-    Relay::start(reader, settings.kafka.clone(), options)
+    let relay = Relay::start(reader, settings.kafka.clone(), options)
         .await
-        .context("start the relay")
+        .context("start the relay")?;
+    let listen = &settings.kafka.relay_metrics_listen;
+    let metrics = if listen.is_empty() {
+        None
+    } else {
+        Some(
+            tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("bind the relay's metrics to {listen}"))?,
+        )
+    };
+    Ok((relay, metrics))
+}
+
+/// Serves the relay's `/metrics` until shutdown.
+pub async fn serve_relay_metrics(
+    listener: tokio::net::TcpListener,
+    stats: Arc<deedlog_kafka::RelayStats>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let stats = stats.clone();
+            async move {
+                (
+                    [("content-type", "text/plain; version=0.0.4")],
+                    stats.render(),
+                )
+            }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .context("serve the relay's metrics")
 }
 
 /// The projector's settings as the runner takes them.

@@ -43,6 +43,9 @@ pub fn consumer_config(settings: &KafkaSettings) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
+        // A fetch with nothing new returns after this long: the default
+        // (500 ms) would be the projectors' lag when events trickle in.
+        .set("fetch.wait.max.ms", "10")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000");
     for (key, value) in &settings.consumer {

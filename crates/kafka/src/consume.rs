@@ -181,9 +181,8 @@ impl KafkaProjector {
         partition: i32,
         messages: Vec<OwnedMessage>,
     ) -> Result<(), Error> {
-        if !states.contains_key(&partition) {
-            let state = self.load(partition).await?;
-            states.insert(partition, state);
+        if let std::collections::hash_map::Entry::Vacant(entry) = states.entry(partition) {
+            entry.insert(self.load(partition).await?);
         }
         let state = states.get_mut(&partition).expect("loaded above");
         let lowest = state.lowest();

@@ -318,3 +318,54 @@ enum Unsent {
     QueueFull,
     Failed(Error),
 }
+
+impl RelayStats {
+    /// The relay's series in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let acked = self.acknowledged.load(Ordering::Relaxed);
+        let at = self.acknowledged_recorded_at_micros.load(Ordering::Relaxed);
+        let lag_seconds = if at == 0 || self.lag_positions() == 0 {
+            0.0
+        } else {
+            (chrono::Utc::now().timestamp_micros() - at).max(0) as f64 / 1e6
+        };
+        let mut out = String::new();
+        for (name, kind, help, value) in [
+            (
+                "deedlog_relay_lag_positions",
+                "gauge",
+                "Log positions not yet acknowledged by Kafka.",
+                self.lag_positions() as f64,
+            ),
+            (
+                "deedlog_relay_lag_seconds",
+                "gauge",
+                "Age of the last acknowledged event while the relay is behind.",
+                lag_seconds,
+            ),
+            (
+                "deedlog_relay_acknowledged_position",
+                "gauge",
+                "The last log position Kafka acknowledged.",
+                acked as f64,
+            ),
+            (
+                "deedlog_relay_log_head_position",
+                "gauge",
+                "The log's last position, as last looked up.",
+                self.log_head.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "deedlog_relay_published_events_total",
+                "counter",
+                "Events acknowledged since the relay started.",
+                self.published.load(Ordering::Relaxed) as f64,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+            ));
+        }
+        out
+    }
+}

@@ -214,3 +214,30 @@ async fn bad_settings_stop_the_relay_at_start_up_with_a_clear_error() {
     assert_eq!(rows, 0);
     db.drop_database().await;
 }
+
+#[test]
+fn relay_metrics_render_as_prometheus_text_with_the_lag() {
+    let stats = deedlog_kafka::RelayStats::default();
+    stats.log_head.store(120, Ordering::Relaxed);
+    stats.acknowledged.store(100, Ordering::Relaxed);
+    stats.published.store(100, Ordering::Relaxed);
+    let text = stats.render();
+    for line in [
+        "# TYPE deedlog_relay_lag_positions gauge",
+        "deedlog_relay_lag_positions 20",
+        "deedlog_relay_acknowledged_position 100",
+        "deedlog_relay_log_head_position 120",
+        "# TYPE deedlog_relay_published_events_total counter",
+        "deedlog_relay_published_events_total 100",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.split_once(' ').expect("name value");
+        assert!(name.starts_with("deedlog_relay_"), "{line}");
+        value.parse::<f64>().expect("a number");
+    }
+}

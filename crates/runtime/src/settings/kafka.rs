@@ -32,6 +32,8 @@ pub struct KafkaSettings {
     pub progress_interval_ms: u64,
     /// How long a start-up check waits for the broker.
     pub startup_timeout_ms: u64,
+    /// Where the relay serves `/metrics` (Prometheus text); empty: nowhere.
+    pub relay_metrics_listen: String,
     /// Extra librdkafka producer properties (e.g. `"linger.ms" = "10"`).
     pub producer: BTreeMap<String, String>,
     /// Extra librdkafka consumer properties.
@@ -67,6 +69,18 @@ impl KafkaSettings {
                     });
                 }
             }
+        }
+        if !self.relay_metrics_listen.is_empty()
+            && self
+                .relay_metrics_listen
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            return Err(Error::Invalid {
+                key: "kafka.relay_metrics_listen",
+                value: format!("{:?}", self.relay_metrics_listen),
+                allowed: "an address such as 127.0.0.1:9464, or empty for none",
+            });
         }
         check_name("kafka.topic", &self.topic)?;
         check_name("kafka.group_id", &self.group_id)?;

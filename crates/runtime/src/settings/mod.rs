@@ -92,6 +92,7 @@ relay_name = "default"
 max_in_flight = 100000
 progress_interval_ms = 100
 startup_timeout_ms = 10000
+relay_metrics_listen = "127.0.0.1:9464"
 
 [kafka.producer]
 
@@ -488,6 +489,12 @@ mod tests {
                     "1 to 10000",
                 ),
                 ("DEEDLOG__KAFKA__GROUP_ID", "", "kafka.group_id", "1 to 249"),
+                (
+                    "DEEDLOG__KAFKA__RELAY_METRICS_LISTEN",
+                    "metrics",
+                    "kafka.relay_metrics_listen",
+                    "127.0.0.1:9464",
+                ),
                 (
                     "DEEDLOG__KAFKA__PRODUCER",
                     "{\"enable.idempotence\" = \"false\"}",
