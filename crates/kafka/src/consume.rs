@@ -160,10 +160,8 @@ impl KafkaProjector {
             for partition in take(&revoked) {
                 states.remove(&partition);
             }
-            for (partition, messages) in by_partition(messages) {
-                self.work_partition(&consumer, &mut states, partition, messages)
-                    .await?;
-            }
+            self.work_batch(&consumer, &mut states, by_partition(messages))
+                .await?;
             if checkpoint_raised.elapsed() > Duration::from_millis(200) {
                 self.raise_checkpoints().await?;
                 checkpoint_raised = Instant::now();
@@ -172,85 +170,108 @@ impl KafkaProjector {
         Ok(())
     }
 
-    /// Applies one partition's messages to every projection that has not
-    /// applied them yet.
-    async fn work_partition(
+    /// Applies a batch (messages grouped by partition) to every projection
+    /// that has not applied them yet: one transaction per projection for
+    /// all of the batch's partitions, each partition's offset locked and
+    /// moved in it.
+    async fn work_batch(
         &self,
         consumer: &StreamConsumer<Rebalances>,
         states: &mut HashMap<i32, PartitionState>,
-        partition: i32,
-        messages: Vec<OwnedMessage>,
+        groups: BTreeMap<i32, Vec<OwnedMessage>>,
     ) -> Result<(), Error> {
-        if let std::collections::hash_map::Entry::Vacant(entry) = states.entry(partition) {
-            entry.insert(self.load(partition).await?);
-        }
-        let state = states.get_mut(&partition).expect("loaded above");
-        let lowest = state.lowest();
-        let first = messages[0].offset();
-        if first > lowest {
-            if state.sought != Some(lowest) {
-                // The fetch started past what some projection has applied
-                // (Kafka's committed offset is only a hint): go back to the
-                // stored offset and drop these.
-                tracing::info!(
-                    partition,
-                    from = first,
-                    to = lowest,
-                    "seeking to the stored offset"
-                );
-                consumer
-                    .seek(
-                        &self.settings.topic,
-                        partition,
-                        Offset::Offset(lowest),
-                        Duration::from_secs(10),
-                    )
-                    .map_err(Error::kafka("seek to a stored offset"))?;
-                state.sought = Some(lowest);
-                return Ok(());
+        let mut ready: Vec<(i32, Vec<OwnedMessage>)> = Vec::with_capacity(groups.len());
+        for (partition, messages) in groups {
+            if let std::collections::hash_map::Entry::Vacant(entry) = states.entry(partition) {
+                entry.insert(self.load(partition).await?);
             }
-            tracing::warn!(
-                partition,
-                from = lowest,
-                to = first,
-                "offsets missing from the topic (retention?); going on from the first available"
-            );
+            let state = states.get_mut(&partition).expect("loaded above");
+            let lowest = state.lowest();
+            let first = messages[0].offset();
+            if first > lowest {
+                if state.sought != Some(lowest) {
+                    // The fetch started past what some projection has applied
+                    // (Kafka's committed offset is only a hint): go back to
+                    // the stored offset and drop these.
+                    tracing::info!(
+                        partition,
+                        from = first,
+                        to = lowest,
+                        "seeking to the stored offset"
+                    );
+                    consumer
+                        .seek(
+                            &self.settings.topic,
+                            partition,
+                            Offset::Offset(lowest),
+                            Duration::from_secs(10),
+                        )
+                        .map_err(Error::kafka("seek to a stored offset"))?;
+                    state.sought = Some(lowest);
+                    continue;
+                }
+                tracing::warn!(partition, from = lowest, to = first, "offsets missing from the topic (retention?); going on from the first available");
+            }
+            state.sought = None;
+            ready.push((partition, messages));
         }
-        state.sought = None;
+        if ready.is_empty() {
+            return Ok(());
+        }
         let jobs = self
             .projections
             .iter()
-            .zip(state.offsets.iter().copied())
-            .zip(&messages_by_projection(&messages, &state.offsets))
-            .map(|((projection, at), pending)| {
-                self.apply(projection.clone(), partition, at, pending.clone())
+            .enumerate()
+            .map(|(i, projection)| {
+                let slices = ready
+                    .iter()
+                    .filter_map(|(partition, messages)| {
+                        let at = states[partition].offsets[i];
+                        let pending: Vec<&OwnedMessage> = messages
+                            .iter()
+                            .filter(|m| m.offset() >= at.next_offset)
+                            .collect();
+                        (!pending.is_empty()).then(|| Slice {
+                            partition: *partition,
+                            at,
+                            messages: decode(&pending, at.last_position),
+                        })
+                    })
+                    .collect();
+                self.apply(projection.clone(), slices)
             })
             .collect::<Vec<_>>();
         let results = futures::future::join_all(jobs).await;
         let mut moved = false;
         for (i, result) in results.into_iter().enumerate() {
             match result {
-                Ok(Some(at)) => state.offsets[i] = at,
-                Ok(None) => {}
+                Ok(advanced) => {
+                    for (partition, at) in advanced {
+                        if let Some(state) = states.get_mut(&partition) {
+                            state.offsets[i] = at;
+                        }
+                    }
+                }
                 Err(Error::Projector(deedlog_projector::Error::CheckpointMoved { .. })) => {
                     moved = true
                 }
                 Err(error) => return Err(error),
             }
         }
-        if moved {
-            // Another member applied these first (a rebalance): start again
-            // from what is stored.
-            tracing::info!(
-                partition,
-                "partition moved by another group member; reloading its offsets"
-            );
-            states.remove(&partition);
-            return Ok(());
+        for (partition, _) in &ready {
+            if moved {
+                // Another member applied some of these first (a rebalance):
+                // start again from what is stored.
+                tracing::info!(
+                    partition,
+                    "partition moved by another group member; reloading its offsets"
+                );
+                states.remove(partition);
+            } else if let Some(state) = states.get(partition) {
+                // For monitoring tools only; the read models hold the real offsets.
+                let _ = consumer.store_offset(&self.settings.topic, *partition, state.lowest());
+            }
         }
-        // For monitoring tools only; the read models hold the real offsets.
-        let low = state.lowest();
-        let _ = consumer.store_offset(&self.settings.topic, partition, low);
         Ok(())
     }
 
@@ -273,19 +294,15 @@ impl KafkaProjector {
         })
     }
 
-    /// Applies `messages` (those of one partition at or past `at`) to one
-    /// projection; the new offset, or None when there was nothing to do.
+    /// Applies `slices` to one projection; where each partition now stands.
     async fn apply(
         &self,
         projection: Arc<dyn Projection>,
-        partition: i32,
-        at: PartitionOffset,
-        messages: Vec<OwnedMessage>,
-    ) -> Result<Option<PartitionOffset>, Error> {
-        if messages.is_empty() {
-            return Ok(None);
+        slices: Vec<Slice>,
+    ) -> Result<Vec<(i32, PartitionOffset)>, Error> {
+        if slices.is_empty() {
+            return Ok(Vec::new());
         }
-        let batch = decode(&messages, at.last_position);
         if projection.policy() == FailurePolicy::DeadLetterAndStop {
             let mut conn = self
                 .pool
@@ -302,45 +319,55 @@ impl KafkaProjector {
                 .into());
             }
         }
-        match self
-            .commit(projection.as_ref(), partition, at, &batch, None)
-            .await
-        {
+        match self.commit(projection.as_ref(), &slices, None).await {
             Err(Error::Projector(deedlog_projector::Error::Apply(error)))
                 if !error.is_transient() =>
             {
-                self.isolate(projection.as_ref(), partition, at, &batch)
-                    .await
+                let mut advanced = Vec::with_capacity(slices.len());
+                for slice in &slices {
+                    let at = self.isolate(projection.as_ref(), slice).await?;
+                    advanced.push((slice.partition, at));
+                }
+                Ok(advanced)
             }
-            other => other.map(Some),
+            other => other,
         }
     }
 
-    /// Applies `batch` and moves the partition's offset, in one transaction;
-    /// `bury` sends its one event to the dead letters instead.
+    /// Applies `slices` and moves their partitions' offsets, in one
+    /// transaction (rows locked in partition order, so two members never
+    /// deadlock); `bury` sends the events to the dead letters instead.
     async fn commit(
         &self,
         projection: &dyn Projection,
-        partition: i32,
-        at: PartitionOffset,
-        batch: &[Decoded],
+        slices: &[Slice],
         bury: Option<&ApplyError>,
-    ) -> Result<PartitionOffset, Error> {
-        let Some(last) = batch.last() else {
-            return Ok(at);
-        };
+    ) -> Result<Vec<(i32, PartitionOffset)>, Error> {
         let topic = &self.settings.topic;
         let schema = schema::live(projection.name());
-        let events: Vec<RecordedEvent> = batch.iter().filter_map(|d| d.event.clone()).collect();
-        let to = PartitionOffset {
-            next_offset: last.offset + 1,
-            last_position: events.last().map_or(at.last_position, |e| e.position),
-        };
-        let context = "apply a partition batch";
+        let context = "apply a batch from Kafka";
         let mut conn = self.pool.acquire().await.map_err(Error::db(context))?;
         let mut tx = conn.begin().await.map_err(Error::db(context))?;
         deedlog_projector::worker::prepare_batch(&mut tx, &schema).await?;
-        partition::lock_at(&mut tx, &schema, topic, partition, at).await?;
+        let mut events: Vec<RecordedEvent> = Vec::new();
+        let mut advanced = Vec::with_capacity(slices.len());
+        for slice in slices {
+            let Some(last) = slice.messages.last() else {
+                continue;
+            };
+            partition::lock_at(&mut tx, &schema, topic, slice.partition, slice.at).await?;
+            let before = events.len();
+            events.extend(slice.messages.iter().filter_map(|d| d.event.clone()));
+            let to = PartitionOffset {
+                next_offset: last.offset + 1,
+                last_position: events[before..]
+                    .last()
+                    .map_or(slice.at.last_position, |e| e.position),
+            };
+            advanced.push((slice.partition, to));
+        }
+        // Partitions hold different tenants; within each, log order is kept.
+        events.sort_by_key(|e| e.position);
         match bury {
             None if !events.is_empty() => projection
                 .apply(&mut tx, &events)
@@ -361,54 +388,68 @@ impl KafkaProjector {
                 }
             }
         }
-        partition::advance(&mut tx, topic, partition, to).await?;
-        tx.commit().await.map_err(Error::db(context))?;
-        let stats = &self.stats[projection.name()];
-        if let Some(last) = events.last() {
-            if bury.is_some() {
-                stats
-                    .dead_letters
-                    .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            } else {
-                stats.committed(events.len(), last.position, last.recorded_at);
-                if let Some(sink) = &self.lag {
-                    let now = chrono::Utc::now();
-                    let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
-                    sink.extend(events.iter().map(|e| {
-                        (now - e.recorded_at).num_microseconds().unwrap_or(0) as f64 / 1000.0
-                    }));
-                }
-            }
+        for (partition, to) in &advanced {
+            partition::advance(&mut tx, topic, *partition, *to).await?;
         }
-        Ok(to)
+        tx.commit().await.map_err(Error::db(context))?;
+        self.count(projection, &events, bury.is_some());
+        Ok(advanced)
     }
 
-    /// Applies `batch` one message at a time; the event that cannot be
-    /// applied goes to the dead letters with the offset moved past it.
+    /// Reports a committed batch in the projection's counters (and the lag sink).
+    fn count(&self, projection: &dyn Projection, events: &[RecordedEvent], buried: bool) {
+        let Some(last) = events.last() else {
+            return;
+        };
+        let stats = &self.stats[projection.name()];
+        if buried {
+            stats
+                .dead_letters
+                .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            return;
+        }
+        stats.committed(events.len(), last.position, last.recorded_at);
+        if let Some(sink) = &self.lag {
+            let now = chrono::Utc::now();
+            let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+            sink.extend(
+                events
+                    .iter()
+                    .map(|e| (now - e.recorded_at).num_microseconds().unwrap_or(0) as f64 / 1000.0),
+            );
+        }
+    }
+
+    /// Applies one partition's slice a message at a time; the event that
+    /// cannot be applied goes to the dead letters with the offset moved
+    /// past it.
     async fn isolate(
         &self,
         projection: &dyn Projection,
-        partition: i32,
-        mut at: PartitionOffset,
-        batch: &[Decoded],
-    ) -> Result<Option<PartitionOffset>, Error> {
-        for one in batch.chunks(1) {
-            at = match self.commit(projection, partition, at, one, None).await {
+        slice: &Slice,
+    ) -> Result<PartitionOffset, Error> {
+        let mut at = slice.at;
+        for one in slice.messages.chunks(1) {
+            let single = [Slice {
+                partition: slice.partition,
+                at,
+                messages: one.to_vec(),
+            }];
+            let advanced = match self.commit(projection, &single, None).await {
                 Err(Error::Projector(deedlog_projector::Error::Apply(error)))
                     if !error.is_transient() =>
                 {
-                    let buried = self
-                        .commit(projection, partition, at, one, Some(&error))
-                        .await?;
+                    let buried = self.commit(projection, &single, Some(&error)).await?;
                     if projection.policy() == FailurePolicy::DeadLetterAndStop {
-                        return Ok(Some(buried));
+                        return Ok(buried[0].1);
                     }
                     buried
                 }
                 other => other?,
             };
+            at = advanced[0].1;
         }
-        Ok(Some(at))
+        Ok(at)
     }
 
     /// Moves each schema's checkpoint up to what every partition has applied.
@@ -427,6 +468,14 @@ impl KafkaProjector {
     }
 }
 
+/// One partition's messages that one projection has yet to apply.
+#[derive(Debug)]
+struct Slice {
+    partition: i32,
+    at: PartitionOffset,
+    messages: Vec<Decoded>,
+}
+
 /// One message, and its event unless it is a repeat or not an event.
 #[derive(Debug, Clone)]
 struct Decoded {
@@ -436,7 +485,7 @@ struct Decoded {
 
 /// Decodes `messages`, leaving out events at or below `last_position`
 /// (repeats of a relay retry) and messages that are not deedlog events.
-fn decode(messages: &[OwnedMessage], mut last_position: u64) -> Vec<Decoded> {
+fn decode(messages: &[&OwnedMessage], mut last_position: u64) -> Vec<Decoded> {
     messages
         .iter()
         .map(|message| {
@@ -480,23 +529,6 @@ impl PartitionState {
             .min()
             .unwrap_or(0)
     }
-}
-
-/// For each projection, the messages at or past its offset.
-fn messages_by_projection(
-    messages: &[OwnedMessage],
-    offsets: &[PartitionOffset],
-) -> Vec<Vec<OwnedMessage>> {
-    offsets
-        .iter()
-        .map(|at| {
-            messages
-                .iter()
-                .filter(|m| m.offset() >= at.next_offset)
-                .cloned()
-                .collect()
-        })
-        .collect()
 }
 
 /// Messages grouped by partition, each group in offset order.
