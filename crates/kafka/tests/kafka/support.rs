@@ -28,6 +28,7 @@ pub fn admin_options() -> PgConnectOptions {
 /// A migrated database of its own (log and read models).
 pub struct TestDb {
     pub name: String,
+    pub options: PgConnectOptions,
     pub store: EventStore,
     pub reader: LogReader,
     /// As the owner: what projectors connect as.
@@ -63,11 +64,12 @@ impl TestDb {
             .expect("reader");
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .expect("owner pool");
         Self {
             name,
+            options,
             store,
             reader,
             pool,
