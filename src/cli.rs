@@ -427,7 +427,8 @@ fn describe_kafka(k: &deedlog_runtime::settings::KafkaSettings) -> String {
     format!(
         "\n[kafka]\nbrokers = {:?}{}\ntopic = {:?}\npartitions = {}\nreplication_factor = {}\n\
          create_topic = {}\nclient_id = {:?}\ngroup_id = {:?}\nrelay_name = {:?}\n\
-         max_in_flight = {}\nprogress_interval_ms = {}\nstartup_timeout_ms = {}\n\
+         max_in_flight = {}\nprogress_interval_ms = {}\nwatermark_interval_ms = {}\n\
+         startup_timeout_ms = {}\n\
          relay_metrics_listen = {:?}\n\n[kafka.producer]\n{}\n[kafka.consumer]\n{}",
         k.brokers,
         if k.enabled() {
@@ -444,6 +445,7 @@ fn describe_kafka(k: &deedlog_runtime::settings::KafkaSettings) -> String {
         k.relay_name,
         k.max_in_flight,
         k.progress_interval_ms,
+        k.watermark_interval_ms,
         k.startup_timeout_ms,
         k.relay_metrics_listen,
         table(&k.producer),

@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// How often a member moves the schemas' checkpoints up to its offsets.
+const RAISE_EVERY: Duration = Duration::from_millis(100);
+
 /// How the group consumer batches and retries.
 #[derive(Debug, Clone, Copy)]
 pub struct ConsumerOptions {
@@ -139,11 +142,19 @@ impl KafkaProjector {
             .map_err(Error::kafka("subscribe to the topic"))?;
         tracing::info!(group = %self.settings.group_id, topic = %self.settings.topic, "joined the projector group");
         let mut states: HashMap<i32, PartitionState> = HashMap::new();
+        // Checkpoints follow the offsets every so often, and once more when
+        // the stream pauses.
         let mut checkpoint_raised = Instant::now();
+        let mut raised = true;
         loop {
             let first = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 received = consumer.recv() => received.map_err(Error::kafka("receive"))?.detach(),
+                _ = tokio::time::sleep(RAISE_EVERY), if !raised => {
+                    self.raise_checkpoints().await?;
+                    raised = true;
+                    continue;
+                }
             };
             let mut messages = vec![first];
             let deadline = tokio::time::Instant::now() + self.options.linger;
@@ -162,9 +173,11 @@ impl KafkaProjector {
             }
             self.work_batch(&consumer, &mut states, by_partition(messages))
                 .await?;
-            if checkpoint_raised.elapsed() > Duration::from_millis(200) {
+            raised = false;
+            if checkpoint_raised.elapsed() > RAISE_EVERY {
                 self.raise_checkpoints().await?;
                 checkpoint_raised = Instant::now();
+                raised = true;
             }
         }
         Ok(())
@@ -356,13 +369,10 @@ impl KafkaProjector {
                 continue;
             };
             partition::lock_at(&mut tx, &schema, topic, slice.partition, slice.at).await?;
-            let before = events.len();
             events.extend(slice.messages.iter().filter_map(|d| d.event.clone()));
             let to = PartitionOffset {
                 next_offset: last.offset + 1,
-                last_position: events[before..]
-                    .last()
-                    .map_or(slice.at.last_position, |e| e.position),
+                last_position: last.reaches.max(slice.at.last_position),
             };
             advanced.push((slice.partition, to));
         }
@@ -476,20 +486,32 @@ struct Slice {
     messages: Vec<Decoded>,
 }
 
-/// One message, and its event unless it is a repeat or not an event.
+/// One message, and its event unless it is a repeat, a watermark or not
+/// an event.
 #[derive(Debug, Clone)]
 struct Decoded {
     offset: i64,
     event: Option<RecordedEvent>,
+    /// The partition's last position once this message is applied.
+    reaches: u64,
 }
 
 /// Decodes `messages`, leaving out events at or below `last_position`
-/// (repeats of a relay retry) and messages that are not deedlog events.
+/// (repeats of a relay retry) and messages that are not deedlog events; a
+/// watermark raises `last_position` without an event.
 fn decode(messages: &[&OwnedMessage], mut last_position: u64) -> Vec<Decoded> {
     messages
         .iter()
         .map(|message| {
             let offset = message.offset();
+            if let Some(mark) = format::watermark_header(message.headers()) {
+                last_position = last_position.max(mark);
+                return Decoded {
+                    offset,
+                    event: None,
+                    reaches: last_position,
+                };
+            }
             let repeat = format::position_header(message.headers()).is_some_and(|p| p <= last_position);
             let event = if repeat {
                 None
@@ -507,7 +529,11 @@ fn decode(messages: &[&OwnedMessage], mut last_position: u64) -> Vec<Decoded> {
                     None => None,
                 }
             };
-            Decoded { offset, event }
+            Decoded {
+                offset,
+                event,
+                reaches: last_position,
+            }
         })
         .collect()
 }

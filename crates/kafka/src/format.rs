@@ -25,6 +25,9 @@ pub const HEADER_POSITION: &str = "deedlog-position";
 pub const HEADER_STREAM_TYPE: &str = "deedlog-stream-type";
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 pub const HEADER_TRACESTATE: &str = "tracestate";
+/// On a watermark message (no key, no value): every event of this partition
+/// up to this log position was published before it.
+pub const HEADER_WATERMARK: &str = "deedlog-watermark";
 
 /// The value of a message: the event, whole.
 #[derive(Debug, Serialize, Deserialize)]
@@ -121,10 +124,27 @@ pub fn headers(event: &RecordedEvent) -> OwnedHeaders {
 /// The log position a message carries in its headers, if any (read before
 /// the value is parsed, so a repeated event is skipped cheaply).
 pub fn position_header<H: Headers + ?Sized>(headers: Option<&H>) -> Option<u64> {
+    number_header(headers, HEADER_POSITION)
+}
+
+/// The position a watermark message vouches for; None on an event.
+pub fn watermark_header<H: Headers + ?Sized>(headers: Option<&H>) -> Option<u64> {
+    number_header(headers, HEADER_WATERMARK)
+}
+
+/// The headers of a watermark for `position`.
+pub fn watermark(position: u64) -> OwnedHeaders {
+    OwnedHeaders::new().insert(Header {
+        key: HEADER_WATERMARK,
+        value: Some(position.to_string().as_str()),
+    })
+}
+
+fn number_header<H: Headers + ?Sized>(headers: Option<&H>, name: &str) -> Option<u64> {
     let headers = headers?;
     (0..headers.count())
         .filter_map(|i| headers.try_get_as::<[u8]>(i)?.ok())
-        .find(|h| h.key == HEADER_POSITION)
+        .find(|h| h.key == name)
         .and_then(|h| std::str::from_utf8(h.value?).ok()?.parse().ok())
 }
 
@@ -262,6 +282,10 @@ mod tests {
         assert_eq!(key(&original), "00000000-0000-0000-0000-000000000002");
         let headers = headers(&original);
         assert_eq!(position_header(Some(&headers)), Some(42));
+        assert_eq!(watermark_header(Some(&headers)), None);
+        let mark = watermark(42);
+        assert_eq!(watermark_header(Some(&mark)), Some(42));
+        assert_eq!(position_header(Some(&mark)), None);
         let names: Vec<&str> = headers.iter().map(|h| h.key).collect();
         assert_eq!(
             names,

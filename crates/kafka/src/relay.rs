@@ -7,12 +7,12 @@ use crate::{config, format, progress, topic};
 use deedlog_eventstore::{LogReader, RecordedEvent, SubscriptionOptions};
 use deedlog_projector::lease::Lease;
 use deedlog_runtime::settings::KafkaSettings;
+use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, StreamExt};
 use futures::FutureExt;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,6 +156,10 @@ impl Relay {
         let max_in_flight = self.settings.max_in_flight as usize;
         let mut progress_tick = tokio::time::interval(self.settings.progress_interval());
         let mut head_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut mark_tick = tokio::time::interval(self.settings.watermark_interval());
+        // Everything up to `queued` is handed to the producer; watermarks
+        // up to `marked` are.
+        let (mut queued, mut marked) = (start, 0);
         tracing::info!(relay = %name, from = start, "publishing the log");
         let outcome: Result<(), Error> = 'run: loop {
             // Send what the queue takes; never wait for one acknowledgement.
@@ -163,6 +167,7 @@ impl Relay {
                 let Some(event) = unsent.front() else { break };
                 match self.send(&producer, event) {
                     Ok(delivery) => {
+                        queued = event.position;
                         in_flight.push_back(delivery);
                         unsent.pop_front();
                     }
@@ -204,6 +209,18 @@ impl Relay {
                         stored = acked;
                     }
                 }
+                _ = mark_tick.tick(), if queued > marked => {
+                    // Sent after the events they vouch for: on each
+                    // partition, everything up to `queued` comes before.
+                    match self.watermarks(&producer, queued) {
+                        Ok(marks) => {
+                            in_flight.extend(marks);
+                            marked = queued;
+                        }
+                        Err(Unsent::QueueFull) => {}
+                        Err(Unsent::Failed(error)) => break Err(error),
+                    }
+                }
                 _ = head_tick.tick() => {
                     if let Ok(head) = progress::log_head(pool).await {
                         self.stats.log_head.store(head, Ordering::Relaxed);
@@ -233,7 +250,7 @@ impl Relay {
         &self,
         producer: &FutureProducer,
         event: &RecordedEvent,
-    ) -> Result<impl Future<Output = Delivered>, Unsent> {
+    ) -> Result<BoxFuture<'static, Delivered>, Unsent> {
         let key = format::key(event);
         let value = format::value(event).map_err(|e| {
             Unsent::Failed(Error::Message {
@@ -256,32 +273,52 @@ impl Relay {
                     source,
                 }),
             })?;
-        let (position, recorded_at) = (event.position, event.recorded_at.timestamp_micros());
-        Ok(async move {
-            Delivered {
-                position,
-                recorded_at,
-                result: match delivery.await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err((error, _))) => Err(error),
-                    Err(_) => Err(KafkaError::Canceled),
-                },
-            }
-        })
+        Ok(delivered(
+            delivery,
+            event.position,
+            Some(event.recorded_at.timestamp_micros()),
+        ))
+    }
+
+    /// A watermark for `position` on every partition: consumers learn that a
+    /// partition holds every event up to it even when its tenants are idle.
+    fn watermarks(
+        &self,
+        producer: &FutureProducer,
+        position: u64,
+    ) -> Result<Vec<BoxFuture<'static, Delivered>>, Unsent> {
+        let mut marks = Vec::with_capacity(self.partitions as usize);
+        for partition in 0..self.partitions {
+            let record = FutureRecord::<str, [u8]>::to(&self.settings.topic)
+                .partition(partition)
+                .headers(format::watermark(position));
+            let delivery = producer
+                .send_result(record)
+                .map_err(|(error, _)| match error {
+                    KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => Unsent::QueueFull,
+                    source => Unsent::Failed(Error::Kafka {
+                        context: "queue a watermark",
+                        source,
+                    }),
+                })?;
+            marks.push(delivered(delivery, position, None));
+        }
+        Ok(marks)
     }
 
     /// Moves the acknowledged position; acknowledgements arrive in send
     /// order, so it is always a prefix of the log.
     fn acknowledge(&self, delivered: Delivered, acked: &mut u64) -> Result<(), Error> {
         delivered.result.map_err(Error::kafka("publish an event"))?;
-        *acked = delivered.position;
-        self.stats
-            .acknowledged
-            .store(delivered.position, Ordering::Relaxed);
-        self.stats
-            .acknowledged_recorded_at_micros
-            .store(delivered.recorded_at, Ordering::Relaxed);
-        self.stats.published.fetch_add(1, Ordering::Relaxed);
+        *acked = (*acked).max(delivered.position);
+        self.stats.acknowledged.store(*acked, Ordering::Relaxed);
+        // A watermark vouches for events; it is none itself.
+        if let Some(recorded_at) = delivered.recorded_at {
+            self.stats
+                .acknowledged_recorded_at_micros
+                .store(recorded_at, Ordering::Relaxed);
+            self.stats.published.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 }
@@ -309,8 +346,29 @@ fn read_ahead(
 /// What the broker said about one event.
 struct Delivered {
     position: u64,
-    recorded_at: i64,
+    /// When the log recorded the event (µs); None for a watermark.
+    recorded_at: Option<i64>,
     result: Result<(), KafkaError>,
+}
+
+/// What the broker says about one send, once it says it.
+fn delivered(
+    delivery: rdkafka::producer::DeliveryFuture,
+    position: u64,
+    recorded_at: Option<i64>,
+) -> BoxFuture<'static, Delivered> {
+    async move {
+        Delivered {
+            position,
+            recorded_at,
+            result: match delivery.await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err((error, _))) => Err(error),
+                Err(_) => Err(KafkaError::Canceled),
+            },
+        }
+    }
+    .boxed()
 }
 
 /// Why an event was not handed to the producer.

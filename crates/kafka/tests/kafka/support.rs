@@ -116,6 +116,7 @@ pub fn kafka_settings(brokers: &str, partitions: u32) -> KafkaSettings {
         relay_name: "test".into(),
         max_in_flight: 10_000,
         progress_interval_ms: 20,
+        watermark_interval_ms: 50,
         startup_timeout_ms: 3_000,
         relay_metrics_listen: String::new(),
         producer: Default::default(),

@@ -30,6 +30,9 @@ pub struct KafkaSettings {
     pub max_in_flight: u32,
     /// How often the relay stores the acknowledged position.
     pub progress_interval_ms: u64,
+    /// How often the relay tells every partition how far the log is
+    /// published, while events flow (projectors' checkpoints follow it).
+    pub watermark_interval_ms: u64,
     /// How long a start-up check waits for the broker.
     pub startup_timeout_ms: u64,
     /// Where the relay serves `/metrics` (Prometheus text); empty: nowhere.
@@ -48,6 +51,10 @@ impl KafkaSettings {
 
     pub fn progress_interval(&self) -> Duration {
         Duration::from_millis(self.progress_interval_ms)
+    }
+
+    pub fn watermark_interval(&self) -> Duration {
+        Duration::from_millis(self.watermark_interval_ms)
     }
 
     pub fn startup_timeout(&self) -> Duration {
@@ -103,6 +110,12 @@ impl KafkaSettings {
             "kafka.progress_interval_ms",
             self.progress_interval_ms,
             1,
+            60_000,
+        )?;
+        check_range(
+            "kafka.watermark_interval_ms",
+            self.watermark_interval_ms,
+            10,
             60_000,
         )?;
         check_range(

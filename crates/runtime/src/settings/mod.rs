@@ -91,6 +91,7 @@ group_id = "deedlog-projectors"
 relay_name = "default"
 max_in_flight = 100000
 progress_interval_ms = 100
+watermark_interval_ms = 100
 startup_timeout_ms = 10000
 relay_metrics_listen = "127.0.0.1:9464"
 
@@ -326,6 +327,7 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "kafka.max_in_flight" => "a whole number from 1 to 1000000",
             "kafka.progress_interval_ms" => "milliseconds from 1 to 60000",
             "kafka.startup_timeout_ms" => "milliseconds from 100 to 600000",
+            "kafka.watermark_interval_ms" => "milliseconds from 10 to 60000",
             _ => "a value in the documented range",
         },
     })
