@@ -52,6 +52,19 @@ impl TestCluster {
         .await
     }
 
+    /// Starts `components` (e.g. every one and the Kafka relay) with extra settings.
+    pub async fn start_components_with(
+        components: &[Component],
+        tweak: impl FnOnce(Figment) -> Figment,
+    ) -> Self {
+        let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
+        let signing = KeyPair::generate(Some("test-key".into())).expect("key");
+        Self::start_on_with(database, signing, true, components, |f| {
+            tweak(f.merge(("projector.lease_interval_ms", 200)))
+        })
+        .await
+    }
+
     /// Starts every command service with extra settings.
     pub async fn start_with(tweak: impl FnOnce(Figment) -> Figment) -> Self {
         let database = format!("deedlog_test_{}", Uuid::now_v7().simple());

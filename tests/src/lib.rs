@@ -4,8 +4,10 @@
 pub mod clients;
 pub mod cluster;
 pub mod graphql;
+pub mod kafka_broker;
 pub mod tokens;
 
 pub use clients::{Clients, Session};
 pub use cluster::TestCluster;
 pub use graphql::{Answer, Gql};
+pub use kafka_broker::Broker;

@@ -13,7 +13,7 @@
 //!    by a group member to every read model; the delay from the event's
 //!    commit in the log to the commit of the read-model batch holding it.
 
-#[path = "../tests/kafka/broker.rs"]
+#[path = "../../../tests/src/kafka_broker.rs"]
 #[allow(dead_code)]
 mod broker;
 #[path = "../tests/kafka/support.rs"]

@@ -1,4 +1,5 @@
-//! A real Kafka-protocol broker for the tests: tansu 0.6.0 on 127.0.0.1, in
+//! A real Kafka-protocol broker for the tests (shared with deedlog-kafka's
+//! own tests and benchmark): tansu 0.6.0 on 127.0.0.1, in
 //! memory, one per test; and a TCP proxy in front of it that can cut every
 //! connection and refuse new ones, so a test can make the broker go away and
 //! come back without losing what it stored.
@@ -37,6 +38,7 @@ fn tansu() -> PathBuf {
 }
 
 /// A running broker, reached through its proxy.
+#[derive(Debug)]
 pub struct Broker {
     child: Child,
     proxy: Proxy,
@@ -106,6 +108,7 @@ async fn free_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
+#[derive(Debug)]
 struct Proxy {
     addr: SocketAddr,
     open: Arc<AtomicBool>,

@@ -1,0 +1,57 @@
+//! The whole cluster with Kafka as the distribution log, as `deedlog up`
+//! runs it when `kafka.brokers` is set: the relay publishes the log to a
+//! real Kafka-protocol broker (tansu over TCP) and the projector reads it
+//! back as a consumer group member; the gateway still reads its own writes.
+
+use crate::create_property;
+use deedlog_cluster::Component;
+use deedlog_tests::{Broker, Clients, Gql, TestCluster};
+use sqlx::ConnectOptions;
+use uuid::Uuid;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_on_kafka_reads_its_own_writes_through_the_gateway() {
+    let broker = Broker::start().await;
+    let suffix = Uuid::now_v7().simple().to_string();
+    let mut components = Component::ALL.to_vec();
+    components.push(Component::Relay);
+    let cluster = TestCluster::start_components_with(&components, |f| {
+        f.merge(("kafka.brokers", broker.brokers()))
+            .merge(("kafka.topic", format!("deedlog.e2e.{suffix}")))
+            .merge(("kafka.group_id", format!("deedlog-e2e-{suffix}")))
+            .merge(("kafka.partitions", 3))
+            .merge(("kafka.relay_metrics_listen", "127.0.0.1:0"))
+            .merge(("projector.source", "kafka"))
+    })
+    .await;
+    let gql = Gql::new(&cluster.url(Component::Gateway));
+    let mut clients = Clients::connect(&cluster).await;
+    let berg = clients.register("berg").await;
+
+    // The mutation's `property` waits for the read model: built from Kafka.
+    let created = create_property(&gql, &berg.access, "Berlin", 45_000_000).await;
+    assert_eq!(created["property"]["city"], "Berlin", "{created}");
+    assert_eq!(
+        created["property"]["askingPriceMinor"], 45_000_000,
+        "{created}"
+    );
+
+    let mut db = cluster.database_options().connect().await.expect("db");
+    let partitions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM rm_properties.source_offsets WHERE topic = $1")
+            .bind(format!("deedlog.e2e.{suffix}"))
+            .fetch_one(&mut db)
+            .await
+            .expect("offsets");
+    assert_eq!(
+        partitions, 3,
+        "every partition's offset is kept in the read model"
+    );
+    let published: i64 = sqlx::query_scalar("SELECT position FROM relay_progress")
+        .fetch_one(&mut db)
+        .await
+        .expect("relay progress");
+    let position = created["position"].as_i64().expect("position");
+    assert!(published >= position, "the relay stored its progress");
+    cluster.stop().await;
+}
