@@ -12,3 +12,8 @@ CREATE TABLE IF NOT EXISTS relay_progress (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 GRANT SELECT, INSERT, UPDATE ON relay_progress TO deedlog_log_reader;
+-- Like every log table, under row-level security: only the relay's role
+-- has a policy (it holds no tenant data; the application role sees none).
+ALTER TABLE relay_progress ENABLE ROW LEVEL SECURITY;
+CREATE POLICY relay_progress_of_reader ON relay_progress TO deedlog_log_reader
+    USING (true) WITH CHECK (true);
