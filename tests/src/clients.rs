@@ -71,18 +71,18 @@ pub fn command_with(id: Uuid, expected_version: Option<u64>) -> Option<CommandOp
 
 impl Clients {
     pub async fn connect(cluster: &TestCluster) -> Self {
-        let channel = |c| async move {
-            Channel::from_shared(cluster.url(c))
-                .expect("url")
-                .connect_lazy()
-        };
+        Self::at(|c| cluster.url(c))
+    }
+
+    /// Clients of the services at `url(component)` (e.g. a `deedlog up`
+    /// started as a process).
+    pub fn at(url: impl Fn(Component) -> String) -> Self {
+        let channel = |c| Channel::from_shared(url(c)).expect("url").connect_lazy();
         Self {
-            tenancy: TenancyServiceClient::new(channel(Component::Tenancy).await),
-            properties: PropertiesServiceClient::new(channel(Component::Properties).await),
-            deals: DealsServiceClient::new(channel(Component::Deals).await),
-            communications: CommunicationsServiceClient::new(
-                channel(Component::Communications).await,
-            ),
+            tenancy: TenancyServiceClient::new(channel(Component::Tenancy)),
+            properties: PropertiesServiceClient::new(channel(Component::Properties)),
+            deals: DealsServiceClient::new(channel(Component::Deals)),
+            communications: CommunicationsServiceClient::new(channel(Component::Communications)),
         }
     }
 

@@ -1,0 +1,3 @@
+//! The `deedlog` binary as an operator runs it.
+
+mod shutdown;
