@@ -80,6 +80,39 @@ pub enum Command {
     Dlq(DlqCommand),
     /// Where each projection stands: position, lag, dead letters.
     Projections,
+    /// What auditors ask of the log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Every event of a record, oldest first.
+    History {
+        /// The record's id (property, deal, contact or tenant).
+        record: String,
+    },
+    /// A record's state as the log knew it at an instant (JSON).
+    AsOf {
+        /// The record's id.
+        record: String,
+        /// RFC 3339 with an offset (2026-11-30T10:15:00Z) or a date (midnight UTC).
+        instant: String,
+    },
+    /// A tenant's events recorded in [--from, --to), streamed to standard output.
+    Export {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// First instant (inclusive).
+        #[arg(long)]
+        from: String,
+        /// Last instant (exclusive).
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: crate::audit::ExportFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +249,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dlq(DlqCommand::Replay { id }) => operate::dlq_replay(&settings, id).await,
         Command::Dlq(DlqCommand::Skip { id }) => operate::dlq_skip(&settings, id).await,
         Command::Projections => operate::status(&settings).await,
+        Command::Audit(command) => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            match command {
+                AuditCommand::History { record } => {
+                    crate::audit::history(&settings, &record, &mut out).await
+                }
+                AuditCommand::AsOf { record, instant } => {
+                    crate::audit::as_of(&settings, &record, &instant, &mut out).await
+                }
+                AuditCommand::Export {
+                    tenant,
+                    from,
+                    to,
+                    format,
+                } => {
+                    let count =
+                        crate::audit::export(&settings, &tenant, &from, &to, format, &mut out)
+                            .await?;
+                    eprintln!("exported {count} events");
+                    Ok(())
+                }
+            }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The `deedlog` command: a thin shell over the crates.
 
+mod audit;
 mod cli;
 mod operate;
 

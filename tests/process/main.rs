@@ -1,3 +1,4 @@
 //! The `deedlog` binary as an operator runs it.
 
+mod audit;
 mod shutdown;

@@ -42,7 +42,7 @@ fn deedlog(name: &str, args: &[&str]) -> Command {
     command
 }
 
-fn new_property() -> pb::CreatePropertyRequest {
+pub fn new_property() -> pb::CreatePropertyRequest {
     pb::CreatePropertyRequest {
         command: command(),
         address: Some(pb::Address {
@@ -60,6 +60,16 @@ fn new_property() -> pb::CreatePropertyRequest {
         }),
         ..Default::default()
     }
+}
+
+/// Runs `deedlog <args>` against database `name`: success, stdout, stderr.
+pub fn run_deedlog(name: &str, args: &[&str]) -> (bool, String, String) {
+    let output = deedlog(name, args).output().expect("run deedlog");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

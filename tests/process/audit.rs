@@ -1,0 +1,162 @@
+//! `deedlog audit`: a record's history, its state as of an instant and a
+//! tenant's export, from the binary against a real log; bad input refused
+//! with a message and a non-zero exit.
+
+use crate::shutdown::{new_property, run_deedlog};
+use deedlog_proto::common::v1::Money;
+use deedlog_proto::properties::v1 as pb;
+use deedlog_tests::clients::command;
+use deedlog_tests::{Clients, TestCluster};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_as_of_and_export_read_the_log_as_auditors_need() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let created = c
+        .properties
+        .create_property(admin.request(new_property()))
+        .await
+        .expect("create")
+        .into_inner();
+    let id = created.record_id.clone();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let between = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    c.properties
+        .change_asking_price(admin.request(pb::ChangeAskingPriceRequest {
+            command: command(),
+            property_id: id.clone(),
+            asking_price: Some(Money {
+                amount_minor: 42_000_000,
+                currency: "EUR".into(),
+            }),
+        }))
+        .await
+        .expect("reprice");
+    let db = &cluster.database;
+
+    let (ok, out, _) = run_deedlog(db, &["audit", "history", &id]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("PropertyCreated") && out.contains("AskingPriceChanged"),
+        "{out}"
+    );
+    assert!(out.lines().count() >= 3, "{out}");
+
+    let at = between.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (ok, out, _) = run_deedlog(db, &["audit", "as-of", &id, &at]);
+    assert!(ok, "{out}");
+    let then: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(then["version"], 1, "{then}");
+    assert!(then["state"].to_string().contains("45000000"), "{then}");
+    assert!(!then["state"].to_string().contains("42000000"), "{then}");
+
+    let tenant = admin.tenant_id.clone();
+    let (ok, out, err) = run_deedlog(
+        db,
+        &[
+            "audit",
+            "export",
+            "--tenant",
+            &tenant,
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2100-01-01",
+        ],
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(lines.iter().any(|e| e["stream_id"] == id.as_str()), "{out}");
+    assert!(lines
+        .windows(2)
+        .all(|w| w[0]["position"].as_i64() < w[1]["position"].as_i64()));
+    assert!(
+        err.contains(&format!("exported {} events", lines.len())),
+        "{err}"
+    );
+    let (ok, csv, _) = run_deedlog(
+        db,
+        &[
+            "audit",
+            "export",
+            "--tenant",
+            &tenant,
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2100-01-01",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(ok);
+    assert!(csv.starts_with("position,stream_type,stream_id,"), "{csv}");
+
+    // Bad input: a message that says what is wrong, and a non-zero exit.
+    for (args, says) in [
+        (vec!["audit", "history", "42"], "is not a record id"),
+        (
+            vec!["audit", "history", "0192f0c4-6d7e-7c3a-9b1e-2f4a5b6c7d8e"],
+            "the log has no record",
+        ),
+        (
+            vec!["audit", "as-of", id.as_str(), "yesterday"],
+            "is not an instant",
+        ),
+        (
+            vec!["audit", "as-of", id.as_str(), "2000-01-01"],
+            "the log had no record",
+        ),
+        (
+            vec![
+                "audit",
+                "export",
+                "--tenant",
+                "acme",
+                "--from",
+                "2020-01-01",
+                "--to",
+                "2021-01-01",
+            ],
+            "is not a tenant id",
+        ),
+        (
+            vec![
+                "audit",
+                "export",
+                "--tenant",
+                tenant.as_str(),
+                "--from",
+                "2021-01-01",
+                "--to",
+                "2020-01-01",
+            ],
+            "--from must be before --to",
+        ),
+        (
+            vec![
+                "audit",
+                "export",
+                "--tenant",
+                tenant.as_str(),
+                "--from",
+                "2020-01-01",
+                "--to",
+                "2021-01-01",
+                "--format",
+                "xml",
+            ],
+            "jsonl",
+        ),
+    ] {
+        let (ok, out, err) = run_deedlog(db, &args);
+        assert!(!ok, "{args:?} should fail: {out}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    cluster.stop().await;
+}
