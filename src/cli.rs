@@ -310,6 +310,9 @@ async fn serve(
             }
         );
     }
+    if let Some(addr) = cluster.projector_metrics_addr() {
+        println!("projector       metrics http://{addr}/metrics");
+    }
     if components.contains(&Component::Relay) {
         println!(
             "relay           log -> Kafka {} topic {} ({} partitions)",
@@ -459,7 +462,7 @@ fn describe(settings: &Settings) -> String {
         svc.state_cache_records,
     ) + &format!(
         "\n[projector]\nbatch_size = {}\nrebuild_batch_size = {}\nbackoff_min_ms = {}\n\
-         backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\nsource = \"{}\"\n",
+         backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\nsource = \"{}\"\nmetrics_listen = {:?}\n",
         settings.projector.batch_size,
         settings.projector.rebuild_batch_size,
         settings.projector.backoff_min_ms,
@@ -470,6 +473,7 @@ fn describe(settings: &Settings) -> String {
             deedlog_runtime::settings::ProjectorSource::Log => "log",
             deedlog_runtime::settings::ProjectorSource::Kafka => "kafka",
         },
+        settings.projector.metrics_listen,
     ) + &describe_gateway(&settings.gateway)
         + &describe_kafka(&settings.kafka)
 }

@@ -258,6 +258,34 @@ async fn a_command_is_in_the_read_model_once_its_position_is_reached() {
     .expect("the property is in the read model");
     assert_eq!((price, version), (43_000_000, reply.version as i64));
     tx.rollback().await.expect("rollback");
+
+    // The projector's /metrics: what it applied, and no lag once caught up.
+    let addr = cluster.projector_metrics.expect("projector metrics");
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("body");
+    for projection in ["properties", "timeline", "tenancy"] {
+        let lag = format!("deedlog_projection_lag_positions{{projection=\"{projection}\"}} 0");
+        assert!(text.lines().any(|l| l == lag), "missing {lag:?} in\n{text}");
+        let applied = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "deedlog_projection_events_total{{projection=\"{projection}\"}} "
+                ))
+            })
+            .and_then(|v| v.parse::<f64>().ok())
+            .expect("events counter");
+        assert!(applied > 0.0, "{projection} applied nothing: {text}");
+    }
+    assert!(
+        text.contains("# TYPE deedlog_projection_lag_seconds gauge"),
+        "{text}"
+    );
+    assert!(text.contains("deedlog_projection_dead_letters_pending{projection=\"deals\"} 0"));
     cluster.stop().await;
 }
 

@@ -38,7 +38,8 @@ fn deedlog(name: &str, args: &[&str]) -> Command {
         .env("DEEDLOG__SERVICES__PROPERTIES_LISTEN", "127.0.0.1:0")
         .env("DEEDLOG__SERVICES__DEALS_LISTEN", "127.0.0.1:0")
         .env("DEEDLOG__SERVICES__COMMUNICATIONS_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__GATEWAY__LISTEN", "127.0.0.1:0");
+        .env("DEEDLOG__GATEWAY__LISTEN", "127.0.0.1:0")
+        .env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "127.0.0.1:0");
     command
 }
 

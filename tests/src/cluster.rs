@@ -25,6 +25,8 @@ pub struct TestCluster {
     pub signing: KeyPair,
     pub settings: Settings,
     addresses: Vec<(Component, SocketAddr)>,
+    /// Where the projector serves `/metrics`, when it runs.
+    pub projector_metrics: Option<SocketAddr>,
     /// Whether dropping this cluster drops the database (not for a second instance).
     owns_database: bool,
     shutdown: CancellationToken,
@@ -117,6 +119,7 @@ impl TestCluster {
             ("services.deals_listen", "127.0.0.1:0"),
             ("services.communications_listen", "127.0.0.1:0"),
             ("gateway.listen", "127.0.0.1:0"),
+            ("projector.metrics_listen", "127.0.0.1:0"),
         ] {
             figment = figment.merge((key, value));
         }
@@ -138,6 +141,7 @@ impl TestCluster {
             .await
             .expect("cluster builds");
         let addresses = cluster.addresses();
+        let projector_metrics = cluster.projector_metrics_addr();
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
         Self {
@@ -145,6 +149,7 @@ impl TestCluster {
             signing,
             settings,
             addresses,
+            projector_metrics,
             owns_database,
             shutdown,
             server: Some(server),

@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod keys;
+pub mod metrics;
 pub mod projector;
 
 use anyhow::Context;
@@ -302,6 +303,11 @@ impl Cluster {
         self.projector.as_ref().map(|p| p.stats())
     }
 
+    /// Where the projector serves `/metrics`, if it runs here with them.
+    pub fn projector_metrics_addr(&self) -> Option<SocketAddr> {
+        self.projector.as_ref().and_then(|p| p.metrics_addr())
+    }
+
     /// The relay's counters, if it runs here.
     pub fn relay_stats(&self) -> Option<Arc<deedlog_kafka::RelayStats>> {
         self.relay.as_ref().map(|(r, _)| r.stats())
@@ -333,10 +339,7 @@ impl Cluster {
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(part) = self.projector {
             let shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                part.run_until_stopped(shutdown).await;
-                Ok(())
-            });
+            tasks.spawn(async move { part.run_until_stopped(shutdown).await });
         }
         if let Some((relay, metrics)) = self.relay {
             if let Some(listener) = metrics {

@@ -1,6 +1,7 @@
 //! The projector as a part of the cluster: its own pool (as the owner of
 //! the read models), a log reader, and every projection.
 
+use crate::metrics;
 use anyhow::Context;
 use deedlog_eventstore::{ConnectOptions, LogReader, SubscriptionOptions, Upcasters};
 use deedlog_kafka::{ConsumerOptions, KafkaProjector, Relay, RelayOptions};
@@ -9,12 +10,26 @@ use deedlog_runtime::settings::{ProjectorSource, Settings};
 use sqlx::postgres::PgPoolOptions;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// A built projector, ready to run: on the log itself, or a member of the
-/// Kafka consumer group.
-#[derive(Debug)]
-pub enum ProjectorPart {
+/// Kafka consumer group; with its metrics listener.
+pub struct ProjectorPart {
+    source: Source,
+    metrics: Option<TcpListener>,
+    pool: sqlx::PgPool,
+    /// The log, for lag metrics (absent when the projector reads Kafka).
+    reader: Option<LogReader>,
+}
+
+impl std::fmt::Debug for ProjectorPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProjectorPart").finish_non_exhaustive()
+    }
+}
+
+enum Source {
     Log(Runner),
     Kafka(KafkaProjector),
 }
@@ -27,6 +42,7 @@ impl ProjectorPart {
     ) -> anyhow::Result<Self> {
         let pool = read_model_pool(settings, connect).await?;
         let projections = deedlog_projector::projections::all();
+        let metrics = metrics::bind(&settings.projector.metrics_listen, "projector").await?;
         if settings.projector.source == ProjectorSource::Kafka {
             let options = ConsumerOptions {
                 batch_size: settings.projector.batch_size as usize,
@@ -35,36 +51,74 @@ impl ProjectorPart {
                 backoff_max: settings.projector.backoff_max(),
             };
             let projector =
-                KafkaProjector::start(projections, pool, settings.kafka.clone(), options)
+                KafkaProjector::start(projections, pool.clone(), settings.kafka.clone(), options)
                     .await
                     .context("start the projector on Kafka")?;
-            return Ok(Self::Kafka(projector));
+            return Ok(Self {
+                source: Source::Kafka(projector),
+                metrics,
+                pool,
+                reader: None,
+            });
         }
         let reader = LogReader::connect(connect, upcasters)
             .await
             .context("connect the projector to the log")?;
         let options = runner_options(settings);
-        let runner = Runner::new(projections, pool, reader, options);
+        let runner = Runner::new(projections, pool.clone(), reader.clone(), options);
         runner
             .prepare()
             .await
             .context("prepare the read-model schemas")?;
-        Ok(Self::Log(runner))
+        Ok(Self {
+            source: Source::Log(runner),
+            metrics,
+            pool,
+            reader: Some(reader),
+        })
     }
 
     /// Each projection's counters, by name.
     pub fn stats(&self) -> &BTreeMap<&'static str, Arc<Stats>> {
-        match self {
-            Self::Log(runner) => runner.stats(),
-            Self::Kafka(projector) => projector.stats(),
+        match &self.source {
+            Source::Log(runner) => runner.stats(),
+            Source::Kafka(projector) => projector.stats(),
         }
     }
 
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) {
-        match self {
-            Self::Log(runner) => runner.run_until_stopped(shutdown).await,
-            Self::Kafka(projector) => projector.run_until_stopped(shutdown).await,
+    /// Where the metrics are served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let (stats, pool, reader) = (self.stats().clone(), self.pool.clone(), self.reader.clone());
+        let served = self.metrics.map(|listener| {
+            let render: metrics::Render = Arc::new(move || {
+                let (stats, pool, reader) = (stats.clone(), pool.clone(), reader.clone());
+                Box::pin(async move {
+                    let lags = match &reader {
+                        Some(reader) => {
+                            let projections = deedlog_projector::projections::all();
+                            deedlog_projector::lag::lag(&pool, reader, &projections)
+                                .await
+                                .unwrap_or_default()
+                        }
+                        None => Vec::new(),
+                    };
+                    deedlog_projector::metrics::render(&stats, &lags)
+                })
+            });
+            tokio::spawn(metrics::serve(listener, render, shutdown.clone()))
+        });
+        match self.source {
+            Source::Log(runner) => runner.run_until_stopped(shutdown).await,
+            Source::Kafka(projector) => projector.run_until_stopped(shutdown).await,
         }
+        if let Some(served) = served {
+            served.await.context("the metrics task panicked")??;
+        }
+        Ok(())
     }
 }
 
@@ -90,41 +144,21 @@ pub async fn relay(
     let relay = Relay::start(reader, settings.kafka.clone(), options)
         .await
         .context("start the relay")?;
-    let listen = &settings.kafka.relay_metrics_listen;
-    let metrics = if listen.is_empty() {
-        None
-    } else {
-        Some(
-            tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("bind the relay's metrics to {listen}"))?,
-        )
-    };
+    let metrics = metrics::bind(&settings.kafka.relay_metrics_listen, "relay").await?;
     Ok((relay, metrics))
 }
 
 /// Serves the relay's `/metrics` until shutdown.
 pub async fn serve_relay_metrics(
-    listener: tokio::net::TcpListener,
+    listener: TcpListener,
     stats: Arc<deedlog_kafka::RelayStats>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let stats = stats.clone();
-            async move {
-                (
-                    [("content-type", "text/plain; version=0.0.4")],
-                    stats.render(),
-                )
-            }
-        }),
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .context("serve the relay's metrics")
+    let render: metrics::Render = Arc::new(move || {
+        let stats = stats.clone();
+        Box::pin(async move { stats.render() })
+    });
+    metrics::serve(listener, render, shutdown).await
 }
 
 /// The projector's settings as the runner takes them.

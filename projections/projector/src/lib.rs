@@ -15,6 +15,7 @@ pub mod dead_letter;
 pub mod error;
 pub mod lag;
 pub mod lease;
+pub mod metrics;
 pub mod migrate;
 pub mod partition;
 pub mod projection;

@@ -63,6 +63,7 @@ backoff_max_ms = 30000
 lease_interval_ms = 5000
 linger_ms = 5
 source = "log"
+metrics_listen = "127.0.0.1:9465"
 
 [gateway]
 listen = "127.0.0.1:8080"
@@ -454,6 +455,10 @@ mod tests {
             assert!(message.contains("projector.batch_size"), "{message}");
             assert!(message.contains("1 to 100000"), "{message}");
             jail.set_env("DEEDLOG__PROJECTOR__BATCH_SIZE", "500");
+            jail.set_env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "metrics");
+            let message = load_in_jail().expect_err("not an address").to_string();
+            assert!(message.contains("projector.metrics_listen"), "{message}");
+            jail.set_env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "");
             jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MIN_MS", "2000");
             jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MAX_MS", "1000");
             let message = load_in_jail().expect_err("max below min").to_string();

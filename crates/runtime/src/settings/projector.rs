@@ -22,6 +22,8 @@ pub struct ProjectorSettings {
     /// Where the projector reads events: the PostgreSQL log itself, or the
     /// Kafka topic the relay fills (as a member of `kafka.group_id`).
     pub source: ProjectorSource,
+    /// Where the projector serves `/metrics` (Prometheus text); empty: nowhere.
+    pub metrics_listen: String,
 }
 
 /// Where projectors read the log from.
@@ -48,6 +50,15 @@ impl ProjectorSettings {
             self.backoff_min_ms,
             3_600_000,
         )?;
+        if !self.metrics_listen.is_empty()
+            && self.metrics_listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(Error::Invalid {
+                key: "projector.metrics_listen",
+                value: format!("{:?}", self.metrics_listen),
+                allowed: "an address such as 127.0.0.1:9465, or empty for none",
+            });
+        }
         check_range(
             "projector.lease_interval_ms",
             self.lease_interval_ms,
