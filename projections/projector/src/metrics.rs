@@ -9,6 +9,9 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+/// A family of this process's counters: name, type, help, and its value.
+type Series = (&'static str, &'static str, &'static str, fn(&Stats) -> u64);
+
 /// Renders the series; `lags` may be empty (no log connection).
 pub fn render(stats: &BTreeMap<&'static str, Arc<Stats>>, lags: &[Lag]) -> String {
     let mut out = String::new();
@@ -24,30 +27,35 @@ pub fn render(stats: &BTreeMap<&'static str, Arc<Stats>>, lags: &[Lag]) -> Strin
             .map(|(name, s)| (*name, f(s) as f64))
             .collect::<Vec<_>>()
     };
-    family(
-        "deedlog_projection_events_total",
-        "counter",
-        "Events applied by this process.",
-        counter(|s| s.events.load(Ordering::Relaxed)),
-    );
-    family(
-        "deedlog_projection_batches_total",
-        "counter",
-        "Batches committed by this process.",
-        counter(|s| s.batches.load(Ordering::Relaxed)),
-    );
-    family(
-        "deedlog_projection_dead_letters_total",
-        "counter",
-        "Events this process sent to the dead letters.",
-        counter(|s| s.dead_letters.load(Ordering::Relaxed)),
-    );
-    family(
-        "deedlog_projection_position",
-        "gauge",
-        "The checkpoint after this process's last commit.",
-        counter(|s| s.position.load(Ordering::Relaxed)),
-    );
+    let applied: [Series; 4] = [
+        (
+            "deedlog_projection_events_total",
+            "counter",
+            "Events applied by this process.",
+            |s| s.events.load(Ordering::Relaxed),
+        ),
+        (
+            "deedlog_projection_batches_total",
+            "counter",
+            "Batches committed by this process.",
+            |s| s.batches.load(Ordering::Relaxed),
+        ),
+        (
+            "deedlog_projection_dead_letters_total",
+            "counter",
+            "Events this process sent to the dead letters.",
+            |s| s.dead_letters.load(Ordering::Relaxed),
+        ),
+        (
+            "deedlog_projection_position",
+            "gauge",
+            "The checkpoint after this process's last commit.",
+            |s| s.position.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, kind, help, value) in applied {
+        family(name, kind, help, counter(value));
+    }
     if !lags.is_empty() {
         let rows = |f: fn(&Lag) -> f64| lags.iter().map(|l| (l.projection, f(l))).collect();
         family(
