@@ -1,8 +1,11 @@
 """Checks what can be checked of infra/ without Docker or a cluster: every
 YAML file parses; Kubernetes documents are named objects; kustomize lists
 files that exist; compose and manifests only run `deedlog` subcommands and
-components that exist."""
+components that exist; dashboards parse and, like the alert rules, only
+query series the code exports. (`promtool` checks the rules' syntax.)"""
+import json
 import pathlib
+import re
 import sys
 import yaml
 
@@ -48,7 +51,40 @@ for path in sorted(ROOT.rglob("*.yaml")):
             if "deedlog" in str(service.get("image", "")):
                 check_args(f"{rel} service {name}", service.get("command"))
 
+# The series the code exports: literal names, and the gateway's registry
+# (prefix deedlog_gateway_ + each registered name).
+SOURCE = ROOT.parent
+known = set()
+for rs in list((SOURCE / "crates").rglob("*.rs")) + list((SOURCE / "projections").rglob("*.rs")) + list((SOURCE / "gateway").rglob("*.rs")):
+    text = rs.read_text()
+    known.update(re.findall(r'"(deedlog_[a-z_]+)', text))
+    if 'with_prefix("deedlog_gateway")' in text:
+        known.update("deedlog_gateway_" + n for n in re.findall(r'register\(\s*"([a-z_]+)"', text))
+
+
+def check_expr(where, expr):
+    for name in set(re.findall(r"\bdeedlog_[a-z_]+", expr)):
+        base = re.sub(r"_(total|bucket|sum|count)$", "", name)
+        if name not in known and base not in known:
+            failures.append(f"{where}: {name} is not a series the code exports")
+
+
+alerts = yaml.safe_load((ROOT / "prometheus" / "alerts.yaml").read_text())
+for group in alerts["groups"]:
+    for rule in group["rules"]:
+        check_expr(f"prometheus/alerts.yaml {rule['alert']}", rule["expr"])
+for path in sorted(ROOT.rglob("*.json")):
+    try:
+        dashboard = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        failures.append(f"{path}: {error}")
+        continue
+    for panel in dashboard.get("panels", []):
+        for target in panel.get("targets", []):
+            check_expr(f"{path.relative_to(ROOT)} {panel.get('title')}", target.get("expr", ""))
+
 if failures:
     print("\n".join(failures))
     sys.exit(1)
-print(f"infra: {len(list(ROOT.rglob('*.yaml')))} YAML files parse and name real components")
+print(f"infra: {len(list(ROOT.rglob('*.y*ml')))} YAML files parse, manifests name real components, "
+      f"alerts and dashboards query only the {len(known)} series the code exports")
