@@ -7,12 +7,39 @@ import json
 import pathlib
 import re
 import sys
+import tomllib
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "infra"
 COMPONENTS = {"tenancy", "properties", "deals", "communications", "projector", "gateway", "relay"}
 COMMANDS = {"up", "serve", "migrate", "config", "keys", "rebuild", "reconcile", "dlq", "projections", "--help"}
 failures = []
+
+# Every settings key: the defaults' TOML in the runtime crate, plus the
+# optional auth keys that have no default.
+settings_rs = (ROOT.parent / "crates/runtime/src/settings/mod.rs").read_text()
+defaults = tomllib.loads(re.search(r'pub const DEFAULTS: &str = r#"(.*?)"#;', settings_rs, re.S).group(1))
+SETTINGS = set()
+
+
+def collect(prefix, table):
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        SETTINGS.add(name)
+        if isinstance(value, dict):
+            collect(name + ".", value)
+
+
+collect("", defaults)
+SETTINGS.update({"auth.signing_key", "auth.signing_key_file", "auth.kid", "auth.public_keys"})
+
+
+def check_env(where, name):
+    if not name.startswith("DEEDLOG__"):
+        return
+    key = ".".join(name[len("DEEDLOG__"):].lower().split("__"))
+    if key not in SETTINGS and not any(key.startswith(t + ".") for t in ("kafka.producer", "kafka.consumer", "gateway.webhooks")):
+        failures.append(f"{where}: {name} is not a setting (no key {key})")
 
 
 def check_args(where, args):
@@ -37,6 +64,9 @@ for path in sorted(ROOT.rglob("*.yaml")):
                 for resource in doc.get("resources", []):
                     if not (path.parent / resource).exists():
                         failures.append(f"{rel}: resource {resource} does not exist")
+                for generator in doc.get("configMapGenerator", []):
+                    for literal in generator.get("literals", []):
+                        check_env(f"{rel} {generator['name']}", literal.split("=", 1)[0])
                 continue
             for key in ("apiVersion", "kind"):
                 if key not in doc:
@@ -46,10 +76,14 @@ for path in sorted(ROOT.rglob("*.yaml")):
             spec = doc.get("spec", {}).get("template", {}).get("spec", {})
             for container in spec.get("containers", []):
                 check_args(f"{rel} {doc['metadata']['name']}", container.get("args"))
+                for env in container.get("env", []):
+                    check_env(f"{rel} {doc['metadata']['name']}", env["name"])
     elif path.name == "compose.yaml":
         for name, service in docs[0].get("services", {}).items():
             if "deedlog" in str(service.get("image", "")):
                 check_args(f"{rel} service {name}", service.get("command"))
+                for env in (service.get("environment") or {}):
+                    check_env(f"{rel} service {name}", env)
 
 # The series the code exports: literal names, and the gateway's registry
 # (prefix deedlog_gateway_ + each registered name).
