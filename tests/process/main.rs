@@ -1,4 +1,5 @@
 //! The `deedlog` binary as an operator runs it.
 
 mod audit;
+mod quick_start;
 mod shutdown;

@@ -21,7 +21,7 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-fn database_url(name: &str) -> String {
+pub fn database_url(name: &str) -> String {
     let base = admin_url();
     let (prefix, _) = base.rsplit_once('/').expect("admin URL has a database");
     format!("{prefix}/{name}")
@@ -188,6 +188,11 @@ async fn sigterm_under_load_drains_and_loses_no_acknowledged_command() {
         String::from_utf8_lossy(&reconcile.stdout)
     );
 
+    drop_database(&name).await;
+}
+
+/// Drops a test's database.
+pub async fn drop_database(name: &str) {
     let mut admin_db = admin_url()
         .parse::<sqlx::postgres::PgConnectOptions>()
         .expect("url")

@@ -1,0 +1,149 @@
+//! The README's quick start, followed literally: its first command's
+//! arguments start `deedlog`, and its `curl` requests (login with the demo
+//! credentials, then the properties and pipeline query with the token) are
+//! sent as written. The one deviation: a fresh database instead of
+//! `deedlog`, so a developer's own data is never touched.
+
+use crate::shutdown::{database_url, drop_database};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use uuid::Uuid;
+
+const README: &str = include_str!("../../README.md");
+
+/// The fenced block under "## The two commands".
+fn two_commands() -> Vec<&'static str> {
+    let section = README
+        .split("## The two commands")
+        .nth(1)
+        .expect("the README has the two commands");
+    let block = section.split("```").nth(1).expect("a code block");
+    block
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
+
+/// The `-d '…'` bodies of the README's curl requests, in order.
+fn curl_bodies() -> Vec<String> {
+    let mut bodies = Vec::new();
+    let mut rest = README;
+    while let Some(at) = rest.find("-d '{\"query\"") {
+        let body = &rest[at + 4..];
+        let end = body.find("}'").expect("the body ends") + 1;
+        bodies.push(body[..end].to_owned());
+        rest = &body[end..];
+    }
+    bodies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_quick_start_works_as_written() {
+    let commands = two_commands();
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    let up = commands[0].split('#').next().expect("command").trim();
+    let args: Vec<&str> = up
+        .strip_prefix("cargo run --release --")
+        .expect("the first command runs deedlog through cargo")
+        .split_whitespace()
+        .collect();
+    assert!(
+        commands[1].starts_with("cargo nextest run --workspace"),
+        "{commands:?}"
+    );
+    assert!(
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run"))
+            .expect(".ci/run")
+            .contains("cargo nextest run --workspace"),
+        "CI runs the README's test command"
+    );
+
+    let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
+    let mut deedlog = Command::new(env!("CARGO_BIN_EXE_deedlog"))
+        .args(&args)
+        .env("DEEDLOG__DATABASE__URL", database_url(&name))
+        .env("DEEDLOG__LOG__FILTER", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start deedlog");
+    let stdout = deedlog.stdout.take().expect("stdout");
+    let ready = tokio::task::spawn_blocking(move || {
+        let mut printed = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("utf-8");
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.starts_with("demo tenant") {
+                return printed;
+            }
+        }
+        panic!("deedlog up ended before loading the demo:\n{printed}");
+    });
+    let printed = tokio::time::timeout(Duration::from_secs(120), ready)
+        .await
+        .expect("the demo loads")
+        .expect("reader");
+    assert!(
+        printed.contains("http://127.0.0.1:8080/graphql"),
+        "{printed}"
+    );
+
+    let bodies = curl_bodies();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    let http = reqwest::Client::new();
+    let post = |body: String, token: Option<String>| {
+        let mut request = http
+            .post("http://localhost:8080/graphql")
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.send()
+    };
+    let login: serde_json::Value = post(bodies[0].clone(), None)
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .to_owned();
+    let answer: serde_json::Value = post(bodies[1].clone(), Some(token))
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
+    assert!(answer.get("errors").is_none(), "{answer}");
+    let edges = answer["data"]["properties"]["edges"]
+        .as_array()
+        .expect("edges");
+    assert!(
+        !edges.is_empty(),
+        "the demo has properties in Berlin: {answer}"
+    );
+    assert!(
+        edges[0]["node"]["agent"]["displayName"].is_string(),
+        "{answer}"
+    );
+    assert!(!answer["data"]["pipeline"]
+        .as_array()
+        .expect("pipeline")
+        .is_empty());
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &deedlog.id().to_string()])
+        .status();
+    let exit = tokio::task::spawn_blocking(move || deedlog.wait())
+        .await
+        .expect("wait")
+        .expect("exit");
+    assert!(exit.success(), "{exit}");
+    drop_database(&name).await;
+}
