@@ -219,6 +219,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { kid }) => {
+            if let Some(kid) = &kid {
+                let valid = !kid.is_empty()
+                    && kid.len() <= 64
+                    && kid
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                anyhow::ensure!(
+                    valid,
+                    "--kid {kid:?} is not a key id: 1 to 64 letters, digits, '-', '_' or '.'"
+                );
+            }
             let pair = deedlog_runtime::auth::KeyPair::generate(kid)?;
             println!("# kid: {}", pair.kid);
             print!("{}", pair.private_pem()?.expose_secret());
@@ -238,6 +249,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(&settings, &components, true, !no_demo).await
         }
         Command::Serve { component, .. } => {
+            anyhow::ensure!(
+                component != ServeTarget::Relay || settings.kafka.enabled(),
+                "the relay needs kafka.brokers (e.g. DEEDLOG__KAFKA__BROKERS=127.0.0.1:9092)"
+            );
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             serve(&settings, &[component.into()], false, false).await
         }

@@ -191,14 +191,14 @@ async fn sigterm_under_load_drains_and_loses_no_acknowledged_command() {
     drop_database(&name).await;
 }
 
+/// The administrative connection the tests start from.
+pub fn admin_options() -> sqlx::postgres::PgConnectOptions {
+    admin_url().parse().expect("admin URL")
+}
+
 /// Drops a test's database.
 pub async fn drop_database(name: &str) {
-    let mut admin_db = admin_url()
-        .parse::<sqlx::postgres::PgConnectOptions>()
-        .expect("url")
-        .connect()
-        .await
-        .expect("admin");
+    let mut admin_db = admin_options().connect().await.expect("admin");
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut admin_db)
         .await
