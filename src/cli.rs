@@ -41,8 +41,13 @@ pub enum Command {
     /// Run the whole cluster in one process (creates and migrates the database)
     /// and load the demo tenant.
     Up {
-        /// Start without loading the demo tenant.
-        #[arg(long)]
+        /// What to load once the cluster runs: the demo tenant (users with
+        /// printed logins, properties, deals at every stage, contacts with
+        /// consents, conversations), or nothing.
+        #[arg(long, value_enum, default_value = "demo")]
+        seed: SeedArg,
+        /// Start without loading the demo tenant (same as --seed none).
+        #[arg(long, conflicts_with = "seed")]
         no_demo: bool,
     },
     /// Run one component as its own process.
@@ -151,6 +156,13 @@ pub enum ServeTarget {
     Relay,
 }
 
+/// What `deedlog up` loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedArg {
+    Demo,
+    None,
+}
+
 /// Where a projector reads events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SourceArg {
@@ -240,13 +252,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             migrate(&settings).await
         }
-        Command::Up { no_demo } => {
+        Command::Up { seed, no_demo } => {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             let mut components = Component::ALL.to_vec();
             if settings.kafka.enabled() {
                 components.push(Component::Relay);
             }
-            serve(&settings, &components, true, !no_demo).await
+            let demo = seed == SeedArg::Demo && !no_demo;
+            serve(&settings, &components, true, demo).await
         }
         Command::Serve { component, .. } => {
             anyhow::ensure!(
@@ -560,6 +573,28 @@ mod tests {
         let message = run(cli).await.expect_err("yaml refused").to_string();
         assert!(
             message.contains("log.format") && message.contains("pretty, json"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn up_seeds_the_demo_unless_told_otherwise() {
+        for (args, demo) in [
+            (vec!["up"], true),
+            (vec!["up", "--seed", "demo"], true),
+            (vec!["up", "--seed", "none"], false),
+            (vec!["up", "--no-demo"], false),
+        ] {
+            let Command::Up { seed, no_demo } = parse(&args).expect("parses").command else {
+                panic!("{args:?} is up");
+            };
+            assert_eq!(seed == SeedArg::Demo && !no_demo, demo, "{args:?}");
+        }
+        let message = parse(&["up", "--seed", "huge"])
+            .expect_err("unknown")
+            .to_string();
+        assert!(
+            message.contains("demo") && message.contains("none"),
             "{message}"
         );
     }
