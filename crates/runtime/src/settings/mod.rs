@@ -529,6 +529,53 @@ mod tests {
     }
 
     #[test]
+    fn the_configuration_reference_names_every_key_and_no_other() {
+        fn keys(prefix: &str, dict: &figment::value::Dict, out: &mut Vec<String>) {
+            for (key, value) in dict {
+                let name = format!("{prefix}{key}");
+                match value {
+                    figment::value::Value::Dict(_, inner) if !inner.is_empty() => {
+                        keys(&format!("{name}."), inner, out)
+                    }
+                    _ => out.push(name),
+                }
+            }
+        }
+        let data = figment::Provider::data(&Toml::string(DEFAULTS)).expect("defaults");
+        let mut expected = Vec::new();
+        for dict in data.values() {
+            keys("", dict, &mut expected);
+        }
+        expected.extend(
+            [
+                "auth.signing_key",
+                "auth.signing_key_file",
+                "auth.kid",
+                "auth.public_keys",
+                "gateway.webhooks",
+            ]
+            .map(String::from),
+        );
+        let reference = include_str!("../../../../docs/configuration.md");
+        let documented: Vec<&str> = reference
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+            .collect();
+        for key in &expected {
+            assert!(
+                documented.contains(&key.as_str()),
+                "docs/configuration.md lacks `{key}`"
+            );
+        }
+        for key in &documented {
+            assert!(
+                expected.iter().any(|k| k == key),
+                "docs/configuration.md names `{key}`, which is no setting"
+            );
+        }
+    }
+
+    #[test]
     fn gateway_settings_are_checked() {
         Jail::expect_with(|jail| {
             for (key, value, named, allowed) in [
