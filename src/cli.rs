@@ -262,10 +262,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(&settings, &components, true, demo).await
         }
         Command::Serve { component, .. } => {
-            anyhow::ensure!(
-                component != ServeTarget::Relay || settings.kafka.enabled(),
-                "the relay needs kafka.brokers (e.g. DEEDLOG__KAFKA__BROKERS=127.0.0.1:9092)"
-            );
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
             serve(&settings, &[component.into()], false, false).await
         }

@@ -16,16 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-fn admin_url() -> String {
-    std::env::var("DEEDLOG_TEST_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-pub fn database_url(name: &str) -> String {
-    let base = admin_url();
-    let (prefix, _) = base.rsplit_once('/').expect("admin URL has a database");
-    format!("{prefix}/{name}")
-}
+use deedlog_tests::cluster::admin_url;
+pub use deedlog_tests::cluster::database_url;
 
 /// `deedlog <args>` against database `name`, every listener on port 0.
 fn deedlog(name: &str, args: &[&str]) -> Command {

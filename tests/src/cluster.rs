@@ -12,9 +12,17 @@ use std::net::SocketAddr;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-fn admin_url() -> String {
+/// The server tests use: `DEEDLOG_TEST_ADMIN_URL`, or the local PostgreSQL.
+pub fn admin_url() -> String {
     std::env::var("DEEDLOG_TEST_ADMIN_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The URL of database `name` on that server.
+pub fn database_url(name: &str) -> String {
+    let base = admin_url();
+    let (prefix, _) = base.rsplit_once('/').expect("admin URL has a database");
+    format!("{prefix}/{name}")
 }
 
 /// A running cluster with a database of its own.
@@ -103,11 +111,7 @@ impl TestCluster {
         components: &[Component],
         tweak: impl FnOnce(Figment) -> Figment,
     ) -> Self {
-        let url = {
-            let base = admin_url();
-            let (prefix, _) = base.rsplit_once('/').expect("admin URL has a database");
-            format!("{prefix}/{database}")
-        };
+        let url = database_url(&database);
         let overrides = Overrides {
             database_url: Some(url),
             ..Overrides::default()

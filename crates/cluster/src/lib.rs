@@ -118,6 +118,12 @@ impl Cluster {
         components: &[Component],
         migrate: bool,
     ) -> anyhow::Result<Self> {
+        // Before touching the database: nothing is created for a relay
+        // that could not run.
+        anyhow::ensure!(
+            !components.contains(&Component::Relay) || settings.kafka.enabled(),
+            "the relay needs kafka.brokers (e.g. DEEDLOG__KAFKA__BROKERS=127.0.0.1:9092)"
+        );
         let url = settings.database.url.expose_secret();
         if migrate {
             let options: PgConnectOptions = url.parse().context("parse database.url")?;

@@ -128,10 +128,6 @@ pub async fn relay(
     connect: &ConnectOptions,
     upcasters: Arc<Upcasters>,
 ) -> anyhow::Result<(Relay, Option<tokio::net::TcpListener>)> {
-    anyhow::ensure!(
-        settings.kafka.enabled(),
-        "the relay needs kafka.brokers (e.g. DEEDLOG__KAFKA__BROKERS=127.0.0.1:9092)"
-    );
     let reader = LogReader::connect(connect, upcasters)
         .await
         .context("connect the relay to the log")?;

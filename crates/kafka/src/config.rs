@@ -9,10 +9,6 @@ use rdkafka::config::{ClientConfig, FromClientConfig};
 pub fn producer<T: FromClientConfig>(settings: &KafkaSettings) -> Result<T, Error> {
     let mut config = base(settings);
     config
-        // Exactly one copy per send, in order per partition, even when
-        // librdkafka retries; these two the settings cannot turn off.
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
         // Many small events: let them batch for a few milliseconds.
         .set("linger.ms", "5")
         .set("batch.num.messages", "10000")
@@ -21,6 +17,8 @@ pub fn producer<T: FromClientConfig>(settings: &KafkaSettings) -> Result<T, Erro
     for (key, value) in &settings.producer {
         config.set(key, value);
     }
+    // Exactly one copy per send, in order per partition, even when
+    // librdkafka retries: set last, so the operator's entries cannot undo it.
     config
         .set("enable.idempotence", "true")
         .set("acks", "all")

@@ -266,13 +266,7 @@ impl Relay {
             .headers(format::headers(event));
         let delivery = producer
             .send_result(record)
-            .map_err(|(error, _)| match error {
-                KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => Unsent::QueueFull,
-                source => Unsent::Failed(Error::Kafka {
-                    context: "queue an event",
-                    source,
-                }),
-            })?;
+            .map_err(|(error, _)| Unsent::from(error, "queue an event"))?;
         Ok(delivered(
             delivery,
             event.position,
@@ -294,13 +288,7 @@ impl Relay {
                 .headers(format::watermark(position));
             let delivery = producer
                 .send_result(record)
-                .map_err(|(error, _)| match error {
-                    KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => Unsent::QueueFull,
-                    source => Unsent::Failed(Error::Kafka {
-                        context: "queue a watermark",
-                        source,
-                    }),
-                })?;
+                .map_err(|(error, _)| Unsent::from(error, "queue a watermark"))?;
             marks.push(delivered(delivery, position, None));
         }
         Ok(marks)
@@ -375,6 +363,16 @@ fn delivered(
 enum Unsent {
     QueueFull,
     Failed(Error),
+}
+
+impl Unsent {
+    /// A full queue is waited out; anything else fails the run.
+    fn from(error: KafkaError, context: &'static str) -> Self {
+        match error {
+            KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => Unsent::QueueFull,
+            source => Unsent::Failed(Error::Kafka { context, source }),
+        }
+    }
 }
 
 impl RelayStats {

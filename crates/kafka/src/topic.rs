@@ -101,15 +101,14 @@ async fn partitions(
                 .map(|t| (t.error(), t.partitions().len())),
         )
     })
-    .await
-    .map_err(|e| Error::Unreachable {
+    .await;
+    let unreachable = |reason: String| Error::Unreachable {
         brokers: settings.brokers.clone(),
-        reason: e.to_string(),
-    })?
-    .map_err(|e| Error::Unreachable {
-        brokers: settings.brokers.clone(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let found = found
+        .map_err(|e| unreachable(e.to_string()))?
+        .map_err(|e| unreachable(e.to_string()))?;
     match found {
         None => Ok(None),
         Some((None, 0)) => Ok(None),
@@ -117,12 +116,9 @@ async fn partitions(
         Some((Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART), _))
         | Some((Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC), _))
         | Some((Some(RDKafkaRespErr::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE), _)) => Ok(None),
-        Some((Some(other), _)) => Err(Error::Unreachable {
-            brokers: settings.brokers.clone(),
-            reason: format!(
-                "topic metadata: {}",
-                rdkafka::types::RDKafkaErrorCode::from(other)
-            ),
-        }),
+        Some((Some(other), _)) => Err(unreachable(format!(
+            "topic metadata: {}",
+            rdkafka::types::RDKafkaErrorCode::from(other)
+        ))),
     }
 }

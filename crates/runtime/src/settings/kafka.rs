@@ -1,7 +1,7 @@
 //! Settings of the scale-out path: the broker, the topic, the relay and the
 //! consumer group. Kafka is off while `kafka.brokers` is empty.
 
-use super::{check_range, Error};
+use super::{check_listen, check_range, Error};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -77,18 +77,7 @@ impl KafkaSettings {
                 }
             }
         }
-        if !self.relay_metrics_listen.is_empty()
-            && self
-                .relay_metrics_listen
-                .parse::<std::net::SocketAddr>()
-                .is_err()
-        {
-            return Err(Error::Invalid {
-                key: "kafka.relay_metrics_listen",
-                value: format!("{:?}", self.relay_metrics_listen),
-                allowed: "an address such as 127.0.0.1:9464, or empty for none",
-            });
-        }
+        check_listen("kafka.relay_metrics_listen", &self.relay_metrics_listen)?;
         check_name("kafka.topic", &self.topic)?;
         check_name("kafka.group_id", &self.group_id)?;
         check_name("kafka.client_id", &self.client_id)?;

@@ -334,6 +334,18 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
     })
 }
 
+/// A metrics listener: a socket address, or empty for none.
+pub(crate) fn check_listen(key: &'static str, value: &str) -> Result<(), Error> {
+    if value.is_empty() || value.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        key,
+        value: format!("{value:?}"),
+        allowed: "an address such as 127.0.0.1:9464, or empty for none",
+    })
+}
+
 fn check_role(key: &'static str, role: &str) -> Result<(), Error> {
     let valid = role
         .chars()

@@ -1,6 +1,6 @@
 //! Settings of the projector: batches, rebuilds, retries and leases.
 
-use super::{check_range, Error};
+use super::{check_listen, check_range, Error};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -50,15 +50,7 @@ impl ProjectorSettings {
             self.backoff_min_ms,
             3_600_000,
         )?;
-        if !self.metrics_listen.is_empty()
-            && self.metrics_listen.parse::<std::net::SocketAddr>().is_err()
-        {
-            return Err(Error::Invalid {
-                key: "projector.metrics_listen",
-                value: format!("{:?}", self.metrics_listen),
-                allowed: "an address such as 127.0.0.1:9465, or empty for none",
-            });
-        }
+        check_listen("projector.metrics_listen", &self.metrics_listen)?;
         check_range(
             "projector.lease_interval_ms",
             self.lease_interval_ms,
