@@ -249,21 +249,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
+            let _telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
             migrate(&settings).await
         }
         Command::Up { seed, no_demo } => {
-            let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
+            let telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
             let mut components = Component::ALL.to_vec();
             if settings.kafka.enabled() {
                 components.push(Component::Relay);
             }
             let demo = seed == SeedArg::Demo && !no_demo;
-            serve(&settings, &components, true, demo).await
+            let served = serve(&settings, &components, true, demo).await;
+            telemetry.shutdown().await;
+            served
         }
         Command::Serve { component, .. } => {
-            let _telemetry = deedlog_runtime::telemetry::init(&settings.log)?;
-            serve(&settings, &[component.into()], false, false).await
+            let telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
+            let served = serve(&settings, &[component.into()], false, false).await;
+            telemetry.shutdown().await;
+            served
         }
         Command::Rebuild { projection } => operate::rebuild(&settings, &projection).await,
         Command::Reconcile { projection } => operate::reconcile(&settings, &projection).await,
@@ -334,8 +338,17 @@ async fn serve(
             }
         );
     }
+    if let Some(addr) = cluster.service_metrics_addr() {
+        println!("services        metrics http://{addr}/metrics");
+    }
     if let Some(addr) = cluster.projector_metrics_addr() {
         println!("projector       metrics http://{addr}/metrics");
+    }
+    if settings.telemetry.exporting() {
+        println!(
+            "traces          OTLP to {} as {:?}",
+            settings.telemetry.otlp_endpoint, settings.telemetry.service_name
+        );
     }
     if components.contains(&Component::Relay) {
         println!(
@@ -456,7 +469,7 @@ fn describe(settings: &Settings) -> String {
          [auth]\nissuer = {:?}\naudience = {:?}\naccess_ttl_s = {}\nrefresh_ttl_s = {}\ninvitation_ttl_s = {}\n\
          signing_key = {}\nsigning_key_file = {:?}\nkid = {:?}\npublic_keys = {:?}\n\n\
          [services]\ntenancy_listen = \"{}\"\nproperties_listen = \"{}\"\ndeals_listen = \"{}\"\n\
-         communications_listen = \"{}\"\ntenancy_url = {:?}\ntenant_cache_ttl_ms = {}\nconflict_retries = {}\nstate_cache_records = {}\n",
+         communications_listen = \"{}\"\nmetrics_listen = {:?}\ntenancy_url = {:?}\ntenant_cache_ttl_ms = {}\nconflict_retries = {}\nstate_cache_records = {}\n",
         format!("{:?}", settings.environment).to_lowercase(),
         settings.redacted_database_url(),
         db.max_connections,
@@ -480,6 +493,7 @@ fn describe(settings: &Settings) -> String {
         svc.properties_listen,
         svc.deals_listen,
         svc.communications_listen,
+        svc.metrics_listen,
         svc.tenancy_url,
         svc.tenant_cache_ttl_ms,
         svc.conflict_retries,
@@ -500,6 +514,13 @@ fn describe(settings: &Settings) -> String {
         settings.projector.metrics_listen,
     ) + &describe_gateway(&settings.gateway)
         + &describe_kafka(&settings.kafka)
+        + &format!(
+            "\n[telemetry]\notlp_endpoint = {:?}\nservice_name = {:?}\nsample_ratio = {:?}\nexport_interval_ms = {}\n",
+            settings.telemetry.otlp_endpoint,
+            settings.telemetry.service_name,
+            settings.telemetry.sample_ratio,
+            settings.telemetry.export_interval_ms,
+        )
 }
 
 fn describe_kafka(k: &deedlog_runtime::settings::KafkaSettings) -> String {

@@ -28,6 +28,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
 
 /// The gateway's routes and protections.
 pub fn router(
@@ -150,10 +151,24 @@ async fn graphql(
     if let Some(credentials) = credentials {
         request = request.data(credentials);
     }
-    if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
-        request = request.data(TraceParent(tp.to_owned()));
+    // One span per request, the child of the caller's trace when it sent
+    // one; the services join it through the traceparent they are given.
+    let incoming = headers.get("traceparent").and_then(|v| v.to_str().ok());
+    let span = tracing::info_span!(
+        "graphql",
+        otel.name = format!("graphql {kind}"),
+        otel.kind = "server",
+        deedlog.component = "gateway",
+        graphql.operation.type = kind,
+    );
+    if let Some(tp) = incoming {
+        deedlog_runtime::telemetry::follow(&span, tp);
     }
-    let mut response = state.schema.execute(request).await;
+    if let Some(tp) = deedlog_runtime::telemetry::traceparent(&span).or(incoming.map(str::to_owned))
+    {
+        request = request.data(TraceParent(tp));
+    }
+    let mut response = state.schema.execute(request).instrument(span).await;
     coded_request_errors(&mut response);
     record(&state, kind, &response, started);
     GraphQLResponse::from(response).into_response()

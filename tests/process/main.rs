@@ -4,3 +4,4 @@ mod audit;
 mod bad_input;
 mod quick_start;
 mod shutdown;
+mod telemetry;

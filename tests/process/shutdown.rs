@@ -11,7 +11,7 @@ use deedlog_tests::Clients;
 use sqlx::{ConnectOptions, Connection};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use deedlog_tests::cluster::admin_url;
 pub use deedlog_tests::cluster::database_url;
 
 /// `deedlog <args>` against database `name`, every listener on port 0.
-fn deedlog(name: &str, args: &[&str]) -> Command {
+pub fn deedlog(name: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_deedlog"));
     command
         .args(args)
@@ -31,8 +31,57 @@ fn deedlog(name: &str, args: &[&str]) -> Command {
         .env("DEEDLOG__SERVICES__DEALS_LISTEN", "127.0.0.1:0")
         .env("DEEDLOG__SERVICES__COMMUNICATIONS_LISTEN", "127.0.0.1:0")
         .env("DEEDLOG__GATEWAY__LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "127.0.0.1:0");
+        .env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "127.0.0.1:0")
+        .env("DEEDLOG__SERVICES__METRICS_LISTEN", "127.0.0.1:0");
     command
+}
+
+/// Starts `command` (a `deedlog up` or `serve`) and reads what it prints
+/// until a line starting with `until`: each component's URL by name
+/// (`properties`, `gateway`, `services metrics`, `projector metrics`…).
+pub fn start(mut command: Command, until: &str) -> (Child, BTreeMap<String, String>) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start deedlog");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut urls = BTreeMap::new();
+    loop {
+        let line = lines
+            .next()
+            .expect("deedlog prints where it listens")
+            .expect("utf-8");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let (Some(component), Some(url)) =
+            (words.first(), words.iter().find(|w| w.contains("://")))
+        {
+            let key = match words.get(1) {
+                Some(&"metrics") => format!("{component} metrics"),
+                _ => (*component).to_owned(),
+            };
+            urls.insert(key, url.replace("grpc://", "http://"));
+        }
+        if line.starts_with(until) {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, urls)
+}
+
+/// SIGTERM to `child`, then its exit status.
+pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("wait")
+        .expect("exit status")
 }
 
 pub fn new_property() -> pb::CreatePropertyRequest {
@@ -68,29 +117,8 @@ pub fn run_deedlog(name: &str, args: &[&str]) -> (bool, String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_drains_and_loses_no_acknowledged_command() {
     let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
-    let mut up = deedlog(&name, &["up", "--no-demo"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start deedlog up");
-    // `up` prints where each component listens.
-    let mut addresses = BTreeMap::new();
-    let stdout = up.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    while addresses.len() < 4 {
-        let line = lines
-            .next()
-            .expect("deedlog up prints its addresses")
-            .expect("utf-8");
-        if let Some((component, url)) = line.split_once("grpc://") {
-            addresses.insert(
-                component.trim().to_owned(),
-                format!("http://{}", url.trim()),
-            );
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let url = move |c: Component| addresses[&c.to_string()].clone();
+    let (up, urls) = start(deedlog(&name, &["up", "--no-demo"]), "database");
+    let url = move |c: Component| urls[&c.to_string()].clone();
     let mut clients = Clients::at(url);
     let admin = clients.register("berg").await;
 
@@ -129,15 +157,7 @@ async fn sigterm_under_load_drains_and_loses_no_acknowledged_command() {
     assert!(before > 10, "the load is running ({before} commands)");
 
     let stopping = Instant::now();
-    let status = Command::new("kill")
-        .args(["-TERM", &up.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || up.wait())
-        .await
-        .expect("wait")
-        .expect("exit status");
+    let exit = terminate(up).await;
     let took = stopping.elapsed();
     assert!(exit.success(), "deedlog up exited with {exit}");
     assert!(took < Duration::from_secs(10), "took {took:?} to stop");

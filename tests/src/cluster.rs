@@ -35,6 +35,8 @@ pub struct TestCluster {
     addresses: Vec<(Component, SocketAddr)>,
     /// Where the projector serves `/metrics`, when it runs.
     pub projector_metrics: Option<SocketAddr>,
+    /// Where the command services serve `/metrics`.
+    pub service_metrics: Option<SocketAddr>,
     /// Whether dropping this cluster drops the database (not for a second instance).
     owns_database: bool,
     shutdown: CancellationToken,
@@ -124,6 +126,7 @@ impl TestCluster {
             ("services.communications_listen", "127.0.0.1:0"),
             ("gateway.listen", "127.0.0.1:0"),
             ("projector.metrics_listen", "127.0.0.1:0"),
+            ("services.metrics_listen", "127.0.0.1:0"),
         ] {
             figment = figment.merge((key, value));
         }
@@ -146,6 +149,7 @@ impl TestCluster {
             .expect("cluster builds");
         let addresses = cluster.addresses();
         let projector_metrics = cluster.projector_metrics_addr();
+        let service_metrics = cluster.service_metrics_addr();
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
         Self {
@@ -154,6 +158,7 @@ impl TestCluster {
             settings,
             addresses,
             projector_metrics,
+            service_metrics,
             owns_database,
             shutdown,
             server: Some(server),

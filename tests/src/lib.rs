@@ -5,6 +5,8 @@ pub mod clients;
 pub mod cluster;
 pub mod graphql;
 pub mod kafka_broker;
+pub mod otlp;
+pub mod prometheus;
 pub mod tokens;
 
 pub use clients::{Clients, Session};

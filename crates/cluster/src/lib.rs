@@ -100,6 +100,8 @@ pub struct Cluster {
     projector: Option<projector::ProjectorPart>,
     relay: Option<(deedlog_kafka::Relay, Option<tokio::net::TcpListener>)>,
     gateway: Option<deedlog_gateway::Gateway>,
+    /// The command services' `/metrics`, when any runs here.
+    service_metrics: Option<tokio::net::TcpListener>,
 }
 
 impl fmt::Debug for Cluster {
@@ -190,8 +192,14 @@ impl Cluster {
                 projector,
                 relay,
                 gateway: None,
+                service_metrics: None,
             });
         }
+        let service_metrics = if servers.is_empty() {
+            None
+        } else {
+            metrics::bind(&settings.services.metrics_listen, "command services").await?
+        };
         let tenancy_here = servers
             .iter()
             .find(|(c, _)| *c == Component::Tenancy)
@@ -299,6 +307,7 @@ impl Cluster {
             projector,
             relay,
             gateway,
+            service_metrics,
         })
     }
 
@@ -312,6 +321,13 @@ impl Cluster {
     /// Where the projector serves `/metrics`, if it runs here with them.
     pub fn projector_metrics_addr(&self) -> Option<SocketAddr> {
         self.projector.as_ref().and_then(|p| p.metrics_addr())
+    }
+
+    /// Where the command services serve `/metrics`, if any runs here with them.
+    pub fn service_metrics_addr(&self) -> Option<SocketAddr> {
+        self.service_metrics
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The relay's counters, if it runs here.
@@ -357,6 +373,11 @@ impl Cluster {
                 relay.run_until_stopped(shutdown).await;
                 Ok(())
             });
+        }
+        if let Some(listener) = self.service_metrics {
+            let render: metrics::Render =
+                Arc::new(|| Box::pin(async { deedlog_service::metrics::render() }));
+            tasks.spawn(metrics::serve(listener, render, shutdown.clone()));
         }
         if let Some(gateway) = self.gateway {
             let shutdown = shutdown.clone();

@@ -378,6 +378,7 @@ impl KafkaProjector {
         }
         // Partitions hold different tenants; within each, log order is kept.
         events.sort_by_key(|e| e.position);
+        let _spans = deedlog_projector::trace::event_spans(projection.name(), &events);
         match bury {
             None if !events.is_empty() => projection
                 .apply(&mut tx, &events)

@@ -10,7 +10,7 @@ pub mod telemetry;
 pub use error_code::ErrorCode;
 pub use settings::{
     AuthSettings, DatabaseSettings, Environment, LogFormat, LogSettings, Overrides,
-    ServicesSettings, Settings, SubscriptionSettings,
+    ServicesSettings, Settings, SubscriptionSettings, TelemetrySettings,
 };
 pub use shutdown::shutdown_on_signals;
 pub use telemetry::TelemetryGuard;

@@ -181,7 +181,19 @@ impl Executor {
                 metadata: envelope.metadata.clone(),
                 events: encode(&events)?,
             };
-            match self.store.append(&request).await {
+            let started = std::time::Instant::now();
+            let appended = self.store.append(&request).await;
+            crate::metrics::observe_append(
+                target.stream_type,
+                match &appended {
+                    Ok(outcome) if outcome.duplicate => "duplicate",
+                    Ok(_) => "appended",
+                    Err(deedlog_eventstore::Error::Conflict { .. }) => "conflict",
+                    Err(_) => "failed",
+                },
+                started.elapsed(),
+            );
+            match appended {
                 Ok(outcome) if outcome.duplicate => {
                     self.cache.forget(tenant, stream);
                     let first = self.first_outcome(envelope, target).await?;
@@ -202,6 +214,7 @@ impl Executor {
                     if envelope.expected_version.is_none() && attempt < self.conflict_retries =>
                 {
                     attempt += 1;
+                    crate::metrics::count_retry();
                     tracing::debug!(attempt, actual, "command lost a race; deciding again");
                 }
                 Err(error) => {

@@ -10,6 +10,8 @@ pub mod convert;
 pub mod directory;
 pub mod error;
 pub mod executor;
+pub mod metrics;
+pub mod observe;
 pub mod request;
 pub mod server;
 

@@ -132,12 +132,16 @@ pub fn envelope(
     })
 }
 
-/// The W3C trace context in the request metadata, when well formed (an
-/// invalid one is ignored, as the W3C specification asks).
+/// The W3C trace context the command's events carry: this request's span
+/// when spans are exported (the projector's work then joins the trace
+/// beneath it), else the caller's, when well formed (an invalid one is
+/// ignored, as the W3C specification asks).
 pub fn trace_context(metadata: &tonic::metadata::MetadataMap) -> Option<TraceContext> {
     let get = |key| metadata.get(key).and_then(|v| v.to_str().ok());
+    let traceparent = deedlog_runtime::telemetry::traceparent(&tracing::Span::current())
+        .or_else(|| get("traceparent").map(str::to_owned))?;
     let trace = TraceContext {
-        traceparent: get("traceparent")?.to_owned(),
+        traceparent,
         tracestate: get("tracestate").map(str::to_owned),
     };
     trace.is_well_formed().then_some(trace)

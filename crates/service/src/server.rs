@@ -53,6 +53,7 @@ impl BoundServer {
                 .await;
         };
         tonic::transport::Server::builder()
+            .layer(crate::observe::ObserveLayer)
             .add_routes(routes)
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), drained)
             .await

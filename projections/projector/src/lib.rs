@@ -27,6 +27,7 @@ pub mod runner;
 pub mod schema;
 pub mod stats;
 pub mod tail;
+pub mod trace;
 pub mod worker;
 
 pub use error::Error;

@@ -263,6 +263,7 @@ impl Projector {
             .acquire()
             .await
             .map_err(Error::db("apply a batch"))?;
+        let _spans = crate::trace::event_spans(self.projection.name(), events);
         let mut tx = conn.begin().await.map_err(Error::db("apply a batch"))?;
         apply_in(
             &mut tx,

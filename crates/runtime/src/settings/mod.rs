@@ -14,10 +14,12 @@ mod gateway;
 mod kafka;
 mod projector;
 mod services;
+mod telemetry;
 pub use gateway::{GatewaySettings, WebhookProvider};
 pub use kafka::KafkaSettings;
 pub use projector::{ProjectorSettings, ProjectorSource};
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
+pub use telemetry::TelemetrySettings;
 
 /// The defaults, written as the TOML a user would write to change them.
 pub const DEFAULTS: &str = r#"
@@ -33,6 +35,12 @@ reader_role = "deedlog_log_reader"
 [log]
 format = "pretty"
 filter = "info"
+
+[telemetry]
+otlp_endpoint = ""
+service_name = "deedlog"
+sample_ratio = 1.0
+export_interval_ms = 5000
 
 [subscription]
 batch_size = 1000
@@ -50,6 +58,7 @@ tenancy_listen = "127.0.0.1:7101"
 properties_listen = "127.0.0.1:7102"
 deals_listen = "127.0.0.1:7103"
 communications_listen = "127.0.0.1:7104"
+metrics_listen = "127.0.0.1:9466"
 tenancy_url = "http://127.0.0.1:7101"
 tenant_cache_ttl_ms = 1000
 conflict_retries = 5
@@ -108,6 +117,7 @@ pub struct Settings {
     pub environment: Environment,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub telemetry: TelemetrySettings,
     pub subscription: SubscriptionSettings,
     pub auth: AuthSettings,
     pub services: ServicesSettings,
@@ -256,6 +266,7 @@ impl Settings {
             1,
             60_000,
         )?;
+        self.telemetry.validate()?;
         self.auth.validate()?;
         self.services.validate()?;
         self.projector.validate()?;
@@ -329,6 +340,7 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "kafka.progress_interval_ms" => "milliseconds from 1 to 60000",
             "kafka.startup_timeout_ms" => "milliseconds from 100 to 600000",
             "kafka.watermark_interval_ms" => "milliseconds from 10 to 60000",
+            "telemetry.export_interval_ms" => "milliseconds from 10 to 60000",
             _ => "a value in the documented range",
         },
     })
@@ -479,6 +491,58 @@ mod tests {
             let settings = load_in_jail().expect("valid");
             assert_eq!(settings.projector.batch_size, 500);
             assert_eq!(settings.projector.backoff_max_ms, 5000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn telemetry_and_metrics_settings_are_checked() {
+        Jail::expect_with(|jail| {
+            let settings = load_in_jail().expect("defaults");
+            assert!(!settings.telemetry.exporting(), "no spans leave by default");
+            for (variable, value, named, allowed) in [
+                (
+                    "DEEDLOG__TELEMETRY__OTLP_ENDPOINT",
+                    "collector:4317",
+                    "telemetry.otlp_endpoint",
+                    "http:// or https://",
+                ),
+                (
+                    "DEEDLOG__TELEMETRY__SERVICE_NAME",
+                    " ",
+                    "telemetry.service_name",
+                    "a name",
+                ),
+                (
+                    "DEEDLOG__TELEMETRY__SAMPLE_RATIO",
+                    "1.5",
+                    "telemetry.sample_ratio",
+                    "0.0 to 1.0",
+                ),
+                (
+                    "DEEDLOG__TELEMETRY__EXPORT_INTERVAL_MS",
+                    "5",
+                    "telemetry.export_interval_ms",
+                    "10 to 60000",
+                ),
+                (
+                    "DEEDLOG__SERVICES__METRICS_LISTEN",
+                    "everywhere",
+                    "services.metrics_listen",
+                    "an address",
+                ),
+            ] {
+                jail.set_env(variable, value);
+                let message = load_in_jail().expect_err(variable).to_string();
+                assert!(message.contains(named), "{message}");
+                assert!(message.contains(allowed), "{message}");
+                jail.clear_env();
+            }
+            jail.set_env("DEEDLOG__TELEMETRY__OTLP_ENDPOINT", "http://collector:4317");
+            jail.set_env("DEEDLOG__TELEMETRY__SAMPLE_RATIO", "0.25");
+            let settings = load_in_jail().expect("valid");
+            assert!(settings.telemetry.exporting());
+            assert_eq!(settings.telemetry.sample_ratio, 0.25);
             Ok(())
         });
     }

@@ -100,6 +100,9 @@ pub struct ServicesSettings {
     pub properties_listen: SocketAddr,
     pub deals_listen: SocketAddr,
     pub communications_listen: SocketAddr,
+    /// Where the command services of this process serve `/metrics`
+    /// (Prometheus text, one label per service); empty: nowhere.
+    pub metrics_listen: String,
     /// Where the other services reach tenancy when it runs in another process.
     pub tenancy_url: String,
     /// How long a service reuses a tenant's status, modules and settings
@@ -125,6 +128,7 @@ impl ServicesSettings {
                 allowed: "a URL starting with http:// or https://",
             });
         }
+        super::check_listen("services.metrics_listen", &self.metrics_listen)?;
         check_range(
             "services.tenant_cache_ttl_ms",
             self.tenant_cache_ttl_ms,
