@@ -26,6 +26,15 @@ fn two_commands() -> Vec<&'static str> {
         .collect()
 }
 
+/// The README tour's ```graphql blocks, in order.
+fn tour_queries() -> Vec<&'static str> {
+    README
+        .split("```graphql\n")
+        .skip(1)
+        .map(|block| block.split("```").next().expect("a closed block"))
+        .collect()
+}
+
 /// The `-d '…'` bodies of the README's curl requests, in order.
 fn curl_bodies() -> Vec<String> {
     let mut bodies = Vec::new();
@@ -114,7 +123,7 @@ async fn the_readme_quick_start_works_as_written() {
         .as_str()
         .unwrap_or_else(|| panic!("{login}"))
         .to_owned();
-    let answer: serde_json::Value = post(bodies[1].clone(), Some(token))
+    let answer: serde_json::Value = post(bodies[1].clone(), Some(token.clone()))
         .await
         .expect("query")
         .json()
@@ -136,6 +145,44 @@ async fn the_readme_quick_start_works_as_written() {
         .as_array()
         .expect("pipeline")
         .is_empty());
+
+    // The tour: every query as written, with its variables.
+    let first: serde_json::Value = post(
+        serde_json::json!({"query": "{ properties(first: 1, filter: {city: \"Berlin\"}) { edges { node { propertyId } } } }"}).to_string(),
+        Some(token.clone()),
+    )
+    .await
+    .expect("a property")
+    .json()
+    .await
+    .expect("json");
+    let property = first["data"]["properties"]["edges"][0]["node"]["propertyId"].clone();
+    let before = chrono::Utc::now().to_rfc3339();
+    let tour = tour_queries();
+    assert!(tour.len() >= 5, "{tour:?}");
+    for query in tour {
+        let mut variables = serde_json::Map::new();
+        if query.contains("$propertyId") {
+            variables.insert("propertyId".into(), property.clone());
+        }
+        if query.contains("$before") {
+            variables.insert("before".into(), before.clone().into());
+        }
+        let body = serde_json::json!({"query": query, "variables": variables}).to_string();
+        let answer: serde_json::Value = post(body, Some(token.clone()))
+            .await
+            .expect("tour query")
+            .json()
+            .await
+            .expect("json");
+        assert!(answer.get("errors").is_none(), "{query}\n{answer}");
+        assert!(answer["data"].is_object(), "{answer}");
+        if query.contains("asOf") {
+            // As it was before the tour changed its price.
+            let state = &answer["data"]["asOf"]["state"];
+            assert!(!state.to_string().contains("41900000"), "{answer}");
+        }
+    }
 
     let _ = Command::new("kill")
         .args(["-TERM", &deedlog.id().to_string()])
