@@ -1,8 +1,10 @@
 """Checks what can be checked of infra/ without Docker or a cluster: every
 YAML file parses; Kubernetes documents are named objects; kustomize lists
 files that exist; compose and manifests only run `deedlog` subcommands and
-components that exist; dashboards parse and, like the alert rules, only
-query series the code exports. (`promtool` checks the rules' syntax.)"""
+components that exist; the OpenTelemetry collector's pipelines name
+components it configures; dashboards parse and, like the alert rules, only
+query series the code exports, with unique panel ids and panels that do
+not overlap. (`promtool` checks the rules' syntax.)"""
 import json
 import pathlib
 import re
@@ -51,7 +53,8 @@ def check_args(where, args):
         failures.append(f"{where}: `serve` needs one of {sorted(COMPONENTS)}, got {args[1:]}")
 
 
-for path in sorted(ROOT.rglob("*.yaml")):
+YAML_FILES = sorted(set(ROOT.rglob("*.yaml")) | set(ROOT.rglob("*.yml")))
+for path in YAML_FILES:
     try:
         docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
     except yaml.YAMLError as error:
@@ -84,16 +87,27 @@ for path in sorted(ROOT.rglob("*.yaml")):
                 check_args(f"{rel} service {name}", service.get("command"))
                 for env in (service.get("environment") or {}):
                     check_env(f"{rel} service {name}", env)
+    elif rel.parts[0] == "otel":
+        # Every receiver, processor and exporter a pipeline names is configured
+        # (the collector refuses to start otherwise).
+        config = docs[0] if docs else {}
+        for pipeline, parts in (config.get("service", {}).get("pipelines") or {}).items():
+            for kind in ("receivers", "processors", "exporters"):
+                for component in parts.get(kind, []):
+                    if component not in (config.get(kind) or {}):
+                        failures.append(f"{rel}: pipeline {pipeline} uses {kind[:-1]} {component!r}, which is not configured")
 
-# The series the code exports: literal names, and the gateway's registry
-# (prefix deedlog_gateway_ + each registered name).
+# The series the code exports: literal names, and every prometheus-client
+# registry (each `Registry::with_prefix("X")` of a file + "_" + each name the
+# file registers; counters gain `_total`, which check_expr strips).
 SOURCE = ROOT.parent
 known = set()
 for rs in list((SOURCE / "crates").rglob("*.rs")) + list((SOURCE / "projections").rglob("*.rs")) + list((SOURCE / "gateway").rglob("*.rs")):
     text = rs.read_text()
     known.update(re.findall(r'"(deedlog_[a-z_]+)', text))
-    if 'with_prefix("deedlog_gateway")' in text:
-        known.update("deedlog_gateway_" + n for n in re.findall(r'register\(\s*"([a-z_]+)"', text))
+    prefixes = re.findall(r'Registry::with_prefix\(\s*"([a-z_]+)"\s*\)', text)
+    registered = re.findall(r'register\(\s*"([a-z_]+)"', text)
+    known.update(f"{prefix}_{name}" for prefix in prefixes for name in registered)
 
 
 def check_expr(where, expr):
@@ -113,12 +127,26 @@ for path in sorted(ROOT.rglob("*.json")):
     except json.JSONDecodeError as error:
         failures.append(f"{path}: {error}")
         continue
-    for panel in dashboard.get("panels", []):
+    panels = dashboard.get("panels", [])
+    ids = [panel.get("id") for panel in panels]
+    for duplicate in sorted({i for i in ids if ids.count(i) > 1}, key=str):
+        failures.append(f"{path.relative_to(ROOT)}: panel id {duplicate} is used more than once")
+    placed = []
+    for panel in panels:
+        g = panel.get("gridPos", {})
+        x, y, w, h = (g.get(k, 0) for k in ("x", "y", "w", "h"))
+        if x + w > 24:
+            failures.append(f"{path.relative_to(ROOT)} {panel.get('title')}: wider than the 24-column grid")
+        for title, (x2, y2, w2, h2) in placed:
+            if x < x2 + w2 and x2 < x + w and y < y2 + h2 and y2 < y + h:
+                failures.append(f"{path.relative_to(ROOT)}: panels {title!r} and {panel.get('title')!r} overlap")
+        placed.append((panel.get("title"), (x, y, w, h)))
+    for panel in panels:
         for target in panel.get("targets", []):
             check_expr(f"{path.relative_to(ROOT)} {panel.get('title')}", target.get("expr", ""))
 
 if failures:
     print("\n".join(failures))
     sys.exit(1)
-print(f"infra: {len(list(ROOT.rglob('*.y*ml')))} YAML files parse, manifests name real components, "
+print(f"infra: {len(YAML_FILES)} YAML files parse, manifests name real components, "
       f"alerts and dashboards query only the {len(known)} series the code exports")
