@@ -27,7 +27,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{kafka_settings, TestDb, Workload};
+use support::{kafka_settings, Positions, TestDb, Workload};
 use tokio_util::sync::CancellationToken;
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -128,7 +128,7 @@ async fn main() {
     .expect("write kafka.json");
     println!("{json}");
     if let Ok(db) = Arc::try_unwrap(db) {
-        db.drop_database().await;
+        drop(db);
     }
 }
 
@@ -235,7 +235,7 @@ async fn lag(brokers: &str, secs: u64) -> (f64, f64, usize) {
         percentile(&samples, 0.99),
         samples.len(),
     );
-    log.drop_database().await;
-    models.drop_database().await;
+    drop(log);
+    drop(models);
     result
 }

@@ -3,7 +3,7 @@
 //! broker that goes away and comes back is survived.
 
 use crate::broker::Broker;
-use crate::support::{eventually, kafka_settings, TestDb, Workload};
+use crate::support::{eventually, kafka_settings, Positions, TestDb, Workload};
 use crate::topic_reader::{read_until, Read};
 use deedlog_kafka::{progress, Relay, RelayOptions};
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,7 +103,7 @@ async fn every_event_reaches_the_topic_in_record_order_and_a_killed_relay_loses_
     assert_ordered(&read, at_kill);
     shutdown.cancel();
     second.await.expect("relay stops");
-    db.drop_database().await;
+    drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,7 +148,7 @@ async fn a_broker_that_goes_away_and_comes_back_loses_nothing() {
     assert_ordered(&read, during);
     shutdown.cancel();
     task.await.expect("relay stops");
-    db.drop_database().await;
+    drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +212,7 @@ async fn bad_settings_stop_the_relay_at_start_up_with_a_clear_error() {
         .await
         .expect("count");
     assert_eq!(rows, 0);
-    db.drop_database().await;
+    drop(db);
 }
 
 #[test]

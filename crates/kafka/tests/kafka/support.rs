@@ -5,95 +5,25 @@
 mod history;
 
 use chrono::{TimeZone, Utc};
-use deedlog_eventstore::{
-    AppendRequest, ConnectOptions, EventStore, ExpectedVersion, LogReader, Upcasters,
-};
+use deedlog_eventstore::{AppendRequest, ExpectedVersion};
 use deedlog_kernel::{
     CausationId, CommandId, CommandMetadata, CorrelationId, StreamId, TenantId, UserId,
 };
 use deedlog_runtime::settings::KafkaSettings;
 use history::{Rng, StreamHistory};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub fn admin_options() -> PgConnectOptions {
-    std::env::var("DEEDLOG_TEST_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-        .parse()
-        .expect("DEEDLOG_TEST_ADMIN_URL is a PostgreSQL URL")
-}
+pub use deedlog_testing::TestDb;
 
-/// A migrated database of its own (log and read models).
-pub struct TestDb {
-    pub name: String,
-    pub options: PgConnectOptions,
-    pub store: EventStore,
-    pub reader: LogReader,
-    /// As the owner: what projectors connect as.
-    pub pool: PgPool,
-}
-
-impl TestDb {
-    pub async fn new() -> Self {
-        let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
-        let options = admin_options().database(&name);
-        deedlog_eventstore::ensure_database(&options)
-            .await
-            .expect("create database");
-        deedlog_eventstore::migrate(&options)
-            .await
-            .expect("migrate the log");
-        deedlog_projector::migrate::migrate(&options)
-            .await
-            .expect("migrate read models");
-        let connect = ConnectOptions {
-            connect: options.clone(),
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(10),
-            app_role: "deedlog_app".to_owned(),
-            reader_role: "deedlog_log_reader".to_owned(),
-        };
-        let upcasters = Arc::new(Upcasters::new());
-        let store = EventStore::connect(&connect, upcasters.clone())
-            .await
-            .expect("store");
-        let reader = LogReader::connect(&connect, upcasters)
-            .await
-            .expect("reader");
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect_with(options.clone())
-            .await
-            .expect("owner pool");
-        Self {
-            name,
-            options,
-            store,
-            reader,
-            pool,
-        }
-    }
-
-    pub async fn drop_database(self) {
-        self.pool.close().await;
-        self.reader.pool().close().await;
-        self.store.app_pool().close().await;
-        let mut conn = sqlx::ConnectOptions::connect(&admin_options())
-            .await
-            .expect("admin");
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("drop database");
-    }
-
+/// The log's positions.
+pub trait Positions {
     /// Every position of the log, in order.
-    pub async fn positions(&self) -> Vec<u64> {
+    async fn positions(&self) -> Vec<u64>;
+}
+
+impl Positions for TestDb {
+    async fn positions(&self) -> Vec<u64> {
         let rows: Vec<i64> = sqlx::query_scalar("SELECT position FROM events ORDER BY position")
             .fetch_all(&self.pool)
             .await

@@ -1,0 +1,194 @@
+//! What the integration tests of the projector, the read models and the
+//! Kafka adapter share: a database of their own per test (log and read
+//! models migrated, dropped afterwards), the event store and log reader on
+//! it, and projectors over it. Tests talk to the real PostgreSQL named by
+//! `DEEDLOG_TEST_ADMIN_URL` (default: the local server as `postgres`).
+
+use deedlog_eventstore::{
+    AppendRequest, ConnectOptions, EventStore, ExpectedVersion, LogReader, NewEvent,
+    SubscriptionOptions, Upcasters,
+};
+use deedlog_kernel::{CommandMetadata, DomainEvent, StreamId, TenantId};
+use deedlog_projector::{Projection, Projector, Step};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions as _, Connection};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The server the tests create their databases on.
+pub fn admin_options() -> PgConnectOptions {
+    std::env::var("DEEDLOG_TEST_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+        .parse()
+        .expect("DEEDLOG_TEST_ADMIN_URL is a PostgreSQL URL")
+}
+
+/// A migrated database of its own, dropped with the value.
+#[derive(Debug)]
+pub struct TestDb {
+    pub name: String,
+    pub options: PgConnectOptions,
+    pub store: EventStore,
+    pub reader: LogReader,
+    /// As the owner (a superuser in tests): what projectors connect as.
+    pub pool: PgPool,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
+        let options = admin_options().database(&name);
+        deedlog_eventstore::ensure_database(&options)
+            .await
+            .expect("create database");
+        deedlog_eventstore::migrate(&options)
+            .await
+            .expect("migrate the log");
+        deedlog_projector::migrate::migrate(&options)
+            .await
+            .expect("migrate read models");
+        let connect = ConnectOptions {
+            connect: options.clone(),
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(10),
+            app_role: "deedlog_app".to_owned(),
+            reader_role: "deedlog_log_reader".to_owned(),
+        };
+        let upcasters = Arc::new(Upcasters::new());
+        let store = EventStore::connect(&connect, upcasters.clone())
+            .await
+            .expect("store");
+        let reader = LogReader::connect(&connect, upcasters)
+            .await
+            .expect("reader");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options.clone())
+            .await
+            .expect("owner pool");
+        Self {
+            name,
+            options,
+            store,
+            reader,
+            pool,
+        }
+    }
+
+    /// A newly registered tenant.
+    pub async fn tenant(&self) -> TenantId {
+        let tenant = TenantId::from_uuid(Uuid::now_v7());
+        self.store
+            .register_tenant(tenant)
+            .await
+            .expect("register tenant");
+        tenant
+    }
+
+    /// Appends any context's `events` to a stream of `stream_type`, with
+    /// `metadata` (actor, time); returns the last position.
+    pub async fn append_to<E: serde::Serialize + DomainEvent>(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+        stream_type: &str,
+        events: &[E],
+        metadata: CommandMetadata,
+    ) -> u64 {
+        assert_eq!(metadata.tenant_id, tenant, "metadata of the same tenant");
+        let request = AppendRequest {
+            stream_id: stream,
+            stream_type: stream_type.to_owned(),
+            expected: ExpectedVersion::Any,
+            metadata,
+            events: events.iter().map(new_event).collect(),
+        };
+        self.store
+            .append(&request)
+            .await
+            .expect("append")
+            .last_position()
+    }
+
+    /// Opens `projection` on its live schema, creating it when missing.
+    pub async fn projector(&self, projection: Arc<dyn Projection>, batch: u32) -> Projector {
+        deedlog_projector::runner::ensure_live(self.pool.clone(), projection.clone())
+            .await
+            .expect("live schema");
+        let schema = deedlog_projector::schema::live(projection.name());
+        Projector::open(
+            projection,
+            self.pool.clone(),
+            self.reader.clone(),
+            schema,
+            options(batch),
+        )
+        .await
+        .expect("open projector")
+    }
+
+    /// Brings every projection up to the end of the log.
+    pub async fn project_all(&self) {
+        for projection in deedlog_projector::projections::all() {
+            catch_up(&mut self.projector(projection, 100).await).await;
+        }
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .expect(sql)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // A runtime of its own: the test's may be shutting down.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut conn = admin_options().connect().await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// Subscription options with `batch` events per read and a short poll.
+pub fn options(batch: u32) -> SubscriptionOptions {
+    SubscriptionOptions {
+        batch_size: batch,
+        poll_interval: Duration::from_millis(50),
+    }
+}
+
+/// Steps `projector` until it has nothing more to apply; returns how many
+/// events it applied.
+pub async fn catch_up(projector: &mut Projector) -> u64 {
+    let mut events = 0;
+    while let Step::Progressed { events: n, .. } = projector.project_batch().await.expect("project")
+    {
+        events += n as u64;
+    }
+    events
+}
+
+/// `event` in its stored form (schema version 1).
+pub fn new_event<E: serde::Serialize + DomainEvent>(event: &E) -> NewEvent {
+    let (event_type, payload) = deedlog_kernel::codec::encode(event).expect("encode");
+    NewEvent::new(event_type, 1, &payload).expect("serialise")
+}
