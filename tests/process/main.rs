@@ -2,6 +2,7 @@
 
 mod audit;
 mod bad_input;
+mod help;
 mod quick_start;
 mod shutdown;
 mod telemetry;

@@ -185,6 +185,15 @@ async fn one_mutation_is_one_trace_and_every_component_serves_metrics() {
         ) >= 3.0
     );
 
+    // The listeners without HTTP of their own answer the orchestrator's probes.
+    for metrics in ["services metrics", "projector metrics"] {
+        for probe in ["healthz", "readyz"] {
+            let url = urls[metrics].replace("/metrics", &format!("/{probe}"));
+            let status = http.get(&url).send().await.expect(probe).status();
+            assert_eq!(status, reqwest::StatusCode::OK, "{url}");
+        }
+    }
+
     let exit = terminate(up).await;
     assert!(exit.success(), "deedlog up exited with {exit}");
     drop_database(&name).await;

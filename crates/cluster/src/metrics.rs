@@ -1,5 +1,7 @@
 //! A `/metrics` endpoint for the parts that serve no HTTP of their own
-//! (projector, relay): Prometheus text rendered at each scrape.
+//! (command services, projector, relay): Prometheus text rendered at each
+//! scrape, with `/healthz` (the process answers) and `/readyz` (and is not
+//! shutting down) for orchestrators' probes.
 
 use anyhow::Context;
 use futures::future::BoxFuture;
@@ -27,18 +29,34 @@ pub async fn serve(
     render: Render,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let render = render.clone();
-            async move {
-                (
-                    [("content-type", "text/plain; version=0.0.4")],
-                    render().await,
-                )
-            }
-        }),
-    );
+    let stopping = shutdown.clone();
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let render = render.clone();
+                async move {
+                    (
+                        [("content-type", "text/plain; version=0.0.4")],
+                        render().await,
+                    )
+                }
+            }),
+        )
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let stopping = stopping.is_cancelled();
+                async move {
+                    if stopping {
+                        (http::StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+                    } else {
+                        (http::StatusCode::OK, "ready")
+                    }
+                }
+            }),
+        );
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
