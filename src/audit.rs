@@ -74,13 +74,18 @@ pub async fn history(settings: &Settings, record: &str, out: &mut dyn Write) -> 
     for e in &events {
         writeln!(
             out,
-            "v{:<4} position {:<10} {} {:<28} by {:<44} {}",
+            "v{:<4} position {:<10} {} {:<28} by {:<44} trace {:<32} {}",
             e.version,
             e.position,
             e.recorded_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             e.event_type,
             e.actor,
+            // The trace id of the command that appended it (find it in Jaeger).
+            e.trace
+                .as_ref()
+                .and_then(|t| t.traceparent.split('-').nth(1))
+                .unwrap_or("-"),
             e.payload
         )?;
     }

@@ -143,6 +143,14 @@ async fn one_mutation_is_one_trace_and_every_component_serves_metrics() {
     assert_eq!(stored, format!("00-{CLIENT_TRACE}-{}-01", command.span_id));
     db.close().await.expect("close");
 
+    // The auditor's view of the record names the trace.
+    let (ok, history, _) = crate::shutdown::run_deedlog(&name, &["audit", "history", &record]);
+    assert!(ok, "{history}");
+    assert!(
+        history.contains(&format!("trace {CLIENT_TRACE}")),
+        "{history}"
+    );
+
     // Every component's /metrics parses and carries its named series.
     let services = scrape(&http, &urls["services metrics"]).await;
     let created_ok = count(
