@@ -50,6 +50,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "seed")]
         no_demo: bool,
     },
+    /// Create realistic data at scale through the command services (started
+    /// here on free ports): tenants with users, properties with prices and
+    /// listing moves, buyers with consents and messages, deals at every
+    /// stage. The same command again resumes an interrupted run or changes
+    /// nothing. Not in production: the log keeps everything forever.
+    Seed(SeedArgs),
     /// Run one component as its own process.
     Serve {
         /// The component to run.
@@ -88,6 +94,23 @@ pub enum Command {
     /// What auditors ask of the log.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// What `deedlog seed` creates.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Tenants (brokerages) to create, 1 to 1000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub tenants: u32,
+    /// Properties in all, spread evenly over the tenants: 1 to 10000000, at least --tenants.
+    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub properties: u64,
+    /// Seed of the generator: the same seed makes the same data under the same command ids.
+    #[arg(long, value_name = "U64", default_value_t = deedlog_cluster::seed::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Property stories sent at once, 1 to 512.
+    #[arg(long, value_name = "C", default_value_t = deedlog_cluster::seed::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +286,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry.shutdown().await;
             served
         }
+        Command::Seed(args) => {
+            // Before anything is written: no database is created for a refused run.
+            anyhow::ensure!(
+                args.properties >= u64::from(args.tenants),
+                "--properties {} is fewer than --tenants {}: every tenant needs at least one property",
+                args.properties,
+                args.tenants
+            );
+            anyhow::ensure!(
+                settings.environment != deedlog_runtime::settings::Environment::Production,
+                "deedlog seed refuses environment = \"production\": it writes made-up tenants, \
+                 people and messages into a log that keeps every event forever"
+            );
+            let telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
+            let seeded = seed(&settings, &args).await;
+            telemetry.shutdown().await;
+            seeded
+        }
         Command::Serve { component, .. } => {
             let telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
             let served = serve(&settings, &[component.into()], false, false).await;
@@ -392,6 +433,143 @@ async fn serve(
     running.await.context("the cluster task panicked")??;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the command services on free loopback ports, seeds through them,
+/// stops them and prints what was made and how to sign in.
+async fn seed(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
+    use deedlog_cluster::seed::{self, Endpoints, Options, Progress};
+    let mut settings = settings.clone();
+    let free = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let services = &mut settings.services;
+    services.tenancy_listen = free;
+    services.properties_listen = free;
+    services.deals_listen = free;
+    services.communications_listen = free;
+    services.metrics_listen = String::new();
+    let cluster = Cluster::build(&settings, &Component::COMMAND_SERVICES, true).await?;
+    let addr = |c| cluster.address(c).with_context(|| format!("{c} runs here"));
+    let endpoints = Endpoints {
+        tenancy: addr(Component::Tenancy)?,
+        properties: addr(Component::Properties)?,
+        deals: addr(Component::Deals)?,
+        communications: addr(Component::Communications)?,
+    };
+    let log = deedlog_eventstore::LogReader::connect(
+        &deedlog_cluster::connect_options(&settings)?,
+        std::sync::Arc::new(deedlog_eventstore::Upcasters::new()),
+    )
+    .await
+    .context("connect to the log as its reader")?;
+    let shutdown = deedlog_runtime::shutdown_on_signals();
+    let running = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
+    let options = Options {
+        seed: args.seed,
+        tenants: args.tenants,
+        properties: args.properties,
+        concurrency: usize::from(args.concurrency),
+    };
+    let progress = std::sync::Arc::new(Progress::default());
+    let bar = seed_progress_bar(args.properties)?;
+    let ticker = tokio::spawn(tick(bar.clone(), progress.clone()));
+    let seeded = tokio::select! {
+        seeded = seed::run(endpoints, &options, Some(&log), &progress) => seeded,
+        () = shutdown.cancelled() => Err(anyhow::anyhow!(
+            "interrupted; the same command resumes where this run stopped"
+        )),
+    };
+    ticker.abort();
+    bar.finish_and_clear();
+    shutdown.cancel();
+    running.await.context("the command services panicked")??;
+    let summary = seeded?;
+    print!("{}", describe_seed(&summary));
+    Ok(())
+}
+
+/// The progress bar on standard error (hidden when that is not a terminal).
+fn seed_progress_bar(properties: u64) -> anyhow::Result<indicatif::ProgressBar> {
+    let bar = indicatif::ProgressBar::new(properties);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{wide_bar}] {human_pos}/{human_len} properties, {eta} left",
+        )?
+        .progress_chars("=> "),
+    );
+    Ok(bar)
+}
+
+/// Shows `progress` on `bar` five times a second.
+async fn tick(
+    bar: indicatif::ProgressBar,
+    progress: std::sync::Arc<deedlog_cluster::seed::Progress>,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let started = std::time::Instant::now();
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
+    loop {
+        every.tick().await;
+        let commands = progress.commands.load(Relaxed);
+        bar.set_position(progress.properties_done.load(Relaxed));
+        bar.set_message(format!(
+            "tenants {}/{}, {commands} commands ({:.0}/s)",
+            progress.tenants_ready.load(Relaxed),
+            progress.tenants.load(Relaxed),
+            commands as f64 / started.elapsed().as_secs_f64().max(0.001),
+        ));
+    }
+}
+
+/// What a seed made, how to sign in, and how fast it went.
+fn describe_seed(summary: &deedlog_cluster::seed::Summary) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let users: usize = summary.tenants.iter().map(|t| t.agents.len() + 2).sum();
+    let on_record: u64 = summary.tenants.iter().map(|t| t.on_record).sum();
+    let _ = writeln!(
+        out,
+        "seeded {} tenants, {users} users and {} properties (seed {}) in {:.1} s",
+        summary.tenants.len(),
+        summary.properties,
+        summary.seed,
+        summary.elapsed.as_secs_f64()
+    );
+    for t in &summary.tenants {
+        let _ = writeln!(
+            out,
+            "tenant {:<14} {:?}: admin {}, agents {}, {} properties",
+            t.slug,
+            t.name,
+            t.admin,
+            t.agents.join(" "),
+            t.properties,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "password        {:?} for every user (provider reports come from mailer@<slug>.deedlog.example)",
+        summary.password
+    );
+    let _ = writeln!(
+        out,
+        "commands        {} sent ({} already on record, {} messages refused by compliance as planned); \
+         {} properties were already done",
+        summary.commands, summary.duplicates, summary.refused, on_record
+    );
+    if let Some(events) = summary.events_appended {
+        let _ = writeln!(out, "events          {events} appended");
+    }
+    let _ = writeln!(
+        out,
+        "throughput      {:.1} commands/s over {:.1} s",
+        summary.commands_per_second(),
+        summary.elapsed.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "read models     built by the projector: `deedlog up` (or `deedlog serve projector`) catches up"
+    );
+    out
 }
 
 async fn migrate(settings: &Settings) -> anyhow::Result<()> {
@@ -614,6 +792,37 @@ mod tests {
             message.contains("demo") && message.contains("none"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn seed_takes_tenants_and_properties_with_defaults_for_the_rest() {
+        let cli = parse(&["seed", "--tenants", "2", "--properties", "40"]).expect("parses");
+        let Command::Seed(args) = cli.command else {
+            panic!("seed is seed");
+        };
+        assert_eq!((args.tenants, args.properties), (2, 40));
+        assert_eq!(args.seed, deedlog_cluster::seed::DEFAULT_SEED);
+        assert_eq!(args.concurrency, 32);
+        for (tenants, properties, concurrency, flag) in [
+            ("1001", "2000", "8", "--tenants"),
+            ("2", "10000001", "8", "--properties"),
+            ("2", "40", "513", "--concurrency"),
+        ] {
+            let args = [
+                "seed",
+                "--tenants",
+                tenants,
+                "--properties",
+                properties,
+                "--concurrency",
+                concurrency,
+            ];
+            let message = parse(&args).expect_err("out of range").to_string();
+            assert!(
+                message.contains(flag) && message.contains("is not in"),
+                "{message}"
+            );
+        }
     }
 
     #[tokio::test]

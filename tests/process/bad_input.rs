@@ -17,6 +17,9 @@ async fn bad_input_is_refused_with_a_message_and_nothing_is_written() {
     .expect("write");
     let wrong_key = dir.join("wrong-key.toml");
     std::fs::write(&wrong_key, "[projector]\nbatch_sise = 10\n").expect("write");
+    let production = dir.join("production.toml");
+    std::fs::write(&production, "environment = \"production\"\n").expect("write");
+    let production = production.display().to_string();
     let missing = dir.join("missing.toml");
     let (broken, wrong_key, missing) = (
         broken.display().to_string(),
@@ -66,6 +69,47 @@ async fn bad_input_is_refused_with_a_message_and_nothing_is_written() {
             "the projections are: properties",
         ),
         (vec!["dlq", "replay", "abc"], "invalid digit"),
+        (
+            vec!["seed", "--tenants", "0", "--properties", "10"],
+            "'--tenants <N>': 0 is not in 1..=1000",
+        ),
+        (
+            vec!["seed", "--tenants", "2", "--properties", "0"],
+            "'--properties <M>': 0 is not in 1..=10000000",
+        ),
+        (
+            vec!["seed", "--tenants", "2", "--properties", "abc"],
+            "invalid value 'abc' for '--properties <M>'",
+        ),
+        (
+            vec!["seed", "--tenants", "5", "--properties", "3"],
+            "--properties 3 is fewer than --tenants 5",
+        ),
+        (
+            vec![
+                "seed",
+                "--tenants",
+                "1",
+                "--properties",
+                "1",
+                "--concurrency",
+                "0",
+            ],
+            "'--concurrency <C>': 0 is not in 1..=512",
+        ),
+        (vec!["seed", "--properties", "10"], "--tenants <N>"),
+        (
+            vec![
+                "--config",
+                &production,
+                "seed",
+                "--tenants",
+                "1",
+                "--properties",
+                "1",
+            ],
+            "deedlog seed refuses environment = \"production\"",
+        ),
         (vec!["keys", "generate", "--kid", ""], "is not a key id"),
         (
             vec!["audit", "as-of", "not-a-record", "2026-01-01"],

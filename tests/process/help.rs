@@ -59,6 +59,7 @@ fn every_subcommand_has_help() {
         "up",
         "serve",
         "migrate",
+        "seed",
         "config check",
         "keys generate",
         "rebuild",

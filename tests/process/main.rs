@@ -4,5 +4,6 @@ mod audit;
 mod bad_input;
 mod help;
 mod quick_start;
+mod seed;
 mod shutdown;
 mod telemetry;

@@ -1,62 +1,70 @@
-//! Demo data for `deedlog up`: a tenant with an admin and an agent, a few
-//! properties, contacts with consent and deals, created through the real
-//! gRPC services. Every command has a fixed id, so running it again on the
-//! same database changes nothing.
+//! Demo data for `deedlog up`: a Berlin brokerage with an admin, an agent
+//! and a mail integration user, and 40 properties whose stories the seed
+//! generator writes (deals at every stage, buyers with consents,
+//! conversations), created through the real gRPC services. Every command
+//! has a fixed id, so running it again on the same database changes nothing.
 
+use crate::seed::catalog::BERLIN;
+use crate::seed::drive::{self, Crew, Endpoints, Work};
+use crate::seed::plan::{TenantPlan, User};
+use crate::seed::send::{command, Services};
+use crate::seed::session::Session;
 use anyhow::Context;
-use deedlog_proto::common::v1::{CommandOptions, Money};
-use deedlog_proto::communications::v1 as comms;
-use deedlog_proto::communications::v1::communications_service_client::CommunicationsServiceClient;
-use deedlog_proto::deals::v1 as deals;
-use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
-use deedlog_proto::properties::v1 as props;
-use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use std::net::SocketAddr;
-use tonic::Request;
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const SLUG: &str = "demo";
 pub const ADMIN_EMAIL: &str = "anna@demo.deedlog.example";
 pub const AGENT_EMAIL: &str = "ben@demo.deedlog.example";
 pub const PASSWORD: &str = "deedlog-demo-password";
+/// The integration user provider reports (deliveries, replies) come from.
+pub const MAILER_EMAIL: &str = "mailer@demo.deedlog.example";
+/// Properties of the demo tenant.
+pub const PROPERTIES: u64 = 40;
+
+/// The demo's seed, chosen so that no Berlin property ends up sold: the
+/// README's tour changes the asking price of the newest Berlin listing,
+/// which a sold one refuses (a test below holds this).
+const SEED: u64 = 7;
+/// Stories sent at once: enough for two cores, few enough to start fast.
+const CONCURRENCY: usize = 8;
 
 const NAMESPACE: Uuid = Uuid::from_u128(0x6465_6d6f_0000_7000_8000_0000_0000_0001);
 
-/// A fixed command id per demo step.
+/// A fixed command id per demo step (these ids predate the generator;
+/// databases seeded before it have the tenant and users under them).
 fn id(step: &str) -> Uuid {
     Uuid::new_v5(&NAMESPACE, step.as_bytes())
 }
 
-fn command(step: &str) -> Option<CommandOptions> {
-    Some(CommandOptions {
-        command_id: id(step).to_string(),
-        ..CommandOptions::default()
-    })
+/// The demo tenant as a plan for the story generator.
+pub fn plan() -> TenantPlan {
+    TenantPlan {
+        prefix: "demo".to_owned(),
+        seed: SEED,
+        index: 0,
+        name: "Demo Immobilien".to_owned(),
+        slug: SLUG.to_owned(),
+        admin: User {
+            display_name: "Anna Berg".to_owned(),
+            email: ADMIN_EMAIL.to_owned(),
+        },
+        agents: vec![User {
+            display_name: "Ben Lund".to_owned(),
+            email: AGENT_EMAIL.to_owned(),
+        }],
+        mailer: User {
+            display_name: "Mail provider (webhooks)".to_owned(),
+            email: MAILER_EMAIL.to_owned(),
+        },
+        home: BERLIN,
+        properties: PROPERTIES,
+        first_deal: 0,
+        tag: Some("demo"),
+    }
 }
-
-fn authed<T>(token: &str, message: T) -> anyhow::Result<Request<T>> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(request)
-}
-
-fn eur(minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor: minor,
-        currency: "EUR".into(),
-    })
-}
-
-const STREETS: [(&str, &str, &str, i64); 4] = [
-    ("Lindenstraße 5", "10969", "Berlin", 45_000_000),
-    ("Elbchaussee 112", "22763", "Hamburg", 189_000_000),
-    ("Maximilianstraße 21", "80539", "München", 98_000_000),
-    ("Königsallee 60", "40212", "Düsseldorf", 67_500_000),
-];
 
 /// Loads the demo through the services listening at the given addresses.
 pub async fn seed(
@@ -65,129 +73,107 @@ pub async fn seed(
     deals_addr: SocketAddr,
     communications_addr: SocketAddr,
 ) -> anyhow::Result<()> {
-    let url = |a: SocketAddr| format!("http://{a}");
-    let mut tenancy = TenancyServiceClient::connect(url(tenancy_addr)).await?;
-    tenancy
+    let services = Services::connect(&Endpoints {
+        tenancy: tenancy_addr,
+        properties: properties_addr,
+        deals: deals_addr,
+        communications: communications_addr,
+    })
+    .await?;
+    let plan = plan();
+    services
+        .tenancy
+        .clone()
         .register_tenant(tenancy::RegisterTenantRequest {
-            command: command("register"),
-            name: "Demo Immobilien".into(),
+            command: command(id("register")),
+            name: plan.name.clone(),
             slug: SLUG.into(),
             admin_email: ADMIN_EMAIL.into(),
-            admin_display_name: "Anna Berg".into(),
+            admin_display_name: plan.admin.display_name.clone(),
             admin_password: PASSWORD.into(),
         })
         .await
         .context("register the demo tenant")?;
-    let admin = login(&mut tenancy, ADMIN_EMAIL).await?;
-    let invited = tenancy
-        .invite_user(authed(
+    let admin = Session::login(&services.tenancy, SLUG, ADMIN_EMAIL, PASSWORD).await?;
+    drive::set_time_zone(&services, &admin, id("communication-settings"), &plan)
+        .await
+        .context("set the demo tenant's time zone")?;
+    let agent = &plan.agents[0];
+    let (ben, mailer) = tokio::try_join!(
+        user(&services, &admin, agent, ("invite-agent", "accept-agent")),
+        user(
+            &services,
             &admin,
-            tenancy::InviteUserRequest {
-                command: command("invite-agent"),
-                email: AGENT_EMAIL.into(),
-                display_name: "Ben Lund".into(),
-                role: tenancy::Role::Agent.into(),
-            },
-        )?)
+            &plan.mailer,
+            ("invite-mailer", "accept-mailer")
+        ),
+    )?;
+    let work = Work {
+        tenant: Arc::new(plan),
+        crew: Crew {
+            agents: vec![ben],
+            mailer,
+        },
+        pending: (0..PROPERTIES).collect(),
+    };
+    drive::stories(&services, &[&work], CONCURRENCY, &Default::default())
         .await
-        .context("invite the demo agent")?
-        .into_inner();
-    tenancy
-        .accept_invitation(tenancy::AcceptInvitationRequest {
-            command: command("accept-agent"),
-            invitation_token: invited.invitation_token,
-            password: PASSWORD.into(),
-        })
-        .await
-        .context("activate the demo agent")?;
-    let agent = login(&mut tenancy, AGENT_EMAIL).await?;
-
-    let mut properties = PropertiesServiceClient::connect(url(properties_addr)).await?;
-    let mut contacts = CommunicationsServiceClient::connect(url(communications_addr)).await?;
-    let mut pipeline = DealsServiceClient::connect(url(deals_addr)).await?;
-    for (n, (street, postal_code, city, price)) in STREETS.iter().enumerate() {
-        let property = properties
-            .create_property(authed(
-                &agent,
-                props::CreatePropertyRequest {
-                    command: command(&format!("property-{n}")),
-                    address: Some(props::Address {
-                        street: (*street).into(),
-                        postal_code: (*postal_code).into(),
-                        city: (*city).into(),
-                        country: "DE".into(),
-                        latitude: None,
-                        longitude: None,
-                    }),
-                    kind: props::PropertyKind::Apartment.into(),
-                    asking_price: eur(*price),
-                    tags: vec!["demo".into()],
-                    ..Default::default()
-                },
-            )?)
-            .await
-            .context("create a demo property")?
-            .into_inner();
-        let contact = contacts
-            .create_contact(authed(
-                &agent,
-                comms::CreateContactRequest {
-                    command: command(&format!("contact-{n}")),
-                    contact_id: String::new(),
-                    details: Some(comms::ContactDetails {
-                        name: format!("Buyer {}", n + 1),
-                        email: format!("buyer{}@example.com", n + 1),
-                        phone: format!("+4930123456{n}"),
-                        address: None,
-                    }),
-                },
-            )?)
-            .await
-            .context("create a demo contact")?
-            .into_inner();
-        contacts
-            .grant_consent(authed(
-                &agent,
-                comms::GrantConsentRequest {
-                    command: command(&format!("consent-{n}")),
-                    contact_id: contact.record_id.clone(),
-                    channel: comms::Channel::Email.into(),
-                    lawful_basis: comms::LawfulBasis::Consent.into(),
-                    source: "demo web form".into(),
-                },
-            )?)
-            .await
-            .context("grant demo consent")?;
-        pipeline
-            .open_deal(authed(
-                &agent,
-                deals::OpenDealRequest {
-                    command: command(&format!("deal-{n}")),
-                    property_id: property.record_id,
-                    buyer_contact_id: contact.record_id,
-                    offer: eur(*price - 1_000_000),
-                    commission: eur(*price * 3 / 100),
-                    ..Default::default()
-                },
-            )?)
-            .await
-            .context("open a demo deal")?;
-    }
-    Ok(())
+        .context("load the demo's properties, buyers and deals")
 }
 
-async fn login(
-    tenancy: &mut TenancyServiceClient<tonic::transport::Channel>,
-    email: &str,
-) -> anyhow::Result<String> {
-    Ok(tenancy
-        .login(tenancy::LoginRequest {
-            tenant_slug: SLUG.into(),
-            email: email.into(),
-            password: PASSWORD.into(),
-        })
-        .await
-        .with_context(|| format!("sign in as {email}"))?
-        .into_inner()
-        .access_token)
+/// Invites and activates a demo user (each under its fixed ids) and signs them in.
+async fn user(
+    services: &Services,
+    admin: &Session,
+    user: &User,
+    steps: (&str, &str),
+) -> anyhow::Result<Session> {
+    drive::invite(services, admin, user, (id(steps.0), id(steps.1)), PASSWORD).await?;
+    Session::login(&services.tenancy, SLUG, &user.email, PASSWORD).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::plan::{Action, Expect, Listing, Stage};
+    use crate::seed::story::story;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_demo_has_every_stage_consents_and_conversations_and_sells_nothing_in_berlin() {
+        let plan = plan();
+        let stories: Vec<_> = (0..PROPERTIES).map(|i| story(&plan, i)).collect();
+        let stages: BTreeSet<Stage> = stories.iter().filter_map(|s| s.deal).collect();
+        assert_eq!(stages.len(), 8, "{stages:?}");
+        let berlin: Vec<_> = stories.iter().filter(|s| s.city == "Berlin").collect();
+        assert!(berlin.len() >= 5, "{} in Berlin", berlin.len());
+        for s in &berlin {
+            assert_ne!(s.listing, Listing::Sold, "property {} is sold", s.index);
+            // The tour reads a Berlin property as it was before it set this price.
+            for step in &s.steps {
+                if let Action::CreateProperty {
+                    asking_price: p, ..
+                }
+                | Action::ChangeAskingPrice { price: p, .. }
+                | Action::RecordValuation { value: p, .. } = &step.action
+                {
+                    assert_ne!(*p, 41_900_000);
+                }
+            }
+        }
+        let actions = || {
+            stories
+                .iter()
+                .flat_map(|s| s.steps.iter().map(|s| &s.action))
+        };
+        assert!(actions().any(|a| matches!(a, Action::GrantConsent { .. })));
+        assert!(actions().any(|a| matches!(a, Action::RecordReply { .. })));
+        assert!(actions().any(|a| matches!(
+            a,
+            Action::SendMessage {
+                expect: Expect::Queued,
+                ..
+            }
+        )));
+    }
 }

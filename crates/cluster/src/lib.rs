@@ -9,6 +9,7 @@ pub mod demo;
 pub mod keys;
 pub mod metrics;
 pub mod projector;
+pub mod seed;
 
 use anyhow::Context;
 use deedlog_eventstore::{ConnectOptions, EventStore, LogReader, Upcasters};

@@ -1,0 +1,238 @@
+//! Drives a plan through the command services: registers each tenant and
+//! signs its users in, then sends the properties' stories, many at once
+//! (each story's steps in order), counting what happens in [`Progress`].
+
+use super::plan::{Actor, TenantPlan, User};
+use super::send::{self, call, command, Services};
+use super::session::Session;
+use super::Progress;
+use anyhow::Context;
+use chrono::NaiveDate;
+use deedlog_proto::communications::v1::communications_service_client::CommunicationsServiceClient;
+use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
+use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
+use deedlog_proto::tenancy::v1 as tenancy;
+use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
+use futures::{StreamExt, TryStreamExt};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Where the four command services listen.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoints {
+    pub tenancy: std::net::SocketAddr,
+    pub properties: std::net::SocketAddr,
+    pub deals: std::net::SocketAddr,
+    pub communications: std::net::SocketAddr,
+}
+
+impl Services {
+    pub async fn connect(at: &Endpoints) -> anyhow::Result<Self> {
+        let url = |a: std::net::SocketAddr| format!("http://{a}");
+        Ok(Self {
+            tenancy: TenancyServiceClient::connect(url(at.tenancy))
+                .await
+                .context("connect to tenancy")?,
+            properties: PropertiesServiceClient::connect(url(at.properties))
+                .await
+                .context("connect to properties")?,
+            deals: DealsServiceClient::connect(url(at.deals))
+                .await
+                .context("connect to deals")?,
+            communications: CommunicationsServiceClient::connect(url(at.communications))
+                .await
+                .context("connect to communications")?,
+        })
+    }
+}
+
+/// The signed-in users a tenant's stories are sent as.
+#[derive(Debug)]
+pub struct Crew {
+    pub agents: Vec<Session>,
+    /// The integration user that records provider reports.
+    pub mailer: Session,
+}
+
+impl Crew {
+    fn session(&self, actor: Actor) -> &Session {
+        match actor {
+            Actor::Agent(n) => self.agents.get(n).unwrap_or(&self.mailer),
+            Actor::Mailer => &self.mailer,
+        }
+    }
+}
+
+/// Invites `user` as an agent (as `admin`) and activates them with `password`.
+pub async fn invite(
+    services: &Services,
+    admin: &Session,
+    user: &User,
+    ids: (Uuid, Uuid),
+    password: &str,
+) -> anyhow::Result<()> {
+    let (invite, accept) = ids;
+    let message = tenancy::InviteUserRequest {
+        command: command(invite),
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: tenancy::Role::Agent.into(),
+    };
+    let invited = call(admin, message, |r| {
+        let mut c = services.tenancy.clone();
+        async move { c.invite_user(r).await }
+    })
+    .await
+    .with_context(|| format!("invite {}", user.email))?;
+    services
+        .tenancy
+        .clone()
+        .accept_invitation(tenancy::AcceptInvitationRequest {
+            command: command(accept),
+            invitation_token: invited.invitation_token,
+            password: password.to_owned(),
+        })
+        .await
+        .with_context(|| format!("activate {}", user.email))?;
+    Ok(())
+}
+
+/// Sets the tenant's time zone (quiet hours follow it) and a cadence of
+/// three messages a week, as command `command_id`.
+pub async fn set_time_zone(
+    services: &Services,
+    admin: &Session,
+    command_id: Uuid,
+    tenant: &TenantPlan,
+) -> anyhow::Result<()> {
+    let settings = tenancy::SetCommunicationSettingsRequest {
+        command: command(command_id),
+        time_zone: tenant.time_zone().to_owned(),
+        cadence_limit: 3,
+        cadence_window_days: 7,
+    };
+    call(admin, settings, |r| {
+        let mut c = services.tenancy.clone();
+        async move { c.set_communication_settings(r).await }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Registers a seeded tenant, sets its time zone, invites its agents and
+/// its mail integration user, and signs them all in.
+pub async fn set_up(
+    services: &Services,
+    tenant: &TenantPlan,
+    password: &str,
+) -> anyhow::Result<Crew> {
+    services
+        .tenancy
+        .clone()
+        .register_tenant(tenancy::RegisterTenantRequest {
+            command: command(tenant.id("tenant", 0, "register")),
+            name: tenant.name.clone(),
+            slug: tenant.slug.clone(),
+            admin_email: tenant.admin.email.clone(),
+            admin_display_name: tenant.admin.display_name.clone(),
+            admin_password: password.to_owned(),
+        })
+        .await
+        .with_context(|| format!("register tenant {}", tenant.slug))?;
+    let admin = Session::login(
+        &services.tenancy,
+        &tenant.slug,
+        &tenant.admin.email,
+        password,
+    )
+    .await?;
+    set_time_zone(
+        services,
+        &admin,
+        tenant.id("tenant", 0, "communication-settings"),
+        tenant,
+    )
+    .await
+    .with_context(|| format!("set the time zone of tenant {}", tenant.slug))?;
+    let users: Vec<&User> = tenant.agents.iter().chain([&tenant.mailer]).collect();
+    let mut sessions = futures::future::try_join_all(users.iter().enumerate().map(|(k, user)| {
+        let admin = &admin;
+        async move {
+            let k = k as u64;
+            let ids = (
+                tenant.id("user", k, "invite"),
+                tenant.id("user", k, "accept"),
+            );
+            invite(services, admin, user, ids, password).await?;
+            Session::login(&services.tenancy, &tenant.slug, &user.email, password).await
+        }
+    }))
+    .await?;
+    let mailer = sessions.pop().context("the mailer is among the users")?;
+    Ok(Crew {
+        agents: sessions,
+        mailer,
+    })
+}
+
+/// A tenant ready to have stories sent: its plan, its users and the
+/// properties whose stories are still to send.
+#[derive(Debug)]
+pub struct Work {
+    pub tenant: Arc<TenantPlan>,
+    pub crew: Crew,
+    pub pending: Vec<u64>,
+}
+
+/// Sends the pending stories of every tenant, `concurrency` at a time.
+pub async fn stories(
+    services: &Services,
+    work: &[&Work],
+    concurrency: usize,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let today = chrono::Utc::now().date_naive();
+    let jobs = work
+        .iter()
+        .flat_map(|w| w.pending.iter().map(move |index| (w, *index)));
+    futures::stream::iter(jobs)
+        .map(|(w, index)| story(services, &w.tenant, &w.crew, index, today, progress))
+        .buffer_unordered(concurrency.max(1))
+        .try_for_each(|()| futures::future::ready(Ok(())))
+        .await
+}
+
+/// Sends one story's steps in order.
+async fn story(
+    services: &Services,
+    tenant: &TenantPlan,
+    crew: &Crew,
+    index: u64,
+    today: NaiveDate,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let story = super::story::story(tenant, index);
+    for (n, step) in story.steps.iter().enumerate() {
+        let outcome = send::send(services, crew.session(step.actor), step, today)
+            .await
+            .map_err(|status| anyhow::anyhow!("{:?}: {}", status.code(), status.message()))
+            .with_context(|| {
+                format!(
+                    "step {n} ({}, command {}) of property {index} of tenant {}",
+                    step.action.name(),
+                    step.command_id,
+                    tenant.slug
+                )
+            })?;
+        progress.commands.fetch_add(1, Ordering::Relaxed);
+        if outcome.duplicate {
+            progress.duplicates.fetch_add(1, Ordering::Relaxed);
+        }
+        if outcome.refused {
+            progress.refused.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    progress.properties_done.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
