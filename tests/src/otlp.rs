@@ -99,6 +99,80 @@ impl OtlpReceiver {
     }
 }
 
+/// One request's spans: the gateway's, the command service's beneath it
+/// and the projector's beneath that.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    pub gateway: ReceivedSpan,
+    pub command: ReceivedSpan,
+    pub projector: Vec<ReceivedSpan>,
+}
+
+impl OtlpReceiver {
+    /// Waits (up to `within`) until trace `trace_id` holds the gateway's
+    /// span, one command span named `rpc` and projector spans of every one
+    /// of `projections`; then checks that each is the child of the one
+    /// before (the gateway's of `client_span`).
+    pub async fn chain(
+        &self,
+        trace_id: &str,
+        client_span: &str,
+        rpc: &str,
+        projections: &[&str],
+        within: std::time::Duration,
+    ) -> Chain {
+        let deadline = std::time::Instant::now() + within;
+        let (gateway, command, projector) = loop {
+            let spans = self.trace(trace_id);
+            let of = |component: &str| -> Vec<ReceivedSpan> {
+                spans
+                    .iter()
+                    .filter(|s| {
+                        s.attributes.get("deedlog.component").map(String::as_str) == Some(component)
+                    })
+                    .cloned()
+                    .collect()
+            };
+            let gateway = of("gateway");
+            let command: Vec<ReceivedSpan> = of("service")
+                .into_iter()
+                .filter(|s| s.name == rpc)
+                .collect();
+            let projector = of("projector");
+            let reached = projections.iter().all(|p| {
+                projector
+                    .iter()
+                    .any(|s| s.attributes.get("projection").map(String::as_str) == Some(*p))
+            });
+            if !gateway.is_empty() && !command.is_empty() && reached {
+                break (gateway, command, projector);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "trace {trace_id} is incomplete after {within:?}: {spans:#?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(gateway.len(), 1, "one request: {gateway:#?}");
+        assert_eq!(command.len(), 1, "one command: {command:#?}");
+        let (gateway, command) = (gateway[0].clone(), command[0].clone());
+        assert_eq!(
+            gateway.parent_span_id, client_span,
+            "the client's span is the parent"
+        );
+        assert_eq!(command.parent_span_id, gateway.span_id, "{command:#?}");
+        for span in &projector {
+            assert_eq!(span.parent_span_id, command.span_id, "{span:#?}");
+            assert!(span.name.starts_with("project "), "{span:#?}");
+        }
+        Chain {
+            gateway,
+            command,
+            projector,
+        }
+    }
+}
+
 fn text_attributes(attributes: &[KeyValue]) -> BTreeMap<String, String> {
     attributes
         .iter()
