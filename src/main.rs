@@ -3,6 +3,7 @@
 mod audit;
 mod cli;
 mod operate;
+mod seed;
 
 use clap::Parser;
 use std::process::ExitCode;
