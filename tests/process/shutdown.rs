@@ -165,12 +165,7 @@ async fn sigterm_under_load_drains_and_loses_no_acknowledged_command() {
 
     // Every acknowledged command is in the log.
     let acknowledged = acknowledged.lock().expect("list").clone();
-    let mut db = database_url(&name)
-        .parse::<sqlx::postgres::PgConnectOptions>()
-        .expect("url")
-        .connect()
-        .await
-        .expect("connect");
+    let mut db = connect(&name).await;
     let ids: Vec<Uuid> = acknowledged
         .iter()
         .map(|(id, _)| id.parse().expect("uuid"))
@@ -206,6 +201,16 @@ async fn sigterm_under_load_drains_and_loses_no_acknowledged_command() {
 /// The administrative connection the tests start from.
 pub fn admin_options() -> sqlx::postgres::PgConnectOptions {
     admin_url().parse().expect("admin URL")
+}
+
+/// A connection to test database `name`, as its owner.
+pub async fn connect(name: &str) -> sqlx::PgConnection {
+    database_url(name)
+        .parse::<sqlx::postgres::PgConnectOptions>()
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect")
 }
 
 /// Drops a test's database.

@@ -6,11 +6,11 @@
 //! `/metrics` parses as Prometheus text and carries the series operators
 //! alert on.
 
-use crate::shutdown::{database_url, deedlog, drop_database, start, terminate};
+use crate::shutdown::{connect, deedlog, drop_database, start, terminate};
 use deedlog_tests::otlp::{Chain, OtlpReceiver};
 use deedlog_tests::prometheus::{self, Sample};
 use serde_json::{json, Value};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::Connection;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -90,12 +90,7 @@ async fn one_mutation_is_one_trace_and_every_component_serves_metrics() {
     }
 
     // The log keeps the command's span as the event's trace context.
-    let mut db = database_url(&name)
-        .parse::<sqlx::postgres::PgConnectOptions>()
-        .expect("url")
-        .connect()
-        .await
-        .expect("connect");
+    let mut db = connect(&name).await;
     let stored: String = sqlx::query_scalar(
         "SELECT traceparent FROM events WHERE stream_id = $1::uuid ORDER BY position LIMIT 1",
     )

@@ -36,8 +36,21 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A database named `deedlog_test_<uuid>`.
     pub async fn new() -> Self {
-        let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
+        Self::named(&format!("deedlog_test_{}", Uuid::now_v7().simple()), 8).await
+    }
+
+    /// Database `name`, created afresh (an old one of that name is
+    /// dropped), with `connections` per pool.
+    pub async fn named(name: &str, connections: u32) -> Self {
+        let name = name.to_owned();
+        let mut admin = admin_options().connect().await.expect("connect as admin");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .expect("drop an old database of that name");
+        admin.close().await.expect("close");
         let options = admin_options().database(&name);
         deedlog_eventstore::ensure_database(&options)
             .await
@@ -50,8 +63,8 @@ impl TestDb {
             .expect("migrate read models");
         let connect = ConnectOptions {
             connect: options.clone(),
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(10),
+            max_connections: connections,
+            acquire_timeout: Duration::from_secs(30),
             app_role: "deedlog_app".to_owned(),
             reader_role: "deedlog_log_reader".to_owned(),
         };
@@ -63,7 +76,7 @@ impl TestDb {
             .await
             .expect("reader");
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(connections * 2)
             .connect_with(options.clone())
             .await
             .expect("owner pool");

@@ -171,25 +171,9 @@ pub const STAGE_CYCLE: [Stage; 14] = [
 /// the domain allows.
 pub use deedlog_deals_domain::Stage;
 
-/// A listing status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Listing {
-    Draft,
-    Active,
-    Reserved,
-    UnderContract,
-    Sold,
-    Withdrawn,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    House,
-    Apartment,
-    MultiFamily,
-    Land,
-    Commercial,
-}
+/// A listing status and a property kind: the properties domain's own.
+pub use deedlog_properties_domain::model::PropertyKind as Kind;
+pub use deedlog_properties_domain::ListingStatus as Listing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {

@@ -11,17 +11,14 @@
 mod history;
 
 use chrono::{Duration as Days, TimeZone, Utc};
-use deedlog_eventstore::{
-    AppendRequest, ConnectOptions, EventStore, ExpectedVersion, LogReader, Upcasters,
-};
+use deedlog_eventstore::{AppendRequest, EventStore, ExpectedVersion, LogReader};
 use deedlog_kernel::{
     CausationId, CommandId, CommandMetadata, CorrelationId, StreamId, TenantId, UserId,
 };
 use deedlog_projector::projections::{self, properties::Properties};
 use deedlog_projector::{rebuild, schema, Runner, RunnerOptions};
 use history::{Rng, StreamHistory};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions as _, Connection};
+use sqlx::Connection;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,45 +61,9 @@ struct Sample {
 async fn main() {
     let target = env_u64("DEEDLOG_BENCH_EVENTS", 1_000_000);
     let lag_secs = env_u64("DEEDLOG_BENCH_SECS", 10);
-    let admin: PgConnectOptions = std::env::var("DEEDLOG_TEST_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-        .parse()
-        .expect("admin URL");
-    let mut conn = admin.connect().await.expect("connect as admin");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await
-        .expect("drop old bench database");
-    conn.close().await.expect("close");
-    let options = admin.clone().database(BENCH_DB);
-    deedlog_eventstore::ensure_database(&options)
-        .await
-        .expect("create");
-    deedlog_eventstore::migrate(&options)
-        .await
-        .expect("migrate log");
-    deedlog_projector::migrate::migrate(&options)
-        .await
-        .expect("migrate read models");
-    let connect = ConnectOptions {
-        connect: options.clone(),
-        max_connections: 24,
-        acquire_timeout: Duration::from_secs(30),
-        app_role: "deedlog_app".into(),
-        reader_role: "deedlog_log_reader".into(),
-    };
-    let upcasters = Arc::new(Upcasters::new());
-    let store = EventStore::connect(&connect, upcasters.clone())
-        .await
-        .expect("store");
-    let reader = LogReader::connect(&connect, upcasters)
-        .await
-        .expect("reader");
-    let pool = PgPoolOptions::new()
-        .max_connections(24)
-        .connect_with(options.clone())
-        .await
-        .expect("owner pool");
+    // Dropped at the end of the run, like a test's.
+    let db = deedlog_testing::TestDb::named(BENCH_DB, 24).await;
+    let (store, reader, pool) = (db.store.clone(), db.reader.clone(), db.pool.clone());
 
     // The log.
     let mut tenants = Vec::new();
