@@ -241,6 +241,27 @@ impl Inbox {
         message
     }
 
+    /// Sends an email that should go out, and what the provider then reports.
+    fn email(
+        &mut self,
+        b: &mut Builder,
+        rng: &mut Rng,
+        (subject, body): (String, String),
+        (property, deal): (Uuid, Option<Uuid>),
+        reply_pct: u64,
+    ) {
+        let message = self.send(
+            b,
+            Channel::Email,
+            Some(subject),
+            body,
+            property,
+            deal,
+            Expect::Queued,
+        );
+        self.reports(b, rng, message, reply_pct);
+    }
+
     /// What the mail provider reports on a queued email: a bounce, or
     /// delivered, often opened, and sometimes answered.
     fn reports(&mut self, b: &mut Builder, rng: &mut Rng, message: Uuid, reply_pct: u64) {
@@ -338,16 +359,7 @@ fn buyer(b: &mut Builder, rng: &mut Rng, p: &mut Listed, deal: Option<Stage>) {
     }
     let (subject, body) = wording::expose_email(&inbox.name, &p.street, p.city, b.agent_name());
     if inbox.can_email() {
-        let message = inbox.send(
-            b,
-            Channel::Email,
-            Some(subject),
-            body,
-            p.id,
-            None,
-            Expect::Queued,
-        );
-        inbox.reports(b, rng, message, 30);
+        inbox.email(b, rng, (subject, body), (p.id, None), 30);
     } else if rng.chance(40) {
         // Agents do write to buyers who never consented; compliance refuses it.
         inbox.send(
@@ -427,18 +439,8 @@ fn pipeline(b: &mut Builder, rng: &mut Rng, p: &mut Listed, inbox: &mut Inbox, e
         match stage {
             Stage::Viewing => {
                 if inbox.can_email() && rng.chance(70) {
-                    let (subject, body) =
-                        wording::viewing_email(&inbox.name, &p.street, b.agent_name());
-                    let message = inbox.send(
-                        b,
-                        Channel::Email,
-                        Some(subject),
-                        body,
-                        p.id,
-                        Some(deal),
-                        Expect::Queued,
-                    );
-                    inbox.reports(b, rng, message, 20);
+                    let email = wording::viewing_email(&inbox.name, &p.street, b.agent_name());
+                    inbox.email(b, rng, email, (p.id, Some(deal)), 20);
                 }
                 if inbox.can_sms() && rng.chance(50) {
                     let body = wording::viewing_sms(&p.street, b.agent_name());
@@ -461,18 +463,8 @@ fn pipeline(b: &mut Builder, rng: &mut Rng, p: &mut Listed, inbox: &mut Inbox, e
                 });
                 offer = Some(amount);
                 if inbox.can_email() && rng.chance(50) {
-                    let (subject, body) =
-                        wording::offer_email(&inbox.name, &p.street, b.agent_name());
-                    let message = inbox.send(
-                        b,
-                        Channel::Email,
-                        Some(subject),
-                        body,
-                        p.id,
-                        Some(deal),
-                        Expect::Queued,
-                    );
-                    inbox.reports(b, rng, message, 0);
+                    let email = wording::offer_email(&inbox.name, &p.street, b.agent_name());
+                    inbox.email(b, rng, email, (p.id, Some(deal)), 0);
                 }
             }
             Stage::Negotiation => {

@@ -13,7 +13,7 @@ use deedlog_properties_domain::{Event, ListingStatus};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-pub use deedlog_testing::{catch_up, new_event, options, TestDb};
+pub use deedlog_testing::{catch_up, options, TestDb};
 
 /// Appends of property events, and of raw rows no projection can read.
 pub trait PropertyLog {

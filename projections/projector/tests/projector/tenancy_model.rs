@@ -3,7 +3,6 @@
 
 use crate::support::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use deedlog_eventstore::{AppendRequest, ExpectedVersion};
 use deedlog_kernel::{CommandMetadata, DomainEvent, Module, Role, StreamId, TenantId, UserId};
 use deedlog_projector::projections::tenancy::{
     ModuleRow, RoleChangeRow, Tenancy, TenantRow, UserRow,
@@ -37,18 +36,8 @@ async fn append_to<E: serde::Serialize + DomainEvent>(
     events: &[E],
     metadata: CommandMetadata,
 ) -> u64 {
-    let request = AppendRequest {
-        stream_id: stream,
-        stream_type: stream_type.to_owned(),
-        expected: ExpectedVersion::Any,
-        metadata,
-        events: events.iter().map(new_event).collect(),
-    };
-    db.store
-        .append(&request)
+    db.append_to(metadata.tenant_id, stream, stream_type, events, metadata)
         .await
-        .expect("append")
-        .last_position()
 }
 
 /// One tenant's streams and who acts on them.
