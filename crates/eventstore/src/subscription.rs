@@ -34,10 +34,39 @@ impl Default for SubscriptionOptions {
 }
 
 impl LogReader {
-    /// Reads up to `limit` events after `position`, in order, stopping before
-    /// any position that an in-flight transaction may still fill.
+    /// Reads up to `limit` events after `position`, in order. A gap that an
+    /// in-flight transaction may still fill is waited out (for as long as
+    /// transactions older than the read run), never skipped; events before
+    /// it are returned at once.
     pub async fn read_all(&self, position: u64, limit: u32) -> Result<Vec<RecordedEvent>, Error> {
-        self.read_safe(&mut GapTracker::new(position), limit).await
+        self.read_waiting(GapTracker::new(position), limit).await
+    }
+
+    /// Like [`Self::read_all`], for a caller that knows every position up to
+    /// `settled` is resolved (a subscription delivered it, or a checkpoint
+    /// reached it): gaps up to there are crossed without waiting. A caller
+    /// inside a write transaction must read only below such a position:
+    /// waiting out a gap would wait for its own transaction.
+    pub async fn read_settled(
+        &self,
+        position: u64,
+        settled: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        self.read_waiting(GapTracker::settled_through(position, settled), limit)
+            .await
+    }
+
+    /// How many events the log holds after `from`, up to `to` inclusive.
+    pub async fn count_between(&self, from: u64, to: u64) -> Result<u64, Error> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE position > $1 AND position <= $2")
+                .bind(i64::try_from(from).unwrap_or(i64::MAX))
+                .bind(i64::try_from(to).unwrap_or(i64::MAX))
+                .fetch_one(&self.reader_pool)
+                .await
+                .map_err(Error::db("count events of the log"))?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// Subscribes to every event after `position` (0: from the beginning).
@@ -50,7 +79,23 @@ impl LogReader {
         }
     }
 
-    /// One read under one snapshot, admitted through `tracker`.
+    async fn read_waiting(
+        &self,
+        mut tracker: GapTracker,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        loop {
+            let events = self.read_safe(&mut tracker, limit).await?;
+            if !events.is_empty() || !tracker.is_waiting() {
+                return Ok(events);
+            }
+            tokio::time::sleep(GAP_RECHECK).await;
+        }
+    }
+
+    /// One read under one snapshot, admitted through `tracker`; `tracker`
+    /// moves only once the read has committed, so a failed read delivers
+    /// nothing and loses nothing.
     async fn read_safe(
         &self,
         tracker: &mut GapTracker,
@@ -78,7 +123,6 @@ impl LogReader {
             .await
             .and_then(|row| row.try_get(0))
             .map_err(Error::db(context))?;
-        tx.commit().await.map_err(Error::db(context))?;
         let snapshot: Snapshot =
             snapshot
                 .parse()
@@ -86,8 +130,27 @@ impl LogReader {
                     position: 0,
                     reason: e.to_string(),
                 })?;
+        let mut next = tracker.clone();
         let positions: Vec<u64> = events.iter().map(|e| e.position).collect();
-        let admitted = tracker.admit(&positions, &snapshot);
+        let admitted = next.admit(&positions, &snapshot);
+        if next.needs_bound() {
+            // Only when a gap opens: an id above every transaction that can
+            // fill it (see gap.rs). Its commit record need not be flushed.
+            let xid: String = sqlx::query(
+                "SELECT pg_current_xact_id()::text, set_config('synchronous_commit', 'off', true)",
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(Error::db(context))?;
+            let xid = xid.parse().map_err(|_| Error::Corrupt {
+                position: 0,
+                reason: format!("malformed transaction id {xid:?}"),
+            })?;
+            next.bound(xid);
+        }
+        tx.commit().await.map_err(Error::db(context))?;
+        *tracker = next;
         events.truncate(admitted);
         Ok(events)
     }
