@@ -25,6 +25,18 @@ pub async fn migrate(options: &PgConnectOptions) -> Result<usize, Error> {
     )
     .await
     .map_err(Error::db(context))?;
+    // The first migration creates these roles with IF NOT EXISTS, which
+    // races when several databases migrate at once on a fresh server (the
+    // tests do): create them first, tolerating a concurrent creator.
+    crate::schema::script(
+        &mut conn,
+        "DO $$ BEGIN CREATE ROLE deedlog_app NOLOGIN; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         DO $$ BEGIN CREATE ROLE deedlog_analyst NOLOGIN; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+    )
+    .await
+    .map_err(Error::db(context))?;
     let before = applied(&mut conn).await;
     MIGRATOR.run(&mut conn).await.map_err(|e| Error::Database {
         context,
