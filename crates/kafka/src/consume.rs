@@ -361,7 +361,7 @@ impl KafkaProjector {
         let context = "apply a batch from Kafka";
         let mut conn = self.pool.acquire().await.map_err(Error::db(context))?;
         let mut tx = conn.begin().await.map_err(Error::db(context))?;
-        deedlog_projector::worker::prepare_batch(&mut tx, &schema).await?;
+        deedlog_projector::worker::prepare_batch(&mut tx, &schema, false).await?;
         let mut events: Vec<RecordedEvent> = Vec::new();
         let mut advanced = Vec::with_capacity(slices.len());
         for slice in slices {

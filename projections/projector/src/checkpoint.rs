@@ -34,15 +34,30 @@ pub async fn read(conn: &mut PgConnection, schema: &str) -> Result<Checkpoint, E
 }
 
 /// Locks the checkpoint row of the schema on this transaction's
-/// `search_path` and checks that it is still at `expected`; a concurrent
-/// worker or a swap waits here and then sees the moved position.
-pub async fn lock_at(conn: &mut PgConnection, schema: &str, expected: u64) -> Result<(), Error> {
-    let position: i64 = sqlx::query_scalar(&format!(
-        "SELECT position FROM {CHECKPOINT_TABLE} FOR UPDATE"
+/// `search_path` and checks that it is still at `expected` and, for a
+/// leased worker, that no one took the lease over since (`epoch`, from
+/// [`fence`]); a concurrent worker or a swap waits here and then sees the
+/// moved position.
+pub async fn lock_at(
+    conn: &mut PgConnection,
+    schema: &str,
+    expected: u64,
+    epoch: Option<i64>,
+) -> Result<(), Error> {
+    let (position, actual_epoch): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT position, lease_epoch FROM {CHECKPOINT_TABLE} FOR UPDATE"
     ))
     .fetch_one(conn)
     .await
     .map_err(Error::db("lock a projection checkpoint"))?;
+    if let Some(held) = epoch.filter(|held| *held != actual_epoch) {
+        return Err(Error::LeaseLost {
+            schema: schema.to_owned(),
+            reason: format!(
+                "another worker took it over (lease epoch {actual_epoch}; this worker holds {held})"
+            ),
+        });
+    }
     let actual = to_position(position);
     if actual == expected {
         Ok(())
@@ -53,6 +68,46 @@ pub async fn lock_at(conn: &mut PgConnection, schema: &str, expected: u64) -> Re
             actual,
         })
     }
+}
+
+/// Claims `schema` for a worker that has just taken its lease: bumps the
+/// lease epoch (waiting for a batch of the previous holder still in
+/// flight), so that the previous holder's next commit fails in
+/// [`lock_at`]. Returns the new epoch and the checkpoint position.
+pub async fn fence(conn: &mut PgConnection, schema: &str) -> Result<(i64, u64), Error> {
+    let (epoch, position): (i64, i64) = sqlx::query_as(&format!(
+        "UPDATE {}.{CHECKPOINT_TABLE} SET lease_epoch = lease_epoch + 1 \
+         RETURNING lease_epoch, position",
+        ident(schema)?
+    ))
+    .fetch_one(conn)
+    .await
+    .map_err(Error::db("fence a projection checkpoint"))?;
+    Ok((epoch, to_position(position)))
+}
+
+/// Adds the lease epoch to a checkpoint table created before it existed.
+pub async fn upgrade(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
+    let context = "upgrade a projection checkpoint";
+    let present: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
+         WHERE table_schema = $1 AND table_name = $2 AND column_name = 'lease_epoch')",
+    )
+    .bind(schema)
+    .bind(CHECKPOINT_TABLE)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::db(context))?;
+    if !present {
+        sqlx::query(&format!(
+            "ALTER TABLE {}.{CHECKPOINT_TABLE} ADD COLUMN IF NOT EXISTS lease_epoch bigint NOT NULL DEFAULT 0",
+            ident(schema)?
+        ))
+        .execute(conn)
+        .await
+        .map_err(Error::db(context))?;
+    }
+    Ok(())
 }
 
 /// Moves the locked checkpoint to `position`.

@@ -185,8 +185,9 @@ pub async fn replay(
             projection.name()
         )));
     }
+    // The letter's position was passed by the projection: resolved.
     let event = reader
-        .read_all(letter.position.saturating_sub(1), 1)
+        .read_settled(letter.position.saturating_sub(1), letter.position, 1)
         .await?
         .into_iter()
         .find(|e| e.position == letter.position)

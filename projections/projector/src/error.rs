@@ -33,6 +33,19 @@ pub enum Error {
     NoSuchDeadLetter(i64),
     #[error("dead letter {id} is already {status}")]
     DeadLetterResolved { id: i64, status: String },
+    /// A batch would move the checkpoint across events the log holds but
+    /// the batch does not: applying it would skip them for good.
+    #[error("projection {projection} refused to move its checkpoint from {from} to {to}: the log holds {missing} event(s) in that range that the batch does not (a skip; see docs/operations/drift.md)")]
+    Drift {
+        projection: String,
+        from: u64,
+        to: u64,
+        missing: u64,
+    },
+    /// This worker's lease is gone (its session failed, or another worker
+    /// took it over): it must apply nothing more.
+    #[error("the lease on {schema} was lost: {reason}")]
+    LeaseLost { schema: String, reason: String },
     #[error("{0}")]
     Schema(String),
     #[error("a rebuild of {0} is already running in another process")]
@@ -50,7 +63,7 @@ impl Error {
             Error::Database { source, .. } => is_transient_db(source),
             Error::Log(e) => e.is_transient(),
             Error::Apply(e) => e.is_transient(),
-            Error::CheckpointMoved { .. } => true,
+            Error::CheckpointMoved { .. } | Error::LeaseLost { .. } => true,
             _ => false,
         }
     }

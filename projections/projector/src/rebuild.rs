@@ -195,8 +195,10 @@ pub(crate) async fn catch_up_to_live(
     };
     let mut at = checkpoint::read(tx, aside).await?.position;
     while at < live_at {
+        // Up to a live checkpoint everything is resolved; waiting out a gap
+        // here would wait for this very transaction.
         let events: Vec<_> = reader
-            .read_all(at, batch_size)
+            .read_settled(at, live_at, batch_size)
             .await?
             .into_iter()
             .filter(|e| e.position <= live_at)
@@ -204,7 +206,7 @@ pub(crate) async fn catch_up_to_live(
         let Some(last) = events.last().map(|e| e.position) else {
             break;
         };
-        apply_in(tx, projection, aside, at, &events).await?;
+        apply_in(tx, projection, aside, (at, None), &events).await?;
         at = last;
     }
     Ok(at.max(live_at))

@@ -184,6 +184,7 @@ pub async fn ensure_live(pool: PgPool, projection: Arc<dyn Projection>) -> Resul
         schema::create(&mut conn, projection, &live).await?;
         tracing::info!(projection = projection.name(), schema = %live, "created read model");
     } else {
+        crate::checkpoint::upgrade(&mut conn, &live).await?;
         let at = crate::checkpoint::read(&mut conn, &live).await?;
         if at.ddl_hash != schema::ddl_hash(projection) {
             tracing::warn!(
@@ -243,7 +244,7 @@ impl Worker {
     async fn work(&self, shutdown: &CancellationToken) -> Result<(), Error> {
         let name = self.projection.name();
         ensure_live(self.pool.clone(), self.projection.clone()).await?;
-        let Some(mut lease) = Lease::try_acquire(&self.pool, name).await? else {
+        let Some(lease) = Lease::try_acquire(&self.pool, name).await? else {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 _ = tokio::time::sleep(self.options.lease_interval) => {}
@@ -251,6 +252,13 @@ impl Worker {
             return Ok(());
         };
         tracing::info!(projection = name, "took the projection lease");
+        // Checked by a task of its own: noticed within the interval under
+        // any load, not only when the batches pause.
+        let lease = lease.watch(self.options.lease_interval).await?;
+        let lost = || Error::LeaseLost {
+            schema: schema::live(name),
+            reason: "its session failed a check".to_owned(),
+        };
         let mut projector = Projector::open(
             self.projection.clone(),
             self.pool.clone(),
@@ -260,13 +268,15 @@ impl Worker {
         )
         .await?
         .with_stats(self.stats.clone());
+        projector.fence().await?;
         // Batches broadcast before this subscription are read from the log.
         let (mut batches, delivered) = self.tail.subscribe();
         projector.catch_up_to(delivered).await?;
         loop {
             let received = tokio::select! {
+                biased;
                 _ = shutdown.cancelled() => break,
-                error = lease.lost(self.options.lease_interval) => return Err(error),
+                _ = lease.lost() => return Err(lost()),
                 received = batches.recv() => received,
             };
             let batch = match received {

@@ -128,7 +128,9 @@ async fn create_with(
                  position   bigint NOT NULL,
                  ddl_hash   text NOT NULL,
                  -- recorded_at of the last event applied: the read model's freshness
-                 event_recorded_at timestamptz
+                 event_recorded_at timestamptz,
+                 -- bumped by each new lease holder; batches of an older one fail
+                 lease_epoch bigint NOT NULL DEFAULT 0
              )"
         ),
     )
@@ -229,7 +231,13 @@ pub async fn swap_in_rebuild(conn: &mut PgConnection, projection: &str) -> Resul
     let (live_q, aside_q, old_q) = (ident(&live)?, ident(&aside)?, ident(&old)?);
     let mut sql = format!("DROP SCHEMA IF EXISTS {old_q} CASCADE;\n");
     if exists(conn, &live).await? {
-        sql.push_str(&format!("ALTER SCHEMA {live_q} RENAME TO {old_q};\n"));
+        // The live worker keeps its lease across the swap: same epoch.
+        crate::checkpoint::upgrade(conn, &live).await?;
+        sql.push_str(&format!(
+            "UPDATE {aside_q}.{CHECKPOINT_TABLE} SET lease_epoch = \
+             (SELECT lease_epoch FROM {live_q}.{CHECKPOINT_TABLE});\n\
+             ALTER SCHEMA {live_q} RENAME TO {old_q};\n"
+        ));
     }
     sql.push_str(&format!(
         "ALTER SCHEMA {aside_q} RENAME TO {live_q};\nDROP SCHEMA IF EXISTS {old_q} CASCADE;"

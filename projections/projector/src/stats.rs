@@ -18,6 +18,12 @@ pub struct Stats {
     pub event_recorded_at_ms: AtomicI64,
     /// Milliseconds since the epoch of the last commit.
     pub committed_at_ms: AtomicI64,
+    /// Batches refused because they would have moved the checkpoint across
+    /// events of the log they did not hold (see `Error::Drift`).
+    pub refused_skips: AtomicU64,
+    /// Rows that differed between the live read model and the log at the
+    /// last background verification (missing + extra + differing).
+    pub drift_rows: AtomicU64,
 }
 
 impl Stats {

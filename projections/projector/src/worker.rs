@@ -36,6 +36,9 @@ pub struct Projector {
     pending: Vec<RecordedEvent>,
     /// Apply nothing past this position (reconciliation compares at one).
     until: Option<u64>,
+    /// The lease epoch this worker claimed ([`Self::fence`]); None for a
+    /// worker without a lease (rebuilds, tests driving it by hand).
+    epoch: Option<i64>,
     stats: Arc<Stats>,
 }
 
@@ -69,8 +72,26 @@ impl Projector {
             expected: at,
             pending: Vec::new(),
             until: None,
+            epoch: None,
             stats,
         })
+    }
+
+    /// Claims the schema for this worker, which has just taken the
+    /// projection's lease: a previous holder's batches fail from now on,
+    /// and this worker resumes from the checkpoint as it stands after them.
+    pub async fn fence(&mut self) -> Result<(), Error> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(Error::db("fence a projection"))?;
+        let (epoch, position) = checkpoint::fence(&mut conn, &self.schema).await?;
+        self.epoch = Some(epoch);
+        if position != self.expected {
+            self.resume_from(position);
+        }
+        Ok(())
     }
 
     /// Reports into `stats` (shared with a runner) instead of its own.
@@ -155,6 +176,23 @@ impl Projector {
                 position: self.expected,
                 events: batch.len(),
             })),
+            // Nothing more from this worker: the caller gives up its lease.
+            Err(error @ Error::LeaseLost { .. }) => {
+                self.pending.clear();
+                Err(error)
+            }
+            // Nothing was skipped (the batch was refused); read again from
+            // the checkpoint.
+            Err(error @ Error::Drift { .. }) => {
+                tracing::error!(
+                    projection = self.projection.name(),
+                    schema = %self.schema,
+                    %error,
+                    "refused a batch that would skip events"
+                );
+                self.resume_from(self.expected);
+                Err(error)
+            }
             Err(Error::CheckpointMoved { actual, .. }) => {
                 tracing::info!(
                     projection = self.projection.name(),
@@ -191,13 +229,14 @@ impl Projector {
     }
 
     /// Reads and applies the log from this worker's position up to
-    /// `target`, which must be a position below which every transaction
-    /// has ended (one the shared tail has delivered), so no gap is waited on.
+    /// `target`, which must be resolved (a position the shared tail has
+    /// delivered, or one below its next batch): gaps up to there are
+    /// crossed without waiting, and none is stopped at.
     pub async fn catch_up_to(&mut self, target: u64) -> Result<(), Error> {
         while self.expected < target {
             let events: Vec<RecordedEvent> = self
                 .reader
-                .read_all(self.expected, self.options.batch_size)
+                .read_settled(self.expected, target, self.options.batch_size)
                 .await?
                 .into_iter()
                 .filter(|e| e.position <= target)
@@ -227,6 +266,29 @@ impl Projector {
             return Ok(Step::CaughtUp);
         }
         self.apply_events(fresh).await
+    }
+
+    /// Refuses to move the checkpoint from where it is to `to` with `count`
+    /// events when the log holds more than that in between: the missing
+    /// ones would be skipped for good. A dense move needs no look.
+    async fn check_crossing(&self, to: u64, count: usize) -> Result<(), Error> {
+        let count = count as u64;
+        if to.saturating_sub(self.expected) == count {
+            return Ok(());
+        }
+        let held = self.reader.count_between(self.expected, to).await?;
+        if held == count {
+            return Ok(());
+        }
+        self.stats
+            .refused_skips
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Err(Error::Drift {
+            projection: self.projection.name().to_owned(),
+            from: self.expected,
+            to,
+            missing: held.saturating_sub(count),
+        })
     }
 
     fn resume_from(&mut self, position: u64) {
@@ -264,12 +326,13 @@ impl Projector {
             .await
             .map_err(Error::db("apply a batch"))?;
         let _spans = crate::trace::event_spans(self.projection.name(), events);
+        self.check_crossing(last.position, events.len()).await?;
         let mut tx = conn.begin().await.map_err(Error::db("apply a batch"))?;
         apply_in(
             &mut tx,
             self.projection.as_ref(),
             &self.schema,
-            self.expected,
+            (self.expected, self.epoch),
             events,
         )
         .await?;
@@ -302,10 +365,11 @@ impl Projector {
 
     async fn bury(&mut self, event: &RecordedEvent, error: &ApplyError) -> Result<(), Error> {
         let context = "record a dead letter";
+        self.check_crossing(event.position, 1).await?;
         let mut conn = self.pool.acquire().await.map_err(Error::db(context))?;
         let mut tx = conn.begin().await.map_err(Error::db(context))?;
         schema::use_schema(&mut tx, &self.schema).await?;
-        checkpoint::lock_at(&mut tx, &self.schema, self.expected).await?;
+        checkpoint::lock_at(&mut tx, &self.schema, self.expected, self.epoch).await?;
         let id = dead_letter::record(
             &mut tx,
             self.projection.name(),
@@ -336,25 +400,27 @@ impl Projector {
 }
 
 /// Inside the caller's transaction: locks the checkpoint of `schema` at
-/// `expected`, applies `events` and moves the checkpoint to the last one.
+/// `expected` (a position, and the lease epoch of a leased worker), applies
+/// `events` and moves the checkpoint to the last one.
 pub async fn apply_in(
     tx: &mut PgConnection,
     projection: &dyn Projection,
     schema: &str,
-    expected: u64,
+    expected: (u64, Option<i64>),
     events: &[RecordedEvent],
 ) -> Result<(), Error> {
     let Some(last) = events.last() else {
         return Ok(());
     };
-    prepare_batch(tx, schema).await?;
-    checkpoint::lock_at(tx, schema, expected).await?;
+    prepare_batch(tx, schema, expected.1.is_some()).await?;
+    checkpoint::lock_at(tx, schema, expected.0, expected.1).await?;
     projection.apply(tx, events).await?;
     checkpoint::advance(tx, last.position, last.recorded_at).await
 }
 
-/// Points the caller's transaction at `schema` and sets how a batch runs.
-pub async fn prepare_batch(tx: &mut PgConnection, schema: &str) -> Result<(), Error> {
+/// Points the caller's transaction at `schema` and sets how a batch runs;
+/// a `leased` worker's batch is bounded in idle time.
+pub async fn prepare_batch(tx: &mut PgConnection, schema: &str, leased: bool) -> Result<(), Error> {
     // One round trip: the schema, and how this transaction runs.
     // - No waiting for the WAL flush: read models are derived and the
     //   checkpoint commits with them, so a commit lost in a crash is simply
@@ -364,11 +430,18 @@ pub async fn prepare_batch(tx: &mut PgConnection, schema: &str) -> Result<(), Er
     //   so the planner would scan it whole for every batch.
     // - No JIT: that scan penalty would make PostgreSQL compile every
     //   statement (tens of milliseconds each).
+    // - A leased worker frozen mid-batch (SIGSTOP, a stalled VM) must not
+    //   hold the checkpoint row, and so the next lease holder, for ever.
+    let idle = if leased {
+        "; SET LOCAL idle_in_transaction_session_timeout = '10s'"
+    } else {
+        ""
+    };
     schema::script(
         tx,
         &format!(
             "SET LOCAL search_path TO {}; SET LOCAL synchronous_commit = off; \
-             SET LOCAL enable_seqscan = off; SET LOCAL jit = off",
+             SET LOCAL enable_seqscan = off; SET LOCAL jit = off{idle}",
             schema::ident(schema)?
         ),
     )
