@@ -7,6 +7,7 @@ mod communications_model;
 mod deals_model;
 mod docs;
 mod faults;
+mod holes;
 mod lifecycle;
 mod operations;
 mod properties_model;
