@@ -2,6 +2,7 @@
 
 mod append;
 mod concurrency;
+mod interleaving;
 mod isolation;
 mod limits;
 mod outage;
