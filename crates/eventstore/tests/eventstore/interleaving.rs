@@ -1,9 +1,10 @@
 //! Appending transactions stepped through every order that two and three
-//! writers allow, over real connections, with a real subscription reading
-//! between every step: whatever the order of take-id, draw-position, commit
-//! and rollback, each committed position is delivered once, in order, and
-//! no rolled-back one ever is (issue 15). Also: an append that fails on its
-//! third event stores none of them.
+//! writers allow (three: up to renaming the writers, see
+//! [`ids_taken_in_name_order`]), over real connections, with a real
+//! subscription reading between every step: whatever the order of take-id,
+//! draw-position, commit and rollback, each committed position is delivered
+//! once, in order, and no rolled-back one ever is (issue 15). Also: an
+//! append that fails on its third event stores none of them.
 
 use crate::support::{self, new_stream, TestDb};
 use deedlog_eventstore::{
