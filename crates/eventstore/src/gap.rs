@@ -168,6 +168,15 @@ impl GapTracker {
             self.position = position;
             admitted += 1;
         }
+        // A gap filled by late commits needs no more waiting: everything up
+        // to the position after it has been delivered.
+        if self
+            .watch
+            .as_ref()
+            .is_some_and(|watch| self.position >= watch.below)
+        {
+            self.watch = None;
+        }
         admitted
     }
 }
@@ -266,6 +275,18 @@ mod tests {
         // X commits position 1.
         assert_eq!(tracker.admit(&[1, 2], &snap(&[], 102)), 2);
         assert_eq!(tracker.position(), 2);
+    }
+
+    #[test]
+    fn a_gap_filled_by_a_late_commit_stops_waiting_at_once() {
+        let mut tracker = GapTracker::new(0);
+        assert_eq!(tracker.admit(&[2], &snap(&[7, 8], 9)), 0);
+        tracker.bound(10);
+        // 2's gap is filled while an unrelated 8 still runs: no more waiting.
+        assert_eq!(tracker.admit(&[1, 2], &snap(&[8], 9)), 2);
+        assert!(!tracker.is_waiting());
+        assert_eq!(tracker.read_horizon(), None);
+        assert_eq!(tracker.admit(&[3, 4], &snap(&[8], 9)), 2);
     }
 
     #[test]
