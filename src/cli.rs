@@ -541,7 +541,8 @@ fn describe(settings: &Settings) -> String {
         svc.state_cache_records,
     ) + &format!(
         "\n[projector]\nbatch_size = {}\nrebuild_batch_size = {}\nbackoff_min_ms = {}\n\
-         backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\nsource = \"{}\"\nmetrics_listen = {:?}\n",
+         backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\nsource = \"{}\"\nmetrics_listen = {:?}\n\
+         verify_interval_s = {}\n",
         settings.projector.batch_size,
         settings.projector.rebuild_batch_size,
         settings.projector.backoff_min_ms,
@@ -553,6 +554,7 @@ fn describe(settings: &Settings) -> String {
             deedlog_runtime::settings::ProjectorSource::Kafka => "kafka",
         },
         settings.projector.metrics_listen,
+        settings.projector.verify_interval_s,
     ) + &describe_gateway(&settings.gateway)
         + &describe_kafka(&settings.kafka)
         + &format!(

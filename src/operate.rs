@@ -172,22 +172,47 @@ pub async fn status(settings: &Settings) -> anyhow::Result<()> {
     let access = connect(settings).await?;
     let lags =
         deedlog_projector::lag::lag(&access.pool, &access.reader, &projections::all()).await?;
+    // Lag alone cannot show lost events: the last verification can.
+    let verified = reconcile::latest(&access.pool).await?;
     println!(
-        "{:<16} {:>12} {:>12} {:>10} {:>10} {:>12}",
+        "{:<16} {:>12} {:>12} {:>10} {:>10} {:>12}  last verified",
         "projection", "position", "head", "behind", "seconds", "dead letters"
     );
+    let mut drifted = Vec::new();
     for l in lags {
         let position = l
             .position
             .map_or_else(|| "not built".to_owned(), |p| p.to_string());
+        let last = verified.iter().find(|run| run.projection == l.projection);
+        let verdict = match last {
+            None => "never".to_owned(),
+            Some(run) if run.status == "drift" => {
+                drifted.push(l.projection);
+                format!(
+                    "DRIFT: {} rows at {}",
+                    run.drift_rows,
+                    run.finished_at.format("%Y-%m-%d %H:%M")
+                )
+            }
+            Some(run) => format!(
+                "{} at {}",
+                run.status,
+                run.finished_at.format("%Y-%m-%d %H:%M")
+            ),
+        };
         println!(
-            "{:<16} {:>12} {:>12} {:>10} {:>10.1} {:>12}",
+            "{:<16} {:>12} {:>12} {:>10} {:>10.1} {:>12}  {verdict}",
             l.projection,
             position,
             l.head,
             l.behind_positions,
             l.behind_seconds,
             l.pending_dead_letters
+        );
+    }
+    for name in drifted {
+        eprintln!(
+            "warning: {name} differed from the log at its last verification: `deedlog reconcile {name}` confirms, `deedlog rebuild {name}` repairs (docs/operations/drift.md)"
         );
     }
     Ok(())

@@ -59,7 +59,11 @@ impl TestCluster {
         let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
         let signing = KeyPair::generate(Some("test-key".into())).expect("key");
         Self::start_on_with(database, signing, true, &Component::ALL, |f| {
-            tweak(f.merge(("projector.lease_interval_ms", 200)))
+            // No background verification: tests reconcile when they mean to.
+            tweak(
+                f.merge(("projector.lease_interval_ms", 200))
+                    .merge(("projector.verify_interval_s", 0)),
+            )
         })
         .await
     }
@@ -72,7 +76,11 @@ impl TestCluster {
         let database = format!("deedlog_test_{}", Uuid::now_v7().simple());
         let signing = KeyPair::generate(Some("test-key".into())).expect("key");
         Self::start_on_with(database, signing, true, components, |f| {
-            tweak(f.merge(("projector.lease_interval_ms", 200)))
+            // No background verification: tests reconcile when they mean to.
+            tweak(
+                f.merge(("projector.lease_interval_ms", 200))
+                    .merge(("projector.verify_interval_s", 0)),
+            )
         })
         .await
     }

@@ -5,6 +5,7 @@ use crate::metrics;
 use anyhow::Context;
 use deedlog_eventstore::{ConnectOptions, LogReader, SubscriptionOptions, Upcasters};
 use deedlog_kafka::{ConsumerOptions, KafkaProjector, Relay, RelayOptions};
+use deedlog_projector::verify::Verifier;
 use deedlog_projector::{Runner, RunnerOptions, Stats};
 use deedlog_runtime::settings::{ProjectorSource, Settings};
 use sqlx::postgres::PgPoolOptions;
@@ -21,6 +22,8 @@ pub struct ProjectorPart {
     pool: sqlx::PgPool,
     /// The log, for lag metrics (absent when the projector reads Kafka).
     reader: Option<LogReader>,
+    /// Background verification, when `projector.verify_interval_s` is set.
+    verifier: Option<Verifier>,
 }
 
 impl std::fmt::Debug for ProjectorPart {
@@ -59,6 +62,7 @@ impl ProjectorPart {
                 metrics,
                 pool,
                 reader: None,
+                verifier: None,
             });
         }
         let reader = LogReader::connect(connect, upcasters)
@@ -70,11 +74,23 @@ impl ProjectorPart {
             .prepare()
             .await
             .context("prepare the read-model schemas")?;
+        let verifier = settings
+            .projector
+            .verify_interval()
+            .map(|interval| Verifier {
+                projections: deedlog_projector::projections::all(),
+                pool: pool.clone(),
+                reader: reader.clone(),
+                interval,
+                batch_size: settings.projector.rebuild_batch_size,
+                stats: runner.stats().clone(),
+            });
         Ok(Self {
             source: Source::Log(runner),
             metrics,
             pool,
             reader: Some(reader),
+            verifier,
         })
     }
 
@@ -111,9 +127,15 @@ impl ProjectorPart {
             });
             tokio::spawn(metrics::serve(listener, render, shutdown.clone()))
         });
+        let verifying = self
+            .verifier
+            .map(|verifier| tokio::spawn(verifier.run_until_stopped(shutdown.clone())));
         match self.source {
             Source::Log(runner) => runner.run_until_stopped(shutdown).await,
             Source::Kafka(projector) => projector.run_until_stopped(shutdown).await,
+        }
+        if let Some(verifying) = verifying {
+            verifying.await.context("the verification task panicked")?;
         }
         if let Some(served) = served {
             served.await.context("the metrics task panicked")??;

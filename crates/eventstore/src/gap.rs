@@ -258,7 +258,11 @@ mod tests {
         // The next read goes up to the gap only (the horizon).
         assert_eq!(tracker.read_horizon(), Some(2));
         assert_eq!(tracker.admit(&[2], &snap(&[], 10)), 1);
-        assert_eq!(tracker.admit(&[5], &snap(&[], 10)), 0, "3 and 4 are a new gap");
+        assert_eq!(
+            tracker.admit(&[5], &snap(&[], 10)),
+            0,
+            "3 and 4 are a new gap"
+        );
     }
 
     /// Y takes id 100, X takes 101, X draws m = 1, Y draws 2 and commits.

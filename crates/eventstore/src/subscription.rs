@@ -59,13 +59,14 @@ impl LogReader {
 
     /// How many events the log holds after `from`, up to `to` inclusive.
     pub async fn count_between(&self, from: u64, to: u64) -> Result<u64, Error> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE position > $1 AND position <= $2")
-                .bind(i64::try_from(from).unwrap_or(i64::MAX))
-                .bind(i64::try_from(to).unwrap_or(i64::MAX))
-                .fetch_one(&self.reader_pool)
-                .await
-                .map_err(Error::db("count events of the log"))?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM events WHERE position > $1 AND position <= $2",
+        )
+        .bind(i64::try_from(from).unwrap_or(i64::MAX))
+        .bind(i64::try_from(to).unwrap_or(i64::MAX))
+        .fetch_one(&self.reader_pool)
+        .await
+        .map_err(Error::db("count events of the log"))?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 

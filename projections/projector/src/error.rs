@@ -50,6 +50,8 @@ pub enum Error {
     Schema(String),
     #[error("a rebuild of {0} is already running in another process")]
     RebuildRunning(String),
+    #[error("a reconciliation of {0} is already running in another process")]
+    ReconcileRunning(String),
 }
 
 impl Error {

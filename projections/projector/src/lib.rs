@@ -28,6 +28,7 @@ pub mod schema;
 pub mod stats;
 pub mod tail;
 pub mod trace;
+pub mod verify;
 pub mod worker;
 
 pub use error::Error;

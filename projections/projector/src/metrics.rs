@@ -27,7 +27,7 @@ pub fn render(stats: &BTreeMap<&'static str, Arc<Stats>>, lags: &[Lag]) -> Strin
             .map(|(name, s)| (*name, f(s) as f64))
             .collect::<Vec<_>>()
     };
-    let applied: [Series; 4] = [
+    let applied: [Series; 6] = [
         (
             "deedlog_projection_events_total",
             "counter",
@@ -51,6 +51,18 @@ pub fn render(stats: &BTreeMap<&'static str, Arc<Stats>>, lags: &[Lag]) -> Strin
             "gauge",
             "The checkpoint after this process's last commit.",
             |s| s.position.load(Ordering::Relaxed),
+        ),
+        (
+            "deedlog_projection_refused_skips_total",
+            "counter",
+            "Batches refused because they would have moved the checkpoint past events of the log they did not hold.",
+            |s| s.refused_skips.load(Ordering::Relaxed),
+        ),
+        (
+            "deedlog_projection_drift_rows",
+            "gauge",
+            "Rows that differed from the log at this process's last background verification.",
+            |s| s.drift_rows.load(Ordering::Relaxed),
         ),
     ];
     for (name, kind, help, value) in applied {
@@ -89,6 +101,7 @@ mod tests {
         let stats: BTreeMap<&'static str, Arc<Stats>> =
             [("properties", Arc::new(Stats::default()))].into();
         stats["properties"].events.store(7, Ordering::Relaxed);
+        stats["properties"].drift_rows.store(3, Ordering::Relaxed);
         let lags = [Lag {
             projection: "properties",
             position: Some(5),
@@ -100,6 +113,8 @@ mod tests {
         let text = render(&stats, &lags);
         for line in [
             "deedlog_projection_events_total{projection=\"properties\"} 7",
+            "deedlog_projection_drift_rows{projection=\"properties\"} 3",
+            "deedlog_projection_refused_skips_total{projection=\"properties\"} 0",
             "deedlog_projection_lag_positions{projection=\"properties\"} 4",
             "deedlog_projection_lag_seconds{projection=\"properties\"} 1.5",
             "deedlog_projection_dead_letters_pending{projection=\"properties\"} 1",

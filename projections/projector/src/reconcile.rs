@@ -67,6 +67,23 @@ pub async fn reconcile(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report, Error> {
     let name = projection.name();
+    // One at a time: runs share the aside schema.
+    let lease = crate::lease::Lease::try_acquire(pool, &format!("reconcile.{name}"))
+        .await?
+        .ok_or_else(|| Error::ReconcileRunning(name.to_owned()))?;
+    let report = reconcile_leased(pool, reader, projection.clone(), batch_size, progress).await;
+    lease.release().await;
+    report
+}
+
+async fn reconcile_leased(
+    pool: &PgPool,
+    reader: &LogReader,
+    projection: Arc<dyn Projection>,
+    batch_size: u32,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Report, Error> {
+    let name = projection.name();
     let run_id: i64 = sqlx::query_scalar(
         "INSERT INTO deedlog_read.reconciliation_runs (projection) VALUES ($1) RETURNING id",
     )
@@ -106,6 +123,48 @@ pub async fn reconcile(
             Err(error)
         }
     }
+}
+
+/// The outcome of a projection's latest finished reconciliation run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    pub projection: String,
+    pub status: String,
+    pub position: Option<u64>,
+    /// Missing, extra and differing rows together.
+    pub drift_rows: u64,
+    pub finished_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Each projection's latest finished reconciliation (CLI or background).
+pub async fn latest(pool: &PgPool) -> Result<Vec<LastRun>, Error> {
+    let rows: Vec<(
+        String,
+        String,
+        Option<i64>,
+        i64,
+        chrono::DateTime<chrono::Utc>,
+    )> = sqlx::query_as(
+        "SELECT DISTINCT ON (projection) projection, status, position, \
+               missing_rows + extra_rows + differing_rows, finished_at \
+             FROM deedlog_read.reconciliation_runs WHERE finished_at IS NOT NULL \
+             ORDER BY projection, finished_at DESC",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(Error::db("read the latest reconciliations"))?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(projection, status, position, drift, finished_at)| LastRun {
+                projection,
+                status,
+                position: position.and_then(|p| u64::try_from(p).ok()),
+                drift_rows: u64::try_from(drift).unwrap_or(0),
+                finished_at,
+            },
+        )
+        .collect())
 }
 
 fn aside_schema(projection: &str) -> String {

@@ -73,6 +73,7 @@ lease_interval_ms = 5000
 linger_ms = 5
 source = "log"
 metrics_listen = "127.0.0.1:9465"
+verify_interval_s = 3600
 
 [gateway]
 listen = "127.0.0.1:8080"
@@ -325,6 +326,7 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "projector.backoff_max_ms" => "milliseconds from projector.backoff_min_ms to 3600000",
             "projector.lease_interval_ms" => "milliseconds from 10 to 600000",
             "projector.linger_ms" => "milliseconds from 0 to 1000",
+            "projector.verify_interval_s" => "seconds from 0 (off) to 604800",
             "gateway.max_body_bytes" => "bytes from 1024 to 67108864",
             "gateway.request_timeout_ms" => "milliseconds from 100 to 600000",
             "gateway.max_depth" => "a whole number from 2 to 64",

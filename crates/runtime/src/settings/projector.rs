@@ -24,6 +24,9 @@ pub struct ProjectorSettings {
     pub source: ProjectorSource,
     /// Where the projector serves `/metrics` (Prometheus text); empty: nowhere.
     pub metrics_listen: String,
+    /// Seconds between background verifications, each of which reconciles
+    /// the next projection in turn against the log; 0: none.
+    pub verify_interval_s: u64,
 }
 
 /// Where projectors read the log from.
@@ -57,6 +60,12 @@ impl ProjectorSettings {
             10,
             600_000,
         )?;
+        check_range(
+            "projector.verify_interval_s",
+            self.verify_interval_s,
+            0,
+            604_800,
+        )?;
         Ok(())
     }
 
@@ -74,5 +83,10 @@ impl ProjectorSettings {
 
     pub fn lease_interval(&self) -> Duration {
         Duration::from_millis(self.lease_interval_ms)
+    }
+
+    /// The pause between background verifications, if they are on.
+    pub fn verify_interval(&self) -> Option<Duration> {
+        (self.verify_interval_s > 0).then(|| Duration::from_secs(self.verify_interval_s))
     }
 }

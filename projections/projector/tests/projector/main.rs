@@ -16,3 +16,4 @@ mod security;
 mod support;
 mod tenancy_model;
 mod timeline_model;
+mod verify;
