@@ -138,32 +138,26 @@ pub struct LastRun {
 
 /// Each projection's latest finished reconciliation (CLI or background).
 pub async fn latest(pool: &PgPool) -> Result<Vec<LastRun>, Error> {
-    let rows: Vec<(
-        String,
-        String,
-        Option<i64>,
-        i64,
-        chrono::DateTime<chrono::Utc>,
-    )> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT DISTINCT ON (projection) projection, status, position, \
-               missing_rows + extra_rows + differing_rows, finished_at \
-             FROM deedlog_read.reconciliation_runs WHERE finished_at IS NOT NULL \
-             ORDER BY projection, finished_at DESC",
+           missing_rows + extra_rows + differing_rows AS drift, finished_at \
+         FROM deedlog_read.reconciliation_runs WHERE finished_at IS NOT NULL \
+         ORDER BY projection, finished_at DESC",
     )
     .fetch_all(pool)
     .await
     .map_err(Error::db("read the latest reconciliations"))?;
     Ok(rows
-        .into_iter()
-        .map(
-            |(projection, status, position, drift, finished_at)| LastRun {
-                projection,
-                status,
-                position: position.and_then(|p| u64::try_from(p).ok()),
-                drift_rows: u64::try_from(drift).unwrap_or(0),
-                finished_at,
-            },
-        )
+        .iter()
+        .map(|row| LastRun {
+            projection: row.get("projection"),
+            status: row.get("status"),
+            position: row
+                .get::<Option<i64>, _>("position")
+                .and_then(|p| u64::try_from(p).ok()),
+            drift_rows: u64::try_from(row.get::<i64, _>("drift")).unwrap_or(0),
+            finished_at: row.get("finished_at"),
+        })
         .collect())
 }
 
