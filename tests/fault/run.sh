@@ -153,6 +153,15 @@ reconcile_all() { # db
   return $ok
 }
 
+# The end of every scenario under load: the load done, the projectors caught
+# up and stopped, every projection reconciled clean.
+settle() { # db pid...
+  wait "$LOAD_PID"
+  caught_up "$1"
+  stop "${@:2}"
+  reconcile_all "$1"
+}
+
 stop() { for pid in "$@"; do kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "$@"; do wait "$pid" 2>/dev/null || true; done; }
 
@@ -223,10 +232,7 @@ scenario_restarts() {
   start_load $db 300 8
   sleep 6; log "fast restart 1"; as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w restart -l "$WORK/postgres.log" >/dev/null
   sleep 6; log "fast restart 2"; as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w restart -l "$WORK/postgres.log" >/dev/null
-  wait "$LOAD_PID"
-  caught_up $db
-  stop "$p"
-  reconcile_all $db
+  settle $db "$p"
 }
 
 scenario_kill_postgres() {
@@ -235,10 +241,7 @@ scenario_kill_postgres() {
   local p; projector proj-kill-pg $db; p=$LAST
   start_load $db 300 8
   sleep 8; log "kill -9 of the postmaster"; pg_kill
-  wait "$LOAD_PID"
-  caught_up $db
-  stop "$p"
-  reconcile_all $db
+  settle $db "$p"
 }
 
 scenario_kill_projector() {
@@ -248,10 +251,7 @@ scenario_kill_projector() {
   start_load $db 300 8
   sleep 6; log "kill -9 of the projector"; kill -KILL "$p"
   sleep 2; projector proj-kill-2 $db; p=$LAST
-  wait "$LOAD_PID"
-  caught_up $db
-  stop "$p"
-  reconcile_all $db
+  settle $db "$p"
 }
 
 scenario_frozen_holder() {
@@ -290,10 +290,7 @@ scenario_two_projectors() {
   local a b; projector proj-two-a $db; a=$LAST; projector proj-two-b $db; b=$LAST
   start_load $db 300 8
   sleep 6; log "fast restart"; as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w restart -l "$WORK/postgres.log" >/dev/null
-  wait "$LOAD_PID"
-  caught_up $db
-  stop "$a" "$b"
-  reconcile_all $db
+  settle $db "$a" "$b"
 }
 
 scenario_steady() {

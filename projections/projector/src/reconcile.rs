@@ -67,23 +67,11 @@ pub async fn reconcile(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report, Error> {
     let name = projection.name();
-    // One at a time: runs share the aside schema.
-    let lease = crate::lease::Lease::try_acquire(pool, &format!("reconcile.{name}"))
+    // One at a time: runs share the aside schema. Held to the end of this
+    // function (dropping it ends its session, which releases it).
+    let _lease = crate::lease::Lease::try_acquire(pool, &format!("reconcile.{name}"))
         .await?
         .ok_or_else(|| Error::ReconcileRunning(name.to_owned()))?;
-    let report = reconcile_leased(pool, reader, projection.clone(), batch_size, progress).await;
-    lease.release().await;
-    report
-}
-
-async fn reconcile_leased(
-    pool: &PgPool,
-    reader: &LogReader,
-    projection: Arc<dyn Projection>,
-    batch_size: u32,
-    progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<Report, Error> {
-    let name = projection.name();
     let run_id: i64 = sqlx::query_scalar(
         "INSERT INTO deedlog_read.reconciliation_runs (projection) VALUES ($1) RETURNING id",
     )
