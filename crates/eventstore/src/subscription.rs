@@ -85,12 +85,33 @@ impl LogReader {
         mut tracker: GapTracker,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, Error> {
+        let mut events = Vec::new();
+        let mut rechecks = 0;
         loop {
-            let events = self.read_safe(&mut tracker, limit).await?;
-            if !events.is_empty() || !tracker.is_waiting() {
+            let was_waiting = tracker.is_waiting();
+            let want = limit.saturating_sub(events.len() as u32);
+            events.extend(self.read_safe(&mut tracker, want).await?);
+            if events.len() >= limit as usize {
                 return Ok(events);
             }
-            tokio::time::sleep(GAP_RECHECK).await;
+            if !tracker.is_waiting() {
+                if !was_waiting {
+                    return Ok(events); // the head of the log
+                }
+                rechecks = 0; // a gap just settled: read on past it
+                continue;
+            }
+            // A gap is open. Look again at once: its bound was just taken
+            // and usually nothing older still runs (a rolled-back append).
+            // After that, hand over what is read rather than hold it back
+            // behind a slow writer, or wait if there is nothing yet.
+            if rechecks > 0 {
+                if !events.is_empty() {
+                    return Ok(events);
+                }
+                tokio::time::sleep(GAP_RECHECK).await;
+            }
+            rechecks += 1;
         }
     }
 
