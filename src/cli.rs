@@ -49,6 +49,13 @@ pub enum Command {
         /// Start without loading the demo tenant (same as --seed none).
         #[arg(long, conflicts_with = "seed")]
         no_demo: bool,
+        /// Run a private PostgreSQL with its data in DIR instead of using
+        /// database.url: made with initdb when DIR is new or empty, kept for
+        /// the next run, served on a free port of 127.0.0.1 while deedlog
+        /// runs and stopped on exit. Needs PostgreSQL's server programs
+        /// (found through pg_config, the usual places or DEEDLOG_PG_BINDIR).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Create realistic data at scale through the command services (started
     /// here on free ports): tenants with users, properties with prices and
@@ -241,6 +248,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    if let Command::Up {
+        data_dir: Some(_), ..
+    } = &cli.command
+    {
+        anyhow::ensure!(
+            cli.global.database_url.is_none(),
+            "--data-dir runs a private PostgreSQL and points database.url at it: leave out \
+             --database-url, or leave out --data-dir to use the server at that URL"
+        );
+    }
     let overrides = Overrides {
         database_url: cli.global.database_url,
         log_format: cli.global.log_format,
@@ -275,14 +292,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
             migrate(&settings).await
         }
-        Command::Up { seed, no_demo } => {
+        Command::Up {
+            seed,
+            no_demo,
+            data_dir,
+        } => {
+            anyhow::ensure!(
+                data_dir.is_none()
+                    || settings.environment != deedlog_runtime::settings::Environment::Production,
+                "--data-dir refuses environment = \"production\": its private PostgreSQL lets \
+                 anyone on this machine in as superuser (trust authentication on 127.0.0.1); \
+                 give database.url of a server you run instead"
+            );
             let telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
             let mut components = Component::ALL.to_vec();
             if settings.kafka.enabled() {
                 components.push(Component::Relay);
             }
             let demo = seed == SeedArg::Demo && !no_demo;
-            let served = serve(&settings, &components, true, demo).await;
+            // Before a private server starts: a signal during its start
+            // stops it too.
+            let shutdown = deedlog_runtime::shutdown_on_signals();
+            let served = match data_dir {
+                Some(dir) => {
+                    up_on_private_postgres(settings, &dir, &components, demo, shutdown).await
+                }
+                None => serve(&settings, &components, true, demo, shutdown)
+                    .await
+                    .map_err(|error| {
+                        crate::private_pg::explain(error, &settings.redacted_database_url())
+                    }),
+            };
             telemetry.shutdown().await;
             served
         }
@@ -306,7 +346,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { component, .. } => {
             let telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
-            let served = serve(&settings, &[component.into()], false, false).await;
+            let shutdown = deedlog_runtime::shutdown_on_signals();
+            let served = serve(&settings, &[component.into()], false, false, shutdown).await;
             telemetry.shutdown().await;
             served
         }
@@ -345,14 +386,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Builds `components`, prints where they listen, and serves until SIGINT/SIGTERM.
+/// `up` on a private PostgreSQL in `dir`: starts it, serves on it, and
+/// stops it however serving ends.
+async fn up_on_private_postgres(
+    mut settings: Settings,
+    dir: &std::path::Path,
+    components: &[Component],
+    demo: bool,
+    shutdown: deedlog_runtime::CancellationToken,
+) -> anyhow::Result<()> {
+    let dir = dir.to_owned();
+    let started = tokio::task::spawn_blocking(move || crate::private_pg::start(&dir))
+        .await
+        .context("the PostgreSQL start panicked")??;
+    println!("{}", started.describe());
+    settings.database.url = started.server.url(crate::private_pg::DATABASE).into();
+    let served = serve(&settings, components, true, demo, shutdown).await;
+    let stopped = tokio::task::spawn_blocking(move || started.server.stop())
+        .await
+        .context("the PostgreSQL stop panicked")?;
+    match (served, stopped) {
+        (Ok(()), stopped) => stopped.context("stop the private PostgreSQL"),
+        (Err(error), Ok(())) => Err(error),
+        (Err(error), Err(stop)) => {
+            tracing::error!(error = format!("{stop:#}"), "stop the private postgresql");
+            Err(error)
+        }
+    }
+}
+
+/// Builds `components`, prints where they listen, and serves until
+/// `shutdown` (SIGINT/SIGTERM) is cancelled, which may come during the build.
 async fn serve(
     settings: &Settings,
     components: &[Component],
     migrate: bool,
     demo: bool,
+    shutdown: deedlog_runtime::CancellationToken,
 ) -> anyhow::Result<()> {
-    let cluster = Cluster::build(settings, components, migrate).await?;
+    let cluster = tokio::select! {
+        built = Cluster::build(settings, components, migrate) => built?,
+        () = shutdown.cancelled() => {
+            tracing::info!("stopped before start");
+            return Ok(());
+        }
+    };
     for (component, addr) in cluster.addresses() {
         if component == Component::Gateway {
             println!(
@@ -413,7 +491,6 @@ async fn serve(
     } else {
         None
     };
-    let shutdown = deedlog_runtime::shutdown_on_signals();
     let running = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
     if let Some((t, p, d, c)) = services {
         use deedlog_cluster::demo;
@@ -645,7 +722,7 @@ mod tests {
             (vec!["up", "--seed", "none"], false),
             (vec!["up", "--no-demo"], false),
         ] {
-            let Command::Up { seed, no_demo } = parse(&args).expect("parses").command else {
+            let Command::Up { seed, no_demo, .. } = parse(&args).expect("parses").command else {
                 panic!("{args:?} is up");
             };
             assert_eq!(seed == SeedArg::Demo && !no_demo, demo, "{args:?}");
@@ -657,6 +734,32 @@ mod tests {
             message.contains("demo") && message.contains("none"),
             "{message}"
         );
+    }
+
+    #[tokio::test]
+    async fn up_takes_a_data_dir_but_not_with_a_database_url() {
+        let Command::Up { data_dir, .. } = parse(&["up", "--data-dir", "pg data"])
+            .expect("parses")
+            .command
+        else {
+            panic!("up is up");
+        };
+        assert_eq!(data_dir, Some(PathBuf::from("pg data")));
+        let Command::Up { data_dir, .. } = parse(&["up"]).expect("parses").command else {
+            panic!("up is up");
+        };
+        assert_eq!(data_dir, None);
+        assert!(parse(&["up", "--data-dir"]).is_err(), "DIR is required");
+        let cli = parse(&[
+            "up",
+            "--data-dir",
+            "/nonexistent/pg",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/deedlog",
+        ])
+        .expect("parses");
+        let message = format!("{:#}", run(cli).await.expect_err("both refused"));
+        assert!(message.contains("leave out --database-url"), "{message}");
     }
 
     #[test]

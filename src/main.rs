@@ -3,6 +3,7 @@
 mod audit;
 mod cli;
 mod operate;
+mod private_pg;
 mod seed;
 
 use clap::Parser;

@@ -3,6 +3,7 @@
 mod audit;
 mod bad_input;
 mod help;
+mod private_postgres;
 mod quick_start;
 mod seed;
 mod shutdown;

@@ -12,5 +12,5 @@ pub use settings::{
     AuthSettings, DatabaseSettings, Environment, LogFormat, LogSettings, Overrides,
     ServicesSettings, Settings, SubscriptionSettings, TelemetrySettings,
 };
-pub use shutdown::shutdown_on_signals;
+pub use shutdown::{shutdown_on_signals, CancellationToken};
 pub use telemetry::TelemetryGuard;

@@ -1,7 +1,8 @@
 //! One cancellation tree per process: the first SIGINT or SIGTERM cancels the
 //! root token so every part drains; a second signal exits at once.
 
-use tokio_util::sync::CancellationToken;
+/// The root token's type, so callers can pass it on without naming tokio-util.
+pub use tokio_util::sync::CancellationToken;
 
 /// Exit code used when a second signal cuts the drain short (128 + SIGINT).
 const FORCED_EXIT_CODE: i32 = 130;
