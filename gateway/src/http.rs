@@ -1,7 +1,8 @@
 //! The HTTP surface: `/graphql` (POST; GET serves GraphiQL in development),
 //! `/graphql/ws` (subscriptions, graphql-transport-ws), `/webhooks/<provider>`,
-//! `/healthz`, `/readyz`, `/metrics`; with body-size, time and rate limits,
-//! CORS from the settings and security headers on every response.
+//! `/.well-known/jwks.json` (the token verification keys), `/healthz`,
+//! `/readyz`, `/metrics`; with body-size, time and rate limits, CORS from
+//! the settings and security headers on every response.
 
 use crate::app::AppState;
 use crate::error::coded;
@@ -51,6 +52,7 @@ pub fn router(
         .route("/graphql", post(graphql).get(graphiql))
         .route("/graphql/ws", get(crate::subscription::websocket))
         .route("/webhooks/{provider}", post(crate::webhooks::receive))
+        .route("/.well-known/jwks.json", get(jwks))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
@@ -240,6 +242,18 @@ async fn graphiql(State(state): State<Arc<AppState>>) -> Response {
             .finish(),
     )
     .into_response()
+}
+
+/// The public keys tokens are verified with, as a JWK Set.
+async fn jwks(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            axum::http::header::CACHE_CONTROL,
+            crate::jwks::CACHE_CONTROL,
+        )],
+        axum::Json(crate::jwks::JwkSet::of(state.verifier.keys())),
+    )
+        .into_response()
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod error;
 pub mod http;
+pub mod jwks;
 pub mod metrics;
 pub mod rate_limit;
 pub mod schema;

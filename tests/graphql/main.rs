@@ -3,6 +3,7 @@
 
 mod access;
 mod journey;
+mod jwks;
 mod kafka;
 mod live;
 mod protection;

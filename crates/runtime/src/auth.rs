@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use deedlog_kernel::{Role, TenantId, UserId};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -214,10 +214,21 @@ impl TokenIssuer {
     }
 }
 
+/// A public key a verifier accepts, as it is published (`/.well-known/jwks.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationKey {
+    pub kid: String,
+    /// The raw 32-byte Ed25519 public key.
+    pub ed25519: [u8; 32],
+}
+
 /// Verifies tokens against a set of public keys by key id.
 #[derive(Clone)]
 pub struct TokenVerifier {
     keys: Arc<HashMap<String, DecodingKey>>,
+    /// The same keys, in the order given, for publishing: what is published
+    /// is exactly what is accepted.
+    published: Arc<Vec<VerificationKey>>,
     validation: Validation,
 }
 
@@ -235,23 +246,39 @@ impl TokenVerifier {
         keys: impl IntoIterator<Item = (&'a str, &'a str)>,
         audience: &Audience,
     ) -> Result<Self, Error> {
-        let keys = keys
-            .into_iter()
-            .map(|(kid, pem)| {
-                DecodingKey::from_ed_pem(pem.as_bytes())
-                    .map(|key| (kid.to_owned(), key))
-                    .map_err(|e| Error::Key(format!("public key {kid}: {e}")))
-            })
-            .collect::<Result<HashMap<_, _>, _>>()?;
+        let mut decoding = HashMap::new();
+        let mut published: Vec<VerificationKey> = Vec::new();
+        for (kid, pem) in keys {
+            let raw = VerifyingKey::from_public_key_pem(pem)
+                .map_err(|e| Error::Key(format!("public key {kid}: {e}")))?;
+            // jsonwebtoken's "DER" for Ed25519 is the raw key: the bytes
+            // checked are the bytes published.
+            decoding.insert(kid.to_owned(), DecodingKey::from_ed_der(&raw.to_bytes()));
+            // A key id given twice means its last key, as in the map above.
+            match published.iter_mut().find(|k| k.kid == kid) {
+                Some(known) => known.ed25519 = raw.to_bytes(),
+                None => published.push(VerificationKey {
+                    kid: kid.to_owned(),
+                    ed25519: raw.to_bytes(),
+                }),
+            }
+        }
         let mut validation = Validation::new(ALGORITHM);
         validation.set_issuer(&[&audience.issuer]);
         validation.set_audience(&[&audience.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECS;
         Ok(Self {
-            keys: Arc::new(keys),
+            keys: Arc::new(decoding),
+            published: Arc::new(published),
             validation,
         })
+    }
+
+    /// The keys tokens are checked with (the current signing key and the
+    /// previous ones still accepted), in the order they were given.
+    pub fn keys(&self) -> &[VerificationKey] {
+        &self.published
     }
 
     /// Checks signature, algorithm, issuer, audience, expiry and purpose.
@@ -373,6 +400,34 @@ mod tests {
             KeyPair::from_pem(&garbage, None),
             Err(Error::Key(_))
         ));
+    }
+
+    #[test]
+    fn the_verifier_lists_the_raw_public_keys_it_accepts() {
+        let (pair, issuer, _, caller) = setup();
+        let other = KeyPair::generate(Some("k2".into())).expect("key");
+        let (one, two) = (
+            pair.public_pem().expect("pem"),
+            other.public_pem().expect("pem"),
+        );
+        // A key id given twice keeps its last key, and its first place.
+        let verifier = TokenVerifier::new(
+            [
+                ("k1", two.as_str()),
+                ("k2", two.as_str()),
+                ("k1", one.as_str()),
+            ],
+            &audience(),
+        )
+        .expect("verifier");
+        let listed: Vec<_> = verifier.keys().iter().map(|k| k.kid.as_str()).collect();
+        assert_eq!(listed, ["k1", "k2"]);
+        assert_eq!(
+            verifier.keys()[0].ed25519,
+            pair.signing.verifying_key().to_bytes()
+        );
+        let token = issue(&issuer, &caller, Purpose::Access);
+        assert_eq!(verifier.verify(&token, Purpose::Access), Ok(caller));
     }
 
     #[test]
