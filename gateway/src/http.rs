@@ -1,8 +1,9 @@
-//! The HTTP surface: `/graphql` (POST; GET serves GraphiQL in development),
-//! `/graphql/ws` (subscriptions, graphql-transport-ws), `/webhooks/<provider>`,
-//! `/.well-known/jwks.json` (the token verification keys), `/healthz`,
-//! `/readyz`, `/metrics`; with body-size, time and rate limits, CORS from
-//! the settings and security headers on every response.
+//! The HTTP surface: `/graphql` (POST; GET serves GraphiQL in development,
+//! its files under `/graphiql/assets/`), `/graphql/ws` (subscriptions,
+//! graphql-transport-ws), `/webhooks/<provider>`, `/.well-known/jwks.json`
+//! (the token verification keys), `/healthz`, `/readyz`, `/metrics`; with
+//! body-size, time and rate limits, CORS from the settings and security
+//! headers on every response.
 
 use crate::app::AppState;
 use crate::error::coded;
@@ -12,11 +13,10 @@ use crate::schema::loaders::TenantLoader;
 use crate::services::TraceParent;
 use crate::viewer::{Credentials, Viewer};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use deedlog_runtime::auth::{Purpose, TokenVerifier};
@@ -48,14 +48,20 @@ pub fn router(
             axum::http::header::AUTHORIZATION,
             axum::http::header::CONTENT_TYPE,
         ]);
-    let mut router = Router::new()
+    let mut routes = Router::new()
         .route("/graphql", post(graphql).get(graphiql))
         .route("/graphql/ws", get(crate::subscription::websocket))
         .route("/webhooks/{provider}", post(crate::webhooks::receive))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics));
+    if state.graphiql {
+        for asset in &crate::graphiql::ASSETS {
+            routes = routes.route(asset.path, get(move || async move { asset.response() }));
+        }
+    }
+    let mut router = routes
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes as usize))
         .layer(TimeoutLayer::with_status_code(
@@ -235,13 +241,7 @@ async fn graphiql(State(state): State<Arc<AppState>>) -> Response {
         )
             .into_response();
     }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
-    .into_response()
+    crate::graphiql::page()
 }
 
 /// The public keys tokens are verified with, as a JWK Set.

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod error;
+pub mod graphiql;
 pub mod http;
 pub mod jwks;
 pub mod metrics;

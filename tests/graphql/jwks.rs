@@ -1,6 +1,8 @@
 //! The gateway publishes the keys tokens are verified with: a client that
 //! has nothing but `/.well-known/jwks.json` verifies a token from the login
 //! with a standard JOSE library (jsonwebtoken), and refuses a forged one.
+//! (The same gateway runs with GraphiQL off, as in production, to check
+//! that its files then go too.)
 
 use crate::World;
 use deedlog_runtime::auth::KeyPair;
@@ -18,6 +20,7 @@ async fn a_login_token_verifies_with_the_published_key_set_alone() {
             "auth.public_keys",
             json!([{ "kid": "previous-key", "pem": previous_pem }]),
         ))
+        .merge(("gateway.graphiql", false))
     })
     .await;
     w.clients.register("jwks").await;
@@ -102,4 +105,15 @@ async fn a_login_token_verifies_with_the_published_key_set_alone() {
         refused.kind(),
         &jsonwebtoken::errors::ErrorKind::InvalidSignature
     );
+
+    // GraphiQL off: no page and none of its files.
+    let get = |path: &str| w.gql.http().get(format!("{base}{path}")).send();
+    assert_eq!(
+        get("/graphql").await.expect("answer").status().as_u16(),
+        405
+    );
+    for asset in &deedlog_gateway::graphiql::ASSETS {
+        let status = get(asset.path).await.expect("answer").status().as_u16();
+        assert_eq!(status, 404, "{}", asset.path);
+    }
 }

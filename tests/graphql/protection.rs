@@ -121,7 +121,7 @@ async fn limits_headers_health_and_metrics() {
         let value = line.rsplit(' ').next().expect("value");
         assert!(value.parse::<f64>().is_ok(), "not a sample: {line}");
     }
-    // GraphiQL is served in development.
+    // GraphiQL is served in development, with its files from the gateway.
     let page = get("/graphql")
         .await
         .expect("graphiql")
@@ -129,4 +129,22 @@ async fn limits_headers_health_and_metrics() {
         .await
         .expect("html");
     assert!(page.to_lowercase().contains("graphiql"));
+    assert!(
+        !page.contains("https://"),
+        "GraphiQL loads nothing from elsewhere"
+    );
+    for asset in &deedlog_gateway::graphiql::ASSETS {
+        assert!(page.contains(asset.path), "{}", asset.path);
+        let response = get(asset.path).await.expect("asset");
+        assert_eq!(response.status().as_u16(), 200, "{}", asset.path);
+        assert_eq!(response.headers()["content-type"], asset.content_type);
+        assert!(response.headers()["cache-control"]
+            .to_str()
+            .expect("ascii")
+            .contains("max-age=31536000"));
+        assert_eq!(
+            response.bytes().await.expect("body").len(),
+            asset.body.len()
+        );
+    }
 }
