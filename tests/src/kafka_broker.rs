@@ -5,7 +5,7 @@
 //! come back without losing what it stored.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -13,14 +13,18 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-const INSTALL: &str = "cargo install tansu --version 0.6.0 --locked --features postgres,dynostore";
+/// The broker the tests run: this version, built with the features that
+/// carry its memory engine.
+const TANSU_VERSION: &str = "0.6.0";
+const TANSU_FEATURES: &str = "dynostore";
 
-/// The tansu binary: `DEEDLOG_TANSU`, then `PATH`, then cargo's bin folder.
+/// The tansu binary: `DEEDLOG_TANSU`, then `PATH`, then cargo's bin folder,
+/// then `target/tansu/`, where the first test that needs it builds it.
 fn tansu() -> PathBuf {
     if let Ok(path) = std::env::var("DEEDLOG_TANSU") {
         return path.into();
     }
-    let candidates = std::env::var_os("PATH")
+    let installed = std::env::var_os("PATH")
         .map(|p| {
             std::env::split_paths(&p)
                 .map(|d| d.join("tansu"))
@@ -28,13 +32,84 @@ fn tansu() -> PathBuf {
         })
         .unwrap_or_default()
         .into_iter()
-        .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu")));
-    for candidate in candidates {
-        if candidate.is_file() {
-            return candidate;
-        }
+        .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu")))
+        .find(|candidate| candidate.is_file());
+    installed.unwrap_or_else(build_tansu)
+}
+
+/// Where the tests keep their own tansu: beside the workspace's builds.
+/// (This file is compiled into more than one crate: the workspace root is
+/// the nearest folder up with `Cargo.lock`.)
+fn tansu_root() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .find(|dir| dir.join("Cargo.lock").is_file())
+                .expect("the workspace root holds Cargo.lock")
+                .join("target")
+        });
+    target.join("tansu")
+}
+
+/// Builds tansu into `target/tansu/` once (about 10 minutes on 2 cores),
+/// with `cargo install` from crates.io. Test processes that need it at the
+/// same time wait on a file lock; later runs find it built.
+fn build_tansu() -> PathBuf {
+    let root = tansu_root();
+    let binary = root.join("bin/tansu");
+    if binary.is_file() {
+        return binary;
     }
-    panic!("the Kafka tests need the tansu broker: {INSTALL} (.ci/run installs it)");
+    std::fs::create_dir_all(&root).expect("create target/tansu");
+    let lock = std::fs::File::create(root.join(".lock")).expect("create target/tansu/.lock");
+    lock.lock().expect("lock target/tansu/.lock");
+    if binary.is_file() {
+        return binary;
+    }
+    let log_path = root.join("build.log");
+    eprintln!(
+        "deedlog tests: building the tansu {TANSU_VERSION} Kafka broker into {} \
+         (first run only, about 10 minutes on 2 cores; log: {})",
+        root.display(),
+        log_path.display()
+    );
+    let log = std::fs::File::create(&log_path).expect("create target/tansu/build.log");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["install", "tansu", "--locked", "--version", TANSU_VERSION])
+        .args(["--features", TANSU_FEATURES])
+        .arg("--root")
+        .arg(&root)
+        .arg("--target-dir")
+        .arg(root.join("build"))
+        // Whatever the outer build set must not redirect or reconfigure this one.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env("CARGO_TERM_PROGRESS_WHEN", "never")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log handle"))
+        .stderr(log)
+        .status()
+        .expect("run cargo install tansu");
+    if !status.success() || !binary.is_file() {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        panic!(
+            "the Kafka tests need the tansu broker and could not build it ({status}); \
+             it needs crates.io. Install it yourself with `cargo install tansu --version \
+             {TANSU_VERSION} --locked --features {TANSU_FEATURES}` or set DEEDLOG_TANSU to its \
+             path. Last lines of {}:\n{}",
+            log_path.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    // Only the binary is needed; the build tree is gigabytes.
+    let _ = std::fs::remove_dir_all(root.join("build"));
+    binary
 }
 
 /// A running broker, reached through its proxy.
