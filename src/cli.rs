@@ -547,7 +547,7 @@ fn describe_gateway(g: &deedlog_runtime::settings::GatewaySettings) -> String {
         "\n[gateway]\nlisten = \"{}\"\nproperties_url = {:?}\ndeals_url = {:?}\n\
          communications_url = {:?}\ncors_origins = {:?}\ngraphiql = {}\nmax_body_bytes = {}\n\
          request_timeout_ms = {}\nmax_depth = {}\nmax_complexity = {}\nrate_limit_per_user = {}\n\
-         rate_limit_per_ip = {}\nmax_wait_ms = {}\nmax_connections = {}\n",
+         rate_limit_per_ip = {}\nmax_wait_ms = {}\n",
         g.listen,
         g.properties_url,
         g.deals_url,
@@ -561,7 +561,6 @@ fn describe_gateway(g: &deedlog_runtime::settings::GatewaySettings) -> String {
         g.rate_limit_per_user,
         g.rate_limit_per_ip,
         g.max_wait_ms,
-        g.max_connections,
     );
     for (name, p) in &g.webhooks {
         text += &format!(

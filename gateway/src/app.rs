@@ -10,8 +10,6 @@ use crate::services::Services;
 use anyhow::Context;
 use deedlog_runtime::auth::TokenVerifier;
 use deedlog_runtime::settings::{Environment, Settings};
-use secrecy::ExposeSecret;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -46,24 +44,16 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Connects to the read models, prepares the service clients and binds.
+    /// Prepares the service clients and binds; reads the read models
+    /// through `pool` (the process's pool of the connecting user).
     /// `tenancy_url` is where tenancy listens (also for `services.tenancy_url`).
     pub async fn build(
         settings: &Settings,
         verifier: TokenVerifier,
         tenancy_url: &str,
+        pool: sqlx::PgPool,
     ) -> anyhow::Result<Self> {
         let g = &settings.gateway;
-        let options: PgConnectOptions = settings
-            .database
-            .url
-            .expose_secret()
-            .parse()
-            .context("parse database.url")?;
-        let pool = PgPoolOptions::new()
-            .max_connections(g.max_connections)
-            .acquire_timeout(settings.database.acquire_timeout())
-            .connect_lazy_with(options.application_name("deedlog-gateway"));
         let services = Services::connect_lazy(
             tenancy_url,
             &g.properties_url,

@@ -304,8 +304,9 @@ async fn main() {
     let cluster = TestCluster::start_all_with(|f| {
         f.merge(("gateway.rate_limit_per_user", 10_000_000))
             .merge(("gateway.rate_limit_per_ip", 10_000_000))
-            .merge(("gateway.max_connections", POOL))
-            .merge(("database.max_connections", 16))
+            // The budget gives the read-model pool 16 of 44, as many as
+            // PostGraphile's pool.
+            .merge(("database.max_connections", 44))
             .merge(("services.tenant_cache_ttl_ms", 1000))
     })
     .await;

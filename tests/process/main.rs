@@ -2,6 +2,7 @@
 
 mod audit;
 mod bad_input;
+mod connections;
 mod help;
 mod private_postgres;
 mod quick_start;

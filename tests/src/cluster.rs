@@ -140,8 +140,7 @@ impl TestCluster {
         }
         figment = figment
             .merge(("services.tenant_cache_ttl_ms", 0))
-            .merge(("database.max_connections", 8))
-            .merge(("gateway.max_connections", 4));
+            .merge(("database.max_connections", 16));
         figment = figment.merge((
             "auth.signing_key",
             signing

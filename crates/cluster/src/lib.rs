@@ -5,6 +5,7 @@
 //! one process, `deedlog serve <component>` one of them, and the end-to-end
 //! tests the same way.
 
+pub mod budget;
 pub mod demo;
 pub mod keys;
 pub mod metrics;
@@ -145,33 +146,68 @@ impl Cluster {
                 .await
                 .context("migrate the read models")?;
         }
+        // One pool per role, shared by the components: the budget says how
+        // large, and connections held apart from the pools count in it.
+        let budget = budget::Budget::of(settings, components)?;
+        tracing::debug!(%budget, "database connections");
         let connect = connect_options(settings)?;
+        let sized = |max_connections| ConnectOptions {
+            max_connections,
+            ..connect.clone()
+        };
         let upcasters = Arc::new(Upcasters::new());
-        let store = EventStore::connect(&connect, upcasters.clone())
-            .await
-            .with_context(|| {
-                format!(
-                    "connect to the event log at {}",
-                    settings.redacted_database_url()
-                )
-            })?;
-        let executor = Executor::new(
-            store,
-            settings.services.conflict_retries,
-            settings.services.state_cache_records,
-        );
+        let executor = if budget.app > 0 {
+            let store = EventStore::connect(&sized(budget.app), upcasters.clone())
+                .await
+                .with_context(|| {
+                    format!(
+                        "connect to the event log at {}",
+                        settings.redacted_database_url()
+                    )
+                })?;
+            Some(Executor::new(
+                store,
+                settings.services.conflict_retries,
+                settings.services.state_cache_records,
+            ))
+        } else {
+            None
+        };
+        let reader = if budget.reader > 0 {
+            Some(
+                LogReader::connect(&sized(budget.reader), upcasters.clone())
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "connect to the event log at {} as its reader",
+                            settings.redacted_database_url()
+                        )
+                    })?,
+            )
+        } else {
+            None
+        };
+        let owner = if budget.owner > 0 {
+            Some(projector::read_model_pool(settings, &sized(budget.owner)).await?)
+        } else {
+            None
+        };
         let audience = Audience {
             issuer: settings.auth.issuer.clone(),
             audience: settings.auth.audience.clone(),
         };
 
         let projector = if components.contains(&Component::Projector) {
-            Some(projector::ProjectorPart::build(settings, &connect, upcasters.clone()).await?)
+            let pool = owner
+                .clone()
+                .context("the projector has a read-model pool")?;
+            Some(projector::ProjectorPart::build(settings, pool, reader.clone()).await?)
         } else {
             None
         };
         let relay = if components.contains(&Component::Relay) {
-            Some(projector::relay(settings, &connect, upcasters.clone()).await?)
+            let reader = reader.clone().context("the relay has a log reader")?;
+            Some(projector::relay(settings, reader).await?)
         } else {
             None
         };
@@ -232,9 +268,13 @@ impl Cluster {
 
         let mut bound = Vec::new();
         for (component, server) in servers {
+            // Only command services listen here, and they made the budget give appends a share.
+            let executor = executor
+                .as_ref()
+                .context("command services have an executor")?;
             let (service_name, routes) = match component {
                 Component::Tenancy => {
-                    let reader = LogReader::connect(&connect, upcasters.clone()).await?;
+                    let reader = reader.clone().context("tenancy has a log reader")?;
                     let pair = signing.as_ref().context("tenancy has a signing key")?;
                     let api = deedlog_tenancy::TenancyApi::new(
                         executor.clone(),
@@ -299,7 +339,8 @@ impl Cluster {
             if let Some(url) = local(Component::Communications) {
                 g.communications_url = url;
             }
-            Some(deedlog_gateway::Gateway::build(&settings, verifier, &tenancy_url).await?)
+            let pool = owner.context("the gateway has a read-model pool")?;
+            Some(deedlog_gateway::Gateway::build(&settings, verifier, &tenancy_url, pool).await?)
         } else {
             None
         };

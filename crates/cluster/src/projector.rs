@@ -3,12 +3,11 @@
 
 use crate::metrics;
 use anyhow::Context;
-use deedlog_eventstore::{ConnectOptions, LogReader, SubscriptionOptions, Upcasters};
+use deedlog_eventstore::{ConnectOptions, LogReader, SubscriptionOptions};
 use deedlog_kafka::{ConsumerOptions, KafkaProjector, Relay, RelayOptions};
 use deedlog_projector::verify::Verifier;
 use deedlog_projector::{Runner, RunnerOptions, Stats};
 use deedlog_runtime::settings::{ProjectorSource, Settings};
-use sqlx::postgres::PgPoolOptions;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -38,12 +37,12 @@ enum Source {
 }
 
 impl ProjectorPart {
+    /// `reader` is needed unless the projector reads Kafka.
     pub async fn build(
         settings: &Settings,
-        connect: &ConnectOptions,
-        upcasters: Arc<Upcasters>,
+        pool: sqlx::PgPool,
+        reader: Option<LogReader>,
     ) -> anyhow::Result<Self> {
-        let pool = read_model_pool(settings, connect).await?;
         let projections = deedlog_projector::projections::all();
         let metrics = metrics::bind(&settings.projector.metrics_listen, "projector").await?;
         if settings.projector.source == ProjectorSource::Kafka {
@@ -65,9 +64,7 @@ impl ProjectorPart {
                 verifier: None,
             });
         }
-        let reader = LogReader::connect(connect, upcasters)
-            .await
-            .context("connect the projector to the log")?;
+        let reader = reader.context("the projector on the log has a log reader")?;
         let options = runner_options(settings);
         let runner = Runner::new(projections, pool.clone(), reader.clone(), options);
         runner
@@ -147,12 +144,8 @@ impl ProjectorPart {
 /// The relay, checked against the broker, and its metrics listener.
 pub async fn relay(
     settings: &Settings,
-    connect: &ConnectOptions,
-    upcasters: Arc<Upcasters>,
+    reader: LogReader,
 ) -> anyhow::Result<(Relay, Option<tokio::net::TcpListener>)> {
-    let reader = LogReader::connect(connect, upcasters)
-        .await
-        .context("connect the relay to the log")?;
     let options = RelayOptions {
         backoff_min: settings.projector.backoff_min(),
         backoff_max: settings.projector.backoff_max(),
@@ -193,16 +186,15 @@ pub fn runner_options(settings: &Settings) -> RunnerOptions {
     }
 }
 
-/// A pool on the read models as the connecting (owning) user: projectors
-/// write every tenant's rows and create schemas.
+/// A pool on the read models as the connecting (owning) user, sized by
+/// `connect.max_connections`: projectors write every tenant's rows and
+/// create schemas; the gateway reads in a tenant's scope.
 pub async fn read_model_pool(
     settings: &Settings,
     connect: &ConnectOptions,
 ) -> anyhow::Result<sqlx::PgPool> {
-    PgPoolOptions::new()
-        // One per projection worker, its lease, and a spare.
-        .max_connections(settings.database.max_connections.clamp(4, 32))
-        .acquire_timeout(settings.database.acquire_timeout())
+    connect
+        .pool_options(connect.max_connections)
         .connect_with(connect.connect.clone())
         .await
         .with_context(|| {

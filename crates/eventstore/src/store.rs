@@ -11,6 +11,9 @@ use sqlx::{Executor, Postgres, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long a pooled connection may sit unused before it is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How to reach the log's database.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -32,6 +35,11 @@ impl ConnectOptions {
                 context: "parse the database URL",
                 source,
             })?;
+        // Names deedlog's sessions in pg_stat_activity, unless the URL does.
+        let connect = match connect.get_application_name() {
+            Some(_) => connect,
+            None => connect.application_name("deedlog"),
+        };
         Ok(Self {
             connect,
             max_connections: 16,
@@ -39,6 +47,16 @@ impl ConnectOptions {
             app_role: "deedlog_app".to_owned(),
             reader_role: "deedlog_log_reader".to_owned(),
         })
+    }
+
+    /// A pool of at most `max_connections` that keeps none idle for long:
+    /// a quiet process gives its connections back to the server.
+    pub fn pool_options(&self, max_connections: u32) -> PgPoolOptions {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(0)
+            .idle_timeout(Some(IDLE_TIMEOUT))
+            .acquire_timeout(self.acquire_timeout)
     }
 
     /// A pool whose every connection acts as `role` (`SET ROLE` after connecting).
@@ -55,9 +73,7 @@ impl ConnectOptions {
             "SET ROLE \"{}\"; SET plan_cache_mode = force_custom_plan; {settings}",
             role.replace('"', "\"\"")
         );
-        PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(self.acquire_timeout)
+        self.pool_options(max_connections)
             .after_connect(move |conn, _meta| {
                 let set_role = set_role.clone();
                 Box::pin(async move {
@@ -159,9 +175,8 @@ impl LogReader {
         let reader_pool = options
             .pool_as(
                 &options.reader_role,
-                // A subscription holds one for LISTEN and takes another to
-                // read: a projector with several projections needs a dozen.
-                options.max_connections.clamp(8, 32),
+                // A subscription's LISTEN session is detached from the pool.
+                options.max_connections,
                 "SET enable_bitmapscan = off; SET enable_seqscan = off; SET jit = off",
             )
             .await?;

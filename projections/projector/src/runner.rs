@@ -3,7 +3,7 @@
 //! come, back off on failures, stop cleanly on shutdown.
 
 use crate::error::Error;
-use crate::lease::Lease;
+use crate::lease::{Lease, LeaseSession};
 use crate::projection::Projection;
 use crate::schema;
 use crate::stats::Stats;
@@ -102,6 +102,8 @@ impl Runner {
             self.options.backoff_min,
             shutdown.clone(),
         );
+        // Every projection's lease on one session: one connection in all.
+        let leases = LeaseSession::new(self.pool.clone(), self.options.lease_interval);
         let mut tasks = tokio::task::JoinSet::new();
         for projection in self.projections {
             let stats = self.stats[projection.name()].clone();
@@ -112,6 +114,7 @@ impl Runner {
                 options: self.options,
                 stats,
                 tail: tail.clone(),
+                leases: leases.clone(),
             };
             tasks.spawn(worker.run(shutdown.clone()));
         }
@@ -205,6 +208,7 @@ struct Worker {
     options: RunnerOptions,
     stats: Arc<Stats>,
     tail: Tail,
+    leases: LeaseSession,
 }
 
 impl Worker {
@@ -244,17 +248,16 @@ impl Worker {
     async fn work(&self, shutdown: &CancellationToken) -> Result<(), Error> {
         let name = self.projection.name();
         ensure_live(self.pool.clone(), self.projection.clone()).await?;
-        let Some(lease) = Lease::try_acquire(&self.pool, name).await? else {
+        let Some(lease) = self.leases.try_acquire(name).await? else {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 _ = tokio::time::sleep(self.options.lease_interval) => {}
             }
             return Ok(());
         };
+        // Checked by the session's own task: noticed within the interval
+        // under any load, not only when the batches pause.
         tracing::info!(projection = name, "took the projection lease");
-        // Checked by a task of its own: noticed within the interval under
-        // any load, not only when the batches pause.
-        let lease = lease.watch(self.options.lease_interval).await?;
         let lost = || Error::LeaseLost {
             schema: schema::live(name),
             reason: "its session failed a check".to_owned(),

@@ -30,8 +30,6 @@ pub struct GatewaySettings {
     pub rate_limit_per_ip: u32,
     /// Longest a client may ask a read to wait for the read models (read-your-writes).
     pub max_wait_ms: u64,
-    /// Connections of the read-model pool.
-    pub max_connections: u32,
     /// Webhook secrets per provider, e.g. `[gateway.webhooks.mailer] secret = "…"`.
     #[serde(default)]
     pub webhooks: BTreeMap<String, WebhookProvider>,
@@ -110,12 +108,6 @@ impl GatewaySettings {
             10_000_000,
         )?;
         check_range("gateway.max_wait_ms", self.max_wait_ms, 0, 600_000)?;
-        check_range(
-            "gateway.max_connections",
-            self.max_connections.into(),
-            1,
-            1000,
-        )?;
         for name in self.webhooks.keys() {
             let ok = !name.is_empty()
                 && name

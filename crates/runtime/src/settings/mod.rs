@@ -27,7 +27,7 @@ environment = "development"
 
 [database]
 url = "postgres://postgres@127.0.0.1:5432/deedlog"
-max_connections = 16
+max_connections = 20
 acquire_timeout_ms = 5000
 app_role = "deedlog_app"
 reader_role = "deedlog_log_reader"
@@ -89,7 +89,6 @@ max_complexity = 2000
 rate_limit_per_user = 6000
 rate_limit_per_ip = 12000
 max_wait_ms = 10000
-max_connections = 16
 
 [kafka]
 brokers = ""
@@ -133,6 +132,8 @@ pub struct Settings {
 pub struct DatabaseSettings {
     /// `postgres://user[:password]@host:port/database`; may hold a password.
     pub url: SecretString,
+    /// The most connections one process opens, all its components together
+    /// (divided among them by `deedlog_cluster::budget`).
     pub max_connections: u32,
     pub acquire_timeout_ms: u64,
     /// Role assumed by application connections (row-level security applies).
@@ -335,7 +336,6 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
                 "requests per minute from 1 to 10000000"
             }
             "gateway.max_wait_ms" => "milliseconds from 0 to 600000",
-            "gateway.max_connections" => "a whole number from 1 to 1000",
             "kafka.partitions" => "a whole number from 1 to 10000",
             "kafka.replication_factor" => "a whole number from 1 to 32",
             "kafka.max_in_flight" => "a whole number from 1 to 1000000",
@@ -435,7 +435,7 @@ mod tests {
     fn defaults_are_valid() {
         Jail::expect_with(|_| {
             let settings = load_in_jail().expect("defaults load");
-            assert_eq!(settings.database.max_connections, 16);
+            assert_eq!(settings.database.max_connections, 20);
             assert_eq!(settings.log.format, LogFormat::Pretty);
             Ok(())
         });
