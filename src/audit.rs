@@ -26,12 +26,7 @@ async fn reader(settings: &Settings) -> anyhow::Result<LogReader> {
     let connect = deedlog_cluster::connect_options(settings)?;
     LogReader::connect(&connect, Arc::new(Upcasters::new()))
         .await
-        .with_context(|| {
-            format!(
-                "connect to the event log at {}",
-                settings.redacted_database_url()
-            )
-        })
+        .with_context(|| settings.at_database("connect to the event log"))
 }
 
 /// Parses a record id, naming what was wrong.

@@ -22,12 +22,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<Access> {
     let pool = read_model_pool(settings, &connect).await?;
     let reader = LogReader::connect(&connect, Arc::new(Upcasters::new()))
         .await
-        .with_context(|| {
-            format!(
-                "connect to the event log at {}",
-                settings.redacted_database_url()
-            )
-        })?;
+        .with_context(|| settings.at_database("connect to the event log"))?;
     Ok(Access { pool, reader })
 }
 

@@ -133,12 +133,7 @@ impl Cluster {
             let options: PgConnectOptions = url.parse().context("parse database.url")?;
             deedlog_eventstore::ensure_database(&options)
                 .await
-                .with_context(|| {
-                    format!(
-                        "prepare the database at {}",
-                        settings.redacted_database_url()
-                    )
-                })?;
+                .with_context(|| settings.at_database("prepare the database"))?;
             deedlog_eventstore::migrate(&options)
                 .await
                 .context("migrate the event log")?;
@@ -159,12 +154,7 @@ impl Cluster {
         let executor = if budget.app > 0 {
             let store = EventStore::connect(&sized(budget.app), upcasters.clone())
                 .await
-                .with_context(|| {
-                    format!(
-                        "connect to the event log at {}",
-                        settings.redacted_database_url()
-                    )
-                })?;
+                .with_context(|| settings.at_database("connect to the event log"))?;
             Some(Executor::new(
                 store,
                 settings.services.conflict_retries,

@@ -197,10 +197,5 @@ pub async fn read_model_pool(
         .pool_options(connect.max_connections)
         .connect_with(connect.connect.clone())
         .await
-        .with_context(|| {
-            format!(
-                "connect to the read models at {}",
-                settings.redacted_database_url()
-            )
-        })
+        .with_context(|| settings.at_database("connect to the read models"))
 }

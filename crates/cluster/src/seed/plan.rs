@@ -139,7 +139,7 @@ fn tenant(seed: u64, index: u32, properties: u64, first_deal: u64) -> TenantPlan
 
 /// Whether the `index`th property of a tenant gets a deal: 7 in every 20.
 pub fn has_deal(index: u64) -> bool {
-    (index % 20) % 3 == 0
+    (index % 20).is_multiple_of(3)
 }
 
 /// How many of the first `count` properties of a tenant get a deal.

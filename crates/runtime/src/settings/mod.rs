@@ -288,6 +288,11 @@ impl Settings {
     pub fn redacted_database_url(&self) -> String {
         redact_url(self.database.url.expose_secret())
     }
+
+    /// "`what` at <the redacted URL>", the context of a database error.
+    pub fn at_database(&self, what: &str) -> String {
+        format!("{what} at {}", self.redacted_database_url())
+    }
 }
 
 impl DatabaseSettings {

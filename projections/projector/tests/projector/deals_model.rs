@@ -892,7 +892,7 @@ fn next_events(log: &DealLog, n: u64) -> Option<Vec<Event>> {
         .find(|s| s.is_open() && *s > deal.stage);
     let scenario = Uuid::from_u128(u128::from(n % 3) + 1);
     let action = match (deal.stage, n % 11) {
-        (Stage::ClosedWon | Stage::ClosedLost, _) if n % 5 == 0 => Action::Reopen,
+        (Stage::ClosedWon | Stage::ClosedLost, _) if n.is_multiple_of(5) => Action::Reopen,
         (Stage::ClosedWon | Stage::ClosedLost, _) => return None,
         (Stage::UnderContract, 0 | 1) => Action::Win {
             final_price: eur(21_000_000 + n as i64),
@@ -904,11 +904,13 @@ fn next_events(log: &DealLog, n: u64) -> Option<Vec<Event>> {
         (_, 2) => Action::MoveStage(deal.stage.allowed_moves().first().copied()?),
         (_, 3) => Action::SetProbability(Some((n * 7 % 101) as u8)),
         (_, 5) => Action::SetOffer(eur(20_000_000 + n as i64 * 1_000)),
-        (_, 6) if deal.scenario(scenario).is_some() && n % 2 == 0 => Action::RemoveScenario {
-            scenario_id: scenario,
-        },
+        (_, 6) if deal.scenario(scenario).is_some() && n.is_multiple_of(2) => {
+            Action::RemoveScenario {
+                scenario_id: scenario,
+            }
+        }
         (_, 6) => {
-            let financing = (n % 3 == 0).then(|| Financing {
+            let financing = n.is_multiple_of(3).then(|| Financing {
                 loan: eur(10_000_000),
                 annual_rate_bp: (n % 400) as u32,
                 term_months: 240,
@@ -964,7 +966,7 @@ async fn batches_of_any_size_give_the_same_rows_and_reconciliation_is_clean() {
     let mut n = 0;
     for round in 0..40u64 {
         for (i, log) in logs.iter_mut().enumerate() {
-            if round as usize % (i % 3 + 1) != 0 {
+            if !(round as usize).is_multiple_of(i % 3 + 1) {
                 continue;
             }
             // Up to three commands in one append, decided one after the other.
