@@ -20,6 +20,9 @@ async fn bad_input_is_refused_with_a_message_and_nothing_is_written() {
     let production = dir.join("production.toml");
     std::fs::write(&production, "environment = \"production\"\n").expect("write");
     let production = production.display().to_string();
+    let small = dir.join("small.toml");
+    std::fs::write(&small, "[database]\nmax_connections = 5\n").expect("write");
+    let small = small.display().to_string();
     let missing = dir.join("missing.toml");
     let (broken, wrong_key, missing) = (
         broken.display().to_string(),
@@ -111,6 +114,10 @@ async fn bad_input_is_refused_with_a_message_and_nothing_is_written() {
             "deedlog seed refuses environment = \"production\"",
         ),
         (vec!["keys", "generate", "--kid", ""], "is not a key id"),
+        (
+            vec!["--config", &small, "up", "--seed", "none"],
+            "database.max_connections = 5 is too small for these components: they need at least 7",
+        ),
         (
             vec!["audit", "as-of", "not-a-record", "2026-01-01"],
             "is not a record id",

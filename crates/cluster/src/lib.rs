@@ -128,6 +128,13 @@ impl Cluster {
             !components.contains(&Component::Relay) || settings.kafka.enabled(),
             "the relay needs kafka.brokers (e.g. DEEDLOG__KAFKA__BROKERS=127.0.0.1:9092)"
         );
+        // One pool per role, shared by the components: the budget says how
+        // large, and connections held apart from the pools count in it.
+        let budget = budget::Budget::of(settings, components).with_context(|| {
+            let names: Vec<String> = components.iter().map(ToString::to_string).collect();
+            format!("run {} in one process", names.join(", "))
+        })?;
+        tracing::debug!(%budget, "database connections");
         let url = settings.database.url.expose_secret();
         if migrate {
             let options: PgConnectOptions = url.parse().context("parse database.url")?;
@@ -141,10 +148,6 @@ impl Cluster {
                 .await
                 .context("migrate the read models")?;
         }
-        // One pool per role, shared by the components: the budget says how
-        // large, and connections held apart from the pools count in it.
-        let budget = budget::Budget::of(settings, components)?;
-        tracing::debug!(%budget, "database connections");
         let connect = connect_options(settings)?;
         let sized = |max_connections| ConnectOptions {
             max_connections,
