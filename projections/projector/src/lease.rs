@@ -36,7 +36,7 @@ async fn session(pool: &PgPool) -> Result<PgConnection, sqlx::Error> {
 }
 
 /// The advisory-lock key of `name`: stable across processes and versions.
-fn key(name: &str) -> i64 {
+pub(crate) fn key(name: &str) -> i64 {
     let digest = Sha256::digest(format!("deedlog.lease.{name}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);

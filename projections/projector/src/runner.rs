@@ -3,7 +3,7 @@
 //! come, back off on failures, stop cleanly on shutdown.
 
 use crate::error::Error;
-use crate::lease::{Lease, LeaseSession};
+use crate::lease::{self, LeaseSession};
 use crate::projection::Projection;
 use crate::schema;
 use crate::stats::Stats;
@@ -173,22 +173,20 @@ pub async fn ensure_live(pool: PgPool, projection: Arc<dyn Projection>) -> Resul
     let (pool, projection) = (&pool, projection.as_ref());
     let context = "prepare a projection schema";
     let live = schema::live(projection.name());
-    let mut conn = pool.acquire().await.map_err(Error::db(context))?;
-    // Two processes starting together must not both create it.
-    let lease = loop {
-        if let Some(lease) =
-            Lease::try_acquire(pool, &format!("create.{}", projection.name())).await?
-        {
-            break lease;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    if !schema::exists(&mut conn, &live).await? {
-        schema::create(&mut conn, projection, &live).await?;
+    let mut tx = pool.begin().await.map_err(Error::db(context))?;
+    // Two processes starting together must not both create it: a lock
+    // for this transaction, on the connection it already has.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lease::key(&format!("create.{}", projection.name())))
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db(context))?;
+    if !schema::exists(&mut tx, &live).await? {
+        schema::create(&mut tx, projection, &live).await?;
         tracing::info!(projection = projection.name(), schema = %live, "created read model");
     } else {
-        crate::checkpoint::upgrade(&mut conn, &live).await?;
-        let at = crate::checkpoint::read(&mut conn, &live).await?;
+        crate::checkpoint::upgrade(&mut tx, &live).await?;
+        let at = crate::checkpoint::read(&mut tx, &live).await?;
         if at.ddl_hash != schema::ddl_hash(projection) {
             tracing::warn!(
                 projection = projection.name(),
@@ -197,8 +195,7 @@ pub async fn ensure_live(pool: PgPool, projection: Arc<dyn Projection>) -> Resul
             );
         }
     }
-    lease.release().await;
-    Ok(())
+    tx.commit().await.map_err(Error::db(context))
 }
 
 struct Worker {
