@@ -522,7 +522,7 @@ async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let database = options.get_database().unwrap_or("postgres").to_owned();
     let created = deedlog_eventstore::ensure_database(&options)
         .await
-        .with_context(|| settings.at_database("prepare database {database}"))?;
+        .with_context(|| settings.at_database(&format!("prepare database {database}")))?;
     let applied = deedlog_eventstore::migrate(&options)
         .await
         .with_context(|| format!("migrate database {database}"))?
