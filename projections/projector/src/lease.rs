@@ -35,8 +35,10 @@ async fn session(pool: &PgPool) -> Result<PgConnection, sqlx::Error> {
     pool.connect_options().connect().await
 }
 
-/// The advisory-lock key of `name`: stable across processes and versions.
-pub(crate) fn key(name: &str) -> i64 {
+/// The advisory-lock key of `name`: stable across processes and versions,
+/// so an operator can find a lease's holder in `pg_locks` (the key's high
+/// half is `classid`, its low half `objid`).
+pub fn key(name: &str) -> i64 {
     let digest = Sha256::digest(format!("deedlog.lease.{name}").as_bytes());
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);

@@ -141,12 +141,17 @@ async fn a_worker_whose_lease_was_taken_over_commits_nothing_more() {
     assert_eq!(property_rows(&db).await, 2);
 }
 
-/// The backend holding the (only) projection lease of this database.
+/// The backend holding the properties lease of this database: by its key,
+/// not any advisory lock (schema creation takes one on a pooled connection).
 async fn lease_holder(db: &TestDb) -> Option<i32> {
+    let key = deedlog_projector::lease::key("properties");
     sqlx::query_scalar(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2 \
          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
+    .bind(i64::from((key >> 32) as u32))
+    .bind(i64::from(key as u32))
     .fetch_optional(&db.pool)
     .await
     .expect("read locks")
