@@ -4,6 +4,7 @@
 mod as_of;
 mod auth;
 mod communications;
+mod credentials;
 mod deals;
 mod instances;
 mod plumbing;

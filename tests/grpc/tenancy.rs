@@ -161,7 +161,7 @@ async fn invited_users_accept_sign_in_and_deactivation_revokes_refresh_tokens() 
             })
             .await,
         Code::Unauthenticated,
-        "not valid",
+        "already used",
     );
     c.tenancy
         .deactivate_user(admin.request(pb::DeactivateUserRequest {

@@ -69,46 +69,87 @@ impl EventStore {
         &self,
         request: &AppendRequest,
     ) -> Result<Result<AppendOutcome, Error>, RaceLost> {
-        let meta = &request.metadata;
-        let types: Vec<&str> = request
-            .events
-            .iter()
-            .map(|e| e.event_type.as_str())
-            .collect();
-        let versions: Vec<i32> = request
-            .events
-            .iter()
-            .map(|e| i32::try_from(e.schema_version).unwrap_or(i32::MAX))
-            .collect();
-        let payloads: Vec<&str> = request.events.iter().map(|e| e.payload.get()).collect();
-        let row = sqlx::query(APPEND_SQL)
-            .bind(meta.tenant_id.as_uuid())
-            .bind(request.stream_id.as_uuid())
-            .bind(&request.stream_type)
-            .bind(request.expected.as_sql())
-            .bind(meta.command_id.as_uuid())
-            .bind(meta.actor.trim())
-            .bind(meta.correlation_id.as_uuid())
-            .bind(meta.causation_id.as_uuid())
-            .bind(meta.trace.as_ref().map(|t| t.traceparent.as_str()))
-            .bind(meta.trace.as_ref().and_then(|t| t.tracestate.as_deref()))
-            .bind(meta.occurred_at)
-            .bind(&types)
-            .bind(&versions)
-            .bind(&payloads)
-            .fetch_one(&self.app_pool)
-            .await;
-        let row = match row {
-            Ok(row) => row,
-            // 23505: a concurrent writer took this version or this command id first.
-            Err(error) if sqlstate(&error).as_deref() == Some("23505") => {
-                return Err(RaceLost {
-                    on_command_id: constraint(&error) == Some("commands_pkey"),
-                })
-            }
-            Err(error) => return Ok(Err(Error::db("append events")(error))),
+        let row = answered(append_query(request).fetch_one(&self.app_pool).await)?;
+        Ok(row.and_then(|row| interpret(request, &row)))
+    }
+
+    /// Appends the events of one command to several streams of one tenant
+    /// in one transaction: all of them, or none. A request whose command id
+    /// was appended before counts as done (a repeat); any refusal (conflict,
+    /// stream type, unknown tenant) appends nothing of the whole group.
+    /// With `registers_tenant`, the tenant is registered in that same
+    /// transaction, so a refused registration leaves nothing behind.
+    #[tracing::instrument(skip_all, fields(streams = requests.len()))]
+    pub async fn append_together(
+        &self,
+        requests: &[AppendRequest],
+        registers_tenant: bool,
+    ) -> Result<Vec<AppendOutcome>, Error> {
+        let Some(first) = requests.first() else {
+            return Ok(Vec::new());
         };
-        Ok(interpret(request, &row))
+        let tenant = first.metadata.tenant_id;
+        if requests.iter().any(|r| r.metadata.tenant_id != tenant) {
+            return Err(Error::Corrupt {
+                position: 0,
+                reason: "one atomic append spans a single tenant".to_owned(),
+            });
+        }
+        for request in requests {
+            limits::check(request)?;
+        }
+        let mut attempt = 1;
+        loop {
+            match self.append_group_once(requests, registers_tenant).await {
+                Err((_, _)) if attempt < RACE_ATTEMPTS => attempt += 1,
+                Err((index, lost)) => return Err(self.race_verdict(&requests[index], lost).await),
+                Ok(result) => {
+                    if matches!(&result, Ok(outcomes) if outcomes.iter().any(|o| !o.duplicate)) {
+                        self.notifier.appended();
+                    }
+                    return result;
+                }
+            }
+        }
+    }
+
+    async fn append_group_once(
+        &self,
+        requests: &[AppendRequest],
+        registers_tenant: bool,
+    ) -> Result<Result<Vec<AppendOutcome>, Error>, (usize, RaceLost)> {
+        let context = "append events to several records";
+        let tenant = requests[0].metadata.tenant_id;
+        let mut tx = match self.begin_for_tenant(tenant).await {
+            Ok(tx) => tx,
+            Err(error) => return Ok(Err(error)),
+        };
+        if registers_tenant {
+            let registered = sqlx::query(
+                "INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+            )
+            .bind(tenant.as_uuid())
+            .execute(&mut *tx)
+            .await;
+            if let Err(error) = registered {
+                return Ok(Err(Error::db("register tenant")(error)));
+            }
+        }
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for (index, request) in requests.iter().enumerate() {
+            let row = answered(append_query(request).fetch_one(&mut *tx).await)
+                .map_err(|lost| (index, lost))?;
+            match row.and_then(|row| interpret(request, &row)) {
+                Ok(outcome) => outcomes.push(outcome),
+                // Dropping the transaction rolls back what the group appended.
+                Err(refused) => return Ok(Err(refused)),
+            }
+        }
+        Ok(tx
+            .commit()
+            .await
+            .map(|()| outcomes)
+            .map_err(Error::db(context)))
     }
 
     /// Explains a collision that persisted after a retry.
@@ -165,6 +206,54 @@ impl EventStore {
 /// A command id taken by another tenant stays invisible and keeps failing.
 struct RaceLost {
     on_command_id: bool,
+}
+
+/// The call of `append_events` for `request`.
+fn append_query(
+    request: &AppendRequest,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let meta = &request.metadata;
+    let types: Vec<&str> = request
+        .events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
+    let versions: Vec<i32> = request
+        .events
+        .iter()
+        .map(|e| i32::try_from(e.schema_version).unwrap_or(i32::MAX))
+        .collect();
+    let payloads: Vec<&str> = request.events.iter().map(|e| e.payload.get()).collect();
+    sqlx::query(APPEND_SQL)
+        .bind(meta.tenant_id.as_uuid())
+        .bind(request.stream_id.as_uuid())
+        .bind(&request.stream_type)
+        .bind(request.expected.as_sql())
+        .bind(meta.command_id.as_uuid())
+        .bind(meta.actor.trim())
+        .bind(meta.correlation_id.as_uuid())
+        .bind(meta.causation_id.as_uuid())
+        .bind(meta.trace.as_ref().map(|t| t.traceparent.as_str()))
+        .bind(meta.trace.as_ref().and_then(|t| t.tracestate.as_deref()))
+        .bind(meta.occurred_at)
+        .bind(types)
+        .bind(versions)
+        .bind(payloads)
+}
+
+/// The function's answer row (or the database's error), unless a
+/// concurrent writer won the race.
+fn answered(
+    row: Result<sqlx::postgres::PgRow, sqlx::Error>,
+) -> Result<Result<sqlx::postgres::PgRow, Error>, RaceLost> {
+    match row {
+        Ok(row) => Ok(Ok(row)),
+        // 23505: a concurrent writer took this version or this command id first.
+        Err(error) if sqlstate(&error).as_deref() == Some("23505") => Err(RaceLost {
+            on_command_id: constraint(&error) == Some("commands_pkey"),
+        }),
+        Err(error) => Ok(Err(Error::db("append events")(error))),
+    }
 }
 
 fn constraint(error: &sqlx::Error) -> Option<&str> {

@@ -70,6 +70,16 @@ impl Executor {
         &self.store
     }
 
+    /// Attempts after the first, when a command loses a race.
+    pub fn conflict_retries(&self) -> u32 {
+        self.conflict_retries
+    }
+
+    /// Drops a record's cached state (it changed outside `execute`).
+    pub(crate) fn forget(&self, tenant: deedlog_kernel::TenantId, stream: StreamId) {
+        self.cache.forget(tenant, stream);
+    }
+
     /// Loads the record's state and version.
     pub async fn load<D>(
         &self,
@@ -227,7 +237,7 @@ impl Executor {
 
     /// What this command id did before, if it was handled already, with the
     /// events it appended then (so a repeated refusal is answered as one).
-    async fn first_outcome<E: DeserializeOwned>(
+    pub(crate) async fn first_outcome<E: DeserializeOwned>(
         &self,
         envelope: &CommandEnvelope,
         target: Target,
@@ -268,7 +278,7 @@ pub(crate) fn decode<E: DeserializeOwned>(event: &RecordedEvent) -> Result<E, Er
         .map_err(|e| Error::internal("decode a stored event", &e))
 }
 
-fn executed<E>(target: Target, outcome: AppendOutcome, events: Vec<E>) -> Executed<E> {
+pub(crate) fn executed<E>(target: Target, outcome: AppendOutcome, events: Vec<E>) -> Executed<E> {
     Executed {
         stream_id: target.stream_id,
         version: outcome.stream_version,
@@ -289,7 +299,7 @@ fn conflict(target: Target, expected: u64, actual: u64) -> Error {
     ))
 }
 
-fn encode<E: Serialize + DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, Error> {
+pub(crate) fn encode<E: Serialize + DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, Error> {
     events
         .iter()
         .map(|event| {

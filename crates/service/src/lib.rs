@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod observe;
 pub mod request;
 pub mod server;
+pub mod together;
 
 pub use as_of::state_as_of;
 pub use context::{Admitted, Context};
@@ -22,6 +23,7 @@ pub use error::Error;
 pub use executor::{Executed, Executor, Target};
 pub use request::{Authenticated, Authenticator, CommandEnvelope};
 pub use server::BoundServer;
+pub use together::Part;
 
 /// Refuses the caller unless `allowed` holds for their role.
 pub fn require_role(

@@ -35,7 +35,9 @@ pub enum Action {
         user_active: bool,
         token: NewToken,
     },
-    /// Exchanges a refresh token for a new one (rotation).
+    /// Exchanges a refresh token for a new one (rotation). A token that
+    /// was exchanged before is stolen or replayed: its whole sign-in (the
+    /// family of tokens rotated from one login) is revoked.
     Refresh {
         at: DateTime<Utc>,
         token: Uuid,
@@ -51,13 +53,32 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum Event {
-    PasswordSet { hash: String },
-    LoginSucceeded { at: DateTime<Utc>, token: NewToken },
-    LoginFailed { at: DateTime<Utc> },
-    LockedOut { until: DateTime<Utc> },
-    RefreshTokenRotated { old: Uuid, new: NewToken },
-    RefreshTokenRevoked { token: Uuid },
+    PasswordSet {
+        hash: String,
+    },
+    LoginSucceeded {
+        at: DateTime<Utc>,
+        token: NewToken,
+    },
+    LoginFailed {
+        at: DateTime<Utc>,
+    },
+    LockedOut {
+        until: DateTime<Utc>,
+    },
+    RefreshTokenRotated {
+        old: Uuid,
+        new: NewToken,
+    },
+    RefreshTokenRevoked {
+        token: Uuid,
+    },
     AllRefreshTokensRevoked {},
+    /// A spent token was presented again: every token of its family ends.
+    RefreshTokenReused {
+        token: Uuid,
+        family: Uuid,
+    },
 }
 
 impl deedlog_kernel::DomainEvent for Event {
@@ -70,6 +91,7 @@ impl deedlog_kernel::DomainEvent for Event {
             Event::RefreshTokenRotated { .. } => "RefreshTokenRotated",
             Event::RefreshTokenRevoked { .. } => "RefreshTokenRevoked",
             Event::AllRefreshTokensRevoked {} => "AllRefreshTokensRevoked",
+            Event::RefreshTokenReused { .. } => "RefreshTokenReused",
         }
     }
 }
@@ -81,6 +103,17 @@ pub struct State {
     pub locked_until: Option<DateTime<Utc>>,
     /// Live refresh tokens and when each expires.
     pub tokens: BTreeMap<Uuid, DateTime<Utc>>,
+    /// Tokens already exchanged, and when they would have expired.
+    pub spent: BTreeMap<Uuid, DateTime<Utc>>,
+    /// The family of each live or spent token: the id of the token its
+    /// login issued, from which it was rotated.
+    pub families: BTreeMap<Uuid, Uuid>,
+}
+
+impl State {
+    fn family(&self, token: &Uuid) -> Uuid {
+        self.families.get(token).copied().unwrap_or(*token)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -97,7 +130,13 @@ pub enum Error {
     UnknownToken,
     #[error("the refresh token expired at {expired_at}")]
     TokenExpired { expired_at: DateTime<Utc> },
+    #[error("{REUSED}")]
+    TokenReused,
 }
+
+/// The answer to a spent refresh token, whether or not its family was live.
+pub const REUSED: &str =
+    "the refresh token was already used; every token of that sign-in is revoked, sign in again";
 
 pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
     match action {
@@ -148,6 +187,18 @@ pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
             token,
             replacement,
         } => {
+            if state.spent.contains_key(token) {
+                let family = state.family(token);
+                let live = state.tokens.keys().any(|t| state.family(t) == family);
+                return if live {
+                    Ok(vec![Event::RefreshTokenReused {
+                        token: *token,
+                        family,
+                    }])
+                } else {
+                    Err(Error::TokenReused)
+                };
+            }
             let expires_at = state.tokens.get(token).ok_or(Error::UnknownToken)?;
             if expires_at <= at {
                 return Err(Error::TokenExpired {
@@ -175,9 +226,19 @@ pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
 pub fn evolve(mut state: State, event: &Event) -> State {
     match event {
         Event::PasswordSet { hash } => state.password_hash = Some(hash.clone()),
-        Event::LoginSucceeded { token, .. } => {
+        Event::LoginSucceeded { at, token } => {
             state.failures.clear();
             state.tokens.insert(token.id, token.expires_at);
+            state.families.insert(token.id, token.id);
+            // Spent tokens past their expiry are refused as expired anyway.
+            state.spent.retain(|_, expires_at| *expires_at > *at);
+            let State {
+                tokens,
+                spent,
+                families,
+                ..
+            } = &mut state;
+            families.retain(|t, _| tokens.contains_key(t) || spent.contains_key(t));
         }
         Event::LoginFailed { at } => {
             state.failures.retain(|t| *t > *at - FAILURE_WINDOW);
@@ -188,13 +249,27 @@ pub fn evolve(mut state: State, event: &Event) -> State {
             state.failures.clear();
         }
         Event::RefreshTokenRotated { old, new } => {
-            state.tokens.remove(old);
+            let family = state.family(old);
+            let expires_at = state.tokens.remove(old).unwrap_or(new.expires_at);
+            state.spent.insert(*old, expires_at);
+            state.families.insert(*old, family);
             state.tokens.insert(new.id, new.expires_at);
+            state.families.insert(new.id, family);
+        }
+        Event::RefreshTokenReused { family, .. } => {
+            let State {
+                tokens, families, ..
+            } = &mut state;
+            tokens.retain(|t, _| families.get(t).copied().unwrap_or(*t) != *family);
         }
         Event::RefreshTokenRevoked { token } => {
             state.tokens.remove(token);
         }
-        Event::AllRefreshTokensRevoked {} => state.tokens.clear(),
+        Event::AllRefreshTokensRevoked {} => {
+            state.tokens.clear();
+            state.spent.clear();
+            state.families.clear();
+        }
     }
     state
 }

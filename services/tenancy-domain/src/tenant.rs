@@ -26,7 +26,7 @@ pub enum Action {
         role: Role,
         by: Role,
     },
-    /// The invited user accepted and set a password.
+    /// The invited user accepted and set a password: once, while invited.
     Activate(UserId),
     ChangeRole {
         user: UserId,
@@ -171,6 +171,8 @@ pub enum Error {
     MayNotGrant { by: Role, role: Role },
     #[error("the tenant must keep at least one active admin")]
     LastActiveAdmin,
+    #[error("this invitation was already accepted; sign in with your password, or ask an admin for a new invitation")]
+    InvitationUsed,
     #[error("user {user} is {status:?}; {action} is not possible")]
     WrongUserStatus {
         user: UserId,
@@ -311,7 +313,8 @@ pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
         }
         Action::Activate(user) => match member(user)?.status {
             UserStatus::Invited => vec![Event::UserActivated { user: *user }],
-            UserStatus::Active => vec![],
+            // An invitation is used once: accepting it again must not set the password again.
+            UserStatus::Active => return Err(Error::InvitationUsed),
             status => {
                 return Err(Error::WrongUserStatus {
                     user: *user,

@@ -129,10 +129,20 @@ fn refresh_tokens_rotate_expire_and_are_revoked() {
         old: Uuid::from_u128(1),
         new: token(2),
     });
-    Spec::given(rotated)
+    Spec::given(rotated.clone())
         .when(Action::Refresh {
             at: t(6),
             token: Uuid::from_u128(1),
+            replacement: token(3),
+        })
+        .then_events(vec![Event::RefreshTokenReused {
+            token: Uuid::from_u128(1),
+            family: Uuid::from_u128(1),
+        }]);
+    Spec::given(rotated)
+        .when(Action::Refresh {
+            at: t(6),
+            token: Uuid::from_u128(9),
             replacement: token(3),
         })
         .then_error(Error::UnknownToken);
@@ -158,4 +168,48 @@ fn refresh_tokens_rotate_expire_and_are_revoked() {
             replacement: token(2),
         })
         .then_error(Error::UnknownToken);
+}
+
+#[test]
+fn reusing_a_spent_token_revokes_its_whole_family_and_no_other() {
+    let mut history = with_password();
+    history.push(Event::LoginSucceeded {
+        at: t(0),
+        token: token(1),
+    });
+    // A second sign-in (another device) is a family of its own.
+    history.push(Event::LoginSucceeded {
+        at: t(1),
+        token: token(10),
+    });
+    for (old, new) in [(1, 2), (2, 3)] {
+        history.push(Event::RefreshTokenRotated {
+            old: Uuid::from_u128(old),
+            new: token(new),
+        });
+    }
+    history.push(Event::RefreshTokenReused {
+        token: Uuid::from_u128(1),
+        family: Uuid::from_u128(1),
+    });
+    let refresh = |n: u128| Action::Refresh {
+        at: t(30),
+        token: Uuid::from_u128(n),
+        replacement: token(99),
+    };
+    // The successor of the replayed token is revoked with it.
+    Spec::given(history.clone())
+        .when(refresh(3))
+        .then_error(Error::UnknownToken);
+    // Replayed again once the family is gone: refused, nothing recorded.
+    Spec::given(history.clone())
+        .when(refresh(2))
+        .then_error(Error::TokenReused);
+    // The other sign-in keeps working.
+    Spec::given(history)
+        .when(refresh(10))
+        .then_events(vec![Event::RefreshTokenRotated {
+            old: Uuid::from_u128(10),
+            new: token(99),
+        }]);
 }

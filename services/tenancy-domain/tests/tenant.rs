@@ -193,6 +193,11 @@ fn users_move_from_invited_to_active_to_deactivated() {
     Spec::given(history.clone())
         .when(Action::Activate(id(2)))
         .then_events(vec![Event::UserActivated { user: id(2) }]);
+    let mut active = history.clone();
+    active.push(Event::UserActivated { user: id(2) });
+    Spec::given(active)
+        .when(Action::Activate(id(2)))
+        .then_error(Error::InvitationUsed);
     let mut deactivated = history;
     deactivated.push(Event::UserDeactivated { user: id(2) });
     Spec::given(deactivated.clone())

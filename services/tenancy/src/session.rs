@@ -11,7 +11,7 @@ use deedlog_proto::tenancy::v1 as pb;
 use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::directory::role_to_proto;
 use deedlog_service::request::{envelope, required_uuid, trace_context};
-use deedlog_service::{CommandEnvelope, Error};
+use deedlog_service::{CommandEnvelope, Error, Executed, Part};
 use deedlog_tenancy_domain::credentials::{self, Credentials, NewToken};
 use deedlog_tenancy_domain::slug::{self, Slugs};
 use deedlog_tenancy_domain::tenant::{self, NewUser, Tenants, UserStatus};
@@ -36,32 +36,9 @@ impl TenancyApi {
         let tenant = TenantId::from_uuid(derived(command, "tenant"));
         let admin = UserId::from_uuid(derived(command, "admin"));
         let env = envelope(r.command.as_ref(), tenant, format!("user:{admin}"), trace)?;
-        self.executor
-            .store()
-            .register_tenant(tenant)
-            .await
-            .map_err(Error::from)?;
-
         let claim = slug::Claim {
             slug: r.slug.clone(),
             tenant,
-        };
-        match self
-            .executor
-            .execute::<Slugs>(&step(&env, "slug"), slug_target(&r.slug), |_| {
-                Ok(claim.clone())
-            })
-            .await
-        {
-            // The slug's stream belongs to another tenant: someone holds it.
-            Err(Error::NotFound(_)) => {
-                return Err(Error::Refused(format!(
-                    "the slug {:?} is taken; choose another",
-                    r.slug
-                ))
-                .into())
-            }
-            other => other?,
         };
         let register = tenant::Action::Register {
             name: r.name.clone(),
@@ -72,34 +49,58 @@ impl TenancyApi {
                 display_name: r.admin_display_name.clone(),
             },
         };
-        let registered = self
-            .executor
-            .execute::<Tenants>(&step(&env, "tenant"), tenant_target(tenant), |_| {
-                Ok(register.clone())
+        // Every rule is checked before the (costly) hash and before anything is stored.
+        tenant::decide(&tenant::State::default(), &register)
+            .map_err(|e| deedlog_service::executor::refusal(&e))?;
+        let hash = hash_password(r.admin_password).await?;
+        let executor = &self.executor;
+        let done = executor
+            .retry_on_conflict(|| async {
+                let parts = vec![
+                    executor
+                        .prepare::<Slugs>(&step(&env, "slug"), slug_target(&r.slug), |_| {
+                            Ok(claim.clone())
+                        })
+                        .await?,
+                    executor
+                        .prepare::<Tenants>(&step(&env, "tenant"), tenant_target(tenant), |_| {
+                            Ok(register.clone())
+                        })
+                        .await?,
+                    self.prepare_password(&env, admin, &hash).await?,
+                ];
+                executor.append_together(parts, true).await
             })
-            .await?;
-        self.set_password(&env, admin, r.admin_password).await?;
+            .await
+            .map_err(|e| match e {
+                // The slug's stream belongs to another tenant: someone holds it.
+                Error::NotFound(_) => {
+                    Error::Refused(format!("the slug {:?} is taken; choose another", r.slug))
+                }
+                other => other,
+            })?;
         Ok(Response::new(pb::RegisterTenantReply {
-            reply: Some(registered.reply()),
+            reply: Some(together_reply(&done, 1)),
             tenant_id: tenant.to_string(),
             admin_user_id: admin.to_string(),
         }))
     }
 
-    async fn set_password(
+    /// The password step of a command that sets one with other changes.
+    async fn prepare_password(
         &self,
         env: &CommandEnvelope,
         user: UserId,
-        password: String,
-    ) -> Result<(), Error> {
-        let hash = hash_password(password).await?;
-        let set = credentials::Action::SetPassword { hash };
+        hash: &str,
+    ) -> Result<Part, Error> {
+        let set = credentials::Action::SetPassword {
+            hash: hash.to_owned(),
+        };
         self.executor
-            .execute::<Credentials>(&step(env, "password"), credentials_target(user), |_| {
-                Ok(set.clone())
+            .prepare::<Credentials>(&step(env, "password"), credentials_target(user), |_| {
+                Ok(set)
             })
-            .await?;
-        Ok(())
+            .await
     }
 
     pub(crate) async fn login(
@@ -206,13 +207,21 @@ impl TenancyApi {
             },
         };
         let env = self.system_envelope(old.tenant, old.user, trace)?;
-        self.executor
+        let done = self
+            .executor
             .execute::<Credentials>(&env, credentials_target(old.user), |_| Ok(rotate.clone()))
             .await
             .map_err(|e| match e {
                 Error::Refused(reason) => Error::Unauthenticated(reason),
                 other => other,
             })?;
+        // A replayed token: its family was revoked (recorded), and it is refused.
+        if matches!(
+            done.events.first(),
+            Some(credentials::Event::RefreshTokenReused { .. })
+        ) {
+            return Err(Error::Unauthenticated(credentials::REUSED.to_owned()).into());
+        }
         Ok(Response::new(self.pair(
             old.tenant,
             old.user,
@@ -249,17 +258,35 @@ impl TenancyApi {
             .map_err(Error::from)?;
         check_password("password", &r.password)?;
         let env = envelope(r.command.as_ref(), invited.tenant, invited.actor(), trace)?;
-        self.set_password(&env, invited.user, r.password).await?;
+        let executor = &self.executor;
         let activate = tenant::Action::Activate(invited.user);
-        let done = self
-            .executor
-            .execute::<Tenants>(
-                &step(&env, "activate"),
-                tenant_target(invited.tenant),
-                |_| Ok(activate.clone()),
-            )
+        let done = executor
+            .retry_on_conflict(|| async {
+                // Activation first: it refuses a used invitation (or a
+                // deactivated user) before the password is touched, and
+                // its expected version lets only one of two racing
+                // acceptances through.
+                let activation = executor
+                    .prepare::<Tenants>(
+                        &step(&env, "activate"),
+                        tenant_target(invited.tenant),
+                        |_| Ok(activate.clone()),
+                    )
+                    .await?;
+                if let Part::Done(repeat) = activation {
+                    let password = executor
+                        .repeated(&step(&env, "password"), credentials_target(invited.user))
+                        .await?;
+                    return Ok([Some(repeat), password].into_iter().flatten().collect());
+                }
+                let hash = hash_password(r.password.clone()).await?;
+                let password = self.prepare_password(&env, invited.user, &hash).await?;
+                executor
+                    .append_together(vec![activation, password], false)
+                    .await
+            })
             .await?;
-        Ok(Response::new(done.reply()))
+        Ok(Response::new(together_reply(&done, 0)))
     }
 
     /// The tenant holding `slug`, read across tenants (the caller has no tenant yet).
@@ -314,6 +341,15 @@ impl TenancyApi {
             role: role_to_proto(role).into(),
         })
     }
+}
+
+/// The reply to a command that changed several records: the record at
+/// `main`, and the last position written by any of them.
+fn together_reply(done: &[Executed<()>], main: usize) -> CommandReply {
+    let mut reply = done[main].reply();
+    reply.position = done.iter().map(|d| d.position).max().unwrap_or(0);
+    reply.duplicate = done.iter().all(|d| d.duplicate);
+    reply
 }
 
 fn serde_json_value(payload: &str) -> Result<serde_json::Value, Error> {

@@ -522,7 +522,8 @@ impl State {
             }
             credentials::Event::AllRefreshTokensRevoked {} => row.tokens_revoked_at = Some(at),
             credentials::Event::RefreshTokenRotated { .. }
-            | credentials::Event::RefreshTokenRevoked { .. } => {}
+            | credentials::Event::RefreshTokenRevoked { .. }
+            | credentials::Event::RefreshTokenReused { .. } => {}
         }
         row.failed_logins = i64::try_from(row.failed_login_times.len()).unwrap_or(i64::MAX);
         stamp_user(row, recorded);
