@@ -1,0 +1,146 @@
+//! Credentials that cannot be abused through the gateway: an invitation
+//! works once, a refused acceptance sets no password, a replayed refresh
+//! token ends its sign-in, and a refused sign-up stores nothing.
+
+use crate::World;
+use deedlog_proto::tenancy::v1 as pb;
+use deedlog_tests::clients::{command, PASSWORD};
+use deedlog_tests::LogCounts;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const ACCEPT: &str = "mutation($c: CommandInput!, $t: String!, $p: String!) { acceptInvitation(command: $c, invitationToken: $t, password: $p) { version position duplicate } }";
+const REFRESH: &str = "mutation($r: String!) { refresh(refreshToken: $r) { refreshToken } }";
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(tenantSlug: \"berg\", email: $e, password: $p) { accessToken refreshToken } }";
+
+fn key(id: Uuid) -> Value {
+    json!({ "idempotencyKey": id })
+}
+
+/// Invites `name` as an agent (deactivated at once when `deactivated`).
+async fn invitation(w: &mut World, name: &str, deactivated: bool) -> String {
+    let admin = w.clients.register("berg").await;
+    let invited = w
+        .clients
+        .tenancy
+        .invite_user(admin.request(pb::InviteUserRequest {
+            command: command(),
+            email: format!("{name}@berg.example"),
+            display_name: name.to_owned(),
+            role: pb::Role::Agent.into(),
+        }))
+        .await
+        .expect("invite")
+        .into_inner();
+    if deactivated {
+        w.clients
+            .tenancy
+            .deactivate_user(admin.request(pb::DeactivateUserRequest {
+                command: command(),
+                user_id: invited.user_id,
+            }))
+            .await
+            .expect("deactivate");
+    }
+    invited.invitation_token
+}
+
+#[tokio::test]
+async fn an_invitation_accepted_through_the_gateway_cannot_be_replayed() {
+    let mut w = World::start().await;
+    let token = invitation(&mut w, "ben", false).await;
+    let first = Uuid::now_v7();
+    let accepted = w
+        .gql
+        .run(
+            None,
+            ACCEPT,
+            json!({"c": key(first), "t": token, "p": PASSWORD}),
+        )
+        .await;
+    assert_eq!(accepted.data()["acceptInvitation"]["duplicate"], false);
+    let before = LogCounts::of(&w.cluster).await;
+    w.gql
+        .run(
+            None,
+            ACCEPT,
+            json!({"c": key(Uuid::now_v7()), "t": token, "p": "attacker-chosen password"}),
+        )
+        .await
+        .assert_error("RULE_REFUSED", "invitation was already accepted");
+    assert_eq!(LogCounts::of(&w.cluster).await, before);
+    let attacker = w
+        .gql
+        .run(
+            None,
+            LOGIN,
+            json!({"e": "ben@berg.example", "p": "attacker-chosen password"}),
+        )
+        .await;
+    attacker.assert_error("UNAUTHENTICATED", "");
+}
+
+#[tokio::test]
+async fn a_refused_acceptance_through_the_gateway_sets_no_password() {
+    let mut w = World::start().await;
+    let token = invitation(&mut w, "gone", true).await;
+    let before = LogCounts::of(&w.cluster).await;
+    w.gql
+        .run(
+            None,
+            ACCEPT,
+            json!({"c": key(Uuid::now_v7()), "t": token, "p": "attacker-chosen password"}),
+        )
+        .await
+        .assert_error("RULE_REFUSED", "Deactivated");
+    assert_eq!(LogCounts::of(&w.cluster).await, before);
+}
+
+#[tokio::test]
+async fn a_replayed_refresh_token_ends_its_sign_in_through_the_gateway() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let second = w
+        .gql
+        .run(None, REFRESH, json!({"r": admin.refresh}))
+        .await
+        .data()["refresh"]["refreshToken"]
+        .as_str()
+        .expect("rotated")
+        .to_owned();
+    w.gql
+        .run(None, REFRESH, json!({"r": admin.refresh}))
+        .await
+        .assert_error("UNAUTHENTICATED", "already used");
+    w.gql
+        .run(None, REFRESH, json!({"r": second}))
+        .await
+        .assert_error("UNAUTHENTICATED", "not valid");
+}
+
+#[tokio::test]
+async fn a_refused_sign_up_through_the_gateway_leaves_the_slug_free() {
+    let w = World::start().await;
+    let sign_up = "mutation($c: CommandInput!, $n: String!, $e: String!) { registerTenant(command: $c, input: {name: $n, slug: \"berg\", adminEmail: $e, adminDisplayName: \"Anna\", adminPassword: \"a long and careful passphrase\"}) { tenantId result { position } } }";
+    let before = LogCounts::of(&w.cluster).await;
+    for (name, email) in [("", "anna@berg.example"), ("Berg", "not an email")] {
+        w.gql
+            .run(
+                None,
+                sign_up,
+                json!({"c": key(Uuid::now_v7()), "n": name, "e": email}),
+            )
+            .await
+            .assert_error("BAD_USER_INPUT", "");
+        assert_eq!(LogCounts::of(&w.cluster).await, before, "{name} {email}");
+    }
+    let done = w
+        .gql
+        .run(
+            None,
+            sign_up,
+            json!({"c": key(Uuid::now_v7()), "n": "Berg", "e": "anna@berg.example"}),
+        )
+        .await;
+    assert!(done.data()["registerTenant"]["tenantId"].is_string());
+}
