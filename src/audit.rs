@@ -5,7 +5,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use deedlog_eventstore::{LogReader, RecordedEvent, StreamQuery, Upcasters};
-use deedlog_kernel::{codec, Decider, StreamId, TenantId};
+use deedlog_kernel::{codec, redaction, Decider, StreamId, TenantId};
 use deedlog_runtime::settings::Settings;
 use futures::TryStreamExt;
 use serde::de::DeserializeOwned;
@@ -50,7 +50,8 @@ pub fn instant(text: &str) -> anyhow::Result<DateTime<Utc>> {
     )
 }
 
-/// Every event of a record, oldest first.
+/// Every event of a record, oldest first; the payloads of credentials
+/// streams with their secrets redacted (`deedlog_kernel::redaction`).
 pub async fn history(settings: &Settings, record: &str, out: &mut dyn Write) -> anyhow::Result<()> {
     let stream = record_id(record)?;
     let events = reader(settings)
@@ -81,7 +82,8 @@ pub async fn history(settings: &Settings, record: &str, out: &mut dyn Write) -> 
                 .as_ref()
                 .and_then(|t| t.traceparent.split('-').nth(1))
                 .unwrap_or("-"),
-            e.payload
+            // Credential material never reaches a person (ADR 0023).
+            redaction::redacted_text(&e.stream_type, &e.payload)
         )?;
     }
     Ok(())
@@ -146,9 +148,10 @@ where
     Ok(serde_json::to_value(state)?)
 }
 
-/// Streams a tenant's events recorded in `[from, to)` in position order;
-/// returns how many were written. Rows are written as they arrive, so the
-/// size of the export does not matter.
+/// Streams a tenant's events recorded in `[from, to)` in position order,
+/// the payloads of credentials streams with their secrets redacted
+/// (`deedlog_kernel::redaction`); returns how many were written. Rows are
+/// written as they arrive, so the size of the export does not matter.
 pub async fn export(
     settings: &Settings,
     tenant: &str,
@@ -210,7 +213,8 @@ pub async fn export(
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             row.get::<DateTime<Utc>, _>(11)
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            row.get::<String, _>(12),
+            // Credential material never reaches a person (ADR 0023).
+            redaction::redacted_text(&row.get::<String, _>(1), &row.get::<String, _>(12)),
         ];
         match format {
             ExportFormat::Csv => {

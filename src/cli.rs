@@ -122,7 +122,8 @@ pub struct SeedArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Every event of a record, oldest first.
+    /// Every event of a record, oldest first (password hashes and token
+    /// ids in credentials events read "[redacted]").
     History {
         /// The record's id (property, deal, contact or tenant).
         record: String,
@@ -134,7 +135,8 @@ pub enum AuditCommand {
         /// RFC 3339 with an offset (2026-11-30T10:15:00Z) or a date (midnight UTC).
         instant: String,
     },
-    /// A tenant's events recorded in [--from, --to), streamed to standard output.
+    /// A tenant's events recorded in [--from, --to), streamed to standard
+    /// output (credentials events with their secrets redacted, as in history).
     Export {
         /// The tenant's id.
         #[arg(long)]

@@ -9,6 +9,7 @@ mod kafka;
 mod live;
 mod protection;
 mod reads;
+mod redaction;
 
 use deedlog_cluster::Component;
 use deedlog_tests::{Clients, Gql, TestCluster};

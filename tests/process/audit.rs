@@ -6,6 +6,7 @@ use crate::shutdown::{new_property, run_deedlog};
 use deedlog_proto::common::v1::Money;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_tests::clients::command;
+use deedlog_tests::secrets::{assert_shows_no_secret, credential_activity, credential_secrets};
 use deedlog_tests::{Clients, TestCluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,5 +159,90 @@ async fn history_as_of_and_export_read_the_log_as_auditors_need() {
         assert!(!ok, "{args:?} should fail: {out}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_and_export_show_credential_events_without_hashes_or_token_ids() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let (admin, _auditor) = credential_activity(&mut c, "vault").await;
+    let secrets = credential_secrets(&cluster).await;
+    let db = &cluster.database;
+
+    // The admin's credentials stream: every event listed with its type and
+    // time, its secrets redacted.
+    let (ok, out, err) = run_deedlog(db, &["audit", "history", &admin.user_id]);
+    assert!(ok, "{err}");
+    assert_shows_no_secret("audit history", &out, &secrets);
+    assert_shows_no_secret("audit history's errors", &err, &secrets);
+    assert!(out.starts_with("credentials "), "{out}");
+    for t in [
+        "PasswordSet",
+        "LoginSucceeded",
+        "RefreshTokenRotated",
+        "LoginFailed",
+        "RefreshTokenRevoked",
+    ] {
+        assert!(out.contains(t), "{t} listed: {out}");
+    }
+    assert!(out.contains(r#"{"hash":"[redacted]"}"#), "{out}");
+    assert!(out.contains(r#""expires_at":"20"#), "{out}");
+
+    // No state of a credentials stream as of any instant.
+    let (ok, out, err) = run_deedlog(db, &["audit", "as-of", &admin.user_id, "2100-01-01"]);
+    assert!(!ok, "{out}");
+    assert!(err.contains("credentials"), "{err}");
+    assert_shows_no_secret("audit as-of", &(out + &err), &secrets);
+
+    let export = |format: &'static str| {
+        run_deedlog(
+            db,
+            &[
+                "audit",
+                "export",
+                "--tenant",
+                &admin.tenant_id,
+                "--from",
+                "2020-01-01",
+                "--to",
+                "2100-01-01",
+                "--format",
+                format,
+            ],
+        )
+    };
+    let (ok, jsonl, err) = export("jsonl");
+    assert!(ok, "{err}");
+    assert_shows_no_secret("audit export (jsonl)", &jsonl, &secrets);
+    let lines: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let set = lines
+        .iter()
+        .find(|e| e["event_type"] == "PasswordSet")
+        .expect("PasswordSet exported");
+    assert_eq!(set["payload"], serde_json::json!({ "hash": "[redacted]" }));
+    assert!(set["recorded_at"].is_string() && set["actor"].is_string());
+    let login = lines
+        .iter()
+        .find(|e| e["event_type"] == "LoginSucceeded")
+        .expect("LoginSucceeded exported");
+    assert_eq!(login["payload"]["token"]["id"], "[redacted]", "{login}");
+    assert!(login["payload"]["at"].is_string(), "{login}");
+    let registered = lines
+        .iter()
+        .find(|e| e["event_type"] == "TenantRegistered")
+        .expect("TenantRegistered exported");
+    assert_eq!(registered["payload"]["slug"], "vault", "{registered}");
+
+    let (ok, csv, err) = export("csv");
+    assert!(ok, "{err}");
+    assert_shows_no_secret("audit export (csv)", &csv, &secrets);
+    assert!(
+        csv.contains("PasswordSet") && csv.contains("[redacted]"),
+        "{csv}"
+    );
     cluster.stop().await;
 }

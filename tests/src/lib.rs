@@ -8,6 +8,7 @@ pub mod kafka_broker;
 pub mod log;
 pub mod otlp;
 pub mod prometheus;
+pub mod secrets;
 pub mod tokens;
 
 pub use clients::{Clients, Session};

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod metadata;
 pub mod money;
 pub mod names;
+pub mod redaction;
 pub mod role;
 
 pub use decider::{replay, Decider, DomainEvent, Refusal, RefusalKind};

@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 const READ: &str = "read the audit history";
 
-/// A stored event, as written (payload at its stored schema version).
+/// A stored event, as written (payload at its stored schema version),
+/// except that credential material is never shown: see `payload`.
 #[derive(Debug, SimpleObject)]
 #[graphql(complex)]
 pub struct AuditEvent {
@@ -30,6 +31,11 @@ pub struct AuditEvent {
 #[ComplexObject]
 impl AuditEvent {
     /// The event's payload (see docs/events.md for each type and version).
+    /// In a `credentials` stream (a user's password and refresh tokens)
+    /// every value but an instant (`at`, `until`, `expires_at`) reads
+    /// `"[redacted]"`, keys kept: the event's type, time and actor show
+    /// that a password was set or a token issued, never the Argon2id hash
+    /// or the token's id.
     async fn payload(&self) -> Json<serde_json::Value> {
         Json(self.record.payload.clone())
     }
@@ -82,6 +88,8 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// Stored events in log order, a page at a time (`first` 1–100).
+    /// Credential material is never shown: password hashes and refresh-token
+    /// ids in `credentials` events read `"[redacted]"` (see `AuditEvent.payload`).
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +114,8 @@ impl AuditQuery {
     }
 
     /// A record's state as of `at` (default: now), rebuilt from the log.
-    /// NOT_FOUND when the tenant had no such record then.
+    /// NOT_FOUND when the tenant had no such record then. A user's
+    /// credentials are no such record: their state is never shown.
     async fn as_of(
         &self,
         ctx: &Context<'_>,

@@ -9,7 +9,10 @@
 //!   `events_of_app` policy shows it the bound tenant's events only, so
 //!   another tenant's events are invisible here as everywhere else.
 //!   Payloads are returned as stored, with their stored `schema_version`
-//!   (this crate links no upcaster; `docs/events.md` has every version).
+//!   (this crate links no upcaster; `docs/events.md` has every version),
+//!   except that credential material is redacted: in a `credentials`
+//!   stream's payloads every value but an instant reads `[redacted]`
+//!   (`deedlog_kernel::redaction`, ADR 0023).
 //! * `deedlog_read.reconciliation_runs` (read migration `0002`): runs are
 //!   global, not per tenant, and a run's `report` holds the keys and values
 //!   of differing rows of every tenant. So `deedlog_app` has a column grant
@@ -26,6 +29,7 @@ use crate::freshness::Projection;
 use crate::page::{Connection, Page, MAX_FIRST};
 use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, SecondsFormat, Utc};
+use deedlog_kernel::redaction;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -50,7 +54,8 @@ pub struct EventRow {
     pub event_type: String,
     /// The payload's schema version as stored.
     pub schema_version: i32,
-    /// The payload as stored.
+    /// The payload as stored, except in `credentials` streams: there every
+    /// value but an instant reads `[redacted]` (`deedlog_kernel::redaction`).
     #[cfg_attr(feature = "graphql", graphql(skip))]
     pub payload: serde_json::Value,
     /// Who: `user:<uuid>`, or a system actor.
@@ -148,11 +153,15 @@ pub async fn events(
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events {filter_sql} ORDER BY position LIMIT {limit_placeholder}"
     );
-    let rows = filters
+    let mut rows = filters
         .bind_to(sqlx::query_as::<_, EventRow>(&sql))
         .fetch_all(conn)
         .await
         .map_err(Error::db("read the audit history"))?;
+    // Credential material never reaches a person (ADR 0023).
+    for row in &mut rows {
+        redaction::redact(&row.stream_type, &mut row.payload);
+    }
     Ok(Connection::from_rows(rows, limit, |r: &EventRow| {
         r.position.to_string()
     }))

@@ -19,7 +19,9 @@ use uuid::Uuid;
 
 /// Stream types of tenancy's records.
 pub const TENANT_STREAM: &str = "tenant";
-pub const CREDENTIALS_STREAM: &str = "credentials";
+/// The kernel's constant: readers for people redact this stream type's
+/// payloads by it (`deedlog_kernel::redaction`, ADR 0023).
+pub const CREDENTIALS_STREAM: &str = deedlog_kernel::redaction::CREDENTIALS_STREAM;
 pub const SLUG_STREAM: &str = "tenant_slug";
 
 /// Namespace of the UUIDs derived from slugs and command ids (UUID v5).
