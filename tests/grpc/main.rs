@@ -6,6 +6,7 @@ mod auth;
 mod communications;
 mod credentials;
 mod deals;
+mod idempotency;
 mod instances;
 mod plumbing;
 mod projections;

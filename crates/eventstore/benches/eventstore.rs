@@ -197,6 +197,7 @@ fn payload(n: u64) -> Value {
 
 fn append_request(tenant: TenantId, stream: StreamId, version: u64, count: u64) -> AppendRequest {
     AppendRequest {
+        fingerprint: None,
         stream_id: stream,
         stream_type: "property".into(),
         expected: ExpectedVersion::Exact(version),

@@ -17,6 +17,9 @@ pub struct AppendRequest {
     pub expected: ExpectedVersion,
     pub metadata: CommandMetadata,
     pub events: Vec<NewEvent>,
+    /// A digest of the request behind the command: a repeat of its command
+    /// id with another fingerprint is refused (`None`: not compared).
+    pub fingerprint: Option<[u8; 32]>,
 }
 
 /// What an append did (or, for a repeated command id, what it did the first time).
@@ -43,7 +46,7 @@ impl AppendOutcome {
 const RACE_ATTEMPTS: usize = 2;
 
 const APPEND_SQL: &str = "SELECT outcome, stream_version, positions, recorded_at \
-     FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[]::json[])";
+     FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text[]::json[], $15)";
 
 impl EventStore {
     /// Appends `request`'s events atomically, or refuses them all.
@@ -239,6 +242,7 @@ fn append_query(
         .bind(types)
         .bind(versions)
         .bind(payloads)
+        .bind(request.fingerprint.map(|f| f.to_vec()))
 }
 
 /// The function's answer row (or the database's error), unless a
@@ -297,6 +301,9 @@ fn interpret(request: &AppendRequest, row: &sqlx::postgres::PgRow) -> Result<App
         }),
         "unknown_tenant" => Err(Error::UnknownTenant { tenant }),
         "command_reused" => Err(Error::CommandIdReused {
+            command_id: request.metadata.command_id,
+        }),
+        "command_mismatch" => Err(Error::CommandMismatch {
             command_id: request.metadata.command_id,
         }),
         "version_overflow" => Err(Error::VersionOverflow {

@@ -13,6 +13,8 @@ use deedlog_kernel::{CommandId, StreamId, TenantId};
 pub struct HandledCommand {
     pub stream_id: StreamId,
     pub outcome: AppendOutcome,
+    /// The digest of the request recorded with it (none before fingerprints).
+    pub fingerprint: Option<Vec<u8>>,
 }
 
 impl EventStore {
@@ -23,8 +25,9 @@ impl EventStore {
         command_id: CommandId,
     ) -> Result<Option<HandledCommand>, Error> {
         let mut tx = self.begin_for_tenant(tenant).await?;
-        let row: Option<(uuid::Uuid, i64, Vec<i64>, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT stream_id, stream_version, positions, recorded_at \
+        type Row = (uuid::Uuid, i64, Vec<i64>, DateTime<Utc>, Option<Vec<u8>>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT stream_id, stream_version, positions, recorded_at, fingerprint \
              FROM commands WHERE command_id = $1",
         )
         .bind(command_id.as_uuid())
@@ -32,8 +35,8 @@ impl EventStore {
         .await
         .map_err(Error::db("look up a command"))?;
         tx.commit().await.map_err(Error::db("look up a command"))?;
-        Ok(
-            row.map(|(stream, version, positions, recorded_at)| HandledCommand {
+        Ok(row.map(
+            |(stream, version, positions, recorded_at, fingerprint)| HandledCommand {
                 stream_id: StreamId::from_uuid(stream),
                 outcome: AppendOutcome {
                     stream_version: to_u64(version),
@@ -41,7 +44,8 @@ impl EventStore {
                     recorded_at,
                     duplicate: true,
                 },
-            }),
-        )
+                fingerprint,
+            },
+        ))
     }
 }

@@ -63,6 +63,8 @@ pub enum Error {
     },
     #[error("command id {command_id} was already used for another stream")]
     CommandIdReused { command_id: CommandId },
+    #[error("command id {command_id} was already used with a different request")]
+    CommandMismatch { command_id: CommandId },
     #[error("cannot upcast {event_type} v{from}: {reason}")]
     Upcast {
         event_type: String,

@@ -97,7 +97,7 @@ where
     }
 
     /// Admits a command on an existing record named by the request.
-    pub async fn admit<T>(
+    pub async fn admit<T: prost::Message>(
         &self,
         request: &Request<T>,
         allowed: fn(Role) -> bool,
@@ -107,7 +107,7 @@ where
     ) -> Result<Admitted, Error> {
         let (auth, tenant) = self.admit_caller(request, allowed, what).await?;
         let body = request.get_ref();
-        let envelope = auth.command(options(body))?;
+        let envelope = auth.command(body, options(body))?;
         let record = required_uuid(self.id_field, record(body))?;
         Ok(Admitted {
             auth,
@@ -147,7 +147,7 @@ where
     }
 
     /// The common shape: a writer's fixed action on the record the request names.
-    pub async fn change<T>(
+    pub async fn change<T: prost::Message>(
         &self,
         request: Request<T>,
         options: impl Fn(&T) -> Option<&CommandOptions>,
@@ -166,7 +166,7 @@ where
     }
 
     /// The common shape for the roles `allowed` to do `what`.
-    pub async fn change_as<T>(
+    pub async fn change_as<T: prost::Message>(
         &self,
         allowed: fn(Role) -> bool,
         what: &str,

@@ -79,6 +79,11 @@ impl From<deedlog_eventstore::Error> for Error {
                 "command.command_id",
                 "this command id was already used for another record; use a new id per command",
             ),
+            E::CommandMismatch { .. } => Error::invalid(
+                "command.command_id",
+                "this command id was already used with a different request; \
+                 repeat a command with exactly the same request, or use a new id",
+            ),
             E::StreamNotInTenant { .. } => Error::NotFound("no such record".to_owned()),
             E::StreamTypeMismatch { .. } => {
                 Error::invalid("id", "this id belongs to a record of another kind")

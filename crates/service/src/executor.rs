@@ -1,10 +1,12 @@
-//! Load → decide → append: the one path every command takes. A command that
-//! loses a race is re-decided on the new state a bounded number of times
-//! (only when its caller did not pin a version); a repeated command id
-//! returns its first outcome.
+//! Load → decide → append: the one path every command takes. Commands on
+//! one record queue within an instance ([`RecordLocks`]); a command that
+//! loses a race to another instance is re-decided on the new state a
+//! bounded number of times, after a jittered pause (only when its caller
+//! did not pin a version); a repeated command id returns its first outcome.
 
 use crate::cache::StateCache;
 use crate::error::Error;
+use crate::record_lock::RecordLocks;
 use crate::request::CommandEnvelope;
 use deedlog_eventstore::{
     AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, RecordedEvent,
@@ -52,6 +54,7 @@ impl<E> Executed<E> {
 pub struct Executor {
     store: EventStore,
     cache: Arc<StateCache>,
+    locks: Arc<RecordLocks>,
     /// Attempts after the first, when a command loses a race.
     conflict_retries: u32,
 }
@@ -62,6 +65,7 @@ impl Executor {
         Self {
             store,
             cache: Arc::new(StateCache::new(cache_capacity)),
+            locks: Arc::default(),
             conflict_retries,
         }
     }
@@ -131,6 +135,7 @@ impl Executor {
     {
         let tenant = envelope.metadata.tenant_id;
         let stream = target.stream_id;
+        let _turn = self.locks.lock(tenant, stream).await;
         let mut attempt = 0;
         loop {
             // A cached state is a guess the append verifies; anything else
@@ -190,6 +195,7 @@ impl Executor {
                 },
                 metadata: envelope.metadata.clone(),
                 events: encode(&events)?,
+                fingerprint: envelope.fingerprint,
             };
             let started = std::time::Instant::now();
             let appended = self.store.append(&request).await;
@@ -226,6 +232,7 @@ impl Executor {
                     attempt += 1;
                     crate::metrics::count_retry();
                     tracing::debug!(attempt, actual, "command lost a race; deciding again");
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(error) => {
                     self.cache.forget(tenant, stream);
@@ -248,6 +255,11 @@ impl Executor {
             .await?;
         match found {
             None => Ok(None),
+            Some(done) if mismatched(envelope, done.fingerprint.as_deref()) => {
+                Err(Error::from(deedlog_eventstore::Error::CommandMismatch {
+                    command_id: envelope.metadata.command_id,
+                }))
+            }
             Some(done) if done.stream_id == target.stream_id => {
                 let last = done.outcome.stream_version;
                 let count = u64::try_from(done.outcome.positions.len()).unwrap_or(u64::MAX);
@@ -270,6 +282,11 @@ impl Executor {
     }
 }
 
+/// Whether a recorded command's fingerprint tells that `envelope` is another request.
+fn mismatched(envelope: &CommandEnvelope, recorded: Option<&[u8]>) -> bool {
+    matches!((envelope.fingerprint, recorded), (Some(now), Some(then)) if now[..] != *then)
+}
+
 /// The domain event a stored event holds.
 pub(crate) fn decode<E: DeserializeOwned>(event: &RecordedEvent) -> Result<E, Error> {
     let payload: serde_json::Value = serde_json::from_str(&event.payload)
@@ -290,6 +307,17 @@ pub(crate) fn executed<E>(target: Target, outcome: AppendOutcome, events: Vec<E>
             events
         },
     }
+}
+
+/// A random pause of up to 5 ms × 2^attempt (at most 320 ms), so that
+/// instances racing for one record stop meeting at the same instant.
+pub(crate) fn backoff(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_us = 5_000u64 << attempt.min(6);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    std::time::Duration::from_micros(random % ceiling_us)
 }
 
 fn conflict(target: Target, expected: u64, actual: u64) -> Error {

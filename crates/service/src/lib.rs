@@ -12,6 +12,7 @@ pub mod error;
 pub mod executor;
 pub mod metrics;
 pub mod observe;
+pub mod record_lock;
 pub mod request;
 pub mod server;
 pub mod together;

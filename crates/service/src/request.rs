@@ -91,12 +91,26 @@ pub struct Authenticated {
 pub struct CommandEnvelope {
     pub metadata: CommandMetadata,
     pub expected_version: Option<u64>,
+    /// SHA-256 of the whole request: a command id repeated with another
+    /// request is a mistake to refuse, not a repeat to answer.
+    pub fingerprint: Option<[u8; 32]>,
+}
+
+/// The fingerprint of a request message (prost encodes fields in a fixed
+/// order, and no request has a map field, so equal requests encode equally).
+pub fn fingerprint(request: &impl prost::Message) -> [u8; 32] {
+    Sha256::digest(request.encode_to_vec()).into()
 }
 
 impl Authenticated {
-    /// Metadata for a command from this caller, stamped now.
-    pub fn command(&self, options: Option<&CommandOptions>) -> Result<CommandEnvelope, Error> {
+    /// Metadata for this caller's `request`, stamped now.
+    pub fn command(
+        &self,
+        request: &impl prost::Message,
+        options: Option<&CommandOptions>,
+    ) -> Result<CommandEnvelope, Error> {
         envelope(
+            request,
             options,
             self.caller.tenant,
             self.caller.actor(),
@@ -107,6 +121,7 @@ impl Authenticated {
 
 /// Builds command metadata for `tenant` and `actor` from the request's options.
 pub fn envelope(
+    request: &impl prost::Message,
     options: Option<&CommandOptions>,
     tenant: deedlog_kernel::TenantId,
     actor: String,
@@ -129,6 +144,7 @@ pub fn envelope(
             trace,
         },
         expected_version: options.expected_version,
+        fingerprint: Some(fingerprint(request)),
     })
 }
 
@@ -163,8 +179,12 @@ pub fn optional_uuid(field: &str, value: &str) -> Result<Option<Uuid>, Error> {
         .map_err(|_| Error::invalid(field, format!("{value:?} is not a UUID")))
 }
 
-/// The id a client chose for a new record, or else the creating command's
-/// id, so that sending the same command again names the same record.
+/// The id a client chose for a new record, or else one derived from the
+/// creating command, so that sending the same command again names the same record.
 pub fn new_record_id(field: &str, value: &str, command: &CommandEnvelope) -> Result<Uuid, Error> {
-    Ok(optional_uuid(field, value)?.unwrap_or(command.metadata.command_id.as_uuid()))
+    // Derived from the tenant and the command id: a repeat names the same
+    // record, and another tenant's same command id never meets it.
+    let tenant = command.metadata.tenant_id.as_uuid();
+    let derived = Uuid::new_v5(&tenant, command.metadata.command_id.as_uuid().as_bytes());
+    Ok(optional_uuid(field, value)?.unwrap_or(derived))
 }

@@ -19,7 +19,7 @@ pub enum Part {
     /// Events to append, at the version they were decided on.
     Append {
         target: Target,
-        request: AppendRequest,
+        request: Box<AppendRequest>,
     },
     /// Nothing to append: a no-op, or this part of a repeated command
     /// (what it did the first time).
@@ -48,7 +48,7 @@ impl Executor {
         match decided {
             Ok(events) if !events.is_empty() => Ok(Part::Append {
                 target,
-                request: AppendRequest {
+                request: Box::new(AppendRequest {
                     stream_id: target.stream_id,
                     stream_type: target.stream_type.to_owned(),
                     expected: if version == 0 {
@@ -58,7 +58,8 @@ impl Executor {
                     },
                     metadata: envelope.metadata.clone(),
                     events: encode(&events)?,
-                },
+                    fingerprint: envelope.fingerprint,
+                }),
             }),
             other => {
                 if let Some(first) = self.first_outcome::<D::Event>(envelope, target).await? {
@@ -99,7 +100,7 @@ impl Executor {
         let appends: Vec<(Target, AppendRequest)> = parts
             .iter()
             .filter_map(|part| match part {
-                Part::Append { target, request } => Some((*target, request.clone())),
+                Part::Append { target, request } => Some((*target, (**request).clone())),
                 Part::Done(_) => None,
             })
             .collect();
@@ -138,6 +139,7 @@ impl Executor {
                 Err(Error::Conflict(_)) if retries < self.conflict_retries() => {
                     retries += 1;
                     crate::metrics::count_retry();
+                    tokio::time::sleep(crate::executor::backoff(retries)).await;
                 }
                 other => return other,
             }

@@ -111,6 +111,7 @@ impl TestDb {
     ) -> u64 {
         assert_eq!(metadata.tenant_id, tenant, "metadata of the same tenant");
         let request = AppendRequest {
+            fingerprint: None,
             stream_id: stream,
             stream_type: stream_type.to_owned(),
             expected: ExpectedVersion::Any,

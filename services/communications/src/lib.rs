@@ -57,7 +57,7 @@ impl CommunicationsApi {
     }
 
     /// Admits the caller and reads the command options and the contact id.
-    async fn open<T>(
+    async fn open<T: prost::Message>(
         &self,
         request: &Request<T>,
         options: impl Fn(&T) -> Option<&CommandOptions>,

@@ -34,7 +34,7 @@ impl CommunicationsService for CommunicationsApi {
     ) -> Result<Response<CommandReply>, Status> {
         let auth = self.ctx.admit_writer(&request).await?;
         let r = request.get_ref();
-        let envelope = auth.command(r.command.as_ref())?;
+        let envelope = auth.command(r, r.command.as_ref())?;
         let contact = new_record_id("contact_id", &r.contact_id, &envelope)?;
         let action = convert::details(r.details.as_ref(), |name, email, phone, address| {
             Action::Create {

@@ -42,7 +42,7 @@ impl DealsApi {
     }
 
     /// Authenticates, checks the role may `what` and the tenant accepts commands.
-    async fn admit<T>(
+    async fn admit<T: prost::Message>(
         &self,
         request: &Request<T>,
         allowed: fn(Role) -> bool,

@@ -42,7 +42,7 @@ impl DealsService for DealsApi {
             .admit(&request, Role::may_write_records, "open deals")
             .await?;
         let r = request.get_ref();
-        let envelope = auth.command(r.command.as_ref())?;
+        let envelope = auth.command(r, r.command.as_ref())?;
         let deal = new_record_id("deal_id", &r.deal_id, &envelope)?;
         // Every role that may open a deal may also own it, so the caller is the default.
         let agent = match optional_uuid("agent_id", &r.agent_id)?.map(UserId::from_uuid) {
@@ -194,7 +194,7 @@ impl DealsService for DealsApi {
             .admit(&request, Role::may_write_records, "reassign deals")
             .await?;
         let r = request.get_ref();
-        let envelope = auth.command(r.command.as_ref())?;
+        let envelope = auth.command(r, r.command.as_ref())?;
         let deal = required_uuid("deal_id", &r.deal_id)?;
         let agent = user("agent_id", &r.agent_id)?;
         self.ctx

@@ -75,7 +75,7 @@ impl PropertiesService for PropertiesApi {
     ) -> Result<Response<CommandReply>, Status> {
         let auth = self.ctx.admit_writer(&request).await?;
         let r = request.get_ref();
-        let envelope = auth.command(r.command.as_ref())?;
+        let envelope = auth.command(r, r.command.as_ref())?;
         let property = new_record_id("property_id", &r.property_id, &envelope)?;
         let agent = match optional_uuid("agent_id", &r.agent_id)?.map(UserId::from_uuid) {
             Some(agent) => {
@@ -199,7 +199,7 @@ impl PropertiesService for PropertiesApi {
     ) -> Result<Response<CommandReply>, Status> {
         let auth = self.ctx.admit_writer(&request).await?;
         let r = request.get_ref();
-        let envelope = auth.command(r.command.as_ref())?;
+        let envelope = auth.command(r, r.command.as_ref())?;
         let property = required_uuid("property_id", &r.property_id)?;
         let agent = user("agent_id", &r.agent_id)?;
         self.ctx

@@ -25,7 +25,7 @@ fn admins_and_managers(role: Role) -> bool {
 
 impl TenancyApi {
     /// Runs `action` on the caller's tenant after checking their role.
-    pub(crate) async fn tenant_command<T>(
+    pub(crate) async fn tenant_command<T: prost::Message>(
         &self,
         request: Request<T>,
         allowed: fn(Role) -> bool,
@@ -37,17 +37,18 @@ impl TenancyApi {
         require_role(&auth, allowed, what)?;
         let body = request.get_ref();
         let action = action(&auth, body)?;
-        let done = self.on_tenant(&auth, options(body), action).await?;
+        let done = self.on_tenant(&auth, body, options(body), action).await?;
         Ok(Response::new(done.reply()))
     }
 
     async fn on_tenant(
         &self,
         auth: &Authenticated,
+        request: &impl prost::Message,
         options: Option<&CommandOptions>,
         action: Action,
     ) -> Result<Executed<Event>, Error> {
-        let env = auth.command(options)?;
+        let env = auth.command(request, options)?;
         self.executor
             .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| {
                 Ok(action.clone())
@@ -89,7 +90,7 @@ impl TenancyApi {
         } else {
             Action::Reactivate
         };
-        let done = self.on_tenant(&auth, r.command.as_ref(), action).await?;
+        let done = self.on_tenant(&auth, r, r.command.as_ref(), action).await?;
         Ok(Response::new(done.reply()))
     }
 
@@ -152,7 +153,7 @@ impl TenancyApi {
         let auth = self.auth.caller(&request)?;
         require_role(&auth, admins_and_managers, "invite users")?;
         let r = request.get_ref();
-        let env = auth.command(r.command.as_ref())?;
+        let env = auth.command(r, r.command.as_ref())?;
         let role = role_from_proto(r.role()).ok_or_else(|| {
             Error::invalid(
                 "role",
@@ -222,7 +223,7 @@ impl TenancyApi {
         require_role(&auth, admins, "deactivate users")?;
         let r = request.get_ref();
         let target = user("user_id", &r.user_id)?;
-        let env = auth.command(r.command.as_ref())?;
+        let env = auth.command(r, r.command.as_ref())?;
         let done = self
             .executor
             .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| {

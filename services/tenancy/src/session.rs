@@ -35,7 +35,13 @@ impl TenancyApi {
         check_password("admin_password", &r.admin_password)?;
         let tenant = TenantId::from_uuid(derived(command, "tenant"));
         let admin = UserId::from_uuid(derived(command, "admin"));
-        let env = envelope(r.command.as_ref(), tenant, format!("user:{admin}"), trace)?;
+        let env = envelope(
+            &without_password(&r, |r| &mut r.admin_password),
+            r.command.as_ref(),
+            tenant,
+            format!("user:{admin}"),
+            trace,
+        )?;
         let claim = slug::Claim {
             slug: r.slug.clone(),
             tenant,
@@ -257,7 +263,13 @@ impl TenancyApi {
             .verify(&r.invitation_token, Purpose::Invitation)
             .map_err(Error::from)?;
         check_password("password", &r.password)?;
-        let env = envelope(r.command.as_ref(), invited.tenant, invited.actor(), trace)?;
+        let env = envelope(
+            &without_password(&r, |r| &mut r.password),
+            r.command.as_ref(),
+            invited.tenant,
+            invited.actor(),
+            trace,
+        )?;
         let executor = &self.executor;
         let activate = tenant::Action::Activate(invited.user);
         let done = executor
@@ -317,7 +329,13 @@ impl TenancyApi {
             command_id: Uuid::now_v7().to_string(),
             ..Default::default()
         };
-        envelope(Some(&options), tenant, format!("user:{user}"), trace)
+        envelope(
+            &options,
+            Some(&options),
+            tenant,
+            format!("user:{user}"),
+            trace,
+        )
     }
 
     fn pair(
@@ -341,6 +359,15 @@ impl TenancyApi {
             role: role_to_proto(role).into(),
         })
     }
+}
+
+/// The request as fingerprinted: without its password, whose fast digest
+/// in the command record could be brute-forced. A repeat with another
+/// password is then answered with the first outcome, and changes nothing.
+fn without_password<R: Clone>(request: &R, password: impl Fn(&mut R) -> &mut String) -> R {
+    let mut request = request.clone();
+    password(&mut request).clear();
+    request
 }
 
 /// The reply to a command that changed several records: the record at

@@ -250,3 +250,115 @@ async fn an_unknown_stream_reads_as_empty() {
         .expect("read");
     assert!(events.is_empty());
 }
+
+#[tokio::test]
+async fn a_command_id_repeated_with_another_fingerprint_is_refused_and_appends_nothing() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let tenant = support::tenant(&store).await;
+    let mut req = request(tenant, new_stream(), ExpectedVersion::NoStream, 1);
+    req.fingerprint = Some([1; 32]);
+    store.append(&req).await.expect("first");
+    let again = store.append(&req).await.expect("a true repeat");
+    assert!(again.duplicate);
+    let mut other = req.clone();
+    other.fingerprint = Some([2; 32]);
+    let error = store.append(&other).await.expect_err("another request");
+    assert!(
+        matches!(error, Error::CommandMismatch { command_id } if command_id == req.metadata.command_id),
+        "{error}"
+    );
+    // Without a fingerprint (older callers) a repeat is not compared.
+    other.fingerprint = None;
+    assert!(
+        store
+            .append(&other)
+            .await
+            .expect("unfingerprinted")
+            .duplicate
+    );
+    assert_eq!(db.count_events().await, 1);
+}
+
+#[tokio::test]
+async fn command_ids_are_scoped_to_their_tenant() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let (a, b) = (support::tenant(&store).await, support::tenant(&store).await);
+    let first = request(a, new_stream(), ExpectedVersion::NoStream, 1);
+    store.append(&first).await.expect("tenant a");
+    // Tenant b may use the same key for its own record, and learns nothing.
+    let mut same_key = request(b, new_stream(), ExpectedVersion::NoStream, 2);
+    same_key.metadata.command_id = first.metadata.command_id;
+    let outcome = store.append(&same_key).await.expect("tenant b");
+    assert!(!outcome.duplicate);
+    assert_eq!(db.count_events().await, 3);
+}
+
+#[tokio::test]
+async fn appending_together_stores_every_stream_or_none() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let tenant = support::tenant(&store).await;
+    let taken = new_stream();
+    store
+        .append(&request(tenant, taken, ExpectedVersion::NoStream, 1))
+        .await
+        .expect("taken");
+    let fresh = request(tenant, new_stream(), ExpectedVersion::NoStream, 2);
+    // The second part conflicts: the first is not stored either.
+    let conflicting = request(tenant, taken, ExpectedVersion::NoStream, 1);
+    let error = store
+        .append_together(&[fresh.clone(), conflicting], false)
+        .await
+        .expect_err("conflict");
+    assert!(matches!(error, Error::Conflict { .. }), "{error}");
+    assert_eq!(db.count_events().await, 1);
+    let other = request(tenant, new_stream(), ExpectedVersion::NoStream, 1);
+    let outcomes = store
+        .append_together(&[fresh.clone(), other.clone()], false)
+        .await
+        .expect("together");
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes[0].last_position() < outcomes[1].positions[0]);
+    assert_eq!(db.count_events().await, 4);
+    // Repeated: every part is a duplicate, nothing more is stored.
+    let again = store
+        .append_together(&[fresh, other], false)
+        .await
+        .expect("repeat");
+    assert!(again.iter().all(|o| o.duplicate));
+    assert_eq!(db.count_events().await, 4);
+}
+
+#[tokio::test]
+async fn appending_together_can_register_the_tenant_or_leave_no_trace() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let tenant = deedlog_kernel::TenantId::from_uuid(uuid::Uuid::now_v7());
+    let part = request(tenant, new_stream(), ExpectedVersion::NoStream, 1);
+    let error = store
+        .append_together(std::slice::from_ref(&part), false)
+        .await
+        .expect_err("an unregistered tenant");
+    assert!(matches!(error, Error::UnknownTenant { .. }), "{error}");
+    let mut bad = request(tenant, new_stream(), ExpectedVersion::Exact(3), 1);
+    bad.metadata.command_id = deedlog_kernel::CommandId::from_uuid(uuid::Uuid::now_v7());
+    store
+        .append_together(&[part.clone(), bad], true)
+        .await
+        .expect_err("a refused part");
+    let pool = db.owner_pool().await;
+    let registered: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants WHERE tenant_id = $1")
+        .bind(tenant.as_uuid())
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    pool.close().await;
+    assert_eq!(registered, 0, "a refused group registers no tenant");
+    store
+        .append_together(&[part], true)
+        .await
+        .expect("registered and appended");
+    assert_eq!(db.count_events().await, 1);
+}

@@ -600,6 +600,7 @@ async fn an_append_whose_third_event_breaks_a_constraint_stores_none_of_them() {
     let tenant = support::tenant(&store).await;
     let stream = new_stream();
     let request = AppendRequest {
+        fingerprint: None,
         stream_id: stream,
         stream_type: "property".to_owned(),
         expected: ExpectedVersion::NoStream,

@@ -172,6 +172,7 @@ pub fn request(
     count: u64,
 ) -> AppendRequest {
     AppendRequest {
+        fingerprint: None,
         stream_id: stream,
         stream_type: "property".to_owned(),
         expected,

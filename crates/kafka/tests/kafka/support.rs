@@ -100,6 +100,7 @@ impl Workload {
             };
             events += new.len() as u64;
             let request = AppendRequest {
+                fingerprint: None,
                 stream_id: StreamId::from_uuid(Uuid::now_v7()),
                 stream_type: stream_type.into(),
                 expected: ExpectedVersion::NoStream,

@@ -109,6 +109,7 @@ async fn main() {
                 let stream = StreamId::from_uuid(Uuid::now_v7());
                 let agent = agents[0];
                 let request = AppendRequest {
+                    fingerprint: None,
                     stream_id: stream,
                     stream_type: stream_type.into(),
                     expected: ExpectedVersion::NoStream,
@@ -379,6 +380,7 @@ async fn lag(
                     }),
                 ];
                 let request = AppendRequest {
+                    fingerprint: None,
                     stream_id: stream,
                     stream_type: "property".into(),
                     expected: ExpectedVersion::Any,

@@ -189,6 +189,7 @@ async fn a_lease_lost_under_load_is_noticed_within_its_interval() {
             let mut appended = 0u64;
             while !load_stop.is_cancelled() {
                 let request = deedlog_eventstore::AppendRequest {
+                    fingerprint: None,
                     stream_id: new_stream(),
                     stream_type: "property".to_owned(),
                     expected: deedlog_eventstore::ExpectedVersion::Any,
