@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 pub struct AppState {
     pub schema: DeedlogSchema,
     pub verifier: TokenVerifier,
+    /// Each caller's current role and status, checked on every request.
+    pub roster: crate::roster::Roster,
     pub reads: Reads,
     pub limiter: RateLimiter,
     pub metrics: Metrics,
@@ -67,10 +69,15 @@ impl Gateway {
             max_wait: g.max_wait(),
             transactions: metrics.read_transactions.clone(),
         };
+        let roster = crate::roster::Roster::new(
+            services.tenancy.clone(),
+            settings.services.tenant_cache_ttl(),
+        );
         let production = settings.environment == Environment::Production;
         let mut builder = schema::builder()
             .data(reads.clone())
             .data(services.clone())
+            .data(roster.clone())
             .data(crate::subscription::LogTicks::start(reads.pool.clone()))
             .limit_depth(g.max_depth as usize)
             .limit_complexity(g.max_complexity as usize);
@@ -84,6 +91,7 @@ impl Gateway {
         let state = Arc::new(AppState {
             schema,
             verifier,
+            roster,
             reads,
             limiter: RateLimiter::new(g.rate_limit_per_user, g.rate_limit_per_ip),
             metrics,

@@ -11,7 +11,7 @@ use crate::metrics::{RequestLabels, ScopeLabels};
 use crate::rate_limit::Key;
 use crate::schema::loaders::TenantLoader;
 use crate::services::TraceParent;
-use crate::viewer::{Credentials, Viewer};
+use crate::viewer::{Credentials, Refused, Viewer};
 use async_graphql::dataloader::DataLoader;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{ConnectInfo, State};
@@ -90,20 +90,33 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("cross-origin-resource-policy", "same-site"),
 ];
 
-/// Verifies the bearer token, if any.
+/// Verifies the bearer token, if any (its signature and claims only; see
+/// [`admitted`] for the check against the tenant as it is now).
 pub fn credentials(verifier: &TokenVerifier, headers: &HeaderMap) -> Option<Credentials> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"))?;
-    let verified = TokenVerifier::bearer(Some(header)).and_then(|token| {
-        verifier
-            .verify(token, Purpose::Access)
-            .map(|caller| Viewer {
-                caller,
-                token: token.to_owned(),
-            })
-    });
+    let verified = TokenVerifier::bearer(Some(header))
+        .and_then(|token| {
+            verifier
+                .verify(token, Purpose::Access)
+                .map(|caller| Viewer {
+                    caller,
+                    token: token.to_owned(),
+                })
+        })
+        .map_err(Refused::Token);
     Some(Credentials(verified))
+}
+
+/// Verifies the bearer token, if any, and checks its user against their
+/// tenant's roster as it is now: the viewer then has their current role.
+pub async fn admitted(state: &AppState, headers: &HeaderMap) -> Option<Credentials> {
+    let Credentials(verified) = credentials(&state.verifier, headers)?;
+    Some(Credentials(match verified {
+        Ok(viewer) => state.roster.admit(viewer).await,
+        Err(refused) => Err(refused),
+    }))
 }
 
 async fn graphql(
@@ -114,7 +127,7 @@ async fn graphql(
 ) -> Response {
     let started = Instant::now();
     let mut request = request.into_inner();
-    let credentials = credentials(&state.verifier, &headers);
+    let credentials = admitted(&state, &headers).await;
     let viewer = credentials.as_ref().and_then(|c| c.0.as_ref().ok());
     let limited = if !state.limiter.allow(Key::Ip(peer.ip())) {
         Some("ip")

@@ -11,6 +11,7 @@ pub mod http;
 pub mod jwks;
 pub mod metrics;
 pub mod rate_limit;
+pub mod roster;
 pub mod schema;
 pub mod services;
 pub mod subscription;

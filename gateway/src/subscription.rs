@@ -10,18 +10,22 @@
 
 use crate::app::AppState;
 use crate::error::{bad_input, from_read};
-use crate::http::credentials;
+use crate::http::admitted;
+use crate::roster::Roster;
 use crate::schema::reads::Reads;
-use crate::viewer::{allowed, Credentials};
+use crate::viewer::{allowed, Credentials, Refused, Viewer};
 use async_graphql::{Context, Data, Enum, Result, Subscription};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use deedlog_kernel::Role;
 use deedlog_read_model::timeline::{self, EntryRow};
 use deedlog_read_model::TenantScope;
-use futures::Stream;
+use deedlog_runtime::ErrorCode;
+use futures::{Stream, StreamExt};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,7 +90,10 @@ pub struct Subscription;
 #[Subscription]
 impl Subscription {
     /// The tenant's property, deal and contact events from after `after`
-    /// (a log position; 0 or absent: only new ones), in log order.
+    /// (a log position; 0 or absent: only new ones), in log order. Ends
+    /// when the caller may no longer read them (deactivated, demoted to a
+    /// role that does not read records, or their tenant suspended); the
+    /// caller is checked again before each read.
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -110,13 +117,13 @@ impl Subscription {
             }
             None => head(&pool, tenant).await?,
         };
-        Ok(feed(
+        let reader = Reader {
             pool,
-            tenant,
+            roster: ctx.data::<Roster>()?.clone(),
+            viewer: viewer.clone(),
             types,
-            start,
-            ctx.data::<LogTicks>()?.0.clone(),
-        ))
+        };
+        Ok(feed(reader, start, ctx.data::<LogTicks>()?.0.clone()))
     }
 }
 
@@ -129,25 +136,44 @@ async fn head(pool: &sqlx::PgPool, tenant: uuid::Uuid) -> Result<i64> {
     Ok(rows)
 }
 
-/// Entries after `start`, read in batches, waiting for a tick (or the
-/// poll interval) when none are new.
-fn feed(
+/// Who follows which kinds of records, and where they are read.
+#[derive(Clone)]
+struct Reader {
     pool: sqlx::PgPool,
-    tenant: uuid::Uuid,
+    roster: Roster,
+    viewer: Viewer,
     types: Vec<String>,
-    start: i64,
-    ticks: watch::Receiver<u64>,
-) -> impl Stream<Item = EntryRow> {
+}
+
+/// Entries after `start`, read in batches, waiting for a tick (or the
+/// poll interval) when none are new; ends when the caller may no longer
+/// read them.
+fn feed(reader: Reader, start: i64, ticks: watch::Receiver<u64>) -> impl Stream<Item = EntryRow> {
     let state = (start, VecDeque::<EntryRow>::new(), ticks);
     futures::stream::unfold(state, move |(mut after, mut queue, mut ticks)| {
-        let pool = pool.clone();
-        let types = types.clone();
+        let reader = reader.clone();
+        let tenant = reader.viewer.caller.tenant.as_uuid();
         async move {
             loop {
+                if queue.is_empty() {
+                    match reader.roster.admit(reader.viewer.clone()).await {
+                        Ok(now) if now.caller.role.may_read_records() => {}
+                        Ok(_) => return None,
+                        Err(Refused::Now {
+                            code: ErrorCode::Unavailable,
+                            ..
+                        }) => {
+                            // Nothing is sent while the caller cannot be checked.
+                            tokio::time::sleep(POLL).await;
+                            continue;
+                        }
+                        Err(_) => return None,
+                    }
+                }
                 if let Some(row) = queue.pop_front() {
                     return Some((row, (after, queue, ticks)));
                 }
-                match read(&pool, tenant, after, &types).await {
+                match read(&reader.pool, tenant, after, &reader.types).await {
                     Ok(rows) if !rows.is_empty() => {
                         after = rows.last().map_or(after, |r| r.position);
                         queue.extend(rows);
@@ -177,39 +203,124 @@ async fn read(
     Ok(rows)
 }
 
+/// How long a client has to send `connection_init` after the upgrade.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// `GET /graphql/ws`: the token comes in `connection_init`'s payload as
 /// `{"authorization": "Bearer …"}` (browsers cannot set headers on a
-/// WebSocket), or else in the upgrade request's header.
+/// WebSocket), or else in the upgrade request's header. The gateway reads
+/// `connection_init` itself and acknowledges it only for a token that
+/// verifies and whose user may use the tenant now; otherwise it closes the
+/// socket as graphql-transport-ws asks: 4401 (Unauthorized) for no token, a
+/// token that does not verify or a user the tenant no longer has as an
+/// active user, and for any message before `connection_init`; 4403
+/// (Forbidden) for a genuine token that may not be used now (a suspended
+/// tenant's user other than an admin or auditor); 4408 when no
+/// `connection_init` comes within 10 s; 4500 when tenancy cannot be asked.
 pub async fn websocket(
     State(state): State<Arc<AppState>>,
     protocol: GraphQLProtocol,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = state.schema.clone();
-    let from_header = credentials(&state.verifier, &headers);
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let mut data = Data::default();
-                    let header = payload
-                        .get("authorization")
-                        .or_else(|| payload.get("Authorization"))
-                        .and_then(|v| v.as_str())
-                        .and_then(|v| HeaderValue::from_str(v).ok());
-                    let from_payload = header.and_then(|value| {
-                        let mut headers = HeaderMap::new();
-                        headers.insert(axum::http::header::AUTHORIZATION, value);
-                        credentials(&state.verifier, &headers)
-                    });
-                    let credentials: Option<Credentials> = from_payload.or(from_header);
-                    if let Some(c) = credentials {
-                        data.insert(c);
-                    }
-                    Ok(data)
-                })
-                .serve()
+        .on_upgrade(move |socket| serve(state, protocol, headers, socket))
+}
+
+/// Admits the connection on its `connection_init`, then serves it.
+async fn serve(
+    state: Arc<AppState>,
+    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    mut socket: WebSocket,
+) {
+    let init = match tokio::time::timeout(INIT_TIMEOUT, first_message(&mut socket)).await {
+        Ok(Some(text)) => text,
+        Ok(None) => return,
+        Err(_) => return close(socket, 4408, "Connection initialisation timeout").await,
+    };
+    let payload = match serde_json::from_str::<Value>(&init) {
+        Ok(message) if message["type"] == "connection_init" => message["payload"].clone(),
+        _ => return close(socket, 4401, "Unauthorized: send connection_init first").await,
+    };
+    let header = payload
+        .get("authorization")
+        .or_else(|| payload.get("Authorization"))
+        .and_then(Value::as_str)
+        .and_then(|v| HeaderValue::from_str(v).ok());
+    let admitted = match header {
+        Some(value) => {
+            let mut from_payload = HeaderMap::new();
+            from_payload.insert(axum::http::header::AUTHORIZATION, value);
+            admitted(&state, &from_payload).await
+        }
+        None => admitted(&state, &headers).await,
+    };
+    let viewer = match admitted {
+        Some(Credentials(Ok(viewer))) => viewer,
+        Some(Credentials(Err(refused))) => {
+            let reason = format!(
+                "{}: {}",
+                reason(refused.close_code()),
+                refused.error().message
+            );
+            return close(socket, refused.close_code(), &reason).await;
+        }
+        None => {
+            return close(
+                socket,
+                4401,
+                "Unauthorized: connection_init carries no access token",
+            )
+            .await
+        }
+    };
+    // Hand the connection over with the init it sent, now answered with an ack.
+    let (sink, stream) = socket.split();
+    let replayed = futures::stream::once(async move { Ok(Message::Text(init.into())) });
+    GraphQLWebSocket::new_with_pair(sink, replayed.chain(stream), state.schema.clone(), protocol)
+        .on_connection_init(move |_| async move {
+            let mut data = Data::default();
+            data.insert(Credentials(Ok(viewer)));
+            Ok(data)
         })
+        .serve()
+        .await;
+}
+
+/// The first text of the connection (pings and pongs skipped); None when it closed.
+async fn first_message(socket: &mut WebSocket) -> Option<String> {
+    while let Some(Ok(message)) = socket.recv().await {
+        match message {
+            Message::Text(text) => return Some(text.to_string()),
+            Message::Binary(bytes) => return Some(String::from_utf8_lossy(&bytes).into_owned()),
+            Message::Close(_) => return None,
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+    None
+}
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        4403 => "Forbidden",
+        4500 => "Unavailable",
+        _ => "Unauthorized",
+    }
+}
+
+/// Closes with `code`; the reason is cut to the 123 bytes a close frame holds.
+async fn close(mut socket: WebSocket, code: u16, reason: &str) {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let frame = CloseFrame {
+        code,
+        reason: reason[..end].into(),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_err() {
+        tracing::debug!("the client left before its refusal was sent");
+    }
 }

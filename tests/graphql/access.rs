@@ -279,3 +279,132 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
         json!({"askingPriceMinor": 100, "version": 1})
     );
 }
+
+/// The cache time of tenants' rosters in these tests: the production default.
+const CACHE_MS: u64 = 1000;
+
+/// Runs `query` as the holder of `token` until it is refused (at most
+/// 5 s); returns the refusal and how long after the first try it came.
+async fn refused_within(
+    w: &World,
+    token: &str,
+    query: &str,
+    variables: impl Fn() -> serde_json::Value,
+) -> (deedlog_tests::Answer, std::time::Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let answer = w.gql.run(Some(token), query, variables()).await;
+        if answer.body.get("errors").is_some() {
+            return (answer, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "still accepted 5 s after the change: {}",
+            answer.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Within the cache time plus a margin for a slow machine.
+fn soon() -> std::time::Duration {
+    std::time::Duration::from_millis(CACHE_MS + 1500)
+}
+
+fn new_property() -> serde_json::Value {
+    json!({"key": Uuid::now_v7(), "city": "Hamburg", "price": 1})
+}
+
+#[tokio::test]
+async fn a_deactivated_users_unexpired_token_neither_reads_nor_writes() {
+    let mut w = World::with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
+    let admin = w.clients.register("berg").await;
+    let agent = w
+        .clients
+        .colleague(&admin, tenancy::Role::Agent, "ada")
+        .await;
+    create_property(&w.gql, &agent.access, "Berlin", 100).await;
+    w.gql.run(Some(&agent.access), LIST, json!({})).await.data();
+    w.clients
+        .tenancy
+        .deactivate_user(admin.request(tenancy::DeactivateUserRequest {
+            command: deedlog_tests::clients::command(),
+            user_id: agent.user_id.clone(),
+        }))
+        .await
+        .expect("deactivate");
+    let (answer, after) = refused_within(&w, &agent.access, LIST, || json!({})).await;
+    answer.assert_error("UNAUTHENTICATED", "deactivated");
+    assert!(after < soon(), "refused only after {after:?}");
+    w.gql
+        .run(Some(&agent.access), crate::CREATE_PROPERTY, new_property())
+        .await
+        .assert_error("UNAUTHENTICATED", "deactivated");
+    let page = w.gql.run(Some(&admin.access), LIST, json!({})).await;
+    assert_eq!(
+        page.data()["properties"]["edges"].as_array().map(Vec::len),
+        Some(1),
+        "the deactivated agent wrote nothing more"
+    );
+}
+
+#[tokio::test]
+async fn a_manager_demoted_to_viewer_reads_but_no_longer_writes_with_the_old_token() {
+    let mut w = World::with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
+    let admin = w.clients.register("berg").await;
+    let manager = w
+        .clients
+        .colleague(&admin, tenancy::Role::Manager, "mia")
+        .await;
+    create_property(&w.gql, &manager.access, "Berlin", 100).await;
+    w.clients
+        .tenancy
+        .change_role(admin.request(tenancy::ChangeRoleRequest {
+            command: deedlog_tests::clients::command(),
+            user_id: manager.user_id.clone(),
+            role: tenancy::Role::Viewer.into(),
+        }))
+        .await
+        .expect("demote");
+    let (answer, after) =
+        refused_within(&w, &manager.access, crate::CREATE_PROPERTY, new_property).await;
+    answer.assert_error("FORBIDDEN", "");
+    assert!(after < soon(), "refused only after {after:?}");
+    // A viewer reads records, and no longer the users a manager sees.
+    w.gql
+        .run(Some(&manager.access), LIST, json!({}))
+        .await
+        .data();
+    w.gql
+        .run(Some(&manager.access), "{ users { email role } }", json!({}))
+        .await
+        .assert_error("FORBIDDEN", "your role may not");
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_agent_no_longer_reads_and_its_admin_does() {
+    let mut w = World::with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
+    let admin = w.clients.register("berg").await;
+    let agent = w
+        .clients
+        .colleague(&admin, tenancy::Role::Agent, "ada")
+        .await;
+    create_property(&w.gql, &agent.access, "Berlin", 100).await;
+    w.clients
+        .tenancy
+        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
+            command: deedlog_tests::clients::command(),
+            tenant_id: admin.tenant_id.clone(),
+        }))
+        .await
+        .expect("suspend");
+    let (answer, after) = refused_within(&w, &agent.access, LIST, || json!({})).await;
+    answer.assert_error("RULE_REFUSED", "suspended");
+    assert!(after < soon(), "refused only after {after:?}");
+    let page = w.gql.run(Some(&admin.access), LIST, json!({})).await;
+    assert_eq!(
+        page.data()["properties"]["edges"].as_array().map(Vec::len),
+        Some(1),
+        "the admin still reads the suspended tenant"
+    );
+}

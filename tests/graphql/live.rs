@@ -48,33 +48,137 @@ async fn a_subscription_receives_the_tenants_activity_and_not_another_tenants() 
     assert_eq!(entry["streamType"], "property");
     assert_eq!(entry["eventType"], "PropertyCreated");
     assert_eq!(entry["position"], mine["position"]);
+}
 
-    // Without a token the subscription is refused.
+/// A WebSocket to the gateway speaking graphql-transport-ws.
+async fn connect(
+    w: &World,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let ws_url = w.gql.endpoint.replace("http://", "ws://") + "/ws";
     let mut request = ws_url.into_client_request().expect("request");
     request.headers_mut().insert(
         "sec-websocket-protocol",
         "graphql-transport-ws".parse().expect("header"),
     );
-    let (mut anonymous, _) = tokio_tungstenite::connect_async(request)
+    tokio_tungstenite::connect_async(request)
         .await
-        .expect("connects");
-    anonymous
-        .send(send(json!({"type": "connection_init"})))
+        .expect("connects")
+        .0
+}
+
+/// The close code and reason the server ends the socket with; panics on
+/// any other message (a `connection_ack` above all).
+async fn closed_with<S>(socket: &mut S) -> (u16, String)
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(20), socket.next())
+            .await
+            .expect("an answer within 20 s")
+            .expect("a close frame before the end")
+            .expect("a message");
+        match message {
+            Message::Close(Some(frame)) => return (frame.code.into(), frame.reason.to_string()),
+            Message::Close(None) => panic!("closed without a code"),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("expected the socket to be closed, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn connection_init_without_a_usable_token_is_closed_never_acknowledged() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let gone = w
+        .clients
+        .colleague(&admin, tenancy::Role::Agent, "ada")
+        .await;
+    w.clients
+        .tenancy
+        .deactivate_user(admin.request(tenancy::DeactivateUserRequest {
+            command: command(),
+            user_id: gone.user_id.clone(),
+        }))
         .await
-        .expect("init");
-    next_json(&mut anonymous).await;
-    anonymous
-        .send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { activity { position } }"}})))
+        .expect("deactivate");
+    let bearer = |token: &str| json!({"authorization": format!("Bearer {token}")});
+    let cases = [
+        (json!({"type": "connection_init"}), 4401, "no access token"),
+        (
+            json!({"type": "connection_init", "payload": {}}),
+            4401,
+            "no access token",
+        ),
+        (
+            json!({"type": "connection_init", "payload": bearer("garbage")}),
+            4401,
+            "malformed",
+        ),
+        (
+            json!({"type": "connection_init", "payload": bearer(&gone.access)}),
+            4401,
+            "deactivated",
+        ),
+        (
+            json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { activity { position } }"}}),
+            4401,
+            "connection_init first",
+        ),
+    ];
+    for (first, code, text) in cases {
+        let mut socket = connect(&w).await;
+        socket
+            .send(Message::Text(first.to_string().into()))
+            .await
+            .expect("send");
+        let (closed, reason) = closed_with(&mut socket).await;
+        assert_eq!(closed, code, "{first}: {reason}");
+        assert!(
+            reason.contains(text),
+            "{first}: expected {text:?} in {reason:?}"
+        );
+    }
+
+    // A genuine token of a suspended tenant's agent: 4403, Forbidden.
+    let agent = w
+        .clients
+        .colleague(&admin, tenancy::Role::Agent, "abe")
+        .await;
+    w.clients
+        .tenancy
+        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
+            command: command(),
+            tenant_id: admin.tenant_id.clone(),
+        }))
         .await
-        .expect("subscribe");
-    let refused = next_json(&mut anonymous).await;
-    // The resolver refuses: one result with the error and no data.
-    assert_eq!(refused["type"], "next", "{refused}");
-    assert!(refused["payload"]["data"].is_null(), "{refused}");
-    assert_eq!(
-        refused["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
-        "{refused}"
-    );
+        .expect("suspend");
+    let mut socket = connect(&w).await;
+    socket
+        .send(Message::Text(
+            json!({"type": "connection_init", "payload": bearer(&agent.access)})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .expect("send");
+    let (closed, reason) = closed_with(&mut socket).await;
+    assert_eq!(closed, 4403, "{reason}");
+    assert!(reason.contains("suspended"), "{reason}");
+
+    // The admin's valid token is acknowledged.
+    let mut socket = connect(&w).await;
+    socket
+        .send(Message::Text(
+            json!({"type": "connection_init", "payload": bearer(&admin.access)})
+                .to_string()
+                .into(),
+        ))
+        .await
+        .expect("send");
+    let ack = next_json(&mut socket).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
 }
 
 async fn next_json<S>(socket: &mut S) -> Value

@@ -131,3 +131,221 @@ async fn another_tenants_property_does_not_exist_for_a_user() {
         "",
     );
 }
+
+/// The directory's cache time in these tests: the production default.
+const CACHE_MS: u64 = 1000;
+
+/// Calls `attempt` until it fails (at most 5 s); returns the refusal and
+/// how long after the first try it came.
+async fn refused_within<T, F, Fut>(mut attempt: F) -> (tonic::Status, std::time::Duration)
+where
+    T: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    let started = std::time::Instant::now();
+    loop {
+        match attempt().await {
+            Err(status) => return (status, started.elapsed()),
+            Ok(_) if started.elapsed() > std::time::Duration::from_secs(5) => {
+                panic!("still accepted 5 s after the change")
+            }
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// Within the cache time plus a margin for a slow machine.
+fn soon() -> std::time::Duration {
+    std::time::Duration::from_millis(CACHE_MS + 1500)
+}
+
+fn as_of(
+    who: &deedlog_tests::Session,
+    id: &str,
+) -> tonic::Request<deedlog_proto::common::v1::AsOfRequest> {
+    who.request(deedlog_proto::common::v1::AsOfRequest {
+        record_id: id.to_owned(),
+        at_unix_micros: None,
+    })
+}
+
+#[tokio::test]
+async fn a_deactivated_users_unexpired_token_neither_writes_nor_reads() {
+    let cluster =
+        TestCluster::start_with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let other = c.colleague(&admin, tenancy::Role::Admin, "ole").await;
+    let created = c
+        .properties
+        .create_property(other.request(new_property()))
+        .await
+        .expect("an active admin writes")
+        .into_inner();
+    c.properties
+        .get_as_of(as_of(&other, &created.record_id))
+        .await
+        .expect("an active admin reads");
+    c.tenancy
+        .deactivate_user(admin.request(tenancy::DeactivateUserRequest {
+            command: command(),
+            user_id: other.user_id.clone(),
+        }))
+        .await
+        .expect("deactivate");
+    let (status, after) = refused_within(|| {
+        let mut properties = c.properties.clone();
+        let request = other.request(new_property());
+        async move { properties.create_property(request).await }
+    })
+    .await;
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert!(status.message().contains("deactivated"), "{status:?}");
+    assert!(after < soon(), "refused only after {after:?}");
+    // Reads and tenancy's own calls refuse the token too, at once now.
+    assert_status(
+        c.properties
+            .get_as_of(as_of(&other, &created.record_id))
+            .await,
+        Code::Unauthenticated,
+        "deactivated",
+    );
+    assert_status(
+        c.tenancy
+            .get_tenant(other.request(tenancy::GetTenantRequest {}))
+            .await,
+        Code::Unauthenticated,
+        "deactivated",
+    );
+    assert_status(
+        c.tenancy
+            .rename_tenant(other.request(tenancy::RenameTenantRequest {
+                command: command(),
+                name: "Taken over".into(),
+            }))
+            .await,
+        Code::Unauthenticated,
+        "deactivated",
+    );
+    // The deactivated admin wrote nothing after the first property.
+    let tenant = c
+        .tenancy
+        .get_tenant(admin.request(tenancy::GetTenantRequest {}))
+        .await
+        .expect("the remaining admin reads")
+        .into_inner();
+    assert_ne!(tenant.name, "Taken over");
+}
+
+#[tokio::test]
+async fn a_manager_demoted_to_viewer_no_longer_writes_with_the_old_token() {
+    let cluster =
+        TestCluster::start_with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let manager = c.colleague(&admin, tenancy::Role::Manager, "mia").await;
+    c.properties
+        .create_property(manager.request(new_property()))
+        .await
+        .expect("a manager writes");
+    c.tenancy
+        .change_role(admin.request(tenancy::ChangeRoleRequest {
+            command: command(),
+            user_id: manager.user_id.clone(),
+            role: tenancy::Role::Viewer.into(),
+        }))
+        .await
+        .expect("demote");
+    let (status, after) = refused_within(|| {
+        let mut properties = c.properties.clone();
+        let request = manager.request(new_property());
+        async move { properties.create_property(request).await }
+    })
+    .await;
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert!(status.message().contains("a viewer may not"), "{status:?}");
+    assert!(after < soon(), "refused only after {after:?}");
+    // Tenancy takes the current role too: a viewer invites nobody.
+    assert_status(
+        c.tenancy
+            .invite_user(manager.request(tenancy::InviteUserRequest {
+                command: command(),
+                email: "eve@berg.example".into(),
+                display_name: "Eve".into(),
+                role: tenancy::Role::Agent.into(),
+            }))
+            .await,
+        Code::PermissionDenied,
+        "a viewer may not invite users",
+    );
+    // Still a user of the tenant: reading it works.
+    c.tenancy
+        .get_tenant(manager.request(tenancy::GetTenantRequest {}))
+        .await
+        .expect("a viewer reads the tenant");
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_agent_is_refused_and_its_admins_and_auditors_still_read() {
+    let cluster =
+        TestCluster::start_with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let agent = c.colleague(&admin, tenancy::Role::Agent, "ada").await;
+    let auditor = c.colleague(&admin, tenancy::Role::Auditor, "aud").await;
+    let created = c
+        .properties
+        .create_property(agent.request(new_property()))
+        .await
+        .expect("an agent writes")
+        .into_inner();
+    c.tenancy
+        .get_tenant(agent.request(tenancy::GetTenantRequest {}))
+        .await
+        .expect("an agent reads the tenant");
+    c.tenancy
+        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
+            command: command(),
+            tenant_id: admin.tenant_id.clone(),
+        }))
+        .await
+        .expect("suspend");
+    let (status, after) = refused_within(|| {
+        let mut properties = c.properties.clone();
+        let request = agent.request(new_property());
+        async move { properties.create_property(request).await }
+    })
+    .await;
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert!(
+        status.message().contains("only its admins and auditors"),
+        "{status:?}"
+    );
+    assert!(after < soon(), "refused only after {after:?}");
+    // Tenancy reads the roster live: its reads are refused too.
+    assert_status(
+        c.tenancy
+            .get_tenant(agent.request(tenancy::GetTenantRequest {}))
+            .await,
+        Code::FailedPrecondition,
+        "suspended",
+    );
+    for who in [&admin, &auditor] {
+        c.properties
+            .get_as_of(as_of(who, &created.record_id))
+            .await
+            .expect("admins and auditors read a suspended tenant's history");
+        c.tenancy
+            .get_tenant(who.request(tenancy::GetTenantRequest {}))
+            .await
+            .expect("admins and auditors read a suspended tenant");
+    }
+    c.tenancy
+        .reactivate_tenant(admin.request(tenancy::ReactivateTenantRequest {
+            command: command(),
+            tenant_id: admin.tenant_id.clone(),
+        }))
+        .await
+        .expect("an admin reactivates the suspended tenant");
+}

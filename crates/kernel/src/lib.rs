@@ -3,6 +3,7 @@
 //! Nothing here performs I/O, reads a clock or draws randomness: ids and time
 //! are values handed in by the caller, so every decision is reproducible.
 
+pub mod access;
 pub mod codec;
 pub mod decider;
 pub mod harness;
@@ -13,6 +14,7 @@ pub mod names;
 pub mod redaction;
 pub mod role;
 
+pub use access::{current_role, Denied, MemberStatus, Membership};
 pub use decider::{replay, Decider, DomainEvent, Refusal, RefusalKind};
 pub use harness::DeciderSpec;
 pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId};

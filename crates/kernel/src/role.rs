@@ -116,6 +116,12 @@ impl Role {
         matches!(self, Role::Admin | Role::Manager | Role::Auditor)
     }
 
+    /// Whether the role may still sign in to and use a suspended tenant (to
+    /// read it and reactivate it): admins and auditors.
+    pub fn may_use_suspended_tenant(self) -> bool {
+        matches!(self, Role::Admin | Role::Auditor)
+    }
+
     /// Whether a user with this role can own records (be an assigned agent).
     pub fn may_own_records(self) -> bool {
         matches!(self, Role::Admin | Role::Manager | Role::Agent)

@@ -10,28 +10,28 @@
 //!
 //! Reading audit history is no command: a suspended tenant, or one with the
 //! context's module off, is still read (its admins and auditors must be able
-//! to see what happened).
+//! to see what happened). The caller comes admitted, with their current
+//! role ([`crate::Directory::admit`]): a token's role claim decides nothing.
 
 use crate::error::Error;
 use crate::executor::{decode, Executor};
-use crate::request::{required_uuid, Authenticator};
+use crate::request::{required_uuid, Authenticated};
 use chrono::{DateTime, Utc};
 use deedlog_eventstore::StreamQuery;
 use deedlog_kernel::{Decider, StreamId};
 use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tonic::Request;
 
-/// Answers `GetAsOf` for records of `stream_type` whose rules are `D`:
-/// admins and auditors only; a record the caller's tenant did not have at
+/// Answers `GetAsOf` for records of `stream_type` whose rules are `D`, for
+/// an admitted caller: admins and auditors only; a record the caller's tenant did not have at
 /// the instant (unknown, not yet created, of another kind or of another
 /// tenant) is NOT_FOUND, with one message for all, so nothing leaks.
 #[tracing::instrument(skip_all, fields(stream.type = stream_type))]
 pub async fn state_as_of<D>(
     executor: &Executor,
-    auth: &Authenticator,
-    request: &Request<AsOfRequest>,
+    auth: &Authenticated,
+    body: &AsOfRequest,
     stream_type: &'static str,
 ) -> Result<RecordState, Error>
 where
@@ -39,14 +39,13 @@ where
     D::Event: DeserializeOwned,
     D::State: Serialize,
 {
-    let caller = auth.caller(request)?.caller;
+    let caller = auth.caller;
     if !caller.role.may_read_audit() {
         return Err(Error::PermissionDenied(format!(
             "only admins and auditors may read the audit history, and the caller is a {}",
             caller.role
         )));
     }
-    let body = request.get_ref();
     let record = required_uuid("record_id", &body.record_id)?;
     let at = match body.at_unix_micros {
         Some(micros) => DateTime::from_timestamp_micros(micros).ok_or_else(|| {

@@ -74,17 +74,19 @@ where
     D::Error: Refusal,
     A: Clone,
 {
-    /// Authenticates, checks the caller's role is `allowed` to do `what`,
-    /// and that the tenant is active with this context's module on.
+    /// Authenticates, checks the caller is an active user of the tenant
+    /// now and takes their current role (see [`Directory::admit`]), checks
+    /// that role is `allowed` to do `what`, and that the tenant is active
+    /// with this context's module on.
     pub async fn admit_caller<T>(
         &self,
         request: &Request<T>,
         allowed: fn(Role) -> bool,
         what: &str,
     ) -> Result<(Authenticated, TenantInfo), Error> {
-        let auth = self.auth.caller(request)?;
+        let (auth, tenant) = self.directory.admit(self.auth.caller(request)?).await?;
         require_role(&auth, allowed, what)?;
-        let tenant = self.directory.gate(&auth, self.module).await?;
+        tenant.gate(self.module)?;
         Ok((auth, tenant))
     }
 
@@ -190,14 +192,21 @@ where
     D::Event: DeserializeOwned,
     D::State: Serialize,
 {
-    /// Answers `GetAsOf` for this context's records (see [`crate::as_of`]).
+    /// Answers `GetAsOf` for this context's records (see [`crate::as_of`])
+    /// to a caller who is an active user of the tenant now, by their
+    /// current role.
     pub async fn as_of(
         &self,
         request: Request<AsOfRequest>,
     ) -> Result<Response<RecordState>, Status> {
-        let state =
-            crate::as_of::state_as_of::<D>(&self.executor, &self.auth, &request, self.stream_type)
-                .await?;
+        let (auth, _) = self.directory.admit(self.auth.caller(&request)?).await?;
+        let state = crate::as_of::state_as_of::<D>(
+            &self.executor,
+            &auth,
+            request.get_ref(),
+            self.stream_type,
+        )
+        .await?;
         Ok(Response::new(state))
     }
 }

@@ -1,14 +1,22 @@
 //! What the other services need to know from tenancy — a tenant's status,
-//! modules and settings, a user's role and status — asked over gRPC with the
-//! caller's own token and kept for a short, configured time.
+//! modules and settings, its users' current roles and statuses, a user's
+//! role and status — asked over gRPC with the caller's own token and kept
+//! for a short, configured time (`services.tenant_cache_ttl_ms`, 1 s by
+//! default).
+//!
+//! A token proves only who the caller is: [`Directory::admit`] checks the
+//! caller against the tenant's roster as it is now (the one rule,
+//! [`deedlog_kernel::current_role`]) and gives them their current role, so
+//! a deactivation, a change of role or a suspension takes effect within
+//! the cache time, whatever the token still claims.
 
 use crate::error::Error;
 use crate::request::Authenticated;
-use deedlog_kernel::{Module, Role, TenantId, UserId};
+use deedlog_kernel::{current_role, MemberStatus, Membership, Module, Role, TenantId, UserId};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 
@@ -20,6 +28,25 @@ pub struct TenantInfo {
     pub time_zone: String,
     pub cadence_limit: u32,
     pub cadence_window_days: u32,
+    /// Every user of the tenant with their current role and status.
+    pub members: Arc<HashMap<UserId, Membership>>,
+}
+
+impl TenantInfo {
+    /// Refuses commands when the tenant is suspended or `module` is off.
+    pub fn gate(&self, module: Module) -> Result<(), Error> {
+        if self.suspended {
+            return Err(Error::Refused(
+                "the tenant is suspended; it accepts no commands until reactivated".to_owned(),
+            ));
+        }
+        if !self.modules.contains(&module) {
+            return Err(Error::Refused(format!(
+                "the {module} module is switched off for this tenant"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A user as a deciding service sees it.
@@ -55,21 +82,19 @@ impl Directory {
         })
     }
 
-    /// Refuses the caller's command when its tenant is suspended or the
-    /// context's module is off; otherwise returns the tenant.
-    pub async fn gate(&self, auth: &Authenticated, module: Module) -> Result<TenantInfo, Error> {
-        let tenant = self.tenant(auth).await?;
-        if tenant.suspended {
-            return Err(Error::Refused(
-                "the tenant is suspended; it accepts no commands until reactivated".to_owned(),
-            ));
-        }
-        if !tenant.modules.contains(&module) {
-            return Err(Error::Refused(format!(
-                "the {module} module is switched off for this tenant"
-            )));
-        }
-        Ok(tenant)
+    /// Checks the caller against their tenant as it is now and returns
+    /// them with their current role (the token's role claim is not used),
+    /// with the tenant. A user the tenant no longer has as an active user
+    /// is UNAUTHENTICATED; a suspended tenant's users other than admins and
+    /// auditors are refused (FAILED_PRECONDITION), reads as well as writes.
+    pub async fn admit(
+        &self,
+        mut auth: Authenticated,
+    ) -> Result<(Authenticated, TenantInfo), Error> {
+        let tenant = self.tenant(&auth).await?;
+        let member = tenant.members.get(&auth.caller.user).copied();
+        auth.caller.role = current_role(member, tenant.suspended)?;
+        Ok((auth, tenant))
     }
 
     /// The caller's tenant.
@@ -100,6 +125,7 @@ impl Directory {
             time_zone: reply.time_zone,
             cadence_limit: reply.cadence_limit,
             cadence_window_days: reply.cadence_window_days,
+            members: Arc::new(members(&reply.members)),
         };
         store(&self.tenants, key, info.clone());
         Ok(info)
@@ -162,6 +188,25 @@ impl Directory {
     }
 }
 
+/// The roster of a tenant reply; a member tenancy would not name (an
+/// unreadable id or role) is left out, so it is refused as unknown.
+fn members(members: &[pb::Member]) -> HashMap<UserId, Membership> {
+    members
+        .iter()
+        .filter_map(|m| {
+            let user = m.user_id.parse().ok()?;
+            let role = role_from_proto(m.role())?;
+            let status = match m.status() {
+                pb::UserStatus::Active => MemberStatus::Active,
+                pb::UserStatus::Invited => MemberStatus::Invited,
+                pb::UserStatus::Deactivated => MemberStatus::Deactivated,
+                pb::UserStatus::Unspecified => return None,
+            };
+            Some((user, Membership { role, status }))
+        })
+        .collect()
+}
+
 /// The domain role for a proto role.
 pub fn role_from_proto(role: pb::Role) -> Option<Role> {
     match role {
@@ -199,6 +244,8 @@ fn from_status(status: tonic::Status, what: &str) -> Error {
         tonic::Code::NotFound => Error::NotFound(format!("the {what} does not exist")),
         tonic::Code::Unauthenticated => Error::Unauthenticated(status.message().to_owned()),
         tonic::Code::PermissionDenied => Error::PermissionDenied(status.message().to_owned()),
+        // Tenancy refuses a suspended tenant's users other than admins and auditors.
+        tonic::Code::FailedPrecondition => Error::Refused(status.message().to_owned()),
         _ => {
             tracing::warn!(code = ?status.code(), message = status.message(), "tenancy lookup failed");
             Error::Unavailable("the tenancy service is unavailable; retry shortly".to_owned())

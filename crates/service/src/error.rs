@@ -106,3 +106,17 @@ impl From<deedlog_runtime::auth::Error> for Error {
         Error::Unauthenticated(error.to_string())
     }
 }
+
+/// A token whose user may not act now: UNAUTHENTICATED when the tenant no
+/// longer has them as an active user (the token is worth nothing any more),
+/// FAILED_PRECONDITION, like any rule's refusal and like signing in, when
+/// their tenant is suspended and they are neither admin nor auditor.
+impl From<deedlog_kernel::Denied> for Error {
+    fn from(denied: deedlog_kernel::Denied) -> Self {
+        if denied.is_unauthenticated() {
+            Error::Unauthenticated(denied.to_string())
+        } else {
+            Error::Refused(denied.to_string())
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! The tenant's own administration: name, suspension, modules, settings and
 //! the user roster. Admins do all of it; managers invite and re-role agents
-//! and viewers (the domain bounds which roles a role may give).
+//! and viewers (the domain bounds which roles a role may give). Every call
+//! is checked against the tenant's roster as it is now
+//! ([`TenancyApi::admitted`]): the caller's current role, not the token's.
 
 use crate::{credentials_target, derived, step, tenant_target, TenancyApi};
 use deedlog_kernel::{Module, Role, UserId};
@@ -33,7 +35,7 @@ impl TenancyApi {
         options: impl Fn(&T) -> Option<&CommandOptions>,
         action: impl Fn(&Authenticated, &T) -> Result<Action, Error>,
     ) -> Result<Response<CommandReply>, Status> {
-        let auth = self.auth.caller(&request)?;
+        let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, allowed, what)?;
         let body = request.get_ref();
         let action = action(&auth, body)?;
@@ -75,7 +77,7 @@ impl TenancyApi {
         request: Request<pb::SuspendTenantRequest>,
         suspend: bool,
     ) -> Result<Response<CommandReply>, Status> {
-        let auth = self.auth.caller(&request)?;
+        let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, admins, "suspend or reactivate the tenant")?;
         let r = request.get_ref();
         let tenant = required_uuid("tenant_id", &r.tenant_id)?;
@@ -150,7 +152,7 @@ impl TenancyApi {
         &self,
         request: Request<pb::InviteUserRequest>,
     ) -> Result<Response<pb::InviteUserReply>, Status> {
-        let auth = self.auth.caller(&request)?;
+        let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, admins_and_managers, "invite users")?;
         let r = request.get_ref();
         let env = auth.command(r, r.command.as_ref())?;
@@ -219,7 +221,7 @@ impl TenancyApi {
         &self,
         request: Request<pb::DeactivateUserRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        let auth = self.auth.caller(&request)?;
+        let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, admins, "deactivate users")?;
         let r = request.get_ref();
         let target = user("user_id", &r.user_id)?;

@@ -1,35 +1,44 @@
-//! Answers for the other services: the caller's tenant, a user, the keys.
+//! Answers for the other services: the caller's tenant with its users'
+//! current roles and statuses, a user, the keys; and the check every call
+//! with an access token passes here ([`TenancyApi::admitted`]).
 
 use crate::{tenant_target, TenancyApi};
-use deedlog_kernel::Module;
+use deedlog_kernel::{current_role, Denied, MemberStatus, Membership, Module};
 use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_service::convert::user;
 use deedlog_service::directory::role_to_proto;
-use deedlog_service::Error;
-use deedlog_tenancy_domain::tenant::{Tenant, Tenants, UserStatus};
+use deedlog_service::{Authenticated, Error};
+use deedlog_tenancy_domain::tenant::{Member, Tenant, Tenants, UserStatus};
 use tonic::{Request, Response, Status};
 
 impl TenancyApi {
-    async fn caller_tenant<T>(&self, request: &Request<T>) -> Result<(Tenant, u64), Error> {
-        let auth = self.auth.caller(request)?;
+    /// Verifies the access token and checks its user against the tenant as
+    /// it is in the log now (the rule every service applies,
+    /// [`current_role`]); returns the caller with their current role, and
+    /// the tenant with its version. The token's role claim decides nothing.
+    pub(crate) async fn admitted<T>(
+        &self,
+        request: &Request<T>,
+    ) -> Result<(Authenticated, Tenant, u64), Error> {
+        let mut auth = self.auth.caller(request)?;
         let tenant = auth.caller.tenant;
         let (state, version) = self
             .executor
             .load::<Tenants>(tenant, tenant_target(tenant))
             .await?;
-        let roster = state
-            .0
-            .ok_or_else(|| Error::NotFound("the tenant does not exist".to_owned()))?;
-        Ok((roster, version))
+        let roster = state.0.ok_or(Error::from(Denied::NotAMember))?;
+        let member = roster.members.get(&auth.caller.user).map(membership);
+        auth.caller.role = current_role(member, roster.suspended)?;
+        Ok((auth, roster, version))
     }
 
     pub(crate) async fn get_tenant(
         &self,
         request: Request<pb::GetTenantRequest>,
     ) -> Result<Response<pb::Tenant>, Status> {
-        let tenant_id = self.auth.caller(&request)?.caller.tenant;
-        let (t, version) = self.caller_tenant(&request).await?;
+        let (auth, t, version) = self.admitted(&request).await?;
+        let tenant_id = auth.caller.tenant;
         Ok(Response::new(pb::Tenant {
             tenant_id: tenant_id.to_string(),
             name: t.name.clone(),
@@ -44,6 +53,15 @@ impl TenancyApi {
             cadence_limit: t.settings.cadence_limit,
             cadence_window_days: t.settings.cadence_window_days,
             version,
+            members: t
+                .members
+                .iter()
+                .map(|(id, m)| pb::Member {
+                    user_id: id.to_string(),
+                    role: role_to_proto(m.role).into(),
+                    status: status_to_proto(m.status).into(),
+                })
+                .collect(),
         }))
     }
 
@@ -52,7 +70,7 @@ impl TenancyApi {
         request: Request<pb::GetUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
         let id = user("user_id", &request.get_ref().user_id)?;
-        let (t, _) = self.caller_tenant(&request).await?;
+        let (_, t, _) = self.admitted(&request).await?;
         let member = t
             .members
             .get(&id)
@@ -62,12 +80,7 @@ impl TenancyApi {
             email: member.email.clone(),
             display_name: member.display_name.clone(),
             role: role_to_proto(member.role).into(),
-            status: match member.status {
-                UserStatus::Invited => pb::UserStatus::Invited,
-                UserStatus::Active => pb::UserStatus::Active,
-                UserStatus::Deactivated => pb::UserStatus::Deactivated,
-            }
-            .into(),
+            status: status_to_proto(member.status).into(),
         }))
     }
 
@@ -79,10 +92,11 @@ impl TenancyApi {
         &self,
         request: Request<AsOfRequest>,
     ) -> Result<Response<RecordState>, Status> {
+        let (auth, _, _) = self.admitted(&request).await?;
         let state = deedlog_service::state_as_of::<Tenants>(
             &self.executor,
-            &self.auth,
-            &request,
+            &auth,
+            request.get_ref(),
             crate::TENANT_STREAM,
         )
         .await?;
@@ -101,6 +115,26 @@ impl TenancyApi {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A member as the access rule sees them.
+fn membership(member: &Member) -> Membership {
+    Membership {
+        role: member.role,
+        status: match member.status {
+            UserStatus::Invited => MemberStatus::Invited,
+            UserStatus::Active => MemberStatus::Active,
+            UserStatus::Deactivated => MemberStatus::Deactivated,
+        },
+    }
+}
+
+fn status_to_proto(status: UserStatus) -> pb::UserStatus {
+    match status {
+        UserStatus::Invited => pb::UserStatus::Invited,
+        UserStatus::Active => pb::UserStatus::Active,
+        UserStatus::Deactivated => pb::UserStatus::Deactivated,
     }
 }
 
