@@ -4,6 +4,7 @@
 mod as_of;
 mod auth;
 mod communications;
+mod contract;
 mod credentials;
 mod deals;
 mod idempotency;

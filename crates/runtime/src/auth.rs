@@ -19,6 +19,11 @@ use uuid::Uuid;
 pub const ALGORITHM: Algorithm = Algorithm::EdDSA;
 const LEEWAY_SECS: u64 = 5;
 
+/// The gRPC metadata in which the gateway names the client (browser) it
+/// calls `Login` for; tenancy believes it only from a peer listed in
+/// `services.trusted_proxies` and throttles failed logins by it.
+pub const CLIENT_ADDRESS_HEADER: &str = "x-deedlog-client-addr";
+
 /// What a token says about its bearer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -324,11 +329,14 @@ impl TokenVerifier {
         Ok((caller, claims.exp))
     }
 
-    /// The bearer token in an `authorization` header value.
+    /// The bearer token in an `authorization` header value (the scheme's
+    /// name is case-insensitive, RFC 7235 §2.1).
     pub fn bearer(header: Option<&str>) -> Result<&str, Error> {
         header
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            .map(str::trim_start)
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .filter(|token| !token.is_empty())
             .ok_or(Error::Missing)
     }
@@ -432,8 +440,17 @@ mod tests {
 
     #[test]
     fn only_bearer_headers_carry_a_token() {
-        assert_eq!(TokenVerifier::bearer(Some("Bearer abc")), Ok("abc"));
-        for bad in [None, Some(""), Some("Basic abc"), Some("Bearer  ")] {
+        for good in ["Bearer abc", "bearer abc", "BEARER abc", " Bearer  abc "] {
+            assert_eq!(TokenVerifier::bearer(Some(good)), Ok("abc"), "{good}");
+        }
+        for bad in [
+            None,
+            Some(""),
+            Some("Basic abc"),
+            Some("Bearer  "),
+            Some("Bearer"),
+            Some("Bearerabc"),
+        ] {
             assert_eq!(TokenVerifier::bearer(bad), Err(Error::Missing), "{bad:?}");
         }
     }

@@ -1,7 +1,9 @@
 //! A tower layer around every command service: one span per request (the
 //! child of the caller's `traceparent`, so a GraphQL mutation, the service's
 //! work and the projector's work on its events form one trace) and the
-//! request's latency in the service metrics.
+//! request's latency in the service metrics. It also answers an oversized
+//! request with RESOURCE_EXHAUSTED, as gRPC clients expect, where tonic's
+//! decoder says OUT_OF_RANGE.
 
 use crate::metrics;
 use futures::future::BoxFuture;
@@ -62,7 +64,10 @@ where
         let answer = span.in_scope(|| self.inner.call(request));
         Box::pin(
             async move {
-                let answer = answer.await;
+                let mut answer = answer.await;
+                if let Ok(response) = &mut answer {
+                    name_oversize(response.headers_mut());
+                }
                 // A refusal is a trailers-only answer: its status is a header.
                 let code = match &answer {
                     Ok(response) => response
@@ -79,6 +84,32 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// The largest request a service decodes (tonic's default).
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// Rewrites tonic's OUT_OF_RANGE for a too-large request (no service answers
+/// OUT_OF_RANGE itself) as RESOURCE_EXHAUSTED with a message that says so.
+fn name_oversize(headers: &mut http::HeaderMap) {
+    let out_of_range = (tonic::Code::OutOfRange as i32).to_string();
+    if headers.get("grpc-status").and_then(|v| v.to_str().ok()) != Some(&out_of_range) {
+        return;
+    }
+    let code = (tonic::Code::ResourceExhausted as i32).to_string();
+    let message = format!(
+        "the request is larger than {} MiB, the most a command accepts",
+        MAX_REQUEST_BYTES / (1024 * 1024)
+    )
+    .replace(' ', "%20")
+    .replace(',', "%2C");
+    if let (Ok(code), Ok(message)) = (
+        http::HeaderValue::from_str(&code),
+        http::HeaderValue::from_str(&message),
+    ) {
+        headers.insert("grpc-status", code);
+        headers.insert("grpc-message", message);
     }
 }
 

@@ -40,7 +40,11 @@ impl BoundServer {
         reporter
             .set_service_status(service_name, ServingStatus::Serving)
             .await;
+        // Reflection lists what this port serves, not every service compiled in.
         let reflection = tonic_reflection::server::Builder::configure()
+            .with_service_name(service_name)
+            .with_service_name("grpc.health.v1.Health")
+            .with_service_name("grpc.reflection.v1.ServerReflection")
             .register_encoded_file_descriptor_set(deedlog_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1()
