@@ -2,6 +2,7 @@
 //! against a fresh PostgreSQL database, driven over real HTTP and WebSocket.
 
 mod access;
+mod contract;
 mod credentials;
 mod journey;
 mod jwks;
