@@ -344,3 +344,43 @@ async fn webhooks_are_verified_recorded_once_and_refused_when_unsigned_wrong_sta
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["position"], first["position"]);
 }
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_user_is_deactivated() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let agent = w
+        .clients
+        .colleague(&admin, tenancy::Role::Agent, "ada")
+        .await;
+    let mut socket = connect(&w).await;
+    let send = |v: Value| Message::Text(v.to_string().into());
+    socket
+        .send(send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", agent.access)}})))
+        .await
+        .expect("init");
+    let ack = next_json(&mut socket).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+        .send(send(json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { activity(after: 0, kinds: [PROPERTY]) { position } }"
+        }})))
+        .await
+        .expect("subscribe");
+    create_property(&w.gql, &admin.access, "Berlin", 1).await;
+    let first = next_json(&mut socket).await;
+    assert_eq!(first["type"], "next", "{first}");
+    w.clients
+        .tenancy
+        .deactivate_user(admin.request(tenancy::DeactivateUserRequest {
+            command: command(),
+            user_id: agent.user_id.clone(),
+        }))
+        .await
+        .expect("deactivate");
+    create_property(&w.gql, &admin.access, "Hamburg", 2).await;
+    // Nothing more is sent to the deactivated user: the subscription completes.
+    let end = next_json(&mut socket).await;
+    assert_eq!(end["type"], "complete", "{end}");
+    assert_eq!(end["id"], "1", "{end}");
+}
