@@ -12,6 +12,7 @@ mod instances;
 mod plumbing;
 mod projections;
 mod properties;
+mod refusals;
 mod tenancy;
 
 use tonic_types::StatusExt;
