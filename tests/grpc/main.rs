@@ -5,6 +5,7 @@ mod as_of;
 mod auth;
 mod communications;
 mod contract;
+mod countries;
 mod credentials;
 mod deals;
 mod idempotency;

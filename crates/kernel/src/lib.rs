@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod codec;
+pub mod country;
 pub mod decider;
 pub mod harness;
 pub mod ids;
@@ -15,6 +16,7 @@ pub mod redaction;
 pub mod role;
 
 pub use access::{current_role, Denied, MemberStatus, Membership};
+pub use country::{normalise_country, CountryError};
 pub use decider::{replay, Decider, DomainEvent, Refusal, RefusalKind};
 pub use harness::DeciderSpec;
 pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId};

@@ -108,20 +108,16 @@ pub struct PostalAddress {
     pub street: String,
     pub postal_code: String,
     pub city: String,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    /// ISO 3166-1 alpha-2, upper-case, e.g. `DE` (given in any case).
     pub country: String,
 }
 
 impl PostalAddress {
     /// Returns the address trimmed, with the country upper-cased, or says which part is wrong.
     pub fn normalised(&self) -> Result<Self, Error> {
-        let country = self.country.trim().to_ascii_uppercase();
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(Error::invalid(
-                "address.country",
-                "must be an ISO 3166-1 alpha-2 code such as DE",
-            ));
-        }
+        // One rule with properties: deedlog_kernel::normalise_country.
+        let country = deedlog_kernel::normalise_country(&self.country)
+            .map_err(|e| Error::invalid("address.country", &e.to_string()))?;
         Ok(Self {
             street: required_text("address.street", &self.street)?,
             postal_code: required_text("address.postal_code", &self.postal_code)?,

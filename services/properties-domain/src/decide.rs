@@ -25,13 +25,13 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
                 tags,
             },
         ) => {
-            address.validate()?;
+            let address = address.normalised()?;
             attributes.validate(year)?;
             if let Some(price) = asking_price {
                 check_price(price)?;
             }
             return Ok(vec![Event::PropertyCreated {
-                address: address.clone(),
+                address,
                 kind: *kind,
                 attributes: attributes.clone(),
                 asking_price: *asking_price,
@@ -60,13 +60,8 @@ fn decide_change(p: &Property, action: &Action, year: i32) -> Result<Vec<Event>,
         Action::Create { .. } => return Err(Error::AlreadyExists),
         Action::Restore => return Err(Error::NotArchived),
         Action::ChangeAddress(address) => {
-            address.validate()?;
-            unless(
-                *address == p.address,
-                Event::AddressChanged {
-                    address: address.clone(),
-                },
-            )
+            let address = address.normalised()?;
+            unless(address == p.address, Event::AddressChanged { address })
         }
         Action::ChangeAttributes(attributes) => {
             attributes.validate(year)?;

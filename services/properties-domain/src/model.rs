@@ -15,25 +15,31 @@ pub struct Address {
     pub street: String,
     pub postal_code: String,
     pub city: String,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    /// ISO 3166-1 alpha-2, upper-case, e.g. `DE` (given in any case).
     pub country: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
 }
 
 impl Address {
-    pub fn validate(&self) -> Result<(), Error> {
+    /// Returns the address with its country code normalised (trimmed,
+    /// upper-case: `" de "` becomes `DE`, one rule with contacts, see
+    /// [`deedlog_kernel::normalise_country`]), or says which part is wrong.
+    pub fn normalised(&self) -> Result<Self, Error> {
+        let country = deedlog_kernel::normalise_country(&self.country)
+            .map_err(|e| Error::invalid("address.country", &e.to_string()))?;
+        let address = Self {
+            country,
+            ..self.clone()
+        };
+        address.validate()?;
+        Ok(address)
+    }
+
+    fn validate(&self) -> Result<(), Error> {
         required("address.street", &self.street)?;
         required("address.postal_code", &self.postal_code)?;
         required("address.city", &self.city)?;
-        let country_ok =
-            self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase());
-        if !country_ok {
-            return Err(Error::invalid(
-                "address.country",
-                "must be an ISO 3166-1 alpha-2 code such as DE",
-            ));
-        }
         match (self.latitude, self.longitude) {
             (None, None) => Ok(()),
             (Some(lat), Some(lon)) => {

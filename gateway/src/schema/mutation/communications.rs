@@ -69,7 +69,9 @@ pub struct PostalAddressInput {
     pub street: String,
     pub postal_code: String,
     pub city: String,
-    /// ISO 3166-1 alpha-2, e.g. DE.
+    /// ISO 3166-1 alpha-2, e.g. DE, in any letter case: stored upper-case
+    /// (" de " is stored DE); a name (Deutschland) or a code no country has
+    /// (XX) is refused with BAD_USER_INPUT.
     pub country: String,
 }
 

@@ -185,7 +185,15 @@ fn postal_addresses_are_checked_part_by_part() {
                 country: "DEU".into(),
                 ..address()
             },
-            "must be an ISO 3166-1 alpha-2 code such as DE",
+            "is \"DEU\"; must be an ISO 3166-1 alpha-2 country code such as DE (any letter case)",
+        ),
+        (
+            "address.country",
+            PostalAddress {
+                country: "xx".into(),
+                ..address()
+            },
+            "is \"XX\", which is not an assigned ISO 3166-1 alpha-2 country code",
         ),
     ];
     for (field, bad, reason) in cases {
