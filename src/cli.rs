@@ -583,7 +583,8 @@ fn describe(settings: &Settings) -> String {
          [auth]\nissuer = {:?}\naudience = {:?}\naccess_ttl_s = {}\nrefresh_ttl_s = {}\ninvitation_ttl_s = {}\n\
          signing_key = {}\nsigning_key_file = {:?}\nkid = {:?}\npublic_keys = {:?}\n\n\
          [services]\ntenancy_listen = \"{}\"\nproperties_listen = \"{}\"\ndeals_listen = \"{}\"\n\
-         communications_listen = \"{}\"\nmetrics_listen = {:?}\ntenancy_url = {:?}\ntenant_cache_ttl_ms = {}\nconflict_retries = {}\nstate_cache_records = {}\n",
+         communications_listen = \"{}\"\nmetrics_listen = {:?}\ntenancy_url = {:?}\ntenant_cache_ttl_ms = {}\nconflict_retries = {}\nstate_cache_records = {}\n\
+         login_failures_per_address = {}\nlogin_failure_window_s = {}\ntrusted_proxies = {:?}\n",
         format!("{:?}", settings.environment).to_lowercase(),
         settings.redacted_database_url(),
         db.max_connections,
@@ -612,6 +613,12 @@ fn describe(settings: &Settings) -> String {
         svc.tenant_cache_ttl_ms,
         svc.conflict_retries,
         svc.state_cache_records,
+        svc.login_failures_per_address,
+        svc.login_failure_window_s,
+        svc.trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
     ) + &format!(
         "\n[projector]\nbatch_size = {}\nrebuild_batch_size = {}\nbackoff_min_ms = {}\n\
          backoff_max_ms = {}\nlease_interval_ms = {}\nlinger_ms = {}\nsource = \"{}\"\nmetrics_listen = {:?}\n\

@@ -10,7 +10,7 @@ use crate::error::coded;
 use crate::metrics::{RequestLabels, ScopeLabels};
 use crate::rate_limit::Key;
 use crate::schema::loaders::TenantLoader;
-use crate::services::TraceParent;
+use crate::services::{ClientAddress, TraceParent};
 use crate::viewer::{Credentials, Refused, Viewer};
 use async_graphql::dataloader::DataLoader;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -172,6 +172,7 @@ async fn graphql(
     if let Some(credentials) = credentials {
         request = request.data(credentials);
     }
+    request = request.data(ClientAddress(peer.ip()));
     // One span per request, the child of the caller's trace when it sent
     // one; the services join it through the traceparent they are given.
     let incoming = headers.get("traceparent").and_then(|v| v.to_str().ok());

@@ -69,3 +69,9 @@ pub fn request<T>(
 /// the events they append join the caller's trace.
 #[derive(Debug, Clone)]
 pub struct TraceParent(pub String);
+
+/// The address of the HTTP client (the browser) a request came from: the
+/// gateway names it to tenancy when it calls `Login` for that client, so
+/// that failed logins are throttled per client, not per gateway.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);

@@ -1,11 +1,14 @@
 //! Credentials that cannot be abused through the gateway: an invitation
 //! works once, a refused acceptance sets no password, a replayed refresh
-//! token ends its sign-in, and a refused sign-up stores nothing.
+//! token ends its sign-in, a refused sign-up stores nothing, a locked
+//! account answers like a wrong password, and failed logins are throttled
+//! per client address.
 
 use crate::World;
+use deedlog_cluster::Component;
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_tests::clients::{command, PASSWORD};
-use deedlog_tests::LogCounts;
+use deedlog_tests::{Gql, LogCounts};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -143,4 +146,59 @@ async fn a_refused_sign_up_through_the_gateway_leaves_the_slug_free() {
         )
         .await;
     assert!(done.data()["registerTenant"]["tenantId"].is_string());
+}
+
+const WRONG_LOGIN: &str = "wrong tenant, email or password";
+
+#[tokio::test]
+async fn a_locked_account_answers_through_the_gateway_like_a_wrong_password() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let wrong = json!({"e": admin.email, "p": "wrong password!"});
+    for _ in 0..5 {
+        let answer = w.gql.run(None, LOGIN, wrong.clone()).await;
+        answer.assert_error("UNAUTHENTICATED", WRONG_LOGIN);
+        assert_eq!(answer.message(), WRONG_LOGIN);
+    }
+    let locked = w
+        .gql
+        .run(None, LOGIN, json!({"e": admin.email, "p": PASSWORD}))
+        .await;
+    locked.assert_error("UNAUTHENTICATED", WRONG_LOGIN);
+    assert_eq!(locked.message(), WRONG_LOGIN);
+}
+
+#[tokio::test]
+async fn failed_logins_through_the_gateway_are_throttled_per_client_address() {
+    let mut w = World::start().await;
+    let admin = w.clients.register("berg").await;
+    let base = w.cluster.url(Component::Gateway);
+    let browser = Gql::from_address(&base, [127, 0, 0, 2].into());
+    let neighbour = Gql::from_address(&base, [127, 0, 0, 3].into());
+    let right = json!({"e": admin.email, "p": PASSWORD});
+    for i in 0..9 {
+        let nobody = json!({"e": format!("nobody{i}@berg.example"), "p": "wrong password!"});
+        browser
+            .run(None, LOGIN, nobody)
+            .await
+            .assert_error("UNAUTHENTICATED", WRONG_LOGIN);
+    }
+    // Successful logins are neither counted nor refused.
+    for _ in 0..3 {
+        browser.run(None, LOGIN, right.clone()).await.data();
+    }
+    browser
+        .run(
+            None,
+            LOGIN,
+            json!({"e": "nobody@berg.example", "p": "wrong password!"}),
+        )
+        .await
+        .assert_error("UNAUTHENTICATED", WRONG_LOGIN);
+    browser.run(None, LOGIN, right.clone()).await.assert_error(
+        "RATE_LIMITED",
+        "too many failed logins from this address; try again in",
+    );
+    // Another client of the same gateway is not held back by them.
+    neighbour.run(None, LOGIN, right).await.data();
 }

@@ -8,6 +8,8 @@ use deedlog_tests::{Clients, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
 
+const WRONG_LOGIN: &str = "wrong tenant, email or password";
+
 #[tokio::test]
 async fn a_registered_admin_signs_in_and_reads_their_tenant() {
     let cluster = TestCluster::start().await;
@@ -229,27 +231,126 @@ async fn the_last_active_admin_stays_and_managers_grant_only_agent_and_viewer() 
 }
 
 #[tokio::test]
-async fn five_failed_logins_lock_the_user_out() {
+async fn five_failed_logins_lock_the_user_out_and_a_locked_account_answers_like_a_wrong_password() {
     let cluster = TestCluster::start().await;
     let mut c = Clients::connect(&cluster).await;
     let admin = c.register("berg").await;
-    for _ in 0..4 {
-        assert_status(
-            c.login("berg", &admin.email, "wrong password!").await,
-            Code::Unauthenticated,
-            "wrong",
-        );
-    }
-    assert_status(
+    let wrong = assert_status(
         c.login("berg", &admin.email, "wrong password!").await,
         Code::Unauthenticated,
-        "locked until",
+        WRONG_LOGIN,
     );
-    assert_status(
+    assert_eq!(wrong.message(), WRONG_LOGIN);
+    // The fifth failure locks the account: its answer tells nothing more.
+    for _ in 0..4 {
+        let status = assert_status(
+            c.login("berg", &admin.email, "wrong password!").await,
+            Code::Unauthenticated,
+            WRONG_LOGIN,
+        );
+        assert_eq!(status.message(), WRONG_LOGIN);
+    }
+    // Locked: even the right password gets the answer of a wrong one.
+    let locked = assert_status(
         c.login("berg", &admin.email, PASSWORD).await,
         Code::Unauthenticated,
-        "locked until",
+        WRONG_LOGIN,
     );
+    assert_eq!(locked.message(), WRONG_LOGIN);
+    for (slug, email) in [
+        ("berg", "nobody@berg.example"),
+        ("nowhere", admin.email.as_str()),
+    ] {
+        let unknown = assert_status(
+            c.login(slug, email, PASSWORD).await,
+            Code::Unauthenticated,
+            WRONG_LOGIN,
+        );
+        assert_eq!(unknown.message(), WRONG_LOGIN);
+    }
+}
+
+/// The median of `tries` timed calls of `login`.
+async fn median_login_time(
+    c: &mut Clients,
+    tries: usize,
+    slug: &str,
+    email: &str,
+) -> std::time::Duration {
+    let mut times = Vec::with_capacity(tries);
+    for _ in 0..tries {
+        let started = std::time::Instant::now();
+        assert_status(
+            c.login(slug, email, "wrong password!").await,
+            Code::Unauthenticated,
+            "",
+        );
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[tries / 2]
+}
+
+#[tokio::test]
+async fn unknown_tenants_and_emails_take_as_long_as_a_wrong_password() {
+    // Enough failures allowed per address for this test's many tries.
+    let cluster =
+        TestCluster::start_with(|f| f.merge(("services.login_failures_per_address", 1000))).await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let known = median_login_time(&mut c, 7, "berg", &admin.email).await;
+    let unknown_email = median_login_time(&mut c, 7, "berg", "nobody@berg.example").await;
+    let unknown_tenant = median_login_time(&mut c, 7, "nowhere", &admin.email).await;
+    // Not a benchmark: an unknown user costs the same Argon2 verification,
+    // so the answers are not several times faster.
+    for (what, time) in [
+        ("unknown email", unknown_email),
+        ("unknown tenant", unknown_tenant),
+    ] {
+        assert!(
+            time * 2 >= known,
+            "{what} answered in {time:?}, a wrong password in {known:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_address_are_throttled_and_successes_are_not() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    // Failures at other (unknown) users, so that the admin is not locked out.
+    for i in 0..9 {
+        assert_status(
+            c.login(
+                "berg",
+                &format!("nobody{i}@berg.example"),
+                "wrong password!",
+            )
+            .await,
+            Code::Unauthenticated,
+            WRONG_LOGIN,
+        );
+    }
+    // Successful logins are neither counted nor refused.
+    for _ in 0..3 {
+        c.login("berg", &admin.email, PASSWORD)
+            .await
+            .expect("a right password is not throttled below the limit");
+    }
+    assert_status(
+        c.login("berg", "nobody@berg.example", "wrong password!")
+            .await,
+        Code::Unauthenticated,
+        WRONG_LOGIN,
+    );
+    // The tenth failure within the window: now even the right password waits.
+    let throttled = assert_status(
+        c.login("berg", &admin.email, PASSWORD).await,
+        Code::ResourceExhausted,
+        "too many failed logins from this address; try again in",
+    );
+    assert!(throttled.message().ends_with(" s"), "{throttled:?}");
 }
 
 #[tokio::test]

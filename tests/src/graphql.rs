@@ -60,6 +60,18 @@ impl Gql {
         }
     }
 
+    /// The gateway at `base`, called from the local address `from` (e.g.
+    /// `127.0.0.2`: all of 127.0.0.0/8 is this host), as another client.
+    pub fn from_address(base: &str, from: std::net::IpAddr) -> Self {
+        Self {
+            endpoint: format!("{base}/graphql"),
+            http: reqwest::Client::builder()
+                .local_address(from)
+                .build()
+                .expect("an HTTP client with a local address"),
+        }
+    }
+
     /// Runs `query` with `variables` as the holder of `token`, if any.
     pub async fn run(&self, token: Option<&str>, query: &str, variables: Value) -> Answer {
         let mut request = self

@@ -281,6 +281,11 @@ impl Cluster {
                             refresh: settings.auth.refresh_ttl(),
                             invitation: settings.auth.invitation_ttl(),
                         },
+                        &deedlog_tenancy::LoginLimits {
+                            failures: settings.services.login_failures_per_address,
+                            window: settings.services.login_failure_window(),
+                            trusted_proxies: settings.services.trusted_proxies.clone(),
+                        },
                     )?;
                     routes_of(api.into_server())
                 }

@@ -8,13 +8,17 @@ mod grpc;
 mod lookup;
 mod secrets;
 mod session;
+mod throttle;
 
 use deedlog_eventstore::LogReader;
 use deedlog_kernel::{CommandId, StreamId, TenantId, UserId};
 use deedlog_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
 use deedlog_runtime::auth::{Caller, KeyPair, Purpose, TokenIssuer};
 use deedlog_service::{Authenticator, CommandEnvelope, Error, Executor, Target};
+use std::sync::Arc;
 use std::time::Duration;
+pub use throttle::LoginLimits;
+use throttle::LoginThrottle;
 use uuid::Uuid;
 
 /// Stream types of tenancy's records.
@@ -45,9 +49,13 @@ pub struct TenancyApi {
     /// `(kid, public key PEM)` of every key tokens may be signed with.
     public_keys: Vec<(String, String)>,
     lifetimes: Lifetimes,
+    /// Failed logins per client address (ADR 0027).
+    throttle: Arc<LoginThrottle>,
 }
 
 impl TenancyApi {
+    // Each argument is a separate part the composition root supplies.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         executor: Executor,
         reader: LogReader,
@@ -56,6 +64,7 @@ impl TenancyApi {
         audience: deedlog_runtime::auth::Audience,
         public_keys: Vec<(String, String)>,
         lifetimes: Lifetimes,
+        login_limits: &LoginLimits,
     ) -> Result<Self, deedlog_runtime::auth::Error> {
         Ok(Self {
             executor,
@@ -64,6 +73,7 @@ impl TenancyApi {
             issuer: TokenIssuer::new(signing, audience)?,
             public_keys,
             lifetimes,
+            throttle: Arc::new(LoginThrottle::new(login_limits)),
         })
     }
 

@@ -8,6 +8,7 @@ use argon2::Argon2;
 use deedlog_kernel::{TenantId, UserId};
 use deedlog_service::Error;
 use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
 use uuid::Uuid;
 
 pub const MIN_PASSWORD_LEN: usize = 10;
@@ -27,34 +28,52 @@ pub fn check_password(field: &str, password: &str) -> Result<(), Error> {
 
 /// Hashes a password with Argon2id (PHC string).
 pub async fn hash_password(password: String) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        getrandom::getrandom(&mut salt).map_err(|e| Error::internal("draw a salt", &e))?;
-        let salt =
-            SaltString::encode_b64(&salt).map_err(|e| Error::internal("encode a salt", &e))?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| Error::internal("hash a password", &e))
-    })
-    .await
-    .map_err(|e| Error::internal("hash a password", &e))?
+    tokio::task::spawn_blocking(move || hash_blocking(password.as_bytes()))
+        .await
+        .map_err(|e| Error::internal("hash a password", &e))?
 }
 
-/// Whether `password` matches the stored hash (false when there is none).
+fn hash_blocking(password: &[u8]) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| Error::internal("draw a salt", &e))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::internal("encode a salt", &e))?;
+    Argon2::default()
+        .hash_password(password, &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::internal("hash a password", &e))
+}
+
+/// Whether `password` matches the stored hash. Without one (no such user,
+/// or no password yet) it is checked against a dummy hash and is false, so
+/// that the answer takes as long as for a real user.
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, Error> {
-    let Some(hash) = hash else {
-        return Ok(false);
-    };
+    let real = hash.is_some();
     tokio::task::spawn_blocking(move || {
+        let hash = match hash {
+            Some(hash) => hash,
+            None => dummy_hash()?.to_owned(),
+        };
         let parsed =
             PasswordHash::new(&hash).map_err(|e| Error::internal("parse a password hash", &e))?;
-        Ok(Argon2::default()
+        let matches = Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+            .is_ok();
+        Ok(real && matches)
     })
     .await
     .map_err(|e| Error::internal("verify a password", &e))?
+}
+
+/// A hash of a random password with the parameters of real ones, made once.
+fn dummy_hash() -> Result<&'static str, Error> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash);
+    }
+    let mut secret = [0u8; 32];
+    getrandom::getrandom(&mut secret).map_err(|e| Error::internal("draw a dummy password", &e))?;
+    let hash = hash_blocking(&secret)?;
+    Ok(DUMMY.get_or_init(|| hash))
 }
 
 /// A refresh token as handed to the client, and the id the log keeps.
@@ -145,5 +164,6 @@ mod tests {
             .await
             .expect("verify"));
         assert!(check_password("password", "short").is_err());
+        assert!(dummy_hash().expect("dummy").starts_with("$argon2id$"));
     }
 }

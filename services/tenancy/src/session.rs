@@ -109,79 +109,100 @@ impl TenancyApi {
             .await
     }
 
+    /// Every failure answers the same UNAUTHENTICATED "wrong tenant, email
+    /// or password" after the same Argon2 work (a dummy hash when there is
+    /// no user or no password); only who knows the password learns that the
+    /// tenant is suspended. Failures are counted per client address, and an
+    /// address over the limit is refused before anything is checked.
     pub(crate) async fn login(
         &self,
         request: Request<pb::LoginRequest>,
     ) -> Result<Response<pb::TokenPair>, Status> {
+        let address = self
+            .throttle
+            .client_address(request.metadata(), request.remote_addr());
+        let attempt = self.throttle.admit(address).map_err(|wait| {
+            Status::resource_exhausted(format!(
+                "too many failed logins from this address; try again in {} s",
+                wait.as_secs_f64().ceil().max(1.0)
+            ))
+        })?;
         let trace = trace_context(request.metadata());
         let r = request.into_inner();
         let wrong = || Error::Unauthenticated(WRONG_LOGIN.to_owned());
-        let tenant = self
-            .tenant_of_slug(r.tenant_slug.trim())
-            .await?
-            .ok_or_else(wrong)?;
-        let (state, _) = self
-            .executor
-            .load::<Tenants>(tenant, tenant_target(tenant))
-            .await?;
-        let roster = state.0.ok_or_else(wrong)?;
-        let email = tenant::normalise_email(&r.email).map_err(|_| wrong())?;
-        let (user, member) = roster
-            .members
-            .iter()
-            .find(|(_, m)| m.email == email)
-            .map(|(id, m)| (*id, m.clone()))
-            .ok_or_else(wrong)?;
-        if roster.suspended && !matches!(member.role, Role::Admin | Role::Auditor) {
-            return Err(Error::Refused(
-                "the tenant is suspended; only its admins and auditors can sign in".to_owned(),
-            )
-            .into());
+        let outcome: Result<pb::TokenPair, Error> = async {
+            let tenant = self.tenant_of_slug(r.tenant_slug.trim()).await?;
+            let roster = match tenant {
+                Some(tenant) => {
+                    let (state, _) = self
+                        .executor
+                        .load::<Tenants>(tenant, tenant_target(tenant))
+                        .await?;
+                    state.0.map(|roster| (tenant, roster))
+                }
+                None => None,
+            };
+            let email = tenant::normalise_email(&r.email).ok();
+            let found = roster.and_then(|(tenant, roster)| {
+                let email = email.as_ref()?;
+                let (user, member) = roster.members.iter().find(|(_, m)| m.email == *email)?;
+                Some((tenant, *user, member.clone(), roster.suspended))
+            });
+            let Some((tenant, user, member, suspended)) = found else {
+                // The same Argon2 work as for a user, against a dummy hash.
+                verify_password(r.password.clone(), None).await?;
+                return Err(wrong());
+            };
+            let (credentials, _) = self
+                .executor
+                .load::<Credentials>(tenant, credentials_target(user))
+                .await?;
+            let matches = verify_password(r.password.clone(), credentials.password_hash).await?;
+            // A wrong password is recorded below (towards the lock-out) instead.
+            if matches && suspended && !member.role.may_use_suspended_tenant() {
+                return Err(Error::Refused(
+                    "the tenant is suspended; only its admins and auditors can sign in".to_owned(),
+                ));
+            }
+            let refresh = RefreshToken::generate(tenant, user)?;
+            let at = Utc::now();
+            let refresh_expires =
+                at + chrono::Duration::from_std(self.lifetimes.refresh).unwrap_or_default();
+            let env = self.system_envelope(tenant, user, trace)?;
+            let login = credentials::Action::Login {
+                at,
+                password_matches: matches,
+                user_active: member.status == UserStatus::Active,
+                token: NewToken {
+                    id: refresh.id(),
+                    expires_at: refresh_expires,
+                },
+            };
+            let events = match self
+                .executor
+                .execute::<Credentials>(&env, credentials_target(user), |_| Ok(login.clone()))
+                .await
+            {
+                Ok(done) => done.events,
+                // Locked out, inactive or without a password: nothing more is told.
+                Err(Error::Refused(_)) => return Err(wrong()),
+                Err(other) => return Err(other),
+            };
+            // A failure (recorded, perhaps with the lock-out it caused).
+            if !matches!(
+                events.first(),
+                Some(credentials::Event::LoginSucceeded { .. })
+            ) {
+                return Err(wrong());
+            }
+            self.pair(tenant, user, member.role, &refresh, refresh_expires)
         }
-        let (credentials, _) = self
-            .executor
-            .load::<Credentials>(tenant, credentials_target(user))
-            .await?;
-        let matches = verify_password(r.password, credentials.password_hash).await?;
-        let refresh = RefreshToken::generate(tenant, user)?;
-        let at = Utc::now();
-        let refresh_expires =
-            at + chrono::Duration::from_std(self.lifetimes.refresh).unwrap_or_default();
-        let env = self.system_envelope(tenant, user, trace)?;
-        let login = credentials::Action::Login {
-            at,
-            password_matches: matches,
-            user_active: member.status == UserStatus::Active,
-            token: NewToken {
-                id: refresh.id(),
-                expires_at: refresh_expires,
-            },
-        };
-        let outcome = self
-            .executor
-            .execute::<Credentials>(&env, credentials_target(user), |_| Ok(login.clone()))
-            .await;
-        let events = match outcome {
-            Ok(done) => done.events,
-            // Whether the user is active is told only to whoever knows the password.
-            Err(Error::Refused(_)) if !matches => return Err(wrong().into()),
-            Err(Error::Refused(reason)) => return Err(Error::Unauthenticated(reason).into()),
-            Err(other) => return Err(other.into()),
-        };
-        if let Some(credentials::Event::LockedOut { until }) = events.last() {
-            return Err(Error::Unauthenticated(format!(
-                "too many failed logins; locked until {until}"
-            ))
-            .into());
+        .await;
+        // Only a wrong tenant, email or password counts against the address.
+        if !matches!(outcome, Err(Error::Unauthenticated(_))) {
+            self.throttle.forget(attempt);
         }
-        if !matches!(
-            events.first(),
-            Some(credentials::Event::LoginSucceeded { .. })
-        ) {
-            return Err(wrong().into());
-        }
-        let pair = self.pair(tenant, user, member.role, &refresh, refresh_expires)?;
-        Ok(Response::new(pair))
+        Ok(Response::new(outcome?))
     }
 
     pub(crate) async fn refresh(

@@ -63,6 +63,9 @@ tenancy_url = "http://127.0.0.1:7101"
 tenant_cache_ttl_ms = 1000
 conflict_retries = 5
 state_cache_records = 10000
+login_failures_per_address = 10
+login_failure_window_s = 60
+trusted_proxies = ["127.0.0.1", "::1"]
 
 [projector]
 batch_size = 1000
@@ -325,6 +328,8 @@ pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> 
             "services.tenant_cache_ttl_ms" => "milliseconds from 0 to 60000",
             "services.conflict_retries" => "a whole number from 0 to 20",
             "services.state_cache_records" => "a whole number from 0 to 1000000",
+            "services.login_failures_per_address" => "a whole number from 1 to 100000",
+            "services.login_failure_window_s" => "seconds from 1 to 86400",
             "projector.batch_size" | "projector.rebuild_batch_size" => {
                 "a whole number from 1 to 100000"
             }

@@ -3,7 +3,7 @@
 use super::{check_range, Error};
 use secrecy::SecretString;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Which rules apply to missing secrets: development generates them, production refuses to start.
@@ -113,11 +113,22 @@ pub struct ServicesSettings {
     /// Records whose last state each process keeps to save a read per
     /// command (ADR 0010); 0 reads every record afresh.
     pub state_cache_records: usize,
+    /// Failed logins one client address may make within
+    /// `login_failure_window_s` before its logins are refused for a while.
+    pub login_failures_per_address: u32,
+    pub login_failure_window_s: u64,
+    /// Peers (the gateway) whose `x-deedlog-client-addr` header tenancy
+    /// believes when it counts failed logins by client address.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl ServicesSettings {
     pub fn tenant_cache_ttl(&self) -> Duration {
         Duration::from_millis(self.tenant_cache_ttl_ms)
+    }
+
+    pub fn login_failure_window(&self) -> Duration {
+        Duration::from_secs(self.login_failure_window_s)
     }
 
     pub(super) fn validate(&self) -> Result<(), Error> {
@@ -140,6 +151,18 @@ impl ServicesSettings {
             self.conflict_retries.into(),
             0,
             20,
+        )?;
+        check_range(
+            "services.login_failures_per_address",
+            self.login_failures_per_address.into(),
+            1,
+            100_000,
+        )?;
+        check_range(
+            "services.login_failure_window_s",
+            self.login_failure_window_s,
+            1,
+            86_400,
         )?;
         Ok(())
     }
@@ -182,6 +205,16 @@ mod tests {
                 "DEEDLOG__SERVICES__CONFLICT_RETRIES",
                 "services.conflict_retries",
                 "0 to 20",
+            ),
+            (
+                "DEEDLOG__SERVICES__LOGIN_FAILURES_PER_ADDRESS",
+                "services.login_failures_per_address",
+                "1 to 100000",
+            ),
+            (
+                "DEEDLOG__SERVICES__LOGIN_FAILURE_WINDOW_S",
+                "services.login_failure_window_s",
+                "1 to 86400",
             ),
         ] {
             let value = if key == "auth.issuer" {

@@ -2,9 +2,12 @@
 //! `logout` are the only operations that need no access token.
 
 use super::command::call_without_token;
+use crate::services::ClientAddress;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use deedlog_proto::tenancy::v1 as pb;
+use deedlog_runtime::auth::CLIENT_ADDRESS_HEADER;
+use tonic::metadata::MetadataValue;
 
 /// An access token (short-lived, sent as `authorization: Bearer …`) and a
 /// refresh token (long-lived, revocable) for getting the next one.
@@ -47,9 +50,17 @@ pub struct SessionMutation;
 
 #[Object]
 impl SessionMutation {
-    /// Signs in with the tenant's slug, an email and a password. Wrong
-    /// credentials, locked, deactivated or unknown users all get the same
-    /// UNAUTHENTICATED answer.
+    /// Signs in with the tenant's slug, an email and a password. An unknown
+    /// tenant or email, a wrong password, a locked-out, deactivated or
+    /// not yet activated user all get the same UNAUTHENTICATED answer,
+    /// "wrong tenant, email or password", in the same time. Only a user who
+    /// gave the right password learns that their tenant is suspended
+    /// (RULE_REFUSED; its admins and auditors may still sign in). After
+    /// `services.login_failures_per_address` failed logins (10 by default)
+    /// from one client address within `services.login_failure_window_s`
+    /// (60 s), further logins from it, even with the right password, get
+    /// RATE_LIMITED "too many failed logins from this address; try again in
+    /// N s". Successful logins are not counted.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -62,11 +73,17 @@ impl SessionMutation {
             email,
             password,
         };
-        let pair = call_without_token(
-            ctx,
-            body,
-            |mut s, r| async move { s.tenancy.login(r).await },
-        )
+        let client = ctx.data_opt::<ClientAddress>().copied();
+        let pair = call_without_token(ctx, body, |mut s, mut r| async move {
+            // Tenancy counts failed logins by this address (it believes it
+            // only from the gateway, `services.trusted_proxies`).
+            if let Some(ClientAddress(ip)) = client {
+                if let Ok(value) = MetadataValue::try_from(ip.to_string()) {
+                    r.metadata_mut().insert(CLIENT_ADDRESS_HEADER, value);
+                }
+            }
+            s.tenancy.login(r).await
+        })
         .await?;
         Ok(pair.into())
     }
