@@ -85,6 +85,14 @@ const RECORDED_REFUSALS: &[(&str, &str, &[&str])] = &[
     // A wrong password counts towards lock-out, so it is kept as
     // `LoginFailed` (docs/events.md "LoginFailed").
     ("Login", "wrong password", &["LoginFailed"]),
+    // A spent refresh token presented again while its sign-in still has a
+    // live token is a replay: every token of that sign-in is revoked and
+    // `RefreshTokenReused` records it (docs/events.md "RefreshTokenReused").
+    (
+        "Refresh",
+        "refresh token already exchanged",
+        &["RefreshTokenReused"],
+    ),
 ];
 
 /// Refusals known to append something they should not, each naming its
@@ -116,6 +124,8 @@ struct Fixture {
     viewer_email: String,
     used_invitation: String,
     revoked_refresh: String,
+    /// A refresh token already exchanged for a new one that is still live.
+    rotated_refresh: String,
     property: String,
     archived: String,
     contact: String,
@@ -241,6 +251,16 @@ async fn fixture(cluster: &TestCluster) -> Fixture {
         })
         .await
         .expect("logout");
+    let rotated = c
+        .login("berg", &viewer_email, PASSWORD)
+        .await
+        .expect("the viewer logs in a third time");
+    c.tenancy
+        .refresh(tenancy::RefreshRequest {
+            refresh_token: rotated.refresh.clone(),
+        })
+        .await
+        .expect("refresh");
 
     let other = c.register("other").await;
     let dark = c.register("dark").await;
@@ -355,6 +375,7 @@ async fn fixture(cluster: &TestCluster) -> Fixture {
         viewer_email,
         used_invitation: invited.invitation_token,
         revoked_refresh: signed_out.refresh,
+        rotated_refresh: rotated.refresh,
         property,
         archived,
         contact,
@@ -455,6 +476,18 @@ fn tenancy_rows() -> Vec<Row> {
                         c.tenancy
                             .refresh(tenancy::RefreshRequest {
                                 refresh_token: "garbage".into(),
+                            })
+                            .await
+                            .map(drop)
+                    }
+                    .boxed()
+                }),
+                rule("refresh token already exchanged", |f| {
+                    let mut c = f.c.clone();
+                    async move {
+                        c.tenancy
+                            .refresh(tenancy::RefreshRequest {
+                                refresh_token: f.rotated_refresh.clone(),
                             })
                             .await
                             .map(drop)
