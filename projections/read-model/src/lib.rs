@@ -14,6 +14,7 @@
 //! GraphQL gateway depends on it alone for reads.
 
 mod error;
+mod int64;
 mod page;
 mod scope;
 mod where_clause;
@@ -29,5 +30,6 @@ pub mod timeline;
 
 pub use error::Error;
 pub use freshness::{freshness, wait_for, Projection};
+pub use int64::{Int64, Int64Error, INT64_DESCRIPTION};
 pub use page::{Connection, Edge, Page, PageInfo, MAX_FIRST};
 pub use scope::TenantScope;
