@@ -34,6 +34,17 @@ impl Role {
             Role::Auditor => "auditor",
         }
     }
+
+    /// The role's name after its indefinite article, for messages: "an admin".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Admin => "an admin",
+            Role::Manager => "a manager",
+            Role::Agent => "an agent",
+            Role::Viewer => "a viewer",
+            Role::Auditor => "an auditor",
+        }
+    }
 }
 
 impl fmt::Display for Role {

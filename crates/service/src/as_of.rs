@@ -42,8 +42,8 @@ where
     let caller = auth.caller;
     if !caller.role.may_read_audit() {
         return Err(Error::PermissionDenied(format!(
-            "only admins and auditors may read the audit history, and the caller is a {}",
-            caller.role
+            "only admins and auditors may read the audit history, and the caller is {}",
+            caller.role.with_article()
         )));
     }
     let record = required_uuid("record_id", &body.record_id)?;

@@ -177,8 +177,8 @@ impl Directory {
                 "user {user} is not an active user of this tenant"
             ))),
             Some(info) => Err(Error::Refused(format!(
-                "user {user} is a {} and cannot be assigned records",
-                info.role
+                "user {user} is {} and cannot be assigned records",
+                info.role.with_article()
             ))),
             None => Err(Error::invalid(
                 field,

@@ -36,8 +36,8 @@ pub fn require_role(
         Ok(())
     } else {
         Err(Error::PermissionDenied(format!(
-            "a {} may not {what}",
-            auth.caller.role
+            "{} may not {what}",
+            auth.caller.role.with_article()
         )))
     }
 }

@@ -167,7 +167,7 @@ pub enum Error {
     UnknownUser(UserId),
     #[error("{email} is already a user of this tenant")]
     EmailTaken { email: String },
-    #[error("a {by} may not give the {role} role")]
+    #[error("{} may not give the {role} role", by.with_article())]
     MayNotGrant { by: Role, role: Role },
     #[error("the tenant must keep at least one active admin")]
     LastActiveAdmin,
