@@ -179,15 +179,13 @@ async fn a_deal_and_a_contact_read_as_they_were() {
     let admin = c.register("berg").await;
     let viewer = c.colleague(&admin, tenancy::Role::Viewer, "vic").await;
 
+    let request = deals::OpenDealRequest {
+        offer: eur(40_000_000),
+        ..c.new_deal(&admin).await
+    };
     let deal = c
         .deals
-        .open_deal(admin.request(deals::OpenDealRequest {
-            command: command(),
-            property_id: Uuid::now_v7().to_string(),
-            buyer_contact_id: Uuid::now_v7().to_string(),
-            offer: eur(40_000_000),
-            ..Default::default()
-        }))
+        .open_deal(admin.request(request))
         .await
         .expect("open deal")
         .into_inner()

@@ -18,14 +18,12 @@ fn eur(minor: i64) -> Option<Money> {
 }
 
 async fn open(c: &mut Clients, s: &Session) -> String {
+    let request = pb::OpenDealRequest {
+        offer: eur(40_000_000),
+        ..c.new_deal(s).await
+    };
     c.deals
-        .open_deal(s.request(pb::OpenDealRequest {
-            command: command(),
-            property_id: Uuid::now_v7().to_string(),
-            buyer_contact_id: Uuid::now_v7().to_string(),
-            offer: eur(40_000_000),
-            ..Default::default()
-        }))
+        .open_deal(s.request(request))
         .await
         .expect("open deal")
         .into_inner()

@@ -13,8 +13,10 @@ mod instances;
 mod plumbing;
 mod projections;
 mod properties;
+mod references;
 mod refusals;
 mod tenancy;
+mod values;
 
 use tonic_types::StatusExt;
 

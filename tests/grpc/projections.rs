@@ -11,7 +11,6 @@ use deedlog_tests::{Clients, Session, TestCluster};
 use proptest::prelude::*;
 use sqlx::{ConnectOptions, Connection};
 use std::sync::Arc;
-use uuid::Uuid;
 
 fn eur(minor: i64) -> Option<Money> {
     Some(Money {
@@ -120,15 +119,13 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
             }
         }
         Step::OpenDeal => {
+            let request = deals::OpenDealRequest {
+                offer: eur(40_000_000),
+                ..c.new_deal(s).await
+            };
             let reply = c
                 .deals
-                .open_deal(s.request(deals::OpenDealRequest {
-                    command: command(),
-                    property_id: Uuid::now_v7().to_string(),
-                    buyer_contact_id: Uuid::now_v7().to_string(),
-                    offer: eur(40_000_000),
-                    ..Default::default()
-                }))
+                .open_deal(s.request(request))
                 .await
                 .expect("open deal");
             records.deals.push(reply.into_inner().record_id);

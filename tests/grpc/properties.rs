@@ -59,6 +59,7 @@ async fn every_property_command_works() {
     assert_eq!(created.version, 1);
     assert!(created.position > 0);
     let id = created.record_id.clone();
+    let owner = c.contact(&admin, "Olga Owner").await;
     let p = &mut c.properties;
     let mut versions = vec![];
     versions.push(
@@ -158,7 +159,7 @@ async fn every_property_command_works() {
         p.set_owner(admin.request(pb::SetOwnerRequest {
             command: command(),
             property_id: id.clone(),
-            owner_contact_id: Uuid::now_v7().to_string(),
+            owner_contact_id: owner,
         }))
         .await
         .expect("owner")

@@ -9,6 +9,7 @@ use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
 use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
+use deedlog_proto::{communications::v1 as comms, deals::v1 as deals, properties::v1 as props};
 use tonic::transport::Channel;
 use tonic::Request;
 use uuid::Uuid;
@@ -128,6 +129,55 @@ impl Clients {
             slug: slug.to_owned(),
             email: email.to_owned(),
         })
+    }
+
+    /// Creates a property (a house in Berlin) as `s` and returns its id.
+    pub async fn property(&mut self, s: &Session) -> String {
+        self.properties
+            .create_property(s.request(props::CreatePropertyRequest {
+                command: command(),
+                address: Some(props::Address {
+                    street: "Hauptstr. 1".into(),
+                    postal_code: "10115".into(),
+                    city: "Berlin".into(),
+                    country: "DE".into(),
+                    ..Default::default()
+                }),
+                kind: props::PropertyKind::House.into(),
+                ..Default::default()
+            }))
+            .await
+            .expect("create property")
+            .into_inner()
+            .record_id
+    }
+
+    /// Creates a contact named `name` as `s` and returns its id.
+    pub async fn contact(&mut self, s: &Session, name: &str) -> String {
+        self.communications
+            .create_contact(s.request(comms::CreateContactRequest {
+                command: command(),
+                details: Some(comms::ContactDetails {
+                    name: name.to_owned(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }))
+            .await
+            .expect("create contact")
+            .into_inner()
+            .record_id
+    }
+
+    /// An open-deal request for a new property and a new buyer contact of
+    /// `s`'s tenant (a deal names records that exist).
+    pub async fn new_deal(&mut self, s: &Session) -> deals::OpenDealRequest {
+        deals::OpenDealRequest {
+            command: command(),
+            property_id: self.property(s).await,
+            buyer_contact_id: self.contact(s, "Ben Buyer").await,
+            ..Default::default()
+        }
     }
 
     /// Invites a user with `role`, accepts the invitation and signs them in.

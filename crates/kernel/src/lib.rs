@@ -4,6 +4,7 @@
 //! are values handed in by the caller, so every decision is reproducible.
 
 pub mod access;
+pub mod calendar;
 pub mod codec;
 pub mod country;
 pub mod decider;

@@ -5,14 +5,19 @@ use chrono::NaiveDate;
 use deedlog_kernel::{Currency, Money, UserId};
 use deedlog_proto::common::v1 as pb;
 
-/// Money the request may leave out.
+/// Money the request may leave out; its currency must be one in
+/// circulation ([`deedlog_kernel::money::IN_CIRCULATION`]).
 pub fn optional_money(field: &str, money: Option<&pb::Money>) -> Result<Option<Money>, Error> {
     money
         .map(|m| {
-            let currency = Currency::new(&m.currency).map_err(|_| {
+            let currency = Currency::in_circulation(&m.currency).map_err(|_| {
+                let given: String = m.currency.chars().take(20).collect();
                 Error::invalid(
                     format!("{field}.currency"),
-                    format!("{:?} is not an ISO 4217 code such as EUR", m.currency),
+                    format!(
+                        "{given:?} is not the ISO 4217 code of a currency in circulation; \
+                         use an upper-case code such as EUR, USD or CHF"
+                    ),
                 )
             })?;
             Ok(Money::new(m.amount_minor, currency))
@@ -25,18 +30,12 @@ pub fn money(field: &str, money: Option<&pb::Money>) -> Result<Money, Error> {
     optional_money(field, money)?.ok_or_else(|| Error::invalid(field, "is required"))
 }
 
-/// A date the request may leave out.
+/// A date the request may leave out: a calendar date from 1900-01-01 to
+/// 2199-12-31 (see [`deedlog_kernel::calendar`]).
 pub fn optional_date(field: &str, date: Option<&pb::Date>) -> Result<Option<NaiveDate>, Error> {
     date.map(|d| {
-        NaiveDate::from_ymd_opt(d.year, d.month, d.day).ok_or_else(|| {
-            Error::invalid(
-                field,
-                format!(
-                    "{}-{:02}-{:02} is not a calendar date",
-                    d.year, d.month, d.day
-                ),
-            )
-        })
+        deedlog_kernel::calendar::business_date(d.year, d.month, d.day)
+            .map_err(|e| Error::invalid(field, e.to_string()))
     })
     .transpose()
 }

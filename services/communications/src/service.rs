@@ -3,12 +3,23 @@
 
 use crate::{convert, refused, CommunicationsApi};
 use deedlog_communications_domain::{Action, State};
+use deedlog_kernel::Role;
 use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::communications::v1 as pb;
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsService;
+use deedlog_service::reference::{self, DEAL, PROPERTY};
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
+use deedlog_service::Paths;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+
+/// Contact details are the request's `details`: the domain's `name` is `details.name`.
+const DETAILS: Paths = Paths(&[
+    ("name", "details.name"),
+    ("email", "details.email"),
+    ("phone", "details.phone"),
+    ("address", "details.address"),
+]);
 
 /// The conversation of the message `in_reply_to`, when the contact has it.
 fn conversation_of(state: &State, in_reply_to: Option<Uuid>) -> Option<Uuid> {
@@ -43,33 +54,48 @@ impl CommunicationsService for CommunicationsApi {
                 phone,
                 address,
             }
-        })?;
-        self.ctx
-            .run(&envelope, contact, move |_| Ok(action.clone()))
+        })
+        .map_err(|e| DETAILS.rename(e))?;
+        let executed = self
+            .ctx
+            .execute(&envelope, contact, move |_| Ok(action.clone()))
             .await
+            .map_err(|e| DETAILS.rename(e))?;
+        Ok(Response::new(executed.reply()))
     }
 
     async fn update_contact(
         &self,
         request: Request<pb::UpdateContactRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.ctx
-            .change(
-                request,
+        let admitted = self
+            .ctx
+            .admit(
+                &request,
+                Role::may_write_records,
+                self.ctx.what,
                 |r| r.command.as_ref(),
                 |r| &r.contact_id,
-                |r| {
-                    convert::details(r.details.as_ref(), |name, email, phone, address| {
-                        Action::Update {
-                            name,
-                            email,
-                            phone,
-                            address,
-                        }
-                    })
-                },
             )
+            .await?;
+        let action = convert::details(
+            request.get_ref().details.as_ref(),
+            |name, email, phone, address| Action::Update {
+                name,
+                email,
+                phone,
+                address,
+            },
+        )
+        .map_err(|e| DETAILS.rename(e))?;
+        let executed = self
+            .ctx
+            .execute(&admitted.envelope, admitted.record, move |_| {
+                Ok(action.clone())
+            })
             .await
+            .map_err(|e| DETAILS.rename(e))?;
+        Ok(Response::new(executed.reply()))
     }
 
     async fn grant_consent(
@@ -165,6 +191,13 @@ impl CommunicationsService for CommunicationsApi {
             deal: optional_uuid("deal_id", &r.deal_id)?,
             policy: opened.policy,
         };
+        if let Action::SendMessage { property, deal, .. } = &action {
+            let tenant = opened.envelope.metadata.tenant_id;
+            let executor = &self.ctx.executor;
+            reference::require_optional(executor, tenant, "property_id", PROPERTY, *property)
+                .await?;
+            reference::require_optional(executor, tenant, "deal_id", DEAL, *deal).await?;
+        }
         let executed = self
             .ctx
             .execute(

@@ -24,8 +24,11 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
                 expected_close,
             },
         ) => {
-            for money in offer.iter().chain(commission) {
-                positive("amount", money)?;
+            if let Some(offer) = offer {
+                positive("offer", offer)?;
+            }
+            if let Some(commission) = commission {
+                positive("commission", commission)?;
             }
             if let (Some(o), Some(c)) = (offer, commission) {
                 if o.currency != c.currency {
@@ -190,9 +193,13 @@ fn refusal(from: Stage, to: Stage) -> Error {
     }
 }
 
-fn positive(field: &'static str, money: &Money) -> Result<(), Error> {
+/// Refuses an amount of 0 or less, naming `{field}.amount_minor`.
+fn positive(field: &str, money: &Money) -> Result<(), Error> {
     if money.amount_minor <= 0 {
-        return Err(Error::invalid(field, "must be greater than 0"));
+        return Err(Error::invalid(
+            format!("{field}.amount_minor"),
+            "must be greater than 0",
+        ));
     }
     Ok(())
 }

@@ -6,7 +6,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    /// `field` is the request's path of the field (`offer.amount_minor`, `costs[0].label`).
+    Invalid { field: String, reason: String },
     #[error("the deal already exists")]
     AlreadyExists,
     #[error("the deal does not exist")]
@@ -28,9 +29,9 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn invalid(field: &'static str, reason: &str) -> Self {
+    pub(crate) fn invalid(field: impl Into<String>, reason: &str) -> Self {
         Error::Invalid {
-            field,
+            field: field.into(),
             reason: reason.to_owned(),
         }
     }

@@ -8,7 +8,7 @@ impl Refusal for Error {
     fn kind(&self) -> RefusalKind {
         match self {
             Error::Invalid { field, reason } => RefusalKind::InvalidArgument {
-                field: (*field).to_owned(),
+                field: field.clone(),
                 reason: reason.clone(),
             },
             Error::NotFound | Error::UnknownScenario { .. } => RefusalKind::NotFound,

@@ -150,7 +150,7 @@ pub(crate) fn evolve(scenarios: &mut Vec<Scenario>, event: &Event) {
 
 /// Checks every input and returns the scenario as it will be recorded.
 fn validate(deal: &Deal, draft: Scenario) -> Result<Scenario, Error> {
-    let name = text("name", "", &draft.name)?;
+    let name = text("name", &draft.name)?;
     // Names are compared without regard to case: "Base" and "base" would
     // read as the same scenario on the deal's page.
     let taken = name.to_lowercase();
@@ -164,7 +164,7 @@ fn validate(deal: &Deal, draft: Scenario) -> Result<Scenario, Error> {
             "another scenario of this deal has this name",
         ));
     }
-    amount("price", "", &draft.price, 1)?;
+    amount("price", &draft.price, 1)?;
     same_currency(deal, &draft.price)?;
     let currency = draft.price.currency;
     let in_currency = |money: &Money| {
@@ -181,8 +181,8 @@ fn validate(deal: &Deal, draft: Scenario) -> Result<Scenario, Error> {
     }
     let mut costs = Vec::with_capacity(draft.costs.len());
     for (i, cost) in draft.costs.into_iter().enumerate() {
-        let label = text("costs", &format!("costs[{i}].label "), &cost.label)?;
-        amount("costs", &format!("costs[{i}].amount "), &cost.amount, 0)?;
+        let label = text(&format!("costs[{i}].label"), &cost.label)?;
+        amount(&format!("costs[{i}].amount"), &cost.amount, 0)?;
         in_currency(&cost.amount)?;
         costs.push(Cost {
             label,
@@ -190,11 +190,11 @@ fn validate(deal: &Deal, draft: Scenario) -> Result<Scenario, Error> {
         });
     }
     if let Some(financing) = &draft.financing {
-        amount("financing.loan", "", &financing.loan, 0)?;
+        amount("financing.loan", &financing.loan, 0)?;
         in_currency(&financing.loan)?;
         if financing.loan.amount_minor > draft.price.amount_minor {
             return Err(Error::invalid(
-                "financing.loan",
+                "financing.loan.amount_minor",
                 "must not exceed the price",
             ));
         }
@@ -221,7 +221,7 @@ fn validate(deal: &Deal, draft: Scenario) -> Result<Scenario, Error> {
 }
 
 /// A trimmed text of 1 to 100 characters.
-fn text(field: &'static str, prefix: &str, value: &str) -> Result<String, Error> {
+fn text(field: &str, value: &str) -> Result<String, Error> {
     let value = value.trim();
     let reason = if value.is_empty() {
         "must not be empty"
@@ -230,15 +230,12 @@ fn text(field: &'static str, prefix: &str, value: &str) -> Result<String, Error>
     } else {
         return Ok(value.to_owned());
     };
-    Err(Error::Invalid {
-        field,
-        reason: format!("{prefix}{reason}"),
-    })
+    Err(Error::invalid(field, reason))
 }
 
 /// An amount from `floor` (0 or 1) up to the bound that keeps every derived
-/// figure within an i64.
-fn amount(field: &'static str, prefix: &str, money: &Money, floor: i64) -> Result<(), Error> {
+/// figure within an i64; a refusal names `{field}.amount_minor`.
+fn amount(field: &str, money: &Money, floor: i64) -> Result<(), Error> {
     let reason = if money.amount_minor < floor {
         if floor > 0 {
             "must be greater than 0"
@@ -250,8 +247,5 @@ fn amount(field: &'static str, prefix: &str, money: &Money, floor: i64) -> Resul
     } else {
         return Ok(());
     };
-    Err(Error::Invalid {
-        field,
-        reason: format!("{prefix}{reason}"),
-    })
+    Err(Error::invalid(format!("{field}.amount_minor"), reason))
 }

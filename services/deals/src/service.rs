@@ -8,6 +8,7 @@ use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::deals::v1 as pb;
 use deedlog_proto::deals::v1::deals_service_server::DealsService;
 use deedlog_service::convert::{money, optional_date, optional_money, user};
+use deedlog_service::reference::{self, CONTACT, PROPERTY};
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
 use deedlog_service::{Authenticated, Error};
 use tonic::{Request, Response, Status};
@@ -55,14 +56,21 @@ impl DealsService for DealsApi {
             }
             None => auth.caller.user,
         };
+        let property = required_uuid("property_id", &r.property_id)?;
+        let buyer = required_uuid("buyer_contact_id", &r.buyer_contact_id)?;
         let action = Action::Open {
-            property: required_uuid("property_id", &r.property_id)?,
-            buyer: required_uuid("buyer_contact_id", &r.buyer_contact_id)?,
+            property,
+            buyer,
             agent,
             offer: optional_money("offer", r.offer.as_ref())?,
             commission: optional_money("commission", r.commission.as_ref())?,
             expected_close: optional_date("expected_close", r.expected_close.as_ref())?,
         };
+        // The request is well formed; now the records it names must exist.
+        let tenant = envelope.metadata.tenant_id;
+        let executor = &self.ctx.executor;
+        reference::require(executor, tenant, "property_id", PROPERTY, property).await?;
+        reference::require(executor, tenant, "buyer_contact_id", CONTACT, buyer).await?;
         self.ctx
             .run(&envelope, deal, move |_| Ok(action.clone()))
             .await

@@ -6,14 +6,15 @@ mod convert;
 
 use deedlog_kernel::{Module, Role, UserId};
 use deedlog_properties_domain::{Action, Command, Properties, State};
-use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
+use deedlog_proto::common::v1::{AsOfRequest, CommandOptions, CommandReply, RecordState};
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::properties::v1::properties_service_server::{
     PropertiesService, PropertiesServiceServer,
 };
 use deedlog_service::convert::{money, optional_date, optional_money, user};
+use deedlog_service::reference::{self, CONTACT};
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
-use deedlog_service::{Authenticated, Authenticator, Context, Directory, Error, Executor};
+use deedlog_service::{Authenticated, Authenticator, Context, Directory, Error, Executor, Paths};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -44,6 +45,58 @@ impl PropertiesApi {
 
     pub fn into_server(self) -> PropertiesServiceServer<Self> {
         PropertiesServiceServer::new(self)
+    }
+}
+
+/// Requests that carry an asking price: the domain's `price` is their `asking_price`.
+const ASKING_PRICE: Paths = Paths(&[("price", "asking_price")]);
+/// A valuation: the domain's `price` is the request's `value`.
+const VALUATION: Paths = Paths(&[("price", "value")]);
+/// Requests whose fields the domain names as they are.
+const AS_NAMED: Paths = Paths(&[]);
+
+impl PropertiesApi {
+    /// A writer's change of the property the request names: the action is
+    /// built from the request, the owner contact it names (if any) must be
+    /// a contact of the tenant, and refusals name fields as `paths` maps them.
+    async fn change_checked<T: prost::Message>(
+        &self,
+        request: Request<T>,
+        paths: Paths,
+        options: impl Fn(&T) -> Option<&CommandOptions>,
+        record: impl Fn(&T) -> &str,
+        action: impl Fn(&T) -> Result<Action, Error>,
+    ) -> Result<Response<CommandReply>, Status> {
+        let admitted = self
+            .ctx
+            .admit(
+                &request,
+                Role::may_write_records,
+                self.ctx.what,
+                options,
+                record,
+            )
+            .await?;
+        let action = action(request.get_ref()).map_err(|e| paths.rename(e))?;
+        if let Action::SetOwner(owner) = &action {
+            let tenant = admitted.envelope.metadata.tenant_id;
+            reference::require_optional(
+                &self.ctx.executor,
+                tenant,
+                "owner_contact_id",
+                CONTACT,
+                *owner,
+            )
+            .await?;
+        }
+        let executed = self
+            .ctx
+            .execute(&admitted.envelope, admitted.record, move |_| {
+                Ok(action.clone())
+            })
+            .await
+            .map_err(|e| paths.rename(e))?;
+        Ok(Response::new(executed.reply()))
     }
 }
 
@@ -88,18 +141,31 @@ impl PropertiesService for PropertiesApi {
             None if auth.caller.role == Role::Agent => Some(auth.caller.user),
             None => None,
         };
+        let owner = optional_uuid("owner_contact_id", &r.owner_contact_id)?;
         let action = Action::Create {
             address: convert::address("address", r.address.as_ref())?,
             kind: convert::kind(r.kind())?,
             attributes: convert::attributes(r.attributes.as_ref())?,
             asking_price: optional_money("asking_price", r.asking_price.as_ref())?,
             agent,
-            owner: optional_uuid("owner_contact_id", &r.owner_contact_id)?,
+            owner,
             tags: r.tags.clone(),
         };
-        self.ctx
-            .run(&envelope, property, move |_| Ok(action.clone()))
+        let tenant = envelope.metadata.tenant_id;
+        reference::require_optional(
+            &self.ctx.executor,
+            tenant,
+            "owner_contact_id",
+            CONTACT,
+            owner,
+        )
+        .await?;
+        let executed = self
+            .ctx
+            .execute(&envelope, property, move |_| Ok(action.clone()))
             .await
+            .map_err(|e| ASKING_PRICE.rename(e))?;
+        Ok(Response::new(executed.reply()))
     }
 
     async fn change_address(
@@ -143,40 +209,40 @@ impl PropertiesService for PropertiesApi {
         &self,
         request: Request<pb::ChangeAskingPriceRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.property_id,
-                |r| {
-                    Ok(Action::ChangeAskingPrice(money(
-                        "asking_price",
-                        r.asking_price.as_ref(),
-                    )?))
-                },
-            )
-            .await
+        self.change_checked(
+            request,
+            ASKING_PRICE,
+            |r| r.command.as_ref(),
+            |r| &r.property_id,
+            |r| {
+                Ok(Action::ChangeAskingPrice(money(
+                    "asking_price",
+                    r.asking_price.as_ref(),
+                )?))
+            },
+        )
+        .await
     }
 
     async fn record_valuation(
         &self,
         request: Request<pb::RecordValuationRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.property_id,
-                |r| {
-                    Ok(Action::RecordValuation {
-                        value: money("value", r.value.as_ref())?,
-                        source: convert::provenance("source", r.source.as_ref())?.source,
-                        valued_on: optional_date("valued_on", r.valued_on.as_ref())?
-                            .ok_or_else(|| Error::invalid("valued_on", "is required"))?,
-                    })
-                },
-            )
-            .await
+        self.change_checked(
+            request,
+            VALUATION,
+            |r| r.command.as_ref(),
+            |r| &r.property_id,
+            |r| {
+                Ok(Action::RecordValuation {
+                    value: money("value", r.value.as_ref())?,
+                    source: convert::provenance("source", r.source.as_ref())?.source,
+                    valued_on: optional_date("valued_on", r.valued_on.as_ref())?
+                        .ok_or_else(|| Error::invalid("valued_on", "is required"))?,
+                })
+            },
+        )
+        .await
     }
 
     async fn change_listing_status(
@@ -218,19 +284,19 @@ impl PropertiesService for PropertiesApi {
         &self,
         request: Request<pb::SetOwnerRequest>,
     ) -> Result<Response<CommandReply>, Status> {
-        self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.property_id,
-                |r| {
-                    Ok(Action::SetOwner(optional_uuid(
-                        "owner_contact_id",
-                        &r.owner_contact_id,
-                    )?))
-                },
-            )
-            .await
+        self.change_checked(
+            request,
+            AS_NAMED,
+            |r| r.command.as_ref(),
+            |r| &r.property_id,
+            |r| {
+                Ok(Action::SetOwner(optional_uuid(
+                    "owner_contact_id",
+                    &r.owner_contact_id,
+                )?))
+            },
+        )
+        .await
     }
 
     async fn add_tag(

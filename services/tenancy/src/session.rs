@@ -56,8 +56,13 @@ impl TenancyApi {
             },
         };
         // Every rule is checked before the (costly) hash and before anything is stored.
+        // The first admin's fields are the request's `admin_*` fields.
+        const ADMIN: deedlog_service::Paths = deedlog_service::Paths(&[
+            ("email", "admin_email"),
+            ("display_name", "admin_display_name"),
+        ]);
         tenant::decide(&tenant::State::default(), &register)
-            .map_err(|e| deedlog_service::executor::refusal(&e))?;
+            .map_err(|e| ADMIN.rename(deedlog_service::executor::refusal(&e)))?;
         let hash = hash_password(r.admin_password).await?;
         let executor = &self.executor;
         let done = executor

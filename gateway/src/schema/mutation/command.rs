@@ -2,7 +2,7 @@
 //! going in, the record, version and log position coming out, and reading
 //! the changed record once the read models have caught up with it.
 
-use crate::error::{from_read, from_status, not_found};
+use crate::error::{from_command_status, from_read, not_found};
 use crate::schema::communications::Contact;
 use crate::schema::deals::Deal;
 use crate::schema::properties::Property;
@@ -169,10 +169,14 @@ where
 {
     let services = ctx.data::<Services>()?.clone();
     let trace = ctx.data_opt::<TraceParent>();
-    Ok(rpc(services, request(viewer, trace, body))
-        .await
-        .map_err(from_status)?
-        .into_inner())
+    match rpc(services, request(viewer, trace, body)).await {
+        Ok(reply) => Ok(reply.into_inner()),
+        // A bad argument is named by the mutation's own argument path.
+        Err(status) => {
+            let arguments = ctx.field().arguments().unwrap_or_default();
+            Err(from_command_status(status, &arguments))
+        }
+    }
 }
 
 /// The result inside a reply that carries more than a `CommandReply`; the
