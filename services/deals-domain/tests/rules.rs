@@ -121,7 +121,7 @@ fn skipping_a_stage_is_refused_naming_the_allowed_moves() {
     Spec::given(at_stage(Stage::UnderContract))
         .when(when(Action::MoveStage(Stage::ClosedWon)))
         .then_error(Error::Invalid {
-            field: "stage",
+            field: "stage".into(),
             reason: "closing a deal takes win (with the final price) or lose (with a reason)"
                 .into(),
         });
@@ -151,7 +151,7 @@ fn a_deal_is_won_from_under_contract_with_its_final_price() {
             final_price: eur(0),
         }))
         .then_error(Error::Invalid {
-            field: "final_price",
+            field: "final_price.amount_minor".into(),
             reason: "must be greater than 0".into(),
         });
 }
@@ -173,7 +173,7 @@ fn a_deal_is_lost_from_any_open_stage_only_with_a_reason() {
             reason: "  ".into(),
         }))
         .then_error(Error::Invalid {
-            field: "reason",
+            field: "reason".into(),
             reason: "a lost deal needs a reason".into(),
         });
 }
@@ -238,7 +238,7 @@ fn probability_defaults_by_stage_and_an_override_lasts_until_the_stage_changes()
     Spec::given(history)
         .when(when(Action::SetProbability(Some(101))))
         .then_error(Error::Invalid {
-            field: "probability_pct",
+            field: "probability_pct".into(),
             reason: "must be between 0 and 100".into(),
         });
 }

@@ -8,9 +8,9 @@ use deedlog_kernel::{DeciderSpec, Money};
 
 type Spec = DeciderSpec<Deals>;
 
-fn invalid(field: &'static str, reason: &str) -> Error {
+fn invalid(field: &str, reason: &str) -> Error {
     Error::Invalid {
-        field,
+        field: field.into(),
         reason: reason.into(),
     }
 }
@@ -145,7 +145,7 @@ fn the_price_is_positive_and_bounded() {
     ] {
         let mut inputs = base();
         (inputs.price, inputs.financing) = (eur(minor), None);
-        refused(inputs, invalid("price", reason));
+        refused(inputs, invalid("price.amount_minor", reason));
     }
 }
 
@@ -159,33 +159,46 @@ fn costs_are_at_most_twenty_labelled_and_never_negative() {
     Spec::given(vec![opened()])
         .when(when(twenty_free.clone().add()))
         .then_events(vec![twenty_free.added()]);
-    for (bad, reason) in [
-        (cost("Fee", eur(-1)), "costs[2].amount must not be negative"),
+    // Each refusal names the path of the cost's field in the request.
+    for (bad, field, reason) in [
+        (
+            cost("Fee", eur(-1)),
+            "costs[2].amount.amount_minor",
+            "must not be negative",
+        ),
         (
             cost("Fee", eur(10_000_000_000_001)),
-            "costs[2].amount must be at most 10^13 minor units",
+            "costs[2].amount.amount_minor",
+            "must be at most 10^13 minor units",
         ),
-        (cost("  ", eur(1)), "costs[2].label must not be empty"),
+        (cost("  ", eur(1)), "costs[2].label", "must not be empty"),
         (
             cost(&"x".repeat(101), eur(1)),
-            "costs[2].label must be at most 100 characters",
+            "costs[2].label",
+            "must be at most 100 characters",
         ),
     ] {
         let mut inputs = base();
         inputs.costs.push(bad);
-        refused(inputs, invalid("costs", reason));
+        refused(inputs, invalid(field, reason));
     }
 }
 
 #[test]
 fn a_loan_is_between_zero_and_the_price_at_a_bounded_rate_and_term() {
     let cases: [(Money, u32, u32, &'static str, &str); 6] = [
-        (eur(-1), 350, 360, "financing.loan", "must not be negative"),
+        (
+            eur(-1),
+            350,
+            360,
+            "financing.loan.amount_minor",
+            "must not be negative",
+        ),
         (
             eur(40_000_001),
             350,
             360,
-            "financing.loan",
+            "financing.loan.amount_minor",
             "must not exceed the price",
         ),
         (
