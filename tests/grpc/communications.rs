@@ -133,7 +133,7 @@ async fn bad_contact_details_name_their_field() {
         Code::InvalidArgument,
         "",
     );
-    assert_eq!(violated_field(&status), "email");
+    assert_eq!(violated_field(&status), "details.email");
     let id = contact(&mut c, &admin).await;
     let status = assert_status(
         c.communications

@@ -215,14 +215,14 @@ async fn a_refused_registration_stores_nothing_and_leaves_the_slug_free() {
                 admin_email: "nope".into(),
                 ..base.clone()
             },
-            "email",
+            "admin_email",
         ),
         (
             pb::RegisterTenantRequest {
                 admin_display_name: String::new(),
                 ..base.clone()
             },
-            "display_name",
+            "admin_display_name",
         ),
     ] {
         let status = assert_status(

@@ -115,7 +115,7 @@ async fn bad_registrations_name_the_field() {
                 admin_email: "nope".into(),
                 ..base.clone()
             },
-            "email",
+            "admin_email",
         ),
         (
             pb::RegisterTenantRequest {

@@ -359,3 +359,52 @@ fn c_new_property() -> props::CreatePropertyRequest {
         ..Default::default()
     }
 }
+
+mod properties {
+    //! What holds for every date and currency code, not only the examples.
+
+    use chrono::Datelike;
+    use deedlog_kernel::calendar::{business_date, EARLIEST_DATE, LATEST_DATE};
+    use deedlog_kernel::money::IN_CIRCULATION;
+    use deedlog_kernel::Currency;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every accepted date lies in the range, is written `YYYY-MM-DD`
+        /// (ten characters, no sign) and reads back as itself; every
+        /// refused one is outside the range or no calendar date.
+        #[test]
+        fn accepted_dates_format_in_the_documented_form_and_round_trip(
+            year in -300_000i32..300_000,
+            month in 0u32..14,
+            day in 0u32..33,
+        ) {
+            match business_date(year, month, day) {
+                Ok(date) => {
+                    prop_assert!((EARLIEST_DATE..=LATEST_DATE).contains(&date));
+                    let text = date.format("%Y-%m-%d").to_string();
+                    prop_assert_eq!(text.len(), 10, "{}", text);
+                    prop_assert!(text.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
+                    let back: chrono::NaiveDate = text.parse().expect("parses");
+                    prop_assert_eq!(back, date);
+                    prop_assert_eq!((back.year(), back.month(), back.day()), (year, month, day));
+                }
+                Err(_) => {
+                    let real = chrono::NaiveDate::from_ymd_opt(year, month, day);
+                    prop_assert!(real.is_none_or(|d| d < EARLIEST_DATE || d > LATEST_DATE));
+                }
+            }
+        }
+
+        /// A code prices a request exactly when it is on the list, and an
+        /// accepted currency writes itself back as the same code.
+        #[test]
+        fn a_currency_is_accepted_exactly_when_it_is_in_circulation(code in "[A-Z]{3}|[A-Za-z0-9]{0,4}") {
+            let accepted = Currency::in_circulation(&code);
+            prop_assert_eq!(accepted.is_ok(), IN_CIRCULATION.contains(&code.as_str()));
+            if let Ok(currency) = accepted {
+                prop_assert_eq!(currency.to_string(), code);
+            }
+        }
+    }
+}
