@@ -213,17 +213,23 @@ async fn refusals_name_the_path_of_the_request_field() {
         "asking_price.amount_minor",
         "greater than 0",
     );
-    assert_invalid(
-        c.properties
-            .change_asking_price(admin.request(props::ChangeAskingPriceRequest {
-                command: command(),
-                property_id: property.clone(),
-                asking_price: money(0, "EUR"),
-            }))
-            .await,
-        "asking_price.amount_minor",
-        "greater than 0",
-    );
+    for (minor, text) in [
+        (0, "greater than 0"),
+        (10_000_000_000_001, "at most 10^13"),
+        (i64::MAX, "at most 10^13"),
+    ] {
+        assert_invalid(
+            c.properties
+                .change_asking_price(admin.request(props::ChangeAskingPriceRequest {
+                    command: command(),
+                    property_id: property.clone(),
+                    asking_price: money(minor, "EUR"),
+                }))
+                .await,
+            "asking_price.amount_minor",
+            text,
+        );
+    }
     assert_invalid(
         c.properties
             .record_valuation(admin.request(props::RecordValuationRequest {
@@ -242,9 +248,25 @@ async fn refusals_name_the_path_of_the_request_field() {
     );
     assert_eq!(LogCounts::of(&cluster).await, before, "nothing is stored");
 
-    for (offer, commission, field) in [
-        (money(0, "EUR"), None, "offer.amount_minor"),
-        (None, money(-5, "EUR"), "commission.amount_minor"),
+    for (offer, commission, field, text) in [
+        (
+            money(0, "EUR"),
+            None,
+            "offer.amount_minor",
+            "greater than 0",
+        ),
+        (
+            None,
+            money(-5, "EUR"),
+            "commission.amount_minor",
+            "greater than 0",
+        ),
+        (
+            money(i64::MAX, "EUR"),
+            None,
+            "offer.amount_minor",
+            "at most 10^13",
+        ),
     ] {
         let open = deals::OpenDealRequest {
             offer,
@@ -252,11 +274,7 @@ async fn refusals_name_the_path_of_the_request_field() {
             ..c.new_deal(&admin).await
         };
         let counts = LogCounts::of(&cluster).await;
-        assert_invalid(
-            c.deals.open_deal(admin.request(open)).await,
-            field,
-            "greater than 0",
-        );
+        assert_invalid(c.deals.open_deal(admin.request(open)).await, field, text);
         assert_eq!(LogCounts::of(&cluster).await, counts, "nothing is stored");
     }
     let before_deals = LogCounts::of(&cluster).await;

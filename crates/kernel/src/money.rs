@@ -104,6 +104,12 @@ impl fmt::Display for Currency {
     }
 }
 
+/// The largest amount a command accepts, in minor units: 10^13, 100 billion
+/// EUR. More than any property or deal is worth, and small enough that sums
+/// and products of the deals' figures stay within an i128 at 18 decimal
+/// places.
+pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+
 /// An amount of money in minor units (cents for EUR).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {

@@ -193,12 +193,19 @@ fn refusal(from: Stage, to: Stage) -> Error {
     }
 }
 
-/// Refuses an amount of 0 or less, naming `{field}.amount_minor`.
+/// Refuses an amount of 0 or less, or above 10^13 minor units, naming
+/// `{field}.amount_minor`.
 fn positive(field: &str, money: &Money) -> Result<(), Error> {
     if money.amount_minor <= 0 {
         return Err(Error::invalid(
             format!("{field}.amount_minor"),
             "must be greater than 0",
+        ));
+    }
+    if money.amount_minor > deedlog_kernel::money::MAX_AMOUNT_MINOR {
+        return Err(Error::invalid(
+            format!("{field}.amount_minor"),
+            "must be at most 10^13 minor units",
         ));
     }
     Ok(())

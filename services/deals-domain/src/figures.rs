@@ -20,8 +20,9 @@ use crate::scenario::{Financing, Scenario, MAX_RATE_BP, MAX_TERM_MONTHS};
 use deedlog_kernel::Money;
 
 /// The largest amount a scenario accepts, in minor units (100 billion EUR):
-/// with it every intermediate fits an i128 at 18 decimal places.
-pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
+/// with it every intermediate fits an i128 at 18 decimal places. The one
+/// bound of every command's amounts, [`deedlog_kernel::money::MAX_AMOUNT_MINOR`].
+pub const MAX_AMOUNT_MINOR: i64 = deedlog_kernel::money::MAX_AMOUNT_MINOR;
 
 /// One, in the fixed point of the growth factors (18 decimal places).
 const ONE: i128 = 1_000_000_000_000_000_000;

@@ -148,12 +148,18 @@ fn decide_change(p: &Property, action: &Action, year: i32) -> Result<Vec<Event>,
     })
 }
 
+/// An asking price or a valuation: more than 0, at most 10^13 minor units
+/// ([`deedlog_kernel::money::MAX_AMOUNT_MINOR`]).
 fn check_price(price: &Money) -> Result<(), Error> {
-    if price.amount_minor <= 0 {
-        return Err(Error::Invalid {
-            field: "price.amount_minor",
-            reason: "must be greater than 0".to_owned(),
-        });
-    }
-    Ok(())
+    let reason = if price.amount_minor <= 0 {
+        "must be greater than 0"
+    } else if price.amount_minor > deedlog_kernel::money::MAX_AMOUNT_MINOR {
+        "must be at most 10^13 minor units"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Invalid {
+        field: "price.amount_minor",
+        reason: reason.to_owned(),
+    })
 }
