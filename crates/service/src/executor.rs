@@ -185,18 +185,7 @@ impl Executor {
                     });
                 }
             };
-            let request = AppendRequest {
-                stream_id: stream,
-                stream_type: target.stream_type.to_owned(),
-                expected: if version == 0 {
-                    ExpectedVersion::NoStream
-                } else {
-                    ExpectedVersion::Exact(version)
-                },
-                metadata: envelope.metadata.clone(),
-                events: encode(&events)?,
-                fingerprint: envelope.fingerprint,
-            };
+            let request = append_request(envelope, target, version, &events)?;
             let started = std::time::Instant::now();
             let appended = self.store.append(&request).await;
             crate::metrics::observe_append(
@@ -327,7 +316,28 @@ fn conflict(target: Target, expected: u64, actual: u64) -> Error {
     ))
 }
 
-pub(crate) fn encode<E: Serialize + DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, Error> {
+/// The append of `events` decided on `target` at `version`.
+pub(crate) fn append_request<E: Serialize + DomainEvent>(
+    envelope: &CommandEnvelope,
+    target: Target,
+    version: u64,
+    events: &[E],
+) -> Result<AppendRequest, Error> {
+    Ok(AppendRequest {
+        stream_id: target.stream_id,
+        stream_type: target.stream_type.to_owned(),
+        expected: if version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(version)
+        },
+        metadata: envelope.metadata.clone(),
+        events: encode(events)?,
+        fingerprint: envelope.fingerprint,
+    })
+}
+
+fn encode<E: Serialize + DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, Error> {
     events
         .iter()
         .map(|event| {

@@ -5,9 +5,9 @@
 //! stored; then all parts are appended in one transaction, or none.
 
 use crate::error::Error;
-use crate::executor::{encode, executed, Executed, Executor, Target};
+use crate::executor::{append_request, executed, Executed, Executor, Target};
 use crate::request::CommandEnvelope;
-use deedlog_eventstore::{AppendRequest, ExpectedVersion};
+use deedlog_eventstore::AppendRequest;
 use deedlog_kernel::{Decider, DomainEvent, Refusal};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -48,18 +48,7 @@ impl Executor {
         match decided {
             Ok(events) if !events.is_empty() => Ok(Part::Append {
                 target,
-                request: Box::new(AppendRequest {
-                    stream_id: target.stream_id,
-                    stream_type: target.stream_type.to_owned(),
-                    expected: if version == 0 {
-                        ExpectedVersion::NoStream
-                    } else {
-                        ExpectedVersion::Exact(version)
-                    },
-                    metadata: envelope.metadata.clone(),
-                    events: encode(&events)?,
-                    fingerprint: envelope.fingerprint,
-                }),
+                request: Box::new(append_request(envelope, target, version, &events)?),
             }),
             other => {
                 if let Some(first) = self.first_outcome::<D::Event>(envelope, target).await? {
