@@ -246,6 +246,52 @@ async fn refusals_name_the_path_of_the_request_field() {
         "value.amount_minor",
         "greater than 0",
     );
+    let sourced = |value: i64, provider: &str| {
+        Some(props::SourcedInt {
+            value,
+            provenance: Some(props::Provenance {
+                source: props::SourceKind::Provider.into(),
+                provider: provider.into(),
+                confidence_pct: 90,
+            }),
+        })
+    };
+    for (attributes, field) in [
+        (
+            props::Attributes {
+                rooms: sourced(4, " "),
+                ..Default::default()
+            },
+            "attributes.rooms.provenance.provider",
+        ),
+        (
+            props::Attributes {
+                rooms: sourced(2, "geodata"),
+                bedrooms: sourced(3, "geodata"),
+                ..Default::default()
+            },
+            "attributes.bedrooms.value",
+        ),
+        (
+            props::Attributes {
+                rooms: sourced(-1, "geodata"),
+                ..Default::default()
+            },
+            "attributes.rooms.value",
+        ),
+    ] {
+        assert_invalid(
+            c.properties
+                .change_attributes(admin.request(props::ChangeAttributesRequest {
+                    command: command(),
+                    property_id: property.clone(),
+                    attributes: Some(attributes),
+                }))
+                .await,
+            field,
+            "",
+        );
+    }
     assert_eq!(LogCounts::of(&cluster).await, before, "nothing is stored");
 
     for (offer, commission, field, text) in [

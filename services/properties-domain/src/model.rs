@@ -125,61 +125,68 @@ impl Attributes {
     pub fn validate(&self, current_year: i32) -> Result<(), Error> {
         let provenances = [
             (
-                "attributes.rooms",
+                "attributes.rooms.provenance.confidence_pct",
+                "attributes.rooms.provenance.provider",
                 self.rooms.as_ref().map(|s| &s.provenance),
             ),
             (
-                "attributes.bedrooms",
+                "attributes.bedrooms.provenance.confidence_pct",
+                "attributes.bedrooms.provenance.provider",
                 self.bedrooms.as_ref().map(|s| &s.provenance),
             ),
             (
-                "attributes.bathrooms",
+                "attributes.bathrooms.provenance.confidence_pct",
+                "attributes.bathrooms.provenance.provider",
                 self.bathrooms.as_ref().map(|s| &s.provenance),
             ),
             (
-                "attributes.living_area_m2",
+                "attributes.living_area_m2.provenance.confidence_pct",
+                "attributes.living_area_m2.provenance.provider",
                 self.living_area_m2.as_ref().map(|s| &s.provenance),
             ),
             (
-                "attributes.plot_area_m2",
+                "attributes.plot_area_m2.provenance.confidence_pct",
+                "attributes.plot_area_m2.provenance.provider",
                 self.plot_area_m2.as_ref().map(|s| &s.provenance),
             ),
             (
-                "attributes.year_built",
+                "attributes.year_built.provenance.confidence_pct",
+                "attributes.year_built.provenance.provider",
                 self.year_built.as_ref().map(|s| &s.provenance),
             ),
         ];
-        for (field, provenance) in provenances {
+        // Fields are named by their path in the request's `Attributes`.
+        for (confidence, provider, provenance) in provenances {
             if let Some(p) = provenance {
                 if p.confidence_pct > 100 {
                     return Err(Error::invalid(
-                        field,
+                        confidence,
                         "confidence must be between 0 and 100",
                     ));
                 }
                 if let Source::Provider(name) = &p.source {
-                    required(field, name)?;
+                    required(provider, name)?;
                 }
             }
         }
         if let (Some(rooms), Some(bedrooms)) = (&self.rooms, &self.bedrooms) {
             if bedrooms.value > rooms.value {
                 return Err(Error::invalid(
-                    "attributes.bedrooms",
+                    "attributes.bedrooms.value",
                     "cannot exceed the number of rooms",
                 ));
             }
         }
         if self.living_area_m2.as_ref().is_some_and(|a| a.value == 0) {
             return Err(Error::invalid(
-                "attributes.living_area_m2",
+                "attributes.living_area_m2.value",
                 "must be greater than 0",
             ));
         }
         if let Some(year) = &self.year_built {
             if !(1000..=current_year + 5).contains(&year.value) {
                 return Err(Error::invalid(
-                    "attributes.year_built",
+                    "attributes.year_built.value",
                     "must be between 1000 and five years from now",
                 ));
             }

@@ -191,10 +191,10 @@ fn invalid_attributes_name_the_field() {
     let mut no_area = attributes();
     no_area.living_area_m2 = manual(0);
     for (attributes, field) in [
-        (too_many_bedrooms, "attributes.bedrooms"),
-        (future, "attributes.year_built"),
-        (unsure, "attributes.rooms"),
-        (no_area, "attributes.living_area_m2"),
+        (too_many_bedrooms, "attributes.bedrooms.value"),
+        (future, "attributes.year_built.value"),
+        (unsure, "attributes.rooms.provenance.confidence_pct"),
+        (no_area, "attributes.living_area_m2.value"),
     ] {
         let result = deedlog_properties_domain::decide::decide(
             &deedlog_kernel::replay::<Properties>(&[created()]),

@@ -92,8 +92,12 @@ fn sourced<T: TryFrom<i64>>(
 ) -> Result<Option<Sourced<T>>, Error> {
     value
         .map(|v| {
-            let value = T::try_from(v.value)
-                .map_err(|_| Error::invalid(field, format!("{} is out of range", v.value)))?;
+            let value = T::try_from(v.value).map_err(|_| {
+                Error::invalid(
+                    format!("{field}.value"),
+                    format!("{} is out of range", v.value),
+                )
+            })?;
             Ok(Sourced {
                 value,
                 provenance: provenance(&format!("{field}.provenance"), v.provenance.as_ref())?,
