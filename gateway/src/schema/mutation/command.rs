@@ -187,10 +187,14 @@ pub fn result(reply: Option<pb::CommandReply>) -> Result<CommandResult> {
         .ok_or_else(|| crate::error::internal("read a command reply", &"no reply in the answer"))
 }
 
-/// Money in minor units with its ISO 4217 currency.
+/// Money in minor units with its ISO 4217 currency. A refused amount or
+/// currency is BAD_USER_INPUT with the input's path in `extensions.field`
+/// (e.g. `input.offer.amountMinor`).
 #[derive(Debug, InputObject)]
 pub struct MoneyInput {
+    /// Minor units (cents); at most 10^13.
     pub amount_minor: i64,
+    /// The upper-case ISO 4217 code of a currency in circulation, e.g. EUR.
     pub currency: String,
 }
 
