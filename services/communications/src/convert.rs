@@ -137,6 +137,7 @@ mod tests {
             time_zone: time_zone.to_owned(),
             cadence_limit,
             cadence_window_days: 14,
+            members: Default::default(),
         }
     }
 
