@@ -272,3 +272,49 @@ async fn max_position(cluster: &TestCluster) -> u64 {
         .expect("max");
     u64::try_from(max).expect("positive")
 }
+
+#[tokio::test]
+async fn a_repeated_acceptance_with_a_reissued_token_is_the_same_request() {
+    let cluster = TestCluster::start().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let invite_id = Uuid::now_v7();
+    let invite = || pb::InviteUserRequest {
+        command: command_with(invite_id, None),
+        email: "ben@berg.example".into(),
+        display_name: "Ben".into(),
+        role: pb::Role::Agent.into(),
+    };
+    let first = c
+        .tenancy
+        .invite_user(admin.request(invite()))
+        .await
+        .expect("invite")
+        .into_inner();
+    // A client retrying its invitation gets the first outcome and a token
+    // issued anew (another instant: another token for the same user).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again = c
+        .tenancy
+        .invite_user(admin.request(invite()))
+        .await
+        .expect("invite again")
+        .into_inner();
+    assert_eq!(again.user_id, first.user_id);
+    assert_ne!(again.invitation_token, first.invitation_token);
+    let id = Uuid::now_v7();
+    let accepted = c
+        .tenancy
+        .accept_invitation(accept(id, &first.invitation_token, PASSWORD))
+        .await
+        .expect("accept")
+        .into_inner();
+    let repeat = c
+        .tenancy
+        .accept_invitation(accept(id, &again.invitation_token, PASSWORD))
+        .await
+        .expect("the same acceptance")
+        .into_inner();
+    assert!(repeat.duplicate);
+    assert_eq!(repeat.position, accepted.position);
+}

@@ -289,8 +289,12 @@ impl TenancyApi {
             .verify(&r.invitation_token, Purpose::Invitation)
             .map_err(Error::from)?;
         check_password("password", &r.password)?;
+        // Fingerprinted by whom the invitation names, not by its token: a
+        // token issued again (or under a rotated key) is the same acceptance.
+        let mut print = without_password(&r, |r| &mut r.password);
+        print.invitation_token = format!("{}/{}", invited.tenant, invited.user);
         let env = envelope(
-            &without_password(&r, |r| &mut r.password),
+            &print,
             r.command.as_ref(),
             invited.tenant,
             invited.actor(),
@@ -390,6 +394,7 @@ impl TenancyApi {
 /// The request as fingerprinted: without its password, whose fast digest
 /// in the command record could be brute-forced. A repeat with another
 /// password is then answered with the first outcome, and changes nothing.
+/// Likewise an invitation token is replaced by the user it names.
 fn without_password<R: Clone>(request: &R, password: impl Fn(&mut R) -> &mut String) -> R {
     let mut request = request.clone();
     password(&mut request).clear();
