@@ -37,6 +37,11 @@ impl Drop for TempDir {
     }
 }
 
+/// A fresh file name in the system's temporary folder.
+fn tempfile_path(prefix: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("{prefix}-{}.log", uuid::Uuid::now_v7()))
+}
+
 /// A loopback port nothing listens on.
 fn closed_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -60,18 +65,25 @@ fn up(args: &[&str]) -> Command {
 /// Starts `up` and reads its lines up to the database's: each line by its
 /// first word (`postgres`, `tenancy`, …, `database`).
 fn start(mut command: Command) -> (Child, BTreeMap<String, String>) {
+    // Its log goes to a file, shown if it stops before it says where it runs.
+    let log = tempfile_path("deedlog-up");
     let mut child = command
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("create the log"))
         .spawn()
         .expect("start deedlog");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut printed = BTreeMap::new();
     loop {
-        let line = lines
-            .next()
-            .expect("deedlog prints where it runs")
-            .expect("utf-8");
+        let Some(line) = lines.next() else {
+            let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
+            panic!(
+                "deedlog stopped before it said where it runs; its log ends:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        };
+        let line = line.expect("utf-8");
         let (first, rest) = line.split_once(' ').unwrap_or((&line, ""));
         printed
             .entry(first.to_owned())
