@@ -23,18 +23,7 @@ fn key(id: Uuid) -> Value {
 /// Invites `name` as an agent (deactivated at once when `deactivated`).
 async fn invitation(w: &mut World, name: &str, deactivated: bool) -> String {
     let admin = w.clients.register("berg").await;
-    let invited = w
-        .clients
-        .tenancy
-        .invite_user(admin.request(pb::InviteUserRequest {
-            command: command(),
-            email: format!("{name}@berg.example"),
-            display_name: name.to_owned(),
-            role: pb::Role::Agent.into(),
-        }))
-        .await
-        .expect("invite")
-        .into_inner();
+    let invited = w.clients.invite(&admin, pb::Role::Agent, name).await;
     if deactivated {
         w.clients
             .tenancy

@@ -11,19 +11,9 @@ use uuid::Uuid;
 
 const ATTACKER: &str = "attacker-chosen password";
 
-/// Invites `name` as an agent; the invitation token.
+/// Invites `name` as an agent; the invitation token and the user's id.
 async fn invite(c: &mut Clients, admin: &Session, name: &str) -> (String, String) {
-    let invited = c
-        .tenancy
-        .invite_user(admin.request(pb::InviteUserRequest {
-            command: command(),
-            email: format!("{name}@{}.example", admin.slug),
-            display_name: name.to_owned(),
-            role: pb::Role::Agent.into(),
-        }))
-        .await
-        .expect("invite")
-        .into_inner();
+    let invited = c.invite(admin, pb::Role::Agent, name).await;
     (invited.invitation_token, invited.user_id)
 }
 

@@ -7,7 +7,7 @@ use crate::{assert_status, violated_field};
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
 use deedlog_proto::properties::v1 as props;
-use deedlog_tests::clients::command;
+use deedlog_tests::clients::{command, house_in_berlin};
 use deedlog_tests::{Clients, LogCounts, Session, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
@@ -97,7 +97,7 @@ async fn a_property_owner_is_a_contact_of_the_tenant() {
     ] {
         let create = props::CreatePropertyRequest {
             owner_contact_id: owner.clone(),
-            ..new_property()
+            ..house_in_berlin()
         };
         assert_status(
             c.properties.create_property(t.berg.request(create)).await,
@@ -118,7 +118,7 @@ async fn a_property_owner_is_a_contact_of_the_tenant() {
     assert_eq!(LogCounts::of(&cluster).await, before, "nothing is stored");
     let create = props::CreatePropertyRequest {
         owner_contact_id: t.berg_contact.clone(),
-        ..new_property()
+        ..house_in_berlin()
     };
     c.properties
         .create_property(t.berg.request(create))
@@ -174,19 +174,4 @@ async fn a_message_names_a_property_and_a_deal_of_the_tenant() {
         );
     }
     assert_eq!(LogCounts::of(&cluster).await, before, "nothing is stored");
-}
-
-fn new_property() -> props::CreatePropertyRequest {
-    props::CreatePropertyRequest {
-        command: command(),
-        address: Some(props::Address {
-            street: "Hauptstr. 1".into(),
-            postal_code: "10115".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            ..Default::default()
-        }),
-        kind: props::PropertyKind::House.into(),
-        ..Default::default()
-    }
 }

@@ -10,7 +10,7 @@ use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
 use deedlog_proto::properties::v1 as props;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_tests::clients::command;
+use deedlog_tests::clients::{command, house_in_berlin};
 use deedlog_tests::{Clients, LogCounts, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
@@ -206,7 +206,7 @@ async fn refusals_name_the_path_of_the_request_field() {
 
     let create = props::CreatePropertyRequest {
         asking_price: money(-1, "EUR"),
-        ..c_new_property()
+        ..house_in_berlin()
     };
     assert_invalid(
         c.properties.create_property(admin.request(create)).await,
@@ -407,21 +407,6 @@ async fn refusals_name_the_path_of_the_request_field() {
         before_deals,
         "nothing is stored"
     );
-}
-
-fn c_new_property() -> props::CreatePropertyRequest {
-    props::CreatePropertyRequest {
-        command: command(),
-        address: Some(props::Address {
-            street: "Hauptstr. 1".into(),
-            postal_code: "10115".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            ..Default::default()
-        }),
-        kind: props::PropertyKind::House.into(),
-        ..Default::default()
-    }
 }
 
 mod properties {

@@ -16,6 +16,22 @@ use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// A request creating a house in Berlin.
+pub fn house_in_berlin() -> props::CreatePropertyRequest {
+    props::CreatePropertyRequest {
+        command: command(),
+        address: Some(props::Address {
+            street: "Hauptstr. 1".into(),
+            postal_code: "10115".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+            ..Default::default()
+        }),
+        kind: props::PropertyKind::House.into(),
+        ..Default::default()
+    }
+}
+
 /// One client per service.
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -134,18 +150,7 @@ impl Clients {
     /// Creates a property (a house in Berlin) as `s` and returns its id.
     pub async fn property(&mut self, s: &Session) -> String {
         self.properties
-            .create_property(s.request(props::CreatePropertyRequest {
-                command: command(),
-                address: Some(props::Address {
-                    street: "Hauptstr. 1".into(),
-                    postal_code: "10115".into(),
-                    city: "Berlin".into(),
-                    country: "DE".into(),
-                    ..Default::default()
-                }),
-                kind: props::PropertyKind::House.into(),
-                ..Default::default()
-            }))
+            .create_property(s.request(house_in_berlin()))
             .await
             .expect("create property")
             .into_inner()
@@ -180,20 +185,29 @@ impl Clients {
         }
     }
 
-    /// Invites a user with `role`, accepts the invitation and signs them in.
-    pub async fn colleague(&mut self, admin: &Session, role: tenancy::Role, name: &str) -> Session {
-        let email = format!("{name}@{}.example", admin.slug);
-        let invited = self
-            .tenancy
+    /// Invites `name` (`name@<slug>.example`) with `role` as `admin`.
+    pub async fn invite(
+        &mut self,
+        admin: &Session,
+        role: tenancy::Role,
+        name: &str,
+    ) -> tenancy::InviteUserReply {
+        self.tenancy
             .invite_user(admin.request(tenancy::InviteUserRequest {
                 command: command(),
-                email: email.clone(),
+                email: format!("{name}@{}.example", admin.slug),
                 display_name: name.to_owned(),
                 role: role.into(),
             }))
             .await
             .expect("invite")
-            .into_inner();
+            .into_inner()
+    }
+
+    /// Invites a user with `role`, accepts the invitation and signs them in.
+    pub async fn colleague(&mut self, admin: &Session, role: tenancy::Role, name: &str) -> Session {
+        let email = format!("{name}@{}.example", admin.slug);
+        let invited = self.invite(admin, role, name).await;
         self.tenancy
             .accept_invitation(tenancy::AcceptInvitationRequest {
                 command: command(),

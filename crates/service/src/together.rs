@@ -86,20 +86,19 @@ impl Executor {
         parts: Vec<Part>,
         registers_tenant: bool,
     ) -> Result<Vec<Executed<()>>, Error> {
-        let appends: Vec<(Target, AppendRequest)> = parts
+        let requests: Vec<AppendRequest> = parts
             .iter()
             .filter_map(|part| match part {
-                Part::Append { target, request } => Some((*target, (**request).clone())),
+                Part::Append { request, .. } => Some((**request).clone()),
                 Part::Done(_) => None,
             })
             .collect();
-        let requests: Vec<AppendRequest> = appends.iter().map(|(_, r)| r.clone()).collect();
         let appended = self
             .store()
             .append_together(&requests, registers_tenant)
             .await;
-        for (target, request) in &appends {
-            self.forget(request.metadata.tenant_id, target.stream_id);
+        for request in &requests {
+            self.forget(request.metadata.tenant_id, request.stream_id);
         }
         let mut appended = appended?.into_iter();
         Ok(parts

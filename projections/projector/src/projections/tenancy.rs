@@ -26,6 +26,7 @@ use crate::rows;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use deedlog_eventstore::RecordedEvent;
+use deedlog_kernel::redaction::CREDENTIALS_STREAM;
 use deedlog_kernel::{Module, Role, UserId};
 use deedlog_tenancy_domain::credentials::{self, FAILURE_WINDOW};
 use deedlog_tenancy_domain::settings::CommunicationSettings;
@@ -35,9 +36,8 @@ use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
-/// Stream types of tenancy in the log.
+/// The stream type of tenant records in the log (credentials: the kernel's).
 const TENANT_STREAM: &str = "tenant";
-const CREDENTIALS_STREAM: &str = "credentials";
 
 #[derive(Debug, Clone, Copy)]
 pub struct Tenancy;
