@@ -9,7 +9,8 @@
 //!   `deedlog-tenant`, `deedlog-position`, `deedlog-stream-type`, and the
 //!   W3C `traceparent` / `tracestate` of the command that caused the event;
 //! * value: a JSON envelope with every field of the event and the payload
-//!   under `data`.
+//!   under `data`; a credentials event's payload is redacted as for people
+//!   (ADR 0023): a topic is read by more systems than the log is.
 
 use chrono::{DateTime, Utc};
 use deedlog_eventstore::RecordedEvent;
@@ -64,7 +65,9 @@ pub fn key(event: &RecordedEvent) -> String {
 
 /// The message value of `event`.
 pub fn value(event: &RecordedEvent) -> Result<Vec<u8>, FormatError> {
-    let data: &RawValue = serde_json::from_str(&event.payload)
+    let shown = deedlog_kernel::redaction::is_secret(&event.stream_type)
+        .then(|| deedlog_kernel::redaction::redacted_text(&event.stream_type, &event.payload));
+    let data: &RawValue = serde_json::from_str(shown.as_deref().unwrap_or(&event.payload))
         .map_err(|e| FormatError(format!("payload at position {}: {e}", event.position)))?;
     let envelope = Envelope {
         position: event.position,
@@ -272,6 +275,17 @@ mod tests {
             occurred_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
             recorded_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 6).unwrap(),
         }
+    }
+
+    #[test]
+    fn credential_material_never_reaches_the_topic() {
+        let mut login = event();
+        login.stream_type = deedlog_kernel::redaction::CREDENTIALS_STREAM.into();
+        login.event_type = "PasswordSet".into();
+        login.payload = r#"{"hash":"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}"#.into();
+        let published = decode(&value(&login).expect("encodes")).expect("decodes");
+        assert_eq!(published.payload, r#"{"hash":"[redacted]"}"#);
+        assert_eq!(published.event_type, "PasswordSet");
     }
 
     #[test]

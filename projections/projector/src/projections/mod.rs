@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod communications;
+pub mod credential_times;
 pub mod deals;
 pub mod decode;
 pub mod properties;

@@ -20,6 +20,7 @@
 //! events are folded in log order, so the row is the same whatever the
 //! batches.
 
+use super::credential_times::{decode_times, CredentialTimes};
 use super::decode::{big, decode, name_of};
 use crate::projection::{ApplyError, Projection, Table};
 use crate::rows;
@@ -28,7 +29,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::redaction::CREDENTIALS_STREAM;
 use deedlog_kernel::{Module, Role, UserId};
-use deedlog_tenancy_domain::credentials::{self, FAILURE_WINDOW};
+use deedlog_tenancy_domain::credentials::FAILURE_WINDOW;
 use deedlog_tenancy_domain::settings::CommunicationSettings;
 use deedlog_tenancy_domain::tenant::{self, NewUser};
 use serde::{Deserialize, Serialize};
@@ -131,7 +132,7 @@ const TABLES: &[Table] = &[
 /// A batch's tenancy events, decoded, in position order.
 enum Decoded<'a> {
     Tenant(&'a RecordedEvent, tenant::Event),
-    Credentials(&'a RecordedEvent, credentials::Event),
+    Credentials(&'a RecordedEvent, CredentialTimes),
 }
 
 #[async_trait]
@@ -209,10 +210,9 @@ fn decode_batch(events: &[RecordedEvent]) -> Result<Vec<Decoded<'_>>, ApplyError
     for event in events {
         match event.stream_type.as_str() {
             TENANT_STREAM => decoded.push(Decoded::Tenant(event, decode(event)?)),
-            CREDENTIALS_STREAM => match decode::<credentials::Event>(event)? {
+            CREDENTIALS_STREAM => match decode_times(event)? {
                 // Token ids are not projected, and these change nothing else.
-                credentials::Event::RefreshTokenRotated { .. }
-                | credentials::Event::RefreshTokenRevoked { .. } => {}
+                CredentialTimes::TokenChanged {} => {}
                 other => decoded.push(Decoded::Credentials(event, other)),
             },
             _ => {}
@@ -483,7 +483,7 @@ impl State {
     fn credentials_event(
         &mut self,
         recorded: &RecordedEvent,
-        event: &credentials::Event,
+        event: &CredentialTimes,
     ) -> Result<(), ApplyError> {
         let id = recorded.stream_id.as_uuid();
         let tenant_id = recorded.tenant_id.as_uuid();
@@ -502,12 +502,12 @@ impl State {
             return Ok(()); // applied before
         }
         match event {
-            credentials::Event::PasswordSet { .. } => row.password_set_at = Some(at),
-            credentials::Event::LoginSucceeded { at: login, .. } => {
+            CredentialTimes::PasswordSet {} => row.password_set_at = Some(at),
+            CredentialTimes::LoginSucceeded { at: login } => {
                 row.last_login_at = Some(micros(*login));
                 row.failed_login_times.clear();
             }
-            credentials::Event::LoginFailed { at: failed } => {
+            CredentialTimes::LoginFailed { at: failed } => {
                 // As the credentials aggregate counts them towards a lock-out.
                 let failed = micros(*failed);
                 row.failed_login_times
@@ -515,15 +515,13 @@ impl State {
                 row.failed_login_times.push(failed);
                 row.last_failed_login_at = Some(failed);
             }
-            credentials::Event::LockedOut { until } => {
+            CredentialTimes::LockedOut { until } => {
                 row.locked_until = Some(micros(*until));
                 row.lockouts += 1;
                 row.failed_login_times.clear();
             }
-            credentials::Event::AllRefreshTokensRevoked {} => row.tokens_revoked_at = Some(at),
-            credentials::Event::RefreshTokenRotated { .. }
-            | credentials::Event::RefreshTokenRevoked { .. }
-            | credentials::Event::RefreshTokenReused { .. } => {}
+            CredentialTimes::AllRefreshTokensRevoked {} => row.tokens_revoked_at = Some(at),
+            CredentialTimes::TokenChanged {} => {}
         }
         row.failed_logins = i64::try_from(row.failed_login_times.len()).unwrap_or(i64::MAX);
         stamp_user(row, recorded);
