@@ -4,7 +4,7 @@
 use crate::{assert_status, violated_field};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_tests::clients::{command, command_with, PASSWORD};
-use deedlog_tests::{Clients, TestCluster};
+use deedlog_tests::{Clients, LogCounts, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -165,17 +165,54 @@ async fn invited_users_accept_sign_in_and_deactivation_revokes_refresh_tokens() 
         Code::Unauthenticated,
         "already used",
     );
-    c.tenancy
-        .deactivate_user(admin.request(pb::DeactivateUserRequest {
-            command: command(),
-            user_id: agent.user_id.clone(),
-        }))
-        .await
-        .expect("deactivate");
+    // That reuse revoked the whole sign-in; a new sign-in holds a live token.
     assert_status(
         c.tenancy
             .refresh(pb::RefreshRequest {
                 refresh_token: pair.refresh_token,
+            })
+            .await,
+        Code::Unauthenticated,
+        "not valid",
+    );
+    let again = c
+        .login("berg", &agent.email, PASSWORD)
+        .await
+        .expect("signs in again");
+    // Deactivation and the revocation of the user's tokens are one
+    // transaction: no instant in which a deactivated user could refresh.
+    let before = LogCounts::of(&cluster).await;
+    let deactivate = pb::DeactivateUserRequest {
+        command: command(),
+        user_id: agent.user_id.clone(),
+    };
+    let reply = c
+        .tenancy
+        .deactivate_user(admin.request(deactivate.clone()))
+        .await
+        .expect("deactivate")
+        .into_inner();
+    let appended = before.appended_with_transactions_since(&cluster).await;
+    let types: Vec<&str> = appended.iter().map(|(t, _, _)| t.as_str()).collect();
+    assert_eq!(types, ["UserDeactivated", "AllRefreshTokensRevoked"]);
+    assert_eq!(appended[0].1, appended[1].1, "one transaction");
+    assert_eq!(
+        i64::try_from(reply.position).expect("a position"),
+        appended[1].2,
+        "the reply's position is the last event's"
+    );
+    let repeat = c
+        .tenancy
+        .deactivate_user(admin.request(deactivate))
+        .await
+        .expect("a repeat")
+        .into_inner();
+    assert!(repeat.duplicate);
+    assert_eq!(repeat.position, reply.position);
+    assert_status(
+        c.tenancy
+            .refresh(pb::RefreshRequest {
+                refresh_token: again.refresh,
             })
             .await,
         Code::Unauthenticated,

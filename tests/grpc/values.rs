@@ -213,6 +213,15 @@ async fn refusals_name_the_path_of_the_request_field() {
         "asking_price.amount_minor",
         "greater than 0",
     );
+    let create = props::CreatePropertyRequest {
+        tags: vec!["balcony".into(), "garden".into(), " ".into()],
+        ..house_in_berlin()
+    };
+    assert_invalid(
+        c.properties.create_property(admin.request(create)).await,
+        "tags[2]",
+        "1 to 40 characters",
+    );
     for (minor, text) in [
         (0, "greater than 0"),
         (10_000_000_000_001, "at most 10^13"),

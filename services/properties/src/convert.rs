@@ -1,7 +1,7 @@
 //! Proto messages → properties domain values, naming the field they reject.
 
 use deedlog_properties_domain::model::{
-    Address, Attributes, PropertyKind, Provenance, Source, Sourced,
+    normalise_tag, Address, Attributes, PropertyKind, Provenance, Source, Sourced,
 };
 use deedlog_properties_domain::ListingStatus;
 use deedlog_proto::properties::v1 as pb;
@@ -17,6 +17,18 @@ pub fn address(field: &str, address: Option<&pb::Address>) -> Result<Address, Er
         latitude: a.latitude,
         longitude: a.longitude,
     })
+}
+
+/// A request's tags, each checked where it stands so that a bad one is
+/// named by its path (`tags[2]`); the domain normalises them.
+pub fn tags(tags: &[String]) -> Result<Vec<String>, Error> {
+    for (i, tag) in tags.iter().enumerate() {
+        normalise_tag(tag).map_err(|e| match deedlog_service::executor::refusal(&e) {
+            Error::InvalidArgument { reason, .. } => Error::invalid(format!("tags[{i}]"), reason),
+            other => other,
+        })?;
+    }
+    Ok(tags.to_vec())
 }
 
 pub fn kind(kind: pb::PropertyKind) -> Result<PropertyKind, Error> {

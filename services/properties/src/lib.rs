@@ -149,7 +149,7 @@ impl PropertiesService for PropertiesApi {
             asking_price: optional_money("asking_price", r.asking_price.as_ref())?,
             agent,
             owner,
-            tags: r.tags.clone(),
+            tags: convert::tags(&r.tags)?,
         };
         let tenant = envelope.metadata.tenant_id;
         reference::require_optional(

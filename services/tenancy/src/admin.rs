@@ -4,6 +4,7 @@
 //! is checked against the tenant's roster as it is now
 //! ([`TenancyApi::admitted`]): the caller's current role, not the token's.
 
+use crate::session::together_reply;
 use crate::{credentials_target, derived, step, tenant_target, TenancyApi};
 use deedlog_kernel::{Module, Role, UserId};
 use deedlog_proto::common::v1::{CommandOptions, CommandReply};
@@ -12,7 +13,7 @@ use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::convert::user;
 use deedlog_service::directory::role_from_proto;
 use deedlog_service::request::required_uuid;
-use deedlog_service::{require_role, Authenticated, Error, Executed};
+use deedlog_service::{require_role, Authenticated, Error, Executed, Part};
 use deedlog_tenancy_domain::credentials::{self, Credentials};
 use deedlog_tenancy_domain::tenant::{Action, Event, NewUser, Tenants};
 use tonic::{Request, Response, Status};
@@ -216,7 +217,8 @@ impl TenancyApi {
         .await
     }
 
-    /// Deactivates a user, then revokes every refresh token they hold.
+    /// Deactivates a user and revokes every refresh token they hold, in one
+    /// transaction: a deactivated user never keeps a token that refreshes.
     pub(crate) async fn deactivate(
         &self,
         request: Request<pb::DeactivateUserRequest>,
@@ -226,17 +228,32 @@ impl TenancyApi {
         let r = request.get_ref();
         let target = user("user_id", &r.user_id)?;
         let env = auth.command(r, r.command.as_ref())?;
-        let done = self
-            .executor
-            .execute::<Tenants>(&env, tenant_target(auth.caller.tenant), |_| {
-                Ok(Action::Deactivate(target))
+        let executor = &self.executor;
+        let tenant = auth.caller.tenant;
+        let done = executor
+            .retry_on_conflict(|| async {
+                let deactivation = executor
+                    .prepare::<Tenants>(&env, tenant_target(tenant), |_| {
+                        Ok(Action::Deactivate(target))
+                    })
+                    .await?;
+                let revoke = step(&env, "revoke");
+                if let Part::Done(repeat) = deactivation {
+                    let revoked = executor
+                        .repeated(&revoke, credentials_target(target))
+                        .await?;
+                    return Ok([Some(repeat), revoked].into_iter().flatten().collect());
+                }
+                let revocation = executor
+                    .prepare::<Credentials>(&revoke, credentials_target(target), |_| {
+                        Ok(credentials::Action::RevokeAll)
+                    })
+                    .await?;
+                executor
+                    .append_together(vec![deactivation, revocation], false)
+                    .await
             })
             .await?;
-        self.executor
-            .execute::<Credentials>(&step(&env, "revoke"), credentials_target(target), |_| {
-                Ok(credentials::Action::RevokeAll)
-            })
-            .await?;
-        Ok(Response::new(done.reply()))
+        Ok(Response::new(together_reply(&done, 0)))
     }
 }
