@@ -26,6 +26,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub metrics: Metrics,
     pub graphiql: bool,
+    /// The largest `/graphql` body read (`gateway.max_body_bytes`).
+    pub max_body_bytes: usize,
     pub webhooks: crate::webhooks::Webhooks,
     /// False once shutdown began: `/readyz` then says so.
     pub accepting: AtomicBool,
@@ -96,6 +98,7 @@ impl Gateway {
             limiter: RateLimiter::new(g.rate_limit_per_user, g.rate_limit_per_ip),
             metrics,
             graphiql: g.graphiql && !production,
+            max_body_bytes: usize::try_from(g.max_body_bytes).unwrap_or(usize::MAX),
             webhooks: crate::webhooks::Webhooks::new(&g.webhooks, services),
             accepting: AtomicBool::new(true),
         });

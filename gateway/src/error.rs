@@ -8,9 +8,12 @@ use async_graphql::{Error, ErrorExtensions, Name, Value};
 use deedlog_runtime::ErrorCode;
 use tonic_types::StatusExt;
 
-/// A GraphQL error with `extensions.code`.
+/// A GraphQL error with `extensions.code` and `extensions.retryable`.
 pub fn coded(code: ErrorCode, message: impl Into<String>) -> Error {
-    Error::new(message).extend_with(|_, e| e.set("code", code.graphql()))
+    Error::new(message).extend_with(|_, e| {
+        e.set("code", code.graphql());
+        e.set("retryable", code.retryable());
+    })
 }
 
 pub fn bad_input(message: impl Into<String>) -> Error {
@@ -48,15 +51,36 @@ pub fn from_read(error: deedlog_read_model::Error) -> Error {
 
 /// A command service's answer: its messages are written for callers (the
 /// services never put internal text into a status), except for internal
-/// and unavailable ones, which are logged and hidden.
+/// and unavailable ones, which are logged and hidden (an unavailable one
+/// stays UNAVAILABLE, to be retried). A rule's `ErrorInfo` becomes
+/// `extensions.reason` and `extensions.details`.
 pub fn from_status(status: tonic::Status) -> Error {
     let code = ErrorCode::from_grpc(status.code());
-    match code {
-        ErrorCode::Internal | ErrorCode::Unavailable => {
-            internal("call a command service", &format!("{status:?}"))
+    let error = match code {
+        ErrorCode::Internal => return internal("call a command service", &format!("{status:?}")),
+        ErrorCode::Unavailable => {
+            tracing::warn!(?status, "a command service is unavailable");
+            return coded(code, "a service is unavailable; retry shortly");
         }
         _ => coded(code, status.message().to_owned()),
-    }
+    };
+    with_reason(error, &status)
+}
+
+/// `extensions.reason` and `extensions.details` from the status's `ErrorInfo`, if any.
+fn with_reason(error: Error, status: &tonic::Status) -> Error {
+    let Some(info) = status.get_error_details().error_info().cloned() else {
+        return error;
+    };
+    error.extend_with(move |_, e| {
+        e.set("reason", info.reason.clone());
+        let sorted: std::collections::BTreeMap<&String, &String> = info.metadata.iter().collect();
+        let details: async_graphql::indexmap::IndexMap<Name, Value> = sorted
+            .into_iter()
+            .map(|(k, v)| (Name::new(k), Value::from(v.clone())))
+            .collect();
+        e.set("details", Value::Object(details));
+    })
 }
 
 /// A command service's answer to a mutation called with `arguments`: like

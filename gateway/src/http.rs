@@ -6,14 +6,13 @@
 //! headers on every response.
 
 use crate::app::AppState;
-use crate::error::coded;
 use crate::metrics::{RequestLabels, ScopeLabels};
 use crate::rate_limit::Key;
 use crate::schema::loaders::TenantLoader;
 use crate::services::{ClientAddress, TraceParent};
 use crate::viewer::{Credentials, Refused, Viewer};
 use async_graphql::dataloader::DataLoader;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -48,8 +47,10 @@ pub fn router(
             axum::http::header::AUTHORIZATION,
             axum::http::header::CONTENT_TYPE,
         ]);
+    // `/graphql` reads its body itself, so that a body over the limit is
+    // refused in GraphQL's error shape (crate::body).
+    let graphql_route = Router::new().route("/graphql", post(graphql).get(graphiql));
     let mut routes = Router::new()
-        .route("/graphql", post(graphql).get(graphiql))
         .route("/graphql/ws", get(crate::subscription::websocket))
         .route("/webhooks/{provider}", post(crate::webhooks::receive))
         .route("/.well-known/jwks.json", get(jwks))
@@ -62,8 +63,9 @@ pub fn router(
         }
     }
     let mut router = routes
+        .layer(RequestBodyLimitLayer::new(state.max_body_bytes))
+        .merge(graphql_route)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes as usize))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             settings.request_timeout(),
@@ -123,10 +125,13 @@ async fn graphql(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    body: axum::body::Body,
 ) -> Response {
     let started = Instant::now();
-    let mut request = request.into_inner();
+    let mut request = match crate::body::read(&headers, body, state.max_body_bytes).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
     let credentials = admitted(&state, &headers).await;
     let viewer = credentials.as_ref().and_then(|c| c.0.as_ref().ok());
     let limited = if !state.limiter.allow(Key::Ip(peer.ip())) {
@@ -145,16 +150,12 @@ async fn graphql(
                 scope: scope.to_owned(),
             })
             .inc();
-        let error = coded(
+        let mut http = crate::body::refusal(
+            StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
             format!("too many requests from this {scope}; slow down and retry in a few seconds"),
         );
-        let response = async_graphql::Response::from_errors(vec![
-            error.into_server_error(async_graphql::Pos::default())
-        ]);
-        record(&state, kind, &response, started);
-        let mut http = GraphQLResponse::from(response).into_response();
-        *http.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        record_outcome(&state, kind, ErrorCode::RateLimited.graphql(), started);
         http.headers_mut()
             .insert("retry-after", HeaderValue::from_static("1"));
         return http;
@@ -217,13 +218,17 @@ fn record(state: &AppState, kind: &str, response: &async_graphql::Response, star
             e.extensions
                 .as_ref()
                 .and_then(|x| x.get("code"))
-                .map(|c| c.to_string().trim_matches('"').to_lowercase())
+                .map(|c| c.to_string().trim_matches('"').to_owned())
                 .unwrap_or_else(|| "bad_request".to_owned())
         })
         .unwrap_or_else(|| "ok".to_owned());
+    record_outcome(state, kind, &outcome, started);
+}
+
+fn record_outcome(state: &AppState, kind: &str, outcome: &str, started: Instant) {
     let labels = RequestLabels {
         kind: kind.to_owned(),
-        outcome,
+        outcome: outcome.to_lowercase(),
     };
     state.metrics.requests.get_or_create(&labels).inc();
     state
@@ -249,11 +254,11 @@ fn operation_kind(query: &str) -> &'static str {
 
 async fn graphiql(State(state): State<Arc<AppState>>) -> Response {
     if !state.graphiql {
-        return (
+        return crate::body::refusal(
             StatusCode::METHOD_NOT_ALLOWED,
-            "send GraphQL requests with POST; GraphiQL is off in production",
-        )
-            .into_response();
+            ErrorCode::InvalidArgument,
+            "send GraphQL requests with POST; GraphiQL is off in production".to_owned(),
+        );
     }
     crate::graphiql::page()
 }

@@ -5,6 +5,7 @@
 //! It links neither the event store nor any domain crate.
 
 pub mod app;
+mod body;
 pub mod error;
 pub mod graphiql;
 pub mod http;

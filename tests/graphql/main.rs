@@ -4,6 +4,7 @@
 mod access;
 mod contract;
 mod credentials;
+mod errors;
 mod fields;
 mod journey;
 mod jwks;

@@ -88,7 +88,7 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
             json!({}),
         )
         .await;
-    ahead.assert_error("INTERNAL", "not yet 999999999");
+    ahead.assert_error("UNAVAILABLE", "not yet 999999999");
     assert_eq!(
         ahead.body["errors"][0]["extensions"]["reason"],
         "READ_MODEL_BEHIND"

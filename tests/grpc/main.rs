@@ -13,6 +13,7 @@ mod instances;
 mod plumbing;
 mod projections;
 mod properties;
+mod reasons;
 mod references;
 mod refusals;
 mod tenancy;
@@ -35,6 +36,17 @@ pub fn assert_status<T: std::fmt::Debug>(
         status.message()
     );
     status
+}
+
+/// The `ErrorInfo` of a refusal or conflict: its reason and particulars.
+pub fn error_info(status: &tonic::Status) -> (String, std::collections::HashMap<String, String>) {
+    let info = status
+        .get_error_details()
+        .error_info()
+        .cloned()
+        .unwrap_or_else(|| panic!("an ErrorInfo in {status:?}"));
+    assert_eq!(info.domain, "deedlog");
+    (info.reason, info.metadata)
 }
 
 /// The field named by an INVALID_ARGUMENT status's first violation.

@@ -3,7 +3,7 @@
 //! conflicts and the retry, repeated command ids, suspended tenants and
 //! switched-off modules.
 
-use crate::{assert_status, violated_field};
+use crate::{assert_status, error_info, violated_field};
 use deedlog_proto::common::v1::{CommandReply, Date, Money};
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
@@ -291,7 +291,7 @@ async fn a_refused_status_move_names_the_allowed_moves() {
     let mut c = Clients::connect(&cluster).await;
     let admin = c.register("berg").await;
     let id = create(&mut c, &admin).await.record_id;
-    assert_status(
+    let status = assert_status(
         c.properties
             .change_listing_status(admin.request(pb::ChangeListingStatusRequest {
                 command: command(),
@@ -302,6 +302,12 @@ async fn a_refused_status_move_names_the_allowed_moves() {
         Code::FailedPrecondition,
         "cannot move from draft to sold; allowed: active",
     );
+    // The same, for programs: google.rpc.ErrorInfo (docs/errors.md).
+    let (reason, details) = error_info(&status);
+    assert_eq!(reason, "LISTING_MOVE_NOT_ALLOWED");
+    assert_eq!(details["from"], "draft");
+    assert_eq!(details["to"], "sold");
+    assert_eq!(details["allowed"], "active");
 }
 
 #[tokio::test]
@@ -321,11 +327,16 @@ async fn a_stale_expected_version_conflicts_and_concurrent_commands_retry() {
         .add_tag(admin.request(tag("a", Some(1))))
         .await
         .expect("at version 1");
-    assert_status(
+    let status = assert_status(
         c.properties.add_tag(admin.request(tag("b", Some(1)))).await,
         Code::Aborted,
         "at version 2, not the expected version 1",
     );
+    let (reason, details) = error_info(&status);
+    assert_eq!(reason, "VERSION_CONFLICT");
+    assert_eq!(details["recordId"], id);
+    assert_eq!(details["expectedVersion"], "1");
+    assert_eq!(details["actualVersion"], "2");
     // Twenty concurrent commands on one record without an expected version:
     // each loses races and is re-decided, and all of them land.
     let mut calls = tokio::task::JoinSet::new();

@@ -70,6 +70,16 @@ pub fn bearer<T>(token: &str, message: T) -> Request<T> {
 }
 
 /// Fresh command options.
+/// A contact reachable by email and phone, with no consent yet.
+pub fn mia_berg() -> comms::ContactDetails {
+    comms::ContactDetails {
+        name: "Mia Berg".to_owned(),
+        email: "mia.berg@example.com".to_owned(),
+        phone: "+4915112345678".to_owned(),
+        ..Default::default()
+    }
+}
+
 pub fn command() -> Option<CommandOptions> {
     Some(CommandOptions {
         command_id: Uuid::now_v7().to_string(),
@@ -159,13 +169,22 @@ impl Clients {
 
     /// Creates a contact named `name` as `s` and returns its id.
     pub async fn contact(&mut self, s: &Session, name: &str) -> String {
+        self.contact_with(
+            s,
+            comms::ContactDetails {
+                name: name.to_owned(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// A new contact of `s`'s tenant with `details`; returns its id.
+    pub async fn contact_with(&mut self, s: &Session, details: comms::ContactDetails) -> String {
         self.communications
             .create_contact(s.request(comms::CreateContactRequest {
                 command: command(),
-                details: Some(comms::ContactDetails {
-                    name: name.to_owned(),
-                    ..Default::default()
-                }),
+                details: Some(details),
                 ..Default::default()
             }))
             .await

@@ -25,6 +25,9 @@ pub struct Membership {
     pub status: MemberStatus,
 }
 
+/// The reason code of every refusal because the tenant is suspended.
+pub const TENANT_SUSPENDED: &str = "TENANT_SUSPENDED";
+
 /// Why a verified token may not be used now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {

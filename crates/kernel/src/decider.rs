@@ -51,7 +51,36 @@ pub enum RefusalKind {
     /// The record the command is about does not exist.
     NotFound,
     /// The rules refuse the command in the record's current state.
-    Refused,
+    Refused(Reason),
+}
+
+/// Why a rule refused, for programs: a stable `code` in SCREAMING_SNAKE_CASE
+/// (part of the API, like an event type) and its particulars under
+/// lowerCamelCase keys, as gRPC's `google.rpc.ErrorInfo` carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub details: Vec<(&'static str, String)>,
+}
+
+impl Reason {
+    pub fn new(code: &'static str) -> Self {
+        Reason {
+            code,
+            details: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &'static str, value: impl std::fmt::Display) -> Self {
+        self.details.push((key, value.to_string()));
+        self
+    }
+
+    /// A list of values as one detail, comma-separated.
+    pub fn with_list<T: std::fmt::Display>(self, key: &'static str, values: &[T]) -> Self {
+        let list: Vec<String> = values.iter().map(ToString::to_string).collect();
+        self.with(key, list.join(","))
+    }
 }
 
 /// A domain error that knows its kind; its `Display` is the reason in words.

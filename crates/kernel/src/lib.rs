@@ -16,9 +16,9 @@ pub mod names;
 pub mod redaction;
 pub mod role;
 
-pub use access::{current_role, Denied, MemberStatus, Membership};
+pub use access::{current_role, Denied, MemberStatus, Membership, TENANT_SUSPENDED};
 pub use country::{normalise_country, CountryError};
-pub use decider::{replay, Decider, DomainEvent, Refusal, RefusalKind};
+pub use decider::{replay, Decider, DomainEvent, Reason, Refusal, RefusalKind};
 pub use harness::DeciderSpec;
 pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId};
 pub use metadata::{CommandMetadata, TraceContext};

@@ -63,8 +63,15 @@ impl ErrorCode {
             ErrorCode::PermissionDenied => "FORBIDDEN",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::RateLimited => "RATE_LIMITED",
-            ErrorCode::Unavailable | ErrorCode::Internal => "INTERNAL",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::Internal => "INTERNAL",
         }
+    }
+
+    /// Whether the same request may succeed if sent again unchanged, after
+    /// a pause (a conflict needs the record reloaded and a new decision).
+    pub fn retryable(self) -> bool {
+        matches!(self, ErrorCode::Unavailable | ErrorCode::RateLimited)
     }
 
     pub fn http_status(self) -> u16 {
@@ -106,8 +113,24 @@ mod tests {
     }
 
     #[test]
-    fn internal_failures_look_alike_to_graphql_clients() {
-        assert_eq!(ErrorCode::Unavailable.graphql(), "INTERNAL");
+    fn only_what_may_succeed_unchanged_is_retryable() {
+        assert_eq!(ErrorCode::Unavailable.graphql(), "UNAVAILABLE");
+        assert_eq!(ErrorCode::Internal.graphql(), "INTERNAL");
+        let retryable: Vec<ErrorCode> = [
+            ErrorCode::InvalidArgument,
+            ErrorCode::RuleRefused,
+            ErrorCode::Conflict,
+            ErrorCode::Unauthenticated,
+            ErrorCode::PermissionDenied,
+            ErrorCode::NotFound,
+            ErrorCode::RateLimited,
+            ErrorCode::Unavailable,
+            ErrorCode::Internal,
+        ]
+        .into_iter()
+        .filter(|c| c.retryable())
+        .collect();
+        assert_eq!(retryable, [ErrorCode::RateLimited, ErrorCode::Unavailable]);
         assert_eq!(ErrorCode::RuleRefused.http_status(), 422);
     }
 }

@@ -12,7 +12,10 @@
 
 use crate::error::Error;
 use crate::request::Authenticated;
-use deedlog_kernel::{current_role, MemberStatus, Membership, Module, Role, TenantId, UserId};
+use deedlog_kernel::{
+    current_role, MemberStatus, Membership, Module, Reason, Role, TenantId, UserId,
+    TENANT_SUSPENDED,
+};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use std::collections::{BTreeSet, HashMap};
@@ -36,14 +39,16 @@ impl TenantInfo {
     /// Refuses commands when the tenant is suspended or `module` is off.
     pub fn gate(&self, module: Module) -> Result<(), Error> {
         if self.suspended {
-            return Err(Error::Refused(
-                "the tenant is suspended; it accepts no commands until reactivated".to_owned(),
+            return Err(Error::refused(
+                Reason::new(TENANT_SUSPENDED),
+                "the tenant is suspended; it accepts no commands until reactivated",
             ));
         }
         if !self.modules.contains(&module) {
-            return Err(Error::Refused(format!(
-                "the {module} module is switched off for this tenant"
-            )));
+            return Err(Error::refused(
+                Reason::new("MODULE_SWITCHED_OFF").with("module", module),
+                format!("the {module} module is switched off for this tenant"),
+            ));
         }
         Ok(())
     }
@@ -173,13 +178,19 @@ impl Directory {
     ) -> Result<(), Error> {
         match self.user(auth, user).await? {
             Some(info) if info.active && info.role.may_own_records() => Ok(()),
-            Some(info) if !info.active => Err(Error::Refused(format!(
-                "user {user} is not an active user of this tenant"
-            ))),
-            Some(info) => Err(Error::Refused(format!(
-                "user {user} is {} and cannot be assigned records",
-                info.role.with_article()
-            ))),
+            Some(info) if !info.active => Err(Error::refused(
+                Reason::new("OWNER_NOT_ACTIVE").with("userId", user),
+                format!("user {user} is not an active user of this tenant"),
+            )),
+            Some(info) => Err(Error::refused(
+                Reason::new("OWNER_ROLE_NOT_ALLOWED")
+                    .with("userId", user)
+                    .with("role", info.role),
+                format!(
+                    "user {user} is {} and cannot be assigned records",
+                    info.role.with_article()
+                ),
+            )),
             None => Err(Error::invalid(
                 field,
                 format!("user {user} is not a user of this tenant"),
@@ -245,7 +256,9 @@ fn from_status(status: tonic::Status, what: &str) -> Error {
         tonic::Code::Unauthenticated => Error::Unauthenticated(status.message().to_owned()),
         tonic::Code::PermissionDenied => Error::PermissionDenied(status.message().to_owned()),
         // Tenancy refuses a suspended tenant's users other than admins and auditors.
-        tonic::Code::FailedPrecondition => Error::Refused(status.message().to_owned()),
+        tonic::Code::FailedPrecondition => {
+            Error::refused(Reason::new(TENANT_SUSPENDED), status.message().to_owned())
+        }
         _ => {
             tracing::warn!(code = ?status.code(), message = status.message(), "tenancy lookup failed");
             Error::Unavailable("the tenancy service is unavailable; retry shortly".to_owned())

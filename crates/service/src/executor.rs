@@ -310,10 +310,11 @@ pub(crate) fn backoff(attempt: u32) -> std::time::Duration {
 }
 
 fn conflict(target: Target, expected: u64, actual: u64) -> Error {
-    Error::Conflict(format!(
+    let message = format!(
         "{} {} is at version {actual}, not the expected version {expected}; reload it and decide again",
         target.stream_type, target.stream_id
-    ))
+    );
+    Error::conflict(message, target.stream_id, expected, actual)
 }
 
 /// The append of `events` decided on `target` at `version`.
@@ -354,6 +355,6 @@ pub fn refusal(error: &impl Refusal) -> Error {
     match error.kind() {
         RefusalKind::InvalidArgument { field, reason } => Error::InvalidArgument { field, reason },
         RefusalKind::NotFound => Error::NotFound(error.to_string()),
-        RefusalKind::Refused => Error::Refused(error.to_string()),
+        RefusalKind::Refused(reason) => Error::refused(reason, error.to_string()),
     }
 }

@@ -124,7 +124,7 @@ impl Executor {
         let mut retries = 0;
         loop {
             match attempt().await {
-                Err(Error::Conflict(_)) if retries < self.conflict_retries() => {
+                Err(Error::Conflict { .. }) if retries < self.conflict_retries() => {
                     retries += 1;
                     crate::metrics::count_retry();
                     tokio::time::sleep(crate::executor::backoff(retries)).await;

@@ -38,14 +38,23 @@ impl Error {
 /// found, the rest are rule refusals (compliance refusals are events, not errors).
 impl deedlog_kernel::Refusal for Error {
     fn kind(&self) -> deedlog_kernel::RefusalKind {
-        use deedlog_kernel::RefusalKind;
+        use deedlog_kernel::{Reason, RefusalKind};
         match self {
             Error::Invalid { field, reason } => RefusalKind::InvalidArgument {
                 field: (*field).to_owned(),
                 reason: reason.clone(),
             },
             Error::NotFound | Error::UnknownMessage { .. } => RefusalKind::NotFound,
-            _ => RefusalKind::Refused,
+            Error::AlreadyExists => RefusalKind::Refused(Reason::new("CONTACT_EXISTS")),
+            Error::DuplicateMessage { message_id } => {
+                RefusalKind::Refused(Reason::new("MESSAGE_ID_USED").with("messageId", message_id))
+            }
+            Error::NoAddressForChannel { channel } => {
+                RefusalKind::Refused(Reason::new("NO_ADDRESS_FOR_CHANNEL").with("channel", channel))
+            }
+            Error::NotSent { message_id } => {
+                RefusalKind::Refused(Reason::new("MESSAGE_NOT_SENT").with("messageId", message_id))
+            }
         }
     }
 }

@@ -5,20 +5,21 @@
 //!
 //! A message that compliance refuses is still recorded (as
 //! `MessageRefused`); the caller is answered FAILED_PRECONDITION with every
-//! reason in words.
+//! reason in words, and an `ErrorInfo` (`MESSAGE_REFUSED`) with the reason
+//! codes, the message and conversation ids and the refusal's log position.
 
 mod convert;
 mod service;
 
 use deedlog_communications_domain::{Action, Command, Communications, Event, SendPolicy};
-use deedlog_kernel::{Module, Role};
+use deedlog_kernel::{Module, Reason, Role};
 use deedlog_proto::common::v1::CommandOptions;
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsServiceServer;
 use deedlog_service::{
     Authenticator, CommandEnvelope, Context, Directory, Error, Executed, Executor,
 };
 use std::sync::Arc;
-use tonic::{Request, Status};
+use tonic::Request;
 
 /// The stream type of a contact's events.
 pub const STREAM_TYPE: &str = "contact";
@@ -81,12 +82,27 @@ impl CommunicationsApi {
     }
 }
 
-/// The refusal among `executed`'s events, as the status that answers it.
-fn refused(executed: &Executed<Event>) -> Option<Status> {
+/// The refusal among `executed`'s events, as the error that answers it:
+/// the caller learns where it is on record as well as why.
+fn refused(executed: &Executed<Event>) -> Option<Error> {
     executed.events.iter().find_map(|event| match event {
-        Event::MessageRefused { reasons, .. } => Some(Status::failed_precondition(
-            convert::refusal_message(reasons),
-        )),
+        Event::MessageRefused {
+            message_id,
+            conversation_id,
+            reasons,
+            ..
+        } => {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code()).collect();
+            let reason = Reason::new("MESSAGE_REFUSED")
+                .with_list("reasons", &codes)
+                .with("messageId", message_id)
+                .with("conversationId", conversation_id)
+                .with("recordId", executed.stream_id)
+                .with("version", executed.version)
+                .with("position", executed.position)
+                .with("duplicate", executed.duplicate);
+            Some(Error::refused(reason, convert::refusal_message(reasons)))
+        }
         _ => None,
     })
 }

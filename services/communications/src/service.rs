@@ -207,8 +207,8 @@ impl CommunicationsService for CommunicationsApi {
             )
             .await?;
         // The refusal is on record by now; the caller still hears it as one.
-        if let Some(status) = refused(&executed) {
-            return Err(status);
+        if let Some(error) = refused(&executed) {
+            return Err(error.into());
         }
         Ok(Response::new(pb::SendMessageReply {
             reply: Some(executed.reply()),

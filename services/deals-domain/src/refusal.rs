@@ -2,7 +2,7 @@
 //! field, an unknown deal is not found, the rest are rule refusals.
 
 use crate::error::Error;
-use deedlog_kernel::{Refusal, RefusalKind};
+use deedlog_kernel::{Reason, Refusal, RefusalKind};
 
 impl Refusal for Error {
     fn kind(&self) -> RefusalKind {
@@ -12,7 +12,20 @@ impl Refusal for Error {
                 reason: reason.clone(),
             },
             Error::NotFound | Error::UnknownScenario { .. } => RefusalKind::NotFound,
-            _ => RefusalKind::Refused,
+            Error::AlreadyExists => RefusalKind::Refused(Reason::new("DEAL_EXISTS")),
+            Error::Closed { stage } => {
+                RefusalKind::Refused(Reason::new("DEAL_CLOSED").with("stage", stage))
+            }
+            Error::NotClosed => RefusalKind::Refused(Reason::new("DEAL_NOT_CLOSED")),
+            Error::TransitionNotAllowed { from, to, allowed } => RefusalKind::Refused(
+                Reason::new("STAGE_MOVE_NOT_ALLOWED")
+                    .with("from", from)
+                    .with("to", to)
+                    .with_list("allowed", allowed),
+            ),
+            Error::CurrencyMismatch { expected } => {
+                RefusalKind::Refused(Reason::new("CURRENCY_MISMATCH").with("expected", expected))
+            }
         }
     }
 }

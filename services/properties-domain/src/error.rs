@@ -1,6 +1,7 @@
 //! Why a property command is refused.
 
 use crate::status::ListingStatus;
+use deedlog_kernel::{Reason, RefusalKind};
 
 /// A refusal: either the request is malformed (`Invalid`, naming the field)
 /// or a rule of the domain forbids it.
@@ -49,14 +50,29 @@ fn allowed_list(allowed: &[ListingStatus]) -> String {
 }
 
 impl deedlog_kernel::Refusal for Error {
-    fn kind(&self) -> deedlog_kernel::RefusalKind {
-        match self {
-            Error::Invalid { field, reason } => deedlog_kernel::RefusalKind::InvalidArgument {
-                field: (*field).to_owned(),
-                reason: reason.clone(),
-            },
-            Error::NotFound => deedlog_kernel::RefusalKind::NotFound,
-            _ => deedlog_kernel::RefusalKind::Refused,
-        }
+    fn kind(&self) -> RefusalKind {
+        let reason = match self {
+            Error::Invalid { field, reason } => {
+                return RefusalKind::InvalidArgument {
+                    field: (*field).to_owned(),
+                    reason: reason.clone(),
+                }
+            }
+            Error::NotFound => return RefusalKind::NotFound,
+            Error::AlreadyExists => Reason::new("PROPERTY_EXISTS"),
+            Error::Archived => Reason::new("PROPERTY_ARCHIVED"),
+            Error::NotArchived => Reason::new("PROPERTY_NOT_ARCHIVED"),
+            Error::Sold { what } => Reason::new("PROPERTY_SOLD").with("field", what),
+            Error::TransitionNotAllowed { from, to, allowed } => {
+                Reason::new("LISTING_MOVE_NOT_ALLOWED")
+                    .with("from", from)
+                    .with("to", to)
+                    .with_list("allowed", allowed)
+            }
+            Error::CurrencyMismatch { expected } => {
+                Reason::new("CURRENCY_MISMATCH").with("expected", expected)
+            }
+        };
+        RefusalKind::Refused(reason)
     }
 }

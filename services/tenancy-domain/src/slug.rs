@@ -36,7 +36,7 @@ pub enum Error {
 
 impl deedlog_kernel::Refusal for Error {
     fn kind(&self) -> deedlog_kernel::RefusalKind {
-        deedlog_kernel::RefusalKind::Refused
+        deedlog_kernel::RefusalKind::Refused(deedlog_kernel::Reason::new("SLUG_TAKEN"))
     }
 }
 

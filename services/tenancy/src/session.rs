@@ -5,7 +5,7 @@ use crate::secrets::{check_password, hash_password, verify_password, RefreshToke
 use crate::{credentials_target, derived, slug_target, step, tenant_target, TenancyApi};
 use chrono::Utc;
 use deedlog_eventstore::StreamQuery;
-use deedlog_kernel::{codec, Role, TenantId, UserId};
+use deedlog_kernel::{codec, Reason, Role, TenantId, UserId, TENANT_SUSPENDED};
 use deedlog_proto::common::v1::CommandReply;
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_runtime::auth::{Caller, Purpose};
@@ -85,9 +85,10 @@ impl TenancyApi {
             .await
             .map_err(|e| match e {
                 // The slug's stream belongs to another tenant: someone holds it.
-                Error::NotFound(_) => {
-                    Error::Refused(format!("the slug {:?} is taken; choose another", r.slug))
-                }
+                Error::NotFound(_) => Error::refused(
+                    Reason::new("SLUG_TAKEN"),
+                    format!("the slug {:?} is taken; choose another", r.slug),
+                ),
                 other => other,
             })?;
         Ok(Response::new(pb::RegisterTenantReply {
@@ -165,8 +166,9 @@ impl TenancyApi {
             let matches = verify_password(r.password.clone(), credentials.password_hash).await?;
             // A wrong password is recorded below (towards the lock-out) instead.
             if matches && suspended && !member.role.may_use_suspended_tenant() {
-                return Err(Error::Refused(
-                    "the tenant is suspended; only its admins and auditors can sign in".to_owned(),
+                return Err(Error::refused(
+                    Reason::new(TENANT_SUSPENDED),
+                    "the tenant is suspended; only its admins and auditors can sign in",
                 ));
             }
             let refresh = RefreshToken::generate(tenant, user)?;
@@ -190,7 +192,7 @@ impl TenancyApi {
             {
                 Ok(done) => done.events,
                 // Locked out, inactive or without a password: nothing more is told.
-                Err(Error::Refused(_)) => return Err(wrong()),
+                Err(Error::Refused { .. }) => return Err(wrong()),
                 Err(other) => return Err(other),
             };
             // A failure (recorded, perhaps with the lock-out it caused).
@@ -244,7 +246,7 @@ impl TenancyApi {
             .execute::<Credentials>(&env, credentials_target(old.user), |_| Ok(rotate.clone()))
             .await
             .map_err(|e| match e {
-                Error::Refused(reason) => Error::Unauthenticated(reason),
+                Error::Refused { message, .. } => Error::Unauthenticated(message),
                 other => other,
             })?;
         // A replayed token: its family was revoked (recorded), and it is refused.
@@ -403,7 +405,7 @@ fn without_password<R: Clone>(request: &R, password: impl Fn(&mut R) -> &mut Str
 
 /// The reply to a command that changed several records: the record at
 /// `main`, and the last position written by any of them.
-fn together_reply(done: &[Executed<()>], main: usize) -> CommandReply {
+pub(crate) fn together_reply(done: &[Executed<()>], main: usize) -> CommandReply {
     let mut reply = done[main].reply();
     reply.position = done.iter().map(|d| d.position).max().unwrap_or(0);
     reply.duplicate = done.iter().all(|d| d.duplicate);

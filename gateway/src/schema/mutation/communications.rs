@@ -285,7 +285,9 @@ impl CommunicationsMutation {
     }
 
     /// Queues a message for the provider. A refusal is recorded too and
-    /// fails with FAILED_PRECONDITION naming every reason.
+    /// fails with RULE_REFUSED naming every reason; `extensions.reason` is
+    /// MESSAGE_REFUSED and `extensions.details` holds the reason codes, the
+    /// message id and the refusal's log position (docs/errors.md).
     async fn send_message(
         &self,
         ctx: &Context<'_>,

@@ -192,14 +192,23 @@ fn errors_are_classified_for_adapters() {
         Error::UnknownMessage { message_id: id(1) }.kind(),
         RefusalKind::NotFound
     );
-    for refused in [
-        Error::AlreadyExists,
-        Error::DuplicateMessage { message_id: id(1) },
-        Error::NoAddressForChannel {
-            channel: Channel::Letter,
-        },
-        Error::NotSent { message_id: id(1) },
+    for (refused, code) in [
+        (Error::AlreadyExists, "CONTACT_EXISTS"),
+        (
+            Error::DuplicateMessage { message_id: id(1) },
+            "MESSAGE_ID_USED",
+        ),
+        (
+            Error::NoAddressForChannel {
+                channel: Channel::Letter,
+            },
+            "NO_ADDRESS_FOR_CHANNEL",
+        ),
+        (Error::NotSent { message_id: id(1) }, "MESSAGE_NOT_SENT"),
     ] {
-        assert_eq!(refused.kind(), RefusalKind::Refused, "{refused}");
+        match refused.kind() {
+            RefusalKind::Refused(reason) => assert_eq!(reason.code, code, "{refused}"),
+            other => panic!("{refused} is a refusal, not {other:?}"),
+        }
     }
 }
