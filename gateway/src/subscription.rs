@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use deedlog_kernel::Role;
 use deedlog_read_model::timeline::{self, EntryRow};
-use deedlog_read_model::TenantScope;
+use deedlog_read_model::{Int64, TenantScope};
 use deedlog_runtime::ErrorCode;
 use futures::{Stream, StreamExt};
 use serde_json::Value;
@@ -97,7 +97,9 @@ impl Subscription {
     async fn activity(
         &self,
         ctx: &Context<'_>,
-        after: Option<u64>,
+        #[graphql(validator(custom = "crate::schema::NonNegative(\"after\")"))] after: Option<
+            Int64,
+        >,
         kinds: Option<Vec<RecordKind>>,
     ) -> Result<impl Stream<Item = EntryRow>> {
         let viewer = allowed(ctx, Role::may_read_records, "follow activity")?;
@@ -113,7 +115,10 @@ impl Subscription {
         let types: Vec<String> = kinds.iter().map(|k| k.stream_type().to_owned()).collect();
         let start = match after {
             Some(position) => {
-                i64::try_from(position).map_err(|_| bad_input("`after` is not a log position"))?
+                // 0 or more (the validator refuses less); the read model's
+                // positions are i64 like the argument.
+                crate::schema::log_position("after", position)?;
+                position.0
             }
             None => head(&pool, tenant).await?,
         };
@@ -175,7 +180,7 @@ fn feed(reader: Reader, start: i64, ticks: watch::Receiver<u64>) -> impl Stream<
                 }
                 match read(&reader.pool, tenant, after, &reader.types).await {
                     Ok(rows) if !rows.is_empty() => {
-                        after = rows.last().map_or(after, |r| r.position);
+                        after = rows.last().map_or(after, |r| r.position.0);
                         queue.extend(rows);
                     }
                     Ok(_) => {

@@ -394,7 +394,8 @@ async fn main() {
     );
     let ours = targets[1].1.answer().await.expect("the gateway answers");
     let theirs = targets[3].1.answer().await.expect("PostGraphile answers");
-    // PostGraphile writes bigint as strings: compare the numbers as text.
+    // PostGraphile writes bigint as strings, as the gateway writes its Int64
+    // amounts; the gateway's counts are Int: compare the numbers as text.
     assert_eq!(
         numbers_as_text(&ours["data"]["pipeline"]),
         numbers_as_text(&theirs["data"]["allPipelineBoards"]["nodes"]),

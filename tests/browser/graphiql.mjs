@@ -196,7 +196,7 @@ function withTimeout(promise, what) {
 async function createProperty(token) {
   const query = `mutation($key: UUID!) { createProperty(command: { idempotencyKey: $key }, input: {
       address: { street: "Oranienstraße 1", postalCode: "10997", city: "Berlin", country: "DE" }
-      kind: APARTMENT, askingPrice: { amountMinor: 42000000, currency: "EUR" }, tags: [] }) { recordId } }`;
+      kind: APARTMENT, askingPrice: { amountMinor: "42000000", currency: "EUR" }, tags: [] }) { recordId } }`;
   const answer = await fetch(`${base}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -276,7 +276,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
         .await;
     assert_eq!(
         mine.data()["property"],
-        json!({"askingPriceMinor": 100, "version": 1})
+        json!({"askingPriceMinor": "100", "version": "1"})
     );
 }
 

@@ -5,7 +5,7 @@ use crate::{create_property, World};
 use serde_json::json;
 use uuid::Uuid;
 
-const PRICE: &str = "mutation($k: UUID!, $p: UUID!, $m: Int!) { changeAskingPrice(command: {idempotencyKey: $k}, propertyId: $p, askingPrice: {amountMinor: $m, currency: \"EUR\"}) { version position duplicate } }";
+const PRICE: &str = "mutation($k: UUID!, $p: UUID!, $m: Int64!) { changeAskingPrice(command: {idempotencyKey: $k}, propertyId: $p, askingPrice: {amountMinor: $m, currency: \"EUR\"}) { version position duplicate } }";
 
 #[tokio::test]
 async fn an_idempotency_key_reused_with_another_input_is_refused_and_a_repeat_is_not() {

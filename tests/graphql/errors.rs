@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-const STATUS: &str = "mutation($k: UUID!, $p: UUID!, $v: Int) { changeListingStatus(command: {idempotencyKey: $k, expectedVersion: $v}, propertyId: $p, status: SOLD) { version } }";
+const STATUS: &str = "mutation($k: UUID!, $p: UUID!, $v: Int64) { changeListingStatus(command: {idempotencyKey: $k, expectedVersion: $v}, propertyId: $p, status: SOLD) { version } }";
 
 #[tokio::test]
 async fn a_refusal_and_a_conflict_carry_their_reason_and_details() {

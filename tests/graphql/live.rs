@@ -311,15 +311,19 @@ async fn webhooks_are_verified_recorded_once_and_refused_when_unsigned_wrong_sta
     assert_eq!(status, 400, "{body}");
 
     // Nothing so far was recorded: the message is only queued.
-    let query = "query($p: Int!, $id: UUID!) { atLeast(position: $p) { contact(id: $id) { messages { edges { node { status deliveredAt } } } } } }";
+    let query = "query($p: Int64!, $id: UUID!) { atLeast(position: $p) { contact(id: $id) { messages { edges { node { status deliveredAt } } } } } }";
     let read = |position: u64| {
         let gql = w.gql.clone();
         let token = admin.access.clone();
         let contact = contact.clone();
         async move {
-            gql.run(Some(&token), query, json!({"p": position, "id": contact}))
-                .await
-                .data()["atLeast"]["contact"]["messages"]["edges"][0]["node"]
+            gql.run(
+                Some(&token),
+                query,
+                json!({"p": position.to_string(), "id": contact}),
+            )
+            .await
+            .data()["atLeast"]["contact"]["messages"]["edges"][0]["node"]
                 .clone()
         }
     };

@@ -6,6 +6,7 @@ mod contract;
 mod credentials;
 mod errors;
 mod fields;
+mod int64;
 mod journey;
 mod jwks;
 mod kafka;
@@ -45,7 +46,7 @@ impl World {
 }
 
 pub const CREATE_PROPERTY: &str = r#"
-mutation Create($key: UUID!, $city: String!, $price: Int!) {
+mutation Create($key: UUID!, $city: String!, $price: Int64!) {
   createProperty(
     command: { idempotencyKey: $key }
     input: {

@@ -3,6 +3,7 @@
 //! rebuilt from the log by the service that owns it; reconciliation runs.
 //! Admins and auditors.
 
+use super::int64;
 use super::page::{connection, page, Connection};
 use super::reads::scope;
 use crate::error::{bad_input, from_read, from_status};
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use deedlog_kernel::Role;
 use deedlog_proto::common::v1 as pb;
 use deedlog_read_model::audit::{self as rm, EventRow, ReconciliationRunRow};
+use deedlog_read_model::Int64;
 use uuid::Uuid;
 
 const READ: &str = "read the audit history";
@@ -72,8 +74,8 @@ pub struct RecordState {
     pub record_id: String,
     pub record_type: String,
     /// The version of its last event at or before the instant.
-    pub version: u64,
-    pub position: u64,
+    pub version: Int64,
+    pub position: Int64,
     /// The instant asked about.
     pub at: Option<DateTime<Utc>>,
     /// When its last event at or before the instant was recorded.
@@ -143,8 +145,8 @@ impl AuditQuery {
         Ok(RecordState {
             record_id: state.record_id,
             record_type: state.record_type,
-            version: state.version,
-            position: state.position,
+            version: int64("version", state.version)?,
+            position: int64("log position", state.position)?,
             at: DateTime::from_timestamp_micros(state.at_unix_micros),
             recorded_at: DateTime::from_timestamp_micros(state.recorded_at_unix_micros),
             state: Json(json),

@@ -14,6 +14,7 @@ use deedlog_kernel::Role;
 use deedlog_read_model::properties::{self as rm, PropertyRow, PropertySort};
 use deedlog_read_model::tenancy::UserRow;
 use deedlog_read_model::timeline::{self, EntryRow};
+use deedlog_read_model::Int64;
 use uuid::Uuid;
 
 const READ: &str = "read properties";
@@ -98,8 +99,8 @@ pub struct PropertyFilter {
     pub kind: Option<String>,
     pub city: Option<String>,
     /// Lowest asking price in minor units.
-    pub min_price_minor: Option<i64>,
-    pub max_price_minor: Option<i64>,
+    pub min_price_minor: Option<Int64>,
+    pub max_price_minor: Option<Int64>,
     pub agent_id: Option<Uuid>,
     pub tag: Option<String>,
     /// Words of the address (full-text).
@@ -147,8 +148,8 @@ impl PropertiesQuery {
             status: f.status,
             kind: f.kind,
             city: f.city,
-            min_price_minor: f.min_price_minor,
-            max_price_minor: f.max_price_minor,
+            min_price_minor: f.min_price_minor.map(i64::from),
+            max_price_minor: f.max_price_minor.map(i64::from),
             agent_id: f.agent_id,
             tag: f.tag,
             text: f.text,

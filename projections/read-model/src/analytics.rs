@@ -2,6 +2,7 @@
 //! leaderboard and weekly figures. Days and weeks are UTC.
 
 use crate::error::Error;
+use crate::int64::Int64;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -21,8 +22,8 @@ pub struct PipelineRow {
     pub stage: String,
     pub currency: String,
     pub deal_count: i64,
-    pub offer_total_minor: i64,
-    pub weighted_total_minor: i64,
+    pub offer_total_minor: Int64,
+    pub weighted_total_minor: Int64,
 }
 
 /// A row of `rm_analytics.funnel`.
@@ -52,8 +53,8 @@ pub struct LeaderRow {
     pub agent_id: Uuid,
     pub currency: String,
     pub deals_won: i64,
-    pub won_volume_minor: i64,
-    pub commission_minor: i64,
+    pub won_volume_minor: Int64,
+    pub commission_minor: Int64,
     pub deals_lost: i64,
     pub open_deals: i64,
 }
@@ -71,7 +72,7 @@ pub struct PriceChangeWeekRow {
     pub changes: i64,
     pub decreases: i64,
     pub increases: i64,
-    pub abs_change_minor: i64,
+    pub abs_change_minor: Int64,
 }
 
 /// A row of `rm_analytics.messages_by_week`.

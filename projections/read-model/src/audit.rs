@@ -26,6 +26,7 @@
 
 use crate::error::Error;
 use crate::freshness::Projection;
+use crate::int64::Int64;
 use crate::page::{Connection, Page, MAX_FIRST};
 use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -43,13 +44,13 @@ use uuid::Uuid;
 )]
 pub struct EventRow {
     /// Global position in the log; the cursor of the history.
-    pub position: i64,
+    pub position: Int64,
     /// The record (its stream id).
     pub stream_id: Uuid,
     /// The kind of record: `property`, `deal`, `contact`, `tenant`, …
     pub stream_type: String,
     /// The record's version after this event.
-    pub version: i64,
+    pub version: Int64,
     /// The event's type, e.g. `AskingPriceChanged`.
     pub event_type: String,
     /// The payload's schema version as stored.
@@ -181,7 +182,7 @@ pub struct ReconciliationRunRow {
     /// The projection reconciled.
     pub projection: String,
     /// The log position both sides were compared at (none until known).
-    pub position: Option<i64>,
+    pub position: Option<Int64>,
     /// When the run started.
     pub started_at: DateTime<Utc>,
     /// When it finished (none while running).

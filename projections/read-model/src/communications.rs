@@ -5,6 +5,7 @@
 //! see it.
 
 use crate::error::Error;
+use crate::int64::Int64;
 use crate::page::{malformed_cursor, Connection, Page};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -38,8 +39,8 @@ pub struct ContactRow {
     pub messages_refused: i64,
     pub messages_in: i64,
     pub last_message_at: Option<DateTime<Utc>>,
-    pub version: i64,
-    pub last_position: i64,
+    pub version: Int64,
+    pub last_position: Int64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -64,7 +65,7 @@ pub struct ComplianceRow {
     pub suppression_reasons: Vec<String>,
     pub blocked_by: Vec<String>,
     pub sendable: bool,
-    pub last_position: i64,
+    pub last_position: Int64,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -80,7 +81,7 @@ pub struct SuppressionRow {
     pub channel: String,
     pub reason: String,
     pub since: DateTime<Utc>,
-    pub position: i64,
+    pub position: Int64,
     pub source: Option<String>,
     pub message_id: Option<Uuid>,
 }
@@ -116,8 +117,8 @@ pub struct MessageRow {
     pub bounce_detail: Option<String>,
     pub replied_at: Option<DateTime<Utc>>,
     pub provider_event_id: Option<String>,
-    pub position: i64,
-    pub last_position: i64,
+    pub position: Int64,
+    pub last_position: Int64,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -145,7 +146,7 @@ pub struct ConversationRow {
     pub messages_in: i64,
     pub status: String,
     pub paused_since: Option<DateTime<Utc>>,
-    pub last_position: i64,
+    pub last_position: Int64,
     pub updated_at: DateTime<Utc>,
 }
 

@@ -1,6 +1,7 @@
 //! `rm_deals`: the pipeline board, the deal detail and its stage history.
 
 use crate::error::Error;
+use crate::int64::Int64;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -25,21 +26,21 @@ pub struct DealRow {
     pub last_open_stage: String,
     pub stage_entered_at: DateTime<Utc>,
     pub currency: Option<String>,
-    pub offer_minor: Option<i64>,
-    pub commission_minor: Option<i64>,
+    pub offer_minor: Option<Int64>,
+    pub commission_minor: Option<Int64>,
     pub probability_pct: i32,
     pub probability_explicit: bool,
-    pub expected_value_minor: Option<i64>,
+    pub expected_value_minor: Option<Int64>,
     pub expected_close: Option<NaiveDate>,
-    pub final_price_minor: Option<i64>,
+    pub final_price_minor: Option<Int64>,
     pub lost_reason: Option<String>,
     pub won_at: Option<DateTime<Utc>>,
     pub lost_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub reopened_count: i32,
     pub scenario_count: i32,
-    pub version: i64,
-    pub last_position: i64,
+    pub version: Int64,
+    pub last_position: Int64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -53,8 +54,8 @@ pub struct DealRow {
 )]
 pub struct StageChangeRow {
     pub deal_id: Uuid,
-    pub position: i64,
-    pub version: i64,
+    pub position: Int64,
+    pub version: Int64,
     pub kind: String,
     pub from_stage: Option<String>,
     pub to_stage: String,
@@ -75,9 +76,9 @@ pub struct StageColumn {
     /// Open deals in the stage.
     pub count: i64,
     /// Sum of their offers in minor units (a deal without one adds 0).
-    pub total_minor: i64,
+    pub total_minor: Int64,
     /// Sum of their expected values in minor units.
-    pub weighted_minor: i64,
+    pub weighted_minor: Int64,
     /// Their currency; none for deals without any amount yet.
     pub currency: Option<String>,
 }

@@ -1,20 +1,35 @@
 //! `Int64`: the one GraphQL scalar for 64-bit integers (ADR 0028).
 //!
-//! Not yet used by any field: the migration of the amount, position and
-//! version fields from `Int` is described in ADR 0028 and still to be done.
-//!
 //! GraphQL's `Int` is 32 bits by the specification, and JavaScript reads a
 //! JSON number exactly only up to 2^53 − 1. Money amounts in minor units and
-//! log positions and versions are 64-bit, so the API is to carry them as
-//! `Int64`: written as a JSON string of decimal digits, read from either such
-//! a string or a JSON integer (so small literals keep working).
+//! log positions and versions are 64-bit, so the API carries every one of them
+//! as `Int64` (the read-model row types hold it directly): written as a JSON
+//! string of decimal digits, read from either such a string or a JSON integer
+//! (so small literals keep working). Small counts stay `Int`.
 
 use std::fmt;
 
 /// A signed 64-bit integer for the API: a JSON string of decimal digits on
 /// output (`"9007199254740993"`), a string of digits or a JSON integer on
 /// input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, sqlx::Type)]
+///
+/// Serde (the rows' `Serialize`/`Deserialize`, not the API) sees the plain
+/// number.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
+)]
+#[serde(transparent)]
 #[sqlx(transparent)]
 pub struct Int64(pub i64);
 
@@ -83,6 +98,18 @@ impl From<i64> for Int64 {
     }
 }
 
+/// A `u64` (a service's version or log position) beyond `i64::MAX` is
+/// [`Int64Error::OutOfRange`]: never clamped.
+impl TryFrom<u64> for Int64 {
+    type Error = Int64Error;
+
+    fn try_from(value: u64) -> Result<Self, Self::Error> {
+        i64::try_from(value)
+            .map(Int64)
+            .map_err(|_| Int64Error::OutOfRange)
+    }
+}
+
 impl From<Int64> for i64 {
     fn from(value: Int64) -> Self {
         value.0
@@ -102,6 +129,14 @@ mod graphql {
 
     #[Scalar(name = "Int64", use_type_description)]
     impl ScalarType for Int64 {
+        /// Checked while the request is validated, before any resolver
+        /// runs: a refused value is reported as `Invalid value for argument
+        /// "<argument path>", expected type "Int64"`, naming the argument
+        /// (`position`, `input.askingPrice.amountMinor`).
+        fn is_valid(value: &Value) -> bool {
+            <Self as ScalarType>::parse(value.clone()).is_ok()
+        }
+
         fn parse(value: Value) -> InputValueResult<Self> {
             let parsed = match &value {
                 Value::String(text) => Int64::parse_digits(text),
@@ -168,6 +203,17 @@ mod tests {
         );
     }
 
+    #[test]
+    fn u64_values_beyond_i64_are_refused_not_clamped() {
+        assert_eq!(Int64::try_from(42_u64), Ok(Int64(42)));
+        assert_eq!(Int64::try_from(i64::MAX as u64), Ok(Int64(i64::MAX)));
+        assert_eq!(
+            Int64::try_from(i64::MAX as u64 + 1),
+            Err(Int64Error::OutOfRange)
+        );
+        assert_eq!(Int64::try_from(u64::MAX), Err(Int64Error::OutOfRange));
+    }
+
     #[cfg(feature = "graphql")]
     #[test]
     fn graphql_writes_a_string_and_reads_a_string_or_an_integer() {
@@ -192,5 +238,19 @@ mod tests {
         let refused = read(serde_json::json!(u64::MAX)).expect_err("range");
         assert!(refused.contains("64-bit range"), "{refused}");
         assert_eq!(<Int64 as OutputType>::type_name(), "Int64");
+        let valid = |v: serde_json::Value| {
+            <Int64 as async_graphql::ScalarType>::is_valid(&Value::from_json(v).expect("value"))
+        };
+        assert!(valid(serde_json::json!("9007199254740993")));
+        assert!(valid(serde_json::json!(-5)));
+        for refused in [
+            serde_json::json!("12.5"),
+            serde_json::json!(12.5),
+            serde_json::json!("abc"),
+            serde_json::json!(true),
+            serde_json::json!(u64::MAX),
+        ] {
+            assert!(!valid(refused.clone()), "{refused}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! valuations.
 
 use crate::error::Error;
+use crate::int64::Int64;
 use crate::page::{malformed_cursor, Connection, Page};
 use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -35,17 +36,17 @@ pub struct PropertyRow {
     pub year_built: Option<i32>,
     #[cfg_attr(feature = "graphql", graphql(skip))]
     pub attribute_sources: serde_json::Value,
-    pub asking_price_minor: Option<i64>,
+    pub asking_price_minor: Option<Int64>,
     pub currency: Option<String>,
     pub listing_status: String,
     pub agent_id: Option<Uuid>,
     pub owner_contact_id: Option<Uuid>,
     pub tags: Vec<String>,
     pub archived: bool,
-    pub latest_valuation_minor: Option<i64>,
+    pub latest_valuation_minor: Option<Int64>,
     pub latest_valuation_currency: Option<String>,
-    pub version: i64,
-    pub last_position: i64,
+    pub version: Int64,
+    pub last_position: Int64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -65,11 +66,11 @@ const COLUMNS: &str = "property_id, tenant_id, street, postal_code, city, countr
 )]
 pub struct PriceChangeRow {
     pub property_id: Uuid,
-    pub position: i64,
+    pub position: Int64,
     pub changed_at: DateTime<Utc>,
     pub changed_by: String,
-    pub from_minor: Option<i64>,
-    pub to_minor: i64,
+    pub from_minor: Option<Int64>,
+    pub to_minor: Int64,
     pub currency: String,
 }
 
@@ -82,9 +83,9 @@ pub struct PriceChangeRow {
 )]
 pub struct ValuationRow {
     pub property_id: Uuid,
-    pub position: i64,
+    pub position: Int64,
     pub valued_on: NaiveDate,
-    pub value_minor: i64,
+    pub value_minor: Int64,
     pub currency: String,
     pub source_kind: String,
     pub source_name: Option<String>,
@@ -124,8 +125,8 @@ impl PropertySort {
         match self {
             Self::CreatedDesc => row.created_at.timestamp_micros(),
             Self::UpdatedDesc => row.updated_at.timestamp_micros(),
-            Self::PriceAsc => row.asking_price_minor.unwrap_or(i64::MAX),
-            Self::PriceDesc => row.asking_price_minor.unwrap_or(-1),
+            Self::PriceAsc => row.asking_price_minor.map_or(i64::MAX, i64::from),
+            Self::PriceDesc => row.asking_price_minor.map_or(-1, i64::from),
         }
     }
 

@@ -1,6 +1,7 @@
 //! `rm_tenancy`: the bound tenant, its modules and its users.
 
 use crate::error::Error;
+use crate::int64::Int64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -23,8 +24,8 @@ pub struct TenantRow {
     pub time_zone: String,
     pub cadence_limit: i32,
     pub cadence_window_days: i32,
-    pub version: i64,
-    pub last_position: i64,
+    pub version: Int64,
+    pub last_position: Int64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -41,7 +42,7 @@ pub struct ModuleRow {
     pub enabled: bool,
     pub changed_at: DateTime<Utc>,
     pub changed_by: String,
-    pub last_position: i64,
+    pub last_position: Int64,
 }
 
 /// A row of `rm_tenancy.users` (never a password hash: the table has none).
@@ -72,7 +73,7 @@ pub struct UserRow {
     pub lockouts: i32,
     pub locked_until: Option<DateTime<Utc>>,
     pub tokens_revoked_at: Option<DateTime<Utc>>,
-    pub last_position: i64,
+    pub last_position: Int64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

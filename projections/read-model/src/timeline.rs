@@ -1,6 +1,7 @@
 //! `rm_timeline`: every event of a property, deal or contact in words.
 
 use crate::error::Error;
+use crate::int64::Int64;
 use crate::page::{Connection, Page};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,10 +16,10 @@ use uuid::Uuid;
     graphql(name = "TimelineEntry")
 )]
 pub struct EntryRow {
-    pub position: i64,
+    pub position: Int64,
     pub stream_id: Uuid,
     pub stream_type: String,
-    pub version: i64,
+    pub version: Int64,
     pub occurred_at: DateTime<Utc>,
     pub event_type: String,
     pub actor: String,

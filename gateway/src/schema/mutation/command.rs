@@ -5,14 +5,15 @@
 use crate::error::{from_command_status, from_read, not_found};
 use crate::schema::communications::Contact;
 use crate::schema::deals::Deal;
+use crate::schema::int64;
 use crate::schema::properties::Property;
 use crate::schema::reads::{scope, wait_for};
 use crate::services::{request, Services, TraceParent};
 use crate::viewer::{viewer, Viewer};
 use async_graphql::{Context, InputObject, Object, Result};
 use deedlog_proto::common::v1 as pb;
-use deedlog_read_model::Projection;
 use deedlog_read_model::{communications, deals, properties};
+use deedlog_read_model::{Int64, Projection};
 use std::future::Future;
 use uuid::Uuid;
 
@@ -22,8 +23,10 @@ pub struct CommandInput {
     /// Client-chosen UUID: sending the same key again returns the first
     /// outcome and changes nothing.
     pub idempotency_key: Uuid,
-    /// Refuse with CONFLICT unless the record is at exactly this version.
-    pub expected_version: Option<u64>,
+    /// Refuse with CONFLICT unless the record is at exactly this version
+    /// (0 or more).
+    #[graphql(validator(custom = "crate::schema::NonNegative(\"command.expectedVersion\")"))]
+    pub expected_version: Option<Int64>,
     /// The business flow this command belongs to; defaults to the key.
     pub correlation_id: Option<Uuid>,
 }
@@ -32,7 +35,12 @@ impl CommandInput {
     pub fn options(&self) -> Option<pb::CommandOptions> {
         Some(pb::CommandOptions {
             command_id: self.idempotency_key.to_string(),
-            expected_version: self.expected_version,
+            // Never negative: the field's validator refuses that with
+            // BAD_USER_INPUT. Were one to slip through, it would fail closed
+            // (no record is at version u64::MAX: CONFLICT), never drop the check.
+            expected_version: self
+                .expected_version
+                .map(|v| u64::try_from(v.0).unwrap_or(u64::MAX)),
             correlation_id: self
                 .correlation_id
                 .map(|c| c.to_string())
@@ -55,14 +63,14 @@ impl CommandResult {
     }
 
     /// The record's version after the command.
-    async fn version(&self) -> u64 {
-        self.reply.version
+    async fn version(&self) -> Result<Int64> {
+        int64("version", self.reply.version)
     }
 
     /// The log position of the command's last event (0 when it changed
     /// nothing); pass it to `atLeast` to read your own write later.
-    async fn position(&self) -> u64 {
-        self.reply.position
+    async fn position(&self) -> Result<Int64> {
+        int64("log position", self.reply.position)
     }
 
     /// True when this idempotency key had been used: this is the first outcome.
@@ -193,7 +201,7 @@ pub fn result(reply: Option<pb::CommandReply>) -> Result<CommandResult> {
 #[derive(Debug, InputObject)]
 pub struct MoneyInput {
     /// Minor units (cents); at most 10^13.
-    pub amount_minor: i64,
+    pub amount_minor: Int64,
     /// The upper-case ISO 4217 code of a currency in circulation, e.g. EUR.
     pub currency: String,
 }
@@ -201,7 +209,7 @@ pub struct MoneyInput {
 impl From<MoneyInput> for pb::Money {
     fn from(m: MoneyInput) -> Self {
         pb::Money {
-            amount_minor: m.amount_minor,
+            amount_minor: m.amount_minor.into(),
             currency: m.currency,
         }
     }

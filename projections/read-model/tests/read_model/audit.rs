@@ -7,7 +7,7 @@ use deedlog_kernel::TenantId;
 use deedlog_properties_domain::model::{Address, Attributes, PropertyKind};
 use deedlog_properties_domain::Event;
 use deedlog_read_model::audit::{self, AuditFilter, EventRow};
-use deedlog_read_model::{Error, Page, TenantScope};
+use deedlog_read_model::{Error, Int64, Page, TenantScope};
 use std::collections::BTreeSet;
 
 fn created(city: &str) -> Event {
@@ -40,7 +40,7 @@ async fn read(db: &TestDb, tenant: TenantId, filter: &AuditFilter, page: &Page) 
     rows.nodes().cloned().collect()
 }
 
-fn positions(rows: &[EventRow]) -> Vec<i64> {
+fn positions(rows: &[EventRow]) -> Vec<Int64> {
     rows.iter().map(|r| r.position).collect()
 }
 
@@ -74,7 +74,7 @@ async fn the_history_filters_by_record_actor_type_and_time_pages_and_hides_other
     assert!(all.iter().all(|r| r.stream_id != other.as_uuid()));
     assert_eq!(all[1].event_type, "AskingPriceChanged");
     assert_eq!(all[1].payload["to"]["amount_minor"], 31_000_000);
-    assert_eq!((all[1].version, all[1].schema_version), (2, 1));
+    assert_eq!((all[1].version, all[1].schema_version), (Int64(2), 1));
     assert_eq!(all[1].occurred_at, at(1));
 
     let of = |filter: AuditFilter| {
@@ -219,7 +219,7 @@ async fn reconciliation_runs_show_their_summaries_to_every_tenant_but_never_thei
         .await
         .expect("latest run");
     assert_eq!(latest.len(), 1);
-    assert_eq!(latest[0].position, Some(42));
+    assert_eq!(latest[0].position, Some(Int64(42)));
     match audit::reconciliation_runs(scope.conn(), Some("propertys"), 10).await {
         Err(Error::BadInput {
             field: "projection",

@@ -6,7 +6,7 @@ use deedlog_deals_domain::{Event, Stage};
 use deedlog_kernel::{StreamId, TenantId, UserId};
 use deedlog_read_model::analytics::{self, PipelineRow};
 use deedlog_read_model::deals::{self, StageColumn};
-use deedlog_read_model::TenantScope;
+use deedlog_read_model::{Int64, TenantScope};
 use uuid::Uuid;
 
 fn opened(offer: Option<i64>) -> Event {
@@ -37,8 +37,8 @@ fn column(
     StageColumn {
         stage: stage.into(),
         count,
-        total_minor: total,
-        weighted_minor: weighted,
+        total_minor: Int64(total),
+        weighted_minor: Int64(weighted),
         currency: currency.map(str::to_owned),
     }
 }
@@ -56,8 +56,8 @@ fn pipeline(
         stage: stage.into(),
         currency: currency.into(),
         deal_count: count,
-        offer_total_minor: offers,
-        weighted_total_minor: weighted,
+        offer_total_minor: Int64(offers),
+        weighted_total_minor: Int64(weighted),
     }
 }
 
@@ -108,7 +108,7 @@ async fn the_board_groups_open_deals_by_stage_and_currency_and_the_pipeline_of_a
             detail.probability_pct,
             detail.expected_value_minor
         ),
-        ("qualified", 10, Some(20_000_000))
+        ("qualified", 10, Some(Int64(20_000_000)))
     );
     let history = deals::stage_history(scope.conn(), moving.as_uuid())
         .await

@@ -173,7 +173,7 @@ async fn a_timeline_reads_in_log_order_page_by_page() {
         }
     }
     assert_eq!(
-        entries.iter().map(|e| e.version).collect::<Vec<_>>(),
+        entries.iter().map(|e| e.version.0).collect::<Vec<_>>(),
         vec![1, 2, 3, 4]
     );
     assert!(entries.windows(2).all(|w| w[0].position < w[1].position));
@@ -510,7 +510,7 @@ async fn price_changes_valuations_and_messages_read_by_week() {
                 w.changes,
                 w.decreases,
                 w.increases,
-                w.abs_change_minor,
+                w.abs_change_minor.0,
             )
         })
         .collect();
@@ -529,7 +529,7 @@ async fn price_changes_valuations_and_messages_read_by_week() {
     assert_eq!(valuations.len(), 1);
     assert_eq!(
         (
-            valuations[0].value_minor,
+            valuations[0].value_minor.0,
             valuations[0].source_kind.as_str(),
             valuations[0].source_name.as_deref()
         ),

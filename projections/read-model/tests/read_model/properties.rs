@@ -6,7 +6,7 @@ use deedlog_kernel::{TenantId, UserId};
 use deedlog_properties_domain::model::{Address, Attributes, PropertyKind};
 use deedlog_properties_domain::{Event, ListingStatus};
 use deedlog_read_model::properties::{self, PropertyFilter, PropertySort};
-use deedlog_read_model::{Error, Page, TenantScope};
+use deedlog_read_model::{Error, Int64, Page, TenantScope};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
@@ -475,7 +475,7 @@ async fn a_tenant_sees_only_its_own_properties() {
             own.asking_price_minor,
             own.listing_status.as_str()
         ),
-        ("Berlin", Some(30_000_000), "active")
+        ("Berlin", Some(Int64(30_000_000)), "active")
     );
     assert_eq!(own.tags, vec!["balcony".to_owned()]);
     assert_eq!(own.created_at, at(1));
@@ -488,7 +488,7 @@ async fn a_tenant_sees_only_its_own_properties() {
             .iter()
             .map(|r| (r.from_minor, r.to_minor))
             .collect::<Vec<_>>(),
-        vec![(None, 30_000_000)]
+        vec![(None, Int64(30_000_000))]
     );
     assert!(properties::valuations(scope.conn(), s.p[0])
         .await
