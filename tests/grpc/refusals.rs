@@ -21,6 +21,7 @@ use deedlog_tests::{Clients, LogCounts, Session, TestCluster};
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::BTreeSet;
 use tonic::{Code, Status};
+use tonic_types::StatusExt;
 use uuid::Uuid;
 
 /// Whether a case sends malformed input or well-formed input that a rule refuses.
@@ -2719,6 +2720,13 @@ async fn no_refused_command_of_any_service_appends_anything() {
                 // A refusal is an answer the caller can act on, never an internal failure.
                 Err(status) if matches!(status.code(), Code::Internal | Code::Unknown) => {
                     problems.push(format!("{name}: answered {status:?}"))
+                }
+                // A rule's refusal and a conflict say why for programs too (docs/errors.md).
+                Err(status)
+                    if matches!(status.code(), Code::FailedPrecondition | Code::Aborted)
+                        && status.get_error_details().error_info().is_none() =>
+                {
+                    problems.push(format!("{name}: no ErrorInfo reason in {status:?}"))
                 }
                 Err(_) => {}
             }
