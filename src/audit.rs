@@ -109,11 +109,12 @@ pub async fn as_of(
             at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         );
     };
+    use deedlog_kernel::stream_type;
     let state = match last.stream_type.as_str() {
-        "property" => fold::<deedlog_properties_domain::Properties>(&events)?,
-        "deal" => fold::<deedlog_deals_domain::Deals>(&events)?,
-        "contact" => fold::<deedlog_communications_domain::Communications>(&events)?,
-        "tenant" => fold::<deedlog_tenancy_domain::tenant::Tenants>(&events)?,
+        stream_type::PROPERTY => fold::<deedlog_properties_domain::Properties>(&events)?,
+        stream_type::DEAL => fold::<deedlog_deals_domain::Deals>(&events)?,
+        stream_type::CONTACT => fold::<deedlog_communications_domain::Communications>(&events)?,
+        stream_type::TENANT => fold::<deedlog_tenancy_domain::tenant::Tenants>(&events)?,
         other => anyhow::bail!(
             "records of type {other} have no audit state (credentials and slugs are internal)"
         ),

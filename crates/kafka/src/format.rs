@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn credential_material_never_reaches_the_topic() {
         let mut login = event();
-        login.stream_type = deedlog_kernel::redaction::CREDENTIALS_STREAM.into();
+        login.stream_type = deedlog_kernel::stream_type::CREDENTIALS.into();
         login.event_type = "PasswordSet".into();
         login.payload = r#"{"hash":"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"}"#.into();
         let published = decode(&value(&login).expect("encodes")).expect("decodes");

@@ -18,6 +18,8 @@ pub trait DomainEvent {
 
 /// The rules of one kind of record.
 pub trait Decider {
+    /// The stream type of its records in the log (one of [`crate::stream_type`]).
+    const STREAM_TYPE: &'static str;
     type State: Default;
     type Command;
     type Event;

@@ -83,6 +83,7 @@ mod tests {
     }
 
     impl Decider for Counter {
+        const STREAM_TYPE: &'static str = "counter";
         type State = u32;
         type Command = u32;
         type Event = Event;

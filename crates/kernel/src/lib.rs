@@ -15,6 +15,7 @@ pub mod money;
 pub mod names;
 pub mod redaction;
 pub mod role;
+pub mod stream_type;
 
 pub use access::{current_role, Denied, MemberStatus, Membership, TENANT_SUSPENDED};
 pub use country::{normalise_country, CountryError};

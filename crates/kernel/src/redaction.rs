@@ -17,17 +17,14 @@
 //! Projections and the command services read payloads as stored: this is
 //! about what people are shown, not what the log holds.
 
+use crate::stream_type::CREDENTIALS;
 use serde_json::Value;
 
 /// What a secret value reads as.
 pub const REDACTED: &str = "[redacted]";
 
-/// The stream type of a user's credentials (tenancy's `CREDENTIALS_STREAM`
-/// is this constant).
-pub const CREDENTIALS_STREAM: &str = "credentials";
-
 /// Stream types whose payloads hold credential material.
-pub const SECRET_STREAM_TYPES: &[&str] = &[CREDENTIALS_STREAM];
+pub const SECRET_STREAM_TYPES: &[&str] = &[CREDENTIALS];
 
 /// Fields of a secret stream's payloads that are shown: instants only
 /// (when a login happened, until when a lock-out or a token lasts).
@@ -101,7 +98,7 @@ mod tests {
             "until": { "id": "51493d8d-9ba9-8dcb-217e-83a209235184" }
         });
         assert_eq!(
-            redacted(CREDENTIALS_STREAM, stored),
+            redacted(CREDENTIALS, stored),
             json!({
                 "at": "2026-11-23T09:14:03Z",
                 "hash": REDACTED,
@@ -111,7 +108,7 @@ mod tests {
                 "until": { "id": REDACTED }
             })
         );
-        assert_eq!(redacted(CREDENTIALS_STREAM, json!("bare")), json!(REDACTED));
+        assert_eq!(redacted(CREDENTIALS, json!("bare")), json!(REDACTED));
     }
 
     #[test]
@@ -124,11 +121,11 @@ mod tests {
     #[test]
     fn text_that_is_not_json_is_redacted_whole() {
         assert_eq!(
-            redacted_text(CREDENTIALS_STREAM, "$argon2id$ not json"),
+            redacted_text(CREDENTIALS, "$argon2id$ not json"),
             "\"[redacted]\""
         );
         assert_eq!(
-            redacted_text(CREDENTIALS_STREAM, r#"{"token":"x"}"#),
+            redacted_text(CREDENTIALS, r#"{"token":"x"}"#),
             r#"{"token":"[redacted]"}"#
         );
     }

@@ -23,16 +23,15 @@ use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Answers `GetAsOf` for records of `stream_type` whose rules are `D`, for
+/// Answers `GetAsOf` for records whose rules are `D`, for
 /// an admitted caller: admins and auditors only; a record the caller's tenant did not have at
 /// the instant (unknown, not yet created, of another kind or of another
 /// tenant) is NOT_FOUND, with one message for all, so nothing leaks.
-#[tracing::instrument(skip_all, fields(stream.type = stream_type))]
+#[tracing::instrument(skip_all, fields(stream.type = D::STREAM_TYPE))]
 pub async fn state_as_of<D>(
     executor: &Executor,
     auth: &Authenticated,
     body: &AsOfRequest,
-    stream_type: &'static str,
 ) -> Result<RecordState, Error>
 where
     D: Decider,
@@ -56,6 +55,7 @@ where
         })?,
         None => Utc::now(),
     };
+    let stream_type = D::STREAM_TYPE;
     let events = executor
         .store()
         .read_stream(

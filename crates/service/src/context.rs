@@ -23,8 +23,6 @@ pub struct Context<D: Decider, A> {
     pub directory: Arc<Directory>,
     /// The module that must be on for this context's commands.
     pub module: Module,
-    /// The stream type of this context's records, e.g. `deal`.
-    pub stream_type: &'static str,
     /// The request field that names a record, e.g. `deal_id`.
     pub id_field: &'static str,
     /// What writers do here, for refusals, e.g. "change deals".
@@ -40,7 +38,6 @@ impl<D: Decider, A> Clone for Context<D, A> {
             auth: self.auth.clone(),
             directory: self.directory.clone(),
             module: self.module,
-            stream_type: self.stream_type,
             id_field: self.id_field,
             what: self.what,
             command: self.command,
@@ -52,7 +49,7 @@ impl<D: Decider, A> std::fmt::Debug for Context<D, A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")
             .field("module", &self.module)
-            .field("stream_type", &self.stream_type)
+            .field("stream_type", &D::STREAM_TYPE)
             .finish_non_exhaustive()
     }
 }
@@ -128,7 +125,7 @@ where
     ) -> Result<Executed<D::Event>, Error> {
         let target = Target {
             stream_id: StreamId::from_uuid(record),
-            stream_type: self.stream_type,
+            stream_type: D::STREAM_TYPE,
         };
         let at = envelope.metadata.occurred_at;
         let command = self.command;
@@ -200,13 +197,8 @@ where
         request: Request<AsOfRequest>,
     ) -> Result<Response<RecordState>, Status> {
         let (auth, _) = self.directory.admit(self.auth.caller(&request)?).await?;
-        let state = crate::as_of::state_as_of::<D>(
-            &self.executor,
-            &auth,
-            request.get_ref(),
-            self.stream_type,
-        )
-        .await?;
+        let state =
+            crate::as_of::state_as_of::<D>(&self.executor, &auth, request.get_ref()).await?;
         Ok(Response::new(state))
     }
 }

@@ -16,6 +16,7 @@
 use crate::error::Error;
 use crate::executor::Executor;
 use deedlog_eventstore::{StreamQuery, Until};
+use deedlog_kernel::stream_type;
 use deedlog_kernel::{StreamId, TenantId};
 use tonic_types::{ErrorDetails, StatusExt};
 use uuid::Uuid;
@@ -31,17 +32,17 @@ pub struct Kind {
 
 /// A property of the properties context.
 pub const PROPERTY: Kind = Kind {
-    stream_type: "property",
+    stream_type: stream_type::PROPERTY,
     noun: "property",
 };
 /// A deal of the deals context.
 pub const DEAL: Kind = Kind {
-    stream_type: "deal",
+    stream_type: stream_type::DEAL,
     noun: "deal",
 };
 /// A contact of the communications context.
 pub const CONTACT: Kind = Kind {
-    stream_type: "contact",
+    stream_type: stream_type::CONTACT,
     noun: "contact",
 };
 

@@ -39,6 +39,7 @@ pub use state::{Contact, Direction, Message, MessageStatus, State};
 pub struct Communications;
 
 impl deedlog_kernel::Decider for Communications {
+    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::CONTACT;
     type State = State;
     type Command = Command;
     type Event = Event;

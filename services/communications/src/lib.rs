@@ -21,9 +21,6 @@ use deedlog_service::{
 use std::sync::Arc;
 use tonic::Request;
 
-/// The stream type of a contact's events.
-pub const STREAM_TYPE: &str = "contact";
-
 /// The gRPC service.
 #[derive(Debug, Clone)]
 pub struct CommunicationsApi {
@@ -45,7 +42,6 @@ impl CommunicationsApi {
                 auth,
                 directory,
                 module: Module::Communications,
-                stream_type: STREAM_TYPE,
                 id_field: "contact_id",
                 what: "change contacts or message them",
                 command: |at, action| Command { at, action },

@@ -36,6 +36,7 @@ pub use state::{Deal, State};
 pub struct Deals;
 
 impl deedlog_kernel::Decider for Deals {
+    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::DEAL;
     type State = State;
     type Command = Command;
     type Event = Event;

@@ -12,9 +12,6 @@ use deedlog_service::{Authenticated, Authenticator, Context, Directory, Error, E
 use std::sync::Arc;
 use tonic::Request;
 
-/// The stream type of a deal's events.
-pub const STREAM_TYPE: &str = "deal";
-
 /// The gRPC service.
 #[derive(Debug, Clone)]
 pub struct DealsApi {
@@ -29,7 +26,6 @@ impl DealsApi {
                 auth,
                 directory,
                 module: Module::Deals,
-                stream_type: STREAM_TYPE,
                 id_field: "deal_id",
                 what: "change deals",
                 command: |at, action| Command { at, action },

@@ -27,6 +27,7 @@ pub use status::ListingStatus;
 pub struct Properties;
 
 impl deedlog_kernel::Decider for Properties {
+    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::PROPERTY;
     type State = State;
     type Command = Command;
     type Event = Event;

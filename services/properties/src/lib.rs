@@ -18,9 +18,6 @@ use deedlog_service::{Authenticated, Authenticator, Context, Directory, Error, E
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
-/// The stream type of a property's events.
-pub const STREAM_TYPE: &str = "property";
-
 /// The gRPC service.
 #[derive(Debug, Clone)]
 pub struct PropertiesApi {
@@ -35,7 +32,6 @@ impl PropertiesApi {
                 auth,
                 directory,
                 module: Module::Properties,
-                stream_type: STREAM_TYPE,
                 id_field: "property_id",
                 what: "change properties",
                 command: |at, action| Command { at, action },

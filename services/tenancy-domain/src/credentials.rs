@@ -279,6 +279,7 @@ pub fn evolve(mut state: State, event: &Event) -> State {
 pub struct Credentials;
 
 impl deedlog_kernel::Decider for Credentials {
+    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::CREDENTIALS;
     type State = State;
     type Command = Action;
     type Event = Event;

@@ -45,6 +45,7 @@ impl deedlog_kernel::Refusal for Error {
 pub struct Slugs;
 
 impl deedlog_kernel::Decider for Slugs {
+    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::TENANT_SLUG;
     type State = State;
     type Command = Claim;
     type Event = Event;

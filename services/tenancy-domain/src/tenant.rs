@@ -453,6 +453,7 @@ pub fn evolve(state: State, event: &Event) -> State {
 pub struct Tenants;
 
 impl deedlog_kernel::Decider for Tenants {
+    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::TENANT;
     type State = State;
     type Command = Action;
     type Event = Event;

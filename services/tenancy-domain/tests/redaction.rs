@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use deedlog_kernel::codec;
-use deedlog_kernel::redaction::{redacted, CREDENTIALS_STREAM, REDACTED, REVEALED_FIELDS};
+use deedlog_kernel::redaction::{redacted, REDACTED, REVEALED_FIELDS};
+use deedlog_kernel::stream_type::CREDENTIALS;
 use deedlog_kernel::DomainEvent;
 use deedlog_tenancy_domain::credentials::{Event, NewToken};
 use serde_json::Value;
@@ -89,7 +90,7 @@ fn leaves<'a>(value: &'a Value, key: &'a str, into: &mut Vec<(&'a str, &'a Value
 fn every_credentials_event_type_is_shown_without_its_secrets() {
     for event in one_of_each() {
         let (event_type, stored) = codec::encode(&event).expect("encodes");
-        let shown = redacted(CREDENTIALS_STREAM, stored.clone());
+        let shown = redacted(CREDENTIALS, stored.clone());
         let text = shown.to_string();
 
         for path in secret_fields(&event) {

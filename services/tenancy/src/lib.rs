@@ -11,22 +11,18 @@ mod session;
 mod throttle;
 
 use deedlog_eventstore::LogReader;
-use deedlog_kernel::{CommandId, StreamId, TenantId, UserId};
+use deedlog_kernel::{CommandId, Decider, StreamId, TenantId, UserId};
 use deedlog_proto::tenancy::v1::tenancy_service_server::TenancyServiceServer;
 use deedlog_runtime::auth::{Caller, KeyPair, Purpose, TokenIssuer};
 use deedlog_service::{Authenticator, CommandEnvelope, Error, Executor, Target};
+use deedlog_tenancy_domain::credentials::Credentials;
+use deedlog_tenancy_domain::slug::Slugs;
+use deedlog_tenancy_domain::tenant::Tenants;
 use std::sync::Arc;
 use std::time::Duration;
 pub use throttle::LoginLimits;
 use throttle::LoginThrottle;
 use uuid::Uuid;
-
-/// Stream types of tenancy's records.
-pub const TENANT_STREAM: &str = "tenant";
-/// The kernel's constant: readers for people redact this stream type's
-/// payloads by it (`deedlog_kernel::redaction`, ADR 0023).
-pub const CREDENTIALS_STREAM: &str = deedlog_kernel::redaction::CREDENTIALS_STREAM;
-pub const SLUG_STREAM: &str = "tenant_slug";
 
 /// Namespace of the UUIDs derived from slugs and command ids (UUID v5).
 const NAMESPACE: Uuid = Uuid::from_u128(0x6465_6564_6c6f_6700_8000_0000_7465_6e61);
@@ -101,21 +97,21 @@ impl TenancyApi {
 fn tenant_target(tenant: TenantId) -> Target {
     Target {
         stream_id: StreamId::from_uuid(tenant.as_uuid()),
-        stream_type: TENANT_STREAM,
+        stream_type: Tenants::STREAM_TYPE,
     }
 }
 
 fn credentials_target(user: UserId) -> Target {
     Target {
         stream_id: StreamId::from_uuid(user.as_uuid()),
-        stream_type: CREDENTIALS_STREAM,
+        stream_type: Credentials::STREAM_TYPE,
     }
 }
 
 fn slug_target(slug: &str) -> Target {
     Target {
         stream_id: StreamId::from_uuid(Uuid::new_v5(&NAMESPACE, slug.as_bytes())),
-        stream_type: SLUG_STREAM,
+        stream_type: Slugs::STREAM_TYPE,
     }
 }
 

@@ -93,13 +93,9 @@ impl TenancyApi {
         request: Request<AsOfRequest>,
     ) -> Result<Response<RecordState>, Status> {
         let (auth, _, _) = self.admitted(&request).await?;
-        let state = deedlog_service::state_as_of::<Tenants>(
-            &self.executor,
-            &auth,
-            request.get_ref(),
-            crate::TENANT_STREAM,
-        )
-        .await?;
+        let state =
+            deedlog_service::state_as_of::<Tenants>(&self.executor, &auth, request.get_ref())
+                .await?;
         Ok(Response::new(state))
     }
 

@@ -33,8 +33,7 @@ use sqlx::PgConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
-/// The stream type of contacts in the log.
-const STREAM_TYPE: &str = "contact";
+use deedlog_kernel::stream_type::CONTACT as STREAM_TYPE;
 
 /// The refusal reasons that put a channel on the suppression list; the
 /// others (no consent, a paused cadence) block a send without suppressing

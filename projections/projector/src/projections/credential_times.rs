@@ -41,7 +41,8 @@ pub fn decode_times(event: &RecordedEvent) -> Result<CredentialTimes, ApplyError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use deedlog_kernel::redaction::{redacted_text, CREDENTIALS_STREAM};
+    use deedlog_kernel::redaction::redacted_text;
+    use deedlog_kernel::stream_type::CREDENTIALS;
     use deedlog_kernel::{CausationId, CommandId, CorrelationId, StreamId, TenantId};
     use uuid::Uuid;
 
@@ -49,7 +50,7 @@ mod tests {
         RecordedEvent {
             position: 1,
             tenant_id: TenantId::from_uuid(Uuid::from_u128(1)),
-            stream_type: CREDENTIALS_STREAM.to_owned(),
+            stream_type: CREDENTIALS.to_owned(),
             stream_id: StreamId::from_uuid(Uuid::from_u128(2)),
             version: 1,
             event_type: event_type.to_owned(),
@@ -98,7 +99,7 @@ mod tests {
         ];
         for (event_type, payload) in stored {
             let plain = decode_times(&recorded(event_type, &payload)).expect(event_type);
-            let hidden = redacted_text(CREDENTIALS_STREAM, &payload);
+            let hidden = redacted_text(CREDENTIALS, &payload);
             assert!(!hidden.contains("argon2id") && !hidden.contains("0193a0f2"));
             let redacted = decode_times(&recorded(event_type, &hidden)).expect(event_type);
             assert_eq!(plain, redacted, "{event_type}");

@@ -23,8 +23,7 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// The stream type of deals in the log.
-const STREAM_TYPE: &str = "deal";
+use deedlog_kernel::stream_type::DEAL as STREAM_TYPE;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Deals;

@@ -15,8 +15,7 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// The stream type of properties in the log.
-const STREAM_TYPE: &str = "property";
+use deedlog_kernel::stream_type::PROPERTY as STREAM_TYPE;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Properties;

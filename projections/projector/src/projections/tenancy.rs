@@ -27,7 +27,7 @@ use crate::rows;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use deedlog_eventstore::RecordedEvent;
-use deedlog_kernel::redaction::CREDENTIALS_STREAM;
+use deedlog_kernel::stream_type::{CREDENTIALS, TENANT};
 use deedlog_kernel::{Module, Role, UserId};
 use deedlog_tenancy_domain::credentials::FAILURE_WINDOW;
 use deedlog_tenancy_domain::settings::CommunicationSettings;
@@ -36,9 +36,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
-
-/// The stream type of tenant records in the log (credentials: the kernel's).
-const TENANT_STREAM: &str = "tenant";
 
 #[derive(Debug, Clone, Copy)]
 pub struct Tenancy;
@@ -209,8 +206,8 @@ fn decode_batch(events: &[RecordedEvent]) -> Result<Vec<Decoded<'_>>, ApplyError
     let mut decoded = Vec::new();
     for event in events {
         match event.stream_type.as_str() {
-            TENANT_STREAM => decoded.push(Decoded::Tenant(event, decode(event)?)),
-            CREDENTIALS_STREAM => match decode_times(event)? {
+            TENANT => decoded.push(Decoded::Tenant(event, decode(event)?)),
+            CREDENTIALS => match decode_times(event)? {
                 // Token ids are not projected, and these change nothing else.
                 CredentialTimes::TokenChanged {} => {}
                 other => decoded.push(Decoded::Credentials(event, other)),

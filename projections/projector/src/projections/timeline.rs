@@ -174,16 +174,17 @@ impl Projection for Timeline {
 /// The batch's events of records and the tenant events that name users,
 /// in position order.
 fn decode_batch(events: &[RecordedEvent]) -> Result<Vec<(&RecordedEvent, Decoded)>, ApplyError> {
+    use deedlog_kernel::stream_type;
     use deedlog_tenancy_domain::tenant::Event as Tenancy;
     let mut decoded = Vec::new();
     for recorded in events {
         let event = match recorded.stream_type.as_str() {
-            "property" => Decoded::Property(decode(recorded)?),
-            "deal" => Decoded::Deal(decode(recorded)?),
-            "contact" => Decoded::Contact(decode(recorded)?),
+            stream_type::PROPERTY => Decoded::Property(decode(recorded)?),
+            stream_type::DEAL => Decoded::Deal(decode(recorded)?),
+            stream_type::CONTACT => Decoded::Contact(decode(recorded)?),
             // Only the events that carry a display name are read, so a
             // tenant event this code does not know never stops the timeline.
-            "tenant"
+            stream_type::TENANT
                 if matches!(
                     recorded.event_type.as_str(),
                     "TenantRegistered" | "UserInvited"

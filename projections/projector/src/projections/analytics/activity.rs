@@ -21,10 +21,10 @@ pub fn price_changes(
     events: &[RecordedEvent],
     deltas: &mut Deltas<PriceWeekRow>,
 ) -> Result<(), ApplyError> {
-    for recorded in events
-        .iter()
-        .filter(|e| e.stream_type == "property" && e.event_type == "AskingPriceChanged")
-    {
+    for recorded in events.iter().filter(|e| {
+        e.stream_type == deedlog_kernel::stream_type::PROPERTY
+            && e.event_type == "AskingPriceChanged"
+    }) {
         let PropertyEvent::AskingPriceChanged { from, to } = decode(recorded)? else {
             continue;
         };
@@ -61,10 +61,10 @@ pub fn messages(
         "MessageBounced",
         "ReplyReceived",
     ];
-    for recorded in events
-        .iter()
-        .filter(|e| e.stream_type == "contact" && COUNTED.contains(&e.event_type.as_str()))
-    {
+    for recorded in events.iter().filter(|e| {
+        e.stream_type == deedlog_kernel::stream_type::CONTACT
+            && COUNTED.contains(&e.event_type.as_str())
+    }) {
         let event: ContactEvent = decode(recorded)?;
         let channel = match &event {
             ContactEvent::MessageQueued { channel, .. }

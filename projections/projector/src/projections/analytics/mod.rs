@@ -75,7 +75,8 @@ impl Projection for Analytics {
         conn: &mut PgConnection,
         events: &[RecordedEvent],
     ) -> Result<(), ApplyError> {
-        let deal_events = events_of::<deedlog_deals_domain::Event>(events, "deal")?;
+        let deal_events =
+            events_of::<deedlog_deals_domain::Event>(events, deedlog_kernel::stream_type::DEAL)?;
         let mut prices = Deltas::<PriceWeekRow>::default();
         activity::price_changes(events, &mut prices)?;
         let mut messages = Deltas::<MessageWeekRow>::default();
