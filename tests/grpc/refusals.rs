@@ -109,6 +109,17 @@ const NO_RULE_TO_BREAK: &[(&str, &str)] = &[(
      unknown or already revoked changes nothing (credentials::decide, Action::Logout)",
 )];
 
+/// A case that sends the request built from the fixture `f` to
+/// `service.rpc` as the fixture's session `who`.
+macro_rules! send {
+    ($service:ident . $rpc:ident as $who:ident, |$f:ident| $request:expr $(,)?) => {
+        |$f: Fixture| -> BoxFuture<'static, Result<(), Status>> {
+            let mut c = $f.c.clone();
+            async move { c.$service.$rpc($f.$who.request($request)).await.map(drop) }.boxed()
+        }
+    };
+}
+
 /// What the calls act on.
 #[derive(Clone)]
 struct Fixture {
@@ -577,399 +588,287 @@ fn tenancy_rows() -> Vec<Row> {
             S,
             "RenameTenant",
             vec![
-                invalid("empty name", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .rename_tenant(f.admin.request(tenancy::RenameTenantRequest {
-                                command: command(),
-                                name: "  ".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer may not rename", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .rename_tenant(f.viewer.request(tenancy::RenameTenantRequest {
-                                command: command(),
-                                name: "Viewer Immobilien".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a suspended tenant accepts no commands", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .rename_tenant(f.frozen.request(tenancy::RenameTenantRequest {
-                                command: command(),
-                                name: "Frozen Immobilien".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty name",
+                    send!(tenancy.rename_tenant as admin, |f| {
+                        tenancy::RenameTenantRequest {
+                            command: command(),
+                            name: "  ".into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer may not rename",
+                    send!(tenancy.rename_tenant as viewer, |f| {
+                        tenancy::RenameTenantRequest {
+                            command: command(),
+                            name: "Viewer Immobilien".into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a suspended tenant accepts no commands",
+                    send!(tenancy.rename_tenant as frozen, |f| {
+                        tenancy::RenameTenantRequest {
+                            command: command(),
+                            name: "Frozen Immobilien".into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SuspendTenant",
             vec![
-                invalid("tenant id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .suspend_tenant(f.admin.request(tenancy::SuspendTenantRequest {
-                                command: command(),
-                                tenant_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("another tenant", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .suspend_tenant(f.admin.request(tenancy::SuspendTenantRequest {
-                                command: command(),
-                                tenant_id: f.other.tenant_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("an agent may not suspend", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .suspend_tenant(f.agent.request(tenancy::SuspendTenantRequest {
-                                command: command(),
-                                tenant_id: f.agent.tenant_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "tenant id that is no UUID",
+                    send!(tenancy.suspend_tenant as admin, |f| {
+                        tenancy::SuspendTenantRequest {
+                            command: command(),
+                            tenant_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "another tenant",
+                    send!(tenancy.suspend_tenant as admin, |f| {
+                        tenancy::SuspendTenantRequest {
+                            command: command(),
+                            tenant_id: f.other.tenant_id.clone(),
+                        }
+                    }),
+                ),
+                rule(
+                    "an agent may not suspend",
+                    send!(tenancy.suspend_tenant as agent, |f| {
+                        tenancy::SuspendTenantRequest {
+                            command: command(),
+                            tenant_id: f.agent.tenant_id.clone(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ReactivateTenant",
             vec![
-                invalid("tenant id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .reactivate_tenant(f.admin.request(tenancy::ReactivateTenantRequest {
-                                command: command(),
-                                tenant_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the tenant is not suspended", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .reactivate_tenant(f.admin.request(tenancy::ReactivateTenantRequest {
-                                command: command(),
-                                tenant_id: f.admin.tenant_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("another, suspended tenant", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .reactivate_tenant(f.admin.request(tenancy::ReactivateTenantRequest {
-                                command: command(),
-                                tenant_id: f.frozen.tenant_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "tenant id that is no UUID",
+                    send!(tenancy.reactivate_tenant as admin, |f| {
+                        tenancy::ReactivateTenantRequest {
+                            command: command(),
+                            tenant_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the tenant is not suspended",
+                    send!(tenancy.reactivate_tenant as admin, |f| {
+                        tenancy::ReactivateTenantRequest {
+                            command: command(),
+                            tenant_id: f.admin.tenant_id.clone(),
+                        }
+                    }),
+                ),
+                rule(
+                    "another, suspended tenant",
+                    send!(tenancy.reactivate_tenant as admin, |f| {
+                        tenancy::ReactivateTenantRequest {
+                            command: command(),
+                            tenant_id: f.frozen.tenant_id.clone(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetModule",
             vec![
-                invalid("unspecified module", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .set_module(f.admin.request(tenancy::SetModuleRequest {
-                                command: command(),
-                                module: tenancy::Module::Unspecified.into(),
-                                enabled: false,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("module number out of range", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .set_module(f.admin.request(tenancy::SetModuleRequest {
-                                command: command(),
-                                module: 99,
-                                enabled: false,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("an agent may not switch modules", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .set_module(f.agent.request(tenancy::SetModuleRequest {
-                                command: command(),
-                                module: tenancy::Module::Deals.into(),
-                                enabled: false,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "unspecified module",
+                    send!(tenancy.set_module as admin, |f| tenancy::SetModuleRequest {
+                        command: command(),
+                        module: tenancy::Module::Unspecified.into(),
+                        enabled: false,
+                    }),
+                ),
+                invalid(
+                    "module number out of range",
+                    send!(tenancy.set_module as admin, |f| tenancy::SetModuleRequest {
+                        command: command(),
+                        module: 99,
+                        enabled: false,
+                    }),
+                ),
+                rule(
+                    "an agent may not switch modules",
+                    send!(tenancy.set_module as agent, |f| tenancy::SetModuleRequest {
+                        command: command(),
+                        module: tenancy::Module::Deals.into(),
+                        enabled: false,
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetCommunicationSettings",
             vec![
-                invalid("unknown time zone", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .set_communication_settings(f.admin.request(
-                                tenancy::SetCommunicationSettingsRequest {
-                                    command: command(),
-                                    time_zone: "Mars/Olympus_Mons".into(),
-                                    cadence_limit: 3,
-                                    cadence_window_days: 7,
-                                },
-                            ))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("a cadence window of zero days", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .set_communication_settings(f.admin.request(
-                                tenancy::SetCommunicationSettingsRequest {
-                                    command: command(),
-                                    time_zone: "Europe/Berlin".into(),
-                                    cadence_limit: 3,
-                                    cadence_window_days: 0,
-                                },
-                            ))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("an agent may not change settings", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .set_communication_settings(f.agent.request(
-                                tenancy::SetCommunicationSettingsRequest {
-                                    command: command(),
-                                    time_zone: "Europe/Berlin".into(),
-                                    cadence_limit: 3,
-                                    cadence_window_days: 7,
-                                },
-                            ))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "unknown time zone",
+                    send!(tenancy.set_communication_settings as admin, |f| {
+                        tenancy::SetCommunicationSettingsRequest {
+                            command: command(),
+                            time_zone: "Mars/Olympus_Mons".into(),
+                            cadence_limit: 3,
+                            cadence_window_days: 7,
+                        }
+                    },),
+                ),
+                invalid(
+                    "a cadence window of zero days",
+                    send!(tenancy.set_communication_settings as admin, |f| {
+                        tenancy::SetCommunicationSettingsRequest {
+                            command: command(),
+                            time_zone: "Europe/Berlin".into(),
+                            cadence_limit: 3,
+                            cadence_window_days: 0,
+                        }
+                    },),
+                ),
+                rule(
+                    "an agent may not change settings",
+                    send!(tenancy.set_communication_settings as agent, |f| {
+                        tenancy::SetCommunicationSettingsRequest {
+                            command: command(),
+                            time_zone: "Europe/Berlin".into(),
+                            cadence_limit: 3,
+                            cadence_window_days: 7,
+                        }
+                    },),
+                ),
             ],
         ),
         row(
             S,
             "InviteUser",
             vec![
-                invalid("email without @", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .invite_user(f.admin.request(tenancy::InviteUserRequest {
-                                command: command(),
-                                email: "not-an-email".into(),
-                                display_name: "Nina".into(),
-                                role: tenancy::Role::Agent.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("unspecified role", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .invite_user(f.admin.request(tenancy::InviteUserRequest {
-                                command: command(),
-                                email: "nina@berg.example".into(),
-                                display_name: "Nina".into(),
-                                role: tenancy::Role::Unspecified.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("email already a user", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .invite_user(f.admin.request(tenancy::InviteUserRequest {
-                                command: command(),
-                                email: f.viewer_email.clone(),
-                                display_name: "Vic again".into(),
-                                role: tenancy::Role::Agent.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("an agent may not invite", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .invite_user(f.agent.request(tenancy::InviteUserRequest {
-                                command: command(),
-                                email: "nina@berg.example".into(),
-                                display_name: "Nina".into(),
-                                role: tenancy::Role::Admin.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "email without @",
+                    send!(tenancy.invite_user as admin, |f| {
+                        tenancy::InviteUserRequest {
+                            command: command(),
+                            email: "not-an-email".into(),
+                            display_name: "Nina".into(),
+                            role: tenancy::Role::Agent.into(),
+                        }
+                    }),
+                ),
+                invalid(
+                    "unspecified role",
+                    send!(tenancy.invite_user as admin, |f| {
+                        tenancy::InviteUserRequest {
+                            command: command(),
+                            email: "nina@berg.example".into(),
+                            display_name: "Nina".into(),
+                            role: tenancy::Role::Unspecified.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "email already a user",
+                    send!(tenancy.invite_user as admin, |f| {
+                        tenancy::InviteUserRequest {
+                            command: command(),
+                            email: f.viewer_email.clone(),
+                            display_name: "Vic again".into(),
+                            role: tenancy::Role::Agent.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "an agent may not invite",
+                    send!(tenancy.invite_user as agent, |f| {
+                        tenancy::InviteUserRequest {
+                            command: command(),
+                            email: "nina@berg.example".into(),
+                            display_name: "Nina".into(),
+                            role: tenancy::Role::Admin.into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ChangeRole",
             vec![
-                invalid("user id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .change_role(f.admin.request(tenancy::ChangeRoleRequest {
-                                command: command(),
-                                user_id: NOT_A_UUID.into(),
-                                role: tenancy::Role::Manager.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the last active admin demotes themself", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .change_role(f.admin.request(tenancy::ChangeRoleRequest {
-                                command: command(),
-                                user_id: f.admin.user_id.clone(),
-                                role: tenancy::Role::Agent.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a user of another tenant", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .change_role(f.admin.request(tenancy::ChangeRoleRequest {
-                                command: command(),
-                                user_id: f.other.user_id.clone(),
-                                role: tenancy::Role::Viewer.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "user id that is no UUID",
+                    send!(tenancy.change_role as admin, |f| {
+                        tenancy::ChangeRoleRequest {
+                            command: command(),
+                            user_id: NOT_A_UUID.into(),
+                            role: tenancy::Role::Manager.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the last active admin demotes themself",
+                    send!(tenancy.change_role as admin, |f| {
+                        tenancy::ChangeRoleRequest {
+                            command: command(),
+                            user_id: f.admin.user_id.clone(),
+                            role: tenancy::Role::Agent.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a user of another tenant",
+                    send!(tenancy.change_role as admin, |f| {
+                        tenancy::ChangeRoleRequest {
+                            command: command(),
+                            user_id: f.other.user_id.clone(),
+                            role: tenancy::Role::Viewer.into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "DeactivateUser",
             vec![
-                invalid("user id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .deactivate_user(f.admin.request(tenancy::DeactivateUserRequest {
-                                command: command(),
-                                user_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the last active admin deactivates themself", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .deactivate_user(f.admin.request(tenancy::DeactivateUserRequest {
-                                command: command(),
-                                user_id: f.admin.user_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer may not deactivate", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .deactivate_user(f.viewer.request(tenancy::DeactivateUserRequest {
-                                command: command(),
-                                user_id: f.agent.user_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "user id that is no UUID",
+                    send!(tenancy.deactivate_user as admin, |f| {
+                        tenancy::DeactivateUserRequest {
+                            command: command(),
+                            user_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the last active admin deactivates themself",
+                    send!(tenancy.deactivate_user as admin, |f| {
+                        tenancy::DeactivateUserRequest {
+                            command: command(),
+                            user_id: f.admin.user_id.clone(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer may not deactivate",
+                    send!(tenancy.deactivate_user as viewer, |f| {
+                        tenancy::DeactivateUserRequest {
+                            command: command(),
+                            user_id: f.agent.user_id.clone(),
+                        }
+                    }),
+                ),
             ],
         ),
     ]
@@ -982,570 +881,417 @@ fn properties_rows() -> Vec<Row> {
             S,
             "CreateProperty",
             vec![
-                invalid("no address", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        let request = props::CreatePropertyRequest {
+                invalid(
+                    "no address",
+                    send!(properties.create_property as agent, |f| {
+                        props::CreatePropertyRequest {
                             address: None,
                             ..new_property()
-                        };
-                        c.properties
-                            .create_property(f.agent.request(request))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("negative asking price", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        let request = props::CreatePropertyRequest {
+                        }
+                    }),
+                ),
+                invalid(
+                    "negative asking price",
+                    send!(properties.create_property as agent, |f| {
+                        props::CreatePropertyRequest {
                             asking_price: eur(-1),
                             ..new_property()
-                        };
-                        c.properties
-                            .create_property(f.agent.request(request))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property id already exists", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        let request = props::CreatePropertyRequest {
+                        }
+                    }),
+                ),
+                rule(
+                    "the property id already exists",
+                    send!(properties.create_property as agent, |f| {
+                        props::CreatePropertyRequest {
                             property_id: f.property.clone(),
                             ..new_property()
-                        };
-                        c.properties
-                            .create_property(f.agent.request(request))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer may not create", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .create_property(f.viewer.request(new_property()))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the properties module is off", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .create_property(f.dark.request(new_property()))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the tenant is suspended", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .create_property(f.frozen.request(new_property()))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer may not create",
+                    send!(properties.create_property as viewer, |f| new_property()),
+                ),
+                rule(
+                    "the properties module is off",
+                    send!(properties.create_property as dark, |f| new_property()),
+                ),
+                rule(
+                    "the tenant is suspended",
+                    send!(properties.create_property as frozen, |f| new_property()),
+                ),
             ],
         ),
         row(
             S,
             "ChangeAddress",
             vec![
-                invalid("country that is no ISO code", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_address(f.agent.request(props::ChangeAddressRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                address: address().map(|a| props::Address {
-                                    country: "Germany".into(),
-                                    ..a
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("latitude out of range", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_address(f.agent.request(props::ChangeAddressRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                address: address().map(|a| props::Address {
-                                    latitude: Some(123.0),
-                                    longitude: Some(13.4),
-                                    ..a
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property is archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_address(f.agent.request(props::ChangeAddressRequest {
-                                command: command(),
-                                property_id: f.archived.clone(),
-                                address: address().map(|a| props::Address {
-                                    street: "Lindenstraße 9".into(),
-                                    ..a
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "country that is no ISO code",
+                    send!(properties.change_address as agent, |f| {
+                        props::ChangeAddressRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            address: address().map(|a| props::Address {
+                                country: "Germany".into(),
+                                ..a
+                            }),
+                        }
+                    }),
+                ),
+                invalid(
+                    "latitude out of range",
+                    send!(properties.change_address as agent, |f| {
+                        props::ChangeAddressRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            address: address().map(|a| props::Address {
+                                latitude: Some(123.0),
+                                longitude: Some(13.4),
+                                ..a
+                            }),
+                        }
+                    }),
+                ),
+                rule(
+                    "the property is archived",
+                    send!(properties.change_address as agent, |f| {
+                        props::ChangeAddressRequest {
+                            command: command(),
+                            property_id: f.archived.clone(),
+                            address: address().map(|a| props::Address {
+                                street: "Lindenstraße 9".into(),
+                                ..a
+                            }),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ChangeAttributes",
             vec![
-                invalid("negative number of rooms", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_attributes(f.agent.request(props::ChangeAttributesRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                attributes: Some(props::Attributes {
-                                    rooms: Some(props::SourcedInt {
-                                        value: -3,
-                                        provenance: Some(props::Provenance {
-                                            source: props::SourceKind::Manual.into(),
-                                            provider: String::new(),
-                                            confidence_pct: 90,
-                                        }),
+                invalid(
+                    "negative number of rooms",
+                    send!(properties.change_attributes as agent, |f| {
+                        props::ChangeAttributesRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            attributes: Some(props::Attributes {
+                                rooms: Some(props::SourcedInt {
+                                    value: -3,
+                                    provenance: Some(props::Provenance {
+                                        source: props::SourceKind::Manual.into(),
+                                        provider: String::new(),
+                                        confidence_pct: 90,
                                     }),
-                                    ..Default::default()
                                 }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property is archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_attributes(f.agent.request(props::ChangeAttributesRequest {
-                                command: command(),
-                                property_id: f.archived.clone(),
-                                attributes: Some(props::Attributes {
-                                    rooms: Some(props::SourcedInt {
-                                        value: 3,
-                                        provenance: Some(props::Provenance {
-                                            source: props::SourceKind::Manual.into(),
-                                            provider: String::new(),
-                                            confidence_pct: 90,
-                                        }),
+                                ..Default::default()
+                            }),
+                        }
+                    }),
+                ),
+                rule(
+                    "the property is archived",
+                    send!(properties.change_attributes as agent, |f| {
+                        props::ChangeAttributesRequest {
+                            command: command(),
+                            property_id: f.archived.clone(),
+                            attributes: Some(props::Attributes {
+                                rooms: Some(props::SourcedInt {
+                                    value: 3,
+                                    provenance: Some(props::Provenance {
+                                        source: props::SourceKind::Manual.into(),
+                                        provider: String::new(),
+                                        confidence_pct: 90,
                                     }),
-                                    ..Default::default()
                                 }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                                ..Default::default()
+                            }),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ChangeAskingPrice",
             vec![
-                invalid("currency that is no ISO code", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_asking_price(f.agent.request(props::ChangeAskingPriceRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                asking_price: Some(Money {
-                                    amount_minor: 100,
-                                    currency: "euro".into(),
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("another currency than the property's", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_asking_price(f.agent.request(props::ChangeAskingPriceRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                asking_price: usd(50_000_000),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "currency that is no ISO code",
+                    send!(properties.change_asking_price as agent, |f| {
+                        props::ChangeAskingPriceRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            asking_price: Some(Money {
+                                amount_minor: 100,
+                                currency: "euro".into(),
+                            }),
+                        }
+                    }),
+                ),
+                rule(
+                    "another currency than the property's",
+                    send!(properties.change_asking_price as agent, |f| {
+                        props::ChangeAskingPriceRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            asking_price: usd(50_000_000),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "RecordValuation",
             vec![
-                invalid("confidence over 100 %", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .record_valuation(f.agent.request(props::RecordValuationRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                value: eur(44_000_000),
-                                source: Some(props::Provenance {
-                                    source: props::SourceKind::Provider.into(),
-                                    provider: "PriceHubble".into(),
-                                    confidence_pct: 150,
-                                }),
-                                valued_on: Some(Date {
-                                    year: 2026,
-                                    month: 11,
-                                    day: 1,
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("the 31st of February", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .record_valuation(f.agent.request(props::RecordValuationRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                value: eur(44_000_000),
-                                source: Some(props::Provenance {
-                                    source: props::SourceKind::Manual.into(),
-                                    provider: String::new(),
-                                    confidence_pct: 80,
-                                }),
-                                valued_on: Some(Date {
-                                    year: 2026,
-                                    month: 2,
-                                    day: 31,
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property is archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .record_valuation(f.agent.request(props::RecordValuationRequest {
-                                command: command(),
-                                property_id: f.archived.clone(),
-                                value: eur(44_000_000),
-                                source: Some(props::Provenance {
-                                    source: props::SourceKind::Manual.into(),
-                                    provider: String::new(),
-                                    confidence_pct: 80,
-                                }),
-                                valued_on: Some(Date {
-                                    year: 2026,
-                                    month: 11,
-                                    day: 1,
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "confidence over 100 %",
+                    send!(properties.record_valuation as agent, |f| {
+                        props::RecordValuationRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            value: eur(44_000_000),
+                            source: Some(props::Provenance {
+                                source: props::SourceKind::Provider.into(),
+                                provider: "PriceHubble".into(),
+                                confidence_pct: 150,
+                            }),
+                            valued_on: Some(Date {
+                                year: 2026,
+                                month: 11,
+                                day: 1,
+                            }),
+                        }
+                    }),
+                ),
+                invalid(
+                    "the 31st of February",
+                    send!(properties.record_valuation as agent, |f| {
+                        props::RecordValuationRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            value: eur(44_000_000),
+                            source: Some(props::Provenance {
+                                source: props::SourceKind::Manual.into(),
+                                provider: String::new(),
+                                confidence_pct: 80,
+                            }),
+                            valued_on: Some(Date {
+                                year: 2026,
+                                month: 2,
+                                day: 31,
+                            }),
+                        }
+                    }),
+                ),
+                rule(
+                    "the property is archived",
+                    send!(properties.record_valuation as agent, |f| {
+                        props::RecordValuationRequest {
+                            command: command(),
+                            property_id: f.archived.clone(),
+                            value: eur(44_000_000),
+                            source: Some(props::Provenance {
+                                source: props::SourceKind::Manual.into(),
+                                provider: String::new(),
+                                confidence_pct: 80,
+                            }),
+                            valued_on: Some(Date {
+                                year: 2026,
+                                month: 11,
+                                day: 1,
+                            }),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ChangeListingStatus",
             vec![
-                invalid("unspecified status", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_listing_status(f.agent.request(
-                                props::ChangeListingStatusRequest {
-                                    command: command(),
-                                    property_id: f.property.clone(),
-                                    status: props::ListingStatus::Unspecified.into(),
-                                },
-                            ))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("draft straight to sold", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .change_listing_status(f.agent.request(
-                                props::ChangeListingStatusRequest {
-                                    command: command(),
-                                    property_id: f.property.clone(),
-                                    status: props::ListingStatus::Sold.into(),
-                                },
-                            ))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "unspecified status",
+                    send!(properties.change_listing_status as agent, |f| {
+                        props::ChangeListingStatusRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            status: props::ListingStatus::Unspecified.into(),
+                        }
+                    },),
+                ),
+                rule(
+                    "draft straight to sold",
+                    send!(properties.change_listing_status as agent, |f| {
+                        props::ChangeListingStatusRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            status: props::ListingStatus::Sold.into(),
+                        }
+                    },),
+                ),
             ],
         ),
         row(
             S,
             "AssignAgent",
             vec![
-                invalid("agent id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .assign_agent(f.admin.request(props::AssignAgentRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                agent_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer cannot be the agent", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .assign_agent(f.admin.request(props::AssignAgentRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                agent_id: f.viewer.user_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a user of another tenant cannot be the agent", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .assign_agent(f.admin.request(props::AssignAgentRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                agent_id: f.other.user_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "agent id that is no UUID",
+                    send!(properties.assign_agent as admin, |f| {
+                        props::AssignAgentRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            agent_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer cannot be the agent",
+                    send!(properties.assign_agent as admin, |f| {
+                        props::AssignAgentRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            agent_id: f.viewer.user_id.clone(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a user of another tenant cannot be the agent",
+                    send!(properties.assign_agent as admin, |f| {
+                        props::AssignAgentRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                            agent_id: f.other.user_id.clone(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetOwner",
             vec![
-                invalid("owner id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .set_owner(f.agent.request(props::SetOwnerRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                owner_contact_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property is archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .set_owner(f.agent.request(props::SetOwnerRequest {
-                                command: command(),
-                                property_id: f.archived.clone(),
-                                owner_contact_id: f.contact.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "owner id that is no UUID",
+                    send!(properties.set_owner as agent, |f| props::SetOwnerRequest {
+                        command: command(),
+                        property_id: f.property.clone(),
+                        owner_contact_id: NOT_A_UUID.into(),
+                    }),
+                ),
+                rule(
+                    "the property is archived",
+                    send!(properties.set_owner as agent, |f| props::SetOwnerRequest {
+                        command: command(),
+                        property_id: f.archived.clone(),
+                        owner_contact_id: f.contact.clone(),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "AddTag",
             vec![
-                invalid("empty tag", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .add_tag(f.agent.request(props::TagRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                tag: " ".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property is archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .add_tag(f.agent.request(props::TagRequest {
-                                command: command(),
-                                property_id: f.archived.clone(),
-                                tag: "garden".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty tag",
+                    send!(properties.add_tag as agent, |f| props::TagRequest {
+                        command: command(),
+                        property_id: f.property.clone(),
+                        tag: " ".into(),
+                    }),
+                ),
+                rule(
+                    "the property is archived",
+                    send!(properties.add_tag as agent, |f| props::TagRequest {
+                        command: command(),
+                        property_id: f.archived.clone(),
+                        tag: "garden".into(),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "RemoveTag",
             vec![
-                invalid("empty tag", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .remove_tag(f.agent.request(props::TagRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                                tag: String::new(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property is archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .remove_tag(f.agent.request(props::TagRequest {
-                                command: command(),
-                                property_id: f.archived.clone(),
-                                tag: "balcony".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty tag",
+                    send!(properties.remove_tag as agent, |f| props::TagRequest {
+                        command: command(),
+                        property_id: f.property.clone(),
+                        tag: String::new(),
+                    }),
+                ),
+                rule(
+                    "the property is archived",
+                    send!(properties.remove_tag as agent, |f| props::TagRequest {
+                        command: command(),
+                        property_id: f.archived.clone(),
+                        tag: "balcony".into(),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ArchiveProperty",
             vec![
-                invalid("property id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .archive_property(f.agent.request(props::ArchivePropertyRequest {
-                                command: command(),
-                                property_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("already archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .archive_property(f.agent.request(props::ArchivePropertyRequest {
-                                command: command(),
-                                property_id: f.archived.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a property that does not exist", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .archive_property(f.agent.request(props::ArchivePropertyRequest {
-                                command: command(),
-                                property_id: random_id(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "property id that is no UUID",
+                    send!(properties.archive_property as agent, |f| {
+                        props::ArchivePropertyRequest {
+                            command: command(),
+                            property_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "already archived",
+                    send!(properties.archive_property as agent, |f| {
+                        props::ArchivePropertyRequest {
+                            command: command(),
+                            property_id: f.archived.clone(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a property that does not exist",
+                    send!(properties.archive_property as agent, |f| {
+                        props::ArchivePropertyRequest {
+                            command: command(),
+                            property_id: random_id(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "RestoreProperty",
             vec![
-                invalid("empty property id", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .restore_property(f.agent.request(props::RestorePropertyRequest {
-                                command: command(),
-                                property_id: String::new(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the property is not archived", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.properties
-                            .restore_property(f.agent.request(props::RestorePropertyRequest {
-                                command: command(),
-                                property_id: f.property.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty property id",
+                    send!(properties.restore_property as agent, |f| {
+                        props::RestorePropertyRequest {
+                            command: command(),
+                            property_id: String::new(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the property is not archived",
+                    send!(properties.restore_property as agent, |f| {
+                        props::RestorePropertyRequest {
+                            command: command(),
+                            property_id: f.property.clone(),
+                        }
+                    }),
+                ),
             ],
         ),
     ]
@@ -1602,490 +1348,345 @@ fn deals_rows() -> Vec<Row> {
                     }
                     .boxed()
                 }),
-                rule("the deals module is off", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .open_deal(f.dark.request(new_deal(&f.property, &f.contact)))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                rule(
+                    "the deals module is off",
+                    send!(deals.open_deal as dark, |f| new_deal(
+                        &f.property,
+                        &f.contact
+                    )),
+                ),
             ],
         ),
         row(
             S,
             "MoveStage",
             vec![
-                invalid("unspecified stage", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .move_stage(f.agent.request(deals::MoveStageRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                stage: deals::Stage::Unspecified.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("lead straight to offer", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .move_stage(f.agent.request(deals::MoveStageRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                stage: deals::Stage::Offer.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .move_stage(f.agent.request(deals::MoveStageRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                stage: deals::Stage::Qualified.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "unspecified stage",
+                    send!(deals.move_stage as agent, |f| deals::MoveStageRequest {
+                        command: command(),
+                        deal_id: f.deal.clone(),
+                        stage: deals::Stage::Unspecified.into(),
+                    }),
+                ),
+                rule(
+                    "lead straight to offer",
+                    send!(deals.move_stage as agent, |f| deals::MoveStageRequest {
+                        command: command(),
+                        deal_id: f.deal.clone(),
+                        stage: deals::Stage::Offer.into(),
+                    }),
+                ),
+                rule(
+                    "the deal is closed",
+                    send!(deals.move_stage as agent, |f| deals::MoveStageRequest {
+                        command: command(),
+                        deal_id: f.lost_deal.clone(),
+                        stage: deals::Stage::Qualified.into(),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "WinDeal",
             vec![
-                invalid("no final price", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .win_deal(f.agent.request(deals::WinDealRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                final_price: None,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is already closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .win_deal(f.agent.request(deals::WinDealRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                final_price: eur(41_000_000),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "no final price",
+                    send!(deals.win_deal as agent, |f| deals::WinDealRequest {
+                        command: command(),
+                        deal_id: f.deal.clone(),
+                        final_price: None,
+                    }),
+                ),
+                rule(
+                    "the deal is already closed",
+                    send!(deals.win_deal as agent, |f| deals::WinDealRequest {
+                        command: command(),
+                        deal_id: f.lost_deal.clone(),
+                        final_price: eur(41_000_000),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "LoseDeal",
             vec![
-                invalid("empty reason", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .lose_deal(f.agent.request(deals::LoseDealRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                reason: String::new(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is already closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .lose_deal(f.agent.request(deals::LoseDealRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                reason: "lost twice".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty reason",
+                    send!(deals.lose_deal as agent, |f| deals::LoseDealRequest {
+                        command: command(),
+                        deal_id: f.deal.clone(),
+                        reason: String::new(),
+                    }),
+                ),
+                rule(
+                    "the deal is already closed",
+                    send!(deals.lose_deal as agent, |f| deals::LoseDealRequest {
+                        command: command(),
+                        deal_id: f.lost_deal.clone(),
+                        reason: "lost twice".into(),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetOffer",
             vec![
-                invalid("negative offer", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_offer(f.agent.request(deals::SetOfferRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                offer: eur(-1),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("another currency than the deal's", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_offer(f.agent.request(deals::SetOfferRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                offer: usd(40_000_000),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_offer(f.agent.request(deals::SetOfferRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                offer: eur(40_500_000),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "negative offer",
+                    send!(deals.set_offer as agent, |f| deals::SetOfferRequest {
+                        command: command(),
+                        deal_id: f.deal.clone(),
+                        offer: eur(-1),
+                    }),
+                ),
+                rule(
+                    "another currency than the deal's",
+                    send!(deals.set_offer as agent, |f| deals::SetOfferRequest {
+                        command: command(),
+                        deal_id: f.deal.clone(),
+                        offer: usd(40_000_000),
+                    }),
+                ),
+                rule(
+                    "the deal is closed",
+                    send!(deals.set_offer as agent, |f| deals::SetOfferRequest {
+                        command: command(),
+                        deal_id: f.lost_deal.clone(),
+                        offer: eur(40_500_000),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetCommission",
             vec![
-                invalid("currency that is no ISO code", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_commission(f.agent.request(deals::SetCommissionRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                commission: Some(Money {
-                                    amount_minor: 100,
-                                    currency: "E".into(),
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_commission(f.agent.request(deals::SetCommissionRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                commission: eur(1_000_000),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "currency that is no ISO code",
+                    send!(deals.set_commission as agent, |f| {
+                        deals::SetCommissionRequest {
+                            command: command(),
+                            deal_id: f.deal.clone(),
+                            commission: Some(Money {
+                                amount_minor: 100,
+                                currency: "E".into(),
+                            }),
+                        }
+                    }),
+                ),
+                rule(
+                    "the deal is closed",
+                    send!(deals.set_commission as agent, |f| {
+                        deals::SetCommissionRequest {
+                            command: command(),
+                            deal_id: f.lost_deal.clone(),
+                            commission: eur(1_000_000),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetProbability",
             vec![
-                invalid("150 %", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_probability(f.agent.request(deals::SetProbabilityRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                probability_pct: Some(150),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_probability(f.agent.request(deals::SetProbabilityRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                probability_pct: Some(50),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "150 %",
+                    send!(deals.set_probability as agent, |f| {
+                        deals::SetProbabilityRequest {
+                            command: command(),
+                            deal_id: f.deal.clone(),
+                            probability_pct: Some(150),
+                        }
+                    }),
+                ),
+                rule(
+                    "the deal is closed",
+                    send!(deals.set_probability as agent, |f| {
+                        deals::SetProbabilityRequest {
+                            command: command(),
+                            deal_id: f.lost_deal.clone(),
+                            probability_pct: Some(50),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetExpectedClose",
             vec![
-                invalid("month 13", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_expected_close(f.agent.request(deals::SetExpectedCloseRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                expected_close: Some(Date {
-                                    year: 2027,
-                                    month: 13,
-                                    day: 1,
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .set_expected_close(f.agent.request(deals::SetExpectedCloseRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                expected_close: Some(Date {
-                                    year: 2027,
-                                    month: 3,
-                                    day: 1,
-                                }),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "month 13",
+                    send!(deals.set_expected_close as agent, |f| {
+                        deals::SetExpectedCloseRequest {
+                            command: command(),
+                            deal_id: f.deal.clone(),
+                            expected_close: Some(Date {
+                                year: 2027,
+                                month: 13,
+                                day: 1,
+                            }),
+                        }
+                    }),
+                ),
+                rule(
+                    "the deal is closed",
+                    send!(deals.set_expected_close as agent, |f| {
+                        deals::SetExpectedCloseRequest {
+                            command: command(),
+                            deal_id: f.lost_deal.clone(),
+                            expected_close: Some(Date {
+                                year: 2027,
+                                month: 3,
+                                day: 1,
+                            }),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ReassignDeal",
             vec![
-                invalid("agent id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .reassign_deal(f.admin.request(deals::ReassignDealRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                agent_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer cannot be the agent", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .reassign_deal(f.admin.request(deals::ReassignDealRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                agent_id: f.viewer.user_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .reassign_deal(f.admin.request(deals::ReassignDealRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                                agent_id: f.admin.user_id.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "agent id that is no UUID",
+                    send!(deals.reassign_deal as admin, |f| {
+                        deals::ReassignDealRequest {
+                            command: command(),
+                            deal_id: f.deal.clone(),
+                            agent_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer cannot be the agent",
+                    send!(deals.reassign_deal as admin, |f| {
+                        deals::ReassignDealRequest {
+                            command: command(),
+                            deal_id: f.deal.clone(),
+                            agent_id: f.viewer.user_id.clone(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the deal is closed",
+                    send!(deals.reassign_deal as admin, |f| {
+                        deals::ReassignDealRequest {
+                            command: command(),
+                            deal_id: f.lost_deal.clone(),
+                            agent_id: f.admin.user_id.clone(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ReopenDeal",
             vec![
-                invalid("deal id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .reopen_deal(f.admin.request(deals::ReopenDealRequest {
-                                command: command(),
-                                deal_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("an agent may not reopen", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .reopen_deal(f.agent.request(deals::ReopenDealRequest {
-                                command: command(),
-                                deal_id: f.lost_deal.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is open", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .reopen_deal(f.admin.request(deals::ReopenDealRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "deal id that is no UUID",
+                    send!(deals.reopen_deal as admin, |f| deals::ReopenDealRequest {
+                        command: command(),
+                        deal_id: NOT_A_UUID.into(),
+                    }),
+                ),
+                rule(
+                    "an agent may not reopen",
+                    send!(deals.reopen_deal as agent, |f| deals::ReopenDealRequest {
+                        command: command(),
+                        deal_id: f.lost_deal.clone(),
+                    }),
+                ),
+                rule(
+                    "the deal is open",
+                    send!(deals.reopen_deal as admin, |f| deals::ReopenDealRequest {
+                        command: command(),
+                        deal_id: f.deal.clone(),
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "AddScenario",
             vec![
-                invalid("empty name", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .add_scenario(f.agent.request(scenario(&f.deal, &random_id(), "")))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("scenario id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .add_scenario(f.agent.request(scenario(&f.deal, NOT_A_UUID, "cash")))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the deal is closed", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .add_scenario(f.agent.request(scenario(
-                                &f.lost_deal,
-                                &random_id(),
-                                "cash",
-                            )))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty name",
+                    send!(deals.add_scenario as agent, |f| scenario(
+                        &f.deal,
+                        &random_id(),
+                        ""
+                    )),
+                ),
+                invalid(
+                    "scenario id that is no UUID",
+                    send!(deals.add_scenario as agent, |f| scenario(
+                        &f.deal, NOT_A_UUID, "cash"
+                    )),
+                ),
+                rule(
+                    "the deal is closed",
+                    send!(deals.add_scenario as agent, |f| scenario(
+                        &f.lost_deal,
+                        &random_id(),
+                        "cash",
+                    )),
+                ),
             ],
         ),
         row(
             S,
             "UpdateScenario",
             vec![
-                invalid("empty name", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .update_scenario(f.agent.request(scenario(&f.deal, &f.scenario, "")))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("no such scenario", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .update_scenario(f.agent.request(scenario(
-                                &f.deal,
-                                &random_id(),
-                                "loan",
-                            )))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty name",
+                    send!(deals.update_scenario as agent, |f| scenario(
+                        &f.deal,
+                        &f.scenario,
+                        ""
+                    )),
+                ),
+                rule(
+                    "no such scenario",
+                    send!(deals.update_scenario as agent, |f| scenario(
+                        &f.deal,
+                        &random_id(),
+                        "loan",
+                    )),
+                ),
             ],
         ),
         row(
             S,
             "RemoveScenario",
             vec![
-                invalid("scenario id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .remove_scenario(f.agent.request(deals::RemoveScenarioRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                scenario_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("no such scenario", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.deals
-                            .remove_scenario(f.agent.request(deals::RemoveScenarioRequest {
-                                command: command(),
-                                deal_id: f.deal.clone(),
-                                scenario_id: random_id(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "scenario id that is no UUID",
+                    send!(deals.remove_scenario as agent, |f| {
+                        deals::RemoveScenarioRequest {
+                            command: command(),
+                            deal_id: f.deal.clone(),
+                            scenario_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "no such scenario",
+                    send!(deals.remove_scenario as agent, |f| {
+                        deals::RemoveScenarioRequest {
+                            command: command(),
+                            deal_id: f.deal.clone(),
+                            scenario_id: random_id(),
+                        }
+                    }),
+                ),
             ],
         ),
     ]
@@ -2108,513 +1709,382 @@ fn communications_rows() -> Vec<Row> {
             S,
             "CreateContact",
             vec![
-                invalid("email without @", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .create_contact(f.admin.request(comms::CreateContactRequest {
-                                command: command(),
-                                contact_id: String::new(),
-                                details: details("Clara Voss", "clara-at-example.com"),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("no details", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .create_contact(f.admin.request(comms::CreateContactRequest {
-                                command: command(),
-                                contact_id: String::new(),
-                                details: None,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the contact id already exists", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .create_contact(f.admin.request(comms::CreateContactRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                details: details("Clara Voss", "clara@example.com"),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the communications module is off", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .create_contact(f.dark.request(comms::CreateContactRequest {
-                                command: command(),
-                                contact_id: String::new(),
-                                details: details("Clara Voss", "clara@example.com"),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "email without @",
+                    send!(communications.create_contact as admin, |f| {
+                        comms::CreateContactRequest {
+                            command: command(),
+                            contact_id: String::new(),
+                            details: details("Clara Voss", "clara-at-example.com"),
+                        }
+                    }),
+                ),
+                invalid(
+                    "no details",
+                    send!(communications.create_contact as admin, |f| {
+                        comms::CreateContactRequest {
+                            command: command(),
+                            contact_id: String::new(),
+                            details: None,
+                        }
+                    }),
+                ),
+                rule(
+                    "the contact id already exists",
+                    send!(communications.create_contact as admin, |f| {
+                        comms::CreateContactRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            details: details("Clara Voss", "clara@example.com"),
+                        }
+                    }),
+                ),
+                rule(
+                    "the communications module is off",
+                    send!(communications.create_contact as dark, |f| {
+                        comms::CreateContactRequest {
+                            command: command(),
+                            contact_id: String::new(),
+                            details: details("Clara Voss", "clara@example.com"),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "UpdateContact",
             vec![
-                invalid("empty name", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .update_contact(f.admin.request(comms::UpdateContactRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                details: details("", "clara@example.com"),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer may not change contacts", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .update_contact(f.viewer.request(comms::UpdateContactRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                details: details("Clara Voss-Berg", "clara@example.com"),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a contact that does not exist", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .update_contact(f.admin.request(comms::UpdateContactRequest {
-                                command: command(),
-                                contact_id: random_id(),
-                                details: details("Clara Voss", "clara@example.com"),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty name",
+                    send!(communications.update_contact as admin, |f| {
+                        comms::UpdateContactRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            details: details("", "clara@example.com"),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer may not change contacts",
+                    send!(communications.update_contact as viewer, |f| {
+                        comms::UpdateContactRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            details: details("Clara Voss-Berg", "clara@example.com"),
+                        }
+                    }),
+                ),
+                rule(
+                    "a contact that does not exist",
+                    send!(communications.update_contact as admin, |f| {
+                        comms::UpdateContactRequest {
+                            command: command(),
+                            contact_id: random_id(),
+                            details: details("Clara Voss", "clara@example.com"),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "GrantConsent",
             vec![
-                invalid("unspecified channel", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .grant_consent(f.admin.request(comms::GrantConsentRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                channel: comms::Channel::Unspecified.into(),
-                                lawful_basis: comms::LawfulBasis::Consent.into(),
-                                source: "web form".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("unspecified lawful basis", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .grant_consent(f.admin.request(comms::GrantConsentRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                channel: comms::Channel::Email.into(),
-                                lawful_basis: comms::LawfulBasis::Unspecified.into(),
-                                source: "web form".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer may not grant consent", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .grant_consent(f.viewer.request(comms::GrantConsentRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                channel: comms::Channel::Email.into(),
-                                lawful_basis: comms::LawfulBasis::Consent.into(),
-                                source: "web form".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "unspecified channel",
+                    send!(communications.grant_consent as admin, |f| {
+                        comms::GrantConsentRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            channel: comms::Channel::Unspecified.into(),
+                            lawful_basis: comms::LawfulBasis::Consent.into(),
+                            source: "web form".into(),
+                        }
+                    }),
+                ),
+                invalid(
+                    "unspecified lawful basis",
+                    send!(communications.grant_consent as admin, |f| {
+                        comms::GrantConsentRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            channel: comms::Channel::Email.into(),
+                            lawful_basis: comms::LawfulBasis::Unspecified.into(),
+                            source: "web form".into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer may not grant consent",
+                    send!(communications.grant_consent as viewer, |f| {
+                        comms::GrantConsentRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            channel: comms::Channel::Email.into(),
+                            lawful_basis: comms::LawfulBasis::Consent.into(),
+                            source: "web form".into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "WithdrawConsent",
             vec![
-                invalid("contact id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .withdraw_consent(f.admin.request(comms::WithdrawConsentRequest {
-                                command: command(),
-                                contact_id: NOT_A_UUID.into(),
-                                channel: comms::Channel::Email.into(),
-                                source: "phone call".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the communications module is off", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .withdraw_consent(f.dark.request(comms::WithdrawConsentRequest {
-                                command: command(),
-                                contact_id: random_id(),
-                                channel: comms::Channel::Email.into(),
-                                source: "phone call".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "contact id that is no UUID",
+                    send!(communications.withdraw_consent as admin, |f| {
+                        comms::WithdrawConsentRequest {
+                            command: command(),
+                            contact_id: NOT_A_UUID.into(),
+                            channel: comms::Channel::Email.into(),
+                            source: "phone call".into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the communications module is off",
+                    send!(communications.withdraw_consent as dark, |f| {
+                        comms::WithdrawConsentRequest {
+                            command: command(),
+                            contact_id: random_id(),
+                            channel: comms::Channel::Email.into(),
+                            source: "phone call".into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SetDoNotCall",
             vec![
-                invalid("empty contact id", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .set_do_not_call(f.admin.request(comms::SetDoNotCallRequest {
-                                command: command(),
-                                contact_id: String::new(),
-                                do_not_call: true,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the tenant is suspended", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .set_do_not_call(f.frozen.request(comms::SetDoNotCallRequest {
-                                command: command(),
-                                contact_id: random_id(),
-                                do_not_call: true,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer may not change contacts", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .set_do_not_call(f.viewer.request(comms::SetDoNotCallRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                do_not_call: true,
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "empty contact id",
+                    send!(communications.set_do_not_call as admin, |f| {
+                        comms::SetDoNotCallRequest {
+                            command: command(),
+                            contact_id: String::new(),
+                            do_not_call: true,
+                        }
+                    }),
+                ),
+                rule(
+                    "the tenant is suspended",
+                    send!(communications.set_do_not_call as frozen, |f| {
+                        comms::SetDoNotCallRequest {
+                            command: command(),
+                            contact_id: random_id(),
+                            do_not_call: true,
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer may not change contacts",
+                    send!(communications.set_do_not_call as viewer, |f| {
+                        comms::SetDoNotCallRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            do_not_call: true,
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "Unsubscribe",
             vec![
-                invalid("contact id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .unsubscribe(f.admin.request(comms::UnsubscribeRequest {
-                                command: command(),
-                                contact_id: NOT_A_UUID.into(),
-                                source: "link".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a contact of another tenant", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .unsubscribe(f.other.request(comms::UnsubscribeRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                source: "link".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "contact id that is no UUID",
+                    send!(communications.unsubscribe as admin, |f| {
+                        comms::UnsubscribeRequest {
+                            command: command(),
+                            contact_id: NOT_A_UUID.into(),
+                            source: "link".into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a contact of another tenant",
+                    send!(communications.unsubscribe as other, |f| {
+                        comms::UnsubscribeRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            source: "link".into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "SendMessage",
             vec![
-                invalid("a subject on an sms", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        let request = comms::SendMessageRequest {
+                invalid(
+                    "a subject on an sms",
+                    send!(communications.send_message as admin, |f| {
+                        comms::SendMessageRequest {
                             channel: comms::Channel::Sms.into(),
                             ..email(&f.contact)
-                        };
-                        c.communications
-                            .send_message(f.admin.request(request))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("empty body", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        let request = comms::SendMessageRequest {
+                        }
+                    }),
+                ),
+                invalid(
+                    "empty body",
+                    send!(communications.send_message as admin, |f| {
+                        comms::SendMessageRequest {
                             body: String::new(),
                             ..email(&f.contact)
-                        };
-                        c.communications
-                            .send_message(f.admin.request(request))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("message id already used", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        let request = comms::SendMessageRequest {
+                        }
+                    }),
+                ),
+                rule(
+                    "message id already used",
+                    send!(communications.send_message as admin, |f| {
+                        comms::SendMessageRequest {
                             message_id: f.refused_message.clone(),
                             ..email(&f.contact)
-                        };
-                        c.communications
-                            .send_message(f.admin.request(request))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("no consent for the channel", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .send_message(f.admin.request(email(&f.contact)))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the communications module is off", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .send_message(f.dark.request(email(&random_id())))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                        }
+                    }),
+                ),
+                rule(
+                    "no consent for the channel",
+                    send!(communications.send_message as admin, |f| email(&f.contact)),
+                ),
+                rule(
+                    "the communications module is off",
+                    send!(communications.send_message as dark, |f| email(&random_id())),
+                ),
             ],
         ),
         row(
             S,
             "RecordDelivery",
             vec![
-                invalid("unspecified status", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .record_delivery(f.admin.request(comms::RecordDeliveryRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                message_id: f.refused_message.clone(),
-                                status: comms::DeliveryStatus::Unspecified.into(),
-                                detail: String::new(),
-                                provider_event_id: "evt-invalid".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                invalid("empty provider event id", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .record_delivery(f.admin.request(comms::RecordDeliveryRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                message_id: f.refused_message.clone(),
-                                status: comms::DeliveryStatus::Delivered.into(),
-                                detail: String::new(),
-                                provider_event_id: String::new(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the message was refused, never sent", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .record_delivery(f.admin.request(comms::RecordDeliveryRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                message_id: f.refused_message.clone(),
-                                status: comms::DeliveryStatus::Delivered.into(),
-                                detail: String::new(),
-                                provider_event_id: "evt-refused".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a message of no one", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .record_delivery(f.admin.request(comms::RecordDeliveryRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                message_id: random_id(),
-                                status: comms::DeliveryStatus::Delivered.into(),
-                                detail: String::new(),
-                                provider_event_id: "evt-unknown".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "unspecified status",
+                    send!(communications.record_delivery as admin, |f| {
+                        comms::RecordDeliveryRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            message_id: f.refused_message.clone(),
+                            status: comms::DeliveryStatus::Unspecified.into(),
+                            detail: String::new(),
+                            provider_event_id: "evt-invalid".into(),
+                        }
+                    }),
+                ),
+                invalid(
+                    "empty provider event id",
+                    send!(communications.record_delivery as admin, |f| {
+                        comms::RecordDeliveryRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            message_id: f.refused_message.clone(),
+                            status: comms::DeliveryStatus::Delivered.into(),
+                            detail: String::new(),
+                            provider_event_id: String::new(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the message was refused, never sent",
+                    send!(communications.record_delivery as admin, |f| {
+                        comms::RecordDeliveryRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            message_id: f.refused_message.clone(),
+                            status: comms::DeliveryStatus::Delivered.into(),
+                            detail: String::new(),
+                            provider_event_id: "evt-refused".into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a message of no one",
+                    send!(communications.record_delivery as admin, |f| {
+                        comms::RecordDeliveryRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            message_id: random_id(),
+                            status: comms::DeliveryStatus::Delivered.into(),
+                            detail: String::new(),
+                            provider_event_id: "evt-unknown".into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "RecordReply",
             vec![
-                invalid("message id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .record_reply(f.admin.request(comms::RecordReplyRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                message_id: NOT_A_UUID.into(),
-                                in_reply_to: String::new(),
-                                conversation_id: random_id(),
-                                channel: comms::Channel::Email.into(),
-                                body: "Friday works.".into(),
-                                provider_event_id: "evt-reply-invalid".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("message id already used", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .record_reply(f.admin.request(comms::RecordReplyRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                                message_id: f.refused_message.clone(),
-                                in_reply_to: String::new(),
-                                conversation_id: random_id(),
-                                channel: comms::Channel::Email.into(),
-                                body: "Friday works.".into(),
-                                provider_event_id: "evt-reply-duplicate".into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "message id that is no UUID",
+                    send!(communications.record_reply as admin, |f| {
+                        comms::RecordReplyRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            message_id: NOT_A_UUID.into(),
+                            in_reply_to: String::new(),
+                            conversation_id: random_id(),
+                            channel: comms::Channel::Email.into(),
+                            body: "Friday works.".into(),
+                            provider_event_id: "evt-reply-invalid".into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "message id already used",
+                    send!(communications.record_reply as admin, |f| {
+                        comms::RecordReplyRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                            message_id: f.refused_message.clone(),
+                            in_reply_to: String::new(),
+                            conversation_id: random_id(),
+                            channel: comms::Channel::Email.into(),
+                            body: "Friday works.".into(),
+                            provider_event_id: "evt-reply-duplicate".into(),
+                        }
+                    }),
+                ),
             ],
         ),
         row(
             S,
             "ResumeCadence",
             vec![
-                invalid("contact id that is no UUID", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .resume_cadence(f.admin.request(comms::ResumeCadenceRequest {
-                                command: command(),
-                                contact_id: NOT_A_UUID.into(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("the communications module is off", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .resume_cadence(f.dark.request(comms::ResumeCadenceRequest {
-                                command: command(),
-                                contact_id: random_id(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
-                rule("a viewer may not resume", |f| {
-                    let mut c = f.c.clone();
-                    async move {
-                        c.communications
-                            .resume_cadence(f.viewer.request(comms::ResumeCadenceRequest {
-                                command: command(),
-                                contact_id: f.contact.clone(),
-                            }))
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
-                }),
+                invalid(
+                    "contact id that is no UUID",
+                    send!(communications.resume_cadence as admin, |f| {
+                        comms::ResumeCadenceRequest {
+                            command: command(),
+                            contact_id: NOT_A_UUID.into(),
+                        }
+                    }),
+                ),
+                rule(
+                    "the communications module is off",
+                    send!(communications.resume_cadence as dark, |f| {
+                        comms::ResumeCadenceRequest {
+                            command: command(),
+                            contact_id: random_id(),
+                        }
+                    }),
+                ),
+                rule(
+                    "a viewer may not resume",
+                    send!(communications.resume_cadence as viewer, |f| {
+                        comms::ResumeCadenceRequest {
+                            command: command(),
+                            contact_id: f.contact.clone(),
+                        }
+                    }),
+                ),
             ],
         ),
     ]
