@@ -140,9 +140,7 @@ where
     D::State: Serialize,
 {
     let state = events.iter().try_fold(D::State::default(), |state, e| {
-        let payload: serde_json::Value = serde_json::from_str(&e.payload)
-            .with_context(|| format!("the payload at position {}", e.position))?;
-        let event: D::Event = codec::decode(&e.event_type, payload)
+        let event: D::Event = codec::decode(&e.event_type, &e.payload)
             .with_context(|| format!("decode {} at position {}", e.event_type, e.position))?;
         anyhow::Ok(D::evolve(state, &event))
     })?;

@@ -31,12 +31,24 @@ pub fn encode<E: Serialize + DomainEvent>(event: &E) -> Result<(&'static str, Va
     Ok((event_type, payload))
 }
 
-/// Rebuilds an event from its type name and payload.
-pub fn decode<E: DeserializeOwned>(event_type: &str, payload: Value) -> Result<E, CodecError> {
-    serde_json::from_value(serde_json::json!({ "type": event_type, "data": payload })).map_err(
-        |source| CodecError {
-            event_type: event_type.to_owned(),
-            source,
-        },
-    )
+/// Rebuilds an event from its type name and its payload as stored (JSON
+/// text): the one decoder of stored events, for the services, the
+/// projections and the CLI alike.
+///
+/// Putting the enum's wrapper back around the payload text and parsing once
+/// is several times faster than going through `serde_json::Value`, which is
+/// what keeps rebuilds and replays fast.
+pub fn decode<E: DeserializeOwned>(event_type: &str, payload: &str) -> Result<E, CodecError> {
+    let error = |source| CodecError {
+        event_type: event_type.to_owned(),
+        source,
+    };
+    let name = serde_json::to_string(event_type).map_err(error)?;
+    let mut tagged = String::with_capacity(payload.len() + name.len() + 20);
+    tagged.push_str("{\"type\":");
+    tagged.push_str(&name);
+    tagged.push_str(",\"data\":");
+    tagged.push_str(payload);
+    tagged.push('}');
+    serde_json::from_str(&tagged).map_err(error)
 }

@@ -278,9 +278,7 @@ fn mismatched(envelope: &CommandEnvelope, recorded: Option<&[u8]>) -> bool {
 
 /// The domain event a stored event holds.
 pub(crate) fn decode<E: DeserializeOwned>(event: &RecordedEvent) -> Result<E, Error> {
-    let payload: serde_json::Value = serde_json::from_str(&event.payload)
-        .map_err(|e| Error::internal("parse a stored event", &e))?;
-    codec::decode(&event.event_type, payload)
+    codec::decode(&event.event_type, &event.payload)
         .map_err(|e| Error::internal("decode a stored event", &e))
 }
 

@@ -324,7 +324,8 @@ fn scenario_events_round_trip_through_their_stored_form() {
         assert!(payload.is_object(), "{event_type}");
         assert!(payload.get("expected_value").is_none(), "inputs only");
         assert_eq!(
-            deedlog_kernel::codec::decode::<Event>(event_type, payload).expect("decodes"),
+            deedlog_kernel::codec::decode::<Event>(event_type, &payload.to_string())
+                .expect("decodes"),
             event
         );
     }

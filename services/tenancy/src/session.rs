@@ -343,8 +343,7 @@ impl TenancyApi {
         let Some(first) = events.first() else {
             return Ok(None);
         };
-        let payload = serde_json_value(&first.payload)?;
-        match codec::decode::<slug::Event>(&first.event_type, payload) {
+        match codec::decode::<slug::Event>(&first.event_type, &first.payload) {
             Ok(slug::Event::SlugClaimed { tenant, .. }) => Ok(Some(tenant)),
             Err(e) => Err(Error::internal("decode a slug claim", &e)),
         }
@@ -410,8 +409,4 @@ pub(crate) fn together_reply(done: &[Executed<()>], main: usize) -> CommandReply
     reply.position = done.iter().map(|d| d.position).max().unwrap_or(0);
     reply.duplicate = done.iter().all(|d| d.duplicate);
     reply
-}
-
-fn serde_json_value(payload: &str) -> Result<serde_json::Value, Error> {
-    serde_json::from_str(payload).map_err(|e| Error::internal("parse a stored event", &e))
 }

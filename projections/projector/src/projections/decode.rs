@@ -17,22 +17,10 @@ pub fn events_of<'a, E: DeserializeOwned>(
         .collect()
 }
 
-/// Decodes one stored event into its context's enum.
-///
-/// The stored form is the enum's `{"type": …, "data": …}` without the
-/// wrapper (`deedlog_kernel::codec`); putting the wrapper back around the
-/// payload text and parsing once is several times faster than going
-/// through `serde_json::Value`, which is what makes rebuilds fast.
+/// Decodes one stored event into its context's enum (`deedlog_kernel::codec`).
 pub fn decode<E: DeserializeOwned>(event: &RecordedEvent) -> Result<E, ApplyError> {
-    let event_type =
-        serde_json::to_string(&event.event_type).map_err(|e| ApplyError::event(event, e))?;
-    let mut tagged = String::with_capacity(event.payload.len() + event_type.len() + 20);
-    tagged.push_str("{\"type\":");
-    tagged.push_str(&event_type);
-    tagged.push_str(",\"data\":");
-    tagged.push_str(&event.payload);
-    tagged.push('}');
-    serde_json::from_str(&tagged).map_err(|e| ApplyError::event(event, e))
+    deedlog_kernel::codec::decode(&event.event_type, &event.payload)
+        .map_err(|e| ApplyError::event(event, e.source))
 }
 
 /// The distinct stream ids of `events`, in first-seen order.
