@@ -56,15 +56,28 @@ async fn the_cluster_on_kafka_reads_its_own_writes_through_the_gateway() {
         partitions, 3,
         "every partition's offset is kept in the read model"
     );
-    let published: i64 = sqlx::query_scalar("SELECT position FROM relay_progress")
-        .fetch_one(&mut db)
-        .await
-        .expect("relay progress");
     let position: i64 = created["position"]
         .as_str()
         .and_then(|p| p.parse().ok())
         .expect("a position as a string of digits");
-    assert!(published >= position, "the relay stored its progress");
+    // The relay stores its acknowledged position on a tick
+    // (`kafka.progress_interval_ms`), so a consumer may apply an event
+    // before the relay has recorded it: wait for the record.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let published: Option<i64> = sqlx::query_scalar("SELECT position FROM relay_progress")
+            .fetch_optional(&mut db)
+            .await
+            .expect("relay progress");
+        if published.is_some_and(|p| p >= position) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay stored its progress within 10 s: {published:?} < {position}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     cluster.stop().await;
 }
 
