@@ -20,7 +20,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
-use deedlog_kernel::Role;
+use deedlog_kernel::{stream_type, Role};
 use deedlog_read_model::timeline::{self, EntryRow};
 use deedlog_read_model::{Int64, TenantScope};
 use deedlog_runtime::ErrorCode;
@@ -47,9 +47,9 @@ pub enum RecordKind {
 impl RecordKind {
     fn stream_type(self) -> &'static str {
         match self {
-            RecordKind::Property => "property",
-            RecordKind::Deal => "deal",
-            RecordKind::Contact => "contact",
+            RecordKind::Property => stream_type::PROPERTY,
+            RecordKind::Deal => stream_type::DEAL,
+            RecordKind::Contact => stream_type::CONTACT,
         }
     }
 }
@@ -114,12 +114,9 @@ impl Subscription {
         }
         let types: Vec<String> = kinds.iter().map(|k| k.stream_type().to_owned()).collect();
         let start = match after {
-            Some(position) => {
-                // 0 or more (the validator refuses less); the read model's
-                // positions are i64 like the argument.
-                crate::schema::log_position("after", position)?;
-                position.0
-            }
+            // 0 or more (the validator refuses less); the read model's
+            // positions are i64 like the argument.
+            Some(position) => position.0,
             None => head(&pool, tenant).await?,
         };
         let reader = Reader {

@@ -60,6 +60,7 @@ mod tests {
                         || line.contains(&format!("stream_type: {quoted}"))
                         || line.contains(&format!("(events, {quoted})"))
                         || line.trim_start().starts_with(&format!("{quoted} =>"))
+                        || line.trim_end().ends_with(&format!("=> {quoted},"))
                         || line.trim() == quoted
                 });
                 if spelt {

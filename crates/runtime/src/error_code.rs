@@ -116,20 +116,7 @@ mod tests {
     fn only_what_may_succeed_unchanged_is_retryable() {
         assert_eq!(ErrorCode::Unavailable.graphql(), "UNAVAILABLE");
         assert_eq!(ErrorCode::Internal.graphql(), "INTERNAL");
-        let retryable: Vec<ErrorCode> = [
-            ErrorCode::InvalidArgument,
-            ErrorCode::RuleRefused,
-            ErrorCode::Conflict,
-            ErrorCode::Unauthenticated,
-            ErrorCode::PermissionDenied,
-            ErrorCode::NotFound,
-            ErrorCode::RateLimited,
-            ErrorCode::Unavailable,
-            ErrorCode::Internal,
-        ]
-        .into_iter()
-        .filter(|c| c.retryable())
-        .collect();
+        let retryable: Vec<ErrorCode> = ALL.into_iter().filter(|c| c.retryable()).collect();
         assert_eq!(retryable, [ErrorCode::RateLimited, ErrorCode::Unavailable]);
         assert_eq!(ErrorCode::RuleRefused.http_status(), 422);
     }

@@ -79,6 +79,30 @@ impl Executor {
         Ok(first.map(without_events))
     }
 
+    /// Two parts of one command where the first decides whether anything
+    /// happens: when `first` is already done (a repeat), the answer is its
+    /// outcome with the second part's (`second_envelope` on `second_target`)
+    /// if that ran; otherwise `second` prepares the second part and both are
+    /// appended in one transaction.
+    pub async fn first_then<F, Fut>(
+        &self,
+        first: Part,
+        second_envelope: &CommandEnvelope,
+        second_target: Target,
+        second: F,
+    ) -> Result<Vec<Executed<()>>, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Part, Error>>,
+    {
+        if let Part::Done(repeat) = first {
+            let repeated = self.repeated(second_envelope, second_target).await?;
+            return Ok([Some(repeat), repeated].into_iter().flatten().collect());
+        }
+        let second = second().await?;
+        self.append_together(vec![first, second], false).await
+    }
+
     /// Appends the parts in one transaction (registering the tenant in it
     /// when `registers_tenant`), and answers each part's outcome in order.
     pub async fn append_together(

@@ -13,7 +13,7 @@ use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::convert::user;
 use deedlog_service::directory::role_from_proto;
 use deedlog_service::request::required_uuid;
-use deedlog_service::{require_role, Authenticated, Error, Executed, Part};
+use deedlog_service::{require_role, Authenticated, Error, Executed};
 use deedlog_tenancy_domain::credentials::{self, Credentials};
 use deedlog_tenancy_domain::tenant::{Action, Event, NewUser, Tenants};
 use tonic::{Request, Response, Status};
@@ -238,19 +238,13 @@ impl TenancyApi {
                     })
                     .await?;
                 let revoke = step(&env, "revoke");
-                if let Part::Done(repeat) = deactivation {
-                    let revoked = executor
-                        .repeated(&revoke, credentials_target(target))
-                        .await?;
-                    return Ok([Some(repeat), revoked].into_iter().flatten().collect());
-                }
-                let revocation = executor
-                    .prepare::<Credentials>(&revoke, credentials_target(target), |_| {
-                        Ok(credentials::Action::RevokeAll)
-                    })
-                    .await?;
+                let credentials = credentials_target(target);
                 executor
-                    .append_together(vec![deactivation, revocation], false)
+                    .first_then(deactivation, &revoke, credentials, || {
+                        executor.prepare::<Credentials>(&revoke, credentials, |_| {
+                            Ok(credentials::Action::RevokeAll)
+                        })
+                    })
                     .await
             })
             .await?;

@@ -317,16 +317,17 @@ impl TenancyApi {
                         |_| Ok(activate.clone()),
                     )
                     .await?;
-                if let Part::Done(repeat) = activation {
-                    let password = executor
-                        .repeated(&step(&env, "password"), credentials_target(invited.user))
-                        .await?;
-                    return Ok([Some(repeat), password].into_iter().flatten().collect());
-                }
-                let hash = hash_password(r.password.clone()).await?;
-                let password = self.prepare_password(&env, invited.user, &hash).await?;
+                let password = step(&env, "password");
                 executor
-                    .append_together(vec![activation, password], false)
+                    .first_then(
+                        activation,
+                        &password,
+                        credentials_target(invited.user),
+                        || async {
+                            let hash = hash_password(r.password.clone()).await?;
+                            self.prepare_password(&env, invited.user, &hash).await
+                        },
+                    )
                     .await
             })
             .await?;
