@@ -3,7 +3,8 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
-use chrono::NaiveDate;
+use crate::row::{row, select};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -16,6 +17,8 @@ use uuid::Uuid;
     graphql(name = "PipelineStage")
 )]
 pub struct PipelineRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     /// The snapshot's day: the latest day with a change, on or before the
     /// day asked for.
     pub day: NaiveDate,
@@ -34,6 +37,8 @@ pub struct PipelineRow {
     graphql(name = "FunnelStage")
 )]
 pub struct FunnelRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub stage: String,
     pub deals_reached: i64,
     pub entries: i64,
@@ -50,6 +55,8 @@ pub struct FunnelRow {
     graphql(name = "AgentStanding")
 )]
 pub struct LeaderRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub agent_id: Uuid,
     pub currency: String,
     pub deals_won: i64,
@@ -67,6 +74,8 @@ pub struct LeaderRow {
     graphql(name = "PriceChangeWeek")
 )]
 pub struct PriceChangeWeekRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub week_start: NaiveDate,
     pub currency: String,
     pub changes: i64,
@@ -83,6 +92,8 @@ pub struct PriceChangeWeekRow {
     graphql(name = "MessageWeek")
 )]
 pub struct MessageWeekRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub week_start: NaiveDate,
     pub channel: String,
     pub sent: i64,
@@ -94,6 +105,76 @@ pub struct MessageWeekRow {
     pub replied: i64,
 }
 
+/// A row of `rm_analytics.deal_state`: what the analytics projection
+/// remembers of each deal to move its counts (not read by the API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct DealStateRow {
+    pub deal_id: Uuid,
+    pub tenant_id: Uuid,
+    pub property_id: Uuid,
+    pub buyer_id: Uuid,
+    pub agent_id: Uuid,
+    pub stage: String,
+    pub last_open_stage: String,
+    pub offer_minor: Option<i64>,
+    pub commission_minor: Option<i64>,
+    pub final_price_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub probability_pct: Option<i16>,
+    pub entered_stage_at: DateTime<Utc>,
+    pub reached_stages: Vec<String>,
+    pub version: i64,
+    pub last_position: i64,
+}
+
+impl PipelineRow {
+    /// Whether the row still counts a deal or an amount (the projector
+    /// drops the others).
+    pub fn counts_something(&self) -> bool {
+        self.deal_count != 0 || self.offer_total_minor != 0 || self.weighted_total_minor != 0
+    }
+}
+
+impl FunnelRow {
+    /// A stage of a tenant's funnel that counts nothing yet.
+    pub fn new(tenant_id: Uuid, stage: &str) -> Self {
+        FunnelRow {
+            tenant_id,
+            stage: stage.to_owned(),
+            deals_reached: 0,
+            entries: 0,
+            exits: 0,
+            total_seconds: 0,
+            avg_seconds: None,
+        }
+    }
+}
+
+impl MessageWeekRow {
+    /// A week of a channel that counts nothing yet.
+    pub fn new(tenant_id: Uuid, week_start: NaiveDate, channel: String) -> Self {
+        MessageWeekRow {
+            tenant_id,
+            week_start,
+            channel,
+            sent: 0,
+            refused: 0,
+            delivered: 0,
+            opened: 0,
+            bounced: 0,
+            hard_bounced: 0,
+            replied: 0,
+        }
+    }
+}
+
+row!(PipelineRow, "rm_analytics", "pipeline_by_day");
+row!(FunnelRow, "rm_analytics", "funnel");
+row!(LeaderRow, "rm_analytics", "agent_leaderboard");
+row!(PriceChangeWeekRow, "rm_analytics", "price_changes_by_week");
+row!(MessageWeekRow, "rm_analytics", "messages_by_week");
+row!(DealStateRow, "rm_analytics", "deal_state");
+
 /// The open pipeline at the end of `day`: snapshots are stored only for
 /// days on which it changed, so this is the snapshot of the latest day on
 /// or before `day`, without its emptied stages (`docs/read-models.md`).
@@ -101,14 +182,13 @@ pub async fn pipeline_on(
     conn: &mut PgConnection,
     day: NaiveDate,
 ) -> Result<Vec<PipelineRow>, Error> {
-    sqlx::query_as(
-        "SELECT day, stage, currency, deal_count, offer_total_minor, weighted_total_minor \
-         FROM rm_analytics.pipeline_by_day \
-         WHERE deal_count > 0 \
+    sqlx::query_as(&format!(
+        "{} WHERE deal_count > 0 \
            AND day = (SELECT max(day) FROM rm_analytics.pipeline_by_day WHERE day <= $1) \
          ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation', \
                   'under_contract'], stage), currency",
-    )
+        select::<PipelineRow>()
+    ))
     .bind(day)
     .fetch_all(conn)
     .await
@@ -117,12 +197,11 @@ pub async fn pipeline_on(
 
 /// The conversion funnel, stages in pipeline order.
 pub async fn funnel(conn: &mut PgConnection) -> Result<Vec<FunnelRow>, Error> {
-    sqlx::query_as(
-        "SELECT stage, deals_reached, entries, exits, total_seconds, avg_seconds \
-         FROM rm_analytics.funnel \
-         ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation', \
+    sqlx::query_as(&format!(
+        "{} ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation', \
                   'under_contract', 'closed_won', 'closed_lost'], stage)",
-    )
+        select::<FunnelRow>()
+    ))
     .fetch_all(conn)
     .await
     .map_err(Error::db("read the funnel"))
@@ -130,11 +209,10 @@ pub async fn funnel(conn: &mut PgConnection) -> Result<Vec<FunnelRow>, Error> {
 
 /// The agent leaderboard: per currency, the largest won volume first.
 pub async fn leaderboard(conn: &mut PgConnection) -> Result<Vec<LeaderRow>, Error> {
-    sqlx::query_as(
-        "SELECT agent_id, currency, deals_won, won_volume_minor, commission_minor, deals_lost, \
-         open_deals FROM rm_analytics.agent_leaderboard \
-         ORDER BY currency, won_volume_minor DESC, deals_won DESC, agent_id",
-    )
+    sqlx::query_as(&format!(
+        "{} ORDER BY currency, won_volume_minor DESC, deals_won DESC, agent_id",
+        select::<LeaderRow>()
+    ))
     .fetch_all(conn)
     .await
     .map_err(Error::db("read the agent leaderboard"))
@@ -147,11 +225,10 @@ pub async fn price_changes(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<PriceChangeWeekRow>, Error> {
-    sqlx::query_as(
-        "SELECT week_start, currency, changes, decreases, increases, abs_change_minor \
-         FROM rm_analytics.price_changes_by_week WHERE week_start BETWEEN $1 AND $2 \
-         ORDER BY week_start, currency",
-    )
+    sqlx::query_as(&format!(
+        "{} WHERE week_start BETWEEN $1 AND $2 ORDER BY week_start, currency",
+        select::<PriceChangeWeekRow>()
+    ))
     .bind(from)
     .bind(to)
     .fetch_all(conn)
@@ -167,11 +244,11 @@ pub async fn messages_by_week(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<MessageWeekRow>, Error> {
-    sqlx::query_as(
-        "SELECT week_start, channel, sent, refused, delivered, opened, bounced, hard_bounced, \
-         replied FROM rm_analytics.messages_by_week WHERE week_start BETWEEN $1 AND $2 \
+    sqlx::query_as(&format!(
+        "{} WHERE week_start BETWEEN $1 AND $2 \
          ORDER BY week_start, array_position(ARRAY['email', 'sms', 'call', 'letter'], channel)",
-    )
+        select::<MessageWeekRow>()
+    ))
     .bind(from)
     .bind(to)
     .fetch_all(conn)

@@ -7,6 +7,7 @@
 use crate::error::Error;
 use crate::int64::Int64;
 use crate::page::{malformed_cursor, Connection, Page};
+use crate::row::{row, select};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -53,6 +54,8 @@ pub struct ContactRow {
     graphql(name = "ChannelCompliance")
 )]
 pub struct ComplianceRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub contact_id: Uuid,
     pub channel: String,
     pub consent: String,
@@ -77,6 +80,8 @@ pub struct ComplianceRow {
     graphql(name = "Suppression")
 )]
 pub struct SuppressionRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub contact_id: Uuid,
     pub channel: String,
     pub reason: String,
@@ -94,6 +99,8 @@ pub struct SuppressionRow {
     graphql(name = "MessageRecord")
 )]
 pub struct MessageRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub contact_id: Uuid,
     pub message_id: Uuid,
     pub conversation_id: Uuid,
@@ -130,6 +137,8 @@ pub struct MessageRow {
     graphql(name = "Conversation")
 )]
 pub struct ConversationRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub contact_id: Uuid,
     pub conversation_id: Uuid,
     pub channels: Vec<String>,
@@ -150,18 +159,19 @@ pub struct ConversationRow {
     pub updated_at: DateTime<Utc>,
 }
 
+row!(ContactRow, "rm_communications", "contacts");
+row!(ComplianceRow, "rm_communications", "compliance");
+row!(SuppressionRow, "rm_communications", "suppressions");
+row!(MessageRow, "rm_communications", "messages");
+row!(ConversationRow, "rm_communications", "conversations");
+
 /// One contact, if the tenant has it.
 pub async fn get(conn: &mut PgConnection, contact_id: Uuid) -> Result<Option<ContactRow>, Error> {
-    sqlx::query_as(
-        "SELECT contact_id, tenant_id, name, email, phone, street, postal_code, city, country, \
-         do_not_call, unsubscribed, hard_bounced_channels, paused_after_reply, paused_since, \
-         messages_out, messages_refused, messages_in, last_message_at, version, last_position, \
-         created_at, updated_at FROM rm_communications.contacts WHERE contact_id = $1",
-    )
-    .bind(contact_id)
-    .fetch_optional(conn)
-    .await
-    .map_err(Error::db("read a contact"))
+    sqlx::query_as(&format!("{} WHERE contact_id = $1", select::<ContactRow>()))
+        .bind(contact_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(Error::db("read a contact"))
 }
 
 /// A contact's compliance on each channel, in the order email, sms, call,
@@ -170,12 +180,11 @@ pub async fn compliance(
     conn: &mut PgConnection,
     contact_id: Uuid,
 ) -> Result<Vec<ComplianceRow>, Error> {
-    sqlx::query_as(
-        "SELECT contact_id, channel, consent, lawful_basis, consent_source, consent_changed_at, \
-         hard_bounced, reachable, suppressed, suppression_reasons, blocked_by, sendable, \
-         last_position, updated_at FROM rm_communications.compliance WHERE contact_id = $1 \
+    sqlx::query_as(&format!(
+        "{} WHERE contact_id = $1 \
          ORDER BY array_position(ARRAY['email', 'sms', 'call', 'letter'], channel)",
-    )
+        select::<ComplianceRow>()
+    ))
     .bind(contact_id)
     .fetch_all(conn)
     .await
@@ -207,11 +216,11 @@ pub async fn suppressions(
         }
     };
     let (position, channel, reason) = after.unwrap_or((-1, String::new(), String::new()));
-    let rows = sqlx::query_as(
-        "SELECT contact_id, channel, reason, since, position, source, message_id \
-         FROM rm_communications.suppressions WHERE (position, channel, reason) > ($1, $2, $3) \
+    let rows = sqlx::query_as(&format!(
+        "{} WHERE (position, channel, reason) > ($1, $2, $3) \
          ORDER BY position, channel, reason LIMIT $4",
-    )
+        select::<SuppressionRow>()
+    ))
     .bind(position)
     .bind(channel)
     .bind(reason)
@@ -233,14 +242,10 @@ pub async fn messages(
 ) -> Result<Connection<MessageRow>, Error> {
     let limit = page.limit()?;
     let before = page.after_position()?.unwrap_or(i64::MAX);
-    let rows = sqlx::query_as(
-        "SELECT contact_id, message_id, conversation_id, direction, channel, status, subject, \
-         body, property_id, deal_id, in_reply_to, refusal_reasons, refusal_codes, message_at, \
-         actor, delivered_at, opened_at, bounced_at, bounce_hard, bounce_detail, replied_at, \
-         provider_event_id, position, last_position, updated_at \
-         FROM rm_communications.messages WHERE contact_id = $1 AND position < $2 \
-         ORDER BY position DESC LIMIT $3",
-    )
+    let rows = sqlx::query_as(&format!(
+        "{} WHERE contact_id = $1 AND position < $2 ORDER BY position DESC LIMIT $3",
+        select::<MessageRow>()
+    ))
     .bind(contact_id)
     .bind(before)
     .bind(limit + 1)
@@ -257,13 +262,10 @@ pub async fn conversations(
     conn: &mut PgConnection,
     contact_id: Uuid,
 ) -> Result<Vec<ConversationRow>, Error> {
-    sqlx::query_as(
-        "SELECT contact_id, conversation_id, channels, property_id, deal_id, started_at, \
-         last_message_at, last_direction, last_outbound_at, last_inbound_at, last_refused_at, \
-         messages_out, messages_refused, messages_in, status, paused_since, last_position, \
-         updated_at FROM rm_communications.conversations WHERE contact_id = $1 \
-         ORDER BY last_position DESC, conversation_id",
-    )
+    sqlx::query_as(&format!(
+        "{} WHERE contact_id = $1 ORDER BY last_position DESC, conversation_id",
+        select::<ConversationRow>()
+    ))
     .bind(contact_id)
     .fetch_all(conn)
     .await

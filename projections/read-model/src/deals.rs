@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
+use crate::row::{row, select};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -53,6 +54,8 @@ pub struct DealRow {
     graphql(name = "StageChange")
 )]
 pub struct StageChangeRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub deal_id: Uuid,
     pub position: Int64,
     pub version: Int64,
@@ -62,6 +65,37 @@ pub struct StageChangeRow {
     pub changed_at: DateTime<Utc>,
     pub changed_by: String,
 }
+
+/// A row of `rm_deals.scenarios`: a financing scenario of a deal with the
+/// domain's own figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ScenarioRow {
+    pub tenant_id: Uuid,
+    pub deal_id: Uuid,
+    pub scenario_id: Uuid,
+    pub name: String,
+    pub currency: String,
+    pub price_minor: i64,
+    /// As in the event: `[{"label": …, "amount": {"amount_minor": 1, "currency": "EUR"}}]`.
+    pub costs: serde_json::Value,
+    pub loan_minor: Option<i64>,
+    pub annual_rate_bp: Option<i32>,
+    pub term_months: Option<i32>,
+    pub total_costs_minor: Option<i64>,
+    pub monthly_payment_minor: Option<i64>,
+    pub total_interest_minor: Option<i64>,
+    pub equity_needed_minor: Option<i64>,
+    pub probability_pct: i32,
+    pub expected_value_minor: Option<i64>,
+    pub added_position: i64,
+    pub added_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_position: i64,
+}
+
+row!(DealRow, "rm_deals", "deals");
+row!(StageChangeRow, "rm_deals", "stage_history");
+row!(ScenarioRow, "rm_deals", "scenarios");
 
 /// One column of the pipeline board: the open deals of a stage in one
 /// currency.
@@ -101,18 +135,11 @@ pub async fn board(conn: &mut PgConnection) -> Result<Vec<StageColumn>, Error> {
 
 /// One deal, if the tenant has it.
 pub async fn get(conn: &mut PgConnection, deal_id: Uuid) -> Result<Option<DealRow>, Error> {
-    sqlx::query_as(
-        "SELECT deal_id, tenant_id, property_id, buyer_contact_id, agent_id, stage, is_open, \
-         last_open_stage, stage_entered_at, currency, offer_minor, commission_minor, \
-         probability_pct, probability_explicit, expected_value_minor, expected_close, \
-         final_price_minor, lost_reason, won_at, lost_at, closed_at, reopened_count, \
-         scenario_count, version, last_position, created_at, updated_at \
-         FROM rm_deals.deals WHERE deal_id = $1",
-    )
-    .bind(deal_id)
-    .fetch_optional(conn)
-    .await
-    .map_err(Error::db("read a deal"))
+    sqlx::query_as(&format!("{} WHERE deal_id = $1", select::<DealRow>()))
+        .bind(deal_id)
+        .fetch_optional(conn)
+        .await
+        .map_err(Error::db("read a deal"))
 }
 
 /// Every stage change of a deal, from its opening on.
@@ -120,10 +147,10 @@ pub async fn stage_history(
     conn: &mut PgConnection,
     deal_id: Uuid,
 ) -> Result<Vec<StageChangeRow>, Error> {
-    sqlx::query_as(
-        "SELECT deal_id, position, version, kind, from_stage, to_stage, changed_at, changed_by \
-         FROM rm_deals.stage_history WHERE deal_id = $1 ORDER BY position",
-    )
+    sqlx::query_as(&format!(
+        "{} WHERE deal_id = $1 ORDER BY position",
+        select::<StageChangeRow>()
+    ))
     .bind(deal_id)
     .fetch_all(conn)
     .await

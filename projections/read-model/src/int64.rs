@@ -92,6 +92,26 @@ impl Int64 {
     }
 }
 
+/// Counters that add up amounts (the analytics projection) stop at the
+/// ends of the range rather than wrap.
+impl Int64 {
+    pub fn saturating_add(self, other: Self) -> Self {
+        Int64(self.0.saturating_add(other.0))
+    }
+}
+
+impl PartialEq<i64> for Int64 {
+    fn eq(&self, other: &i64) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialOrd<i64> for Int64 {
+    fn partial_cmp(&self, other: &i64) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(other)
+    }
+}
+
 impl From<i64> for Int64 {
     fn from(value: i64) -> Self {
         Int64(value)

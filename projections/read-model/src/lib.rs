@@ -16,6 +16,7 @@
 mod error;
 mod int64;
 mod page;
+pub mod row;
 mod scope;
 mod where_clause;
 

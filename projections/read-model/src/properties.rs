@@ -4,6 +4,7 @@
 use crate::error::Error;
 use crate::int64::Int64;
 use crate::page::{malformed_cursor, Connection, Page};
+use crate::row::{row, select};
 use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -51,12 +52,6 @@ pub struct PropertyRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "property_id, tenant_id, street, postal_code, city, country, latitude, \
-    longitude, kind, rooms, bedrooms, bathrooms, living_area_m2, plot_area_m2, year_built, \
-    attribute_sources, asking_price_minor, currency, listing_status, agent_id, owner_contact_id, \
-    tags, archived, latest_valuation_minor, latest_valuation_currency, version, last_position, \
-    created_at, updated_at";
-
 /// A row of `rm_properties.price_history`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 #[cfg_attr(
@@ -65,6 +60,8 @@ const COLUMNS: &str = "property_id, tenant_id, street, postal_code, city, countr
     graphql(name = "PriceChange")
 )]
 pub struct PriceChangeRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub property_id: Uuid,
     pub position: Int64,
     pub changed_at: DateTime<Utc>,
@@ -82,6 +79,8 @@ pub struct PriceChangeRow {
     graphql(name = "Valuation")
 )]
 pub struct ValuationRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub property_id: Uuid,
     pub position: Int64,
     pub valued_on: NaiveDate,
@@ -91,6 +90,10 @@ pub struct ValuationRow {
     pub source_name: Option<String>,
     pub recorded_at: DateTime<Utc>,
 }
+
+row!(PropertyRow, "rm_properties", "properties");
+row!(PriceChangeRow, "rm_properties", "price_history");
+row!(ValuationRow, "rm_properties", "valuations");
 
 /// The order of the list. Ties are broken by `property_id`, so the order is
 /// total and a cursor names one place in it.
@@ -325,7 +328,8 @@ pub async fn list(
     let limit_placeholder = filters.placeholder(Bind::Int(limit + 1));
     let filter_sql = filters.sql();
     let sql = format!(
-        "SELECT {COLUMNS} FROM rm_properties.properties {filter_sql} ORDER BY {order} LIMIT {limit_placeholder}"
+        "{} {filter_sql} ORDER BY {order} LIMIT {limit_placeholder}",
+        select::<PropertyRow>()
     );
     let rows = filters
         .bind_to(sqlx::query_as::<_, PropertyRow>(&sql))
@@ -341,7 +345,8 @@ pub async fn list(
 /// the properties of a deal board); unknown ids are left out.
 pub async fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<PropertyRow>, Error> {
     sqlx::query_as::<_, PropertyRow>(&format!(
-        "SELECT {COLUMNS} FROM rm_properties.properties WHERE property_id = ANY($1)"
+        "{} WHERE property_id = ANY($1)",
+        select::<PropertyRow>()
     ))
     .bind(ids)
     .fetch_all(conn)
@@ -351,13 +356,10 @@ pub async fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Prope
 
 /// One property, if the tenant has it.
 pub async fn get(conn: &mut PgConnection, property_id: Uuid) -> Result<Option<PropertyRow>, Error> {
-    sqlx::query_as::<_, PropertyRow>(
-        "SELECT property_id, tenant_id, street, postal_code, city, country, latitude, \
-    longitude, kind, rooms, bedrooms, bathrooms, living_area_m2, plot_area_m2, year_built, \
-    attribute_sources, asking_price_minor, currency, listing_status, agent_id, owner_contact_id, \
-    tags, archived, latest_valuation_minor, latest_valuation_currency, version, last_position, \
-    created_at, updated_at FROM rm_properties.properties WHERE property_id = $1",
-    )
+    sqlx::query_as::<_, PropertyRow>(&format!(
+        "{} WHERE property_id = $1",
+        select::<PropertyRow>()
+    ))
     .bind(property_id)
     .fetch_optional(conn)
     .await
@@ -378,11 +380,10 @@ pub async fn price_histories(
     conn: &mut PgConnection,
     property_ids: &[Uuid],
 ) -> Result<Vec<PriceChangeRow>, Error> {
-    sqlx::query_as(
-        "SELECT property_id, position, changed_at, changed_by, from_minor, to_minor, currency \
-         FROM rm_properties.price_history WHERE property_id = ANY($1) \
-         ORDER BY property_id, position",
-    )
+    sqlx::query_as(&format!(
+        "{} WHERE property_id = ANY($1) ORDER BY property_id, position",
+        select::<PriceChangeRow>()
+    ))
     .bind(property_ids)
     .fetch_all(conn)
     .await
@@ -402,11 +403,10 @@ pub async fn valuations_of(
     conn: &mut PgConnection,
     property_ids: &[Uuid],
 ) -> Result<Vec<ValuationRow>, Error> {
-    sqlx::query_as(
-        "SELECT property_id, position, valued_on, value_minor, currency, source_kind, source_name, \
-         recorded_at FROM rm_properties.valuations WHERE property_id = ANY($1) \
-         ORDER BY property_id, position",
-    )
+    sqlx::query_as(&format!(
+        "{} WHERE property_id = ANY($1) ORDER BY property_id, position",
+        select::<ValuationRow>()
+    ))
     .bind(property_ids)
     .fetch_all(conn)
     .await

@@ -2,6 +2,7 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
+use crate::row::{row, select};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -38,6 +39,8 @@ pub struct TenantRow {
     graphql(name = "Module")
 )]
 pub struct ModuleRow {
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub module: String,
     pub enabled: bool,
     pub changed_at: DateTime<Utc>,
@@ -78,50 +81,55 @@ pub struct UserRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A row of `rm_tenancy.role_changes`: who changed a user's role and when
+/// (the projector keeps it; the API does not read it yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RoleChangeRow {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub position: i64,
+    pub changed_at: DateTime<Utc>,
+    pub changed_by: String,
+    pub from_role: Option<String>,
+    pub to_role: String,
+}
+
+row!(TenantRow, "rm_tenancy", "tenants");
+row!(ModuleRow, "rm_tenancy", "modules");
+row!(UserRow, "rm_tenancy", "users");
+row!(RoleChangeRow, "rm_tenancy", "role_changes");
+
 /// The bound tenant, once its registration is projected.
 pub async fn tenant(conn: &mut PgConnection) -> Result<Option<TenantRow>, Error> {
-    sqlx::query_as(
-        "SELECT tenant_id, name, slug, status, suspended_at, time_zone, cadence_limit, \
-         cadence_window_days, version, last_position, created_at, updated_at \
-         FROM rm_tenancy.tenants",
-    )
-    .fetch_optional(conn)
-    .await
-    .map_err(Error::db("read the tenant"))
+    sqlx::query_as(&select::<TenantRow>())
+        .fetch_optional(conn)
+        .await
+        .map_err(Error::db("read the tenant"))
 }
 
 /// The tenant's feature modules, by name.
 pub async fn modules(conn: &mut PgConnection) -> Result<Vec<ModuleRow>, Error> {
-    sqlx::query_as(
-        "SELECT module, enabled, changed_at, changed_by, last_position FROM rm_tenancy.modules \
-         ORDER BY module",
-    )
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read the tenant's modules"))
+    sqlx::query_as(&format!("{} ORDER BY module", select::<ModuleRow>()))
+        .fetch_all(conn)
+        .await
+        .map_err(Error::db("read the tenant's modules"))
 }
-
-const USER_COLUMNS: &str = "user_id, tenant_id, email, display_name, role, status, \
-    invited_at, invited_by, activated_at, deactivated_at, deactivated_by, password_set_at, \
-    last_login_at, failed_logins, failed_login_times, last_failed_login_at, lockouts, \
-    locked_until, tokens_revoked_at, last_position, created_at, updated_at";
 
 /// The users with these ids (in one statement, for a page's worth of
 /// agents); unknown ids are left out.
 pub async fn users_by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<UserRow>, Error> {
-    sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM rm_tenancy.users WHERE user_id = ANY($1)"
-    ))
-    .bind(ids)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read users by id"))
+    sqlx::query_as(&format!("{} WHERE user_id = ANY($1)", select::<UserRow>()))
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+        .map_err(Error::db("read users by id"))
 }
 
 /// The tenant's users, in the order they were first recorded.
 pub async fn users(conn: &mut PgConnection) -> Result<Vec<UserRow>, Error> {
     sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM rm_tenancy.users ORDER BY created_at, user_id"
+        "{} ORDER BY created_at, user_id",
+        select::<UserRow>()
     ))
     .fetch_all(conn)
     .await

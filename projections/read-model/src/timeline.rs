@@ -3,6 +3,7 @@
 use crate::error::Error;
 use crate::int64::Int64;
 use crate::page::{Connection, Page};
+use crate::row::{row, select};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -17,6 +18,8 @@ use uuid::Uuid;
 )]
 pub struct EntryRow {
     pub position: Int64,
+    #[cfg_attr(feature = "graphql", graphql(skip))]
+    pub tenant_id: Uuid,
     pub stream_id: Uuid,
     pub stream_type: String,
     pub version: Int64,
@@ -30,6 +33,31 @@ pub struct EntryRow {
     pub causation_id: Uuid,
 }
 
+/// A row of `rm_timeline.actors`: the names the timeline writes for users
+/// (kept by the projector for its own text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ActorRow {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub last_position: i64,
+}
+
+/// A row of `rm_timeline.scenario_names`: the names the timeline writes for
+/// a deal's scenarios (kept by the projector for its own text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ScenarioNameRow {
+    pub tenant_id: Uuid,
+    pub deal_id: Uuid,
+    pub scenario_id: Uuid,
+    pub name: String,
+    pub last_position: i64,
+}
+
+row!(EntryRow, "rm_timeline", "entries");
+row!(ActorRow, "rm_timeline", "actors");
+row!(ScenarioNameRow, "rm_timeline", "scenario_names");
+
 /// A page of a record's timeline, oldest first (by log position; the
 /// cursor is the position).
 pub async fn entries(
@@ -39,11 +67,10 @@ pub async fn entries(
 ) -> Result<Connection<EntryRow>, Error> {
     let limit = page.limit()?;
     let after = page.after_position()?.unwrap_or(0);
-    let rows = sqlx::query_as(
-        "SELECT position, stream_id, stream_type, version, occurred_at, event_type, actor, \
-         actor_name, summary, text, correlation_id, causation_id FROM rm_timeline.entries \
-         WHERE stream_id = $1 AND position > $2 ORDER BY position LIMIT $3",
-    )
+    let rows = sqlx::query_as(&format!(
+        "{} WHERE stream_id = $1 AND position > $2 ORDER BY position LIMIT $3",
+        select::<EntryRow>()
+    ))
     .bind(stream_id)
     .bind(after)
     .bind(limit + 1)
@@ -64,11 +91,10 @@ pub async fn since(
     stream_types: &[String],
     limit: i64,
 ) -> Result<Vec<EntryRow>, Error> {
-    sqlx::query_as(
-        "SELECT position, stream_id, stream_type, version, occurred_at, event_type, actor, \
-         actor_name, summary, text, correlation_id, causation_id FROM rm_timeline.entries \
-         WHERE position > $1 AND stream_type = ANY($2) ORDER BY position LIMIT $3",
-    )
+    sqlx::query_as(&format!(
+        "{} WHERE position > $1 AND stream_type = ANY($2) ORDER BY position LIMIT $3",
+        select::<EntryRow>()
+    ))
     .bind(after)
     .bind(stream_types)
     .bind(limit)

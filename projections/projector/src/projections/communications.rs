@@ -27,7 +27,11 @@ use deedlog_communications_domain::{
     LawfulBasis, Message, MessageStatus, RefusalReason, State,
 };
 use deedlog_eventstore::RecordedEvent;
-use serde::{Deserialize, Serialize};
+use deedlog_read_model::communications::{
+    ComplianceRow, ContactRow, ConversationRow, MessageRow, SuppressionRow,
+};
+use deedlog_read_model::Int64;
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -42,121 +46,6 @@ const SUPPRESSION_CODES: [&str; 3] = ["do_not_call", "unsubscribed", "hard_bounc
 
 #[derive(Debug, Clone, Copy)]
 pub struct Communications;
-
-/// One row of `contacts`; field names are its column names.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContactRow {
-    pub contact_id: Uuid,
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub street: Option<String>,
-    pub postal_code: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-    pub do_not_call: bool,
-    pub unsubscribed: bool,
-    pub hard_bounced_channels: Vec<String>,
-    pub paused_after_reply: bool,
-    pub paused_since: Option<DateTime<Utc>>,
-    pub messages_out: i64,
-    pub messages_refused: i64,
-    pub messages_in: i64,
-    pub last_message_at: Option<DateTime<Utc>>,
-    pub version: i64,
-    pub last_position: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One row of `compliance`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ComplianceRow {
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub channel: String,
-    pub consent: String,
-    pub lawful_basis: Option<String>,
-    pub consent_source: Option<String>,
-    pub consent_changed_at: Option<DateTime<Utc>>,
-    pub hard_bounced: bool,
-    pub reachable: bool,
-    pub suppressed: bool,
-    pub suppression_reasons: Vec<String>,
-    pub blocked_by: Vec<String>,
-    pub sendable: bool,
-    pub last_position: i64,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One row of `suppressions`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SuppressionRow {
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub channel: String,
-    pub reason: String,
-    pub since: DateTime<Utc>,
-    pub position: i64,
-    pub source: Option<String>,
-    pub message_id: Option<Uuid>,
-}
-
-/// One row of `messages`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MessageRow {
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub message_id: Uuid,
-    pub conversation_id: Uuid,
-    pub direction: String,
-    pub channel: String,
-    pub status: String,
-    pub subject: Option<String>,
-    pub body: Option<String>,
-    pub property_id: Option<Uuid>,
-    pub deal_id: Option<Uuid>,
-    pub in_reply_to: Option<Uuid>,
-    pub refusal_reasons: Option<Value>,
-    pub refusal_codes: Vec<String>,
-    pub message_at: DateTime<Utc>,
-    pub actor: String,
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub opened_at: Option<DateTime<Utc>>,
-    pub bounced_at: Option<DateTime<Utc>>,
-    pub bounce_hard: Option<bool>,
-    pub bounce_detail: Option<String>,
-    pub replied_at: Option<DateTime<Utc>>,
-    pub provider_event_id: Option<String>,
-    pub position: i64,
-    pub last_position: i64,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One row of `conversations`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConversationRow {
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub conversation_id: Uuid,
-    pub channels: Vec<String>,
-    pub property_id: Option<Uuid>,
-    pub deal_id: Option<Uuid>,
-    pub started_at: DateTime<Utc>,
-    pub last_message_at: Option<DateTime<Utc>>,
-    pub last_direction: Option<String>,
-    pub last_outbound_at: Option<DateTime<Utc>>,
-    pub last_inbound_at: Option<DateTime<Utc>>,
-    pub last_refused_at: Option<DateTime<Utc>>,
-    pub messages_out: i64,
-    pub messages_refused: i64,
-    pub messages_in: i64,
-    pub status: String,
-    pub paused_since: Option<DateTime<Utc>>,
-    pub last_position: i64,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// A contact's pause as the conversations of the contact show it.
 #[derive(Debug, Serialize)]
@@ -463,8 +352,8 @@ impl Working {
             messages_refused: 0,
             messages_in: 0,
             last_message_at: None,
-            version: 0,
-            last_position: 0,
+            version: Int64(0),
+            last_position: Int64(0),
             created_at: recorded.occurred_at,
             updated_at: recorded.occurred_at,
         };
@@ -921,7 +810,7 @@ fn conversation<'a>(
             messages_in: 0,
             status: "open".into(),
             paused_since: None,
-            last_position: 0,
+            last_position: Int64(0),
             updated_at: recorded.occurred_at,
         });
     let name = channel.as_str();

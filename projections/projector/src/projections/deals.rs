@@ -8,17 +8,18 @@
 //! change), the expected value and the scenario figures are exactly what
 //! the deals context itself derives.
 
-use super::decode::{big, events_of, stream_ids};
+use super::decode::{big, events_of, int, stream_ids};
 use crate::projection::{ApplyError, Projection, Table};
 use crate::rows;
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use deedlog_deals_domain::scenario::{Cost, Financing, Scenario};
 use deedlog_deals_domain::state::{evolve, Deal, State};
 use deedlog_deals_domain::{Event, Stage};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::{Currency, Money, UserId};
-use serde::{Deserialize, Serialize};
+use deedlog_read_model::deals::{DealRow, ScenarioRow, StageChangeRow};
+use deedlog_read_model::Int64;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -27,77 +28,6 @@ use deedlog_kernel::stream_type::DEAL as STREAM_TYPE;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Deals;
-
-/// One row of `deals`; field names are its column names.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DealRow {
-    pub deal_id: Uuid,
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub buyer_contact_id: Uuid,
-    pub agent_id: Uuid,
-    pub stage: String,
-    pub is_open: bool,
-    pub last_open_stage: String,
-    pub stage_entered_at: DateTime<Utc>,
-    pub currency: Option<String>,
-    pub offer_minor: Option<i64>,
-    pub commission_minor: Option<i64>,
-    pub probability_pct: i64,
-    pub probability_explicit: bool,
-    pub expected_value_minor: Option<i64>,
-    pub expected_close: Option<NaiveDate>,
-    pub final_price_minor: Option<i64>,
-    pub lost_reason: Option<String>,
-    pub won_at: Option<DateTime<Utc>>,
-    pub lost_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub reopened_count: i64,
-    pub scenario_count: i64,
-    pub version: i64,
-    pub last_position: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One row of `stage_history`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StageChangeRow {
-    pub tenant_id: Uuid,
-    pub deal_id: Uuid,
-    pub position: i64,
-    pub version: i64,
-    pub kind: String,
-    pub from_stage: Option<String>,
-    pub to_stage: String,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-}
-
-/// One row of `scenarios`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ScenarioRow {
-    pub tenant_id: Uuid,
-    pub deal_id: Uuid,
-    pub scenario_id: Uuid,
-    pub name: String,
-    pub currency: String,
-    pub price_minor: i64,
-    pub costs: serde_json::Value,
-    pub loan_minor: Option<i64>,
-    pub annual_rate_bp: Option<i64>,
-    pub term_months: Option<i64>,
-    pub total_costs_minor: Option<i64>,
-    pub monthly_payment_minor: Option<i64>,
-    pub total_interest_minor: Option<i64>,
-    pub equity_needed_minor: Option<i64>,
-    pub probability_pct: i64,
-    pub expected_value_minor: Option<i64>,
-    pub added_position: i64,
-    pub added_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub last_position: i64,
-}
 
 const TABLES: &[Table] = &[
     Table {
@@ -184,11 +114,24 @@ impl Projection for Deals {
             let Some(working) = deals.remove(id) else {
                 continue;
             };
+            // A figure beyond its column is the deal's last event's error.
+            let fail = |reason: String| match decoded
+                .iter()
+                .rev()
+                .find(|(e, _)| e.stream_id.as_uuid() == *id)
+            {
+                Some((event, _)) => ApplyError::event(event, reason),
+                None => ApplyError::Event {
+                    position: 0,
+                    event_type: String::new(),
+                    reason,
+                },
+            };
             if working.scenarios_need_writing() {
                 rewritten.push(*id);
-                scenario_rows.extend(working.scenario_rows());
+                scenario_rows.extend(working.scenario_rows().map_err(fail)?);
             }
-            written.push(working.into_row());
+            written.push(working.into_row().map_err(fail)?);
         }
         rows::replace(conn, "deals", "deal_id", &ids, &written).await?;
         rows::insert(conn, "stage_history", &history).await?;
@@ -224,11 +167,11 @@ impl Working {
     fn from_rows(row: DealRow, mut scenarios: Vec<ScenarioRow>) -> Result<Self, String> {
         scenarios.sort_by_key(|s| s.added_position);
         let currency = row.currency.as_deref().map(currency).transpose()?;
-        let money = |minor: Option<i64>| -> Result<Option<Money>, String> {
+        let money = |minor: Option<Int64>| -> Result<Option<Money>, String> {
             minor
                 .map(|m| {
                     currency
-                        .map(|c| Money::new(m, c))
+                        .map(|c| Money::new(m.0, c))
                         .ok_or_else(|| "an amount without a currency".to_owned())
                 })
                 .transpose()
@@ -283,17 +226,17 @@ impl Working {
     }
 
     /// The deal's scenario rows, with their figures at its probability.
-    fn scenario_rows(&self) -> Vec<ScenarioRow> {
+    fn scenario_rows(&self) -> Result<Vec<ScenarioRow>, String> {
         let Some(deal) = &self.state.0 else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         deal.scenarios
             .iter()
-            .filter_map(|s| {
-                let meta = self.scenarios.get(&s.id)?;
+            .filter_map(|s| Some((s, self.scenarios.get(&s.id)?)))
+            .map(|(s, meta)| {
                 let figures = deal.scenario_figures(s.id);
                 let minor = |m: Money| m.amount_minor;
-                Some(ScenarioRow {
+                Ok(ScenarioRow {
                     tenant_id: self.row.tenant_id,
                     deal_id: self.row.deal_id,
                     scenario_id: s.id,
@@ -303,13 +246,19 @@ impl Working {
                     costs: serde_json::to_value(&s.costs)
                         .unwrap_or_else(|_| serde_json::Value::Array(Vec::new())),
                     loan_minor: s.financing.map(|f| f.loan.amount_minor),
-                    annual_rate_bp: s.financing.map(|f| i64::from(f.annual_rate_bp)),
-                    term_months: s.financing.map(|f| i64::from(f.term_months)),
+                    annual_rate_bp: s
+                        .financing
+                        .map(|f| int("annual_rate_bp", f.annual_rate_bp))
+                        .transpose()?,
+                    term_months: s
+                        .financing
+                        .map(|f| int("term_months", f.term_months))
+                        .transpose()?,
                     total_costs_minor: figures.map(|f| minor(f.total_costs)),
                     monthly_payment_minor: figures.and_then(|f| f.monthly_payment.map(minor)),
                     total_interest_minor: figures.map(|f| minor(f.total_interest)),
                     equity_needed_minor: figures.map(|f| minor(f.equity_needed)),
-                    probability_pct: i64::from(deal.probability_pct()),
+                    probability_pct: i32::from(deal.probability_pct()),
                     expected_value_minor: figures.map(|f| minor(f.expected_value)),
                     added_position: meta.added_position,
                     added_at: meta.added_at,
@@ -321,10 +270,10 @@ impl Working {
     }
 
     /// The row, with every field the domain state determines taken from it.
-    fn into_row(self) -> DealRow {
+    fn into_row(self) -> Result<DealRow, String> {
         let Working { mut row, state, .. } = self;
         let Some(deal) = state.0 else {
-            return row;
+            return Ok(row);
         };
         row.property_id = deal.property;
         row.buyer_contact_id = deal.buyer;
@@ -333,16 +282,16 @@ impl Working {
         row.is_open = deal.stage.is_open();
         row.last_open_stage = deal.last_open_stage.as_str().to_owned();
         row.currency = deal.currency().map(|c| c.code().to_owned());
-        row.offer_minor = deal.offer.map(|m| m.amount_minor);
-        row.commission_minor = deal.commission.map(|m| m.amount_minor);
-        row.probability_pct = i64::from(deal.probability_pct());
+        row.offer_minor = deal.offer.map(|m| Int64(m.amount_minor));
+        row.commission_minor = deal.commission.map(|m| Int64(m.amount_minor));
+        row.probability_pct = i32::from(deal.probability_pct());
         row.probability_explicit = deal.probability_override.is_some();
-        row.expected_value_minor = deal.expected_value().map(|m| m.amount_minor);
+        row.expected_value_minor = deal.expected_value().map(|m| Int64(m.amount_minor));
         row.expected_close = deal.expected_close;
-        row.final_price_minor = deal.final_price.map(|m| m.amount_minor);
+        row.final_price_minor = deal.final_price.map(|m| Int64(m.amount_minor));
         row.lost_reason = deal.lost_reason;
-        row.scenario_count = i64::try_from(deal.scenarios.len()).unwrap_or(i64::MAX);
-        row
+        row.scenario_count = int("scenario_count", deal.scenarios.len())?;
+        Ok(row)
     }
 }
 
@@ -388,8 +337,8 @@ fn apply_one(
             closed_at: None,
             reopened_count: 0,
             scenario_count: 0,
-            version: 0,
-            last_position: 0,
+            version: Int64(0),
+            last_position: Int64(0),
             created_at: at,
             updated_at: at,
         };

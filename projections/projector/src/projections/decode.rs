@@ -42,7 +42,21 @@ pub fn name_of<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
-/// A log position or version as a SQL bigint.
-pub fn big(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
+/// A count or measure for an SQL `integer` column. The domain keeps these
+/// far inside its range; a value beyond it is named, as the column would
+/// refuse it anyway.
+pub fn int<T>(column: &'static str, value: T) -> Result<i32, String>
+where
+    T: TryInto<i32> + Copy + std::fmt::Display,
+{
+    value
+        .try_into()
+        .map_err(|_| format!("{column} {value} is beyond the column's range"))
+}
+
+/// A log position or version as a SQL bigint (`i64`, or the rows'
+/// `Int64`). They were read from bigint columns, so they always fit; the
+/// saturation only keeps this total.
+pub fn big<T: From<i64>>(value: u64) -> T {
+    T::from(i64::try_from(value).unwrap_or(i64::MAX))
 }

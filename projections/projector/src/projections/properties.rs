@@ -1,15 +1,15 @@
 //! The properties read model: list and detail rows, asking-price history
 //! and valuations (schema in `migrations/projections/properties.sql`).
 
-use super::decode::{big, events_of, name_of, stream_ids};
+use super::decode::{big, events_of, int, name_of, stream_ids};
 use crate::projection::{ApplyError, Projection, Table};
 use crate::rows;
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_properties_domain::model::{Attributes, Provenance, Source, Sourced};
 use deedlog_properties_domain::Event;
-use serde::{Deserialize, Serialize};
+use deedlog_read_model::properties::{PriceChangeRow, PropertyRow, ValuationRow};
+use deedlog_read_model::Int64;
 use serde_json::{Map, Value};
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -19,67 +19,6 @@ use deedlog_kernel::stream_type::PROPERTY as STREAM_TYPE;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Properties;
-
-/// One row of `properties`; field names are its column names.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PropertyRow {
-    pub property_id: Uuid,
-    pub tenant_id: Uuid,
-    pub street: String,
-    pub postal_code: String,
-    pub city: String,
-    pub country: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub kind: String,
-    pub rooms: Option<i64>,
-    pub bedrooms: Option<i64>,
-    pub bathrooms: Option<i64>,
-    pub living_area_m2: Option<i64>,
-    pub plot_area_m2: Option<i64>,
-    pub year_built: Option<i64>,
-    pub attribute_sources: Map<String, Value>,
-    pub asking_price_minor: Option<i64>,
-    pub currency: Option<String>,
-    pub listing_status: String,
-    pub agent_id: Option<Uuid>,
-    pub owner_contact_id: Option<Uuid>,
-    pub tags: Vec<String>,
-    pub archived: bool,
-    pub latest_valuation_minor: Option<i64>,
-    pub latest_valuation_currency: Option<String>,
-    pub version: i64,
-    pub last_position: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One row of `price_history`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PriceChangeRow {
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub position: i64,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub from_minor: Option<i64>,
-    pub to_minor: i64,
-    pub currency: String,
-}
-
-/// One row of `valuations`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ValuationRow {
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub position: i64,
-    pub valued_on: NaiveDate,
-    pub value_minor: i64,
-    pub currency: String,
-    pub source_kind: String,
-    pub source_name: Option<String>,
-    pub recorded_at: DateTime<Utc>,
-}
 
 const TABLES: &[Table] = &[
     Table {
@@ -184,8 +123,8 @@ fn apply_one(
             living_area_m2: None,
             plot_area_m2: None,
             year_built: None,
-            attribute_sources: Map::new(),
-            asking_price_minor: asking_price.map(|m| m.amount_minor),
+            attribute_sources: Value::Object(Map::new()),
+            asking_price_minor: asking_price.map(|m| Int64(m.amount_minor)),
             currency: asking_price.map(|m| m.currency.code().to_owned()),
             listing_status: "draft".into(),
             agent_id: agent.map(|a| a.as_uuid()),
@@ -194,12 +133,12 @@ fn apply_one(
             archived: false,
             latest_valuation_minor: None,
             latest_valuation_currency: None,
-            version: 0,
-            last_position: 0,
+            version: Int64(0),
+            last_position: Int64(0),
             created_at: recorded.occurred_at,
             updated_at: recorded.occurred_at,
         };
-        set_attributes(&mut row, attributes);
+        set_attributes(&mut row, attributes).map_err(|e| ApplyError::event(recorded, e))?;
         if let Some(price) = asking_price {
             changes.prices.push(PriceChangeRow {
                 tenant_id: row.tenant_id,
@@ -208,7 +147,7 @@ fn apply_one(
                 changed_at: recorded.occurred_at,
                 changed_by: recorded.actor.clone(),
                 from_minor: None,
-                to_minor: price.amount_minor,
+                to_minor: Int64(price.amount_minor),
                 currency: price.currency.code().to_owned(),
             });
         }
@@ -236,9 +175,11 @@ fn apply_one(
             row.latitude = address.latitude;
             row.longitude = address.longitude;
         }
-        Event::AttributesChanged { attributes } => set_attributes(row, attributes),
+        Event::AttributesChanged { attributes } => {
+            set_attributes(row, attributes).map_err(|e| ApplyError::event(recorded, e))?
+        }
         Event::AskingPriceChanged { from, to } => {
-            row.asking_price_minor = Some(to.amount_minor);
+            row.asking_price_minor = Some(Int64(to.amount_minor));
             row.currency = Some(to.currency.code().to_owned());
             changes.prices.push(PriceChangeRow {
                 tenant_id: row.tenant_id,
@@ -246,8 +187,8 @@ fn apply_one(
                 position,
                 changed_at: recorded.occurred_at,
                 changed_by: recorded.actor.clone(),
-                from_minor: from.map(|m| m.amount_minor),
-                to_minor: to.amount_minor,
+                from_minor: from.map(|m| Int64(m.amount_minor)),
+                to_minor: Int64(to.amount_minor),
                 currency: to.currency.code().to_owned(),
             });
         }
@@ -256,7 +197,7 @@ fn apply_one(
             source,
             valued_on,
         } => {
-            row.latest_valuation_minor = Some(value.amount_minor);
+            row.latest_valuation_minor = Some(Int64(value.amount_minor));
             row.latest_valuation_currency = Some(value.currency.code().to_owned());
             let (source_kind, source_name) = match source {
                 Source::Manual => ("manual", None),
@@ -268,7 +209,7 @@ fn apply_one(
                 property_id: id,
                 position,
                 valued_on: *valued_on,
-                value_minor: value.amount_minor,
+                value_minor: Int64(value.amount_minor),
                 currency: value.currency.code().to_owned(),
                 source_kind: source_kind.into(),
                 source_name,
@@ -298,19 +239,22 @@ fn stamp(row: &mut PropertyRow, recorded: &RecordedEvent) {
     row.updated_at = recorded.occurred_at;
 }
 
-fn set_attributes(row: &mut PropertyRow, attributes: &Attributes) {
-    fn value<T: Copy + Into<i64>>(s: &Option<Sourced<T>>) -> Option<i64> {
-        s.as_ref().map(|s| s.value.into())
+fn set_attributes(row: &mut PropertyRow, attributes: &Attributes) -> Result<(), String> {
+    fn value<T>(column: &'static str, s: &Option<Sourced<T>>) -> Result<Option<i32>, String>
+    where
+        T: TryInto<i32> + Copy + std::fmt::Display,
+    {
+        s.as_ref().map(|s| int(column, s.value)).transpose()
     }
     fn provenance<T>(s: &Option<Sourced<T>>) -> Option<&Provenance> {
         s.as_ref().map(|s| &s.provenance)
     }
-    row.rooms = value(&attributes.rooms);
-    row.bedrooms = value(&attributes.bedrooms);
-    row.bathrooms = value(&attributes.bathrooms);
-    row.living_area_m2 = value(&attributes.living_area_m2);
-    row.plot_area_m2 = value(&attributes.plot_area_m2);
-    row.year_built = value(&attributes.year_built);
+    row.rooms = value("rooms", &attributes.rooms)?;
+    row.bedrooms = value("bedrooms", &attributes.bedrooms)?;
+    row.bathrooms = value("bathrooms", &attributes.bathrooms)?;
+    row.living_area_m2 = value("living_area_m2", &attributes.living_area_m2)?;
+    row.plot_area_m2 = value("plot_area_m2", &attributes.plot_area_m2)?;
+    row.year_built = value("year_built", &attributes.year_built)?;
     let sources = [
         ("rooms", provenance(&attributes.rooms)),
         ("bedrooms", provenance(&attributes.bedrooms)),
@@ -325,5 +269,7 @@ fn set_attributes(row: &mut PropertyRow, attributes: &Attributes) {
             p.and_then(|p| serde_json::to_value(p).ok())
                 .map(|p| (name.to_owned(), p))
         })
-        .collect();
+        .collect::<Map<String, Value>>()
+        .into();
+    Ok(())
 }

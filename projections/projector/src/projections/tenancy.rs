@@ -21,7 +21,7 @@
 //! batches.
 
 use super::credential_times::{decode_times, CredentialTimes};
-use super::decode::{big, decode, name_of};
+use super::decode::{big, decode, int, name_of};
 use crate::projection::{ApplyError, Projection, Table};
 use crate::rows;
 use async_trait::async_trait;
@@ -29,83 +29,17 @@ use chrono::{DateTime, SubsecRound, Utc};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::stream_type::{CREDENTIALS, TENANT};
 use deedlog_kernel::{Module, Role, UserId};
+use deedlog_read_model::tenancy::{ModuleRow, RoleChangeRow, TenantRow, UserRow};
+use deedlog_read_model::Int64;
 use deedlog_tenancy_domain::credentials::FAILURE_WINDOW;
 use deedlog_tenancy_domain::settings::CommunicationSettings;
 use deedlog_tenancy_domain::tenant::{self, NewUser};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Tenancy;
-
-/// One row of `tenants`; field names are its column names.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TenantRow {
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub slug: String,
-    pub status: String,
-    pub suspended_at: Option<DateTime<Utc>>,
-    pub time_zone: String,
-    pub cadence_limit: i64,
-    pub cadence_window_days: i64,
-    pub version: i64,
-    pub last_position: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One row of `modules`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModuleRow {
-    pub tenant_id: Uuid,
-    pub module: String,
-    pub enabled: bool,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub last_position: i64,
-}
-
-/// One row of `users`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UserRow {
-    pub user_id: Uuid,
-    pub tenant_id: Uuid,
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub role: Option<String>,
-    pub status: Option<String>,
-    pub invited_at: Option<DateTime<Utc>>,
-    pub invited_by: Option<String>,
-    pub activated_at: Option<DateTime<Utc>>,
-    pub deactivated_at: Option<DateTime<Utc>>,
-    pub deactivated_by: Option<String>,
-    pub password_set_at: Option<DateTime<Utc>>,
-    pub last_login_at: Option<DateTime<Utc>>,
-    pub failed_logins: i64,
-    pub failed_login_times: Vec<DateTime<Utc>>,
-    pub last_failed_login_at: Option<DateTime<Utc>>,
-    pub lockouts: i64,
-    pub locked_until: Option<DateTime<Utc>>,
-    pub tokens_revoked_at: Option<DateTime<Utc>>,
-    pub last_position: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One row of `role_changes`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RoleChangeRow {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
-    pub position: i64,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub from_role: Option<String>,
-    pub to_role: String,
-}
 
 const TABLES: &[Table] = &[
     Table {
@@ -323,10 +257,12 @@ impl State {
                 status: "active".into(),
                 suspended_at: None,
                 time_zone: settings.time_zone,
-                cadence_limit: settings.cadence_limit.into(),
-                cadence_window_days: settings.cadence_window_days.into(),
-                version: 0,
-                last_position: 0,
+                cadence_limit: int("cadence_limit", settings.cadence_limit)
+                    .map_err(|e| ApplyError::event(recorded, e))?,
+                cadence_window_days: int("cadence_window_days", settings.cadence_window_days)
+                    .map_err(|e| ApplyError::event(recorded, e))?,
+                version: Int64(0),
+                last_position: Int64(0),
                 created_at: at,
                 updated_at: at,
             };
@@ -359,7 +295,7 @@ impl State {
             | tenant::Event::TenantReactivated {}
             | tenant::Event::CommunicationSettingsChanged { .. } => {
                 if let Some(row) = self.tenants.get_mut(&id) {
-                    set_tenant(row, event, at);
+                    set_tenant(row, event, at).map_err(|e| ApplyError::event(recorded, e))?;
                 }
             }
             tenant::Event::ModuleEnabled { module } => self.set_module(recorded, *module, true),
@@ -495,7 +431,7 @@ impl State {
                 "the credentials' tenant is not the user's tenant",
             ));
         }
-        if row.last_position >= big(recorded.position) {
+        if row.last_position >= big::<i64>(recorded.position) {
             return Ok(()); // applied before
         }
         match event {
@@ -520,7 +456,8 @@ impl State {
             CredentialTimes::AllRefreshTokensRevoked {} => row.tokens_revoked_at = Some(at),
             CredentialTimes::TokenChanged {} => {}
         }
-        row.failed_logins = i64::try_from(row.failed_login_times.len()).unwrap_or(i64::MAX);
+        row.failed_logins = int("failed_logins", row.failed_login_times.len())
+            .map_err(|e| ApplyError::event(recorded, e))?;
         stamp_user(row, recorded);
         Ok(())
     }
@@ -547,14 +484,14 @@ fn empty_user(user_id: Uuid, tenant_id: Uuid, at: DateTime<Utc>) -> UserRow {
         lockouts: 0,
         locked_until: None,
         tokens_revoked_at: None,
-        last_position: 0,
+        last_position: Int64(0),
         created_at: at,
         updated_at: at,
     }
 }
 
 /// The effect of an event on the tenant's own row.
-fn set_tenant(row: &mut TenantRow, event: &tenant::Event, at: DateTime<Utc>) {
+fn set_tenant(row: &mut TenantRow, event: &tenant::Event, at: DateTime<Utc>) -> Result<(), String> {
     match event {
         tenant::Event::TenantRenamed { name } => row.name = name.clone(),
         tenant::Event::TenantSuspended {} => {
@@ -567,11 +504,12 @@ fn set_tenant(row: &mut TenantRow, event: &tenant::Event, at: DateTime<Utc>) {
         }
         tenant::Event::CommunicationSettingsChanged { settings } => {
             row.time_zone = settings.time_zone.clone();
-            row.cadence_limit = settings.cadence_limit.into();
-            row.cadence_window_days = settings.cadence_window_days.into();
+            row.cadence_limit = int("cadence_limit", settings.cadence_limit)?;
+            row.cadence_window_days = int("cadence_window_days", settings.cadence_window_days)?;
         }
         _ => {}
     }
+    Ok(())
 }
 
 fn stamp_tenant(row: &mut TenantRow, recorded: &RecordedEvent) {

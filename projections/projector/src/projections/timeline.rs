@@ -17,53 +17,17 @@ use super::decode::{big, decode, name_of};
 use crate::projection::{ApplyError, Projection, Table};
 use crate::rows;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::Money;
-use serde::{Deserialize, Serialize};
+use deedlog_read_model::timeline::{ActorRow, EntryRow, ScenarioNameRow};
+use deedlog_read_model::Int64;
+use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Timeline;
-
-/// One row of `entries`; field names are its column names.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EntryRow {
-    pub position: i64,
-    pub tenant_id: Uuid,
-    pub stream_id: Uuid,
-    pub stream_type: String,
-    pub version: i64,
-    pub occurred_at: DateTime<Utc>,
-    pub event_type: String,
-    pub actor: String,
-    pub actor_name: Option<String>,
-    pub summary: String,
-    pub text: String,
-    pub correlation_id: Uuid,
-    pub causation_id: Uuid,
-}
-
-/// One row of `actors`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ActorRow {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
-    pub display_name: String,
-    pub last_position: i64,
-}
-
-/// One row of `scenario_names`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ScenarioNameRow {
-    pub tenant_id: Uuid,
-    pub deal_id: Uuid,
-    pub scenario_id: Uuid,
-    pub name: String,
-    pub last_position: i64,
-}
 
 const TABLES: &[Table] = &[
     Table {
@@ -259,7 +223,7 @@ fn entry(recorded: &RecordedEvent, names: &Names, summary: String) -> EntryRow {
         None => summary.clone(),
     };
     EntryRow {
-        position,
+        position: Int64(position),
         tenant_id,
         stream_id: recorded.stream_id.as_uuid(),
         stream_type: recorded.stream_type.clone(),

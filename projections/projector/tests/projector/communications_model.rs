@@ -12,11 +12,13 @@ use deedlog_communications_domain::{
     PostalAddress, SendPolicy, State,
 };
 use deedlog_kernel::{Decider, StreamId, TenantId};
-use deedlog_projector::projections::communications::{
-    Communications, ComplianceRow, ContactRow, ConversationRow, MessageRow, SuppressionRow,
-};
+use deedlog_projector::projections::communications::Communications;
 use deedlog_projector::reconcile::reconcile;
 use deedlog_projector::{rebuild, Projection};
+use deedlog_read_model::communications::{
+    ComplianceRow, ContactRow, ConversationRow, MessageRow, SuppressionRow,
+};
+use deedlog_read_model::Int64;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -320,7 +322,10 @@ async fn consent_then_a_queued_message_fill_contact_compliance_message_and_conve
         (1, 0, 0)
     );
     assert_eq!(row.last_message_at, Some(at(2)));
-    assert_eq!((row.version, row.last_position), (3, sent as i64));
+    assert_eq!(
+        (row.version, row.last_position),
+        (Int64(3), Int64(sent as i64))
+    );
     assert_eq!((row.created_at, row.updated_at), (at(0), at(2)));
 
     let email = compliance(&db, lena.id(), "email").await;
@@ -332,7 +337,7 @@ async fn consent_then_a_queued_message_fill_contact_compliance_message_and_conve
     assert!(email.blocked_by.is_empty() && email.suppression_reasons.is_empty());
     assert_eq!(
         (email.last_position, email.updated_at),
-        (granted as i64, at(1))
+        (Int64(granted as i64), at(1))
     );
     for channel in ["sms", "call", "letter"] {
         let other = compliance(&db, lena.id(), channel).await;
@@ -349,7 +354,7 @@ async fn consent_then_a_queued_message_fill_contact_compliance_message_and_conve
         assert!(other.reachable && !other.sendable && !other.suppressed);
         assert_eq!(
             (other.last_position, other.updated_at),
-            (created as i64, at(0))
+            (Int64(created as i64), at(0))
         );
     }
     assert!(suppressions(&db, lena.id()).await.is_empty());
@@ -373,7 +378,10 @@ async fn consent_then_a_queued_message_fill_contact_compliance_message_and_conve
     assert!(m.refusal_reasons.is_none() && m.refusal_codes.is_empty());
     assert!(m.delivered_at.is_none() && m.opened_at.is_none() && m.bounced_at.is_none());
     assert!(m.in_reply_to.is_none() && m.replied_at.is_none() && m.provider_event_id.is_none());
-    assert_eq!((m.position, m.last_position), (sent as i64, sent as i64));
+    assert_eq!(
+        (m.position, m.last_position),
+        (Int64(sent as i64), Int64(sent as i64))
+    );
 
     let c = conversation(&db, lena.id(), conversation_id).await;
     assert_eq!(c.channels, strings(&["email"]));
@@ -389,7 +397,7 @@ async fn consent_then_a_queued_message_fill_contact_compliance_message_and_conve
         (1, 0, 0)
     );
     assert_eq!((c.status.as_str(), c.paused_since), ("open", None));
-    assert_eq!((c.last_position, c.updated_at), (sent as i64, at(2)));
+    assert_eq!((c.last_position, c.updated_at), (Int64(sent as i64), at(2)));
 }
 
 #[tokio::test]
@@ -584,7 +592,10 @@ async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_it
         (m.status.as_str(), m.delivered_at, m.opened_at),
         ("delivered", Some(at(10)), None)
     );
-    assert_eq!((m.last_position, m.updated_at), (lena.last as i64, at(10)));
+    assert_eq!(
+        (m.last_position, m.updated_at),
+        (Int64(lena.last as i64), at(10))
+    );
     lena.report(&db, at(11), first, DeliveryStatus::Opened)
         .await;
     // Out of order: opened before delivered stays opened.
@@ -668,7 +679,7 @@ async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_it
     assert_eq!(email.blocked_by, strings(&["hard_bounced"]));
     assert_eq!(
         (email.last_position, email.updated_at),
-        (hard as i64, at(20))
+        (Int64(hard as i64), at(20))
     );
     assert_eq!(
         contact(&db, lena.id()).await.hard_bounced_channels,
@@ -788,7 +799,7 @@ async fn a_reply_pauses_the_contact_and_its_conversations_until_the_cadence_resu
     );
     assert_eq!(
         (other.last_position, other.updated_at),
-        (second_sent, at(3)),
+        (Int64(second_sent), at(3)),
         "the pause is not a message of the other conversation"
     );
     let email = compliance(&db, lena.id(), "email").await;
@@ -868,7 +879,7 @@ async fn the_suppression_list_gains_and_loses_rows_as_suppressions_start_and_end
     let positions: Vec<i64> = rows_of::<SuppressionRow>(&db, "suppressions", lena.id())
         .await
         .iter()
-        .map(|r| r.position)
+        .map(|r| r.position.0)
         .collect();
     assert_eq!(positions, vec![listed, listed]);
     let call = compliance(&db, lena.id(), "call").await;

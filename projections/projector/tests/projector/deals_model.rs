@@ -9,9 +9,11 @@ use deedlog_deals_domain::decide::decide;
 use deedlog_deals_domain::state::evolve;
 use deedlog_deals_domain::{Action, Command, Cost, Deal, Event, Financing, Stage, State};
 use deedlog_kernel::{Currency, Money, StreamId, TenantId, UserId};
-use deedlog_projector::projections::deals::{DealRow, Deals, ScenarioRow};
+use deedlog_projector::projections::deals::Deals;
 use deedlog_projector::reconcile::reconcile;
 use deedlog_projector::{rebuild, Projection};
+use deedlog_read_model::deals::{DealRow, ScenarioRow};
+use deedlog_read_model::Int64;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -117,6 +119,7 @@ async fn assert_agrees_with_domain(db: &TestDb, log: &DealLog) {
     let deal = log.deal();
     let row = row(db, log.id()).await;
     let minor = |m: Option<Money>| m.map(|m| m.amount_minor);
+    let int64 = |m: Option<Money>| m.map(|m| Int64(m.amount_minor));
     assert_eq!(row.tenant_id, log.tenant.as_uuid());
     assert_eq!(row.property_id, deal.property);
     assert_eq!(row.buyer_contact_id, deal.buyer);
@@ -128,18 +131,18 @@ async fn assert_agrees_with_domain(db: &TestDb, log: &DealLog) {
         row.currency.as_deref(),
         deal.currency().as_ref().map(Currency::code)
     );
-    assert_eq!(row.offer_minor, minor(deal.offer));
-    assert_eq!(row.commission_minor, minor(deal.commission));
-    assert_eq!(row.probability_pct, i64::from(deal.probability_pct()));
+    assert_eq!(row.offer_minor, int64(deal.offer));
+    assert_eq!(row.commission_minor, int64(deal.commission));
+    assert_eq!(row.probability_pct, i32::from(deal.probability_pct()));
     assert_eq!(
         row.probability_explicit,
         deal.probability_override.is_some()
     );
-    assert_eq!(row.expected_value_minor, minor(deal.expected_value()));
+    assert_eq!(row.expected_value_minor, int64(deal.expected_value()));
     assert_eq!(row.expected_close, deal.expected_close);
-    assert_eq!(row.final_price_minor, minor(deal.final_price));
+    assert_eq!(row.final_price_minor, int64(deal.final_price));
     assert_eq!(row.lost_reason, deal.lost_reason);
-    assert_eq!(row.scenario_count, deal.scenarios.len() as i64);
+    assert_eq!(row.scenario_count, deal.scenarios.len() as i32);
     let stored = scenarios(db, log.id()).await;
     let ids: Vec<Uuid> = stored.iter().map(|s| s.scenario_id).collect();
     let kept: Vec<Uuid> = deal.scenarios.iter().map(|s| s.id).collect();
@@ -154,11 +157,13 @@ async fn assert_agrees_with_domain(db: &TestDb, log: &DealLog) {
         assert_eq!(s.loan_minor, kept.financing.map(|f| f.loan.amount_minor));
         assert_eq!(
             s.annual_rate_bp,
-            kept.financing.map(|f| i64::from(f.annual_rate_bp))
+            kept.financing
+                .map(|f| i32::try_from(f.annual_rate_bp).expect("a rate"))
         );
         assert_eq!(
             s.term_months,
-            kept.financing.map(|f| i64::from(f.term_months))
+            kept.financing
+                .map(|f| i32::try_from(f.term_months).expect("a term"))
         );
         assert_eq!(s.total_costs_minor, minor(figures.map(|f| f.total_costs)));
         assert_eq!(
@@ -173,7 +178,7 @@ async fn assert_agrees_with_domain(db: &TestDb, log: &DealLog) {
             s.equity_needed_minor,
             minor(figures.map(|f| f.equity_needed))
         );
-        assert_eq!(s.probability_pct, i64::from(deal.probability_pct()));
+        assert_eq!(s.probability_pct, i32::from(deal.probability_pct()));
         assert_eq!(
             s.expected_value_minor,
             minor(figures.map(|f| f.expected_value))
@@ -229,17 +234,17 @@ async fn each_event_shapes_the_deal_row_as_the_domain_state() {
     assert_eq!(opened.stage, "lead");
     assert!(opened.is_open);
     assert_eq!(opened.currency.as_deref(), Some("EUR"));
-    assert_eq!(opened.offer_minor, Some(40_000_000));
-    assert_eq!(opened.commission_minor, Some(1_200_000));
+    assert_eq!(opened.offer_minor, Some(Int64(40_000_000)));
+    assert_eq!(opened.commission_minor, Some(Int64(1_200_000)));
     assert_eq!(
         (opened.probability_pct, opened.probability_explicit),
         (5, false)
     );
-    assert_eq!(opened.expected_value_minor, Some(2_000_000));
+    assert_eq!(opened.expected_value_minor, Some(Int64(2_000_000)));
     assert_eq!(opened.expected_close, NaiveDate::from_ymd_opt(2027, 3, 31));
     assert_eq!(
         (opened.version, opened.reopened_count, opened.scenario_count),
-        (1, 0, 0)
+        (Int64(1), 0, 0)
     );
     assert_eq!(
         (
@@ -255,7 +260,7 @@ async fn each_event_shapes_the_deal_row_as_the_domain_state() {
             Action::MoveStage(Stage::Qualified),
             Box::new(|r| {
                 assert_eq!((r.stage.as_str(), r.probability_pct), ("qualified", 10));
-                assert_eq!(r.expected_value_minor, Some(4_000_000));
+                assert_eq!(r.expected_value_minor, Some(Int64(4_000_000)));
                 assert_eq!(r.stage_entered_at, at(1));
             }),
         ),
@@ -263,16 +268,16 @@ async fn each_event_shapes_the_deal_row_as_the_domain_state() {
             Action::SetProbability(Some(75)),
             Box::new(|r| {
                 assert_eq!((r.probability_pct, r.probability_explicit), (75, true));
-                assert_eq!(r.expected_value_minor, Some(30_000_000));
+                assert_eq!(r.expected_value_minor, Some(Int64(30_000_000)));
                 assert_eq!(r.stage_entered_at, at(1), "no stage change");
             }),
         ),
         (
             Action::SetOffer(eur(41_000_001)),
             Box::new(|r| {
-                assert_eq!(r.offer_minor, Some(41_000_001));
+                assert_eq!(r.offer_minor, Some(Int64(41_000_001)));
                 // 41,000,001 × 75% = 30,750,000.75: the explicit probability still holds.
-                assert_eq!(r.expected_value_minor, Some(30_750_001));
+                assert_eq!(r.expected_value_minor, Some(Int64(30_750_001)));
             }),
         ),
         (
@@ -283,14 +288,14 @@ async fn each_event_shapes_the_deal_row_as_the_domain_state() {
                     ("viewing", 20, false),
                     "a stage change resets the explicit probability"
                 );
-                assert_eq!(r.expected_value_minor, Some(8_200_000));
+                assert_eq!(r.expected_value_minor, Some(Int64(8_200_000)));
             }),
         ),
         (
             Action::SetProbability(Some(0)),
             Box::new(|r| {
                 assert_eq!((r.probability_pct, r.probability_explicit), (0, true));
-                assert_eq!(r.expected_value_minor, Some(0));
+                assert_eq!(r.expected_value_minor, Some(Int64(0)));
             }),
         ),
         (
@@ -310,7 +315,7 @@ async fn each_event_shapes_the_deal_row_as_the_domain_state() {
         ),
         (
             Action::SetCommission(eur(1_500_000)),
-            Box::new(|r| assert_eq!(r.commission_minor, Some(1_500_000))),
+            Box::new(|r| assert_eq!(r.commission_minor, Some(Int64(1_500_000)))),
         ),
         (
             Action::SetExpectedClose(None),
@@ -399,13 +404,13 @@ async fn won_lost_and_reopened_deals() {
     let w = row(&db, won.id()).await;
     assert_eq!((w.stage.as_str(), w.is_open), ("closed_won", false));
     assert_eq!(w.last_open_stage, "under_contract");
-    assert_eq!(w.final_price_minor, Some(51_000_000));
+    assert_eq!(w.final_price_minor, Some(Int64(51_000_000)));
     assert_eq!(
         (w.probability_pct, w.probability_explicit),
         (100, false),
         "winning clears 95%"
     );
-    assert_eq!(w.expected_value_minor, Some(50_000_000));
+    assert_eq!(w.expected_value_minor, Some(Int64(50_000_000)));
     assert_eq!(
         (w.won_at, w.lost_at, w.closed_at),
         (Some(at(20)), None, Some(at(20)))
@@ -873,7 +878,7 @@ async fn an_event_the_rules_never_record_is_a_dead_letter_and_the_rest_applies()
     let r = row(&db, log.id()).await;
     assert_eq!(
         (r.stage.as_str(), r.offer_minor, r.version),
-        ("qualified", Some(10_000_000), 4)
+        ("qualified", Some(Int64(10_000_000)), Int64(4))
     );
     assert_eq!(r.currency.as_deref(), Some("EUR"));
     assert_eq!(db.count("SELECT count(*) FROM rm_deals.deals").await, 1);

@@ -4,10 +4,10 @@
 use crate::support::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deedlog_kernel::{CommandMetadata, DomainEvent, Module, Role, StreamId, TenantId, UserId};
-use deedlog_projector::projections::tenancy::{
-    ModuleRow, RoleChangeRow, Tenancy, TenantRow, UserRow,
-};
+use deedlog_projector::projections::tenancy::Tenancy;
 use deedlog_projector::reconcile::reconcile;
+use deedlog_read_model::tenancy::{ModuleRow, RoleChangeRow, TenantRow, UserRow};
+use deedlog_read_model::Int64;
 use deedlog_tenancy_domain::credentials::{self, NewToken};
 use deedlog_tenancy_domain::settings::CommunicationSettings;
 use deedlog_tenancy_domain::slug;
@@ -489,7 +489,7 @@ async fn modules_suspension_settings_and_renaming_change_the_tenant() {
         (t.time_zone.as_str(), t.cadence_limit, t.cadence_window_days),
         ("Europe/Berlin", 5, 14)
     );
-    assert_eq!((t.version, t.updated_at), (8, at(23)));
+    assert_eq!((t.version, t.updated_at), (Int64(8), at(23)));
     let communications: Vec<ModuleRow> = rows::<ModuleRow>(&db, "modules", "module")
         .await
         .into_iter()

@@ -44,6 +44,7 @@ fn column(
 }
 
 fn pipeline(
+    tenant: TenantId,
     day: NaiveDate,
     stage: &str,
     currency: &str,
@@ -52,6 +53,7 @@ fn pipeline(
     weighted: i64,
 ) -> PipelineRow {
     PipelineRow {
+        tenant_id: tenant.as_uuid(),
         day,
         stage: stage.into(),
         currency: currency.into(),
@@ -142,8 +144,8 @@ async fn the_board_groups_open_deals_by_stage_and_currency_and_the_pipeline_of_a
             .await
             .expect("pipeline"),
         vec![
-            pipeline(day(3), "lead", "EUR", 3, 600_000_000, 30_000_000),
-            pipeline(day(3), "lead", "XXX", 1, 0, 0),
+            pipeline(a, day(3), "lead", "EUR", 3, 600_000_000, 30_000_000),
+            pipeline(a, day(3), "lead", "XXX", 1, 0, 0),
         ]
     );
     assert_eq!(
@@ -151,9 +153,9 @@ async fn the_board_groups_open_deals_by_stage_and_currency_and_the_pipeline_of_a
             .await
             .expect("pipeline"),
         vec![
-            pipeline(day(5), "lead", "EUR", 2, 400_000_000, 20_000_000),
-            pipeline(day(5), "lead", "XXX", 1, 0, 0),
-            pipeline(day(5), "qualified", "EUR", 1, 200_000_000, 20_000_000),
+            pipeline(a, day(5), "lead", "EUR", 2, 400_000_000, 20_000_000),
+            pipeline(a, day(5), "lead", "XXX", 1, 0, 0),
+            pipeline(a, day(5), "qualified", "EUR", 1, 200_000_000, 20_000_000),
         ]
     );
     let funnel = analytics::funnel(scope.conn()).await.expect("funnel");

@@ -2,6 +2,7 @@
 //! built from events appended to the log.
 
 mod audit;
+mod ddl;
 mod deals;
 mod others;
 mod properties;

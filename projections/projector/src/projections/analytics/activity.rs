@@ -1,13 +1,15 @@
 //! Weekly counts of asking-price changes (property streams) and of
 //! messages (contact streams). Only the event types counted are decoded.
 
-use super::counters::{Deltas, MessageWeekRow, PriceWeekRow};
+use super::counters::Deltas;
 use crate::projection::ApplyError;
 use crate::projections::decode::{decode, name_of};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use deedlog_communications_domain::Event as ContactEvent;
 use deedlog_eventstore::RecordedEvent;
 use deedlog_properties_domain::Event as PropertyEvent;
+use deedlog_read_model::analytics::{MessageWeekRow, PriceChangeWeekRow};
+use deedlog_read_model::Int64;
 
 /// The Monday (ISO 8601 week start) of the UTC date of `at`.
 pub fn week_start(at: DateTime<Utc>) -> NaiveDate {
@@ -19,7 +21,7 @@ pub fn week_start(at: DateTime<Utc>) -> NaiveDate {
 /// Counts the batch's asking-price changes per tenant, week and currency.
 pub fn price_changes(
     events: &[RecordedEvent],
-    deltas: &mut Deltas<PriceWeekRow>,
+    deltas: &mut Deltas<PriceChangeWeekRow>,
 ) -> Result<(), ApplyError> {
     for recorded in events.iter().filter(|e| {
         e.stream_type == deedlog_kernel::stream_type::PROPERTY
@@ -34,14 +36,14 @@ pub fn price_changes(
             .filter(|f| f.currency == to.currency)
             .map(|f| f.amount_minor);
         let diff = before.map_or(0, |b| i128::from(to.amount_minor) - i128::from(b));
-        deltas.add(PriceWeekRow {
+        deltas.add(PriceChangeWeekRow {
             tenant_id: recorded.tenant_id.as_uuid(),
             week_start: week_start(recorded.occurred_at),
             currency: to.currency.code().to_owned(),
             changes: 1,
             decreases: i64::from(diff < 0),
             increases: i64::from(diff > 0),
-            abs_change_minor: i64::try_from(diff.abs()).unwrap_or(i64::MAX),
+            abs_change_minor: Int64(i64::try_from(diff.abs()).unwrap_or(i64::MAX)),
         });
     }
     Ok(())

@@ -5,8 +5,9 @@
 use crate::projection::ApplyError;
 use crate::rows;
 use chrono::NaiveDate;
+use deedlog_read_model::analytics::{FunnelRow, LeaderRow, MessageWeekRow, PriceChangeWeekRow};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
@@ -83,32 +84,6 @@ impl<R: Counter> Deltas<R> {
     }
 }
 
-/// One row of `funnel`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FunnelRow {
-    pub tenant_id: Uuid,
-    pub stage: String,
-    pub deals_reached: i64,
-    pub entries: i64,
-    pub exits: i64,
-    pub total_seconds: i64,
-    pub avg_seconds: Option<i64>,
-}
-
-impl FunnelRow {
-    pub fn new(tenant_id: Uuid, stage: &str) -> Self {
-        FunnelRow {
-            tenant_id,
-            stage: stage.to_owned(),
-            deals_reached: 0,
-            entries: 0,
-            exits: 0,
-            total_seconds: 0,
-            avg_seconds: None,
-        }
-    }
-}
-
 impl Counter for FunnelRow {
     const TABLE: &'static str = "funnel";
     const KEY: &'static [&'static str] = &["tenant_id", "stage"];
@@ -131,20 +106,7 @@ impl Counter for FunnelRow {
     }
 }
 
-/// One row of `agent_leaderboard`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaderboardRow {
-    pub tenant_id: Uuid,
-    pub agent_id: Uuid,
-    pub currency: String,
-    pub deals_won: i64,
-    pub won_volume_minor: i64,
-    pub commission_minor: i64,
-    pub deals_lost: i64,
-    pub open_deals: i64,
-}
-
-impl Counter for LeaderboardRow {
+impl Counter for LeaderRow {
     const TABLE: &'static str = "agent_leaderboard";
     const KEY: &'static [&'static str] = &["tenant_id", "agent_id", "currency"];
     type Key = (Uuid, Uuid, String);
@@ -172,19 +134,7 @@ impl Counter for LeaderboardRow {
     }
 }
 
-/// One row of `price_changes_by_week`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PriceWeekRow {
-    pub tenant_id: Uuid,
-    pub week_start: NaiveDate,
-    pub currency: String,
-    pub changes: i64,
-    pub decreases: i64,
-    pub increases: i64,
-    pub abs_change_minor: i64,
-}
-
-impl Counter for PriceWeekRow {
+impl Counter for PriceChangeWeekRow {
     const TABLE: &'static str = "price_changes_by_week";
     const KEY: &'static [&'static str] = &["tenant_id", "week_start", "currency"];
     type Key = (Uuid, NaiveDate, String);
@@ -198,38 +148,6 @@ impl Counter for PriceWeekRow {
         self.decreases = self.decreases.saturating_add(other.decreases);
         self.increases = self.increases.saturating_add(other.increases);
         self.abs_change_minor = self.abs_change_minor.saturating_add(other.abs_change_minor);
-    }
-}
-
-/// One row of `messages_by_week`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MessageWeekRow {
-    pub tenant_id: Uuid,
-    pub week_start: NaiveDate,
-    pub channel: String,
-    pub sent: i64,
-    pub refused: i64,
-    pub delivered: i64,
-    pub opened: i64,
-    pub bounced: i64,
-    pub hard_bounced: i64,
-    pub replied: i64,
-}
-
-impl MessageWeekRow {
-    pub fn new(tenant_id: Uuid, week_start: NaiveDate, channel: String) -> Self {
-        MessageWeekRow {
-            tenant_id,
-            week_start,
-            channel,
-            sent: 0,
-            refused: 0,
-            delivered: 0,
-            opened: 0,
-            bounced: 0,
-            hard_bounced: 0,
-            replied: 0,
-        }
     }
 }
 

@@ -3,17 +3,17 @@
 //! funnel and the leaderboard (the deal's contribution before the event is
 //! taken out, the one after it added).
 
-use super::counters::{Deltas, FunnelRow, LeaderboardRow};
+use super::counters::Deltas;
 use super::pipeline::{Change, Contribution};
 use crate::projection::ApplyError;
 use crate::projections::decode::{big, stream_ids};
 use crate::rows;
-use chrono::{DateTime, Utc};
 use deedlog_deals_domain::state::evolve;
 use deedlog_deals_domain::{Deal, Event, Stage, State};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::{Currency, Money, UserId};
-use serde::{Deserialize, Serialize};
+use deedlog_read_model::analytics::{DealStateRow, FunnelRow, LeaderRow};
+use deedlog_read_model::Int64;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -22,33 +22,12 @@ use uuid::Uuid;
 /// known (ISO 4217 "no currency").
 pub const NO_CURRENCY: &str = "XXX";
 
-/// One row of `deal_state`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DealStateRow {
-    pub deal_id: Uuid,
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub buyer_id: Uuid,
-    pub agent_id: Uuid,
-    pub stage: String,
-    pub last_open_stage: String,
-    pub offer_minor: Option<i64>,
-    pub commission_minor: Option<i64>,
-    pub final_price_minor: Option<i64>,
-    pub currency: Option<String>,
-    pub probability_pct: Option<i16>,
-    pub entered_stage_at: DateTime<Utc>,
-    pub reached_stages: Vec<String>,
-    pub version: i64,
-    pub last_position: i64,
-}
-
 /// What a batch of deal events changes in the aggregates.
 #[derive(Debug, Default)]
 pub struct DealEffects {
     pub pipeline: Vec<Change>,
     pub funnel: Deltas<FunnelRow>,
-    pub leaderboard: Deltas<LeaderboardRow>,
+    pub leaderboard: Deltas<LeaderRow>,
 }
 
 /// Folds the batch's deal events: loads their states with one statement,
@@ -250,16 +229,24 @@ fn pipeline_of(row: &DealStateRow, deal: &Deal) -> Option<Contribution> {
 }
 
 /// What the deal adds to its agent's leaderboard row, times `sign`.
-fn leaderboard_of(row: &DealStateRow, deal: &Deal, sign: i64) -> LeaderboardRow {
+fn leaderboard_of(row: &DealStateRow, deal: &Deal, sign: i64) -> LeaderRow {
     let won = deal.stage == Stage::ClosedWon;
     let amount = |m: Option<Money>| sign.saturating_mul(m.map_or(0, |m| m.amount_minor));
-    LeaderboardRow {
+    LeaderRow {
         tenant_id: row.tenant_id,
         agent_id: deal.agent.as_uuid(),
         currency: currency_of(row),
         deals_won: if won { sign } else { 0 },
-        won_volume_minor: if won { amount(deal.final_price) } else { 0 },
-        commission_minor: if won { amount(deal.commission) } else { 0 },
+        won_volume_minor: if won {
+            Int64(amount(deal.final_price))
+        } else {
+            Int64(0)
+        },
+        commission_minor: if won {
+            Int64(amount(deal.commission))
+        } else {
+            Int64(0)
+        },
         deals_lost: if deal.stage == Stage::ClosedLost {
             sign
         } else {

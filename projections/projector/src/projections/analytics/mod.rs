@@ -19,8 +19,9 @@ mod pipeline;
 use super::decode::events_of;
 use crate::projection::{ApplyError, Projection, Table};
 use async_trait::async_trait;
-use counters::{Deltas, MessageWeekRow, PriceWeekRow};
+use counters::Deltas;
 use deedlog_eventstore::RecordedEvent;
+use deedlog_read_model::analytics::{MessageWeekRow, PriceChangeWeekRow};
 use sqlx::PgConnection;
 
 pub use activity::week_start;
@@ -77,7 +78,7 @@ impl Projection for Analytics {
     ) -> Result<(), ApplyError> {
         let deal_events =
             events_of::<deedlog_deals_domain::Event>(events, deedlog_kernel::stream_type::DEAL)?;
-        let mut prices = Deltas::<PriceWeekRow>::default();
+        let mut prices = Deltas::<PriceChangeWeekRow>::default();
         activity::price_changes(events, &mut prices)?;
         let mut messages = Deltas::<MessageWeekRow>::default();
         activity::messages(events, &mut messages)?;

@@ -13,7 +13,9 @@
 use crate::projection::ApplyError;
 use crate::rows;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use deedlog_read_model::analytics::PipelineRow;
+use deedlog_read_model::Int64;
+use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -38,24 +40,6 @@ pub struct Change {
     pub day: NaiveDate,
     pub before: Option<Contribution>,
     pub after: Option<Contribution>,
-}
-
-/// One row of `pipeline_by_day`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PipelineRow {
-    pub tenant_id: Uuid,
-    pub day: NaiveDate,
-    pub stage: String,
-    pub currency: String,
-    pub deal_count: i64,
-    pub offer_total_minor: i64,
-    pub weighted_total_minor: i64,
-}
-
-impl PipelineRow {
-    fn counts_something(&self) -> bool {
-        self.deal_count != 0 || self.offer_total_minor != 0 || self.weighted_total_minor != 0
-    }
 }
 
 /// Rows of one snapshot day by (stage, currency).
@@ -175,16 +159,16 @@ impl Snapshots {
                     stage: c.stage.to_owned(),
                     currency: c.currency.clone(),
                     deal_count: 0,
-                    offer_total_minor: 0,
-                    weighted_total_minor: 0,
+                    offer_total_minor: Int64(0),
+                    weighted_total_minor: Int64(0),
                 });
                 row.deal_count = row.deal_count.saturating_add(sign);
                 row.offer_total_minor = row
                     .offer_total_minor
-                    .saturating_add(sign.saturating_mul(c.offer_minor));
+                    .saturating_add(Int64(sign.saturating_mul(c.offer_minor)));
                 row.weighted_total_minor = row
                     .weighted_total_minor
-                    .saturating_add(sign.saturating_mul(c.weighted_minor));
+                    .saturating_add(Int64(sign.saturating_mul(c.weighted_minor)));
                 self.touched
                     .insert((tenant, *day, c.stage.to_owned(), c.currency.clone()));
             }
@@ -224,9 +208,14 @@ mod tests {
         s.days[&tenant]
             .iter()
             .flat_map(|(d, snapshot)| {
-                snapshot
-                    .values()
-                    .map(|r| (d.day(), r.stage.clone(), r.deal_count, r.offer_total_minor))
+                snapshot.values().map(|r| {
+                    (
+                        d.day(),
+                        r.stage.clone(),
+                        r.deal_count,
+                        r.offer_total_minor.0,
+                    )
+                })
             })
             .collect()
     }
