@@ -1,0 +1,83 @@
+//! Reads and writes of rows keyed by (contact, message or conversation),
+//! and the pause shown on every conversation of a contact.
+
+use super::*;
+
+/// A contact's pause as the conversations of the contact show it.
+#[derive(Debug, Serialize)]
+pub(super) struct PauseRow {
+    pub(super) contact_id: Uuid,
+    pub(super) status: &'static str,
+    pub(super) paused_since: Option<DateTime<Utc>>,
+}
+
+/// Loads the rows of `table` whose (`contact_id`, `column`) is one of `keys`.
+///
+/// `table` and `column` are static names written in this module, never input.
+pub(super) async fn load_pairs<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
+    conn: &mut PgConnection,
+    table: &'static str,
+    column: &'static str,
+    keys: &[Key],
+) -> Result<Vec<T>, ApplyError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (contacts, ids): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
+    let json: Option<sqlx::types::Json<Vec<T>>> = sqlx::query_scalar(&format!(
+        "SELECT json_agg(t) FROM {table} t \
+         JOIN unnest($1::uuid[], $2::uuid[]) AS k(contact_id, id) \
+         ON t.contact_id = k.contact_id AND t.{column} = k.id"
+    ))
+    .bind(&contacts)
+    .bind(&ids)
+    .fetch_one(conn)
+    .await
+    .map_err(ApplyError::db("load read-model rows by contact and id"))?;
+    Ok(json.map(|j| j.0).unwrap_or_default())
+}
+
+/// Deletes the rows of `table` whose (`contact_id`, `column`) is one of `keys`.
+pub(super) async fn delete_pairs(
+    conn: &mut PgConnection,
+    table: &'static str,
+    column: &'static str,
+    keys: &[Key],
+) -> Result<(), ApplyError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let (contacts, ids): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
+    sqlx::query(&format!(
+        "DELETE FROM {table} t USING unnest($1::uuid[], $2::uuid[]) AS k(contact_id, id) \
+         WHERE t.contact_id = k.contact_id AND t.{column} = k.id"
+    ))
+    .bind(&contacts)
+    .bind(&ids)
+    .execute(conn)
+    .await
+    .map_err(ApplyError::db("delete read-model rows by contact and id"))?;
+    Ok(())
+}
+
+/// Shows each contact's pause on every conversation of the contact, those
+/// the batch did not touch included.
+pub(super) async fn set_pauses(
+    conn: &mut PgConnection,
+    pauses: &[PauseRow],
+) -> Result<(), ApplyError> {
+    if pauses.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE conversations c SET status = k.status, paused_since = k.paused_since \
+         FROM json_to_recordset($1::json) AS k(contact_id uuid, status text, paused_since timestamptz) \
+         WHERE c.contact_id = k.contact_id \
+           AND (c.status, c.paused_since) IS DISTINCT FROM (k.status, k.paused_since)",
+    )
+    .bind(sqlx::types::Json(pauses))
+    .execute(conn)
+    .await
+    .map_err(ApplyError::db("show contacts' pauses on their conversations"))?;
+    Ok(())
+}
