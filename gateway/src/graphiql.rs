@@ -1,7 +1,7 @@
 //! GraphiQL for development, entirely from files the binary carries (ADR
 //! 0019): our page at `GET /graphql`, and React, ReactDOM and GraphiQL under
 //! `/graphiql/assets/<package>-<version>/<file>`, copied from their npm
-//! packages into `gateway/assets/graphiql/` (its README says how to
+//! packages into `gateway/vendor/graphiql/` (its README says how to
 //! refresh them). Nothing is loaded from another host, so GraphiQL works
 //! offline and no CDN sees who develops against deedlog.
 
@@ -29,22 +29,22 @@ pub const ASSETS: [Asset; 4] = [
     Asset {
         path: "/graphiql/assets/react-18.3.1/react.production.min.js",
         content_type: JAVASCRIPT,
-        body: include_bytes!("../assets/graphiql/react-18.3.1/react.production.min.js"),
+        body: include_bytes!("../vendor/graphiql/react-18.3.1/react.production.min.js"),
     },
     Asset {
         path: "/graphiql/assets/react-dom-18.3.1/react-dom.production.min.js",
         content_type: JAVASCRIPT,
-        body: include_bytes!("../assets/graphiql/react-dom-18.3.1/react-dom.production.min.js"),
+        body: include_bytes!("../vendor/graphiql/react-dom-18.3.1/react-dom.production.min.js"),
     },
     Asset {
-        path: "/graphiql/assets/graphiql-4.0.3/graphiql.min.js",
+        path: "/graphiql/vendor/graphiql-4.0.3/graphiql.min.js",
         content_type: JAVASCRIPT,
-        body: include_bytes!("../assets/graphiql/graphiql-4.0.3/graphiql.min.js"),
+        body: include_bytes!("../vendor/graphiql/graphiql-4.0.3/graphiql.min.js"),
     },
     Asset {
-        path: "/graphiql/assets/graphiql-4.0.3/graphiql.min.css",
+        path: "/graphiql/vendor/graphiql-4.0.3/graphiql.min.css",
         content_type: CSS,
-        body: include_bytes!("../assets/graphiql/graphiql-4.0.3/graphiql.min.css"),
+        body: include_bytes!("../vendor/graphiql/graphiql-4.0.3/graphiql.min.css"),
     },
 ];
 
@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn the_assets_are_the_packages_files() {
-        let readme = include_str!("../assets/graphiql/README.md");
+        let readme = include_str!("../vendor/graphiql/README.md");
         for asset in &ASSETS {
             assert!(asset.body.len() > 1000, "{} is empty", asset.path);
             let expected = if asset.path.ends_with(".css") {
