@@ -61,12 +61,12 @@ mod tests {
 
     #[test]
     fn fit_names_what_overflowed() {
-        let error = fit::<u64, i64>("event position", u64::MAX).unwrap_err();
+        let error = fit::<u64, i64>("event position", u64::MAX).expect_err("overflows");
         assert_eq!(
             error.to_string(),
             "event position 18446744073709551615 does not fit in i64"
         );
-        let error = fit::<i64, u64>("stored count", -1).unwrap_err();
+        let error = fit::<i64, u64>("stored count", -1).expect_err("negative");
         assert_eq!(error.to_string(), "stored count -1 does not fit in u64");
     }
 
