@@ -98,7 +98,11 @@ impl Gateway {
             limiter: RateLimiter::new(g.rate_limit_per_user, g.rate_limit_per_ip),
             metrics,
             graphiql: g.graphiql && !production,
-            max_body_bytes: usize::try_from(g.max_body_bytes).unwrap_or(usize::MAX),
+            // validate() keeps it within 1 KiB..64 MiB, which fits any usize.
+            max_body_bytes: deedlog_kernel::number::fit(
+                "gateway.max_body_bytes",
+                g.max_body_bytes,
+            )?,
             webhooks: crate::webhooks::Webhooks::new(&g.webhooks, services),
             accepting: AtomicBool::new(true),
         });

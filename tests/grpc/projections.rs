@@ -213,7 +213,7 @@ async fn log_head(conn: &mut sqlx::PgConnection) -> u64 {
         .fetch_one(conn)
         .await
         .expect("head");
-    head.and_then(|h| u64::try_from(h).ok()).unwrap_or(0)
+    head.map_or(0, |h| u64::try_from(h).expect("log positions are positive"))
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use crate::event::{ExpectedVersion, NewEvent};
 use crate::limits::{self, MAX_VERSION};
 use crate::store::EventStore;
 use chrono::{DateTime, Utc};
+use deedlog_kernel::number::fit;
 use deedlog_kernel::{CommandMetadata, StreamId};
 use sqlx::Row;
 
@@ -72,7 +73,11 @@ impl EventStore {
         &self,
         request: &AppendRequest,
     ) -> Result<Result<AppendOutcome, Error>, RaceLost> {
-        let row = answered(append_query(request).fetch_one(&self.app_pool).await)?;
+        let query = match append_query(request) {
+            Ok(query) => query,
+            Err(error) => return Ok(Err(error)),
+        };
+        let row = answered(query.fetch_one(&self.app_pool).await)?;
         Ok(row.and_then(|row| interpret(request, &row)))
     }
 
@@ -140,8 +145,11 @@ impl EventStore {
         }
         let mut outcomes = Vec::with_capacity(requests.len());
         for (index, request) in requests.iter().enumerate() {
-            let row = answered(append_query(request).fetch_one(&mut *tx).await)
-                .map_err(|lost| (index, lost))?;
+            let query = match append_query(request) {
+                Ok(query) => query,
+                Err(error) => return Ok(Err(error)),
+            };
+            let row = answered(query.fetch_one(&mut *tx).await).map_err(|lost| (index, lost))?;
             match row.and_then(|row| interpret(request, &row)) {
                 Ok(outcome) => outcomes.push(outcome),
                 // Dropping the transaction rolls back what the group appended.
@@ -201,7 +209,7 @@ impl EventStore {
         tx.commit()
             .await
             .map_err(Error::db("read stream version"))?;
-        Ok(version.map_or(0, to_u64))
+        version.map_or(Ok(0), to_u64)
     }
 }
 
@@ -214,24 +222,25 @@ struct RaceLost {
 /// The call of `append_events` for `request`.
 fn append_query(
     request: &AppendRequest,
-) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+) -> Result<sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>, Error> {
     let meta = &request.metadata;
     let types: Vec<&str> = request
         .events
         .iter()
         .map(|e| e.event_type.as_str())
         .collect();
-    let versions: Vec<i32> = request
+    // limits::check refused versions beyond an i32 before this point.
+    let versions = request
         .events
         .iter()
-        .map(|e| i32::try_from(e.schema_version).unwrap_or(i32::MAX))
-        .collect();
+        .map(|e| fit::<u32, i32>("schema version", e.schema_version))
+        .collect::<Result<Vec<_>, _>>()?;
     let payloads: Vec<&str> = request.events.iter().map(|e| e.payload.get()).collect();
-    sqlx::query(APPEND_SQL)
+    Ok(sqlx::query(APPEND_SQL)
         .bind(meta.tenant_id.as_uuid())
         .bind(request.stream_id.as_uuid())
         .bind(&request.stream_type)
-        .bind(request.expected.as_sql())
+        .bind(request.expected.as_sql()?)
         .bind(meta.command_id.as_uuid())
         .bind(meta.actor.trim())
         .bind(meta.correlation_id.as_uuid())
@@ -242,7 +251,7 @@ fn append_query(
         .bind(types)
         .bind(versions)
         .bind(payloads)
-        .bind(request.fingerprint.map(|f| f.to_vec()))
+        .bind(request.fingerprint.map(|f| f.to_vec())))
 }
 
 /// The function's answer row (or the database's error), unless a
@@ -277,17 +286,17 @@ fn interpret(request: &AppendRequest, row: &sqlx::postgres::PgRow) -> Result<App
     let version: Option<i64> = row.try_get("stream_version").map_err(decode)?;
     let positions: Option<Vec<i64>> = row.try_get("positions").map_err(decode)?;
     let recorded_at: Option<DateTime<Utc>> = row.try_get("recorded_at").map_err(decode)?;
-    let version = version.map_or(0, to_u64);
+    let version = version.map_or(Ok(0), to_u64)?;
+    let positions = positions
+        .unwrap_or_default()
+        .into_iter()
+        .map(to_u64)
+        .collect::<Result<Vec<_>, _>>()?;
     let stream = request.stream_id;
     let tenant = request.metadata.tenant_id;
     let success = |duplicate| AppendOutcome {
         stream_version: version,
-        positions: positions
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .map(to_u64)
-            .collect(),
+        positions: positions.clone(),
         recorded_at: recorded_at.unwrap_or_default(),
         duplicate,
     };
@@ -326,7 +335,8 @@ fn interpret(request: &AppendRequest, row: &sqlx::postgres::PgRow) -> Result<App
     }
 }
 
-/// Positions and versions are positive bigints in the database.
-pub(crate) fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
+/// Positions and versions are positive bigints in the database; a negative
+/// one is named, never read as 0.
+pub(crate) fn to_u64(value: i64) -> Result<u64, Error> {
+    Ok(fit("stored position or version", value)?)
 }

@@ -35,17 +35,21 @@ impl EventStore {
         .await
         .map_err(Error::db("look up a command"))?;
         tx.commit().await.map_err(Error::db("look up a command"))?;
-        Ok(row.map(
-            |(stream, version, positions, recorded_at, fingerprint)| HandledCommand {
+        row.map(|(stream, version, positions, recorded_at, fingerprint)| {
+            Ok(HandledCommand {
                 stream_id: StreamId::from_uuid(stream),
                 outcome: AppendOutcome {
-                    stream_version: to_u64(version),
-                    positions: positions.into_iter().map(to_u64).collect(),
+                    stream_version: to_u64(version)?,
+                    positions: positions
+                        .into_iter()
+                        .map(to_u64)
+                        .collect::<Result<_, _>>()?,
                     recorded_at,
                     duplicate: true,
                 },
                 fingerprint,
-            },
-        ))
+            })
+        })
+        .transpose()
     }
 }

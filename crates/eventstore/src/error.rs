@@ -2,7 +2,7 @@
 //! person can act on.
 
 use crate::event::ExpectedVersion;
-use deedlog_kernel::{CommandId, NameError, StreamId, TenantId};
+use deedlog_kernel::{CommandId, NameError, Overflow, StreamId, TenantId};
 
 /// An event store error.
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +28,15 @@ pub enum Error {
         name: String,
         reason: NameError,
     },
-    #[error("event #{index} ({event_type}) has schema version 0; versions start at 1")]
-    InvalidSchemaVersion { index: usize, event_type: String },
+    #[error(
+        "event #{index} ({event_type}) has schema version {version}; versions run from 1 to {}",
+        i32::MAX
+    )]
+    InvalidSchemaVersion {
+        index: usize,
+        event_type: String,
+        version: u32,
+    },
     #[error("an append must name its actor (the acting user or system)")]
     MissingActor,
     #[error("actor is {len} characters long; at most {limit} are allowed")]
@@ -85,6 +92,9 @@ pub enum Error {
     },
     #[error("stored event at position {position} is malformed: {reason}")]
     Corrupt { position: i64, reason: String },
+    /// A number read from or written to the log does not fit its type.
+    #[error(transparent)]
+    Overflow(#[from] Overflow),
 }
 
 impl Error {

@@ -1,6 +1,8 @@
 //! Events going into the log and coming out of it.
 
 use chrono::{DateTime, Utc};
+use deedlog_kernel::number::fit;
+use deedlog_kernel::Overflow;
 use deedlog_kernel::{CausationId, CommandId, CorrelationId, StreamId, TenantId, TraceContext};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -42,13 +44,13 @@ pub enum ExpectedVersion {
 
 impl ExpectedVersion {
     /// The version as the database function takes it: NULL for any, 0 for no stream.
-    pub(crate) fn as_sql(self) -> Option<i64> {
-        match self {
+    /// limits::check refuses a version beyond a bigint before this point.
+    pub(crate) fn as_sql(self) -> Result<Option<i64>, Overflow> {
+        Ok(match self {
             ExpectedVersion::Any => None,
             ExpectedVersion::NoStream => Some(0),
-            // Larger values cannot exist in the log; callers check them first.
-            ExpectedVersion::Exact(v) => Some(i64::try_from(v).unwrap_or(i64::MAX)),
-        }
+            ExpectedVersion::Exact(v) => Some(fit("expected version", v)?),
+        })
     }
 }
 

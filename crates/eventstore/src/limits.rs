@@ -54,10 +54,12 @@ pub fn check(request: &AppendRequest) -> Result<(), Error> {
             name: event.event_type.clone(),
             reason,
         })?;
-        if event.schema_version == 0 {
+        // The log stores schema versions as a PostgreSQL integer.
+        if event.schema_version == 0 || i32::try_from(event.schema_version).is_err() {
             return Err(Error::InvalidSchemaVersion {
                 index,
                 event_type: event.event_type.clone(),
+                version: event.schema_version,
             });
         }
         let json = event.payload.get();

@@ -1,6 +1,7 @@
 //! Creating the log's database when missing and applying its migrations.
 
 use crate::error::Error;
+use deedlog_kernel::number::fit;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -51,16 +52,19 @@ pub async fn migrate(options: &PgConnectOptions) -> Result<usize, Error> {
     })?;
     let applied_after = applied(&mut conn).await;
     close(conn).await;
-    Ok(applied_after.saturating_sub(applied_before))
+    Ok(fit(
+        "count of migrations applied",
+        applied_after.saturating_sub(applied_before),
+    )?)
 }
 
-async fn applied(conn: &mut PgConnection) -> usize {
+async fn applied(conn: &mut PgConnection) -> i64 {
     // The table is absent before the first migration: that counts as none.
     sqlx::query("SELECT count(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(&mut *conn)
         .await
         .and_then(|row| row.try_get::<i64, _>(0))
-        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
+        .unwrap_or(0)
 }
 
 async fn close(conn: PgConnection) {

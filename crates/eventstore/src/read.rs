@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::event::RecordedEvent;
 use crate::store::{EventStore, LogReader};
 use chrono::{DateTime, SecondsFormat, Utc};
+use deedlog_kernel::number::saturating_i64;
 use deedlog_kernel::{StreamId, TenantId};
 
 /// Which part of a stream to read.
@@ -44,10 +45,11 @@ impl StreamQuery {
     /// First version, last version and latest instant, as SQL literals.
     /// Built only from integers and a formatted timestamp: safe to inline.
     fn bounds(&self) -> (i64, i64, String) {
-        let from = i64::try_from(self.from_version).unwrap_or(i64::MAX);
+        // Bounds: no stored version passes i64::MAX, so clamping selects the same rows.
+        let from = saturating_i64(self.from_version);
         let (to, until) = match self.until {
             Until::End => (i64::MAX, None),
-            Until::Version(v) => (i64::try_from(v).unwrap_or(i64::MAX), None),
+            Until::Version(v) => (saturating_i64(v), None),
             Until::Instant(at) => (i64::MAX, Some(at)),
         };
         let until = until.map_or_else(

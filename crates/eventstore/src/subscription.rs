@@ -7,6 +7,7 @@ use crate::event::RecordedEvent;
 use crate::gap::{GapTracker, Snapshot};
 use crate::notify::CHANNEL;
 use crate::store::LogReader;
+use deedlog_kernel::number::{fit, saturating_i64};
 use sqlx::postgres::PgListener;
 use sqlx::Row;
 use std::time::Duration;
@@ -62,12 +63,13 @@ impl LogReader {
         let count: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM events WHERE position > $1 AND position <= $2",
         )
-        .bind(i64::try_from(from).unwrap_or(i64::MAX))
-        .bind(i64::try_from(to).unwrap_or(i64::MAX))
+        // Bounds: no stored position passes i64::MAX, so clamping counts the same rows.
+        .bind(saturating_i64(from))
+        .bind(saturating_i64(to))
         .fetch_one(&self.reader_pool)
         .await
         .map_err(Error::db("count events of the log"))?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        Ok(fit("count of events", count)?)
     }
 
     /// Subscribes to every event after `position` (0: from the beginning).

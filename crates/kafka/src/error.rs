@@ -45,6 +45,9 @@ pub enum Error {
     Log(#[from] deedlog_eventstore::Error),
     #[error(transparent)]
     Projector(#[from] deedlog_projector::Error),
+    /// A position read from or written to the log's database does not fit its type.
+    #[error(transparent)]
+    Overflow(#[from] deedlog_kernel::Overflow),
 }
 
 impl Error {

@@ -2,6 +2,7 @@
 //! broker acknowledged, stored only after the acknowledgement.
 
 use crate::error::Error;
+use deedlog_kernel::number::fit;
 use sqlx::PgPool;
 
 /// Where relay `name` stands (0: nothing published yet).
@@ -12,7 +13,7 @@ pub async fn load(pool: &PgPool, name: &str) -> Result<u64, Error> {
             .fetch_optional(pool)
             .await
             .map_err(Error::db("read the relay's progress"))?;
-    Ok(position.map_or(0, |p| u64::try_from(p).unwrap_or(0)))
+    Ok(position.map_or(Ok(0), |p| fit("relay position", p))?)
 }
 
 /// Records that everything up to `position` is acknowledged. Never moves
@@ -24,7 +25,7 @@ pub async fn store(pool: &PgPool, name: &str, position: u64) -> Result<(), Error
          SET position = GREATEST(relay_progress.position, EXCLUDED.position), updated_at = now()",
     )
     .bind(name)
-    .bind(i64::try_from(position).unwrap_or(i64::MAX))
+    .bind(fit::<_, i64>("relay position", position)?)
     .execute(pool)
     .await
     .map_err(Error::db("store the relay's progress"))?;
@@ -37,5 +38,5 @@ pub async fn log_head(pool: &PgPool) -> Result<u64, Error> {
         .fetch_one(pool)
         .await
         .map_err(Error::db("read the log's head"))?;
-    Ok(head.map_or(0, |p| u64::try_from(p).unwrap_or(0)))
+    Ok(head.map_or(Ok(0), |p| fit("log head", p))?)
 }

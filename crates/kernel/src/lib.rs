@@ -13,6 +13,7 @@ pub mod ids;
 pub mod metadata;
 pub mod money;
 pub mod names;
+pub mod number;
 pub mod redaction;
 pub mod role;
 pub mod stream_type;
@@ -25,4 +26,5 @@ pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId}
 pub use metadata::{CommandMetadata, TraceContext};
 pub use money::{Currency, CurrencyError, Money};
 pub use names::{validate_name, NameError};
+pub use number::Overflow;
 pub use role::{Module, Role};

@@ -12,6 +12,7 @@ use deedlog_eventstore::{
     AppendOutcome, AppendRequest, EventStore, ExpectedVersion, NewEvent, RecordedEvent,
     StreamQuery, Until,
 };
+use deedlog_kernel::number::fit;
 use deedlog_kernel::{codec, Decider, DomainEvent, Refusal, RefusalKind, StreamId};
 use deedlog_proto::common::v1::CommandReply;
 use serde::de::DeserializeOwned;
@@ -251,7 +252,11 @@ impl Executor {
             }
             Some(done) if done.stream_id == target.stream_id => {
                 let last = done.outcome.stream_version;
-                let count = u64::try_from(done.outcome.positions.len()).unwrap_or(u64::MAX);
+                let count: u64 = fit(
+                    "count of the command's events",
+                    done.outcome.positions.len(),
+                )
+                .map_err(deedlog_eventstore::Error::from)?;
                 let query = StreamQuery {
                     from_version: last.saturating_sub(count) + 1,
                     until: Until::Version(last),

@@ -4,6 +4,7 @@
 use crate::error::Error;
 use crate::schema::{ident, CHECKPOINT_TABLE};
 use chrono::{DateTime, Utc};
+use deedlog_kernel::number::fit;
 use sqlx::{PgConnection, Row};
 
 /// Where a projection schema stands.
@@ -27,7 +28,7 @@ pub async fn read(conn: &mut PgConnection, schema: &str) -> Result<Checkpoint, E
     .await
     .map_err(Error::db("read a projection checkpoint"))?;
     Ok(Checkpoint {
-        position: to_position(row.get(0)),
+        position: to_position(row.get(0))?,
         ddl_hash: row.get(1),
         event_recorded_at: row.get(2),
     })
@@ -58,7 +59,7 @@ pub async fn lock_at(
             ),
         });
     }
-    let actual = to_position(position);
+    let actual = to_position(position)?;
     if actual == expected {
         Ok(())
     } else {
@@ -83,7 +84,7 @@ pub async fn fence(conn: &mut PgConnection, schema: &str) -> Result<(i64, u64), 
     .fetch_one(conn)
     .await
     .map_err(Error::db("fence a projection checkpoint"))?;
-    Ok((epoch, to_position(position)))
+    Ok((epoch, to_position(position)?))
 }
 
 /// Adds the lease epoch to a checkpoint table created before it existed.
@@ -119,7 +120,7 @@ pub async fn advance(
     sqlx::query(&format!(
         "UPDATE {CHECKPOINT_TABLE} SET position = $1, event_recorded_at = $2"
     ))
-    .bind(i64::try_from(position).unwrap_or(i64::MAX))
+    .bind(fit::<_, i64>("checkpoint position", position)?)
     .bind(event_recorded_at)
     .execute(conn)
     .await
@@ -127,6 +128,6 @@ pub async fn advance(
     Ok(())
 }
 
-fn to_position(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
+fn to_position(value: i64) -> Result<u64, Error> {
+    Ok(fit("checkpoint position", value)?)
 }

@@ -6,6 +6,7 @@ use crate::projection::Projection;
 use crate::schema;
 use chrono::{DateTime, Utc};
 use deedlog_eventstore::{LogReader, RecordedEvent};
+use deedlog_kernel::number::fit;
 use sqlx::{Acquire, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
@@ -41,7 +42,7 @@ pub async fn record(
     )
     .bind(projection)
     .bind(schema_name)
-    .bind(i64::try_from(event.position).unwrap_or(i64::MAX))
+    .bind(fit::<_, i64>("event position", event.position)?)
     .bind(event.tenant_id.as_uuid())
     .bind(event.stream_id.as_uuid())
     .bind(&event.event_type)
@@ -54,19 +55,19 @@ pub async fn record(
 const COLUMNS: &str = "id, projection, schema_name, position, tenant_id, stream_id, event_type, \
                        error, failed_at, status";
 
-fn from_row(row: &sqlx::postgres::PgRow) -> DeadLetter {
-    DeadLetter {
+fn from_row(row: &sqlx::postgres::PgRow) -> Result<DeadLetter, Error> {
+    Ok(DeadLetter {
         id: row.get(0),
         projection: row.get(1),
         schema_name: row.get(2),
-        position: u64::try_from(row.get::<i64, _>(3)).unwrap_or(0),
+        position: fit("dead letter position", row.get::<i64, _>(3))?,
         tenant_id: row.get(4),
         stream_id: row.get(5),
         event_type: row.get(6),
         error: row.get(7),
         failed_at: row.get(8),
         status: row.get(9),
-    }
+    })
 }
 
 /// Dead letters, newest first; only pending ones unless `all`.
@@ -85,7 +86,7 @@ pub async fn list(
     .fetch_all(pool)
     .await
     .map_err(Error::db("list dead letters"))?;
-    Ok(rows.iter().map(from_row).collect())
+    rows.iter().map(from_row).collect()
 }
 
 /// The dead letter `id`.
@@ -98,7 +99,7 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<DeadLetter, Error> {
     .await
     .map_err(Error::db("look up a dead letter"))?
     .ok_or(Error::NoSuchDeadLetter(id))?;
-    Ok(from_row(&row))
+    from_row(&row)
 }
 
 /// The oldest pending dead letter of a live projection, if any.
@@ -114,7 +115,7 @@ pub async fn first_pending(
     .fetch_optional(conn)
     .await
     .map_err(Error::db("look up pending dead letters"))?;
-    Ok(row.as_ref().map(from_row))
+    row.as_ref().map(from_row).transpose()
 }
 
 /// How many dead letters of `projection` wait for an operator.
@@ -126,7 +127,7 @@ pub async fn pending_count(pool: &PgPool, projection: &str) -> Result<u64, Error
     .fetch_one(pool)
     .await
     .map_err(Error::db("count dead letters"))?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    Ok(fit("count of dead letters", count)?)
 }
 
 async fn lock_pending(conn: &mut PgConnection, id: i64) -> Result<DeadLetter, Error> {
@@ -138,7 +139,7 @@ async fn lock_pending(conn: &mut PgConnection, id: i64) -> Result<DeadLetter, Er
     .await
     .map_err(Error::db("look up a dead letter"))?
     .ok_or(Error::NoSuchDeadLetter(id))?;
-    let letter = from_row(&row);
+    let letter = from_row(&row)?;
     if letter.status != "pending" {
         return Err(Error::DeadLetterResolved {
             id,

@@ -52,6 +52,9 @@ pub enum Error {
     RebuildRunning(String),
     #[error("a reconciliation of {0} is already running in another process")]
     ReconcileRunning(String),
+    /// A position or count read from or written to a table does not fit its type.
+    #[error(transparent)]
+    Overflow(#[from] deedlog_kernel::Overflow),
 }
 
 impl Error {

@@ -7,6 +7,7 @@ use crate::projection::Projection;
 use crate::rebuild::log_head;
 use crate::schema;
 use deedlog_eventstore::LogReader;
+use deedlog_kernel::number::fit;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ pub async fn lag(
                 "SELECT extract(epoch FROM now() - recorded_at)::float8 FROM events \
                  WHERE position > $1 ORDER BY position LIMIT 1",
             )
-            .bind(i64::try_from(at).unwrap_or(i64::MAX))
+            .bind(fit::<_, i64>("checkpoint position", at)?)
             .fetch_optional(reader.pool())
             .await
             .map_err(Error::db("measure lag"))?;

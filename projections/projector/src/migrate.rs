@@ -3,6 +3,7 @@
 //! log's.
 
 use crate::error::Error;
+use deedlog_kernel::number::fit;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -44,7 +45,7 @@ pub async fn migrate(options: &PgConnectOptions) -> Result<usize, Error> {
     })?;
     let after = applied(&mut conn).await;
     let _ = conn.close().await;
-    Ok(usize::try_from(after - before).unwrap_or(0))
+    Ok(fit("count of migrations applied", after - before)?)
 }
 
 async fn applied(conn: &mut sqlx::PgConnection) -> i64 {

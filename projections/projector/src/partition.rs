@@ -11,6 +11,7 @@
 use crate::checkpoint;
 use crate::error::Error;
 use crate::schema::ident;
+use deedlog_kernel::number::fit;
 use sqlx::PgConnection;
 
 /// The table, in every projection schema worked from a partitioned source.
@@ -54,7 +55,7 @@ pub async fn load(
     ))
     .bind(topic)
     .bind(partition)
-    .bind(big(start))
+    .bind(big(start)?)
     .execute(&mut *conn)
     .await
     .map_err(Error::db(context))?;
@@ -69,7 +70,7 @@ pub async fn load(
     .map_err(Error::db(context))?;
     Ok(PartitionOffset {
         next_offset,
-        last_position: u64::try_from(last_position).unwrap_or(0),
+        last_position: fit("partition's last position", last_position)?,
     })
 }
 
@@ -96,8 +97,8 @@ pub async fn lock_at(
         // Moved, or gone with a rebuild that replaced the schema.
         other => Err(Error::CheckpointMoved {
             schema: format!("{schema} ({topic}/{partition})"),
-            expected: u64::try_from(expected.next_offset).unwrap_or(0),
-            actual: other.map_or(0, |n| u64::try_from(n).unwrap_or(0)),
+            expected: fit("partition offset", expected.next_offset)?,
+            actual: other.map_or(Ok(0), |n| fit("partition offset", n))?,
         }),
     }
 }
@@ -116,7 +117,7 @@ pub async fn advance(
     .bind(topic)
     .bind(partition)
     .bind(to.next_offset)
-    .bind(big(to.last_position))
+    .bind(big(to.last_position)?)
     .execute(conn)
     .await
     .map_err(Error::db("advance a partition offset"))?;
@@ -149,6 +150,6 @@ pub async fn raise_checkpoint(
     Ok(())
 }
 
-fn big(position: u64) -> i64 {
-    i64::try_from(position).unwrap_or(i64::MAX)
+fn big(position: u64) -> Result<i64, Error> {
+    Ok(fit("partition's last position", position)?)
 }

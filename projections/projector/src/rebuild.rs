@@ -8,6 +8,7 @@ use crate::projection::Projection;
 use crate::schema;
 use crate::worker::{apply_in, Projector};
 use deedlog_eventstore::{LogReader, SubscriptionOptions};
+use deedlog_kernel::number::fit;
 use sqlx::{Acquire, PgPool};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +44,7 @@ pub async fn log_head(reader: &LogReader) -> Result<u64, Error> {
         .fetch_one(reader.pool())
         .await
         .map_err(Error::db("read the log's head"))?;
-    Ok(head.and_then(|h| u64::try_from(h).ok()).unwrap_or(0))
+    Ok(head.map(|h| fit("log head", h)).transpose()?.unwrap_or(0))
 }
 
 /// Builds `projection` into `aside` from position zero (up to `until`, or

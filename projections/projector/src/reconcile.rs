@@ -7,6 +7,7 @@ use crate::projection::{Projection, Table};
 use crate::rebuild::{build_aside, catch_up_to_live, Progress};
 use crate::schema;
 use deedlog_eventstore::LogReader;
+use deedlog_kernel::number::fit;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::{Acquire, PgConnection, PgPool, Row};
@@ -135,18 +136,20 @@ pub async fn latest(pool: &PgPool) -> Result<Vec<LastRun>, Error> {
     .fetch_all(pool)
     .await
     .map_err(Error::db("read the latest reconciliations"))?;
-    Ok(rows
-        .iter()
-        .map(|row| LastRun {
-            projection: row.get("projection"),
-            status: row.get("status"),
-            position: row
-                .get::<Option<i64>, _>("position")
-                .and_then(|p| u64::try_from(p).ok()),
-            drift_rows: u64::try_from(row.get::<i64, _>("drift")).unwrap_or(0),
-            finished_at: row.get("finished_at"),
+    rows.iter()
+        .map(|row| {
+            Ok(LastRun {
+                projection: row.get("projection"),
+                status: row.get("status"),
+                position: row
+                    .get::<Option<i64>, _>("position")
+                    .map(|p| fit("reconciled position", p))
+                    .transpose()?,
+                drift_rows: fit("count of drifted rows", row.get::<i64, _>("drift"))?,
+                finished_at: row.get("finished_at"),
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn aside_schema(projection: &str) -> String {
@@ -302,10 +305,10 @@ async fn record(pool: &PgPool, report: &Report) -> Result<(), Error> {
     )
     .bind(report.run_id)
     .bind(status)
-    .bind(i64::try_from(report.position).unwrap_or(i64::MAX))
-    .bind(i64::try_from(report.missing).unwrap_or(i64::MAX))
-    .bind(i64::try_from(report.extra).unwrap_or(i64::MAX))
-    .bind(i64::try_from(report.differing).unwrap_or(i64::MAX))
+    .bind(fit::<_, i64>("reconciled position", report.position)?)
+    .bind(fit::<_, i64>("count of missing rows", report.missing)?)
+    .bind(fit::<_, i64>("count of extra rows", report.extra)?)
+    .bind(fit::<_, i64>("count of differing rows", report.differing)?)
     .bind(differences)
     .execute(pool)
     .await

@@ -7,6 +7,7 @@ use crate::model::Channel;
 use crate::policy::SendPolicy;
 use crate::state::Contact;
 use chrono::{DateTime, NaiveTime, Utc};
+use deedlog_kernel::number::reaches;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -114,7 +115,7 @@ pub fn refusal_reasons(
 ) -> Vec<RefusalReason> {
     let mut reasons = standing_reasons(contact, channel);
     let sent = contact.sent_between(policy.window_start(at), at);
-    if sent >= usize::try_from(policy.cadence_limit).unwrap_or(usize::MAX) {
+    if reaches(sent, policy.cadence_limit) {
         reasons.push(RefusalReason::CadenceLimit {
             limit: policy.cadence_limit,
             window_days: policy.cadence_window_days,

@@ -38,12 +38,15 @@ impl Deal {
             .unwrap_or_else(|| self.stage.default_probability_pct())
     }
 
-    /// Offer amount × probability, rounded to the nearest minor unit.
+    /// Offer amount × probability, rounded to the nearest minor unit; None
+    /// without an offer, or, like [`crate::figures`], for a figure beyond an
+    /// i64 (never under the rules: they keep the probability at most 100%,
+    /// so the figure is at most the offer).
     pub fn expected_value(&self) -> Option<Money> {
-        self.offer.map(|offer| {
+        self.offer.and_then(|offer| {
             let scaled = i128::from(offer.amount_minor) * i128::from(self.probability_pct());
             let rounded = (scaled + 50).div_euclid(100);
-            Money::new(i64::try_from(rounded).unwrap_or(i64::MAX), offer.currency)
+            Some(Money::new(i64::try_from(rounded).ok()?, offer.currency))
         })
     }
 

@@ -243,6 +243,23 @@ fn probability_defaults_by_stage_and_an_override_lasts_until_the_stage_changes()
         });
 }
 
+/// The rules keep a probability at most 100%, so the expected value is at
+/// most the offer; a stored history beyond that yields no figure rather
+/// than a clamped one.
+#[test]
+fn an_expected_value_beyond_an_i64_is_no_figure_not_a_clamped_one() {
+    let mut history = at_stage(Stage::Lead);
+    history.push(Event::OfferSet {
+        from: Some(eur(40_000_000)),
+        to: eur(i64::MAX),
+    });
+    history.push(Event::ProbabilitySet { pct: Some(100) });
+    let deal = state(&history).0.expect("deal");
+    assert_eq!(deal.expected_value(), Some(eur(i64::MAX)));
+    history.push(Event::ProbabilitySet { pct: Some(200) });
+    assert_eq!(state(&history).0.expect("deal").expected_value(), None);
+}
+
 #[test]
 fn expected_value_rounds_to_the_nearest_minor_unit() {
     let mut history = at_stage(Stage::Lead);

@@ -8,6 +8,7 @@
 //! past the limit while the first ones are still being checked. The state is
 //! in memory, per process (ADR 0027).
 
+use deedlog_kernel::number::reaches;
 use deedlog_runtime::auth::CLIENT_ADDRESS_HEADER;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -35,7 +36,7 @@ pub struct Attempt {
 /// The recent failures of every address (pure: time comes in).
 #[derive(Debug)]
 pub struct Failures {
-    limit: usize,
+    limit: u32,
     window: Duration,
     by_address: HashMap<IpAddr, VecDeque<Instant>>,
 }
@@ -46,7 +47,7 @@ const SWEEP_ABOVE: usize = 100_000;
 impl Failures {
     pub fn new(limit: u32, window: Duration) -> Self {
         Self {
-            limit: usize::try_from(limit).unwrap_or(usize::MAX).max(1),
+            limit: limit.max(1),
             window,
             by_address: HashMap::new(),
         }
@@ -64,7 +65,7 @@ impl Failures {
         }
         let times = self.by_address.entry(address).or_default();
         prune(times, now, self.window);
-        if times.len() >= self.limit {
+        if reaches(times.len(), self.limit) {
             let oldest = times.front().copied().unwrap_or(now);
             let wait = (oldest + self.window).saturating_duration_since(now);
             return Err(wait);

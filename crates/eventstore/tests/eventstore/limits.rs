@@ -99,6 +99,13 @@ async fn each_limit_is_refused_with_its_reason() {
         matches!(e, Error::InvalidSchemaVersion { index: 0, .. }),
         "{e:?}"
     );
+    // The log stores schema versions as a PostgreSQL integer: a larger one
+    // is refused by name, never clamped.
+    let e = f.refused(|r| r.events[0].schema_version = u32::MAX).await;
+    assert_eq!(
+        e.to_string(),
+        "event #0 (PriceChanged) has schema version 4294967295; versions run from 1 to 2147483647"
+    );
 
     let e = f
         .refused(|r| r.events[0] = NewEvent::new("Listed", 1, &json!([1, 2])).expect("json"))

@@ -5,9 +5,9 @@
 use crate::error::{from_command_status, from_read, not_found};
 use crate::schema::communications::Contact;
 use crate::schema::deals::Deal;
-use crate::schema::int64;
 use crate::schema::properties::Property;
 use crate::schema::reads::{scope, wait_for};
+use crate::schema::{int64, log_position};
 use crate::services::{request, Services, TraceParent};
 use crate::viewer::{viewer, Viewer};
 use async_graphql::{Context, InputObject, Object, Result};
@@ -32,20 +32,21 @@ pub struct CommandInput {
 }
 
 impl CommandInput {
-    pub fn options(&self) -> Option<pb::CommandOptions> {
-        Some(pb::CommandOptions {
+    /// The options as the services take them; a negative expected version
+    /// is BAD_USER_INPUT naming the field (the field's validator refuses it
+    /// first; this keeps the conversion from ever dropping the check).
+    pub fn options(&self) -> Result<Option<pb::CommandOptions>> {
+        Ok(Some(pb::CommandOptions {
             command_id: self.idempotency_key.to_string(),
-            // Never negative: the field's validator refuses that with
-            // BAD_USER_INPUT. Were one to slip through, it would fail closed
-            // (no record is at version u64::MAX: CONFLICT), never drop the check.
             expected_version: self
                 .expected_version
-                .map(|v| u64::try_from(v.0).unwrap_or(u64::MAX)),
+                .map(|v| log_position("command.expectedVersion", v))
+                .transpose()?,
             correlation_id: self
                 .correlation_id
                 .map(|c| c.to_string())
                 .unwrap_or_default(),
-        })
+        }))
     }
 }
 
@@ -228,4 +229,41 @@ pub fn date(d: chrono::NaiveDate) -> pb::Date {
 /// An optional id as the services take it (empty when absent).
 pub fn id_or_empty(id: Option<Uuid>) -> String {
     id.map(|i| i.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(expected_version: Option<i64>) -> CommandInput {
+        CommandInput {
+            idempotency_key: Uuid::nil(),
+            expected_version: expected_version.map(Int64),
+            correlation_id: None,
+        }
+    }
+
+    #[test]
+    fn an_expected_version_goes_to_the_service_as_is() {
+        let options = command(Some(7)).options().expect("valid").expect("options");
+        assert_eq!(options.expected_version, Some(7));
+        let options = command(None).options().expect("valid").expect("options");
+        assert_eq!(options.expected_version, None);
+    }
+
+    /// Were a negative version to pass the field's validator, it is refused
+    /// by name, never turned into some other version.
+    #[test]
+    fn a_negative_expected_version_is_refused_naming_the_field() {
+        let error = command(Some(-1)).options().expect_err("refused");
+        assert_eq!(
+            error.message,
+            "command.expectedVersion: a log position or version is 0 or more, not -1"
+        );
+        let extensions = error.extensions.expect("extensions");
+        assert_eq!(
+            extensions.get("code"),
+            Some(&async_graphql::Value::from("BAD_USER_INPUT"))
+        );
+    }
 }

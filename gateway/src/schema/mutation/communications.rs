@@ -171,7 +171,7 @@ impl CommunicationsMutation {
         details: ContactDetailsInput,
     ) -> Result<CommandResult> {
         let body = pb::CreateContactRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: id_or_empty(contact_id),
             details: Some(details.into()),
         };
@@ -190,7 +190,7 @@ impl CommunicationsMutation {
         details: ContactDetailsInput,
     ) -> Result<CommandResult> {
         let body = pb::UpdateContactRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: contact_id.to_string(),
             details: Some(details.into()),
         };
@@ -212,7 +212,7 @@ impl CommunicationsMutation {
         source: String,
     ) -> Result<CommandResult> {
         let body = pb::GrantConsentRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: contact_id.to_string(),
             channel: pb::Channel::from(channel).into(),
             lawful_basis: pb::LawfulBasis::from(lawful_basis).into(),
@@ -234,7 +234,7 @@ impl CommunicationsMutation {
         source: String,
     ) -> Result<CommandResult> {
         let body = pb::WithdrawConsentRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: contact_id.to_string(),
             channel: pb::Channel::from(channel).into(),
             source,
@@ -255,7 +255,7 @@ impl CommunicationsMutation {
         do_not_call: bool,
     ) -> Result<CommandResult> {
         let body = pb::SetDoNotCallRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: contact_id.to_string(),
             do_not_call,
         };
@@ -274,7 +274,7 @@ impl CommunicationsMutation {
         source: String,
     ) -> Result<CommandResult> {
         let body = pb::UnsubscribeRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: contact_id.to_string(),
             source,
         };
@@ -295,7 +295,7 @@ impl CommunicationsMutation {
         input: SendMessageInput,
     ) -> Result<SentMessage> {
         let body = pb::SendMessageRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: input.contact_id.to_string(),
             message_id: id_or_empty(input.message_id),
             conversation_id: id_or_empty(input.conversation_id),
@@ -324,7 +324,7 @@ impl CommunicationsMutation {
         input: RecordDeliveryInput,
     ) -> Result<CommandResult> {
         let body = pb::RecordDeliveryRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: input.contact_id.to_string(),
             message_id: input.message_id.to_string(),
             status: pb::DeliveryStatus::from(input.status).into(),
@@ -346,7 +346,7 @@ impl CommunicationsMutation {
         input: RecordReplyInput,
     ) -> Result<CommandResult> {
         let body = pb::RecordReplyRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: input.contact_id.to_string(),
             message_id: id_or_empty(input.message_id),
             in_reply_to: id_or_empty(input.in_reply_to),
@@ -369,7 +369,7 @@ impl CommunicationsMutation {
         contact_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::ResumeCadenceRequest {
-            command: command.options(),
+            command: command.options()?,
             contact_id: contact_id.to_string(),
         };
         send(ctx, body, |mut s, r| async move {

@@ -109,7 +109,7 @@ impl DealsMutation {
         input: OpenDealInput,
     ) -> Result<CommandResult> {
         let body = pb::OpenDealRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: id_or_empty(input.deal_id),
             property_id: input.property_id.to_string(),
             buyer_contact_id: input.buyer_contact_id.to_string(),
@@ -135,7 +135,7 @@ impl DealsMutation {
         stage: DealStage,
     ) -> Result<CommandResult> {
         let body = pb::MoveStageRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             stage: pb::Stage::from(stage).into(),
         };
@@ -156,7 +156,7 @@ impl DealsMutation {
         final_price: MoneyInput,
     ) -> Result<CommandResult> {
         let body = pb::WinDealRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             final_price: Some(final_price.into()),
         };
@@ -177,7 +177,7 @@ impl DealsMutation {
         reason: String,
     ) -> Result<CommandResult> {
         let body = pb::LoseDealRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             reason,
         };
@@ -198,7 +198,7 @@ impl DealsMutation {
         offer: MoneyInput,
     ) -> Result<CommandResult> {
         let body = pb::SetOfferRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             offer: Some(offer.into()),
         };
@@ -219,7 +219,7 @@ impl DealsMutation {
         commission: MoneyInput,
     ) -> Result<CommandResult> {
         let body = pb::SetCommissionRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             commission: Some(commission.into()),
         };
@@ -239,7 +239,7 @@ impl DealsMutation {
         probability_pct: Option<u32>,
     ) -> Result<CommandResult> {
         let body = pb::SetProbabilityRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             probability_pct,
         };
@@ -258,7 +258,7 @@ impl DealsMutation {
         expected_close: Option<NaiveDate>,
     ) -> Result<CommandResult> {
         let body = pb::SetExpectedCloseRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             expected_close: expected_close.map(date),
         };
@@ -277,7 +277,7 @@ impl DealsMutation {
         agent_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::ReassignDealRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             agent_id: agent_id.to_string(),
         };
@@ -295,7 +295,7 @@ impl DealsMutation {
         deal_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::ReopenDealRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
         };
         send(
@@ -314,7 +314,7 @@ impl DealsMutation {
         deal_id: Uuid,
         scenario: ScenarioInput,
     ) -> Result<CommandResult> {
-        let body = scenario_request(command, deal_id, scenario);
+        let body = scenario_request(command, deal_id, scenario)?;
         send(ctx, body, |mut s, r| async move {
             s.deals.add_scenario(r).await
         })
@@ -329,7 +329,7 @@ impl DealsMutation {
         deal_id: Uuid,
         scenario: ScenarioInput,
     ) -> Result<CommandResult> {
-        let body = scenario_request(command, deal_id, scenario);
+        let body = scenario_request(command, deal_id, scenario)?;
         send(ctx, body, |mut s, r| async move {
             s.deals.update_scenario(r).await
         })
@@ -345,7 +345,7 @@ impl DealsMutation {
         scenario_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::RemoveScenarioRequest {
-            command: command.options(),
+            command: command.options()?,
             deal_id: deal_id.to_string(),
             scenario_id: scenario_id.to_string(),
         };
@@ -360,14 +360,14 @@ fn scenario_request(
     command: CommandInput,
     deal_id: Uuid,
     scenario: ScenarioInput,
-) -> pb::ScenarioRequest {
-    pb::ScenarioRequest {
-        command: command.options(),
+) -> Result<pb::ScenarioRequest> {
+    Ok(pb::ScenarioRequest {
+        command: command.options()?,
         deal_id: deal_id.to_string(),
         scenario_id: scenario.scenario_id.to_string(),
         name: scenario.name,
         price: Some(scenario.price.into()),
         costs: scenario.costs.into_iter().map(Into::into).collect(),
         financing: scenario.financing.map(Into::into),
-    }
+    })
 }

@@ -170,7 +170,7 @@ impl PropertiesMutation {
         input: CreatePropertyInput,
     ) -> Result<CommandResult> {
         let body = pb::CreatePropertyRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: id_or_empty(input.property_id),
             address: Some(input.address.into()),
             kind: pb::PropertyKind::from(input.kind).into(),
@@ -194,7 +194,7 @@ impl PropertiesMutation {
         address: AddressInput,
     ) -> Result<CommandResult> {
         let body = pb::ChangeAddressRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
             address: Some(address.into()),
         };
@@ -212,7 +212,7 @@ impl PropertiesMutation {
         attributes: AttributesInput,
     ) -> Result<CommandResult> {
         let body = pb::ChangeAttributesRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
             attributes: Some(attributes.into()),
         };
@@ -230,7 +230,7 @@ impl PropertiesMutation {
         asking_price: MoneyInput,
     ) -> Result<CommandResult> {
         let body = pb::ChangeAskingPriceRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
             asking_price: Some(asking_price.into()),
         };
@@ -250,7 +250,7 @@ impl PropertiesMutation {
         valued_on: NaiveDate,
     ) -> Result<CommandResult> {
         let body = pb::RecordValuationRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
             value: Some(value.into()),
             source: Some(source.into()),
@@ -270,7 +270,7 @@ impl PropertiesMutation {
         status: ListingStatus,
     ) -> Result<CommandResult> {
         let body = pb::ChangeListingStatusRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
             status: pb::ListingStatus::from(status).into(),
         };
@@ -288,7 +288,7 @@ impl PropertiesMutation {
         agent_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::AssignAgentRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
             agent_id: agent_id.to_string(),
         };
@@ -307,7 +307,7 @@ impl PropertiesMutation {
         owner_contact_id: Option<Uuid>,
     ) -> Result<CommandResult> {
         let body = pb::SetOwnerRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
             owner_contact_id: id_or_empty(owner_contact_id),
         };
@@ -324,7 +324,7 @@ impl PropertiesMutation {
         property_id: Uuid,
         tag: String,
     ) -> Result<CommandResult> {
-        let body = tag_request(command, property_id, tag);
+        let body = tag_request(command, property_id, tag)?;
         send(ctx, body, |mut s, r| async move {
             s.properties.add_tag(r).await
         })
@@ -338,7 +338,7 @@ impl PropertiesMutation {
         property_id: Uuid,
         tag: String,
     ) -> Result<CommandResult> {
-        let body = tag_request(command, property_id, tag);
+        let body = tag_request(command, property_id, tag)?;
         send(ctx, body, |mut s, r| async move {
             s.properties.remove_tag(r).await
         })
@@ -352,7 +352,7 @@ impl PropertiesMutation {
         property_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::ArchivePropertyRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
         };
         send(ctx, body, |mut s, r| async move {
@@ -368,7 +368,7 @@ impl PropertiesMutation {
         property_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::RestorePropertyRequest {
-            command: command.options(),
+            command: command.options()?,
             property_id: property_id.to_string(),
         };
         send(ctx, body, |mut s, r| async move {
@@ -378,10 +378,10 @@ impl PropertiesMutation {
     }
 }
 
-fn tag_request(command: CommandInput, property_id: Uuid, tag: String) -> pb::TagRequest {
-    pb::TagRequest {
-        command: command.options(),
+fn tag_request(command: CommandInput, property_id: Uuid, tag: String) -> Result<pb::TagRequest> {
+    Ok(pb::TagRequest {
+        command: command.options()?,
         property_id: property_id.to_string(),
         tag,
-    }
+    })
 }

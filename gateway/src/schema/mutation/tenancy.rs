@@ -90,7 +90,7 @@ impl TenancyMutation {
         input: RegisterTenantInput,
     ) -> Result<RegisteredTenant> {
         let body = pb::RegisterTenantRequest {
-            command: command.options(),
+            command: command.options()?,
             name: input.name,
             slug: input.slug,
             admin_email: input.admin_email,
@@ -118,7 +118,7 @@ impl TenancyMutation {
         password: String,
     ) -> Result<CommandResult> {
         let body = pb::AcceptInvitationRequest {
-            command: command.options(),
+            command: command.options()?,
             invitation_token,
             password,
         };
@@ -137,7 +137,7 @@ impl TenancyMutation {
         name: String,
     ) -> Result<CommandResult> {
         let body = pb::RenameTenantRequest {
-            command: command.options(),
+            command: command.options()?,
             name,
         };
         send(ctx, body, |mut s, r| async move {
@@ -154,7 +154,7 @@ impl TenancyMutation {
         tenant_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::SuspendTenantRequest {
-            command: command.options(),
+            command: command.options()?,
             tenant_id: tenant_id.to_string(),
         };
         send(ctx, body, |mut s, r| async move {
@@ -171,7 +171,7 @@ impl TenancyMutation {
         tenant_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::ReactivateTenantRequest {
-            command: command.options(),
+            command: command.options()?,
             tenant_id: tenant_id.to_string(),
         };
         send(ctx, body, |mut s, r| async move {
@@ -189,7 +189,7 @@ impl TenancyMutation {
         enabled: bool,
     ) -> Result<CommandResult> {
         let body = pb::SetModuleRequest {
-            command: command.options(),
+            command: command.options()?,
             module: pb::Module::from(module).into(),
             enabled,
         };
@@ -210,7 +210,7 @@ impl TenancyMutation {
         cadence_window_days: u32,
     ) -> Result<CommandResult> {
         let body = pb::SetCommunicationSettingsRequest {
-            command: command.options(),
+            command: command.options()?,
             time_zone,
             cadence_limit,
             cadence_window_days,
@@ -232,7 +232,7 @@ impl TenancyMutation {
         role: Role,
     ) -> Result<InvitedUser> {
         let body = pb::InviteUserRequest {
-            command: command.options(),
+            command: command.options()?,
             email,
             display_name,
             role: pb::Role::from(role).into(),
@@ -257,7 +257,7 @@ impl TenancyMutation {
         role: Role,
     ) -> Result<CommandResult> {
         let body = pb::ChangeRoleRequest {
-            command: command.options(),
+            command: command.options()?,
             user_id: user_id.to_string(),
             role: pb::Role::from(role).into(),
         };
@@ -275,7 +275,7 @@ impl TenancyMutation {
         user_id: Uuid,
     ) -> Result<CommandResult> {
         let body = pb::DeactivateUserRequest {
-            command: command.options(),
+            command: command.options()?,
             user_id: user_id.to_string(),
         };
         send(ctx, body, |mut s, r| async move {
