@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod audit;
 pub mod communications;
 pub mod deals;
+pub mod enums;
 pub mod loaders;
 pub mod mutation;
 pub mod page;
