@@ -227,7 +227,10 @@ mod tests {
     use deedlog_read_model::properties::{KINDS, LISTING_STATUSES};
 
     fn stored_names<E: EnumType>() -> Vec<String> {
-        E::items().iter().map(|item| stored_name(item.value)).collect()
+        E::items()
+            .iter()
+            .map(|item| stored_name(item.value))
+            .collect()
     }
 
     #[test]
