@@ -2,29 +2,21 @@
 //! services' protos, read from the compiled descriptor set
 //! ([`deedlog_proto::FILE_DESCRIPTOR_SET`]) and the schema's SDL: every
 //! command RPC has a mutation, every field of its request can be given
-//! through the mutation's arguments, and every proto enum has one GraphQL
-//! enum with the same values.
+//! through the mutation's arguments (at the path a field violation names in
+//! `extensions.field`, [`graphql_path`]), and every proto enum has one
+//! GraphQL enum with the same values.
 
 use super::sdl;
+use crate::error::graphql_path;
 use async_graphql::parser::types::{BaseType, Type, TypeKind};
+use async_graphql::{Name, Value};
 use prost::Message;
 use prost_types::field_descriptor_proto::Type as FieldType;
 use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Request fields the GraphQL input carries under another name:
-/// (message, proto field, GraphQL field).
-const RENAMED: [(&str, &str, &str); 1] = [
-    // The command envelope's id is the client's idempotency key.
-    (
-        ".deedlog.common.v1.CommandOptions",
-        "command_id",
-        "idempotencyKey",
-    ),
-];
-
 /// Request fields no mutation takes, each with a comment saying why:
-/// (message, proto field). None today.
+/// (RPC, request path). None today.
 const NOT_IN_GRAPHQL: [(&str, &str); 0] = [];
 
 /// Proto enums no mutation takes (they appear only in replies, which the
@@ -130,29 +122,29 @@ impl Graphql {
     }
 }
 
+impl Graphql {
+    /// The type at an argument path (`input.offer.amountMinor`) of a
+    /// mutation with these arguments, if it has one.
+    fn type_at<'a>(
+        &'a self,
+        arguments: &'a BTreeMap<String, String>,
+        path: &str,
+    ) -> Option<&'a String> {
+        let mut segments = path.split('.');
+        let mut ty = arguments.get(segments.next()?)?;
+        for segment in segments {
+            ty = self.inputs.get(ty)?.get(segment)?;
+        }
+        Some(ty)
+    }
+}
+
 /// The named type inside lists and non-nulls (`[CostInput!]` is `CostInput`).
 fn named(ty: &Type) -> String {
     match &ty.base {
         BaseType::Named(name) => name.to_string(),
         BaseType::List(inner) => named(inner),
     }
-}
-
-/// `living_area_m2` → `livingAreaM2`, as async-graphql names fields.
-fn lower_camel(snake: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// `CreateProperty` → `createProperty`.
@@ -181,44 +173,50 @@ fn value_prefix(enum_name: &str) -> String {
 struct Walk {
     /// How many request fields were compared.
     compared: usize,
-    /// Request fields the GraphQL input does not reach, by path.
+    /// Request fields the GraphQL input does not reach: the RPC, the
+    /// request path and the GraphQL path it was looked for at.
     unreachable: Vec<String>,
     /// Each proto enum a request takes, with the GraphQL types given for it.
     enum_pairs: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// One mutation: its arguments' types, and its arguments as a request
+/// giving every field of every input object would carry them (what
+/// [`graphql_path`] looks a field up in).
+struct Mutation<'a> {
+    types: &'a BTreeMap<String, String>,
+    values: Vec<(Name, Value)>,
+}
+
 impl Walk {
-    /// Compares a message's fields with the GraphQL fields (or arguments)
-    /// given for it, descending into input objects.
+    /// Looks up each field of `message` (at `prefix` in the request) at the
+    /// GraphQL path a field violation on it would name, descending into
+    /// messages given as input objects.
     fn compare(
         &mut self,
         protos: &Protos,
         graphql: &Graphql,
-        path: &str,
+        (rpc, mutation): (&str, &Mutation<'_>),
+        prefix: &str,
         message: &str,
-        fields: &BTreeMap<String, String>,
     ) {
-        let descriptor = &protos.messages[message];
-        for field in &descriptor.field {
-            if NOT_IN_GRAPHQL.contains(&(message, field.name())) {
+        for field in &protos.messages[message].field {
+            let path = format!("{prefix}{}", field.name());
+            if NOT_IN_GRAPHQL.contains(&(rpc, path.as_str())) {
                 continue;
             }
-            let name = RENAMED
-                .iter()
-                .find(|(m, f, _)| *m == message && *f == field.name())
-                .map_or_else(|| lower_camel(field.name()), |(_, _, g)| (*g).to_owned());
-            let at = format!("{path}.{}", field.name());
             self.compared += 1;
-            let Some(ty) = fields.get(&name) else {
-                self.unreachable.push(at);
+            let at = graphql_path(&path, &mutation.values);
+            let Some(ty) = graphql.type_at(mutation.types, &at) else {
+                self.unreachable
+                    .push(format!("{rpc}: {path} (looked for at {at})"));
                 continue;
             };
             match field.r#type() {
-                FieldType::Message => {
-                    // A scalar (a date) stands for the whole message.
-                    if let Some(input) = graphql.inputs.get(ty) {
-                        self.compare(protos, graphql, &at, field.type_name(), input);
-                    }
+                // A scalar (a date) stands for the whole message.
+                FieldType::Message if graphql.inputs.contains_key(ty) => {
+                    let prefix = format!("{path}.");
+                    self.compare(protos, graphql, (rpc, mutation), &prefix, field.type_name());
                 }
                 FieldType::Enum => {
                     self.enum_pairs
@@ -232,32 +230,27 @@ impl Walk {
     }
 }
 
-/// Walks every command's request against its mutation's arguments. An
-/// argument that names no field of the request (`input`, `scenario`) is an
-/// envelope: its fields stand for the request's.
+/// Walks every command's request against its mutation's arguments.
 fn walk(protos: &Protos, graphql: &Graphql) -> Walk {
     let mut walk = Walk::default();
     for (rpc, request) in protos.commands() {
-        let Some(arguments) = graphql.mutations.get(&lower_first(rpc)) else {
+        let Some(types) = graphql.mutations.get(&lower_first(rpc)) else {
             continue;
         };
-        let proto_fields: BTreeSet<String> = protos.messages[request]
-            .field
+        let values = types
             .iter()
-            .map(|f| lower_camel(f.name()))
+            .map(|(argument, ty)| {
+                let value = match graphql.inputs.get(ty) {
+                    Some(fields) => {
+                        Value::Object(fields.keys().map(|f| (Name::new(f), Value::Null)).collect())
+                    }
+                    None => Value::Null,
+                };
+                (Name::new(argument), value)
+            })
             .collect();
-        let mut given = BTreeMap::new();
-        for (argument, ty) in arguments {
-            match graphql.inputs.get(ty) {
-                Some(envelope) if !proto_fields.contains(argument) => {
-                    given.extend(envelope.clone())
-                }
-                _ => {
-                    given.insert(argument.clone(), ty.clone());
-                }
-            }
-        }
-        walk.compare(protos, graphql, rpc, request, &given);
+        let mutation = Mutation { types, values };
+        walk.compare(protos, graphql, (rpc, &mutation), "", request);
     }
     walk
 }
@@ -281,8 +274,9 @@ fn every_request_field_of_a_command_can_be_given_in_graphql() {
     assert!(walk.compared > 200, "compared too few fields");
     assert!(
         walk.unreachable.is_empty(),
-        "request fields no mutation takes (add them to the mutation, or to \
-         NOT_IN_GRAPHQL with the reason): {:?}",
+        "request fields no mutation takes at the path a field violation \
+         names (add them to the mutation, or to NOT_IN_GRAPHQL with the \
+         reason): {:#?}",
         walk.unreachable
     );
 }
