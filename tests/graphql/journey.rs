@@ -130,7 +130,7 @@ async fn a_brokerage_works_through_the_gateway_and_an_auditor_replays_it() {
         gql,
         b,
         "query($p: Int64!, $prop: UUID!, $deal: UUID!, $contact: UUID!) { atLeast(position: $p) {
-            properties(filter: {status: \"active\"}) { edges { node { city askingPriceMinor agent { displayName } } } }
+            properties(filter: {status: ACTIVE}) { edges { node { city askingPriceMinor agent { displayName } } } }
             property(id: $prop) { timeline { edges { node { text } } } priceHistory { toMinor } }
             pipeline { stage count totalMinor }
             deal(id: $deal) { stage property { city } agent { displayName } stageHistory { toStage } }

@@ -2090,35 +2090,22 @@ fn communications_rows() -> Vec<Row> {
     ]
 }
 
-/// Every `rpc` of every `service` in `proto/deedlog/*/v1/*.proto`, as
+/// Every RPC of every service in the compiled descriptor set, as
 /// (service, rpc): the definitions the generated servers come from.
 fn rpcs_of_the_protos() -> BTreeSet<(String, String)> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto/deedlog");
-    let mut rpcs = BTreeSet::new();
-    for context in std::fs::read_dir(&root).expect("read proto/deedlog") {
-        let dir = context.expect("a context folder").path().join("v1");
-        let Ok(files) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for file in files {
-            let path = file.expect("a proto file").path();
-            if path.extension().and_then(|e| e.to_str()) != Some("proto") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).expect("read a proto file");
-            let mut service = None;
-            for line in text.lines().map(str::trim) {
-                if let Some(rest) = line.strip_prefix("service ") {
-                    service = rest.split_whitespace().next().map(str::to_owned);
-                } else if let Some(rest) = line.strip_prefix("rpc ") {
-                    let name = rest.split('(').next().expect("split").trim().to_owned();
-                    let service = service.clone().expect("an rpc inside a service");
-                    rpcs.insert((service, name));
-                }
-            }
-        }
-    }
-    rpcs
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(deedlog_proto::FILE_DESCRIPTOR_SET)
+        .expect("the build writes a valid descriptor set");
+    set.file
+        .iter()
+        .flat_map(|file| &file.service)
+        .flat_map(|service| {
+            service
+                .method
+                .iter()
+                .map(|method| (service.name().to_owned(), method.name().to_owned()))
+        })
+        .collect()
 }
 
 /// Reads change nothing, so they have no place in the table.

@@ -1,6 +1,7 @@
 //! Properties: the list with filters, sorts and cursor pages; one property
 //! with its agent, price and valuation history and timeline.
 
+use super::enums::{stored_name, ListingStatus, PropertyKind};
 use super::loaders::{PriceHistoryKey, TenantLoader, UserKey, ValuationsKey};
 use super::page::{connection, page, Connection};
 use super::reads::scope;
@@ -93,10 +94,12 @@ pub async fn timeline_of(
 /// Which properties to list.
 #[derive(Debug, Default, InputObject)]
 pub struct PropertyFilter {
-    /// A listing status: draft, active, reserved, under_contract, sold, withdrawn.
-    pub status: Option<String>,
-    /// A kind: house, apartment, multi_family, land, commercial.
-    pub kind: Option<String>,
+    /// Listed with this status (a property's `listingStatus` reads it in
+    /// lower case, e.g. `under_contract`).
+    pub status: Option<ListingStatus>,
+    /// Of this kind (a property's `kind` reads it in lower case, e.g.
+    /// `multi_family`).
+    pub kind: Option<PropertyKind>,
     pub city: Option<String>,
     /// Lowest asking price in minor units.
     pub min_price_minor: Option<Int64>,
@@ -145,8 +148,8 @@ impl PropertiesQuery {
         let viewer = allowed(ctx, Role::may_read_records, READ)?;
         let f = filter.unwrap_or_default();
         let filter = rm::PropertyFilter {
-            status: f.status,
-            kind: f.kind,
+            status: f.status.map(stored_name),
+            kind: f.kind.map(stored_name),
             city: f.city,
             min_price_minor: f.min_price_minor.map(i64::from),
             max_price_minor: f.max_price_minor.map(i64::from),

@@ -1,5 +1,7 @@
-//! Proto messages → communications domain values, naming the field they
-//! reject, and the tenant's settings → the sending policy.
+//! Proto messages ↔ communications domain values: requests into the
+//! domain, naming the field they reject, and domain values into requests
+//! (for callers that build requests from domain values, such as the seed);
+//! and the tenant's settings → the sending policy.
 
 use chrono_tz::Tz;
 use deedlog_communications_domain::{
@@ -24,6 +26,16 @@ pub fn channel(channel: pb::Channel) -> Result<Channel, Error> {
     })
 }
 
+/// The proto form of a channel.
+pub fn channel_to_proto(channel: Channel) -> pb::Channel {
+    match channel {
+        Channel::Email => pb::Channel::Email,
+        Channel::Sms => pb::Channel::Sms,
+        Channel::Call => pb::Channel::Call,
+        Channel::Letter => pb::Channel::Letter,
+    }
+}
+
 /// The domain lawful basis for a proto one.
 pub fn lawful_basis(basis: pb::LawfulBasis) -> Result<LawfulBasis, Error> {
     Ok(match basis {
@@ -38,6 +50,16 @@ pub fn lawful_basis(basis: pb::LawfulBasis) -> Result<LawfulBasis, Error> {
             ))
         }
     })
+}
+
+/// The proto form of a lawful basis.
+pub fn lawful_basis_to_proto(basis: LawfulBasis) -> pb::LawfulBasis {
+    match basis {
+        LawfulBasis::Consent => pb::LawfulBasis::Consent,
+        LawfulBasis::Contract => pb::LawfulBasis::Contract,
+        LawfulBasis::LegitimateInterest => pb::LawfulBasis::LegitimateInterest,
+        LawfulBasis::LegalObligation => pb::LawfulBasis::LegalObligation,
+    }
 }
 
 /// The domain delivery status for a proto one; `detail` is kept for bounces.
@@ -163,6 +185,16 @@ mod tests {
             message,
             "message refused: no consent for sms; the contact is on the do-not-call list"
         );
+    }
+
+    #[test]
+    fn every_channel_and_lawful_basis_round_trips() {
+        for c in Channel::ALL {
+            assert_eq!(channel(channel_to_proto(c)), Ok(c));
+        }
+        for b in LawfulBasis::ALL {
+            assert_eq!(lawful_basis(lawful_basis_to_proto(b)), Ok(b));
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! reason in words, and an `ErrorInfo` (`MESSAGE_REFUSED`) with the reason
 //! codes, the message and conversation ids and the refusal's log position.
 
-mod convert;
+pub mod convert;
 mod service;
 
 use deedlog_communications_domain::{Action, Command, Communications, Event, SendPolicy};

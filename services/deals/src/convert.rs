@@ -1,4 +1,6 @@
-//! Proto messages → deals domain values, naming the field they reject.
+//! Proto messages ↔ deals domain values: requests into the domain, naming
+//! the field they reject, and domain values into requests (for callers
+//! that build requests from domain values, such as the seed).
 
 use deedlog_deals_domain::{Action, Cost, Financing, Scenario, Stage};
 use deedlog_proto::deals::v1 as pb;
@@ -25,6 +27,20 @@ pub fn stage(stage: pb::Stage) -> Result<Stage, Error> {
             ))
         }
     })
+}
+
+/// The proto form of a stage.
+pub fn stage_to_proto(stage: Stage) -> pb::Stage {
+    match stage {
+        Stage::Lead => pb::Stage::Lead,
+        Stage::Qualified => pb::Stage::Qualified,
+        Stage::Viewing => pb::Stage::Viewing,
+        Stage::Offer => pb::Stage::Offer,
+        Stage::Negotiation => pb::Stage::Negotiation,
+        Stage::UnderContract => pb::Stage::UnderContract,
+        Stage::ClosedWon => pb::Stage::ClosedWon,
+        Stage::ClosedLost => pb::Stage::ClosedLost,
+    }
 }
 
 /// An explicit probability in percent, or None for the stage's default.
@@ -120,6 +136,13 @@ mod tests {
             Err(Error::InvalidArgument { field, .. }) if field == "stage"
         ));
         assert_eq!(stage(pb::Stage::UnderContract), Ok(Stage::UnderContract));
+    }
+
+    #[test]
+    fn every_stage_round_trips() {
+        for s in Stage::ALL {
+            assert_eq!(stage(stage_to_proto(s)), Ok(s));
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and their tenant (suspension, module), asks tenancy about assigned
 //! agents, then load → decide → append through [`deedlog_service::Executor`].
 
-mod convert;
+pub mod convert;
 mod service;
 
 use deedlog_deals_domain::{Action, Command, Deals};

@@ -1,4 +1,6 @@
-//! Proto messages → properties domain values, naming the field they reject.
+//! Proto messages ↔ properties domain values: requests into the domain,
+//! naming the field they reject, and domain values into requests (for
+//! callers that build requests from domain values, such as the seed).
 
 use deedlog_properties_domain::model::{
     normalise_tag, Address, Attributes, PropertyKind, Provenance, Source, Sourced,
@@ -61,6 +63,29 @@ pub fn status(status: pb::ListingStatus) -> Result<ListingStatus, Error> {
     })
 }
 
+/// The proto form of a kind.
+pub fn kind_to_proto(kind: PropertyKind) -> pb::PropertyKind {
+    match kind {
+        PropertyKind::House => pb::PropertyKind::House,
+        PropertyKind::Apartment => pb::PropertyKind::Apartment,
+        PropertyKind::MultiFamily => pb::PropertyKind::MultiFamily,
+        PropertyKind::Land => pb::PropertyKind::Land,
+        PropertyKind::Commercial => pb::PropertyKind::Commercial,
+    }
+}
+
+/// The proto form of a listing status.
+pub fn status_to_proto(status: ListingStatus) -> pb::ListingStatus {
+    match status {
+        ListingStatus::Draft => pb::ListingStatus::Draft,
+        ListingStatus::Active => pb::ListingStatus::Active,
+        ListingStatus::Reserved => pb::ListingStatus::Reserved,
+        ListingStatus::UnderContract => pb::ListingStatus::UnderContract,
+        ListingStatus::Sold => pb::ListingStatus::Sold,
+        ListingStatus::Withdrawn => pb::ListingStatus::Withdrawn,
+    }
+}
+
 pub fn provenance(field: &str, p: Option<&pb::Provenance>) -> Result<Provenance, Error> {
     let p = p.ok_or_else(|| Error::invalid(field, "is required"))?;
     let source = match p.source() {
@@ -82,6 +107,20 @@ pub fn provenance(field: &str, p: Option<&pb::Provenance>) -> Result<Provenance,
         source,
         confidence_pct,
     })
+}
+
+/// The proto form of a provenance.
+pub fn provenance_to_proto(p: &Provenance) -> pb::Provenance {
+    let (source, provider) = match &p.source {
+        Source::Manual => (pb::SourceKind::Manual, String::new()),
+        Source::Import => (pb::SourceKind::Import, String::new()),
+        Source::Provider(name) => (pb::SourceKind::Provider, name.clone()),
+    };
+    pb::Provenance {
+        source: source.into(),
+        provider,
+        confidence_pct: p.confidence_pct.into(),
+    }
 }
 
 pub fn attributes(a: Option<&pb::Attributes>) -> Result<Attributes, Error> {
@@ -116,4 +155,37 @@ fn sourced<T: TryFrom<i64>>(
             })
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_proto_kind_and_status_round_trips() {
+        let kinds = (1..).map_while(|n| pb::PropertyKind::try_from(n).ok());
+        for proto in kinds {
+            assert_eq!(kind(proto).map(kind_to_proto), Ok(proto));
+        }
+        let statuses = (1..).map_while(|n| pb::ListingStatus::try_from(n).ok());
+        for proto in statuses {
+            assert_eq!(status(proto).map(status_to_proto), Ok(proto));
+        }
+    }
+
+    #[test]
+    fn every_source_round_trips() {
+        for source in [
+            Source::Manual,
+            Source::Import,
+            Source::Provider("gutachter".to_owned()),
+        ] {
+            let p = Provenance {
+                source,
+                confidence_pct: 80,
+            };
+            let proto = provenance_to_proto(&p);
+            assert_eq!(provenance("source", Some(&proto)), Ok(p));
+        }
+    }
 }

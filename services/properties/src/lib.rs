@@ -2,7 +2,7 @@
 //! role and their tenant (suspension, module), asks tenancy about assigned
 //! agents, then load → decide → append through [`deedlog_service::Executor`].
 
-mod convert;
+pub mod convert;
 
 use deedlog_kernel::{Module, Role, UserId};
 use deedlog_properties_domain::{Action, Command, Properties, State};

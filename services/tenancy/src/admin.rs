@@ -4,14 +4,14 @@
 //! is checked against the tenant's roster as it is now
 //! ([`TenancyApi::admitted`]): the caller's current role, not the token's.
 
+use crate::convert;
 use crate::session::together_reply;
 use crate::{credentials_target, derived, step, tenant_target, TenancyApi};
-use deedlog_kernel::{Module, Role, UserId};
+use deedlog_kernel::{Role, UserId};
 use deedlog_proto::common::v1::{CommandOptions, CommandReply};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::convert::user;
-use deedlog_service::directory::role_from_proto;
 use deedlog_service::request::required_uuid;
 use deedlog_service::{require_role, Authenticated, Error, Executed};
 use deedlog_tenancy_domain::credentials::{self, Credentials};
@@ -107,18 +107,7 @@ impl TenancyApi {
             "switch modules",
             |r| r.command.as_ref(),
             |_, r| {
-                let module = match r.module() {
-                    pb::Module::Properties => Module::Properties,
-                    pb::Module::Deals => Module::Deals,
-                    pb::Module::Communications => Module::Communications,
-                    pb::Module::Analytics => Module::Analytics,
-                    pb::Module::Unspecified => {
-                        return Err(Error::invalid(
-                            "module",
-                            "is required: properties, deals, communications or analytics",
-                        ))
-                    }
-                };
+                let module = convert::module(r.module())?;
                 Ok(if r.enabled {
                     Action::EnableModule(module)
                 } else {
@@ -157,12 +146,7 @@ impl TenancyApi {
         require_role(&auth, admins_and_managers, "invite users")?;
         let r = request.get_ref();
         let env = auth.command(r, r.command.as_ref())?;
-        let role = role_from_proto(r.role()).ok_or_else(|| {
-            Error::invalid(
-                "role",
-                "is required: admin, manager, agent, viewer or auditor",
-            )
-        })?;
+        let role = convert::role(r.role())?;
         let invited = UserId::from_uuid(derived(env.metadata.command_id.as_uuid(), "user"));
         let invite = Action::Invite {
             user: NewUser {
@@ -204,12 +188,7 @@ impl TenancyApi {
             |auth, r| {
                 Ok(Action::ChangeRole {
                     user: user("user_id", &r.user_id)?,
-                    role: role_from_proto(r.role()).ok_or_else(|| {
-                        Error::invalid(
-                            "role",
-                            "is required: admin, manager, agent, viewer or auditor",
-                        )
-                    })?,
+                    role: convert::role(r.role())?,
                     by: auth.caller.role,
                 })
             },

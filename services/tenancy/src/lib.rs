@@ -4,6 +4,7 @@
 //! tokens, and answers the other services' questions about tenants and users.
 
 mod admin;
+pub mod convert;
 mod grpc;
 mod lookup;
 mod secrets;

@@ -2,8 +2,9 @@
 //! current roles and statuses, a user, the keys; and the check every call
 //! with an access token passes here ([`TenancyApi::admitted`]).
 
+use crate::convert::{module_to_proto, status_to_proto};
 use crate::{tenant_target, TenancyApi};
-use deedlog_kernel::{current_role, Denied, MemberStatus, Membership, Module};
+use deedlog_kernel::{current_role, Denied, MemberStatus, Membership};
 use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_service::convert::user;
@@ -123,22 +124,5 @@ fn membership(member: &Member) -> Membership {
             UserStatus::Active => MemberStatus::Active,
             UserStatus::Deactivated => MemberStatus::Deactivated,
         },
-    }
-}
-
-fn status_to_proto(status: UserStatus) -> pb::UserStatus {
-    match status {
-        UserStatus::Invited => pb::UserStatus::Invited,
-        UserStatus::Active => pb::UserStatus::Active,
-        UserStatus::Deactivated => pb::UserStatus::Deactivated,
-    }
-}
-
-fn module_to_proto(module: Module) -> pb::Module {
-    match module {
-        Module::Properties => pb::Module::Properties,
-        Module::Deals => pb::Module::Deals,
-        Module::Communications => pb::Module::Communications,
-        Module::Analytics => pb::Module::Analytics,
     }
 }

@@ -1,68 +1,10 @@
 //! Mutations of the communications context, one per command.
 
 use super::command::{call, id_or_empty, result, send, CommandInput, CommandResult};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use crate::schema::enums::{Channel, DeliveryStatus, LawfulBasis};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use deedlog_proto::communications::v1 as pb;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum Channel {
-    Email,
-    Sms,
-    Call,
-    Letter,
-}
-
-impl From<Channel> for pb::Channel {
-    fn from(channel: Channel) -> Self {
-        match channel {
-            Channel::Email => Self::Email,
-            Channel::Sms => Self::Sms,
-            Channel::Call => Self::Call,
-            Channel::Letter => Self::Letter,
-        }
-    }
-}
-
-/// Why a contact may be messaged on a channel (GDPR Art. 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum LawfulBasis {
-    Consent,
-    Contract,
-    LegitimateInterest,
-    LegalObligation,
-}
-
-impl From<LawfulBasis> for pb::LawfulBasis {
-    fn from(basis: LawfulBasis) -> Self {
-        match basis {
-            LawfulBasis::Consent => Self::Consent,
-            LawfulBasis::Contract => Self::Contract,
-            LawfulBasis::LegitimateInterest => Self::LegitimateInterest,
-            LawfulBasis::LegalObligation => Self::LegalObligation,
-        }
-    }
-}
-
-/// What became of a sent message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum DeliveryStatus {
-    Delivered,
-    Opened,
-    SoftBounced,
-    HardBounced,
-}
-
-impl From<DeliveryStatus> for pb::DeliveryStatus {
-    fn from(status: DeliveryStatus) -> Self {
-        match status {
-            DeliveryStatus::Delivered => Self::Delivered,
-            DeliveryStatus::Opened => Self::Opened,
-            DeliveryStatus::SoftBounced => Self::SoftBounced,
-            DeliveryStatus::HardBounced => Self::HardBounced,
-        }
-    }
-}
 
 #[derive(Debug, InputObject)]
 pub struct PostalAddressInput {

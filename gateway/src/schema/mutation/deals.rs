@@ -1,39 +1,11 @@
 //! Mutations of the deals context, one per command.
 
 use super::command::{date, id_or_empty, send, CommandInput, CommandResult, MoneyInput};
-use async_graphql::{Context, Enum, InputObject, Object, Result};
+use crate::schema::enums::DealStage;
+use async_graphql::{Context, InputObject, Object, Result};
 use chrono::NaiveDate;
 use deedlog_proto::deals::v1 as pb;
 use uuid::Uuid;
-
-/// A step of the pipeline; the two closed ones are reached only through
-/// `winDeal` and `loseDeal`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum DealStage {
-    Lead,
-    Qualified,
-    Viewing,
-    Offer,
-    Negotiation,
-    UnderContract,
-    ClosedWon,
-    ClosedLost,
-}
-
-impl From<DealStage> for pb::Stage {
-    fn from(stage: DealStage) -> Self {
-        match stage {
-            DealStage::Lead => Self::Lead,
-            DealStage::Qualified => Self::Qualified,
-            DealStage::Viewing => Self::Viewing,
-            DealStage::Offer => Self::Offer,
-            DealStage::Negotiation => Self::Negotiation,
-            DealStage::UnderContract => Self::UnderContract,
-            DealStage::ClosedWon => Self::ClosedWon,
-            DealStage::ClosedLost => Self::ClosedLost,
-        }
-    }
-}
 
 #[derive(Debug, InputObject)]
 pub struct OpenDealInput {

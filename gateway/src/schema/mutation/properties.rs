@@ -1,61 +1,11 @@
 //! Mutations of the properties context, one per command.
 
 use super::command::{date, id_or_empty, send, CommandInput, CommandResult, MoneyInput};
-use async_graphql::{Context, Enum, InputObject, Object, Result};
+use crate::schema::enums::{ListingStatus, PropertyKind, SourceKind};
+use async_graphql::{Context, InputObject, Object, Result};
 use chrono::NaiveDate;
 use deedlog_proto::properties::v1 as pb;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum PropertyKind {
-    House,
-    Apartment,
-    MultiFamily,
-    Land,
-    Commercial,
-}
-
-impl From<PropertyKind> for pb::PropertyKind {
-    fn from(kind: PropertyKind) -> Self {
-        match kind {
-            PropertyKind::House => Self::House,
-            PropertyKind::Apartment => Self::Apartment,
-            PropertyKind::MultiFamily => Self::MultiFamily,
-            PropertyKind::Land => Self::Land,
-            PropertyKind::Commercial => Self::Commercial,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum ListingStatus {
-    Draft,
-    Active,
-    Reserved,
-    UnderContract,
-    Sold,
-    Withdrawn,
-}
-
-impl From<ListingStatus> for pb::ListingStatus {
-    fn from(status: ListingStatus) -> Self {
-        match status {
-            ListingStatus::Draft => Self::Draft,
-            ListingStatus::Active => Self::Active,
-            ListingStatus::Reserved => Self::Reserved,
-            ListingStatus::UnderContract => Self::UnderContract,
-            ListingStatus::Sold => Self::Sold,
-            ListingStatus::Withdrawn => Self::Withdrawn,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum SourceKind {
-    Manual,
-    Import,
-    Provider,
-}
 
 /// Where a value came from and how sure that source is.
 #[derive(Debug, InputObject)]
@@ -68,13 +18,8 @@ pub struct ProvenanceInput {
 
 impl From<ProvenanceInput> for pb::Provenance {
     fn from(p: ProvenanceInput) -> Self {
-        let source = match p.source {
-            SourceKind::Manual => pb::SourceKind::Manual,
-            SourceKind::Import => pb::SourceKind::Import,
-            SourceKind::Provider => pb::SourceKind::Provider,
-        };
         pb::Provenance {
-            source: source.into(),
+            source: pb::SourceKind::from(p.source).into(),
             provider: p.provider.unwrap_or_default(),
             confidence_pct: p.confidence_pct,
         }

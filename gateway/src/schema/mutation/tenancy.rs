@@ -3,51 +3,10 @@
 //! need no access token; reads are served from the read models.
 
 use super::command::{call, call_without_token, result, send, CommandInput, CommandResult};
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use crate::schema::enums::{Role, TenantModule};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use deedlog_proto::tenancy::v1 as pb;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum Role {
-    Admin,
-    Manager,
-    Agent,
-    Viewer,
-    Auditor,
-}
-
-impl From<Role> for pb::Role {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Admin => Self::Admin,
-            Role::Manager => Self::Manager,
-            Role::Agent => Self::Agent,
-            Role::Viewer => Self::Viewer,
-            Role::Auditor => Self::Auditor,
-        }
-    }
-}
-
-/// A part of deedlog a tenant can switch on or off (named so as not to
-/// clash with the `Module` the tenant query returns).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum TenantModule {
-    Properties,
-    Deals,
-    Communications,
-    Analytics,
-}
-
-impl From<TenantModule> for pb::Module {
-    fn from(module: TenantModule) -> Self {
-        match module {
-            TenantModule::Properties => Self::Properties,
-            TenantModule::Deals => Self::Deals,
-            TenantModule::Communications => Self::Communications,
-            TenantModule::Analytics => Self::Analytics,
-        }
-    }
-}
 
 /// A new tenant (brokerage) and its first admin.
 #[derive(Debug, InputObject)]
