@@ -45,7 +45,7 @@ pub fn from_read(error: deedlog_read_model::Error) -> Error {
         E::BadInput { .. } => bad_input(error.to_string()),
         E::NotCaughtUp { .. } => coded(ErrorCode::Unavailable, error.to_string())
             .extend_with(|_, e| e.set("reason", "READ_MODEL_BEHIND")),
-        E::Database { .. } => internal("read a read model", &error),
+        E::Database { .. } | E::Overflow(_) => internal("read a read model", &error),
     }
 }
 

@@ -38,6 +38,9 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// A stored number does not fit the type the API gives it.
+    #[error(transparent)]
+    Overflow(#[from] deedlog_kernel::Overflow),
 }
 
 impl Error {

@@ -89,7 +89,10 @@ pub async fn freshness(conn: &mut PgConnection, projection: Projection) -> Resul
         .await
         .map_err(Error::db("read a projection checkpoint"))?;
     // Log positions start at 1; the checkpoint is never negative.
-    Ok(u64::try_from(position).unwrap_or(0))
+    Ok(deedlog_kernel::number::fit(
+        "checkpoint position",
+        position,
+    )?)
 }
 
 /// How long [`wait_for`] pauses between two looks at the checkpoints.

@@ -85,7 +85,8 @@ impl<T> Connection<T> {
     /// Builds a page from up to `limit + 1` rows fetched: the extra row
     /// only says that there is a next page.
     pub(crate) fn from_rows(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> Self {
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        // `limit` is 1..=MAX_FIRST (`Page::limit`), so it fits.
+        let limit = usize::try_from(limit.clamp(0, MAX_FIRST)).unwrap_or_default();
         let has_next_page = rows.len() > limit;
         rows.truncate(limit);
         let edges: Vec<Edge<T>> = rows

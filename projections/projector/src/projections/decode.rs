@@ -58,5 +58,5 @@ where
 /// `Int64`). They were read from bigint columns, so they always fit; the
 /// saturation only keeps this total.
 pub fn big<T: From<i64>>(value: u64) -> T {
-    T::from(i64::try_from(value).unwrap_or(i64::MAX))
+    T::from(deedlog_kernel::number::saturating_i64(value))
 }

@@ -7,6 +7,7 @@ use crate::projections::decode::{decode, name_of};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use deedlog_communications_domain::Event as ContactEvent;
 use deedlog_eventstore::RecordedEvent;
+use deedlog_kernel::number::fit;
 use deedlog_properties_domain::Event as PropertyEvent;
 use deedlog_read_model::analytics::{MessageWeekRow, PriceChangeWeekRow};
 use deedlog_read_model::Int64;
@@ -43,7 +44,10 @@ pub fn price_changes(
             changes: 1,
             decreases: i64::from(diff < 0),
             increases: i64::from(diff > 0),
-            abs_change_minor: Int64(i64::try_from(diff.abs()).unwrap_or(i64::MAX)),
+            abs_change_minor: Int64(
+                fit("weekly price change", diff.abs())
+                    .map_err(|e| ApplyError::event(recorded, e))?,
+            ),
         });
     }
     Ok(())
