@@ -3,12 +3,12 @@
 
 use super::{check_range, Error};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
     pub listen: SocketAddr,
@@ -39,13 +39,15 @@ pub struct GatewaySettings {
 /// reports become commands of an integration user of one tenant (an agent
 /// the tenant's admin invited for it), so the services authorise them like
 /// any other command and auditors see who recorded them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookProvider {
     /// The shared HMAC-SHA256 key.
+    #[serde(serialize_with = "super::redact::secret")]
     pub secret: SecretString,
     pub tenant_slug: String,
     pub email: String,
+    #[serde(serialize_with = "super::redact::secret")]
     pub password: SecretString,
 }
 

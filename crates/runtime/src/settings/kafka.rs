@@ -2,11 +2,11 @@
 //! consumer group. Kafka is off while `kafka.brokers` is empty.
 
 use super::{check_listen, check_range, Error};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaSettings {
     /// `host:port[,host:port…]`; empty: no Kafka (the PostgreSQL log only).

@@ -6,13 +6,14 @@
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
 
 mod gateway;
 mod kafka;
 mod projector;
+mod redact;
 mod services;
 mod telemetry;
 pub use gateway::{GatewaySettings, WebhookProvider};
@@ -114,7 +115,7 @@ relay_metrics_listen = "127.0.0.1:9464"
 "#;
 
 /// Everything a deedlog process can be told.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub environment: Environment,
@@ -130,10 +131,11 @@ pub struct Settings {
 }
 
 /// Where the event log lives and how to reach it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `postgres://user[:password]@host:port/database`; may hold a password.
+    #[serde(serialize_with = "redact::url")]
     pub url: SecretString,
     /// The most connections one process opens, all its components together
     /// (divided among them by `deedlog_cluster::budget`).
@@ -146,7 +148,7 @@ pub struct DatabaseSettings {
 }
 
 /// How log lines look and which are kept.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub format: LogFormat,
@@ -155,7 +157,7 @@ pub struct LogSettings {
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
@@ -163,7 +165,7 @@ pub enum LogFormat {
 }
 
 /// How subscribers read the log.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSettings {
     pub batch_size: u32,
@@ -241,7 +243,7 @@ impl Settings {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(Error::Invalid {
                 key: "database.url",
-                value: redact_url(url),
+                value: redact::without_password(url),
                 allowed: "a URL starting with postgres:// or postgresql://",
             });
         }
@@ -289,7 +291,13 @@ impl Settings {
 
     /// The database URL with any password replaced, fit for logs and `config check`.
     pub fn redacted_database_url(&self) -> String {
-        redact_url(self.database.url.expose_secret())
+        redact::without_password(self.database.url.expose_secret())
+    }
+
+    /// The effective settings as TOML, secrets redacted (`deedlog config
+    /// check`). Unset optional keys are left out: TOML has no null.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// "`what` at <the redacted URL>", the context of a database error.
@@ -387,20 +395,6 @@ fn check_role(key: &'static str, role: &str) -> Result<(), Error> {
         value: format!("{role:?}"),
         allowed: "a PostgreSQL role name: lowercase letters, digits and '_', at most 63 characters",
     })
-}
-
-/// Replaces the password in `scheme://user:password@host/...` with `***`.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "<not a URL>".to_owned();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }
 
 /// Turns figment's error into one line naming the key, the value and what was expected.
@@ -616,34 +610,32 @@ mod tests {
         });
     }
 
-    #[test]
-    fn the_configuration_reference_names_every_key_and_no_other() {
-        fn keys(prefix: &str, dict: &figment::value::Dict, out: &mut Vec<String>) {
-            for (key, value) in dict {
-                let name = format!("{prefix}{key}");
-                match value {
-                    figment::value::Value::Dict(_, inner) if !inner.is_empty() => {
-                        keys(&format!("{name}."), inner, out)
-                    }
-                    _ => out.push(name),
+    /// The keys `config check` prints, by the same `Serialize` impl. Walked
+    /// as JSON, where an unset optional key is `null`; the TOML dump leaves
+    /// it out. A table is walked into; anything else (a value, an array,
+    /// an empty table such as `kafka.producer`) is a key.
+    fn key_paths(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(table) if !table.is_empty() => {
+                for (key, inner) in table {
+                    key_paths(&format!("{prefix}{key}."), inner, out);
                 }
             }
+            _ => out.push(prefix.trim_end_matches('.').to_owned()),
         }
-        let data = figment::Provider::data(&Toml::string(DEFAULTS)).expect("defaults");
+    }
+
+    #[test]
+    fn the_configuration_reference_names_every_key_and_no_other() {
+        let mut settings = None;
+        Jail::expect_with(|_| {
+            settings = Some(load_in_jail().expect("defaults"));
+            Ok(())
+        });
+        let dump = serde_json::to_value(settings.expect("loaded")).expect("settings serialise");
         let mut expected = Vec::new();
-        for dict in data.values() {
-            keys("", dict, &mut expected);
-        }
-        expected.extend(
-            [
-                "auth.signing_key",
-                "auth.signing_key_file",
-                "auth.kid",
-                "auth.public_keys",
-                "gateway.webhooks",
-            ]
-            .map(String::from),
-        );
+        key_paths("", &dump, &mut expected);
+        // A key is documented by a table row that starts with it in backticks.
         let reference = include_str!("../../../../docs/configuration.md");
         let documented: Vec<&str> = reference
             .lines()
@@ -652,7 +644,7 @@ mod tests {
         for key in &expected {
             assert!(
                 documented.contains(&key.as_str()),
-                "docs/configuration.md lacks `{key}`"
+                "docs/configuration.md lacks a row `| `{key}` | default | meaning |`"
             );
         }
         for key in &documented {
@@ -661,6 +653,50 @@ mod tests {
                 "docs/configuration.md names `{key}`, which is no setting"
             );
         }
+    }
+
+    #[test]
+    fn the_toml_dump_reads_back_as_the_same_settings() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__KAFKA__PRODUCER", "{\"linger.ms\" = \"20\"}");
+            jail.set_env("DEEDLOG__AUTH__KID", "k1");
+            let settings = load_in_jail().expect("valid");
+            let dump = settings.to_toml().expect("prints");
+            jail.clear_env();
+            let again = Settings::from_figment(Figment::from(Toml::string(&dump)))
+                .unwrap_or_else(|e| panic!("{e}\n{dump}"));
+            assert_eq!(again.to_toml().expect("prints"), dump);
+            assert_eq!(again.kafka.producer["linger.ms"], "20");
+            assert_eq!(again.auth.kid.as_deref(), Some("k1"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_print_as_the_marker() {
+        Jail::expect_with(|jail| {
+            jail.set_env("DEEDLOG__DATABASE__URL", "postgres://app:s3cret@db/deedlog");
+            jail.set_env("DEEDLOG__AUTH__SIGNING_KEY", "private-key-pem");
+            jail.set_env("DEEDLOG__GATEWAY__WEBHOOKS__MAILER__SECRET", "whsec");
+            jail.set_env("DEEDLOG__GATEWAY__WEBHOOKS__MAILER__TENANT_SLUG", "berg");
+            jail.set_env(
+                "DEEDLOG__GATEWAY__WEBHOOKS__MAILER__EMAIL",
+                "m@berg.example",
+            );
+            jail.set_env("DEEDLOG__GATEWAY__WEBHOOKS__MAILER__PASSWORD", "hunter2");
+            let dump = load_in_jail().expect("valid").to_toml().expect("prints");
+            for secret in ["s3cret", "private-key-pem", "whsec", "hunter2"] {
+                assert!(!dump.contains(secret), "{secret} shown:\n{dump}");
+            }
+            assert!(
+                dump.contains("url = \"postgres://app:***@db/deedlog\""),
+                "{dump}"
+            );
+            assert!(dump.contains("signing_key = \"***\""), "{dump}");
+            assert!(dump.contains("[gateway.webhooks.mailer]"), "{dump}");
+            assert!(dump.contains("tenant_slug = \"berg\""), "{dump}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Settings of the projector: batches, rebuilds, retries and leases.
 
 use super::{check_listen, check_range, Error};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectorSettings {
     /// Most events in one live batch (one transaction).
@@ -30,7 +30,7 @@ pub struct ProjectorSettings {
 }
 
 /// Where projectors read the log from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProjectorSource {
     Log,

@@ -2,12 +2,12 @@
 
 use super::{check_range, Error};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Which rules apply to missing secrets: development generates them, production refuses to start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
     Development,
@@ -15,7 +15,7 @@ pub enum Environment {
 }
 
 /// How access tokens are signed and checked.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub issuer: String,
@@ -24,7 +24,7 @@ pub struct AuthSettings {
     pub refresh_ttl_s: u64,
     pub invitation_ttl_s: u64,
     /// The Ed25519 private key (PKCS#8 PEM) tenancy signs with; generated in development when absent.
-    #[serde(default)]
+    #[serde(default, serialize_with = "super::redact::secret")]
     pub signing_key: Option<SecretString>,
     /// A file holding that key, instead of the key itself.
     #[serde(default)]
@@ -39,7 +39,7 @@ pub struct AuthSettings {
 }
 
 /// A verification key and its id.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicKey {
     pub kid: String,
@@ -93,7 +93,7 @@ impl AuthSettings {
 }
 
 /// Where each command service listens and how they reach each other.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServicesSettings {
     pub tenancy_listen: SocketAddr,

@@ -1,10 +1,10 @@
 //! Settings of trace export: where spans go over OTLP, and how many.
 
 use super::{check_range, Error};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySettings {
     /// The OTLP/gRPC endpoint spans are exported to, e.g.
