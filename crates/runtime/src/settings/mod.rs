@@ -1,7 +1,7 @@
-//! Layered, typed settings: built-in defaults, then an optional TOML file, then
-//! `DEEDLOG__SECTION__KEY` environment variables, then command-line overrides;
-//! finally [`Settings::validate`]. An invalid value stops start-up with a
-//! message that names the key and what is allowed.
+//! Layered, typed settings: built-in defaults (each section's `Default`), then an
+//! optional TOML file, then `DEEDLOG__SECTION__KEY` environment variables, then
+//! command-line overrides; finally [`Settings::validate`]. An invalid value stops
+//! start-up with a message that names the key and what is allowed.
 
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
@@ -22,101 +22,9 @@ pub use projector::{ProjectorSettings, ProjectorSource};
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 pub use telemetry::TelemetrySettings;
 
-/// The defaults, written as the TOML a user would write to change them.
-pub const DEFAULTS: &str = r#"
-environment = "development"
-
-[database]
-url = "postgres://postgres@127.0.0.1:5432/deedlog"
-max_connections = 20
-acquire_timeout_ms = 5000
-app_role = "deedlog_app"
-reader_role = "deedlog_log_reader"
-
-[log]
-format = "pretty"
-filter = "info"
-
-[telemetry]
-otlp_endpoint = ""
-service_name = "deedlog"
-sample_ratio = 1.0
-export_interval_ms = 5000
-
-[subscription]
-batch_size = 1000
-poll_interval_ms = 500
-
-[auth]
-issuer = "deedlog"
-audience = "deedlog"
-access_ttl_s = 900
-refresh_ttl_s = 2592000
-invitation_ttl_s = 604800
-
-[services]
-tenancy_listen = "127.0.0.1:7101"
-properties_listen = "127.0.0.1:7102"
-deals_listen = "127.0.0.1:7103"
-communications_listen = "127.0.0.1:7104"
-metrics_listen = "127.0.0.1:9466"
-tenancy_url = "http://127.0.0.1:7101"
-tenant_cache_ttl_ms = 1000
-conflict_retries = 5
-state_cache_records = 10000
-login_failures_per_address = 10
-login_failure_window_s = 60
-trusted_proxies = ["127.0.0.1", "::1"]
-
-[projector]
-batch_size = 1000
-rebuild_batch_size = 5000
-backoff_min_ms = 100
-backoff_max_ms = 30000
-lease_interval_ms = 5000
-linger_ms = 5
-source = "log"
-metrics_listen = "127.0.0.1:9465"
-verify_interval_s = 3600
-
-[gateway]
-listen = "127.0.0.1:8080"
-properties_url = "http://127.0.0.1:7102"
-deals_url = "http://127.0.0.1:7103"
-communications_url = "http://127.0.0.1:7104"
-cors_origins = []
-graphiql = true
-max_body_bytes = 262144
-request_timeout_ms = 30000
-max_depth = 12
-max_complexity = 2000
-rate_limit_per_user = 6000
-rate_limit_per_ip = 12000
-max_wait_ms = 10000
-
-[kafka]
-brokers = ""
-topic = "deedlog.events"
-partitions = 12
-replication_factor = 1
-create_topic = true
-client_id = "deedlog"
-group_id = "deedlog-projectors"
-relay_name = "default"
-max_in_flight = 100000
-progress_interval_ms = 100
-watermark_interval_ms = 100
-startup_timeout_ms = 10000
-relay_metrics_listen = "127.0.0.1:9464"
-
-[kafka.producer]
-
-[kafka.consumer]
-"#;
-
 /// Everything a deedlog process can be told.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub environment: Environment,
     pub database: DatabaseSettings,
@@ -132,7 +40,7 @@ pub struct Settings {
 
 /// Where the event log lives and how to reach it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `postgres://user[:password]@host:port/database`; may hold a password.
     #[serde(serialize_with = "redact::url")]
@@ -147,13 +55,34 @@ pub struct DatabaseSettings {
     pub reader_role: String,
 }
 
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "postgres://postgres@127.0.0.1:5432/deedlog".into(),
+            max_connections: 20,
+            acquire_timeout_ms: 5000,
+            app_role: "deedlog_app".into(),
+            reader_role: "deedlog_log_reader".into(),
+        }
+    }
+}
+
 /// How log lines look and which are kept.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
     pub format: LogFormat,
     /// A `tracing` filter such as `info` or `deedlog_eventstore=debug,info`.
     pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            filter: "info".into(),
+        }
+    }
 }
 
 /// Log output format.
@@ -166,11 +95,20 @@ pub enum LogFormat {
 
 /// How subscribers read the log.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SubscriptionSettings {
     pub batch_size: u32,
     /// Fallback polling when no notification arrives.
     pub poll_interval_ms: u64,
+}
+
+impl Default for SubscriptionSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            poll_interval_ms: 500,
+        }
+    }
 }
 
 /// A setting that is missing, malformed or out of range.
@@ -205,7 +143,9 @@ impl Settings {
 
     /// The layered sources without the final extraction; tests feed it directly.
     pub fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, Error> {
-        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        // The defaults are each section's `Default`, filled in by serde for
+        // whatever no layer sets.
+        let mut figment = Figment::new();
         if let Some(path) = file {
             if !path.exists() {
                 return Err(Error::MissingFile {

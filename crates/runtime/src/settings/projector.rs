@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProjectorSettings {
     /// Most events in one live batch (one transaction).
     pub batch_size: u32,
@@ -27,6 +27,22 @@ pub struct ProjectorSettings {
     /// Seconds between background verifications, each of which reconciles
     /// the next projection in turn against the log; 0: none.
     pub verify_interval_s: u64,
+}
+
+impl Default for ProjectorSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            rebuild_batch_size: 5000,
+            backoff_min_ms: 100,
+            backoff_max_ms: 30_000,
+            lease_interval_ms: 5000,
+            linger_ms: 5,
+            source: ProjectorSource::Log,
+            metrics_listen: "127.0.0.1:9465".into(),
+            verify_interval_s: 3600,
+        }
+    }
 }
 
 /// Where projectors read the log from.
