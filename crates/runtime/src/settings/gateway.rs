@@ -3,13 +3,13 @@
 
 use super::{check_range, Error};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GatewaySettings {
     pub listen: SocketAddr,
     /// The command services the mutations go to (tenancy is `services.tenancy_url`).
@@ -31,21 +31,43 @@ pub struct GatewaySettings {
     /// Longest a client may ask a read to wait for the read models (read-your-writes).
     pub max_wait_ms: u64,
     /// Webhook secrets per provider, e.g. `[gateway.webhooks.mailer] secret = "…"`.
-    #[serde(default)]
     pub webhooks: BTreeMap<String, WebhookProvider>,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            properties_url: "http://127.0.0.1:7102".into(),
+            deals_url: "http://127.0.0.1:7103".into(),
+            communications_url: "http://127.0.0.1:7104".into(),
+            cors_origins: Vec::new(),
+            graphiql: true,
+            max_body_bytes: 256 << 10,
+            request_timeout_ms: 30_000,
+            max_depth: 12,
+            max_complexity: 2000,
+            rate_limit_per_user: 6000,
+            rate_limit_per_ip: 12_000,
+            max_wait_ms: 10_000,
+            webhooks: BTreeMap::new(),
+        }
+    }
 }
 
 /// One delivery provider account that posts to `/webhooks/<name>`. Its
 /// reports become commands of an integration user of one tenant (an agent
 /// the tenant's admin invited for it), so the services authorise them like
 /// any other command and auditors see who recorded them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookProvider {
     /// The shared HMAC-SHA256 key.
+    #[serde(serialize_with = "super::redact::secret")]
     pub secret: SecretString,
     pub tenant_slug: String,
     pub email: String,
+    #[serde(serialize_with = "super::redact::secret")]
     pub password: SecretString,
 }
 

@@ -2,12 +2,12 @@
 //! consumer group. Kafka is off while `kafka.brokers` is empty.
 
 use super::{check_listen, check_range, Error};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct KafkaSettings {
     /// `host:port[,host:port…]`; empty: no Kafka (the PostgreSQL log only).
     pub brokers: String,
@@ -41,6 +41,28 @@ pub struct KafkaSettings {
     pub producer: BTreeMap<String, String>,
     /// Extra librdkafka consumer properties.
     pub consumer: BTreeMap<String, String>,
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        Self {
+            brokers: String::new(),
+            topic: "deedlog.events".into(),
+            partitions: 12,
+            replication_factor: 1,
+            create_topic: true,
+            client_id: "deedlog".into(),
+            group_id: "deedlog-projectors".into(),
+            relay_name: "default".into(),
+            max_in_flight: 100_000,
+            progress_interval_ms: 100,
+            watermark_interval_ms: 100,
+            startup_timeout_ms: 10_000,
+            relay_metrics_listen: "127.0.0.1:9464".into(),
+            producer: BTreeMap::new(),
+            consumer: BTreeMap::new(),
+        }
+    }
 }
 
 impl KafkaSettings {

@@ -1,18 +1,19 @@
-//! Layered, typed settings: built-in defaults, then an optional TOML file, then
-//! `DEEDLOG__SECTION__KEY` environment variables, then command-line overrides;
-//! finally [`Settings::validate`]. An invalid value stops start-up with a
-//! message that names the key and what is allowed.
+//! Layered, typed settings: built-in defaults (each section's `Default`), then an
+//! optional TOML file, then `DEEDLOG__SECTION__KEY` environment variables, then
+//! command-line overrides; finally [`Settings::validate`]. An invalid value stops
+//! start-up with a message that names the key and what is allowed.
 
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
 
 mod gateway;
 mod kafka;
 mod projector;
+mod redact;
 mod services;
 mod telemetry;
 pub use gateway::{GatewaySettings, WebhookProvider};
@@ -21,101 +22,9 @@ pub use projector::{ProjectorSettings, ProjectorSource};
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 pub use telemetry::TelemetrySettings;
 
-/// The defaults, written as the TOML a user would write to change them.
-pub const DEFAULTS: &str = r#"
-environment = "development"
-
-[database]
-url = "postgres://postgres@127.0.0.1:5432/deedlog"
-max_connections = 20
-acquire_timeout_ms = 5000
-app_role = "deedlog_app"
-reader_role = "deedlog_log_reader"
-
-[log]
-format = "pretty"
-filter = "info"
-
-[telemetry]
-otlp_endpoint = ""
-service_name = "deedlog"
-sample_ratio = 1.0
-export_interval_ms = 5000
-
-[subscription]
-batch_size = 1000
-poll_interval_ms = 500
-
-[auth]
-issuer = "deedlog"
-audience = "deedlog"
-access_ttl_s = 900
-refresh_ttl_s = 2592000
-invitation_ttl_s = 604800
-
-[services]
-tenancy_listen = "127.0.0.1:7101"
-properties_listen = "127.0.0.1:7102"
-deals_listen = "127.0.0.1:7103"
-communications_listen = "127.0.0.1:7104"
-metrics_listen = "127.0.0.1:9466"
-tenancy_url = "http://127.0.0.1:7101"
-tenant_cache_ttl_ms = 1000
-conflict_retries = 5
-state_cache_records = 10000
-login_failures_per_address = 10
-login_failure_window_s = 60
-trusted_proxies = ["127.0.0.1", "::1"]
-
-[projector]
-batch_size = 1000
-rebuild_batch_size = 5000
-backoff_min_ms = 100
-backoff_max_ms = 30000
-lease_interval_ms = 5000
-linger_ms = 5
-source = "log"
-metrics_listen = "127.0.0.1:9465"
-verify_interval_s = 3600
-
-[gateway]
-listen = "127.0.0.1:8080"
-properties_url = "http://127.0.0.1:7102"
-deals_url = "http://127.0.0.1:7103"
-communications_url = "http://127.0.0.1:7104"
-cors_origins = []
-graphiql = true
-max_body_bytes = 262144
-request_timeout_ms = 30000
-max_depth = 12
-max_complexity = 2000
-rate_limit_per_user = 6000
-rate_limit_per_ip = 12000
-max_wait_ms = 10000
-
-[kafka]
-brokers = ""
-topic = "deedlog.events"
-partitions = 12
-replication_factor = 1
-create_topic = true
-client_id = "deedlog"
-group_id = "deedlog-projectors"
-relay_name = "default"
-max_in_flight = 100000
-progress_interval_ms = 100
-watermark_interval_ms = 100
-startup_timeout_ms = 10000
-relay_metrics_listen = "127.0.0.1:9464"
-
-[kafka.producer]
-
-[kafka.consumer]
-"#;
-
 /// Everything a deedlog process can be told.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub environment: Environment,
     pub database: DatabaseSettings,
@@ -130,10 +39,11 @@ pub struct Settings {
 }
 
 /// Where the event log lives and how to reach it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `postgres://user[:password]@host:port/database`; may hold a password.
+    #[serde(serialize_with = "redact::url")]
     pub url: SecretString,
     /// The most connections one process opens, all its components together
     /// (divided among them by `deedlog_cluster::budget`).
@@ -145,17 +55,38 @@ pub struct DatabaseSettings {
     pub reader_role: String,
 }
 
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "postgres://postgres@127.0.0.1:5432/deedlog".into(),
+            max_connections: 20,
+            acquire_timeout_ms: 5000,
+            app_role: "deedlog_app".into(),
+            reader_role: "deedlog_log_reader".into(),
+        }
+    }
+}
+
 /// How log lines look and which are kept.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
     pub format: LogFormat,
     /// A `tracing` filter such as `info` or `deedlog_eventstore=debug,info`.
     pub filter: String,
 }
 
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            filter: "info".into(),
+        }
+    }
+}
+
 /// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
@@ -163,12 +94,21 @@ pub enum LogFormat {
 }
 
 /// How subscribers read the log.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SubscriptionSettings {
     pub batch_size: u32,
     /// Fallback polling when no notification arrives.
     pub poll_interval_ms: u64,
+}
+
+impl Default for SubscriptionSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            poll_interval_ms: 500,
+        }
+    }
 }
 
 /// A setting that is missing, malformed or out of range.
@@ -181,6 +121,14 @@ pub enum Error {
         key: &'static str,
         value: String,
         allowed: &'static str,
+    },
+    #[error("invalid setting `{key}` = {value}: {unit} from {min} to {max}")]
+    OutOfRange {
+        key: &'static str,
+        value: u64,
+        unit: &'static str,
+        min: u64,
+        max: u64,
     },
     #[error("settings file {path} does not exist")]
     MissingFile { path: String },
@@ -203,7 +151,9 @@ impl Settings {
 
     /// The layered sources without the final extraction; tests feed it directly.
     pub fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, Error> {
-        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        // The defaults are each section's `Default`, filled in by serde for
+        // whatever no layer sets.
+        let mut figment = Figment::new();
         if let Some(path) = file {
             if !path.exists() {
                 return Err(Error::MissingFile {
@@ -241,7 +191,7 @@ impl Settings {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(Error::Invalid {
                 key: "database.url",
-                value: redact_url(url),
+                value: redact::without_password(url),
                 allowed: "a URL starting with postgres:// or postgresql://",
             });
         }
@@ -289,7 +239,13 @@ impl Settings {
 
     /// The database URL with any password replaced, fit for logs and `config check`.
     pub fn redacted_database_url(&self) -> String {
-        redact_url(self.database.url.expose_secret())
+        redact::without_password(self.database.url.expose_secret())
+    }
+
+    /// The effective settings as TOML, secrets redacted (`deedlog config
+    /// check`). Unset optional keys are left out: TOML has no null.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// "`what` at <the redacted URL>", the context of a database error.
@@ -310,51 +266,30 @@ impl SubscriptionSettings {
     }
 }
 
+/// Refuses `value` outside `min..=max`, naming the range in the unit the
+/// key's suffix gives (`_ms`, `_s`, `_bytes`), so a new ranged setting
+/// needs no message of its own.
 pub(crate) fn check_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), Error> {
     if (min..=max).contains(&value) {
         return Ok(());
     }
-    Err(Error::Invalid {
+    let unit = if key.ends_with("_ms") {
+        "milliseconds"
+    } else if key.ends_with("_s") {
+        "seconds"
+    } else if key.ends_with("_bytes") {
+        "bytes"
+    } else if key.contains(".rate_limit_") {
+        "requests per minute"
+    } else {
+        "a whole number"
+    };
+    Err(Error::OutOfRange {
         key,
-        value: value.to_string(),
-        allowed: match key {
-            "database.max_connections" => "a whole number from 1 to 1000",
-            "database.acquire_timeout_ms" => "milliseconds from 10 to 600000",
-            "subscription.batch_size" => "a whole number from 1 to 100000",
-            "subscription.poll_interval_ms" => "milliseconds from 1 to 60000",
-            "auth.access_ttl_s" => "seconds from 30 to 86400",
-            "auth.refresh_ttl_s" => "seconds from 60 to 31536000",
-            "auth.invitation_ttl_s" => "seconds from 60 to 2592000",
-            "services.tenant_cache_ttl_ms" => "milliseconds from 0 to 60000",
-            "services.conflict_retries" => "a whole number from 0 to 20",
-            "services.state_cache_records" => "a whole number from 0 to 1000000",
-            "services.login_failures_per_address" => "a whole number from 1 to 100000",
-            "services.login_failure_window_s" => "seconds from 1 to 86400",
-            "projector.batch_size" | "projector.rebuild_batch_size" => {
-                "a whole number from 1 to 100000"
-            }
-            "projector.backoff_min_ms" => "milliseconds from 1 to 60000",
-            "projector.backoff_max_ms" => "milliseconds from projector.backoff_min_ms to 3600000",
-            "projector.lease_interval_ms" => "milliseconds from 10 to 600000",
-            "projector.linger_ms" => "milliseconds from 0 to 1000",
-            "projector.verify_interval_s" => "seconds from 0 (off) to 604800",
-            "gateway.max_body_bytes" => "bytes from 1024 to 67108864",
-            "gateway.request_timeout_ms" => "milliseconds from 100 to 600000",
-            "gateway.max_depth" => "a whole number from 2 to 64",
-            "gateway.max_complexity" => "a whole number from 10 to 1000000",
-            "gateway.rate_limit_per_user" | "gateway.rate_limit_per_ip" => {
-                "requests per minute from 1 to 10000000"
-            }
-            "gateway.max_wait_ms" => "milliseconds from 0 to 600000",
-            "kafka.partitions" => "a whole number from 1 to 10000",
-            "kafka.replication_factor" => "a whole number from 1 to 32",
-            "kafka.max_in_flight" => "a whole number from 1 to 1000000",
-            "kafka.progress_interval_ms" => "milliseconds from 1 to 60000",
-            "kafka.startup_timeout_ms" => "milliseconds from 100 to 600000",
-            "kafka.watermark_interval_ms" => "milliseconds from 10 to 60000",
-            "telemetry.export_interval_ms" => "milliseconds from 10 to 60000",
-            _ => "a value in the documented range",
-        },
+        value,
+        unit,
+        min,
+        max,
     })
 }
 
@@ -389,20 +324,6 @@ fn check_role(key: &'static str, role: &str) -> Result<(), Error> {
     })
 }
 
-/// Replaces the password in `scheme://user:password@host/...` with `***`.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "<not a URL>".to_owned();
-    };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
-
 /// Turns figment's error into one line naming the key, the value and what was expected.
 fn describe_figment_error(error: figment::Error) -> String {
     error
@@ -431,365 +352,6 @@ fn describe_figment_error(error: figment::Error) -> String {
 }
 
 #[cfg(test)]
-// figment's Jail closures return its large error type; that is its API, not ours.
-#[allow(clippy::result_large_err)]
-mod tests {
-    use super::*;
-    use figment::Jail;
-
-    fn load_in_jail() -> Result<Settings, Error> {
-        Settings::load(None, &Overrides::default())
-    }
-
-    #[test]
-    fn defaults_are_valid() {
-        Jail::expect_with(|_| {
-            let settings = load_in_jail().expect("defaults load");
-            assert_eq!(settings.database.max_connections, 20);
-            assert_eq!(settings.log.format, LogFormat::Pretty);
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn layers_apply_in_order_file_env_flags() {
-        Jail::expect_with(|jail| {
-            jail.create_file(
-                "deedlog.toml",
-                "[database]\nmax_connections = 4\n[log]\nfilter = \"debug\"\n",
-            )?;
-            jail.set_env("DEEDLOG__DATABASE__MAX_CONNECTIONS", "8");
-            let overrides = Overrides {
-                log_format: Some("json".into()),
-                ..Overrides::default()
-            };
-            let settings =
-                Settings::load(Some(Path::new("deedlog.toml")), &overrides).expect("loads");
-            assert_eq!(settings.database.max_connections, 8, "env beats file");
-            assert_eq!(settings.log.filter, "debug", "file beats defaults");
-            assert_eq!(settings.log.format, LogFormat::Json, "flags beat env");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn unknown_enum_value_names_key_and_allowed_values() {
-        Jail::expect_with(|jail| {
-            jail.set_env("DEEDLOG__LOG__FORMAT", "xml");
-            let message = load_in_jail().expect_err("xml refused").to_string();
-            assert!(message.contains("`log.format`"), "{message}");
-            assert!(message.contains("pretty, json"), "{message}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn projector_settings_are_checked() {
-        Jail::expect_with(|jail| {
-            jail.set_env("DEEDLOG__PROJECTOR__BATCH_SIZE", "0");
-            let message = load_in_jail().expect_err("0 refused").to_string();
-            assert!(message.contains("projector.batch_size"), "{message}");
-            assert!(message.contains("1 to 100000"), "{message}");
-            jail.set_env("DEEDLOG__PROJECTOR__BATCH_SIZE", "500");
-            jail.set_env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "metrics");
-            let message = load_in_jail().expect_err("not an address").to_string();
-            assert!(message.contains("projector.metrics_listen"), "{message}");
-            jail.set_env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "");
-            jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MIN_MS", "2000");
-            jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MAX_MS", "1000");
-            let message = load_in_jail().expect_err("max below min").to_string();
-            assert!(message.contains("projector.backoff_max_ms"), "{message}");
-            jail.set_env("DEEDLOG__PROJECTOR__BACKOFF_MAX_MS", "5000");
-            let settings = load_in_jail().expect("valid");
-            assert_eq!(settings.projector.batch_size, 500);
-            assert_eq!(settings.projector.backoff_max_ms, 5000);
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn telemetry_and_metrics_settings_are_checked() {
-        Jail::expect_with(|jail| {
-            let settings = load_in_jail().expect("defaults");
-            assert!(!settings.telemetry.exporting(), "no spans leave by default");
-            for (variable, value, named, allowed) in [
-                (
-                    "DEEDLOG__TELEMETRY__OTLP_ENDPOINT",
-                    "collector:4317",
-                    "telemetry.otlp_endpoint",
-                    "http:// or https://",
-                ),
-                (
-                    "DEEDLOG__TELEMETRY__SERVICE_NAME",
-                    " ",
-                    "telemetry.service_name",
-                    "a name",
-                ),
-                (
-                    "DEEDLOG__TELEMETRY__SAMPLE_RATIO",
-                    "1.5",
-                    "telemetry.sample_ratio",
-                    "0.0 to 1.0",
-                ),
-                (
-                    "DEEDLOG__TELEMETRY__EXPORT_INTERVAL_MS",
-                    "5",
-                    "telemetry.export_interval_ms",
-                    "10 to 60000",
-                ),
-                (
-                    "DEEDLOG__SERVICES__METRICS_LISTEN",
-                    "everywhere",
-                    "services.metrics_listen",
-                    "an address",
-                ),
-            ] {
-                jail.set_env(variable, value);
-                let message = load_in_jail().expect_err(variable).to_string();
-                assert!(message.contains(named), "{message}");
-                assert!(message.contains(allowed), "{message}");
-                jail.clear_env();
-            }
-            jail.set_env("DEEDLOG__TELEMETRY__OTLP_ENDPOINT", "http://collector:4317");
-            jail.set_env("DEEDLOG__TELEMETRY__SAMPLE_RATIO", "0.25");
-            let settings = load_in_jail().expect("valid");
-            assert!(settings.telemetry.exporting());
-            assert_eq!(settings.telemetry.sample_ratio, 0.25);
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn kafka_settings_are_checked() {
-        Jail::expect_with(|jail| {
-            let settings = load_in_jail().expect("defaults");
-            assert!(!settings.kafka.enabled(), "Kafka is off by default");
-            for (key, value, named, allowed) in [
-                (
-                    "DEEDLOG__KAFKA__BROKERS",
-                    "kafka",
-                    "kafka.brokers",
-                    "host:port",
-                ),
-                (
-                    "DEEDLOG__KAFKA__TOPIC",
-                    "deedlog events",
-                    "kafka.topic",
-                    "letters, digits",
-                ),
-                (
-                    "DEEDLOG__KAFKA__PARTITIONS",
-                    "0",
-                    "kafka.partitions",
-                    "1 to 10000",
-                ),
-                ("DEEDLOG__KAFKA__GROUP_ID", "", "kafka.group_id", "1 to 249"),
-                (
-                    "DEEDLOG__KAFKA__RELAY_METRICS_LISTEN",
-                    "metrics",
-                    "kafka.relay_metrics_listen",
-                    "127.0.0.1:9464",
-                ),
-                (
-                    "DEEDLOG__KAFKA__PRODUCER",
-                    "{\"enable.idempotence\" = \"false\"}",
-                    "kafka.producer",
-                    "enable.idempotence = true",
-                ),
-            ] {
-                jail.set_env(key, value);
-                let message = load_in_jail().expect_err("refused").to_string();
-                assert!(message.contains(named), "{key}: {message}");
-                assert!(message.contains(allowed), "{key}: {message}");
-                jail.clear_env();
-            }
-            jail.set_env("DEEDLOG__PROJECTOR__SOURCE", "kafka");
-            let message = load_in_jail().expect_err("no brokers").to_string();
-            assert!(message.contains("projector.source"), "{message}");
-            assert!(message.contains("kafka.brokers"), "{message}");
-            jail.set_env("DEEDLOG__KAFKA__BROKERS", "127.0.0.1:9092,kafka-2:9092");
-            jail.set_env("DEEDLOG__KAFKA__PRODUCER", "{\"linger.ms\" = \"20\"}");
-            let settings = load_in_jail().expect("valid");
-            assert!(settings.kafka.enabled());
-            assert_eq!(settings.kafka.producer["linger.ms"], "20");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn the_configuration_reference_names_every_key_and_no_other() {
-        fn keys(prefix: &str, dict: &figment::value::Dict, out: &mut Vec<String>) {
-            for (key, value) in dict {
-                let name = format!("{prefix}{key}");
-                match value {
-                    figment::value::Value::Dict(_, inner) if !inner.is_empty() => {
-                        keys(&format!("{name}."), inner, out)
-                    }
-                    _ => out.push(name),
-                }
-            }
-        }
-        let data = figment::Provider::data(&Toml::string(DEFAULTS)).expect("defaults");
-        let mut expected = Vec::new();
-        for dict in data.values() {
-            keys("", dict, &mut expected);
-        }
-        expected.extend(
-            [
-                "auth.signing_key",
-                "auth.signing_key_file",
-                "auth.kid",
-                "auth.public_keys",
-                "gateway.webhooks",
-            ]
-            .map(String::from),
-        );
-        let reference = include_str!("../../../../docs/configuration.md");
-        let documented: Vec<&str> = reference
-            .lines()
-            .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
-            .collect();
-        for key in &expected {
-            assert!(
-                documented.contains(&key.as_str()),
-                "docs/configuration.md lacks `{key}`"
-            );
-        }
-        for key in &documented {
-            assert!(
-                expected.iter().any(|k| k == key),
-                "docs/configuration.md names `{key}`, which is no setting"
-            );
-        }
-    }
-
-    #[test]
-    fn gateway_settings_are_checked() {
-        Jail::expect_with(|jail| {
-            for (key, value, named, allowed) in [
-                (
-                    "DEEDLOG__GATEWAY__DEALS_URL",
-                    "deals:7103",
-                    "gateway.deals_url",
-                    "http://",
-                ),
-                (
-                    "DEEDLOG__GATEWAY__CORS_ORIGINS",
-                    "[\"https://app.example.com/\"]",
-                    "gateway.cors_origins",
-                    "no trailing slash",
-                ),
-                (
-                    "DEEDLOG__GATEWAY__MAX_DEPTH",
-                    "1",
-                    "gateway.max_depth",
-                    "2 to 64",
-                ),
-                (
-                    "DEEDLOG__GATEWAY__MAX_BODY_BYTES",
-                    "10",
-                    "gateway.max_body_bytes",
-                    "1024 to",
-                ),
-                (
-                    "DEEDLOG__GATEWAY__RATE_LIMIT_PER_IP",
-                    "0",
-                    "gateway.rate_limit_per_ip",
-                    "1 to",
-                ),
-            ] {
-                jail.set_env(key, value);
-                let message = load_in_jail().expect_err("refused").to_string();
-                assert!(message.contains(named), "{message}");
-                assert!(message.contains(allowed), "{message}");
-                jail.clear_env();
-            }
-            jail.set_env("DEEDLOG__GATEWAY__WEBHOOKS__Mail_Er__SECRET", "s");
-            let message = load_in_jail()
-                .expect_err("a missing key refused")
-                .to_string();
-            assert!(message.contains("tenant_slug"), "{message}");
-            jail.clear_env();
-            jail.set_env(
-                "DEEDLOG__GATEWAY__CORS_ORIGINS",
-                "[\"https://app.example.com\"]",
-            );
-            let settings = load_in_jail().expect("valid");
-            assert_eq!(settings.gateway.cors_origins, ["https://app.example.com"]);
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn unknown_key_is_refused() {
-        Jail::expect_with(|jail| {
-            jail.set_env("DEEDLOG__DATABASE__MAX_CONECTIONS", "3");
-            let message = load_in_jail().expect_err("typo refused").to_string();
-            assert!(message.contains("max_conections"), "{message}");
-            assert!(message.contains("max_connections"), "{message}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn out_of_range_values_are_refused_with_the_range() {
-        Jail::expect_with(|jail| {
-            jail.set_env("DEEDLOG__DATABASE__MAX_CONNECTIONS", "0");
-            let message = load_in_jail().expect_err("0 refused").to_string();
-            assert!(message.contains("database.max_connections"), "{message}");
-            assert!(message.contains("1 to 1000"), "{message}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn non_numeric_value_is_refused() {
-        Jail::expect_with(|jail| {
-            jail.set_env("DEEDLOG__SUBSCRIPTION__BATCH_SIZE", "lots");
-            let message = load_in_jail().expect_err("text refused").to_string();
-            assert!(message.contains("subscription.batch_size"), "{message}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn bad_url_and_role_are_refused_without_leaking_the_password() {
-        Jail::expect_with(|jail| {
-            jail.set_env("DEEDLOG__DATABASE__URL", "mysql://app:hunter2@db/x");
-            let message = load_in_jail().expect_err("mysql refused").to_string();
-            assert!(message.contains("database.url"), "{message}");
-            assert!(!message.contains("hunter2"), "{message}");
-            jail.set_env("DEEDLOG__DATABASE__URL", "postgres://a@b/c");
-            jail.set_env("DEEDLOG__DATABASE__APP_ROLE", "Robert'); DROP");
-            let message = load_in_jail().expect_err("role refused").to_string();
-            assert!(message.contains("database.app_role"), "{message}");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn missing_settings_file_is_named() {
-        Jail::expect_with(|_| {
-            let error = Settings::load(Some(Path::new("nope.toml")), &Overrides::default())
-                .expect_err("missing file refused");
-            assert!(error.to_string().contains("nope.toml"));
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn password_is_redacted() {
-        Jail::expect_with(|jail| {
-            jail.set_env(
-                "DEEDLOG__DATABASE__URL",
-                "postgres://app:s3cret@db:5432/deedlog",
-            );
-            let settings = load_in_jail().expect("loads");
-            assert_eq!(
-                settings.redacted_database_url(),
-                "postgres://app:***@db:5432/deedlog"
-            );
-            Ok(())
-        });
-    }
-}
+mod reference_tests;
+#[cfg(test)]
+mod tests;

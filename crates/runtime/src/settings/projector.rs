@@ -1,11 +1,11 @@
 //! Settings of the projector: batches, rebuilds, retries and leases.
 
 use super::{check_listen, check_range, Error};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProjectorSettings {
     /// Most events in one live batch (one transaction).
     pub batch_size: u32,
@@ -29,8 +29,24 @@ pub struct ProjectorSettings {
     pub verify_interval_s: u64,
 }
 
+impl Default for ProjectorSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            rebuild_batch_size: 5000,
+            backoff_min_ms: 100,
+            backoff_max_ms: 30_000,
+            lease_interval_ms: 5000,
+            linger_ms: 5,
+            source: ProjectorSource::Log,
+            metrics_listen: "127.0.0.1:9465".into(),
+            verify_interval_s: 3600,
+        }
+    }
+}
+
 /// Where projectors read the log from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProjectorSource {
     Log,

@@ -2,21 +2,22 @@
 
 use super::{check_range, Error};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Which rules apply to missing secrets: development generates them, production refuses to start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
+    #[default]
     Development,
     Production,
 }
 
 /// How access tokens are signed and checked.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     pub issuer: String,
     pub audience: String,
@@ -24,22 +25,35 @@ pub struct AuthSettings {
     pub refresh_ttl_s: u64,
     pub invitation_ttl_s: u64,
     /// The Ed25519 private key (PKCS#8 PEM) tenancy signs with; generated in development when absent.
-    #[serde(default)]
+    #[serde(serialize_with = "super::redact::secret")]
     pub signing_key: Option<SecretString>,
     /// A file holding that key, instead of the key itself.
-    #[serde(default)]
     pub signing_key_file: Option<String>,
     /// The key id written into tokens; derived from the public key when absent.
-    #[serde(default)]
     pub kid: Option<String>,
     /// Public keys to verify with (e.g. during key rotation); when empty,
     /// services ask tenancy for its keys at start-up.
-    #[serde(default)]
     pub public_keys: Vec<PublicKey>,
 }
 
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "deedlog".into(),
+            audience: "deedlog".into(),
+            access_ttl_s: 900,
+            refresh_ttl_s: 2_592_000,
+            invitation_ttl_s: 604_800,
+            signing_key: None,
+            signing_key_file: None,
+            kid: None,
+            public_keys: Vec::new(),
+        }
+    }
+}
+
 /// A verification key and its id.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicKey {
     pub kid: String,
@@ -93,8 +107,8 @@ impl AuthSettings {
 }
 
 /// Where each command service listens and how they reach each other.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServicesSettings {
     pub tenancy_listen: SocketAddr,
     pub properties_listen: SocketAddr,
@@ -120,6 +134,29 @@ pub struct ServicesSettings {
     /// Peers (the gateway) whose `x-deedlog-client-addr` header tenancy
     /// believes when it counts failed logins by client address.
     pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for ServicesSettings {
+    fn default() -> Self {
+        let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        Self {
+            tenancy_listen: local(7101),
+            properties_listen: local(7102),
+            deals_listen: local(7103),
+            communications_listen: local(7104),
+            metrics_listen: "127.0.0.1:9466".into(),
+            tenancy_url: "http://127.0.0.1:7101".into(),
+            tenant_cache_ttl_ms: 1000,
+            conflict_retries: 5,
+            state_cache_records: 10_000,
+            login_failures_per_address: 10,
+            login_failure_window_s: 60,
+            trusted_proxies: vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+        }
+    }
 }
 
 impl ServicesSettings {

@@ -1,11 +1,11 @@
 //! Settings of trace export: where spans go over OTLP, and how many.
 
 use super::{check_range, Error};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TelemetrySettings {
     /// The OTLP/gRPC endpoint spans are exported to, e.g.
     /// `http://otel-collector:4317`; empty: no spans are exported.
@@ -17,6 +17,17 @@ pub struct TelemetrySettings {
     pub sample_ratio: f64,
     /// How often finished spans are sent.
     pub export_interval_ms: u64,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: String::new(),
+            service_name: "deedlog".into(),
+            sample_ratio: 1.0,
+            export_interval_ms: 5000,
+        }
+    }
 }
 
 impl TelemetrySettings {

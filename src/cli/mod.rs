@@ -1,0 +1,15 @@
+//! The command-line surface: what it accepts (`args`), how a command line
+//! runs (`run`), and one module per command that does more than call a
+//! crate.
+
+mod args;
+mod config;
+mod keys;
+mod migrate;
+mod run;
+mod serve;
+#[cfg(test)]
+mod tests;
+
+pub use args::{Cli, SeedArgs};
+pub use run::run;
