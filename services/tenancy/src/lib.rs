@@ -5,9 +5,9 @@
 
 mod admin;
 pub mod convert;
-mod grpc;
 mod lookup;
 mod secrets;
+mod service;
 mod session;
 mod throttle;
 
