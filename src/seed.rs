@@ -21,12 +21,12 @@ pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
     services.metrics_listen = String::new();
     let cluster = Cluster::build(&settings, &Component::COMMAND_SERVICES, true).await?;
     let addr = |c| cluster.address(c).with_context(|| format!("{c} runs here"));
-    let endpoints = Endpoints {
-        tenancy: addr(Component::Tenancy)?,
-        properties: addr(Component::Properties)?,
-        deals: addr(Component::Deals)?,
-        communications: addr(Component::Communications)?,
-    };
+    let endpoints = Endpoints::at(
+        addr(Component::Tenancy)?,
+        addr(Component::Properties)?,
+        addr(Component::Deals)?,
+        addr(Component::Communications)?,
+    );
     let log = deedlog_eventstore::LogReader::connect(
         &deedlog_cluster::connect_options(&settings)?,
         std::sync::Arc::new(deedlog_eventstore::Upcasters::new()),
