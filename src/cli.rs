@@ -113,10 +113,10 @@ pub struct SeedArgs {
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub properties: u64,
     /// Seed of the generator: the same seed makes the same data under the same command ids.
-    #[arg(long, value_name = "U64", default_value_t = deedlog_cluster::seed::DEFAULT_SEED)]
+    #[arg(long, value_name = "U64", default_value_t = deedlog_seed::DEFAULT_SEED)]
     pub seed: u64,
     /// Property stories sent at once, 1 to 512.
-    #[arg(long, value_name = "C", default_value_t = deedlog_cluster::seed::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, value_name = "C", default_value_t = deedlog_seed::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
 }
 
@@ -495,7 +495,7 @@ async fn serve(
     };
     let running = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
     if let Some((t, p, d, c)) = services {
-        use deedlog_cluster::demo;
+        use deedlog_seed::demo;
         if let Err(error) = demo::seed(t, p, d, c).await {
             shutdown.cancel();
             let _ = running.await;
@@ -772,7 +772,7 @@ mod tests {
             panic!("seed is seed");
         };
         assert_eq!((args.tenants, args.properties), (2, 40));
-        assert_eq!(args.seed, deedlog_cluster::seed::DEFAULT_SEED);
+        assert_eq!(args.seed, deedlog_seed::DEFAULT_SEED);
         assert_eq!(args.concurrency, 32);
         for (tenants, properties, concurrency, flag) in [
             ("1001", "2000", "8", "--tenants"),

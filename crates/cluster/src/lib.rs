@@ -6,11 +6,9 @@
 //! tests the same way.
 
 pub mod budget;
-pub mod demo;
 pub mod keys;
 pub mod metrics;
 pub mod projector;
-pub mod seed;
 
 use anyhow::Context;
 use deedlog_eventstore::{ConnectOptions, EventStore, LogReader, Upcasters};

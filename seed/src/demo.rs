@@ -4,11 +4,11 @@
 //! conversations), created through the real gRPC services. Every command
 //! has a fixed id, so running it again on the same database changes nothing.
 
-use crate::seed::catalog::BERLIN;
-use crate::seed::drive::{self, Crew, Work};
-use crate::seed::plan::{TenantPlan, User};
-use crate::seed::send::command;
-use crate::seed::session::Session;
+use crate::catalog::BERLIN;
+use crate::drive::{self, Crew, Work};
+use crate::plan::{TenantPlan, User};
+use crate::send::command;
+use crate::session::Session;
 use anyhow::Context;
 use deedlog_client::{Clients, Endpoints};
 use deedlog_proto::tenancy::v1 as tenancy;
@@ -136,8 +136,8 @@ async fn user(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::plan::{Action, Expect, Listing, Stage};
-    use crate::seed::story::story;
+    use crate::plan::{Action, Expect, Listing, Stage};
+    use crate::story::story;
     use std::collections::BTreeSet;
 
     #[test]

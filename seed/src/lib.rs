@@ -10,6 +10,7 @@
 //! id with its first outcome.
 
 pub mod catalog;
+pub mod demo;
 pub mod drive;
 mod listing;
 mod names;
