@@ -3,102 +3,36 @@
 //! real addresses are reported); [`Cluster::run_until_stopped`] serves them
 //! until the shutdown token fires. `deedlog up` builds every component in
 //! one process, `deedlog serve <component>` one of them, and the end-to-end
-//! tests the same way.
+//! tests the same way. Each role is built in its own module of [`role`].
 
 pub mod budget;
+mod component;
 pub mod keys;
 pub mod metrics;
-pub mod projector;
+pub mod pools;
+mod role;
+
+pub use component::Component;
+pub use pools::connect_options;
 
 use anyhow::Context;
-use deedlog_eventstore::{ConnectOptions, EventStore, LogReader, Upcasters};
-use deedlog_runtime::auth::{Audience, TokenVerifier};
+use deedlog_runtime::auth::Audience;
 use deedlog_runtime::settings::Settings;
-use deedlog_service::{Authenticator, BoundServer, Directory, Executor};
-use secrecy::ExposeSecret;
-use sqlx::postgres::PgConnectOptions;
+use keys::Keys;
+use pools::Pools;
+use role::projector::ProjectorPart;
+use role::relay::RelayPart;
+use role::Bound;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use tonic::server::NamedService;
-use tonic::service::Routes;
-
-/// A part of deedlog that runs as a server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Component {
-    Tenancy,
-    Properties,
-    Deals,
-    Communications,
-    /// The projector: builds the read models from the log (no listener).
-    Projector,
-    /// The GraphQL gateway (HTTP).
-    Gateway,
-    /// Publishes the log to Kafka (no listener; only with kafka.brokers).
-    Relay,
-}
-
-impl Component {
-    pub const COMMAND_SERVICES: [Component; 4] = [
-        Component::Tenancy,
-        Component::Properties,
-        Component::Deals,
-        Component::Communications,
-    ];
-
-    /// Everything `deedlog up` runs.
-    pub const ALL: [Component; 6] = [
-        Component::Tenancy,
-        Component::Properties,
-        Component::Deals,
-        Component::Communications,
-        Component::Projector,
-        Component::Gateway,
-    ];
-
-    /// Where a command service listens (the gateway binds its own; the
-    /// projector does not listen).
-    fn listen(self, settings: &Settings) -> Option<SocketAddr> {
-        let s = &settings.services;
-        match self {
-            Component::Tenancy => Some(s.tenancy_listen),
-            Component::Properties => Some(s.properties_listen),
-            Component::Deals => Some(s.deals_listen),
-            Component::Communications => Some(s.communications_listen),
-            Component::Projector | Component::Gateway | Component::Relay => None,
-        }
-    }
-}
-
-impl fmt::Display for Component {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad` so that `{:<15}` lines the addresses up.
-        f.pad(match self {
-            Component::Tenancy => "tenancy",
-            Component::Properties => "properties",
-            Component::Deals => "deals",
-            Component::Communications => "communications",
-            Component::Projector => "projector",
-            Component::Gateway => "gateway",
-            Component::Relay => "relay",
-        })
-    }
-}
-
-/// A component bound to its address, ready to serve.
-struct Bound {
-    component: Component,
-    server: BoundServer,
-    service_name: &'static str,
-    routes: Routes,
-}
 
 /// Every requested component, bound.
 pub struct Cluster {
     bound: Vec<Bound>,
-    projector: Option<projector::ProjectorPart>,
-    relay: Option<(deedlog_kafka::Relay, Option<tokio::net::TcpListener>)>,
+    projector: Option<ProjectorPart>,
+    relay: Option<RelayPart>,
     gateway: Option<deedlog_gateway::Gateway>,
     /// The command services' `/metrics`, when any runs here.
     service_metrics: Option<tokio::net::TcpListener>,
@@ -133,85 +67,30 @@ impl Cluster {
             format!("run {} in one process", names.join(", "))
         })?;
         tracing::debug!(%budget, "database connections");
-        let url = settings.database.url.expose_secret();
         if migrate {
-            let options: PgConnectOptions = url.parse().context("parse database.url")?;
-            deedlog_eventstore::ensure_database(&options)
-                .await
-                .with_context(|| settings.at_database("prepare the database"))?;
-            deedlog_eventstore::migrate(&options)
-                .await
-                .context("migrate the event log")?;
-            deedlog_projector::migrate::migrate(&options)
-                .await
-                .context("migrate the read models")?;
+            pools::migrate(settings).await?;
         }
-        let connect = connect_options(settings)?;
-        let sized = |max_connections| ConnectOptions {
-            max_connections,
-            ..connect.clone()
-        };
-        let upcasters = Arc::new(Upcasters::new());
-        let executor = if budget.app > 0 {
-            let store = EventStore::connect(&sized(budget.app), upcasters.clone())
-                .await
-                .with_context(|| settings.at_database("connect to the event log"))?;
-            Some(Executor::new(
-                store,
-                settings.services.conflict_retries,
-                settings.services.state_cache_records,
-            ))
-        } else {
-            None
-        };
-        let reader = if budget.reader > 0 {
-            Some(
-                LogReader::connect(&sized(budget.reader), upcasters.clone())
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "connect to the event log at {} as its reader",
-                            settings.redacted_database_url()
-                        )
-                    })?,
-            )
-        } else {
-            None
-        };
-        let owner = if budget.owner > 0 {
-            Some(projector::read_model_pool(settings, &sized(budget.owner)).await?)
-        } else {
-            None
-        };
+        let pools = Pools::connect(settings, &budget).await?;
         let audience = Audience {
             issuer: settings.auth.issuer.clone(),
             audience: settings.auth.audience.clone(),
         };
-
         let projector = if components.contains(&Component::Projector) {
-            let pool = owner
+            let pool = pools
+                .owner
                 .clone()
                 .context("the projector has a read-model pool")?;
-            Some(projector::ProjectorPart::build(settings, pool, reader.clone()).await?)
+            Some(ProjectorPart::build(settings, pool, pools.reader.clone()).await?)
         } else {
             None
         };
         let relay = if components.contains(&Component::Relay) {
-            let reader = reader.clone().context("the relay has a log reader")?;
-            Some(projector::relay(settings, reader).await?)
+            let reader = pools.reader.clone().context("the relay has a log reader")?;
+            Some(RelayPart::build(settings, reader).await?)
         } else {
             None
         };
-        let mut servers = Vec::new();
-        for component in components {
-            let Some(addr) = component.listen(settings) else {
-                continue;
-            };
-            let server = BoundServer::bind(addr)
-                .await
-                .with_context(|| format!("bind {component} to {addr}"))?;
-            servers.push((*component, server));
-        }
+        let servers = role::bind(settings, components).await?;
         let wants_gateway = components.contains(&Component::Gateway);
         if servers.is_empty() && !wants_gateway {
             // The projector alone needs no keys and no tenancy.
@@ -232,111 +111,13 @@ impl Cluster {
             .iter()
             .find(|(c, _)| *c == Component::Tenancy)
             .map(|(_, s)| format!("http://{}", s.local_addr));
-
-        let signing = if tenancy_here.is_some() {
-            Some(keys::signing_key(settings)?)
-        } else {
-            None
-        };
-        let mut public_keys = keys::configured_public_keys(settings);
-        if let Some(pair) = &signing {
-            public_keys.push((pair.kid.clone(), pair.public_pem()?));
-        } else if public_keys.is_empty() {
-            public_keys = keys::fetch_public_keys(&settings.services.tenancy_url).await?;
-        }
-        let verifier = TokenVerifier::new(
-            public_keys
-                .iter()
-                .map(|(kid, pem)| (kid.as_str(), pem.as_str())),
-            &audience,
-        )?;
-        let auth = Authenticator::new(verifier.clone());
+        let keys = Keys::load(settings, &audience, tenancy_here.is_some()).await?;
         let tenancy_url = tenancy_here.unwrap_or_else(|| settings.services.tenancy_url.clone());
-        let directory = Arc::new(Directory::connect_lazy(
-            &tenancy_url,
-            settings.services.tenant_cache_ttl(),
-        )?);
-
-        let mut bound = Vec::new();
-        for (component, server) in servers {
-            // Only command services listen here, and they made the budget give appends a share.
-            let executor = executor
-                .as_ref()
-                .context("command services have an executor")?;
-            let (service_name, routes) = match component {
-                Component::Tenancy => {
-                    let reader = reader.clone().context("tenancy has a log reader")?;
-                    let pair = signing.as_ref().context("tenancy has a signing key")?;
-                    let api = deedlog_tenancy::TenancyApi::new(
-                        executor.clone(),
-                        reader,
-                        auth.clone(),
-                        pair,
-                        audience.clone(),
-                        public_keys.clone(),
-                        deedlog_tenancy::Lifetimes {
-                            access: settings.auth.access_ttl(),
-                            refresh: settings.auth.refresh_ttl(),
-                            invitation: settings.auth.invitation_ttl(),
-                        },
-                        &deedlog_tenancy::LoginLimits {
-                            failures: settings.services.login_failures_per_address,
-                            window: settings.services.login_failure_window(),
-                            trusted_proxies: settings.services.trusted_proxies.clone(),
-                        },
-                    )?;
-                    routes_of(api.into_server())
-                }
-                Component::Properties => routes_of(
-                    deedlog_properties::PropertiesApi::new(
-                        executor.clone(),
-                        auth.clone(),
-                        directory.clone(),
-                    )
-                    .into_server(),
-                ),
-                Component::Deals => routes_of(
-                    deedlog_deals::DealsApi::new(executor.clone(), auth.clone(), directory.clone())
-                        .into_server(),
-                ),
-                Component::Communications => routes_of(
-                    deedlog_communications::CommunicationsApi::new(
-                        executor.clone(),
-                        auth.clone(),
-                        directory.clone(),
-                    )
-                    .into_server(),
-                ),
-                Component::Projector | Component::Gateway | Component::Relay => continue,
-            };
-            bound.push(Bound {
-                component,
-                server,
-                service_name,
-                routes,
-            });
-        }
+        let bound = role::services(settings, servers, &pools, &keys, &audience, &tenancy_url)?;
         let gateway = if wants_gateway {
-            let mut settings = settings.clone();
-            // Services running here are reached where they were bound (port 0 in tests).
-            let local = |c: Component| {
-                bound
-                    .iter()
-                    .find(|b| b.component == c)
-                    .map(|b| format!("http://{}", b.server.local_addr))
-            };
-            let g = &mut settings.gateway;
-            if let Some(url) = local(Component::Properties) {
-                g.properties_url = url;
-            }
-            if let Some(url) = local(Component::Deals) {
-                g.deals_url = url;
-            }
-            if let Some(url) = local(Component::Communications) {
-                g.communications_url = url;
-            }
-            let pool = owner.context("the gateway has a read-model pool")?;
-            Some(deedlog_gateway::Gateway::build(&settings, verifier, &tenancy_url, pool).await?)
+            let pool = pools.owner.context("the gateway has a read-model pool")?;
+            let verifier = keys.verifier;
+            Some(role::gateway::build(settings, &bound, verifier, &tenancy_url, pool).await?)
         } else {
             None
         };
@@ -370,7 +151,7 @@ impl Cluster {
 
     /// The relay's counters, if it runs here.
     pub fn relay_stats(&self) -> Option<Arc<deedlog_kafka::RelayStats>> {
-        self.relay.as_ref().map(|(r, _)| r.stats())
+        self.relay.as_ref().map(RelayPart::stats)
     }
 
     /// Where each component listens.
@@ -401,16 +182,8 @@ impl Cluster {
             let shutdown = shutdown.clone();
             tasks.spawn(async move { part.run_until_stopped(shutdown).await });
         }
-        if let Some((relay, metrics)) = self.relay {
-            if let Some(listener) = metrics {
-                let (stats, shutdown) = (relay.stats(), shutdown.clone());
-                tasks.spawn(projector::serve_relay_metrics(listener, stats, shutdown));
-            }
-            let shutdown = shutdown.clone();
-            tasks.spawn(async move {
-                relay.run_until_stopped(shutdown).await;
-                Ok(())
-            });
+        if let Some(relay) = self.relay {
+            relay.spawn(&mut tasks, &shutdown);
         }
         if let Some(listener) = self.service_metrics {
             let render: metrics::Render =
@@ -435,28 +208,4 @@ impl Cluster {
         }
         Ok(())
     }
-}
-
-/// How to reach the log, as the settings say.
-pub fn connect_options(settings: &Settings) -> anyhow::Result<ConnectOptions> {
-    let mut connect = ConnectOptions::from_url(settings.database.url.expose_secret())?;
-    connect.max_connections = settings.database.max_connections;
-    connect.acquire_timeout = settings.database.acquire_timeout();
-    connect.app_role = settings.database.app_role.clone();
-    connect.reader_role = settings.database.reader_role.clone();
-    Ok(connect)
-}
-
-fn routes_of<S>(service: S) -> (&'static str, Routes)
-where
-    S: tower_service::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
-        + NamedService
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Response: axum::response::IntoResponse,
-    S::Future: Send + 'static,
-{
-    (S::NAME, Routes::new(service))
 }
