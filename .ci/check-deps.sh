@@ -31,3 +31,7 @@ if [ -n "$offenders" ]; then
   exit 1
 fi
 echo "dependency check: deedlog-gateway links no event store, projector or domain crate"
+
+# Imports point down: a crate depends only on its own layer and the layers
+# below (ADR 0033); a shared library never on a service or a projection.
+python3 .ci/check-layers.py

@@ -2,7 +2,7 @@
 //! letters and lag. Each connects, does one thing, and reports in words.
 
 use anyhow::Context;
-use deedlog_cluster::projector::read_model_pool;
+use deedlog_cluster::pools::read_model_pool;
 use deedlog_eventstore::{LogReader, Upcasters};
 use deedlog_projector::rebuild::Progress;
 use deedlog_projector::{dead_letter, projections, reconcile};

@@ -10,7 +10,7 @@ use deedlog_runtime::settings::Settings;
 /// Starts the command services on free loopback ports, seeds through them,
 /// stops them and prints what was made and how to sign in.
 pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
-    use deedlog_cluster::seed::{self, Endpoints, Options, Progress};
+    use deedlog_seed::{self as seed, Endpoints, Options, Progress};
     let mut settings = settings.clone();
     let free = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let services = &mut settings.services;
@@ -21,12 +21,12 @@ pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
     services.metrics_listen = String::new();
     let cluster = Cluster::build(&settings, &Component::COMMAND_SERVICES, true).await?;
     let addr = |c| cluster.address(c).with_context(|| format!("{c} runs here"));
-    let endpoints = Endpoints {
-        tenancy: addr(Component::Tenancy)?,
-        properties: addr(Component::Properties)?,
-        deals: addr(Component::Deals)?,
-        communications: addr(Component::Communications)?,
-    };
+    let endpoints = Endpoints::at(
+        addr(Component::Tenancy)?,
+        addr(Component::Properties)?,
+        addr(Component::Deals)?,
+        addr(Component::Communications)?,
+    );
     let log = deedlog_eventstore::LogReader::connect(
         &deedlog_cluster::connect_options(&settings)?,
         std::sync::Arc::new(deedlog_eventstore::Upcasters::new()),
@@ -72,10 +72,7 @@ fn seed_progress_bar(properties: u64) -> anyhow::Result<indicatif::ProgressBar> 
 }
 
 /// Shows `progress` on `bar` five times a second.
-async fn tick(
-    bar: indicatif::ProgressBar,
-    progress: std::sync::Arc<deedlog_cluster::seed::Progress>,
-) {
+async fn tick(bar: indicatif::ProgressBar, progress: std::sync::Arc<deedlog_seed::Progress>) {
     use std::sync::atomic::Ordering::Relaxed;
     let started = std::time::Instant::now();
     let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
@@ -93,7 +90,7 @@ async fn tick(
 }
 
 /// What a seed made, how to sign in, and how fast it went.
-fn describe_seed(summary: &deedlog_cluster::seed::Summary) -> String {
+fn describe_seed(summary: &deedlog_seed::Summary) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let users: usize = summary.tenants.iter().map(|t| t.agents.len() + 2).sum();

@@ -58,13 +58,14 @@ impl Gateway {
         pool: sqlx::PgPool,
     ) -> anyhow::Result<Self> {
         let g = &settings.gateway;
-        let services = Services::connect_lazy(
-            tenancy_url,
-            &g.properties_url,
-            &g.deals_url,
-            &g.communications_url,
-            g.request_timeout(),
-        )?;
+        let endpoints = deedlog_client::Endpoints {
+            tenancy: tenancy_url.to_owned(),
+            properties: g.properties_url.clone(),
+            deals: g.deals_url.clone(),
+            communications: g.communications_url.clone(),
+        };
+        // The services may start after the gateway: connect on first use.
+        let services = Services::connect_lazy(&endpoints, Some(g.request_timeout()))?;
         let metrics = Metrics::default();
         let reads = Reads {
             pool,

@@ -8,6 +8,7 @@
 //! gateway's read models as at the services, within that time.
 
 use crate::viewer::{Refused, Viewer};
+use deedlog_client::Caller;
 use deedlog_kernel::{current_role, MemberStatus, Membership, Role, TenantId, UserId};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
@@ -15,7 +16,6 @@ use deedlog_runtime::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 
 /// What the rule needs of a tenant.
@@ -79,14 +79,11 @@ impl Roster {
                 }
             }
         }
-        let mut request = tonic::Request::new(pb::GetTenantRequest {});
-        let value = MetadataValue::try_from(format!("Bearer {}", viewer.token)).map_err(|_| {
-            Refused::Now {
-                code: ErrorCode::Unauthenticated,
-                message: "the token is malformed".to_owned(),
-            }
+        let caller = Caller::with_bearer(&viewer.token).map_err(|_| Refused::Now {
+            code: ErrorCode::Unauthenticated,
+            message: "the token is malformed".to_owned(),
         })?;
-        request.metadata_mut().insert("authorization", value);
+        let request = caller.request(pb::GetTenantRequest {});
         let reply = self
             .client
             .clone()

@@ -3,66 +3,27 @@
 //! check it again) and the request's trace context.
 
 use crate::viewer::Viewer;
-use deedlog_proto::communications::v1::communications_service_client::CommunicationsServiceClient;
-use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
-use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
-use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
-use std::time::Duration;
-use tonic::metadata::MetadataValue;
-use tonic::transport::{Channel, Endpoint};
+use deedlog_client::Caller;
 
 /// Clients of the four command services.
-#[derive(Debug, Clone)]
-pub struct Services {
-    pub tenancy: TenancyServiceClient<Channel>,
-    pub properties: PropertiesServiceClient<Channel>,
-    pub deals: DealsServiceClient<Channel>,
-    pub communications: CommunicationsServiceClient<Channel>,
-}
+pub type Services = deedlog_client::Clients;
 
-impl Services {
-    /// Clients that connect on first use (the services may start after the gateway).
-    pub fn connect_lazy(
-        tenancy: &str,
-        properties: &str,
-        deals: &str,
-        communications: &str,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
-        let channel = |url: &str| -> anyhow::Result<Channel> {
-            Ok(Endpoint::from_shared(url.to_owned())?
-                .connect_timeout(Duration::from_secs(2))
-                .timeout(timeout)
-                .tcp_nodelay(true)
-                .connect_lazy())
-        };
-        Ok(Self {
-            tenancy: TenancyServiceClient::new(channel(tenancy)?),
-            properties: PropertiesServiceClient::new(channel(properties)?),
-            deals: DealsServiceClient::new(channel(deals)?),
-            communications: CommunicationsServiceClient::new(channel(communications)?),
-        })
-    }
-}
-
-/// A request on behalf of `viewer` (or of nobody, for login).
+/// A request on behalf of `viewer` (or of nobody, for login); a token or a
+/// trace context that cannot be a header is left out (the service then
+/// refuses the call as unauthenticated, or traces it on its own).
 pub fn request<T>(
     viewer: Option<&Viewer>,
     trace: Option<&TraceParent>,
     body: T,
 ) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(body);
-    if let Some(viewer) = viewer {
-        if let Ok(value) = MetadataValue::try_from(format!("Bearer {}", viewer.token)) {
-            request.metadata_mut().insert("authorization", value);
-        }
-    }
-    if let Some(TraceParent(tp)) = trace {
-        if let Ok(value) = MetadataValue::try_from(tp.as_str()) {
-            request.metadata_mut().insert("traceparent", value);
-        }
-    }
-    request
+    let caller = viewer
+        .and_then(|viewer| Caller::with_bearer(&viewer.token).ok())
+        .unwrap_or_default();
+    let caller = match trace {
+        Some(TraceParent(tp)) => caller.in_trace(tp),
+        None => caller,
+    };
+    caller.request(body)
 }
 
 /// The W3C `traceparent` of the HTTP request, passed on to the services so

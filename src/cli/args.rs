@@ -108,10 +108,10 @@ pub struct SeedArgs {
     #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub properties: u64,
     /// Seed of the generator: the same seed makes the same data under the same command ids.
-    #[arg(long, value_name = "U64", default_value_t = deedlog_cluster::seed::DEFAULT_SEED)]
+    #[arg(long, value_name = "U64", default_value_t = deedlog_seed::DEFAULT_SEED)]
     pub seed: u64,
     /// Property stories sent at once, 1 to 512.
-    #[arg(long, value_name = "C", default_value_t = deedlog_cluster::seed::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, value_name = "C", default_value_t = deedlog_seed::DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
 }
 

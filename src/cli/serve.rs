@@ -144,7 +144,7 @@ pub(super) async fn serve(
     };
     let running = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
     if let Some((t, p, d, c)) = services {
-        use deedlog_cluster::demo;
+        use deedlog_seed::demo;
         if let Err(error) = demo::seed(t, p, d, c).await {
             shutdown.cancel();
             let _ = running.await;

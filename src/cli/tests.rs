@@ -96,7 +96,7 @@ fn seed_takes_tenants_and_properties_with_defaults_for_the_rest() {
         panic!("seed is seed");
     };
     assert_eq!((args.tenants, args.properties), (2, 40));
-    assert_eq!(args.seed, deedlog_cluster::seed::DEFAULT_SEED);
+    assert_eq!(args.seed, deedlog_seed::DEFAULT_SEED);
     assert_eq!(args.concurrency, 32);
     for (tenants, properties, concurrency, flag) in [
         ("1001", "2000", "8", "--tenants"),

@@ -2,15 +2,12 @@
 //! register a tenant, sign in, invite a colleague with a role.
 
 use crate::cluster::TestCluster;
+use deedlog_client::Caller;
 use deedlog_cluster::Component;
 use deedlog_proto::common::v1::CommandOptions;
-use deedlog_proto::communications::v1::communications_service_client::CommunicationsServiceClient;
-use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
-use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use deedlog_proto::{communications::v1 as comms, deals::v1 as deals, properties::v1 as props};
-use tonic::transport::Channel;
+use std::ops::{Deref, DerefMut};
 use tonic::Request;
 use uuid::Uuid;
 
@@ -32,13 +29,22 @@ pub fn house_in_berlin() -> props::CreatePropertyRequest {
     }
 }
 
-/// One client per service.
+/// One client per service (the `deedlog-client` bundle), with the usual
+/// first steps of a test.
 #[derive(Debug, Clone)]
-pub struct Clients {
-    pub tenancy: TenancyServiceClient<Channel>,
-    pub properties: PropertiesServiceClient<Channel>,
-    pub deals: DealsServiceClient<Channel>,
-    pub communications: CommunicationsServiceClient<Channel>,
+pub struct Clients(deedlog_client::Clients);
+
+impl Deref for Clients {
+    type Target = deedlog_client::Clients;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Clients {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 /// A signed-in user.
@@ -61,12 +67,9 @@ impl Session {
 
 /// `message` with `token` as its bearer token.
 pub fn bearer<T>(token: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().expect("ascii token"),
-    );
-    request
+    Caller::with_bearer(token)
+        .expect("ascii token")
+        .request(message)
 }
 
 /// Fresh command options.
@@ -104,13 +107,13 @@ impl Clients {
     /// Clients of the services at `url(component)` (e.g. a `deedlog up`
     /// started as a process).
     pub fn at(url: impl Fn(Component) -> String) -> Self {
-        let channel = |c| Channel::from_shared(url(c)).expect("url").connect_lazy();
-        Self {
-            tenancy: TenancyServiceClient::new(channel(Component::Tenancy)),
-            properties: PropertiesServiceClient::new(channel(Component::Properties)),
-            deals: DealsServiceClient::new(channel(Component::Deals)),
-            communications: CommunicationsServiceClient::new(channel(Component::Communications)),
-        }
+        let endpoints = deedlog_client::Endpoints {
+            tenancy: url(Component::Tenancy),
+            properties: url(Component::Properties),
+            deals: url(Component::Deals),
+            communications: url(Component::Communications),
+        };
+        Self(deedlog_client::Clients::connect_lazy(&endpoints, None).expect("url"))
     }
 
     /// Registers a tenant and signs its first admin in.

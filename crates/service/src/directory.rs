@@ -242,12 +242,9 @@ pub fn role_to_proto(role: Role) -> pb::Role {
 }
 
 fn with_token<T>(message: T, auth: &Authenticated) -> Result<tonic::Request<T>, Error> {
-    let mut request = tonic::Request::new(message);
-    let value = format!("Bearer {}", auth.token)
-        .parse()
+    let caller = deedlog_client::Caller::with_bearer(&auth.token)
         .map_err(|_| Error::Unauthenticated("the token is malformed".to_owned()))?;
-    request.metadata_mut().insert("authorization", value);
-    Ok(request)
+    Ok(caller.request(message))
 }
 
 fn from_status(status: tonic::Status, what: &str) -> Error {

@@ -4,12 +4,13 @@
 //! conversations), created through the real gRPC services. Every command
 //! has a fixed id, so running it again on the same database changes nothing.
 
-use crate::seed::catalog::BERLIN;
-use crate::seed::drive::{self, Crew, Endpoints, Work};
-use crate::seed::plan::{TenantPlan, User};
-use crate::seed::send::{command, Services};
-use crate::seed::session::Session;
+use crate::catalog::BERLIN;
+use crate::drive::{self, Crew, Work};
+use crate::plan::{TenantPlan, User};
+use crate::send::command;
+use crate::session::Session;
 use anyhow::Context;
+use deedlog_client::{Clients, Endpoints};
 use deedlog_proto::tenancy::v1 as tenancy;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,12 +74,12 @@ pub async fn seed(
     deals_addr: SocketAddr,
     communications_addr: SocketAddr,
 ) -> anyhow::Result<()> {
-    let services = Services::connect(&Endpoints {
-        tenancy: tenancy_addr,
-        properties: properties_addr,
-        deals: deals_addr,
-        communications: communications_addr,
-    })
+    let services = Clients::connect(&Endpoints::at(
+        tenancy_addr,
+        properties_addr,
+        deals_addr,
+        communications_addr,
+    ))
     .await?;
     let plan = plan();
     services
@@ -123,7 +124,7 @@ pub async fn seed(
 
 /// Invites and activates a demo user (each under its fixed ids) and signs them in.
 async fn user(
-    services: &Services,
+    services: &Clients,
     admin: &Session,
     user: &User,
     steps: (&str, &str),
@@ -135,8 +136,8 @@ async fn user(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::plan::{Action, Expect, Listing, Stage};
-    use crate::seed::story::story;
+    use crate::plan::{Action, Expect, Listing, Stage};
+    use crate::story::story;
     use std::collections::BTreeSet;
 
     #[test]

@@ -3,49 +3,17 @@
 //! (each story's steps in order), counting what happens in [`Progress`].
 
 use super::plan::{Actor, TenantPlan, User};
-use super::send::{self, call, command, Services};
+use super::send::{self, call, command};
 use super::session::Session;
 use super::Progress;
 use anyhow::Context;
 use chrono::NaiveDate;
-use deedlog_proto::communications::v1::communications_service_client::CommunicationsServiceClient;
-use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
-use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
+use deedlog_client::Clients;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use futures::{StreamExt, TryStreamExt};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use uuid::Uuid;
-
-/// Where the four command services listen.
-#[derive(Debug, Clone, Copy)]
-pub struct Endpoints {
-    pub tenancy: std::net::SocketAddr,
-    pub properties: std::net::SocketAddr,
-    pub deals: std::net::SocketAddr,
-    pub communications: std::net::SocketAddr,
-}
-
-impl Services {
-    pub async fn connect(at: &Endpoints) -> anyhow::Result<Self> {
-        let url = |a: std::net::SocketAddr| format!("http://{a}");
-        Ok(Self {
-            tenancy: TenancyServiceClient::connect(url(at.tenancy))
-                .await
-                .context("connect to tenancy")?,
-            properties: PropertiesServiceClient::connect(url(at.properties))
-                .await
-                .context("connect to properties")?,
-            deals: DealsServiceClient::connect(url(at.deals))
-                .await
-                .context("connect to deals")?,
-            communications: CommunicationsServiceClient::connect(url(at.communications))
-                .await
-                .context("connect to communications")?,
-        })
-    }
-}
 
 /// The signed-in users a tenant's stories are sent as.
 #[derive(Debug)]
@@ -66,7 +34,7 @@ impl Crew {
 
 /// Invites `user` as an agent (as `admin`) and activates them with `password`.
 pub async fn invite(
-    services: &Services,
+    services: &Clients,
     admin: &Session,
     user: &User,
     ids: (Uuid, Uuid),
@@ -101,7 +69,7 @@ pub async fn invite(
 /// Sets the tenant's time zone (quiet hours follow it) and a cadence of
 /// three messages a week, as command `command_id`.
 pub async fn set_time_zone(
-    services: &Services,
+    services: &Clients,
     admin: &Session,
     command_id: Uuid,
     tenant: &TenantPlan,
@@ -123,7 +91,7 @@ pub async fn set_time_zone(
 /// Registers a seeded tenant, sets its time zone, invites its agents and
 /// its mail integration user, and signs them all in.
 pub async fn set_up(
-    services: &Services,
+    services: &Clients,
     tenant: &TenantPlan,
     password: &str,
 ) -> anyhow::Result<Crew> {
@@ -187,7 +155,7 @@ pub struct Work {
 
 /// Sends the pending stories of every tenant, `concurrency` at a time.
 pub async fn stories(
-    services: &Services,
+    services: &Clients,
     work: &[&Work],
     concurrency: usize,
     progress: &Progress,
@@ -205,7 +173,7 @@ pub async fn stories(
 
 /// Sends one story's steps in order.
 async fn story(
-    services: &Services,
+    services: &Clients,
     tenant: &TenantPlan,
     crew: &Crew,
     index: u64,

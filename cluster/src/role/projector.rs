@@ -1,10 +1,10 @@
-//! The projector as a part of the cluster: its own pool (as the owner of
-//! the read models), a log reader, and every projection.
+//! The projector role: its own pool (as the owner of the read models), a
+//! log reader, and every projection.
 
 use crate::metrics;
 use anyhow::Context;
-use deedlog_eventstore::{ConnectOptions, LogReader, SubscriptionOptions};
-use deedlog_kafka::{ConsumerOptions, KafkaProjector, Relay, RelayOptions};
+use deedlog_eventstore::{LogReader, SubscriptionOptions};
+use deedlog_kafka::{ConsumerOptions, KafkaProjector};
 use deedlog_projector::verify::Verifier;
 use deedlog_projector::{Runner, RunnerOptions, Stats};
 use deedlog_runtime::settings::{ProjectorSource, Settings};
@@ -141,37 +141,6 @@ impl ProjectorPart {
     }
 }
 
-/// The relay, checked against the broker, and its metrics listener.
-pub async fn relay(
-    settings: &Settings,
-    reader: LogReader,
-) -> anyhow::Result<(Relay, Option<tokio::net::TcpListener>)> {
-    let options = RelayOptions {
-        backoff_min: settings.projector.backoff_min(),
-        backoff_max: settings.projector.backoff_max(),
-        lease_interval: settings.projector.lease_interval(),
-        ..RelayOptions::default()
-    };
-    let relay = Relay::start(reader, settings.kafka.clone(), options)
-        .await
-        .context("start the relay")?;
-    let metrics = metrics::bind(&settings.kafka.relay_metrics_listen, "relay").await?;
-    Ok((relay, metrics))
-}
-
-/// Serves the relay's `/metrics` until shutdown.
-pub async fn serve_relay_metrics(
-    listener: TcpListener,
-    stats: Arc<deedlog_kafka::RelayStats>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let render: metrics::Render = Arc::new(move || {
-        let stats = stats.clone();
-        Box::pin(async move { stats.render() })
-    });
-    metrics::serve(listener, render, shutdown).await
-}
-
 /// The projector's settings as the runner takes them.
 pub fn runner_options(settings: &Settings) -> RunnerOptions {
     RunnerOptions {
@@ -184,18 +153,4 @@ pub fn runner_options(settings: &Settings) -> RunnerOptions {
         lease_interval: settings.projector.lease_interval(),
         linger: settings.projector.linger(),
     }
-}
-
-/// A pool on the read models as the connecting (owning) user, sized by
-/// `connect.max_connections`: projectors write every tenant's rows and
-/// create schemas; the gateway reads in a tenant's scope.
-pub async fn read_model_pool(
-    settings: &Settings,
-    connect: &ConnectOptions,
-) -> anyhow::Result<sqlx::PgPool> {
-    connect
-        .pool_options(connect.max_connections)
-        .connect_with(connect.connect.clone())
-        .await
-        .with_context(|| settings.at_database("connect to the read models"))
 }

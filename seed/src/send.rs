@@ -7,27 +7,14 @@ use super::plan::{
 };
 use super::session::Session;
 use chrono::NaiveDate;
+use deedlog_client::{Caller, Clients};
 use deedlog_proto::common::v1::{CommandOptions, CommandReply, Date, Money};
 use deedlog_proto::communications::v1 as comms;
-use deedlog_proto::communications::v1::communications_service_client::CommunicationsServiceClient;
 use deedlog_proto::deals::v1 as deals;
-use deedlog_proto::deals::v1::deals_service_client::DealsServiceClient;
 use deedlog_proto::properties::v1 as props;
-use deedlog_proto::properties::v1::properties_service_client::PropertiesServiceClient;
-use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use std::future::Future;
 use std::time::Duration;
-use tonic::transport::Channel as Transport;
 use tonic::{Code, Request, Response, Status};
-
-/// A client per command service (each a cheap handle on one connection).
-#[derive(Debug, Clone)]
-pub struct Services {
-    pub tenancy: TenancyServiceClient<Transport>,
-    pub properties: PropertiesServiceClient<Transport>,
-    pub deals: DealsServiceClient<Transport>,
-    pub communications: CommunicationsServiceClient<Transport>,
-}
 
 /// What a step did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,7 +59,8 @@ where
             .token()
             .await
             .map_err(|e| Status::unauthenticated(format!("{e:#}")))?;
-        let answer = rpc(authed(&token, message.clone())?).await;
+        let caller = Caller::with_bearer(&token).map_err(|e| Status::internal(e.to_string()))?;
+        let answer = rpc(caller.request(message.clone())).await;
         match answer {
             Ok(response) => return Ok(response.into_inner()),
             Err(status) if status.code() == Code::Unauthenticated && !renewed => {
@@ -89,16 +77,6 @@ where
             Err(status) => return Err(status),
         }
     }
-}
-
-/// `message` with the bearer token.
-pub fn authed<T>(token: &str, message: T) -> Result<Request<T>, Status> {
-    let mut request = Request::new(message);
-    let value = format!("Bearer {token}")
-        .parse()
-        .map_err(|_| Status::internal("the access token is not a header value"))?;
-    request.metadata_mut().insert("authorization", value);
-    Ok(request)
 }
 
 pub fn command(id: uuid::Uuid) -> Option<CommandOptions> {
@@ -126,7 +104,7 @@ fn date(day: NaiveDate) -> Option<Date> {
 
 /// Sends `step` as `session`'s user; `today` turns the plan's day offsets into dates.
 pub async fn send(
-    services: &Services,
+    services: &Clients,
     session: &Session,
     step: &Step,
     today: NaiveDate,

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use deedlog_proto::tenancy::v1::GetSigningKeysRequest;
-use deedlog_runtime::auth::KeyPair;
+use deedlog_runtime::auth::{Audience, KeyPair, TokenVerifier};
 use deedlog_runtime::settings::{Environment, Settings};
 use secrecy::SecretString;
 use std::time::Duration;
@@ -71,4 +71,43 @@ pub async fn fetch_public_keys(tenancy_url: &str) -> anyhow::Result<Vec<(String,
         "tenancy at {tenancy_url} did not answer for its signing keys: {}",
         last_error.map(|e| e.to_string()).unwrap_or_default()
     )
+}
+
+/// What the roles of one process trust: tenancy's signing key when tenancy
+/// runs here, and the public keys every role verifies tokens with.
+pub(crate) struct Keys {
+    pub signing: Option<KeyPair>,
+    pub public: Vec<(String, String)>,
+    pub verifier: TokenVerifier,
+}
+
+impl Keys {
+    /// The configured keys, plus the signing key's own when this process
+    /// `signs` (tenancy runs here); with neither, tenancy's published keys.
+    pub async fn load(
+        settings: &Settings,
+        audience: &Audience,
+        signs: bool,
+    ) -> anyhow::Result<Self> {
+        let signing = if signs {
+            Some(signing_key(settings)?)
+        } else {
+            None
+        };
+        let mut public = configured_public_keys(settings);
+        if let Some(pair) = &signing {
+            public.push((pair.kid.clone(), pair.public_pem()?));
+        } else if public.is_empty() {
+            public = fetch_public_keys(&settings.services.tenancy_url).await?;
+        }
+        let verifier = TokenVerifier::new(
+            public.iter().map(|(kid, pem)| (kid.as_str(), pem.as_str())),
+            audience,
+        )?;
+        Ok(Self {
+            signing,
+            public,
+            verifier,
+        })
+    }
 }

@@ -10,6 +10,7 @@
 //! id with its first outcome.
 
 pub mod catalog;
+pub mod demo;
 pub mod drive;
 mod listing;
 mod names;
@@ -23,9 +24,10 @@ pub mod session;
 pub mod story;
 mod wording;
 
-pub use drive::Endpoints;
+pub use deedlog_client::Endpoints;
 
 use anyhow::Context;
+use deedlog_client::Clients;
 use deedlog_eventstore::LogReader;
 use futures::{StreamExt, TryStreamExt};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,7 +124,7 @@ pub async fn run(
     progress
         .properties
         .store(options.properties, Ordering::Relaxed);
-    let services = send::Services::connect(&endpoints).await?;
+    let services = Clients::connect(&endpoints).await?;
     let before = match log {
         Some(log) => Some(resume::events(log).await?),
         None => None,

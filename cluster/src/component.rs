@@ -1,0 +1,67 @@
+//! The roles a process can run, as `deedlog up` and `deedlog serve` name them.
+
+use deedlog_runtime::settings::Settings;
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A part of deedlog that runs as a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Component {
+    Tenancy,
+    Properties,
+    Deals,
+    Communications,
+    /// The projector: builds the read models from the log (no listener).
+    Projector,
+    /// The GraphQL gateway (HTTP).
+    Gateway,
+    /// Publishes the log to Kafka (no listener; only with kafka.brokers).
+    Relay,
+}
+
+impl Component {
+    pub const COMMAND_SERVICES: [Component; 4] = [
+        Component::Tenancy,
+        Component::Properties,
+        Component::Deals,
+        Component::Communications,
+    ];
+
+    /// Everything `deedlog up` runs.
+    pub const ALL: [Component; 6] = [
+        Component::Tenancy,
+        Component::Properties,
+        Component::Deals,
+        Component::Communications,
+        Component::Projector,
+        Component::Gateway,
+    ];
+
+    /// Where a command service listens (the gateway binds its own; the
+    /// projector does not listen).
+    pub(crate) fn listen(self, settings: &Settings) -> Option<SocketAddr> {
+        let s = &settings.services;
+        match self {
+            Component::Tenancy => Some(s.tenancy_listen),
+            Component::Properties => Some(s.properties_listen),
+            Component::Deals => Some(s.deals_listen),
+            Component::Communications => Some(s.communications_listen),
+            Component::Projector | Component::Gateway | Component::Relay => None,
+        }
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad` so that `{:<15}` lines the addresses up.
+        f.pad(match self {
+            Component::Tenancy => "tenancy",
+            Component::Properties => "properties",
+            Component::Deals => "deals",
+            Component::Communications => "communications",
+            Component::Projector => "projector",
+            Component::Gateway => "gateway",
+            Component::Relay => "relay",
+        })
+    }
+}
