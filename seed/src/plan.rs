@@ -71,7 +71,8 @@ pub fn properties_of(index: u32, tenants: u32, properties: u64) -> u64 {
 
 /// Agents a tenant with `properties` properties has: one per 2,000, 2 to 25.
 pub fn agents_for(properties: u64) -> usize {
-    usize::try_from(properties.div_ceil(2_000).clamp(2, 25)).unwrap_or(25)
+    // A count beyond usize is more than 25 too.
+    usize::try_from(properties.div_ceil(2_000)).map_or(25, |n| n.clamp(2, 25))
 }
 
 /// The slug of tenant `index`: `seed-01`… for the default seed; other seeds

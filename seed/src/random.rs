@@ -42,8 +42,8 @@ impl Rng {
     /// A number in `low..=high`.
     pub fn between(&mut self, low: i64, high: i64) -> i64 {
         debug_assert!(low <= high);
-        let span = u64::try_from(high.saturating_sub(low)).unwrap_or(0) + 1;
-        low + i64::try_from(self.below(span)).unwrap_or(0)
+        let span = high.abs_diff(low).saturating_add(1);
+        low.wrapping_add_unsigned(self.below(span))
     }
 
     /// True `pct` times in a hundred.

@@ -32,5 +32,5 @@ pub async fn events(log: &LogReader) -> anyhow::Result<u64> {
         .fetch_one(log.pool())
         .await
         .context("count the events in the log")?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    u64::try_from(count).context("the count of events is negative")
 }

@@ -2,12 +2,12 @@
 //! what is worth retrying: the same command id makes a retry safe (a
 //! repeated id is answered with its first outcome).
 
-use super::plan::{
-    Action, Address, Attributes, Channel, Delivery, Expect, Kind, Listing, Source, Stage, Step,
-};
+use super::plan::{Action, Address, Attributes, Channel, Delivery, Expect, Source, Step};
 use super::session::Session;
 use chrono::NaiveDate;
 use deedlog_client::{Caller, Clients};
+use deedlog_deals::convert::stage_to_proto;
+use deedlog_properties::convert::{kind_to_proto, status_to_proto};
 use deedlog_proto::common::v1::{CommandOptions, CommandReply, Date, Money};
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
@@ -126,7 +126,7 @@ pub async fn send(
                 command,
                 property_id: id.to_string(),
                 address: Some(property_address(address)),
-                kind: property_kind(*kind).into(),
+                kind: kind_to_proto(*kind).into(),
                 attributes: Some(property_attributes(attributes, source, *confidence_pct)),
                 asking_price: eur(*asking_price),
                 tags: tags.iter().map(|t| (*t).to_owned()).collect(),
@@ -186,7 +186,7 @@ pub async fn send(
             let message = props::ChangeListingStatusRequest {
                 command,
                 property_id: property.to_string(),
-                status: listing(*to).into(),
+                status: status_to_proto(*to).into(),
             };
             call(session, message, |r| {
                 let mut c = s.properties.clone();
@@ -402,7 +402,7 @@ pub async fn send(
             let message = deals::MoveStageRequest {
                 command,
                 deal_id: deal.to_string(),
-                stage: stage(*to).into(),
+                stage: stage_to_proto(*to).into(),
             };
             call(session, message, |r| {
                 let mut c = s.deals.clone();
@@ -504,40 +504,6 @@ fn property_attributes(a: &Attributes, source: &Source, confidence_pct: u32) -> 
         living_area_m2: sourced(a.living_area_m2),
         plot_area_m2: sourced(a.plot_area_m2),
         year_built: sourced(a.year_built),
-    }
-}
-
-fn property_kind(kind: Kind) -> props::PropertyKind {
-    match kind {
-        Kind::House => props::PropertyKind::House,
-        Kind::Apartment => props::PropertyKind::Apartment,
-        Kind::MultiFamily => props::PropertyKind::MultiFamily,
-        Kind::Land => props::PropertyKind::Land,
-        Kind::Commercial => props::PropertyKind::Commercial,
-    }
-}
-
-fn listing(status: Listing) -> props::ListingStatus {
-    match status {
-        Listing::Draft => props::ListingStatus::Draft,
-        Listing::Active => props::ListingStatus::Active,
-        Listing::Reserved => props::ListingStatus::Reserved,
-        Listing::UnderContract => props::ListingStatus::UnderContract,
-        Listing::Sold => props::ListingStatus::Sold,
-        Listing::Withdrawn => props::ListingStatus::Withdrawn,
-    }
-}
-
-fn stage(stage: Stage) -> deals::Stage {
-    match stage {
-        Stage::Lead => deals::Stage::Lead,
-        Stage::Qualified => deals::Stage::Qualified,
-        Stage::Viewing => deals::Stage::Viewing,
-        Stage::Offer => deals::Stage::Offer,
-        Stage::Negotiation => deals::Stage::Negotiation,
-        Stage::UnderContract => deals::Stage::UnderContract,
-        Stage::ClosedWon => deals::Stage::ClosedWon,
-        Stage::ClosedLost => deals::Stage::ClosedLost,
     }
 }
 

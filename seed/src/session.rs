@@ -7,7 +7,6 @@ use anyhow::Context;
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 use tonic::transport::Channel;
 
 /// Seconds before expiry at which a token is refreshed (at most; a quarter
@@ -50,9 +49,7 @@ impl From<pb::TokenPair> for Tokens {
 }
 
 fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    chrono::Utc::now().timestamp()
 }
 
 impl Session {
