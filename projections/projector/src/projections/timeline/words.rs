@@ -1,8 +1,8 @@
 //! The words shared by every context's summaries: users by name, money,
 //! enumeration values, lists.
 
-use super::super::decode::name_of;
 use super::names::Names;
+use crate::projections::decode::name_of;
 use deedlog_kernel::Money;
 use serde::Serialize;
 use uuid::Uuid;
