@@ -1,6 +1,7 @@
 //! Works one projection in one schema: reads batches from the log, applies
 //! each with its checkpoint in one transaction, isolates an event that
 //! cannot be applied into the dead letters.
+
 mod commit;
 
 pub use commit::{apply_in, prepare_batch};

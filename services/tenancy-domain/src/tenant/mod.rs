@@ -1,6 +1,7 @@
 //! The tenant aggregate: name, slug, status, modules and the roster of users
 //! with their roles, so that "email unique within the tenant" and "at least
 //! one active admin" are checked against the whole roster.
+
 mod decide;
 mod evolve;
 mod validate;

@@ -7,6 +7,7 @@
 //! stage, the probability (an explicit one holds until the next stage
 //! change), the expected value and the scenario figures are exactly what
 //! the deals context itself derives.
+
 mod checks;
 mod fold;
 mod working;

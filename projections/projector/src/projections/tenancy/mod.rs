@@ -19,6 +19,7 @@
 //! stream records the user. Each column has one source stream and the
 //! events are folded in log order, so the row is the same whatever the
 //! batches.
+
 mod credentials_stream;
 mod tenant_stream;
 
