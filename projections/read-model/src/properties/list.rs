@@ -1,99 +1,14 @@
-//! `rm_properties`: the properties list and detail, price history and
-//! valuations.
+//! The properties list: its sort, filter and cursor, and the page query.
 
+use super::PropertyRow;
 use crate::error::Error;
-use crate::int64::Int64;
 use crate::page::{malformed_cursor, Connection, Page};
-use crate::row::{row, select};
+use crate::row::select;
 use crate::where_clause::{Bind, WhereClause};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
-
-/// A row of `rm_properties.properties`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "PropertyRecord")
-)]
-pub struct PropertyRow {
-    pub property_id: Uuid,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub street: String,
-    pub postal_code: String,
-    pub city: String,
-    pub country: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub kind: String,
-    pub rooms: Option<i32>,
-    pub bedrooms: Option<i32>,
-    pub bathrooms: Option<i32>,
-    pub living_area_m2: Option<i32>,
-    pub plot_area_m2: Option<i32>,
-    pub year_built: Option<i32>,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub attribute_sources: serde_json::Value,
-    pub asking_price_minor: Option<Int64>,
-    pub currency: Option<String>,
-    pub listing_status: String,
-    pub agent_id: Option<Uuid>,
-    pub owner_contact_id: Option<Uuid>,
-    pub tags: Vec<String>,
-    pub archived: bool,
-    pub latest_valuation_minor: Option<Int64>,
-    pub latest_valuation_currency: Option<String>,
-    pub version: Int64,
-    pub last_position: Int64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A row of `rm_properties.price_history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "PriceChange")
-)]
-pub struct PriceChangeRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub position: Int64,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub from_minor: Option<Int64>,
-    pub to_minor: Int64,
-    pub currency: String,
-}
-
-/// A row of `rm_properties.valuations`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "Valuation")
-)]
-pub struct ValuationRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub position: Int64,
-    pub valued_on: NaiveDate,
-    pub value_minor: Int64,
-    pub currency: String,
-    pub source_kind: String,
-    pub source_name: Option<String>,
-    pub recorded_at: DateTime<Utc>,
-}
-
-row!(PropertyRow, "rm_properties", "properties");
-row!(PriceChangeRow, "rm_properties", "price_history");
-row!(ValuationRow, "rm_properties", "valuations");
 
 /// The order of the list. Ties are broken by `property_id`, so the order is
 /// total and a cursor names one place in it.
@@ -339,76 +254,4 @@ pub async fn list(
     Ok(Connection::from_rows(rows, limit, |row| {
         Cursor::of(sort, row)
     }))
-}
-
-/// The properties with these ids (one statement for a page's worth, e.g.
-/// the properties of a deal board); unknown ids are left out.
-pub async fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<PropertyRow>, Error> {
-    sqlx::query_as::<_, PropertyRow>(&format!(
-        "{} WHERE property_id = ANY($1)",
-        select::<PropertyRow>()
-    ))
-    .bind(ids)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read properties by id"))
-}
-
-/// One property, if the tenant has it.
-pub async fn get(conn: &mut PgConnection, property_id: Uuid) -> Result<Option<PropertyRow>, Error> {
-    sqlx::query_as::<_, PropertyRow>(&format!(
-        "{} WHERE property_id = $1",
-        select::<PropertyRow>()
-    ))
-    .bind(property_id)
-    .fetch_optional(conn)
-    .await
-    .map_err(Error::db("read a property"))
-}
-
-/// Every asking price of a property, the first one first.
-pub async fn price_history(
-    conn: &mut PgConnection,
-    property_id: Uuid,
-) -> Result<Vec<PriceChangeRow>, Error> {
-    price_histories(conn, &[property_id]).await
-}
-
-/// The price histories of these properties in one statement (a page's
-/// worth), each oldest first.
-pub async fn price_histories(
-    conn: &mut PgConnection,
-    property_ids: &[Uuid],
-) -> Result<Vec<PriceChangeRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE property_id = ANY($1) ORDER BY property_id, position",
-        select::<PriceChangeRow>()
-    ))
-    .bind(property_ids)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read price histories"))
-}
-
-/// Every valuation of a property, in the order recorded.
-pub async fn valuations(
-    conn: &mut PgConnection,
-    property_id: Uuid,
-) -> Result<Vec<ValuationRow>, Error> {
-    valuations_of(conn, &[property_id]).await
-}
-
-/// The valuations of these properties in one statement, each oldest first.
-pub async fn valuations_of(
-    conn: &mut PgConnection,
-    property_ids: &[Uuid],
-) -> Result<Vec<ValuationRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE property_id = ANY($1) ORDER BY property_id, position",
-        select::<ValuationRow>()
-    ))
-    .bind(property_ids)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read valuations"))
 }

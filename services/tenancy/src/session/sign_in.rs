@@ -1,120 +1,25 @@
-//! Registration, login, refresh, logout and accepting an invitation: the
-//! calls made without an access token.
+//! Signing in and out: login, refresh and logout, and the token pair they
+//! hand out.
 
-use crate::secrets::{check_password, hash_password, verify_password, RefreshToken};
-use crate::{credentials_target, derived, slug_target, step, tenant_target, TenancyApi};
+use crate::secrets::{verify_password, RefreshToken};
+use crate::{credentials_target, slug_target, tenant_target, TenancyApi};
 use chrono::Utc;
 use deedlog_eventstore::StreamQuery;
 use deedlog_kernel::{codec, Reason, Role, TenantId, UserId, TENANT_SUSPENDED};
-use deedlog_proto::common::v1::CommandReply;
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::directory::role_to_proto;
-use deedlog_service::request::{envelope, required_uuid, trace_context};
-use deedlog_service::{CommandEnvelope, Error, Executed, Part};
+use deedlog_service::request::{envelope, trace_context};
+use deedlog_service::{CommandEnvelope, Error};
 use deedlog_tenancy_domain::credentials::{self, Credentials, NewToken};
-use deedlog_tenancy_domain::slug::{self, Slugs};
-use deedlog_tenancy_domain::tenant::{self, NewUser, Tenants, UserStatus};
+use deedlog_tenancy_domain::slug;
+use deedlog_tenancy_domain::tenant::{self, Tenants, UserStatus};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 const WRONG_LOGIN: &str = "wrong tenant, email or password";
 
 impl TenancyApi {
-    pub(crate) async fn register(
-        &self,
-        request: Request<pb::RegisterTenantRequest>,
-    ) -> Result<Response<pb::RegisterTenantReply>, Status> {
-        let trace = trace_context(request.metadata());
-        let r = request.into_inner();
-        let command = required_uuid(
-            "command.command_id",
-            r.command.as_ref().map_or("", |c| c.command_id.as_str()),
-        )?;
-        tenant::check_slug(&r.slug).map_err(|e| deedlog_service::executor::refusal(&e))?;
-        check_password("admin_password", &r.admin_password)?;
-        let tenant = TenantId::from_uuid(derived(command, "tenant"));
-        let admin = UserId::from_uuid(derived(command, "admin"));
-        let env = envelope(
-            &without_password(&r, |r| &mut r.admin_password),
-            r.command.as_ref(),
-            tenant,
-            format!("user:{admin}"),
-            trace,
-        )?;
-        let claim = slug::Claim {
-            slug: r.slug.clone(),
-            tenant,
-        };
-        let register = tenant::Action::Register {
-            name: r.name.clone(),
-            slug: r.slug.clone(),
-            first_admin: NewUser {
-                id: admin,
-                email: r.admin_email.clone(),
-                display_name: r.admin_display_name.clone(),
-            },
-        };
-        // Every rule is checked before the (costly) hash and before anything is stored.
-        // The first admin's fields are the request's `admin_*` fields.
-        const ADMIN: deedlog_service::Paths = deedlog_service::Paths(&[
-            ("email", "admin_email"),
-            ("display_name", "admin_display_name"),
-        ]);
-        tenant::decide(&tenant::State::default(), &register)
-            .map_err(|e| ADMIN.rename(deedlog_service::executor::refusal(&e)))?;
-        let hash = hash_password(r.admin_password).await?;
-        let executor = &self.executor;
-        let done = executor
-            .retry_on_conflict(|| async {
-                let parts = vec![
-                    executor
-                        .prepare::<Slugs>(&step(&env, "slug"), slug_target(&r.slug), |_| {
-                            Ok(claim.clone())
-                        })
-                        .await?,
-                    executor
-                        .prepare::<Tenants>(&step(&env, "tenant"), tenant_target(tenant), |_| {
-                            Ok(register.clone())
-                        })
-                        .await?,
-                    self.prepare_password(&env, admin, &hash).await?,
-                ];
-                executor.append_together(parts, true).await
-            })
-            .await
-            .map_err(|e| match e {
-                // The slug's stream belongs to another tenant: someone holds it.
-                Error::NotFound(_) => Error::refused(
-                    Reason::new("SLUG_TAKEN"),
-                    format!("the slug {:?} is taken; choose another", r.slug),
-                ),
-                other => other,
-            })?;
-        Ok(Response::new(pb::RegisterTenantReply {
-            reply: Some(together_reply(&done, 1)),
-            tenant_id: tenant.to_string(),
-            admin_user_id: admin.to_string(),
-        }))
-    }
-
-    /// The password step of a command that sets one with other changes.
-    async fn prepare_password(
-        &self,
-        env: &CommandEnvelope,
-        user: UserId,
-        hash: &str,
-    ) -> Result<Part, Error> {
-        let set = credentials::Action::SetPassword {
-            hash: hash.to_owned(),
-        };
-        self.executor
-            .prepare::<Credentials>(&step(env, "password"), credentials_target(user), |_| {
-                Ok(set)
-            })
-            .await
-    }
-
     /// Every failure answers the same UNAUTHENTICATED "wrong tenant, email
     /// or password" after the same Argon2 work (a dummy hash when there is
     /// no user or no password); only who knows the password learns that the
@@ -279,61 +184,6 @@ impl TenancyApi {
         Ok(Response::new(pb::LogoutReply {}))
     }
 
-    pub(crate) async fn accept_invitation(
-        &self,
-        request: Request<pb::AcceptInvitationRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let trace = trace_context(request.metadata());
-        let r = request.into_inner();
-        let invited = self
-            .auth
-            .verifier()
-            .verify(&r.invitation_token, Purpose::Invitation)
-            .map_err(Error::from)?;
-        check_password("password", &r.password)?;
-        // Fingerprinted by whom the invitation names, not by its token: a
-        // token issued again (or under a rotated key) is the same acceptance.
-        let mut print = without_password(&r, |r| &mut r.password);
-        print.invitation_token = format!("{}/{}", invited.tenant, invited.user);
-        let env = envelope(
-            &print,
-            r.command.as_ref(),
-            invited.tenant,
-            invited.actor(),
-            trace,
-        )?;
-        let executor = &self.executor;
-        let activate = tenant::Action::Activate(invited.user);
-        let done = executor
-            .retry_on_conflict(|| async {
-                // Activation first: it refuses a used invitation (or a
-                // deactivated user) before the password is touched, and
-                // its expected version lets only one of two racing
-                // acceptances through.
-                let activation = executor
-                    .prepare::<Tenants>(
-                        &step(&env, "activate"),
-                        tenant_target(invited.tenant),
-                        |_| Ok(activate.clone()),
-                    )
-                    .await?;
-                let password = step(&env, "password");
-                executor
-                    .first_then(
-                        activation,
-                        &password,
-                        credentials_target(invited.user),
-                        || async {
-                            let hash = hash_password(r.password.clone()).await?;
-                            self.prepare_password(&env, invited.user, &hash).await
-                        },
-                    )
-                    .await
-            })
-            .await?;
-        Ok(Response::new(together_reply(&done, 0)))
-    }
-
     /// The tenant holding `slug`, read across tenants (the caller has no tenant yet).
     async fn tenant_of_slug(&self, slug: &str) -> Result<Option<TenantId>, Error> {
         let target = slug_target(slug);
@@ -391,23 +241,4 @@ impl TenancyApi {
             role: role_to_proto(role).into(),
         })
     }
-}
-
-/// The request as fingerprinted: without its password, whose fast digest
-/// in the command record could be brute-forced. A repeat with another
-/// password is then answered with the first outcome, and changes nothing.
-/// Likewise an invitation token is replaced by the user it names.
-fn without_password<R: Clone>(request: &R, password: impl Fn(&mut R) -> &mut String) -> R {
-    let mut request = request.clone();
-    password(&mut request).clear();
-    request
-}
-
-/// The reply to a command that changed several records: the record at
-/// `main`, and the last position written by any of them.
-pub(crate) fn together_reply(done: &[Executed<()>], main: usize) -> CommandReply {
-    let mut reply = done[main].reply();
-    reply.position = done.iter().map(|d| d.position).max().unwrap_or(0);
-    reply.duplicate = done.iter().all(|d| d.duplicate);
-    reply
 }

@@ -1,0 +1,210 @@
+//! The tenant aggregate: name, slug, status, modules and the roster of users
+//! with their roles, so that "email unique within the tenant" and "at least
+//! one active admin" are checked against the whole roster.
+
+mod decide;
+mod evolve;
+mod validate;
+
+pub use decide::decide;
+pub use evolve::evolve;
+pub use validate::{check_slug, normalise_email};
+
+use crate::role::{Module, Role};
+use crate::settings::CommunicationSettings;
+use deedlog_kernel::UserId;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Register {
+        name: String,
+        slug: String,
+        first_admin: NewUser,
+    },
+    Rename(String),
+    Suspend,
+    Reactivate,
+    EnableModule(Module),
+    DisableModule(Module),
+    /// `by` is the inviting user's role, which bounds the role given.
+    Invite {
+        user: NewUser,
+        role: Role,
+        by: Role,
+    },
+    /// The invited user accepted and set a password: once, while invited.
+    Activate(UserId),
+    ChangeRole {
+        user: UserId,
+        role: Role,
+        by: Role,
+    },
+    Deactivate(UserId),
+    SetCommunicationSettings {
+        time_zone: String,
+        cadence_limit: u32,
+        cadence_window_days: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    TenantRegistered {
+        name: String,
+        slug: String,
+        modules: BTreeSet<Module>,
+        first_admin: NewUser,
+    },
+    TenantRenamed {
+        name: String,
+    },
+    TenantSuspended {},
+    TenantReactivated {},
+    ModuleEnabled {
+        module: Module,
+    },
+    ModuleDisabled {
+        module: Module,
+    },
+    UserInvited {
+        user: NewUser,
+        role: Role,
+    },
+    UserActivated {
+        user: UserId,
+    },
+    UserRoleChanged {
+        user: UserId,
+        from: Role,
+        to: Role,
+    },
+    UserDeactivated {
+        user: UserId,
+    },
+    CommunicationSettingsChanged {
+        settings: CommunicationSettings,
+    },
+}
+
+impl deedlog_kernel::DomainEvent for Event {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Event::TenantRegistered { .. } => "TenantRegistered",
+            Event::TenantRenamed { .. } => "TenantRenamed",
+            Event::TenantSuspended {} => "TenantSuspended",
+            Event::TenantReactivated {} => "TenantReactivated",
+            Event::ModuleEnabled { .. } => "ModuleEnabled",
+            Event::ModuleDisabled { .. } => "ModuleDisabled",
+            Event::UserInvited { .. } => "UserInvited",
+            Event::UserActivated { .. } => "UserActivated",
+            Event::UserRoleChanged { .. } => "UserRoleChanged",
+            Event::UserDeactivated { .. } => "UserDeactivated",
+            Event::CommunicationSettingsChanged { .. } => "CommunicationSettingsChanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Invited,
+    Active,
+    Deactivated,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub status: UserStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tenant {
+    pub name: String,
+    pub slug: String,
+    pub suspended: bool,
+    pub modules: BTreeSet<Module>,
+    pub members: BTreeMap<UserId, Member>,
+    /// Defaults until the first change (older tenants have no settings event).
+    pub settings: CommunicationSettings,
+}
+
+impl Tenant {
+    fn active_admins(&self) -> usize {
+        self.members
+            .values()
+            .filter(|m| m.role == Role::Admin && m.status == UserStatus::Active)
+            .count()
+    }
+
+    fn email_taken(&self, email: &str) -> bool {
+        self.members.values().any(|m| m.email == email)
+    }
+}
+
+/// The state of one tenant with its roster; `None` before it is registered.
+/// Serialised (as the tenant or `null`) for auditors' state-as-of reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct State(pub Option<Tenant>);
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("the tenant already exists")]
+    AlreadyExists,
+    #[error("the tenant does not exist")]
+    NotFound,
+    #[error("the tenant is suspended; it accepts no commands until reactivated")]
+    Suspended,
+    #[error("the tenant is not suspended")]
+    NotSuspended,
+    #[error("user {0} is not a member of this tenant")]
+    UnknownUser(UserId),
+    #[error("{email} is already a user of this tenant")]
+    EmailTaken { email: String },
+    #[error("{} may not give the {role} role", by.with_article())]
+    MayNotGrant { by: Role, role: Role },
+    #[error("the tenant must keep at least one active admin")]
+    LastActiveAdmin,
+    #[error("this invitation was already accepted; sign in with your password, or ask an admin for a new invitation")]
+    InvitationUsed,
+    #[error("user {user} is {status:?}; {action} is not possible")]
+    WrongUserStatus {
+        user: UserId,
+        status: UserStatus,
+        action: &'static str,
+    },
+}
+
+/// The tenant decider.
+#[derive(Debug)]
+pub struct Tenants;
+
+impl deedlog_kernel::Decider for Tenants {
+    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::TENANT;
+    type State = State;
+    type Command = Action;
+    type Event = Event;
+    type Error = Error;
+
+    fn decide(state: &State, command: &Action) -> Result<Vec<Event>, Error> {
+        decide(state, command)
+    }
+
+    fn evolve(state: State, event: &Event) -> State {
+        evolve(state, event)
+    }
+}
