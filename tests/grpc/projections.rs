@@ -195,8 +195,12 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
 async fn snapshot(conn: &mut sqlx::PgConnection) -> Vec<(String, Vec<serde_json::Value>)> {
     let mut out = Vec::new();
     for projection in deedlog_projector::projections::all() {
-        for table in projection.tables() {
-            let name = format!("rm_{}.{}", projection.name(), table.name);
+        let live = deedlog_projector::schema::live(projection.name());
+        let tables = deedlog_projector::schema::keyed_tables(&mut *conn, &live)
+            .await
+            .expect("tables");
+        for table in tables {
+            let name = format!("{live}.{}", table.name);
             let rows: Vec<serde_json::Value> =
                 sqlx::query_scalar(&format!("SELECT to_jsonb(t) FROM {name} t ORDER BY 1"))
                     .fetch_all(&mut *conn)

@@ -4,14 +4,6 @@ use async_trait::async_trait;
 use deedlog_eventstore::RecordedEvent;
 use sqlx::PgConnection;
 
-/// One table of a projection and the columns that identify a row, which
-/// reconciliation matches rows by.
-#[derive(Debug, Clone, Copy)]
-pub struct Table {
-    pub name: &'static str,
-    pub key: &'static [&'static str],
-}
-
 /// What the projector does with an event the projection cannot apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailurePolicy {
@@ -81,9 +73,6 @@ pub trait Projection: Send + Sync + std::fmt::Debug + 'static {
 
     /// The DDL of its tables, without schema names.
     fn ddl(&self) -> &'static str;
-
-    /// Its tables, for reconciliation.
-    fn tables(&self) -> &'static [Table];
 
     /// What to do with an event it cannot apply.
     fn policy(&self) -> FailurePolicy {

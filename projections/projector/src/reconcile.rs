@@ -3,9 +3,10 @@
 //! difference.
 
 use crate::error::Error;
-use crate::projection::{Projection, Table};
+use crate::projection::Projection;
 use crate::rebuild::{build_aside, catch_up_to_live, Progress};
 use crate::schema;
+use crate::schema::Table;
 use deedlog_eventstore::LogReader;
 use deedlog_kernel::number::fit;
 use serde::Serialize;
@@ -201,8 +202,8 @@ async fn run(
         differing: 0,
         differences: Vec::new(),
     };
-    for table in projection.tables() {
-        compare(&mut tx, &live, &aside, table, &mut report).await?;
+    for table in schema::keyed_tables(&mut tx, &live).await? {
+        compare(&mut tx, &live, &aside, &table, &mut report).await?;
     }
     tx.rollback().await.map_err(Error::db(context))?;
     Ok(report)
@@ -216,7 +217,7 @@ async fn compare(
     table: &Table,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let quoted = schema::ident(table.name)?;
+    let quoted = schema::ident(&table.name)?;
     let on = table
         .key
         .iter()
@@ -263,10 +264,10 @@ fn describe(table: &Table, live: Option<Value>, rebuilt: Option<Value>) -> Diffe
         .iter()
         .map(|k| {
             let value = either
-                .and_then(|row| row.get(*k))
+                .and_then(|row| row.get(k))
                 .cloned()
                 .unwrap_or(Value::Null);
-            ((*k).to_owned(), value)
+            (k.clone(), value)
         })
         .collect();
     let (kind, columns) = match (&live, &rebuilt) {
@@ -287,7 +288,7 @@ fn describe(table: &Table, live: Option<Value>, rebuilt: Option<Value>) -> Diffe
         }
     };
     Difference {
-        table: table.name.to_owned(),
+        table: table.name.clone(),
         kind,
         key,
         columns,

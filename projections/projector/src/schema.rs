@@ -211,6 +211,42 @@ pub async fn tables(conn: &mut PgConnection, schema: &str) -> Result<Vec<String>
     .map_err(Error::db("list the tables of a projection schema"))
 }
 
+/// The read-model tables of `schema` (not its checkpoint) with their
+/// primary keys in key order: what reconciliation matches rows by. The DDL
+/// is the one place a key is written.
+pub async fn keyed_tables(conn: &mut PgConnection, schema: &str) -> Result<Vec<Table>, Error> {
+    let rows: Vec<(String, Option<Vec<String>>)> = sqlx::query_as(
+        "SELECT c.relname::text, \
+                (SELECT array_agg(a.attname::text ORDER BY k.ord) \
+                 FROM pg_index i \
+                 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
+                 WHERE i.indrelid = c.oid AND i.indisprimary) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2 ORDER BY 1",
+    )
+    .bind(schema)
+    .bind(CHECKPOINT_TABLE)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::db("list the keyed tables of a projection schema"))?;
+    rows.into_iter()
+        .map(|(name, key)| match key {
+            Some(key) => Ok(Table { name, key }),
+            None => Err(Error::Schema(format!(
+                "table {schema}.{name} has no primary key to match rows by"
+            ))),
+        })
+        .collect()
+}
+
+/// A read-model table and the columns of its primary key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    pub key: Vec<String>,
+}
+
 /// Drops `schema` and everything in it, if it exists.
 pub async fn drop(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
     script(

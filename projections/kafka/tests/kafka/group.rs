@@ -17,7 +17,11 @@ async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for projection in projections::all() {
         let live = schema::live(projection.name());
-        for table in projection.tables() {
+        let mut conn = db.pool.acquire().await.expect("connection");
+        let tables = schema::keyed_tables(&mut conn, &live)
+            .await
+            .expect("tables");
+        for table in tables {
             let digest: String = sqlx::query_scalar(&format!(
                 "SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), 'empty') \
                  FROM {live}.{} t",

@@ -2,7 +2,7 @@
 //! and valuations (schema in `migrations/projections/properties.sql`).
 
 use super::decode::{big, events_of, int, name_of, stream_ids};
-use crate::projection::{ApplyError, Projection, Table};
+use crate::projection::{ApplyError, Projection};
 use crate::rows;
 use async_trait::async_trait;
 use deedlog_eventstore::RecordedEvent;
@@ -20,21 +20,6 @@ use deedlog_kernel::stream_type::PROPERTY as STREAM_TYPE;
 #[derive(Debug, Clone, Copy)]
 pub struct Properties;
 
-const TABLES: &[Table] = &[
-    Table {
-        name: "properties",
-        key: &["property_id"],
-    },
-    Table {
-        name: "price_history",
-        key: &["property_id", "position"],
-    },
-    Table {
-        name: "valuations",
-        key: &["property_id", "position"],
-    },
-];
-
 #[async_trait]
 impl Projection for Properties {
     fn name(&self) -> &'static str {
@@ -43,10 +28,6 @@ impl Projection for Properties {
 
     fn ddl(&self) -> &'static str {
         include_str!("../../../../migrations/projections/properties.sql")
-    }
-
-    fn tables(&self) -> &'static [Table] {
-        TABLES
     }
 
     async fn apply(

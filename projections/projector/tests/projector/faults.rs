@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use deedlog_eventstore::RecordedEvent;
-use deedlog_projector::{ApplyError, FailurePolicy, Projection, Table};
+use deedlog_projector::{ApplyError, FailurePolicy, Projection};
 use sqlx::PgConnection;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,9 +41,6 @@ impl Projection for Faulty {
     }
     fn ddl(&self) -> &'static str {
         self.inner.ddl()
-    }
-    fn tables(&self) -> &'static [Table] {
-        self.inner.tables()
     }
     fn policy(&self) -> FailurePolicy {
         self.policy

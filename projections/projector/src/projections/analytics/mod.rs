@@ -17,7 +17,7 @@ mod deals;
 mod pipeline;
 
 use super::decode::events_of;
-use crate::projection::{ApplyError, Projection, Table};
+use crate::projection::{ApplyError, Projection};
 use async_trait::async_trait;
 use counters::Deltas;
 use deedlog_eventstore::RecordedEvent;
@@ -30,33 +30,6 @@ pub use deals::NO_CURRENCY;
 #[derive(Debug, Clone, Copy)]
 pub struct Analytics;
 
-const TABLES: &[Table] = &[
-    Table {
-        name: "deal_state",
-        key: &["deal_id"],
-    },
-    Table {
-        name: "pipeline_by_day",
-        key: &["tenant_id", "day", "stage", "currency"],
-    },
-    Table {
-        name: "funnel",
-        key: &["tenant_id", "stage"],
-    },
-    Table {
-        name: "agent_leaderboard",
-        key: &["tenant_id", "agent_id", "currency"],
-    },
-    Table {
-        name: "price_changes_by_week",
-        key: &["tenant_id", "week_start", "currency"],
-    },
-    Table {
-        name: "messages_by_week",
-        key: &["tenant_id", "week_start", "channel"],
-    },
-];
-
 #[async_trait]
 impl Projection for Analytics {
     fn name(&self) -> &'static str {
@@ -65,10 +38,6 @@ impl Projection for Analytics {
 
     fn ddl(&self) -> &'static str {
         include_str!("../../../../../migrations/projections/analytics.sql")
-    }
-
-    fn tables(&self) -> &'static [Table] {
-        TABLES
     }
 
     async fn apply(

@@ -17,7 +17,7 @@
 //! that contact, because every send to them is refused until it resumes.
 
 use super::decode::{big, events_of, stream_ids};
-use crate::projection::{ApplyError, Projection, Table};
+use crate::projection::{ApplyError, Projection};
 use crate::rows;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -57,29 +57,6 @@ const SUPPRESSION_CODES: [&str; 3] = ["do_not_call", "unsubscribed", "hard_bounc
 #[derive(Debug, Clone, Copy)]
 pub struct Communications;
 
-const TABLES: &[Table] = &[
-    Table {
-        name: "contacts",
-        key: &["contact_id"],
-    },
-    Table {
-        name: "compliance",
-        key: &["contact_id", "channel"],
-    },
-    Table {
-        name: "suppressions",
-        key: &["contact_id", "channel", "reason"],
-    },
-    Table {
-        name: "messages",
-        key: &["contact_id", "message_id"],
-    },
-    Table {
-        name: "conversations",
-        key: &["contact_id", "conversation_id"],
-    },
-];
-
 /// (contact, message or conversation): messages and conversations are
 /// identified within their contact, so two contacts may use the same id.
 type Key = (Uuid, Uuid);
@@ -92,10 +69,6 @@ impl Projection for Communications {
 
     fn ddl(&self) -> &'static str {
         include_str!("../../../../../migrations/projections/communications.sql")
-    }
-
-    fn tables(&self) -> &'static [Table] {
-        TABLES
     }
 
     async fn apply(

@@ -13,7 +13,7 @@ mod fold;
 mod working;
 
 use super::decode::{events_of, stream_ids};
-use crate::projection::{ApplyError, Projection, Table};
+use crate::projection::{ApplyError, Projection};
 use crate::rows;
 use async_trait::async_trait;
 use deedlog_deals_domain::Event;
@@ -30,21 +30,6 @@ use deedlog_kernel::stream_type::DEAL as STREAM_TYPE;
 #[derive(Debug, Clone, Copy)]
 pub struct Deals;
 
-const TABLES: &[Table] = &[
-    Table {
-        name: "deals",
-        key: &["deal_id"],
-    },
-    Table {
-        name: "stage_history",
-        key: &["deal_id", "position"],
-    },
-    Table {
-        name: "scenarios",
-        key: &["deal_id", "scenario_id"],
-    },
-];
-
 #[async_trait]
 impl Projection for Deals {
     fn name(&self) -> &'static str {
@@ -53,10 +38,6 @@ impl Projection for Deals {
 
     fn ddl(&self) -> &'static str {
         include_str!("../../../../../migrations/projections/deals.sql")
-    }
-
-    fn tables(&self) -> &'static [Table] {
-        TABLES
     }
 
     async fn apply(

@@ -25,7 +25,7 @@ mod tenant_stream;
 
 use super::credential_times::{decode_times, CredentialTimes};
 use super::decode::{big, decode};
-use crate::projection::{ApplyError, Projection, Table};
+use crate::projection::{ApplyError, Projection};
 use crate::rows;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -41,25 +41,6 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy)]
 pub struct Tenancy;
 
-const TABLES: &[Table] = &[
-    Table {
-        name: "tenants",
-        key: &["tenant_id"],
-    },
-    Table {
-        name: "modules",
-        key: &["tenant_id", "module"],
-    },
-    Table {
-        name: "users",
-        key: &["user_id"],
-    },
-    Table {
-        name: "role_changes",
-        key: &["user_id", "position"],
-    },
-];
-
 /// A batch's tenancy events, decoded, in position order.
 enum Decoded<'a> {
     Tenant(&'a RecordedEvent, tenant::Event),
@@ -74,10 +55,6 @@ impl Projection for Tenancy {
 
     fn ddl(&self) -> &'static str {
         include_str!("../../../../../migrations/projections/tenancy.sql")
-    }
-
-    fn tables(&self) -> &'static [Table] {
-        TABLES
     }
 
     async fn apply(

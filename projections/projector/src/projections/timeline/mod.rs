@@ -17,7 +17,7 @@ mod scenarios;
 mod words;
 
 use super::decode::{big, decode};
-use crate::projection::{ApplyError, Projection, Table};
+use crate::projection::{ApplyError, Projection};
 use async_trait::async_trait;
 use deedlog_eventstore::RecordedEvent;
 use deedlog_read_model::timeline::EntryRow;
@@ -31,21 +31,6 @@ use words::{and_list, money, words_of, Words};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Timeline;
-
-const TABLES: &[Table] = &[
-    Table {
-        name: "entries",
-        key: &["position"],
-    },
-    Table {
-        name: "actors",
-        key: &["tenant_id", "user_id"],
-    },
-    Table {
-        name: "scenario_names",
-        key: &["deal_id", "scenario_id"],
-    },
-];
 
 /// An event of the batch this projection reads.
 // Lives for one batch; boxing the property event would buy nothing.
@@ -69,10 +54,6 @@ impl Projection for Timeline {
 
     fn ddl(&self) -> &'static str {
         include_str!("../../../../../migrations/projections/timeline.sql")
-    }
-
-    fn tables(&self) -> &'static [Table] {
-        TABLES
     }
 
     async fn apply(
