@@ -37,12 +37,12 @@ pub const ASSETS: [Asset; 4] = [
         body: include_bytes!("../vendor/graphiql/react-dom-18.3.1/react-dom.production.min.js"),
     },
     Asset {
-        path: "/graphiql/vendor/graphiql-4.0.3/graphiql.min.js",
+        path: "/graphiql/assets/graphiql-4.0.3/graphiql.min.js",
         content_type: JAVASCRIPT,
         body: include_bytes!("../vendor/graphiql/graphiql-4.0.3/graphiql.min.js"),
     },
     Asset {
-        path: "/graphiql/vendor/graphiql-4.0.3/graphiql.min.css",
+        path: "/graphiql/assets/graphiql-4.0.3/graphiql.min.css",
         content_type: CSS,
         body: include_bytes!("../vendor/graphiql/graphiql-4.0.3/graphiql.min.css"),
     },

@@ -5,126 +5,112 @@ use crate::error::Error;
 use crate::int64::Int64;
 use crate::row::{row, select};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// The open pipeline of one stage and currency at the end of `day`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "PipelineStage")
-)]
-pub struct PipelineRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    /// The snapshot's day: the latest day with a change, on or before the
-    /// day asked for.
-    pub day: NaiveDate,
-    pub stage: String,
-    pub currency: String,
-    pub deal_count: i64,
-    pub offer_total_minor: Int64,
-    pub weighted_total_minor: Int64,
+row! {
+    /// The open pipeline of one stage and currency at the end of `day`.
+    #[derive(Eq)]
+    pub struct PipelineRow as "PipelineStage" in "rm_analytics"."pipeline_by_day" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        /// The snapshot's day: the latest day with a change, on or before the
+        /// day asked for.
+        pub day: NaiveDate,
+        pub stage: String,
+        pub currency: String,
+        pub deal_count: i64,
+        pub offer_total_minor: Int64,
+        pub weighted_total_minor: Int64,
+    }
 }
 
-/// A row of `rm_analytics.funnel`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "FunnelStage")
-)]
-pub struct FunnelRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub stage: String,
-    pub deals_reached: i64,
-    pub entries: i64,
-    pub exits: i64,
-    pub total_seconds: i64,
-    pub avg_seconds: Option<i64>,
+row! {
+    /// A row of `rm_analytics.funnel`.
+    #[derive(Eq)]
+    pub struct FunnelRow as "FunnelStage" in "rm_analytics"."funnel" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub stage: String,
+        pub deals_reached: i64,
+        pub entries: i64,
+        pub exits: i64,
+        pub total_seconds: i64,
+        pub avg_seconds: Option<i64>,
+    }
 }
 
-/// A row of `rm_analytics.agent_leaderboard`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "AgentStanding")
-)]
-pub struct LeaderRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub agent_id: Uuid,
-    pub currency: String,
-    pub deals_won: i64,
-    pub won_volume_minor: Int64,
-    pub commission_minor: Int64,
-    pub deals_lost: i64,
-    pub open_deals: i64,
+row! {
+    /// A row of `rm_analytics.agent_leaderboard`.
+    #[derive(Eq)]
+    pub struct LeaderRow as "AgentStanding" in "rm_analytics"."agent_leaderboard" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub agent_id: Uuid,
+        pub currency: String,
+        pub deals_won: i64,
+        pub won_volume_minor: Int64,
+        pub commission_minor: Int64,
+        pub deals_lost: i64,
+        pub open_deals: i64,
+    }
 }
 
-/// A row of `rm_analytics.price_changes_by_week`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "PriceChangeWeek")
-)]
-pub struct PriceChangeWeekRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub week_start: NaiveDate,
-    pub currency: String,
-    pub changes: i64,
-    pub decreases: i64,
-    pub increases: i64,
-    pub abs_change_minor: Int64,
+row! {
+    /// A row of `rm_analytics.price_changes_by_week`.
+    #[derive(Eq)]
+    pub struct PriceChangeWeekRow as "PriceChangeWeek" in "rm_analytics"."price_changes_by_week" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub week_start: NaiveDate,
+        pub currency: String,
+        pub changes: i64,
+        pub decreases: i64,
+        pub increases: i64,
+        pub abs_change_minor: Int64,
+    }
 }
 
-/// A row of `rm_analytics.messages_by_week`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "MessageWeek")
-)]
-pub struct MessageWeekRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub week_start: NaiveDate,
-    pub channel: String,
-    pub sent: i64,
-    pub refused: i64,
-    pub delivered: i64,
-    pub opened: i64,
-    pub bounced: i64,
-    pub hard_bounced: i64,
-    pub replied: i64,
+row! {
+    /// A row of `rm_analytics.messages_by_week`.
+    #[derive(Eq)]
+    pub struct MessageWeekRow as "MessageWeek" in "rm_analytics"."messages_by_week" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub week_start: NaiveDate,
+        pub channel: String,
+        pub sent: i64,
+        pub refused: i64,
+        pub delivered: i64,
+        pub opened: i64,
+        pub bounced: i64,
+        pub hard_bounced: i64,
+        pub replied: i64,
+    }
 }
 
-/// A row of `rm_analytics.deal_state`: what the analytics projection
-/// remembers of each deal to move its counts (not read by the API).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct DealStateRow {
-    pub deal_id: Uuid,
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub buyer_id: Uuid,
-    pub agent_id: Uuid,
-    pub stage: String,
-    pub last_open_stage: String,
-    pub offer_minor: Option<i64>,
-    pub commission_minor: Option<i64>,
-    pub final_price_minor: Option<i64>,
-    pub currency: Option<String>,
-    pub probability_pct: Option<i16>,
-    pub entered_stage_at: DateTime<Utc>,
-    pub reached_stages: Vec<String>,
-    pub version: i64,
-    pub last_position: i64,
+row! {
+    /// A row of `rm_analytics.deal_state`: what the analytics projection
+    /// remembers of each deal to move its counts (not read by the API).
+    #[derive(Eq)]
+    pub struct DealStateRow in "rm_analytics"."deal_state" {
+        pub deal_id: Uuid,
+        pub tenant_id: Uuid,
+        pub property_id: Uuid,
+        pub buyer_id: Uuid,
+        pub agent_id: Uuid,
+        pub stage: String,
+        pub last_open_stage: String,
+        pub offer_minor: Option<i64>,
+        pub commission_minor: Option<i64>,
+        pub final_price_minor: Option<i64>,
+        pub currency: Option<String>,
+        pub probability_pct: Option<i16>,
+        pub entered_stage_at: DateTime<Utc>,
+        pub reached_stages: Vec<String>,
+        pub version: i64,
+        pub last_position: i64,
+    }
 }
 
 impl PipelineRow {
@@ -167,13 +153,6 @@ impl MessageWeekRow {
         }
     }
 }
-
-row!(PipelineRow, "rm_analytics", "pipeline_by_day");
-row!(FunnelRow, "rm_analytics", "funnel");
-row!(LeaderRow, "rm_analytics", "agent_leaderboard");
-row!(PriceChangeWeekRow, "rm_analytics", "price_changes_by_week");
-row!(MessageWeekRow, "rm_analytics", "messages_by_week");
-row!(DealStateRow, "rm_analytics", "deal_state");
 
 /// The open pipeline at the end of `day`: snapshots are stored only for
 /// days on which it changed, so this is the snapshot of the latest day on

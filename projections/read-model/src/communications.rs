@@ -9,161 +9,138 @@ use crate::int64::Int64;
 use crate::page::{malformed_cursor, Connection, Page};
 use crate::row::{row, select};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A row of `rm_communications.contacts`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "ContactRecord")
-)]
-pub struct ContactRow {
-    pub contact_id: Uuid,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub street: Option<String>,
-    pub postal_code: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
-    pub do_not_call: bool,
-    pub unsubscribed: bool,
-    pub hard_bounced_channels: Vec<String>,
-    pub paused_after_reply: bool,
-    pub paused_since: Option<DateTime<Utc>>,
-    pub messages_out: i64,
-    pub messages_refused: i64,
-    pub messages_in: i64,
-    pub last_message_at: Option<DateTime<Utc>>,
-    pub version: Int64,
-    pub last_position: Int64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_communications.contacts`.
+    #[derive(Eq)]
+    pub struct ContactRow as "ContactRecord" in "rm_communications"."contacts" {
+        pub contact_id: Uuid,
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub name: String,
+        pub email: Option<String>,
+        pub phone: Option<String>,
+        pub street: Option<String>,
+        pub postal_code: Option<String>,
+        pub city: Option<String>,
+        pub country: Option<String>,
+        pub do_not_call: bool,
+        pub unsubscribed: bool,
+        pub hard_bounced_channels: Vec<String>,
+        pub paused_after_reply: bool,
+        pub paused_since: Option<DateTime<Utc>>,
+        pub messages_out: i64,
+        pub messages_refused: i64,
+        pub messages_in: i64,
+        pub last_message_at: Option<DateTime<Utc>>,
+        pub version: Int64,
+        pub last_position: Int64,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// A row of `rm_communications.compliance`: one contact on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "ChannelCompliance")
-)]
-pub struct ComplianceRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub channel: String,
-    pub consent: String,
-    pub lawful_basis: Option<String>,
-    pub consent_source: Option<String>,
-    pub consent_changed_at: Option<DateTime<Utc>>,
-    pub hard_bounced: bool,
-    pub reachable: bool,
-    pub suppressed: bool,
-    pub suppression_reasons: Vec<String>,
-    pub blocked_by: Vec<String>,
-    pub sendable: bool,
-    pub last_position: Int64,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_communications.compliance`: one contact on one channel.
+    #[derive(Eq)]
+    pub struct ComplianceRow as "ChannelCompliance" in "rm_communications"."compliance" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub contact_id: Uuid,
+        pub channel: String,
+        pub consent: String,
+        pub lawful_basis: Option<String>,
+        pub consent_source: Option<String>,
+        pub consent_changed_at: Option<DateTime<Utc>>,
+        pub hard_bounced: bool,
+        pub reachable: bool,
+        pub suppressed: bool,
+        pub suppression_reasons: Vec<String>,
+        pub blocked_by: Vec<String>,
+        pub sendable: bool,
+        pub last_position: Int64,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// A row of `rm_communications.suppressions`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "Suppression")
-)]
-pub struct SuppressionRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub channel: String,
-    pub reason: String,
-    pub since: DateTime<Utc>,
-    pub position: Int64,
-    pub source: Option<String>,
-    pub message_id: Option<Uuid>,
+row! {
+    /// A row of `rm_communications.suppressions`.
+    #[derive(Eq)]
+    pub struct SuppressionRow as "Suppression" in "rm_communications"."suppressions" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub contact_id: Uuid,
+        pub channel: String,
+        pub reason: String,
+        pub since: DateTime<Utc>,
+        pub position: Int64,
+        pub source: Option<String>,
+        pub message_id: Option<Uuid>,
+    }
 }
 
-/// A row of `rm_communications.messages`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "MessageRecord")
-)]
-pub struct MessageRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub message_id: Uuid,
-    pub conversation_id: Uuid,
-    pub direction: String,
-    pub channel: String,
-    pub status: String,
-    pub subject: Option<String>,
-    pub body: Option<String>,
-    pub property_id: Option<Uuid>,
-    pub deal_id: Option<Uuid>,
-    pub in_reply_to: Option<Uuid>,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub refusal_reasons: Option<serde_json::Value>,
-    pub refusal_codes: Vec<String>,
-    pub message_at: DateTime<Utc>,
-    pub actor: String,
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub opened_at: Option<DateTime<Utc>>,
-    pub bounced_at: Option<DateTime<Utc>>,
-    pub bounce_hard: Option<bool>,
-    pub bounce_detail: Option<String>,
-    pub replied_at: Option<DateTime<Utc>>,
-    pub provider_event_id: Option<String>,
-    pub position: Int64,
-    pub last_position: Int64,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_communications.messages`.
+    pub struct MessageRow as "MessageRecord" in "rm_communications"."messages" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub contact_id: Uuid,
+        pub message_id: Uuid,
+        pub conversation_id: Uuid,
+        pub direction: String,
+        pub channel: String,
+        pub status: String,
+        pub subject: Option<String>,
+        pub body: Option<String>,
+        pub property_id: Option<Uuid>,
+        pub deal_id: Option<Uuid>,
+        pub in_reply_to: Option<Uuid>,
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub refusal_reasons: Option<serde_json::Value>,
+        pub refusal_codes: Vec<String>,
+        pub message_at: DateTime<Utc>,
+        pub actor: String,
+        pub delivered_at: Option<DateTime<Utc>>,
+        pub opened_at: Option<DateTime<Utc>>,
+        pub bounced_at: Option<DateTime<Utc>>,
+        pub bounce_hard: Option<bool>,
+        pub bounce_detail: Option<String>,
+        pub replied_at: Option<DateTime<Utc>>,
+        pub provider_event_id: Option<String>,
+        pub position: Int64,
+        pub last_position: Int64,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// A row of `rm_communications.conversations`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "Conversation")
-)]
-pub struct ConversationRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub contact_id: Uuid,
-    pub conversation_id: Uuid,
-    pub channels: Vec<String>,
-    pub property_id: Option<Uuid>,
-    pub deal_id: Option<Uuid>,
-    pub started_at: DateTime<Utc>,
-    pub last_message_at: Option<DateTime<Utc>>,
-    pub last_direction: Option<String>,
-    pub last_outbound_at: Option<DateTime<Utc>>,
-    pub last_inbound_at: Option<DateTime<Utc>>,
-    pub last_refused_at: Option<DateTime<Utc>>,
-    pub messages_out: i64,
-    pub messages_refused: i64,
-    pub messages_in: i64,
-    pub status: String,
-    pub paused_since: Option<DateTime<Utc>>,
-    pub last_position: Int64,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_communications.conversations`.
+    #[derive(Eq)]
+    pub struct ConversationRow as "Conversation" in "rm_communications"."conversations" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub contact_id: Uuid,
+        pub conversation_id: Uuid,
+        pub channels: Vec<String>,
+        pub property_id: Option<Uuid>,
+        pub deal_id: Option<Uuid>,
+        pub started_at: DateTime<Utc>,
+        pub last_message_at: Option<DateTime<Utc>>,
+        pub last_direction: Option<String>,
+        pub last_outbound_at: Option<DateTime<Utc>>,
+        pub last_inbound_at: Option<DateTime<Utc>>,
+        pub last_refused_at: Option<DateTime<Utc>>,
+        pub messages_out: i64,
+        pub messages_refused: i64,
+        pub messages_in: i64,
+        pub status: String,
+        pub paused_since: Option<DateTime<Utc>>,
+        pub last_position: Int64,
+        pub updated_at: DateTime<Utc>,
+    }
 }
-
-row!(ContactRow, "rm_communications", "contacts");
-row!(ComplianceRow, "rm_communications", "compliance");
-row!(SuppressionRow, "rm_communications", "suppressions");
-row!(MessageRow, "rm_communications", "messages");
-row!(ConversationRow, "rm_communications", "conversations");
 
 /// One contact, if the tenant has it.
 pub async fn get(conn: &mut PgConnection, contact_id: Uuid) -> Result<Option<ContactRow>, Error> {

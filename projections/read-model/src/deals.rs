@@ -8,94 +8,85 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A row of `rm_deals.deals`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "DealRecord")
-)]
-pub struct DealRow {
-    pub deal_id: Uuid,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub buyer_contact_id: Uuid,
-    pub agent_id: Uuid,
-    pub stage: String,
-    pub is_open: bool,
-    pub last_open_stage: String,
-    pub stage_entered_at: DateTime<Utc>,
-    pub currency: Option<String>,
-    pub offer_minor: Option<Int64>,
-    pub commission_minor: Option<Int64>,
-    pub probability_pct: i32,
-    pub probability_explicit: bool,
-    pub expected_value_minor: Option<Int64>,
-    pub expected_close: Option<NaiveDate>,
-    pub final_price_minor: Option<Int64>,
-    pub lost_reason: Option<String>,
-    pub won_at: Option<DateTime<Utc>>,
-    pub lost_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub reopened_count: i32,
-    pub scenario_count: i32,
-    pub version: Int64,
-    pub last_position: Int64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_deals.deals`.
+    #[derive(Eq)]
+    pub struct DealRow as "DealRecord" in "rm_deals"."deals" {
+        pub deal_id: Uuid,
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub property_id: Uuid,
+        pub buyer_contact_id: Uuid,
+        pub agent_id: Uuid,
+        pub stage: String,
+        pub is_open: bool,
+        pub last_open_stage: String,
+        pub stage_entered_at: DateTime<Utc>,
+        pub currency: Option<String>,
+        pub offer_minor: Option<Int64>,
+        pub commission_minor: Option<Int64>,
+        pub probability_pct: i32,
+        pub probability_explicit: bool,
+        pub expected_value_minor: Option<Int64>,
+        pub expected_close: Option<NaiveDate>,
+        pub final_price_minor: Option<Int64>,
+        pub lost_reason: Option<String>,
+        pub won_at: Option<DateTime<Utc>>,
+        pub lost_at: Option<DateTime<Utc>>,
+        pub closed_at: Option<DateTime<Utc>>,
+        pub reopened_count: i32,
+        pub scenario_count: i32,
+        pub version: Int64,
+        pub last_position: Int64,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// A row of `rm_deals.stage_history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "StageChange")
-)]
-pub struct StageChangeRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub deal_id: Uuid,
-    pub position: Int64,
-    pub version: Int64,
-    pub kind: String,
-    pub from_stage: Option<String>,
-    pub to_stage: String,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
+row! {
+    /// A row of `rm_deals.stage_history`.
+    #[derive(Eq)]
+    pub struct StageChangeRow as "StageChange" in "rm_deals"."stage_history" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub deal_id: Uuid,
+        pub position: Int64,
+        pub version: Int64,
+        pub kind: String,
+        pub from_stage: Option<String>,
+        pub to_stage: String,
+        pub changed_at: DateTime<Utc>,
+        pub changed_by: String,
+    }
 }
 
-/// A row of `rm_deals.scenarios`: a financing scenario of a deal with the
-/// domain's own figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct ScenarioRow {
-    pub tenant_id: Uuid,
-    pub deal_id: Uuid,
-    pub scenario_id: Uuid,
-    pub name: String,
-    pub currency: String,
-    pub price_minor: i64,
-    /// As in the event: `[{"label": …, "amount": {"amount_minor": 1, "currency": "EUR"}}]`.
-    pub costs: serde_json::Value,
-    pub loan_minor: Option<i64>,
-    pub annual_rate_bp: Option<i32>,
-    pub term_months: Option<i32>,
-    pub total_costs_minor: Option<i64>,
-    pub monthly_payment_minor: Option<i64>,
-    pub total_interest_minor: Option<i64>,
-    pub equity_needed_minor: Option<i64>,
-    pub probability_pct: i32,
-    pub expected_value_minor: Option<i64>,
-    pub added_position: i64,
-    pub added_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub last_position: i64,
+row! {
+    /// A row of `rm_deals.scenarios`: a financing scenario of a deal with the
+    /// domain's own figures.
+    pub struct ScenarioRow in "rm_deals"."scenarios" {
+        pub tenant_id: Uuid,
+        pub deal_id: Uuid,
+        pub scenario_id: Uuid,
+        pub name: String,
+        pub currency: String,
+        pub price_minor: i64,
+        /// As in the event: `[{"label": …, "amount": {"amount_minor": 1, "currency": "EUR"}}]`.
+        pub costs: serde_json::Value,
+        pub loan_minor: Option<i64>,
+        pub annual_rate_bp: Option<i32>,
+        pub term_months: Option<i32>,
+        pub total_costs_minor: Option<i64>,
+        pub monthly_payment_minor: Option<i64>,
+        pub total_interest_minor: Option<i64>,
+        pub equity_needed_minor: Option<i64>,
+        pub probability_pct: i32,
+        pub expected_value_minor: Option<i64>,
+        pub added_position: i64,
+        pub added_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub last_position: i64,
+    }
 }
-
-row!(DealRow, "rm_deals", "deals");
-row!(StageChangeRow, "rm_deals", "stage_history");
-row!(ScenarioRow, "rm_deals", "scenarios");
 
 /// One column of the pipeline board: the open deals of a stage in one
 /// currency.

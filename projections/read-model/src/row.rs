@@ -21,10 +21,43 @@ pub trait Row: Serialize + DeserializeOwned + Send + Unpin + 'static {
     fn columns() -> &'static str;
 }
 
-/// Implements [`Row`] for a struct: `row!(PropertyRow, "rm_properties", "properties");`
-/// The column list is computed once, from the struct's fields.
+/// Defines a table's row type: the struct with the derives every row has
+/// (serde, `FromRow`, and GraphQL output named `as "…"` behind the
+/// `graphql` feature), and its [`Row`] impl, whose column list is computed
+/// once from the fields.
+///
+/// ```ignore
+/// row! {
+///     /// A row of `rm_deals.deals`.
+///     #[derive(Eq)]
+///     pub struct DealRow as "DealRecord" in "rm_deals"."deals" { … }
+/// }
+/// ```
 macro_rules! row {
-    ($row:ty, $schema:literal, $table:literal) => {
+    (
+        $(#[$attr:meta])*
+        pub struct $row:ident as $graphql:literal in $schema:literal . $table:literal { $($body:tt)* }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+        #[cfg_attr(
+            feature = "graphql",
+            derive(async_graphql::SimpleObject),
+            graphql(name = $graphql)
+        )]
+        pub struct $row { $($body)* }
+        $crate::row::row!(@impl $row, $schema, $table);
+    };
+    (
+        $(#[$attr:meta])*
+        pub struct $row:ident in $schema:literal . $table:literal { $($body:tt)* }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+        pub struct $row { $($body)* }
+        $crate::row::row!(@impl $row, $schema, $table);
+    };
+    (@impl $row:ty, $schema:literal, $table:literal) => {
         impl $crate::row::Row for $row {
             const SCHEMA: &'static str = $schema;
             const TABLE: &'static str = $table;

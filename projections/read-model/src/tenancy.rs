@@ -4,100 +4,87 @@ use crate::error::Error;
 use crate::int64::Int64;
 use crate::row::{row, select};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A row of `rm_tenancy.tenants`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "Tenant")
-)]
-pub struct TenantRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub slug: String,
-    pub status: String,
-    pub suspended_at: Option<DateTime<Utc>>,
-    pub time_zone: String,
-    pub cadence_limit: i32,
-    pub cadence_window_days: i32,
-    pub version: Int64,
-    pub last_position: Int64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_tenancy.tenants`.
+    #[derive(Eq)]
+    pub struct TenantRow as "Tenant" in "rm_tenancy"."tenants" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub name: String,
+        pub slug: String,
+        pub status: String,
+        pub suspended_at: Option<DateTime<Utc>>,
+        pub time_zone: String,
+        pub cadence_limit: i32,
+        pub cadence_window_days: i32,
+        pub version: Int64,
+        pub last_position: Int64,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// A row of `rm_tenancy.modules`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "Module")
-)]
-pub struct ModuleRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub module: String,
-    pub enabled: bool,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub last_position: Int64,
+row! {
+    /// A row of `rm_tenancy.modules`.
+    #[derive(Eq)]
+    pub struct ModuleRow as "Module" in "rm_tenancy"."modules" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub module: String,
+        pub enabled: bool,
+        pub changed_at: DateTime<Utc>,
+        pub changed_by: String,
+        pub last_position: Int64,
+    }
 }
 
-/// A row of `rm_tenancy.users` (never a password hash: the table has none).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "User")
-)]
-pub struct UserRow {
-    pub user_id: Uuid,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub email: Option<String>,
-    pub display_name: Option<String>,
-    pub role: Option<String>,
-    pub status: Option<String>,
-    pub invited_at: Option<DateTime<Utc>>,
-    pub invited_by: Option<String>,
-    pub activated_at: Option<DateTime<Utc>>,
-    pub deactivated_at: Option<DateTime<Utc>>,
-    pub deactivated_by: Option<String>,
-    pub password_set_at: Option<DateTime<Utc>>,
-    pub last_login_at: Option<DateTime<Utc>>,
-    pub failed_logins: i32,
-    pub failed_login_times: Vec<DateTime<Utc>>,
-    pub last_failed_login_at: Option<DateTime<Utc>>,
-    pub lockouts: i32,
-    pub locked_until: Option<DateTime<Utc>>,
-    pub tokens_revoked_at: Option<DateTime<Utc>>,
-    pub last_position: Int64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_tenancy.users` (never a password hash: the table has none).
+    #[derive(Eq)]
+    pub struct UserRow as "User" in "rm_tenancy"."users" {
+        pub user_id: Uuid,
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub email: Option<String>,
+        pub display_name: Option<String>,
+        pub role: Option<String>,
+        pub status: Option<String>,
+        pub invited_at: Option<DateTime<Utc>>,
+        pub invited_by: Option<String>,
+        pub activated_at: Option<DateTime<Utc>>,
+        pub deactivated_at: Option<DateTime<Utc>>,
+        pub deactivated_by: Option<String>,
+        pub password_set_at: Option<DateTime<Utc>>,
+        pub last_login_at: Option<DateTime<Utc>>,
+        pub failed_logins: i32,
+        pub failed_login_times: Vec<DateTime<Utc>>,
+        pub last_failed_login_at: Option<DateTime<Utc>>,
+        pub lockouts: i32,
+        pub locked_until: Option<DateTime<Utc>>,
+        pub tokens_revoked_at: Option<DateTime<Utc>>,
+        pub last_position: Int64,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// A row of `rm_tenancy.role_changes`: who changed a user's role and when
-/// (the projector keeps it; the API does not read it yet).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct RoleChangeRow {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
-    pub position: i64,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub from_role: Option<String>,
-    pub to_role: String,
+row! {
+    /// A row of `rm_tenancy.role_changes`: who changed a user's role and when
+    /// (the projector keeps it; the API does not read it yet).
+    #[derive(Eq)]
+    pub struct RoleChangeRow in "rm_tenancy"."role_changes" {
+        pub tenant_id: Uuid,
+        pub user_id: Uuid,
+        pub position: i64,
+        pub changed_at: DateTime<Utc>,
+        pub changed_by: String,
+        pub from_role: Option<String>,
+        pub to_role: String,
+    }
 }
-
-row!(TenantRow, "rm_tenancy", "tenants");
-row!(ModuleRow, "rm_tenancy", "modules");
-row!(UserRow, "rm_tenancy", "users");
-row!(RoleChangeRow, "rm_tenancy", "role_changes");
 
 /// The bound tenant, once its registration is projected.
 pub async fn tenant(conn: &mut PgConnection) -> Result<Option<TenantRow>, Error> {

@@ -5,58 +5,54 @@ use crate::int64::Int64;
 use crate::page::{Connection, Page};
 use crate::row::{row, select};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A row of `rm_timeline.entries`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "TimelineEntry")
-)]
-pub struct EntryRow {
-    pub position: Int64,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub stream_id: Uuid,
-    pub stream_type: String,
-    pub version: Int64,
-    pub occurred_at: DateTime<Utc>,
-    pub event_type: String,
-    pub actor: String,
-    pub actor_name: Option<String>,
-    pub summary: String,
-    pub text: String,
-    pub correlation_id: Uuid,
-    pub causation_id: Uuid,
+row! {
+    /// A row of `rm_timeline.entries`.
+    #[derive(Eq)]
+    pub struct EntryRow as "TimelineEntry" in "rm_timeline"."entries" {
+        pub position: Int64,
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub stream_id: Uuid,
+        pub stream_type: String,
+        pub version: Int64,
+        pub occurred_at: DateTime<Utc>,
+        pub event_type: String,
+        pub actor: String,
+        pub actor_name: Option<String>,
+        pub summary: String,
+        pub text: String,
+        pub correlation_id: Uuid,
+        pub causation_id: Uuid,
+    }
 }
 
-/// A row of `rm_timeline.actors`: the names the timeline writes for users
-/// (kept by the projector for its own text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct ActorRow {
-    pub tenant_id: Uuid,
-    pub user_id: Uuid,
-    pub display_name: String,
-    pub last_position: i64,
+row! {
+    /// A row of `rm_timeline.actors`: the names the timeline writes for users
+    /// (kept by the projector for its own text).
+    #[derive(Eq)]
+    pub struct ActorRow in "rm_timeline"."actors" {
+        pub tenant_id: Uuid,
+        pub user_id: Uuid,
+        pub display_name: String,
+        pub last_position: i64,
+    }
 }
 
-/// A row of `rm_timeline.scenario_names`: the names the timeline writes for
-/// a deal's scenarios (kept by the projector for its own text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct ScenarioNameRow {
-    pub tenant_id: Uuid,
-    pub deal_id: Uuid,
-    pub scenario_id: Uuid,
-    pub name: String,
-    pub last_position: i64,
+row! {
+    /// A row of `rm_timeline.scenario_names`: the names the timeline writes for
+    /// a deal's scenarios (kept by the projector for its own text).
+    #[derive(Eq)]
+    pub struct ScenarioNameRow in "rm_timeline"."scenario_names" {
+        pub tenant_id: Uuid,
+        pub deal_id: Uuid,
+        pub scenario_id: Uuid,
+        pub name: String,
+        pub last_position: i64,
+    }
 }
-
-row!(EntryRow, "rm_timeline", "entries");
-row!(ActorRow, "rm_timeline", "actors");
-row!(ScenarioNameRow, "rm_timeline", "scenario_names");
 
 /// A page of a record's timeline, oldest first (by log position; the
 /// cursor is the position).

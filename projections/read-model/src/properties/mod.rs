@@ -9,93 +9,78 @@ use crate::error::Error;
 use crate::int64::Int64;
 use crate::row::{row, select};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A row of `rm_properties.properties`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "PropertyRecord")
-)]
-pub struct PropertyRow {
-    pub property_id: Uuid,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub street: String,
-    pub postal_code: String,
-    pub city: String,
-    pub country: String,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub kind: String,
-    pub rooms: Option<i32>,
-    pub bedrooms: Option<i32>,
-    pub bathrooms: Option<i32>,
-    pub living_area_m2: Option<i32>,
-    pub plot_area_m2: Option<i32>,
-    pub year_built: Option<i32>,
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub attribute_sources: serde_json::Value,
-    pub asking_price_minor: Option<Int64>,
-    pub currency: Option<String>,
-    pub listing_status: String,
-    pub agent_id: Option<Uuid>,
-    pub owner_contact_id: Option<Uuid>,
-    pub tags: Vec<String>,
-    pub archived: bool,
-    pub latest_valuation_minor: Option<Int64>,
-    pub latest_valuation_currency: Option<String>,
-    pub version: Int64,
-    pub last_position: Int64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_properties.properties`.
+    pub struct PropertyRow as "PropertyRecord" in "rm_properties"."properties" {
+        pub property_id: Uuid,
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub street: String,
+        pub postal_code: String,
+        pub city: String,
+        pub country: String,
+        pub latitude: Option<f64>,
+        pub longitude: Option<f64>,
+        pub kind: String,
+        pub rooms: Option<i32>,
+        pub bedrooms: Option<i32>,
+        pub bathrooms: Option<i32>,
+        pub living_area_m2: Option<i32>,
+        pub plot_area_m2: Option<i32>,
+        pub year_built: Option<i32>,
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub attribute_sources: serde_json::Value,
+        pub asking_price_minor: Option<Int64>,
+        pub currency: Option<String>,
+        pub listing_status: String,
+        pub agent_id: Option<Uuid>,
+        pub owner_contact_id: Option<Uuid>,
+        pub tags: Vec<String>,
+        pub archived: bool,
+        pub latest_valuation_minor: Option<Int64>,
+        pub latest_valuation_currency: Option<String>,
+        pub version: Int64,
+        pub last_position: Int64,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
 }
 
-/// A row of `rm_properties.price_history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "PriceChange")
-)]
-pub struct PriceChangeRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub position: Int64,
-    pub changed_at: DateTime<Utc>,
-    pub changed_by: String,
-    pub from_minor: Option<Int64>,
-    pub to_minor: Int64,
-    pub currency: String,
+row! {
+    /// A row of `rm_properties.price_history`.
+    #[derive(Eq)]
+    pub struct PriceChangeRow as "PriceChange" in "rm_properties"."price_history" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub property_id: Uuid,
+        pub position: Int64,
+        pub changed_at: DateTime<Utc>,
+        pub changed_by: String,
+        pub from_minor: Option<Int64>,
+        pub to_minor: Int64,
+        pub currency: String,
+    }
 }
 
-/// A row of `rm_properties.valuations`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-#[cfg_attr(
-    feature = "graphql",
-    derive(async_graphql::SimpleObject),
-    graphql(name = "Valuation")
-)]
-pub struct ValuationRow {
-    #[cfg_attr(feature = "graphql", graphql(skip))]
-    pub tenant_id: Uuid,
-    pub property_id: Uuid,
-    pub position: Int64,
-    pub valued_on: NaiveDate,
-    pub value_minor: Int64,
-    pub currency: String,
-    pub source_kind: String,
-    pub source_name: Option<String>,
-    pub recorded_at: DateTime<Utc>,
+row! {
+    /// A row of `rm_properties.valuations`.
+    #[derive(Eq)]
+    pub struct ValuationRow as "Valuation" in "rm_properties"."valuations" {
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub tenant_id: Uuid,
+        pub property_id: Uuid,
+        pub position: Int64,
+        pub valued_on: NaiveDate,
+        pub value_minor: Int64,
+        pub currency: String,
+        pub source_kind: String,
+        pub source_name: Option<String>,
+        pub recorded_at: DateTime<Utc>,
+    }
 }
-
-row!(PropertyRow, "rm_properties", "properties");
-row!(PriceChangeRow, "rm_properties", "price_history");
-row!(ValuationRow, "rm_properties", "valuations");
 
 /// The properties with these ids (one statement for a page's worth, e.g.
 /// the properties of a deal board); unknown ids are left out.
