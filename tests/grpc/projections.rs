@@ -196,9 +196,10 @@ async fn snapshot(conn: &mut sqlx::PgConnection) -> Vec<(String, Vec<serde_json:
     let mut out = Vec::new();
     for projection in deedlog_projector::projections::all() {
         let live = deedlog_projector::schema::live(projection.name());
-        let tables = deedlog_projector::schema::keyed_tables(&mut *conn, &live)
-            .await
-            .expect("tables");
+        let tables =
+            deedlog_projector::schema::keyed_tables(&mut *conn, &live, projection.as_ref())
+                .await
+                .expect("tables");
         for table in tables {
             let name = format!("{live}.{}", table.name);
             let rows: Vec<serde_json::Value> =

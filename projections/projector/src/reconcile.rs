@@ -202,7 +202,7 @@ async fn run(
         differing: 0,
         differences: Vec::new(),
     };
-    for table in schema::keyed_tables(&mut tx, &live).await? {
+    for table in schema::keyed_tables(&mut tx, &live, projection.as_ref()).await? {
         compare(&mut tx, &live, &aside, &table, &mut report).await?;
     }
     tx.rollback().await.map_err(Error::db(context))?;

@@ -211,10 +211,19 @@ pub async fn tables(conn: &mut PgConnection, schema: &str) -> Result<Vec<String>
     .map_err(Error::db("list the tables of a projection schema"))
 }
 
-/// The read-model tables of `schema` (not its checkpoint) with their
-/// primary keys in key order: what reconciliation matches rows by. The DDL
-/// is the one place a key is written.
-pub async fn keyed_tables(conn: &mut PgConnection, schema: &str) -> Result<Vec<Table>, Error> {
+/// The tables `projection`'s DDL creates (not the projector's own
+/// bookkeeping: the checkpoint, a Kafka source's offsets), each with its
+/// primary key from `schema`'s catalog in key order: what reconciliation
+/// matches rows by. The DDL is the one place a table and its key are written.
+pub async fn keyed_tables(
+    conn: &mut PgConnection,
+    schema: &str,
+    projection: &dyn Projection,
+) -> Result<Vec<Table>, Error> {
+    let names: Vec<String> = crate::ddl::statements(projection.ddl())
+        .iter()
+        .filter_map(|statement| created_table(statement))
+        .collect();
     let rows: Vec<(String, Option<Vec<String>>)> = sqlx::query_as(
         "SELECT c.relname::text, \
                 (SELECT array_agg(a.attname::text ORDER BY k.ord) \
@@ -222,14 +231,22 @@ pub async fn keyed_tables(conn: &mut PgConnection, schema: &str) -> Result<Vec<T
                  CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
                  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
                  WHERE i.indrelid = c.oid AND i.indisprimary) \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname <> $2 ORDER BY 1",
+         FROM unnest($2::text[]) WITH ORDINALITY AS t(name, ord) \
+         JOIN pg_class c ON c.relname = t.name \
+         JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = $1 \
+         ORDER BY t.ord",
     )
     .bind(schema)
-    .bind(CHECKPOINT_TABLE)
+    .bind(&names)
     .fetch_all(conn)
     .await
-    .map_err(Error::db("list the keyed tables of a projection schema"))?;
+    .map_err(Error::db("read the keys of a projection's tables"))?;
+    if rows.len() != names.len() {
+        return Err(Error::Schema(format!(
+            "schema {schema} lacks some of the tables its DDL creates ({})",
+            names.join(", ")
+        )));
+    }
     rows.into_iter()
         .map(|(name, key)| match key {
             Some(key) => Ok(Table { name, key }),
@@ -238,6 +255,21 @@ pub async fn keyed_tables(conn: &mut PgConnection, schema: &str) -> Result<Vec<T
             ))),
         })
         .collect()
+}
+
+/// The name of the table a `CREATE TABLE` statement creates.
+fn created_table(statement: &str) -> Option<String> {
+    let code: Vec<&str> = statement
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect();
+    let code = code.join("\n");
+    let rest = code.trim_start().strip_prefix("CREATE TABLE ")?;
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// A read-model table and the columns of its primary key.
@@ -300,4 +332,24 @@ pub async fn use_schema(conn: &mut PgConnection, schema: &str) -> Result<(), Err
 pub async fn script(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
     use sqlx::Executor;
     conn.execute(sql).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_projections_tables_are_read_from_its_ddl() {
+        for projection in crate::projections::all() {
+            let ddl = projection.ddl();
+            let names: Vec<String> = crate::ddl::statements(ddl)
+                .iter()
+                .filter_map(|s| super::created_table(s))
+                .collect();
+            assert_eq!(
+                names.len(),
+                ddl.matches("CREATE TABLE ").count(),
+                "{}: {names:?}",
+                projection.name()
+            );
+        }
+    }
 }

@@ -18,7 +18,7 @@ async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
     for projection in projections::all() {
         let live = schema::live(projection.name());
         let mut conn = db.pool.acquire().await.expect("connection");
-        let tables = schema::keyed_tables(&mut conn, &live)
+        let tables = schema::keyed_tables(&mut conn, &live, projection.as_ref())
             .await
             .expect("tables");
         for table in tables {
@@ -27,7 +27,7 @@ async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
                  FROM {live}.{} t",
                 table.name
             ))
-            .fetch_one(&db.pool)
+            .fetch_one(&mut *conn)
             .await
             .expect("digest");
             out.push((format!("{live}.{}", table.name), digest));
