@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
-use crate::row::{row, select};
+use crate::row::{row, Query};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -161,40 +161,32 @@ pub async fn pipeline_on(
     conn: &mut PgConnection,
     day: NaiveDate,
 ) -> Result<Vec<PipelineRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE deal_count > 0 \
+    Query::rows(
+        "WHERE deal_count > 0 \
            AND day = (SELECT max(day) FROM rm_analytics.pipeline_by_day WHERE day <= $1) \
          ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation', \
                   'under_contract'], stage), currency",
-        select::<PipelineRow>()
-    ))
+    )
     .bind(day)
-    .fetch_all(conn)
+    .all(conn, "read the pipeline of a day")
     .await
-    .map_err(Error::db("read the pipeline of a day"))
 }
 
 /// The conversion funnel, stages in pipeline order.
 pub async fn funnel(conn: &mut PgConnection) -> Result<Vec<FunnelRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation', \
+    Query::rows(
+        "ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation', \
                   'under_contract', 'closed_won', 'closed_lost'], stage)",
-        select::<FunnelRow>()
-    ))
-    .fetch_all(conn)
+    )
+    .all(conn, "read the funnel")
     .await
-    .map_err(Error::db("read the funnel"))
 }
 
 /// The agent leaderboard: per currency, the largest won volume first.
 pub async fn leaderboard(conn: &mut PgConnection) -> Result<Vec<LeaderRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} ORDER BY currency, won_volume_minor DESC, deals_won DESC, agent_id",
-        select::<LeaderRow>()
-    ))
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read the agent leaderboard"))
+    Query::rows("ORDER BY currency, won_volume_minor DESC, deals_won DESC, agent_id")
+        .all(conn, "read the agent leaderboard")
+        .await
 }
 
 /// Asking-price changes of the weeks starting from `from` to `to`
@@ -204,15 +196,11 @@ pub async fn price_changes(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<PriceChangeWeekRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE week_start BETWEEN $1 AND $2 ORDER BY week_start, currency",
-        select::<PriceChangeWeekRow>()
-    ))
-    .bind(from)
-    .bind(to)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read price changes by week"))
+    Query::rows("WHERE week_start BETWEEN $1 AND $2 ORDER BY week_start, currency")
+        .bind(from)
+        .bind(to)
+        .all(conn, "read price changes by week")
+        .await
 }
 
 /// Messages per channel of the weeks starting from `from` to `to` (Mondays,
@@ -223,14 +211,12 @@ pub async fn messages_by_week(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<MessageWeekRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE week_start BETWEEN $1 AND $2 \
+    Query::rows(
+        "WHERE week_start BETWEEN $1 AND $2 \
          ORDER BY week_start, array_position(ARRAY['email', 'sms', 'call', 'letter'], channel)",
-        select::<MessageWeekRow>()
-    ))
+    )
     .bind(from)
     .bind(to)
-    .fetch_all(conn)
+    .all(conn, "read messages by week")
     .await
-    .map_err(Error::db("read messages by week"))
 }

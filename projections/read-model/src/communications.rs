@@ -7,7 +7,7 @@
 use crate::error::Error;
 use crate::int64::Int64;
 use crate::page::{malformed_cursor, Connection, Page};
-use crate::row::{row, select};
+use crate::row::{row, Query};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -144,11 +144,10 @@ row! {
 
 /// One contact, if the tenant has it.
 pub async fn get(conn: &mut PgConnection, contact_id: Uuid) -> Result<Option<ContactRow>, Error> {
-    sqlx::query_as(&format!("{} WHERE contact_id = $1", select::<ContactRow>()))
+    Query::rows("WHERE contact_id = $1")
         .bind(contact_id)
-        .fetch_optional(conn)
+        .optional(conn, "read a contact")
         .await
-        .map_err(Error::db("read a contact"))
 }
 
 /// A contact's compliance on each channel, in the order email, sms, call,
@@ -157,15 +156,13 @@ pub async fn compliance(
     conn: &mut PgConnection,
     contact_id: Uuid,
 ) -> Result<Vec<ComplianceRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE contact_id = $1 \
+    Query::rows(
+        "WHERE contact_id = $1 \
          ORDER BY array_position(ARRAY['email', 'sms', 'call', 'letter'], channel)",
-        select::<ComplianceRow>()
-    ))
+    )
     .bind(contact_id)
-    .fetch_all(conn)
+    .all(conn, "read a contact's compliance")
     .await
-    .map_err(Error::db("read a contact's compliance"))
 }
 
 /// A page of the suppression list, oldest first. The cursor is
@@ -193,21 +190,17 @@ pub async fn suppressions(
         }
     };
     let (position, channel, reason) = after.unwrap_or((-1, String::new(), String::new()));
-    let rows = sqlx::query_as(&format!(
-        "{} WHERE (position, channel, reason) > ($1, $2, $3) \
+    Query::rows(
+        "WHERE (position, channel, reason) > ($1, $2, $3) \
          ORDER BY position, channel, reason LIMIT $4",
-        select::<SuppressionRow>()
-    ))
+    )
     .bind(position)
     .bind(channel)
     .bind(reason)
-    .bind(limit + 1)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("list suppressions"))?;
-    Ok(Connection::from_rows(rows, limit, |r: &SuppressionRow| {
+    .page(conn, limit, "list suppressions", |r: &SuppressionRow| {
         format!("{}:{}:{}", r.position, r.channel, r.reason)
-    }))
+    })
+    .await
 }
 
 /// A page of a contact's messages, newest first (by log position, which
@@ -219,19 +212,16 @@ pub async fn messages(
 ) -> Result<Connection<MessageRow>, Error> {
     let limit = page.limit()?;
     let before = page.after_position()?.unwrap_or(i64::MAX);
-    let rows = sqlx::query_as(&format!(
-        "{} WHERE contact_id = $1 AND position < $2 ORDER BY position DESC LIMIT $3",
-        select::<MessageRow>()
-    ))
-    .bind(contact_id)
-    .bind(before)
-    .bind(limit + 1)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("list a contact's messages"))?;
-    Ok(Connection::from_rows(rows, limit, |r: &MessageRow| {
-        r.position.to_string()
-    }))
+    Query::rows("WHERE contact_id = $1 AND position < $2 ORDER BY position DESC LIMIT $3")
+        .bind(contact_id)
+        .bind(before)
+        .page(
+            conn,
+            limit,
+            "list a contact's messages",
+            |r: &MessageRow| r.position.to_string(),
+        )
+        .await
 }
 
 /// A contact's conversations, the most recently active first.
@@ -239,12 +229,8 @@ pub async fn conversations(
     conn: &mut PgConnection,
     contact_id: Uuid,
 ) -> Result<Vec<ConversationRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE contact_id = $1 ORDER BY last_position DESC, conversation_id",
-        select::<ConversationRow>()
-    ))
-    .bind(contact_id)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("list a contact's conversations"))
+    Query::rows("WHERE contact_id = $1 ORDER BY last_position DESC, conversation_id")
+        .bind(contact_id)
+        .all(conn, "list a contact's conversations")
+        .await
 }

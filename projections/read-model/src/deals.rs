@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
-use crate::row::{row, select};
+use crate::row::{row, Query};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -126,11 +126,10 @@ pub async fn board(conn: &mut PgConnection) -> Result<Vec<StageColumn>, Error> {
 
 /// One deal, if the tenant has it.
 pub async fn get(conn: &mut PgConnection, deal_id: Uuid) -> Result<Option<DealRow>, Error> {
-    sqlx::query_as(&format!("{} WHERE deal_id = $1", select::<DealRow>()))
+    Query::rows("WHERE deal_id = $1")
         .bind(deal_id)
-        .fetch_optional(conn)
+        .optional(conn, "read a deal")
         .await
-        .map_err(Error::db("read a deal"))
 }
 
 /// Every stage change of a deal, from its opening on.
@@ -138,12 +137,8 @@ pub async fn stage_history(
     conn: &mut PgConnection,
     deal_id: Uuid,
 ) -> Result<Vec<StageChangeRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE deal_id = $1 ORDER BY position",
-        select::<StageChangeRow>()
-    ))
-    .bind(deal_id)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read a deal's stage history"))
+    Query::rows("WHERE deal_id = $1 ORDER BY position")
+        .bind(deal_id)
+        .all(conn, "read a deal's stage history")
+        .await
 }

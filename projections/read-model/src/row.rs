@@ -4,8 +4,10 @@
 //! checks each type against its table's DDL (names, types, NULLs).
 
 mod probe;
+mod query;
 
 pub use probe::{fields, Field, Shape};
+pub(crate) use query::Query;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
-use crate::row::{row, select};
+use crate::row::{row, Query};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -88,37 +88,28 @@ row! {
 
 /// The bound tenant, once its registration is projected.
 pub async fn tenant(conn: &mut PgConnection) -> Result<Option<TenantRow>, Error> {
-    sqlx::query_as(&select::<TenantRow>())
-        .fetch_optional(conn)
-        .await
-        .map_err(Error::db("read the tenant"))
+    Query::rows("").optional(conn, "read the tenant").await
 }
 
 /// The tenant's feature modules, by name.
 pub async fn modules(conn: &mut PgConnection) -> Result<Vec<ModuleRow>, Error> {
-    sqlx::query_as(&format!("{} ORDER BY module", select::<ModuleRow>()))
-        .fetch_all(conn)
+    Query::rows("ORDER BY module")
+        .all(conn, "read the tenant's modules")
         .await
-        .map_err(Error::db("read the tenant's modules"))
 }
 
 /// The users with these ids (in one statement, for a page's worth of
 /// agents); unknown ids are left out.
 pub async fn users_by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<UserRow>, Error> {
-    sqlx::query_as(&format!("{} WHERE user_id = ANY($1)", select::<UserRow>()))
+    Query::rows("WHERE user_id = ANY($1)")
         .bind(ids)
-        .fetch_all(conn)
+        .all(conn, "read users by id")
         .await
-        .map_err(Error::db("read users by id"))
 }
 
 /// The tenant's users, in the order they were first recorded.
 pub async fn users(conn: &mut PgConnection) -> Result<Vec<UserRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} ORDER BY created_at, user_id",
-        select::<UserRow>()
-    ))
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read the tenant's users"))
+    Query::rows("ORDER BY created_at, user_id")
+        .all(conn, "read the tenant's users")
+        .await
 }

@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::int64::Int64;
 use crate::page::{Connection, Page};
-use crate::row::{row, select};
+use crate::row::{row, Query};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -63,19 +63,13 @@ pub async fn entries(
 ) -> Result<Connection<EntryRow>, Error> {
     let limit = page.limit()?;
     let after = page.after_position()?.unwrap_or(0);
-    let rows = sqlx::query_as(&format!(
-        "{} WHERE stream_id = $1 AND position > $2 ORDER BY position LIMIT $3",
-        select::<EntryRow>()
-    ))
-    .bind(stream_id)
-    .bind(after)
-    .bind(limit + 1)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read a timeline"))?;
-    Ok(Connection::from_rows(rows, limit, |r: &EntryRow| {
-        r.position.to_string()
-    }))
+    Query::rows("WHERE stream_id = $1 AND position > $2 ORDER BY position LIMIT $3")
+        .bind(stream_id)
+        .bind(after)
+        .page(conn, limit, "read a timeline", |r: &EntryRow| {
+            r.position.to_string()
+        })
+        .await
 }
 
 /// The bound tenant's timeline entries after `after`, oldest first, of the
@@ -87,16 +81,12 @@ pub async fn since(
     stream_types: &[String],
     limit: i64,
 ) -> Result<Vec<EntryRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE position > $1 AND stream_type = ANY($2) ORDER BY position LIMIT $3",
-        select::<EntryRow>()
-    ))
-    .bind(after)
-    .bind(stream_types)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read recent activity"))
+    Query::rows("WHERE position > $1 AND stream_type = ANY($2) ORDER BY position LIMIT $3")
+        .bind(after)
+        .bind(stream_types)
+        .bind(limit)
+        .all(conn, "read recent activity")
+        .await
 }
 
 /// The position of the bound tenant's latest timeline entry (0 when none).

@@ -7,7 +7,7 @@ pub use list::{list, PropertyFilter, PropertySort, KINDS, LISTING_STATUSES};
 
 use crate::error::Error;
 use crate::int64::Int64;
-use crate::row::{row, select};
+use crate::row::{row, Query, Row};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -85,26 +85,18 @@ row! {
 /// The properties with these ids (one statement for a page's worth, e.g.
 /// the properties of a deal board); unknown ids are left out.
 pub async fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<PropertyRow>, Error> {
-    sqlx::query_as::<_, PropertyRow>(&format!(
-        "{} WHERE property_id = ANY($1)",
-        select::<PropertyRow>()
-    ))
-    .bind(ids)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read properties by id"))
+    Query::rows("WHERE property_id = ANY($1)")
+        .bind(ids)
+        .all(conn, "read properties by id")
+        .await
 }
 
 /// One property, if the tenant has it.
 pub async fn get(conn: &mut PgConnection, property_id: Uuid) -> Result<Option<PropertyRow>, Error> {
-    sqlx::query_as::<_, PropertyRow>(&format!(
-        "{} WHERE property_id = $1",
-        select::<PropertyRow>()
-    ))
-    .bind(property_id)
-    .fetch_optional(conn)
-    .await
-    .map_err(Error::db("read a property"))
+    Query::rows("WHERE property_id = $1")
+        .bind(property_id)
+        .optional(conn, "read a property")
+        .await
 }
 
 /// Every asking price of a property, the first one first.
@@ -121,14 +113,7 @@ pub async fn price_histories(
     conn: &mut PgConnection,
     property_ids: &[Uuid],
 ) -> Result<Vec<PriceChangeRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE property_id = ANY($1) ORDER BY property_id, position",
-        select::<PriceChangeRow>()
-    ))
-    .bind(property_ids)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read price histories"))
+    of_properties(conn, property_ids, "read price histories").await
 }
 
 /// Every valuation of a property, in the order recorded.
@@ -144,12 +129,21 @@ pub async fn valuations_of(
     conn: &mut PgConnection,
     property_ids: &[Uuid],
 ) -> Result<Vec<ValuationRow>, Error> {
-    sqlx::query_as(&format!(
-        "{} WHERE property_id = ANY($1) ORDER BY property_id, position",
-        select::<ValuationRow>()
-    ))
-    .bind(property_ids)
-    .fetch_all(conn)
-    .await
-    .map_err(Error::db("read valuations"))
+    of_properties(conn, property_ids, "read valuations").await
+}
+
+/// The rows of a per-property history table (price changes, valuations)
+/// of these properties, grouped by property, each oldest first.
+async fn of_properties<R>(
+    conn: &mut PgConnection,
+    property_ids: &[Uuid],
+    context: &'static str,
+) -> Result<Vec<R>, Error>
+where
+    R: Row + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    Query::rows("WHERE property_id = ANY($1) ORDER BY property_id, position")
+        .bind(property_ids)
+        .all(conn, context)
+        .await
 }
