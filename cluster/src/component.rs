@@ -4,8 +4,8 @@ use deedlog_runtime::settings::Settings;
 use std::fmt;
 use std::net::SocketAddr;
 
-/// A part of deedlog that runs as a server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A part of deedlog that runs as a server; `deedlog serve` takes its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Component {
     Tenancy,
     Properties,
@@ -15,7 +15,7 @@ pub enum Component {
     Projector,
     /// The GraphQL gateway (HTTP).
     Gateway,
-    /// Publishes the log to Kafka (no listener; only with kafka.brokers).
+    /// Publishes the log to Kafka (needs kafka.brokers; no listener).
     Relay,
 }
 
@@ -53,15 +53,9 @@ impl Component {
 
 impl fmt::Display for Component {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad` so that `{:<15}` lines the addresses up.
-        f.pad(match self {
-            Component::Tenancy => "tenancy",
-            Component::Properties => "properties",
-            Component::Deals => "deals",
-            Component::Communications => "communications",
-            Component::Projector => "projector",
-            Component::Gateway => "gateway",
-            Component::Relay => "relay",
-        })
+        use clap::ValueEnum;
+        // The command line's name; `pad` so that `{:<15}` lines the addresses up.
+        let name = self.to_possible_value().expect("no component is skipped");
+        f.pad(name.get_name())
     }
 }

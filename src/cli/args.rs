@@ -62,7 +62,7 @@ pub enum Command {
     Serve {
         /// The component to run.
         #[arg(value_enum)]
-        component: ServeTarget,
+        component: Component,
         /// Where the projector reads events (overrides projector.source):
         /// the PostgreSQL log, or the Kafka topic as a consumer group member.
         #[arg(long, value_enum)]
@@ -170,19 +170,6 @@ pub enum DlqCommand {
     },
 }
 
-/// The components `deedlog serve` can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ServeTarget {
-    Tenancy,
-    Properties,
-    Deals,
-    Communications,
-    Projector,
-    Gateway,
-    /// Publishes the log to Kafka (needs kafka.brokers).
-    Relay,
-}
-
 /// What `deedlog up` loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SeedArg {
@@ -195,20 +182,6 @@ pub enum SeedArg {
 pub enum SourceArg {
     Log,
     Kafka,
-}
-
-impl From<ServeTarget> for Component {
-    fn from(target: ServeTarget) -> Self {
-        match target {
-            ServeTarget::Tenancy => Component::Tenancy,
-            ServeTarget::Properties => Component::Properties,
-            ServeTarget::Deals => Component::Deals,
-            ServeTarget::Communications => Component::Communications,
-            ServeTarget::Projector => Component::Projector,
-            ServeTarget::Gateway => Component::Gateway,
-            ServeTarget::Relay => Component::Relay,
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,11 +2,11 @@
 //! subcommand.
 
 use super::args::{
-    AuditCommand, Cli, Command, ConfigCommand, DlqCommand, KeysCommand, SeedArg, ServeTarget,
-    SourceArg,
+    AuditCommand, Cli, Command, ConfigCommand, DlqCommand, KeysCommand, SeedArg, SourceArg,
 };
 use super::{config, keys, migrate, serve};
 use crate::operate;
+use deedlog_cluster::Component;
 use deedlog_runtime::settings::{Overrides, Settings};
 
 /// Runs a parsed command line.
@@ -16,7 +16,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             component,
             source: Some(source),
         } => {
-            if *component != ServeTarget::Projector {
+            if *component != Component::Projector {
                 anyhow::bail!("--source applies to `deedlog serve projector` only");
             }
             Some(match source {
@@ -79,7 +79,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { component, .. } => {
             let telemetry = deedlog_runtime::telemetry::init(&settings.log, &settings.telemetry)?;
             let shutdown = deedlog_runtime::shutdown_on_signals();
-            let served = serve::serve(&settings, &[component.into()], false, false, shutdown).await;
+            let served = serve::serve(&settings, &[component], false, false, shutdown).await;
             telemetry.shutdown().await;
             served
         }
