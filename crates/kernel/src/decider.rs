@@ -89,3 +89,43 @@ impl Reason {
 pub trait Refusal: std::fmt::Display {
     fn kind(&self) -> RefusalKind;
 }
+
+/// Declares a domain's decider: a unit struct whose [`Decider`] impl hands
+/// over to the domain's plain `decide` and `evolve` functions, so that each
+/// domain states only what differs (its stream type, types and functions).
+///
+/// ```ignore
+/// deedlog_kernel::decider! {
+///     /// The deals decider.
+///     pub struct Deals: DEAL, State, Command => Event, Error;
+///     decide = decide::decide, evolve = state::evolve
+/// }
+/// ```
+#[macro_export]
+macro_rules! decider {
+    (
+        $(#[$doc:meta])*
+        pub struct $name:ident: $stream_type:ident, $state:ty, $command:ty => $event:ty, $error:ty;
+        decide = $decide:path, evolve = $evolve:path
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl $crate::Decider for $name {
+            const STREAM_TYPE: &'static str = $crate::stream_type::$stream_type;
+            type State = $state;
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+
+            fn decide(state: &$state, command: &$command) -> Result<Vec<$event>, $error> {
+                $decide(state, command)
+            }
+
+            fn evolve(state: $state, event: &$event) -> $state {
+                $evolve(state, event)
+            }
+        }
+    };
+}

@@ -5,16 +5,21 @@
 use crate::directory::{Directory, TenantInfo};
 use crate::error::Error;
 use crate::executor::{Executed, Executor, Target};
+use crate::paths::Paths;
+use crate::record_request::RecordRequest;
 use crate::request::{required_uuid, Authenticated, Authenticator, CommandEnvelope};
 use crate::require_role;
 use chrono::{DateTime, Utc};
-use deedlog_kernel::{Decider, DomainEvent, Module, Refusal, Role, StreamId};
-use deedlog_proto::common::v1::{AsOfRequest, CommandOptions, CommandReply, RecordState};
+use deedlog_kernel::{Decider, DomainEvent, Module, Refusal, Role, StreamId, UserId};
+use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+
+/// What a gRPC method answers.
+pub type Answer<T> = Result<Response<T>, Status>;
 
 /// One context's command plumbing, for decider `D` whose commands carry an action `A`.
 pub struct Context<D: Decider, A> {
@@ -95,19 +100,23 @@ where
         Ok(auth)
     }
 
-    /// Admits a command on an existing record named by the request.
-    pub async fn admit<T: prost::Message>(
+    /// Admits a writer's command on the existing record the request names.
+    pub async fn admit<T: RecordRequest>(&self, request: &Request<T>) -> Result<Admitted, Error> {
+        self.admit_as(request, Role::may_write_records, self.what)
+            .await
+    }
+
+    /// Admits a command on an existing record for the roles `allowed` to do `what`.
+    pub async fn admit_as<T: RecordRequest>(
         &self,
         request: &Request<T>,
         allowed: fn(Role) -> bool,
         what: &str,
-        options: impl Fn(&T) -> Option<&CommandOptions>,
-        record: impl Fn(&T) -> &str,
     ) -> Result<Admitted, Error> {
         let (auth, tenant) = self.admit_caller(request, allowed, what).await?;
         let body = request.get_ref();
-        let envelope = auth.command(body, options(body))?;
-        let record = required_uuid(self.id_field, record(body))?;
+        let envelope = auth.command(body, body.options())?;
+        let record = required_uuid(self.id_field, body.record_id())?;
         Ok(Admitted {
             auth,
             tenant,
@@ -140,46 +149,88 @@ where
         envelope: &CommandEnvelope,
         record: Uuid,
         action: impl Fn(&D::State) -> Result<A, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         let executed = self.execute(envelope, record, action).await?;
         Ok(Response::new(executed.reply()))
     }
 
-    /// The common shape: a writer's fixed action on the record the request names.
-    pub async fn change<T: prost::Message>(
+    /// Runs an action that does not depend on the record's state; refusals
+    /// name fields as `paths` maps them to the request's.
+    pub async fn run_fixed(
+        &self,
+        envelope: &CommandEnvelope,
+        record: Uuid,
+        paths: Paths,
+        action: A,
+    ) -> Answer<CommandReply> {
+        let executed = self
+            .execute(envelope, record, move |_| Ok(action.clone()))
+            .await
+            .map_err(|e| paths.rename(e))?;
+        Ok(Response::new(executed.reply()))
+    }
+
+    /// The common shape: a writer's action, built from the request, on the
+    /// record the request names.
+    pub async fn change<T: RecordRequest>(
         &self,
         request: Request<T>,
-        options: impl Fn(&T) -> Option<&CommandOptions>,
-        record: impl Fn(&T) -> &str,
-        action: impl Fn(&T) -> Result<A, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.change_as(
-            Role::may_write_records,
-            self.what,
-            request,
-            options,
-            record,
-            action,
-        )
+        action: impl FnOnce(&T) -> Result<A, Error>,
+    ) -> Answer<CommandReply> {
+        self.change_named(request, Paths::AS_NAMED, action).await
+    }
+
+    /// Like [`Context::change`], where refusals name fields as `paths` maps
+    /// them to the request's.
+    pub async fn change_named<T: RecordRequest>(
+        &self,
+        request: Request<T>,
+        paths: Paths,
+        action: impl FnOnce(&T) -> Result<A, Error>,
+    ) -> Answer<CommandReply> {
+        let admitted = self.admit(&request).await?;
+        let action = action(request.get_ref()).map_err(|e| paths.rename(e))?;
+        self.run_fixed(&admitted.envelope, admitted.record, paths, action)
+            .await
+    }
+
+    /// Hands the record the request names to the agent in `agent_id`, who
+    /// must be able to own records; `may_reassign` says, from the record's
+    /// state, whether this caller may.
+    pub async fn reassign<T: RecordRequest>(
+        &self,
+        request: Request<T>,
+        what: &str,
+        agent_id: fn(&T) -> &str,
+        may_reassign: fn(&Authenticated, &D::State) -> Result<(), Error>,
+        action: fn(UserId) -> A,
+    ) -> Answer<CommandReply> {
+        let admitted = self
+            .admit_as(&request, Role::may_write_records, what)
+            .await?;
+        let agent = crate::convert::user("agent_id", agent_id(request.get_ref()))?;
+        self.directory
+            .require_owner(&admitted.auth, "agent_id", agent)
+            .await?;
+        self.run(&admitted.envelope, admitted.record, |state| {
+            may_reassign(&admitted.auth, state)?;
+            Ok(action(agent))
+        })
         .await
     }
 
     /// The common shape for the roles `allowed` to do `what`.
-    pub async fn change_as<T: prost::Message>(
+    pub async fn change_as<T: RecordRequest>(
         &self,
         allowed: fn(Role) -> bool,
         what: &str,
         request: Request<T>,
-        options: impl Fn(&T) -> Option<&CommandOptions>,
-        record: impl Fn(&T) -> &str,
-        action: impl Fn(&T) -> Result<A, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let admitted = self.admit(&request, allowed, what, options, record).await?;
+        action: impl FnOnce(&T) -> Result<A, Error>,
+    ) -> Answer<CommandReply> {
+        let admitted = self.admit_as(&request, allowed, what).await?;
         let action = action(request.get_ref())?;
-        self.run(&admitted.envelope, admitted.record, move |_| {
-            Ok(action.clone())
-        })
-        .await
+        self.run_fixed(&admitted.envelope, admitted.record, Paths::AS_NAMED, action)
+            .await
     }
 }
 
@@ -192,10 +243,7 @@ where
     /// Answers `GetAsOf` for this context's records (see [`crate::as_of`])
     /// to a caller who is an active user of the tenant now, by their
     /// current role.
-    pub async fn as_of(
-        &self,
-        request: Request<AsOfRequest>,
-    ) -> Result<Response<RecordState>, Status> {
+    pub async fn as_of(&self, request: Request<AsOfRequest>) -> Answer<RecordState> {
         let (auth, _) = self.directory.admit(self.auth.caller(&request)?).await?;
         let state =
             crate::as_of::state_as_of::<D>(&self.executor, &auth, request.get_ref()).await?;

@@ -14,6 +14,9 @@ use crate::error::Error;
 pub struct Paths(pub &'static [(&'static str, &'static str)]);
 
 impl Paths {
+    /// For requests that name the domain's fields as they are.
+    pub const AS_NAMED: Paths = Paths(&[]);
+
     /// The request's path of a domain's field.
     pub fn path(&self, field: &str) -> String {
         for (from, to) in self.0 {

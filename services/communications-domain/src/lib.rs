@@ -34,22 +34,8 @@ pub use policy::SendPolicy;
 pub use refusal::{refusal_reasons, standing_reasons, RefusalReason};
 pub use state::{Contact, Direction, Message, MessageStatus, State};
 
-/// The communications decider.
-#[derive(Debug)]
-pub struct Communications;
-
-impl deedlog_kernel::Decider for Communications {
-    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::CONTACT;
-    type State = State;
-    type Command = Command;
-    type Event = Event;
-    type Error = Error;
-
-    fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
-        decide::decide(state, command)
-    }
-
-    fn evolve(state: State, event: &Event) -> State {
-        state::evolve(state, event)
-    }
+deedlog_kernel::decider! {
+    /// The communications decider.
+    pub struct Communications: CONTACT, State, Command => Event, Error;
+    decide = decide::decide, evolve = state::evolve
 }

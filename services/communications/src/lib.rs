@@ -12,11 +12,10 @@ pub mod convert;
 mod service;
 
 use deedlog_communications_domain::{Action, Command, Communications, Event, SendPolicy};
-use deedlog_kernel::{Module, Reason, Role};
-use deedlog_proto::common::v1::CommandOptions;
+use deedlog_kernel::{Module, Reason};
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsServiceServer;
 use deedlog_service::{
-    Authenticator, CommandEnvelope, Context, Directory, Error, Executed, Executor,
+    Authenticator, CommandEnvelope, Context, Directory, Error, Executed, Executor, RecordRequest,
 };
 use std::sync::Arc;
 use tonic::Request;
@@ -54,22 +53,8 @@ impl CommunicationsApi {
     }
 
     /// Admits the caller and reads the command options and the contact id.
-    async fn open<T: prost::Message>(
-        &self,
-        request: &Request<T>,
-        options: impl Fn(&T) -> Option<&CommandOptions>,
-        contact_id: impl Fn(&T) -> &str,
-    ) -> Result<Opened, Error> {
-        let admitted = self
-            .ctx
-            .admit(
-                request,
-                Role::may_write_records,
-                self.ctx.what,
-                options,
-                contact_id,
-            )
-            .await?;
+    async fn open<T: RecordRequest>(&self, request: &Request<T>) -> Result<Opened, Error> {
+        let admitted = self.ctx.admit(request).await?;
         Ok(Opened {
             envelope: admitted.envelope,
             contact: admitted.record,

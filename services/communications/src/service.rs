@@ -3,14 +3,13 @@
 
 use crate::{convert, refused, CommunicationsApi};
 use deedlog_communications_domain::{Action, State};
-use deedlog_kernel::Role;
 use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::communications::v1 as pb;
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsService;
 use deedlog_service::reference::{self, DEAL, PROPERTY};
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
-use deedlog_service::Paths;
-use tonic::{Request, Response, Status};
+use deedlog_service::{Answer, Paths};
+use tonic::{Request, Response};
 use uuid::Uuid;
 
 /// Contact details are the request's `details`: the domain's `name` is `details.name`.
@@ -32,17 +31,14 @@ fn conversation_of(state: &State, in_reply_to: Option<Uuid>) -> Option<Uuid> {
 
 #[tonic::async_trait]
 impl CommunicationsService for CommunicationsApi {
-    async fn get_as_of(
-        &self,
-        request: Request<AsOfRequest>,
-    ) -> Result<Response<RecordState>, Status> {
+    async fn get_as_of(&self, request: Request<AsOfRequest>) -> Answer<RecordState> {
         self.ctx.as_of(request).await
     }
 
     async fn create_contact(
         &self,
         request: Request<pb::CreateContactRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         let auth = self.ctx.admit_writer(&request).await?;
         let r = request.get_ref();
         let envelope = auth.command(r, r.command.as_ref())?;
@@ -56,126 +52,82 @@ impl CommunicationsService for CommunicationsApi {
             }
         })
         .map_err(|e| DETAILS.rename(e))?;
-        let executed = self
-            .ctx
-            .execute(&envelope, contact, move |_| Ok(action.clone()))
+        self.ctx
+            .run_fixed(&envelope, contact, DETAILS, action)
             .await
-            .map_err(|e| DETAILS.rename(e))?;
-        Ok(Response::new(executed.reply()))
     }
 
     async fn update_contact(
         &self,
         request: Request<pb::UpdateContactRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let admitted = self
-            .ctx
-            .admit(
-                &request,
-                Role::may_write_records,
-                self.ctx.what,
-                |r| r.command.as_ref(),
-                |r| &r.contact_id,
-            )
-            .await?;
-        let action = convert::details(
-            request.get_ref().details.as_ref(),
-            |name, email, phone, address| Action::Update {
-                name,
-                email,
-                phone,
-                address,
-            },
-        )
-        .map_err(|e| DETAILS.rename(e))?;
-        let executed = self
-            .ctx
-            .execute(&admitted.envelope, admitted.record, move |_| {
-                Ok(action.clone())
+    ) -> Answer<CommandReply> {
+        self.ctx
+            .change_named(request, DETAILS, |r| {
+                convert::details(r.details.as_ref(), |name, email, phone, address| {
+                    Action::Update {
+                        name,
+                        email,
+                        phone,
+                        address,
+                    }
+                })
             })
             .await
-            .map_err(|e| DETAILS.rename(e))?;
-        Ok(Response::new(executed.reply()))
     }
 
     async fn grant_consent(
         &self,
         request: Request<pb::GrantConsentRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.contact_id,
-                |r| {
-                    Ok(Action::GrantConsent {
-                        channel: convert::channel(r.channel())?,
-                        lawful_basis: convert::lawful_basis(r.lawful_basis())?,
-                        source: r.source.clone(),
-                    })
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::GrantConsent {
+                    channel: convert::channel(r.channel())?,
+                    lawful_basis: convert::lawful_basis(r.lawful_basis())?,
+                    source: r.source.clone(),
+                })
+            })
             .await
     }
 
     async fn withdraw_consent(
         &self,
         request: Request<pb::WithdrawConsentRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.contact_id,
-                |r| {
-                    Ok(Action::WithdrawConsent {
-                        channel: convert::channel(r.channel())?,
-                        source: r.source.clone(),
-                    })
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::WithdrawConsent {
+                    channel: convert::channel(r.channel())?,
+                    source: r.source.clone(),
+                })
+            })
             .await
     }
 
     async fn set_do_not_call(
         &self,
         request: Request<pb::SetDoNotCallRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.contact_id,
-                |r| Ok(Action::SetDoNotCall(r.do_not_call)),
-            )
+            .change(request, |r| Ok(Action::SetDoNotCall(r.do_not_call)))
             .await
     }
 
-    async fn unsubscribe(
-        &self,
-        request: Request<pb::UnsubscribeRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn unsubscribe(&self, request: Request<pb::UnsubscribeRequest>) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.contact_id,
-                |r| {
-                    Ok(Action::Unsubscribe {
-                        source: r.source.clone(),
-                    })
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::Unsubscribe {
+                    source: r.source.clone(),
+                })
+            })
             .await
     }
 
     async fn send_message(
         &self,
         request: Request<pb::SendMessageRequest>,
-    ) -> Result<Response<pb::SendMessageReply>, Status> {
-        let opened = self
-            .open(&request, |r| r.command.as_ref(), |r| &r.contact_id)
-            .await?;
+    ) -> Answer<pb::SendMessageReply> {
+        let opened = self.open(&request).await?;
         let r = request.get_ref();
         // The command id by default, so a retried command names the same message.
         let message_id = new_record_id("message_id", &r.message_id, &opened.envelope)?;
@@ -220,30 +172,20 @@ impl CommunicationsService for CommunicationsApi {
     async fn record_delivery(
         &self,
         request: Request<pb::RecordDeliveryRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.contact_id,
-                |r| {
-                    Ok(Action::RecordDelivery {
-                        message_id: required_uuid("message_id", &r.message_id)?,
-                        status: convert::delivery_status(r.status(), &r.detail)?,
-                        provider_event_id: convert::provider_event_id(&r.provider_event_id)?,
-                    })
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::RecordDelivery {
+                    message_id: required_uuid("message_id", &r.message_id)?,
+                    status: convert::delivery_status(r.status(), &r.detail)?,
+                    provider_event_id: convert::provider_event_id(&r.provider_event_id)?,
+                })
+            })
             .await
     }
 
-    async fn record_reply(
-        &self,
-        request: Request<pb::RecordReplyRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let opened = self
-            .open(&request, |r| r.command.as_ref(), |r| &r.contact_id)
-            .await?;
+    async fn record_reply(&self, request: Request<pb::RecordReplyRequest>) -> Answer<CommandReply> {
+        let opened = self.open(&request).await?;
         let r = request.get_ref();
         let message_id = new_record_id("message_id", &r.message_id, &opened.envelope)?;
         let in_reply_to = optional_uuid("in_reply_to", &r.in_reply_to)?;
@@ -272,14 +214,9 @@ impl CommunicationsService for CommunicationsApi {
     async fn resume_cadence(
         &self,
         request: Request<pb::ResumeCadenceRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.contact_id,
-                |_| Ok(Action::ResumeCadence),
-            )
+            .change(request, |_| Ok(Action::ResumeCadence))
             .await
     }
 }

@@ -31,22 +31,8 @@ pub use scenario::{Cost, Financing, Scenario};
 pub use stage::Stage;
 pub use state::{Deal, State};
 
-/// The deals decider.
-#[derive(Debug)]
-pub struct Deals;
-
-impl deedlog_kernel::Decider for Deals {
-    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::DEAL;
-    type State = State;
-    type Command = Command;
-    type Event = Event;
-    type Error = Error;
-
-    fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
-        decide::decide(state, command)
-    }
-
-    fn evolve(state: State, event: &Event) -> State {
-        state::evolve(state, event)
-    }
+deedlog_kernel::decider! {
+    /// The deals decider.
+    pub struct Deals: DEAL, State, Command => Event, Error;
+    decide = decide::decide, evolve = state::evolve
 }

@@ -7,11 +7,11 @@ use deedlog_kernel::{Role, UserId};
 use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::deals::v1 as pb;
 use deedlog_proto::deals::v1::deals_service_server::DealsService;
-use deedlog_service::convert::{money, optional_date, optional_money, user};
+use deedlog_service::convert::{money, optional_date, optional_money};
 use deedlog_service::reference::{self, CONTACT, PROPERTY};
 use deedlog_service::request::{new_record_id, optional_uuid, required_uuid};
-use deedlog_service::{Authenticated, Error};
-use tonic::{Request, Response, Status};
+use deedlog_service::{Answer, Authenticated, Error, Paths};
+use tonic::Request;
 
 /// Agents reassign only deals they own; managers and admins any. A deal
 /// that does not exist is left for the domain to report as not found.
@@ -28,17 +28,11 @@ fn may_reassign(auth: &Authenticated, state: &State) -> Result<(), Error> {
 
 #[tonic::async_trait]
 impl DealsService for DealsApi {
-    async fn get_as_of(
-        &self,
-        request: Request<AsOfRequest>,
-    ) -> Result<Response<RecordState>, Status> {
+    async fn get_as_of(&self, request: Request<AsOfRequest>) -> Answer<RecordState> {
         self.ctx.as_of(request).await
     }
 
-    async fn open_deal(
-        &self,
-        request: Request<pb::OpenDealRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn open_deal(&self, request: Request<pb::OpenDealRequest>) -> Answer<CommandReply> {
         let auth = self
             .admit(&request, Role::may_write_records, "open deals")
             .await?;
@@ -72,210 +66,126 @@ impl DealsService for DealsApi {
         reference::require(executor, tenant, "property_id", PROPERTY, property).await?;
         reference::require(executor, tenant, "buyer_contact_id", CONTACT, buyer).await?;
         self.ctx
-            .run(&envelope, deal, move |_| Ok(action.clone()))
+            .run_fixed(&envelope, deal, Paths::AS_NAMED, action)
             .await
     }
 
-    async fn move_stage(
-        &self,
-        request: Request<pb::MoveStageRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn move_stage(&self, request: Request<pb::MoveStageRequest>) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| Ok(Action::MoveStage(convert::stage(r.stage())?)),
-            )
+            .change(request, |r| {
+                Ok(Action::MoveStage(convert::stage(r.stage())?))
+            })
             .await
     }
 
-    async fn win_deal(
-        &self,
-        request: Request<pb::WinDealRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn win_deal(&self, request: Request<pb::WinDealRequest>) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| {
-                    Ok(Action::Win {
-                        final_price: money("final_price", r.final_price.as_ref())?,
-                    })
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::Win {
+                    final_price: money("final_price", r.final_price.as_ref())?,
+                })
+            })
             .await
     }
 
-    async fn lose_deal(
-        &self,
-        request: Request<pb::LoseDealRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn lose_deal(&self, request: Request<pb::LoseDealRequest>) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| {
-                    Ok(Action::Lose {
-                        reason: r.reason.clone(),
-                    })
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::Lose {
+                    reason: r.reason.clone(),
+                })
+            })
             .await
     }
 
-    async fn set_offer(
-        &self,
-        request: Request<pb::SetOfferRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn set_offer(&self, request: Request<pb::SetOfferRequest>) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| Ok(Action::SetOffer(money("offer", r.offer.as_ref())?)),
-            )
+            .change(request, |r| {
+                Ok(Action::SetOffer(money("offer", r.offer.as_ref())?))
+            })
             .await
     }
 
     async fn set_commission(
         &self,
         request: Request<pb::SetCommissionRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| {
-                    Ok(Action::SetCommission(money(
-                        "commission",
-                        r.commission.as_ref(),
-                    )?))
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::SetCommission(money(
+                    "commission",
+                    r.commission.as_ref(),
+                )?))
+            })
             .await
     }
 
     async fn set_probability(
         &self,
         request: Request<pb::SetProbabilityRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| {
-                    Ok(Action::SetProbability(convert::probability(
-                        r.probability_pct,
-                    )?))
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::SetProbability(convert::probability(
+                    r.probability_pct,
+                )?))
+            })
             .await
     }
 
     async fn set_expected_close(
         &self,
         request: Request<pb::SetExpectedCloseRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| {
-                    let date = optional_date("expected_close", r.expected_close.as_ref())?;
-                    Ok(Action::SetExpectedClose(date))
-                },
-            )
+            .change(request, |r| {
+                let date = optional_date("expected_close", r.expected_close.as_ref())?;
+                Ok(Action::SetExpectedClose(date))
+            })
             .await
     }
 
     async fn reassign_deal(
         &self,
         request: Request<pb::ReassignDealRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        let auth = self
-            .admit(&request, Role::may_write_records, "reassign deals")
-            .await?;
-        let r = request.get_ref();
-        let envelope = auth.command(r, r.command.as_ref())?;
-        let deal = required_uuid("deal_id", &r.deal_id)?;
-        let agent = user("agent_id", &r.agent_id)?;
+    ) -> Answer<CommandReply> {
         self.ctx
-            .directory
-            .require_owner(&auth, "agent_id", agent)
-            .await?;
+            .reassign(
+                request,
+                "reassign deals",
+                |r| &r.agent_id,
+                may_reassign,
+                Action::Reassign,
+            )
+            .await
+    }
+
+    async fn reopen_deal(&self, request: Request<pb::ReopenDealRequest>) -> Answer<CommandReply> {
         self.ctx
-            .run(&envelope, deal, |state| {
-                may_reassign(&auth, state)?;
-                Ok(Action::Reassign(agent))
+            .change_as(Role::manages_all_records, "reopen deals", request, |_| {
+                Ok(Action::Reopen)
             })
             .await
     }
 
-    async fn reopen_deal(
-        &self,
-        request: Request<pb::ReopenDealRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.ctx
-            .change_as(
-                Role::manages_all_records,
-                "reopen deals",
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |_| Ok(Action::Reopen),
-            )
-            .await
+    async fn add_scenario(&self, request: Request<pb::ScenarioRequest>) -> Answer<CommandReply> {
+        self.ctx.change(request, convert::add_scenario).await
     }
 
-    async fn add_scenario(
-        &self,
-        request: Request<pb::ScenarioRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                convert::add_scenario,
-            )
-            .await
-    }
-
-    async fn update_scenario(
-        &self,
-        request: Request<pb::ScenarioRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
-        self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                convert::update_scenario,
-            )
-            .await
+    async fn update_scenario(&self, request: Request<pb::ScenarioRequest>) -> Answer<CommandReply> {
+        self.ctx.change(request, convert::update_scenario).await
     }
 
     async fn remove_scenario(
         &self,
         request: Request<pb::RemoveScenarioRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.ctx
-            .change(
-                request,
-                |r| r.command.as_ref(),
-                |r| &r.deal_id,
-                |r| {
-                    Ok(Action::RemoveScenario {
-                        scenario_id: required_uuid("scenario_id", &r.scenario_id)?,
-                    })
-                },
-            )
+            .change(request, |r| {
+                Ok(Action::RemoveScenario {
+                    scenario_id: required_uuid("scenario_id", &r.scenario_id)?,
+                })
+            })
             .await
     }
 }

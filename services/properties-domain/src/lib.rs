@@ -22,22 +22,8 @@ pub use event::Event;
 pub use state::{Property, State};
 pub use status::ListingStatus;
 
-/// The properties decider, for [`deedlog_kernel::DeciderSpec`] and services.
-#[derive(Debug)]
-pub struct Properties;
-
-impl deedlog_kernel::Decider for Properties {
-    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::PROPERTY;
-    type State = State;
-    type Command = Command;
-    type Event = Event;
-    type Error = Error;
-
-    fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
-        decide::decide(state, command)
-    }
-
-    fn evolve(state: State, event: &Event) -> State {
-        state::evolve(state, event)
-    }
+deedlog_kernel::decider! {
+    /// The properties decider, for [`deedlog_kernel::DeciderSpec`] and services.
+    pub struct Properties: PROPERTY, State, Command => Event, Error;
+    decide = decide::decide, evolve = state::evolve
 }

@@ -274,22 +274,8 @@ pub fn evolve(mut state: State, event: &Event) -> State {
     state
 }
 
-/// The credentials decider.
-#[derive(Debug)]
-pub struct Credentials;
-
-impl deedlog_kernel::Decider for Credentials {
-    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::CREDENTIALS;
-    type State = State;
-    type Command = Action;
-    type Event = Event;
-    type Error = Error;
-
-    fn decide(state: &State, command: &Action) -> Result<Vec<Event>, Error> {
-        decide(state, command)
-    }
-
-    fn evolve(state: State, event: &Event) -> State {
-        evolve(state, event)
-    }
+deedlog_kernel::decider! {
+    /// The credentials decider.
+    pub struct Credentials: CREDENTIALS, State, Action => Event, Error;
+    decide = decide, evolve = evolve
 }

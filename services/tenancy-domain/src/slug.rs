@@ -40,35 +40,30 @@ impl deedlog_kernel::Refusal for Error {
     }
 }
 
-/// The slug-claim decider.
-#[derive(Debug)]
-pub struct Slugs;
-
-impl deedlog_kernel::Decider for Slugs {
-    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::TENANT_SLUG;
-    type State = State;
-    type Command = Claim;
-    type Event = Event;
-    type Error = Error;
-
-    fn decide(state: &State, claim: &Claim) -> Result<Vec<Event>, Error> {
-        match state.0 {
-            Some(holder) if holder == claim.tenant => Ok(vec![]),
-            Some(_) => Err(Error::Taken {
-                slug: claim.slug.clone(),
-            }),
-            None => Ok(vec![Event::SlugClaimed {
-                slug: claim.slug.clone(),
-                tenant: claim.tenant,
-            }]),
-        }
+/// Grants the claim to the first tenant; the holder's repeat changes nothing.
+pub fn decide(state: &State, claim: &Claim) -> Result<Vec<Event>, Error> {
+    match state.0 {
+        Some(holder) if holder == claim.tenant => Ok(vec![]),
+        Some(_) => Err(Error::Taken {
+            slug: claim.slug.clone(),
+        }),
+        None => Ok(vec![Event::SlugClaimed {
+            slug: claim.slug.clone(),
+            tenant: claim.tenant,
+        }]),
     }
+}
 
-    fn evolve(_: State, event: &Event) -> State {
-        match event {
-            Event::SlugClaimed { tenant, .. } => State(Some(*tenant)),
-        }
+pub fn evolve(_: State, event: &Event) -> State {
+    match event {
+        Event::SlugClaimed { tenant, .. } => State(Some(*tenant)),
     }
+}
+
+deedlog_kernel::decider! {
+    /// The slug-claim decider.
+    pub struct Slugs: TENANT_SLUG, State, Claim => Event, Error;
+    decide = decide, evolve = evolve
 }
 
 #[cfg(test)]

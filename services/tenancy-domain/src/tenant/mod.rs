@@ -189,22 +189,8 @@ pub enum Error {
     },
 }
 
-/// The tenant decider.
-#[derive(Debug)]
-pub struct Tenants;
-
-impl deedlog_kernel::Decider for Tenants {
-    const STREAM_TYPE: &'static str = deedlog_kernel::stream_type::TENANT;
-    type State = State;
-    type Command = Action;
-    type Event = Event;
-    type Error = Error;
-
-    fn decide(state: &State, command: &Action) -> Result<Vec<Event>, Error> {
-        decide(state, command)
-    }
-
-    fn evolve(state: State, event: &Event) -> State {
-        evolve(state, event)
-    }
+deedlog_kernel::decider! {
+    /// The tenant decider.
+    pub struct Tenants: TENANT, State, Action => Event, Error;
+    decide = decide, evolve = evolve
 }

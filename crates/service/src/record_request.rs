@@ -1,0 +1,74 @@
+//! Which fields of a command request carry its command options and the id
+//! of the record it is about, so that the shared command path reads them
+//! itself instead of every handler passing two accessors.
+//!
+//! The impls live here, beside the trait, because both the trait's users
+//! and the request types (deedlog-proto) are foreign to the service crates.
+
+use deedlog_proto::common::v1::CommandOptions;
+use deedlog_proto::properties::v1 as properties;
+use deedlog_proto::{communications::v1 as communications, deals::v1 as deals};
+
+/// A command request on an existing record.
+pub trait RecordRequest: prost::Message {
+    /// The request's command options (id, correlation, expected version).
+    fn options(&self) -> Option<&CommandOptions>;
+
+    /// The id of the record the command is about, as the request spells it.
+    fn record_id(&self) -> &str;
+}
+
+/// Implements [`RecordRequest`] for requests whose options are `command`
+/// and whose record id is the field `$id`.
+macro_rules! record_requests {
+    ($id:ident: $($request:ty),+ $(,)?) => {$(
+        impl RecordRequest for $request {
+            fn options(&self) -> Option<&CommandOptions> {
+                self.command.as_ref()
+            }
+
+            fn record_id(&self) -> &str {
+                &self.$id
+            }
+        }
+    )+};
+}
+
+record_requests!(deal_id:
+    deals::MoveStageRequest,
+    deals::WinDealRequest,
+    deals::LoseDealRequest,
+    deals::SetOfferRequest,
+    deals::SetCommissionRequest,
+    deals::SetProbabilityRequest,
+    deals::SetExpectedCloseRequest,
+    deals::ReassignDealRequest,
+    deals::ReopenDealRequest,
+    deals::ScenarioRequest,
+    deals::RemoveScenarioRequest,
+);
+
+record_requests!(property_id:
+    properties::ChangeAddressRequest,
+    properties::ChangeAttributesRequest,
+    properties::ChangeAskingPriceRequest,
+    properties::RecordValuationRequest,
+    properties::ChangeListingStatusRequest,
+    properties::AssignAgentRequest,
+    properties::SetOwnerRequest,
+    properties::TagRequest,
+    properties::ArchivePropertyRequest,
+    properties::RestorePropertyRequest,
+);
+
+record_requests!(contact_id:
+    communications::UpdateContactRequest,
+    communications::GrantConsentRequest,
+    communications::WithdrawConsentRequest,
+    communications::SetDoNotCallRequest,
+    communications::UnsubscribeRequest,
+    communications::SendMessageRequest,
+    communications::RecordDeliveryRequest,
+    communications::RecordReplyRequest,
+    communications::ResumeCadenceRequest,
+);
