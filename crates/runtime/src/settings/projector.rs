@@ -70,6 +70,7 @@ impl ProjectorSettings {
             3_600_000,
         )?;
         check_listen("projector.metrics_listen", &self.metrics_listen)?;
+        check_range("projector.linger_ms", self.linger_ms, 0, 1_000)?;
         check_range(
             "projector.lease_interval_ms",
             self.lease_interval_ms,

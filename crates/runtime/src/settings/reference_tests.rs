@@ -151,3 +151,54 @@ fn secrets_print_as_the_marker() {
         Ok(())
     });
 }
+
+/// The first range a row's meaning gives (`1–1000; …`, `requests per
+/// minute, 1–10000000`), as the two bounds' text.
+fn documented_range(meaning: &str) -> Option<(&str, &str)> {
+    let (low, high) = meaning.split_once('–')?;
+    let low = low
+        .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?;
+    let high = high
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?;
+    (!low.is_empty() && !high.is_empty()).then_some((low, high))
+}
+
+/// A value just outside a bound: one past it, or half past it for a ratio.
+fn beyond(bound: &str, step: f64) -> String {
+    match bound.parse::<i64>() {
+        Ok(n) => (n + step as i64).to_string(),
+        Err(_) => (bound.parse::<f64>().expect("a number") + step / 2.0).to_string(),
+    }
+}
+
+#[test]
+fn every_documented_range_is_enforced() {
+    let reference = include_str!("../../../../docs/configuration.md");
+    let mut checked = 0;
+    for row in reference.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let key = cells[0].trim_start_matches("| ").trim_matches('`');
+        let Some((low, high)) = cells.get(2).and_then(|m| documented_range(m)) else {
+            continue;
+        };
+        let mut outside = vec![beyond(high, 1.0)];
+        if low.parse::<f64>().expect("a number") > 0.0 {
+            outside.push(beyond(low, -1.0));
+        }
+        let var = format!("DEEDLOG__{}", key.replace('.', "__").to_uppercase());
+        for value in outside {
+            Jail::expect_with(|jail| {
+                jail.set_env(&var, &value);
+                match load_in_jail() {
+                    Ok(_) => panic!("{key} = {value} is outside {low}–{high} and was accepted"),
+                    Err(e) => assert!(e.to_string().contains(key), "{key} = {value}: {e}"),
+                }
+                Ok(())
+            });
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30, "checked only {checked} ranges");
+}

@@ -201,6 +201,12 @@ impl ServicesSettings {
             1,
             86_400,
         )?;
+        check_range(
+            "services.state_cache_records",
+            self.state_cache_records as u64, // usize is at most 64 bits
+            0,
+            1_000_000,
+        )?;
         Ok(())
     }
 }
