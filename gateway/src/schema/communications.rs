@@ -3,15 +3,14 @@
 
 use super::page::{connection, page, Connection};
 use super::properties::timeline_of;
-use super::reads::scope;
-use crate::error::{from_read, not_found};
-use crate::viewer::allowed;
+use super::reads::{found, record_scope};
+use crate::error::from_read;
 use async_graphql::{ComplexObject, Context, Json, Object, Result, SimpleObject};
-use deedlog_kernel::Role;
 use deedlog_read_model::communications::{
     self as rm, ComplianceRow, ContactRow, ConversationRow, MessageRow, SuppressionRow,
 };
 use deedlog_read_model::timeline::EntryRow;
+use deedlog_read_model::TenantScope;
 use uuid::Uuid;
 
 const READ: &str = "read contacts and messages";
@@ -24,12 +23,20 @@ pub struct Contact {
     pub record: ContactRow,
 }
 
+impl Contact {
+    /// The contact with this id in the scope's tenant; NOT_FOUND when there is none.
+    pub async fn read(scope: &mut TenantScope, id: Uuid) -> Result<Self> {
+        found(rm::get(scope.conn(), id).await, "contact", |record| {
+            Contact { record }
+        })
+    }
+}
+
 #[ComplexObject]
 impl Contact {
     /// Whether the contact can be reached on each channel, and why not.
     async fn compliance(&self, ctx: &Context<'_>) -> Result<Vec<ComplianceRow>> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
+        let mut scope = record_scope(ctx, READ).await?;
         rm::compliance(scope.conn(), self.record.contact_id)
             .await
             .map_err(from_read)
@@ -42,8 +49,7 @@ impl Contact {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<Message>> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
+        let mut scope = record_scope(ctx, READ).await?;
         let rows = rm::messages(scope.conn(), self.record.contact_id, &page(first, after))
             .await
             .map_err(from_read)?;
@@ -52,8 +58,7 @@ impl Contact {
 
     /// The contact's conversations.
     async fn conversations(&self, ctx: &Context<'_>) -> Result<Vec<ConversationRow>> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
+        let mut scope = record_scope(ctx, READ).await?;
         rm::conversations(scope.conn(), self.record.contact_id)
             .await
             .map_err(from_read)
@@ -93,13 +98,8 @@ pub struct CommunicationsQuery;
 impl CommunicationsQuery {
     /// One contact; NOT_FOUND when the tenant has none with this id.
     async fn contact(&self, ctx: &Context<'_>, id: Uuid) -> Result<Contact> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
-        rm::get(scope.conn(), id)
-            .await
-            .map_err(from_read)?
-            .map(|record| Contact { record })
-            .ok_or_else(|| not_found("contact"))
+        let mut scope = record_scope(ctx, READ).await?;
+        Contact::read(&mut scope, id).await
     }
 
     /// Every contact and channel that may not be messaged, and why.
@@ -109,8 +109,7 @@ impl CommunicationsQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Connection<SuppressionRow>> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
+        let mut scope = record_scope(ctx, READ).await?;
         let rows = rm::suppressions(scope.conn(), &page(first, after))
             .await
             .map_err(from_read)?;

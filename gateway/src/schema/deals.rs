@@ -4,15 +4,14 @@
 use super::loaders::{PropertyKey, TenantLoader, UserKey};
 use super::page::Connection;
 use super::properties::{timeline_of, Property};
-use super::reads::scope;
-use crate::error::{from_read, not_found};
-use crate::viewer::allowed;
+use super::reads::{found, record_scope};
+use crate::error::from_read;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
-use deedlog_kernel::Role;
 use deedlog_read_model::deals::{self as rm, DealRow, StageChangeRow, StageColumn};
 use deedlog_read_model::tenancy::UserRow;
 use deedlog_read_model::timeline::EntryRow;
+use deedlog_read_model::TenantScope;
 use uuid::Uuid;
 
 const READ: &str = "read deals";
@@ -23,6 +22,15 @@ const READ: &str = "read deals";
 pub struct Deal {
     #[graphql(flatten)]
     pub record: DealRow,
+}
+
+impl Deal {
+    /// The deal with this id in the scope's tenant; NOT_FOUND when there is none.
+    pub async fn read(scope: &mut TenantScope, id: Uuid) -> Result<Self> {
+        found(rm::get(scope.conn(), id).await, "deal", |record| Deal {
+            record,
+        })
+    }
 }
 
 #[ComplexObject]
@@ -44,8 +52,7 @@ impl Deal {
 
     /// Every stage change, oldest first.
     async fn stage_history(&self, ctx: &Context<'_>) -> Result<Vec<StageChangeRow>> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
+        let mut scope = record_scope(ctx, READ).await?;
         rm::stage_history(scope.conn(), self.record.deal_id)
             .await
             .map_err(from_read)
@@ -70,19 +77,13 @@ impl DealsQuery {
     /// The pipeline board: open deals per stage and currency with count,
     /// total and weighted value.
     async fn pipeline(&self, ctx: &Context<'_>) -> Result<Vec<StageColumn>> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
+        let mut scope = record_scope(ctx, READ).await?;
         rm::board(scope.conn()).await.map_err(from_read)
     }
 
     /// One deal; NOT_FOUND when the tenant has none with this id.
     async fn deal(&self, ctx: &Context<'_>, id: Uuid) -> Result<Deal> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
-        rm::get(scope.conn(), id)
-            .await
-            .map_err(from_read)?
-            .map(|record| Deal { record })
-            .ok_or_else(|| not_found("deal"))
+        let mut scope = record_scope(ctx, READ).await?;
+        Deal::read(&mut scope, id).await
     }
 }

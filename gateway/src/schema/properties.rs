@@ -4,8 +4,8 @@
 use super::enums::{stored_name, ListingStatus, PropertyKind};
 use super::loaders::{PriceHistoryKey, TenantLoader, UserKey, ValuationsKey};
 use super::page::{connection, page, Connection};
-use super::reads::scope;
-use crate::error::{from_read, not_found};
+use super::reads::{found, record_scope, scope};
+use crate::error::from_read;
 use crate::viewer::allowed;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{
@@ -16,6 +16,7 @@ use deedlog_read_model::properties::{self as rm, PropertyRow, PropertySort};
 use deedlog_read_model::tenancy::UserRow;
 use deedlog_read_model::timeline::{self, EntryRow};
 use deedlog_read_model::Int64;
+use deedlog_read_model::TenantScope;
 use uuid::Uuid;
 
 const READ: &str = "read properties";
@@ -26,6 +27,15 @@ const READ: &str = "read properties";
 pub struct Property {
     #[graphql(flatten)]
     pub record: PropertyRow,
+}
+
+impl Property {
+    /// The property with this id in the scope's tenant; NOT_FOUND when there is none.
+    pub async fn read(scope: &mut TenantScope, id: Uuid) -> Result<Self> {
+        found(rm::get(scope.conn(), id).await, "property", |record| {
+            Property { record }
+        })
+    }
 }
 
 #[ComplexObject]
@@ -83,8 +93,7 @@ pub async fn timeline_of(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<Connection<EntryRow>> {
-    let viewer = allowed(ctx, Role::may_read_records, "read timelines")?;
-    let mut scope = scope(ctx, viewer).await?;
+    let mut scope = record_scope(ctx, "read timelines").await?;
     let rows = timeline::entries(scope.conn(), record, &page(first, after))
         .await
         .map_err(from_read)?;
@@ -167,12 +176,7 @@ impl PropertiesQuery {
 
     /// One property; NOT_FOUND when the tenant has none with this id.
     async fn property(&self, ctx: &Context<'_>, id: Uuid) -> Result<Property> {
-        let viewer = allowed(ctx, Role::may_read_records, READ)?;
-        let mut scope = scope(ctx, viewer).await?;
-        rm::get(scope.conn(), id)
-            .await
-            .map_err(from_read)?
-            .map(|record| Property { record })
-            .ok_or_else(|| not_found("property"))
+        let mut scope = record_scope(ctx, READ).await?;
+        Property::read(&mut scope, id).await
     }
 }

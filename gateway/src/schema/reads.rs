@@ -2,9 +2,10 @@
 //! security does the filtering) and waiting for the read models to reach a
 //! position (read-your-writes).
 
-use crate::error::{bad_input, from_read};
-use crate::viewer::Viewer;
+use crate::error::{bad_input, from_read, not_found};
+use crate::viewer::{allowed, Viewer};
 use async_graphql::{Context, Result};
+use deedlog_kernel::Role;
 use deedlog_read_model::{Projection, TenantScope};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -26,6 +27,24 @@ pub async fn scope(ctx: &Context<'_>, viewer: &Viewer) -> Result<TenantScope> {
     TenantScope::begin(&reads.pool, viewer.caller.tenant.as_uuid())
         .await
         .map_err(from_read)
+}
+
+/// A tenant scope for a viewer whose role may read records; FORBIDDEN,
+/// naming `what`, for one whose role may not.
+pub async fn record_scope(ctx: &Context<'_>, what: &str) -> Result<TenantScope> {
+    scope(ctx, allowed(ctx, Role::may_read_records, what)?).await
+}
+
+/// The record a read found, wrapped for the schema; NOT_FOUND, naming
+/// `what`, when there is none.
+pub fn found<R, T>(
+    read: Result<Option<R>, deedlog_read_model::Error>,
+    what: &str,
+    wrap: fn(R) -> T,
+) -> Result<T> {
+    read.map_err(from_read)?
+        .map(wrap)
+        .ok_or_else(|| not_found(what))
 }
 
 /// Waits until `projections` have applied the log up to `position`, at

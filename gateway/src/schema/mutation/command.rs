@@ -2,7 +2,7 @@
 //! going in, the record, version and log position coming out, and reading
 //! the changed record once the read models have caught up with it.
 
-use crate::error::{from_command_status, from_read, not_found};
+use crate::error::from_command_status;
 use crate::schema::communications::Contact;
 use crate::schema::deals::Deal;
 use crate::schema::properties::Property;
@@ -12,7 +12,6 @@ use crate::services::{request, Services, TraceParent};
 use crate::viewer::{viewer, Viewer};
 use async_graphql::{Context, InputObject, Object, Result};
 use deedlog_proto::common::v1 as pb;
-use deedlog_read_model::{communications, deals, properties};
 use deedlog_read_model::{Int64, Projection};
 use std::future::Future;
 use uuid::Uuid;
@@ -85,23 +84,13 @@ impl CommandResult {
         let (viewer, id) = self
             .caught_up(ctx, Projection::Properties, timeout_ms)
             .await?;
-        let mut scope = scope(ctx, viewer).await?;
-        properties::get(scope.conn(), id)
-            .await
-            .map_err(from_read)?
-            .map(|record| Property { record })
-            .ok_or_else(|| not_found("property"))
+        Property::read(&mut scope(ctx, viewer).await?, id).await
     }
 
     /// The deal once the read model has caught up with this command.
     async fn deal(&self, ctx: &Context<'_>, timeout_ms: Option<u32>) -> Result<Deal> {
         let (viewer, id) = self.caught_up(ctx, Projection::Deals, timeout_ms).await?;
-        let mut scope = scope(ctx, viewer).await?;
-        deals::get(scope.conn(), id)
-            .await
-            .map_err(from_read)?
-            .map(|record| Deal { record })
-            .ok_or_else(|| not_found("deal"))
+        Deal::read(&mut scope(ctx, viewer).await?, id).await
     }
 
     /// The contact once the read model has caught up with this command.
@@ -109,12 +98,7 @@ impl CommandResult {
         let (viewer, id) = self
             .caught_up(ctx, Projection::Communications, timeout_ms)
             .await?;
-        let mut scope = scope(ctx, viewer).await?;
-        communications::get(scope.conn(), id)
-            .await
-            .map_err(from_read)?
-            .map(|record| Contact { record })
-            .ok_or_else(|| not_found("contact"))
+        Contact::read(&mut scope(ctx, viewer).await?, id).await
     }
 }
 
