@@ -8,10 +8,7 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn appended_events_read_back_with_their_metadata() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
+    let (_db, store, tenant, stream) = support::seeded(0).await;
     let mut req = request(tenant, stream, ExpectedVersion::NoStream, 2);
     req.metadata.trace = Some(TraceContext {
         traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into(),
@@ -52,14 +49,7 @@ async fn appended_events_read_back_with_their_metadata() {
 
 #[tokio::test]
 async fn wrong_expected_version_is_a_conflict_naming_both_versions() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
-    store
-        .append(&request(tenant, stream, ExpectedVersion::NoStream, 3))
-        .await
-        .expect("append");
+    let (db, store, tenant, stream) = support::seeded(3).await;
 
     let error = store
         .append(&request(tenant, stream, ExpectedVersion::Exact(1), 1))
@@ -106,10 +96,7 @@ async fn wrong_expected_version_is_a_conflict_naming_both_versions() {
 
 #[tokio::test]
 async fn the_same_command_id_returns_the_first_outcome_and_appends_nothing() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
+    let (db, store, tenant, stream) = support::seeded(0).await;
     let req = request(tenant, stream, ExpectedVersion::NoStream, 2);
     let first = store.append(&req).await.expect("first");
     // Sent again, even though ExpectedVersion::NoStream would now conflict.
@@ -132,9 +119,7 @@ async fn the_same_command_id_returns_the_first_outcome_and_appends_nothing() {
 
 #[tokio::test]
 async fn concurrent_repeats_of_one_command_append_once() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (db, store, tenant, _) = support::seeded(0).await;
     let req = request(tenant, new_stream(), ExpectedVersion::Any, 3);
     let tasks: Vec<_> = (0..8)
         .map(|_| {
@@ -155,14 +140,7 @@ async fn concurrent_repeats_of_one_command_append_once() {
 
 #[tokio::test]
 async fn a_stream_keeps_its_type() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
-    store
-        .append(&request(tenant, stream, ExpectedVersion::NoStream, 1))
-        .await
-        .expect("append");
+    let (db, store, tenant, stream) = support::seeded(1).await;
     let mut req = request(tenant, stream, ExpectedVersion::Any, 1);
     req.stream_type = "deal".into();
     let error = store.append(&req).await.expect_err("other type");
@@ -175,10 +153,7 @@ async fn a_stream_keeps_its_type() {
 
 #[tokio::test]
 async fn reads_stop_at_a_version_or_an_instant() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
+    let (db, store, tenant, stream) = support::seeded(0).await;
     let first = store
         .append(&request(tenant, stream, ExpectedVersion::NoStream, 2))
         .await
@@ -241,9 +216,7 @@ async fn reads_stop_at_a_version_or_an_instant() {
 
 #[tokio::test]
 async fn an_unknown_stream_reads_as_empty() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (_db, store, tenant, _) = support::seeded(0).await;
     let events = store
         .read_stream(tenant, new_stream(), StreamQuery::ALL)
         .await
@@ -253,9 +226,7 @@ async fn an_unknown_stream_reads_as_empty() {
 
 #[tokio::test]
 async fn a_command_id_repeated_with_another_fingerprint_is_refused_and_appends_nothing() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (db, store, tenant, _) = support::seeded(0).await;
     let mut req = request(tenant, new_stream(), ExpectedVersion::NoStream, 1);
     req.fingerprint = Some([1; 32]);
     store.append(&req).await.expect("first");
@@ -297,9 +268,7 @@ async fn command_ids_are_scoped_to_their_tenant() {
 
 #[tokio::test]
 async fn appending_together_stores_every_stream_or_none() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (db, store, tenant, _) = support::seeded(0).await;
     let taken = new_stream();
     store
         .append(&request(tenant, taken, ExpectedVersion::NoStream, 1))

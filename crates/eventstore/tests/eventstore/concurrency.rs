@@ -1,7 +1,7 @@
 //! Optimistic concurrency under a real race, and the subscription's
 //! guarantee under many concurrent writers with late commits and rollbacks.
 
-use crate::support::{self, new_stream, request, TestDb};
+use crate::support::{self, new_stream, request};
 use deedlog_eventstore::{Error, ExpectedVersion, StreamQuery, SubscriptionOptions};
 use sqlx::postgres::PgConnectOptions;
 use std::collections::HashSet;
@@ -14,10 +14,7 @@ const ROUNDS: u64 = 5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_32_racers_at_one_version_exactly_one_wins_each_round() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
+    let (_db, store, tenant, stream) = support::seeded(0).await;
     for round in 0..ROUNDS {
         let barrier = Arc::new(Barrier::new(RACERS));
         let tasks: Vec<_> = (0..RACERS)
@@ -103,9 +100,7 @@ async fn append_raw(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_subscriber_sees_every_committed_event_once_in_order_despite_late_commits() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (db, store, tenant, _) = support::seeded(0).await;
     let reader = db.reader().await;
     let options = SubscriptionOptions {
         batch_size: 97,

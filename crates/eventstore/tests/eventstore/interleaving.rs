@@ -661,10 +661,8 @@ async fn an_append_whose_third_event_breaks_a_constraint_stores_none_of_them() {
 
 #[tokio::test]
 async fn append_events_whose_third_event_breaks_a_check_stores_none_of_them() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let (stream, command) = (new_stream(), Uuid::now_v7());
+    let (db, _, tenant, stream) = support::seeded(0).await;
+    let command = Uuid::now_v7();
     // Called as the application role, as the store does, but with a payload
     // the store would have refused: the third is an array, and the events
     // table checks that a payload is an object.

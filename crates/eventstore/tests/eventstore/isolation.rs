@@ -13,9 +13,7 @@ fn sqlstate(error: &sqlx::Error) -> String {
 
 #[tokio::test]
 async fn no_role_can_update_delete_or_truncate_events() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (db, store, tenant, _) = support::seeded(0).await;
     store
         .append(&request(tenant, new_stream(), ExpectedVersion::NoStream, 2))
         .await

@@ -19,14 +19,7 @@ struct Fixture {
 
 /// A database with one stream of two events, which no refusal may change.
 async fn fixture() -> Fixture {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
-    let stream = new_stream();
-    store
-        .append(&request(tenant, stream, ExpectedVersion::NoStream, 2))
-        .await
-        .expect("append");
+    let (db, store, tenant, stream) = support::seeded(2).await;
     Fixture {
         db,
         store,

@@ -30,9 +30,7 @@ async fn read_all_returns_every_tenant_in_position_order_from_a_position() {
 
 #[tokio::test]
 async fn a_subscription_is_woken_by_a_notification_not_by_polling() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (db, store, tenant, _) = support::seeded(0).await;
     let reader = db.reader().await;
     // Polling once a minute: only LISTEN/NOTIFY can deliver within the test's bound.
     let options = SubscriptionOptions {
@@ -60,9 +58,7 @@ async fn a_subscription_is_woken_by_a_notification_not_by_polling() {
 
 #[tokio::test]
 async fn a_subscription_resumes_after_its_position_without_repeats() {
-    let db = TestDb::new().await;
-    let store = db.store().await;
-    let tenant = support::tenant(&store).await;
+    let (db, store, tenant, _) = support::seeded(0).await;
     for _ in 0..3 {
         store
             .append(&request(tenant, new_stream(), ExpectedVersion::NoStream, 2))

@@ -144,6 +144,23 @@ pub async fn tenant(store: &EventStore) -> TenantId {
     tenant
 }
 
+/// The usual starting point: a fresh database (keep it bound, as `_db`
+/// when unused: dropping it drops the database), its store, a registered
+/// tenant and a new stream holding `events` events (0: it does not exist yet).
+pub async fn seeded(events: u64) -> (TestDb, EventStore, TenantId, StreamId) {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let tenant = tenant(&store).await;
+    let stream = new_stream();
+    if events > 0 {
+        store
+            .append(&request(tenant, stream, ExpectedVersion::NoStream, events))
+            .await
+            .expect("append");
+    }
+    (db, store, tenant, stream)
+}
+
 pub fn metadata(tenant: TenantId) -> CommandMetadata {
     CommandMetadata {
         tenant_id: tenant,
