@@ -222,3 +222,88 @@ pub async fn replace_by<T: Serialize + Sync>(
     delete_by(conn, table, key, rows).await?;
     insert(conn, table, rows).await
 }
+
+/// Loads the rows of `table` whose pair of uuid columns `key` is one of
+/// `keys`, in one statement (a join on two `unnest`ed arrays); `context`
+/// says what is loaded, for the error.
+pub async fn load_pairs<T: DeserializeOwned + Send + Unpin + 'static>(
+    conn: &mut PgConnection,
+    table: &'static str,
+    key: [&'static str; 2],
+    keys: &[(Uuid, Uuid)],
+    context: &'static str,
+) -> Result<Vec<T>, ApplyError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (firsts, seconds): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
+    let [a, b] = key;
+    let json: Option<sqlx::types::Json<Vec<T>>> = sqlx::query_scalar(&format!(
+        "SELECT json_agg(t) FROM {table} t \
+         JOIN unnest($1::uuid[], $2::uuid[]) AS k({a}, {b}) ON {}",
+        key_match(&key)
+    ))
+    .bind(&firsts)
+    .bind(&seconds)
+    .fetch_one(conn)
+    .await
+    .map_err(ApplyError::db(context))?;
+    Ok(json.map(|j| j.0).unwrap_or_default())
+}
+
+/// Deletes the rows of `table` whose pair of uuid columns `key` is one of
+/// `keys` (as in [`load_pairs`]).
+pub async fn delete_pairs(
+    conn: &mut PgConnection,
+    table: &'static str,
+    key: [&'static str; 2],
+    keys: &[(Uuid, Uuid)],
+    context: &'static str,
+) -> Result<(), ApplyError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let (firsts, seconds): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
+    let [a, b] = key;
+    sqlx::query(&format!(
+        "DELETE FROM {table} t USING unnest($1::uuid[], $2::uuid[]) AS k({a}, {b}) WHERE {}",
+        key_match(&key)
+    ))
+    .bind(&firsts)
+    .bind(&seconds)
+    .execute(conn)
+    .await
+    .map_err(ApplyError::db(context))?;
+    Ok(())
+}
+
+/// Inserts `rows` into `table`, and where a row with the same `key` is
+/// there, sets its `update` columns to the new row's instead, in one
+/// statement; `context` names what is written, for the error.
+pub async fn upsert<T: Serialize + Sync>(
+    conn: &mut PgConnection,
+    table: &'static str,
+    key: &'static [&'static str],
+    update: &'static [&'static str],
+    rows: &[T],
+    context: &'static str,
+) -> Result<(), ApplyError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let set = update
+        .iter()
+        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json) \
+         ON CONFLICT ({}) DO UPDATE SET {set}",
+        key.join(", ")
+    ))
+    .bind(sqlx::types::Json(rows))
+    .execute(conn)
+    .await
+    .map_err(ApplyError::db(context))?;
+    Ok(())
+}

@@ -4,6 +4,9 @@ use crate::projection::ApplyError;
 use deedlog_eventstore::RecordedEvent;
 use serde::de::DeserializeOwned;
 
+/// A batch's events of one stream type, each with its decoded event.
+pub type Decoded<'a, E> = [(&'a RecordedEvent, E)];
+
 /// The events of `stream_type` in `events`, decoded into the context's
 /// event enum; an event that does not decode is the batch's error.
 pub fn events_of<'a, E: DeserializeOwned>(
@@ -24,7 +27,7 @@ pub fn decode<E: DeserializeOwned>(event: &RecordedEvent) -> Result<E, ApplyErro
 }
 
 /// The distinct stream ids of `events`, in first-seen order.
-pub fn stream_ids<E>(events: &[(&RecordedEvent, E)]) -> Vec<uuid::Uuid> {
+pub fn stream_ids<E>(events: &Decoded<'_, E>) -> Vec<uuid::Uuid> {
     let mut seen = std::collections::HashSet::new();
     events
         .iter()

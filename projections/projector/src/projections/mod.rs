@@ -1,6 +1,65 @@
 //! deedlog's projections, one module each.
 
+/// Declares a projection: its unit struct and its [`Projection`] impl,
+/// whose name is also the file of its DDL
+/// (`migrations/projections/<name>.sql`), and whose batches go to `$apply`,
+/// an `async fn(&mut PgConnection, …) -> Result<(), ApplyError>` of the
+/// module. With `stream`, `$apply` gets only the batch's events of that
+/// stream type (a `deedlog_kernel::stream_type` constant), decoded into `$event`, and is not called when there are
+/// none; without, it gets the batch as it is.
+///
+/// [`Projection`]: crate::projection::Projection
+macro_rules! projection {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $apply:path) => {
+        projection!(@impl $(#[$doc])* $ty, $name, |conn, events| {
+            $apply(conn, events).await
+        });
+    };
+    ($(#[$doc:meta])* $ty:ident, $name:literal, stream $stream:ident of $event:ty, $apply:path) => {
+        projection!(@impl $(#[$doc])* $ty, $name, |conn, events| {
+            let decoded = $crate::projections::decode::events_of::<$event>(
+                events,
+                deedlog_kernel::stream_type::$stream,
+            )?;
+            if decoded.is_empty() {
+                return Ok(());
+            }
+            $apply(conn, &decoded).await
+        });
+    };
+    (@impl $(#[$doc:meta])* $ty:ident, $name:literal, |$conn:ident, $events:ident| $body:block) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $ty;
+
+        #[async_trait::async_trait]
+        impl $crate::projection::Projection for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+
+            fn ddl(&self) -> &'static str {
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../migrations/projections/",
+                    $name,
+                    ".sql"
+                ))
+            }
+
+            async fn apply(
+                &self,
+                $conn: &mut sqlx::PgConnection,
+                $events: &[deedlog_eventstore::RecordedEvent],
+            ) -> Result<(), $crate::projection::ApplyError> {
+                $body
+            }
+        }
+    };
+}
+
 pub mod analytics;
+pub mod applied;
 pub mod communications;
 pub mod credential_times;
 pub mod deals;

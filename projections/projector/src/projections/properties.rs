@@ -1,11 +1,12 @@
 //! The properties read model: list and detail rows, asking-price history
 //! and valuations (schema in `migrations/projections/properties.sql`).
 
-use super::decode::{big, events_of, int, name_of, stream_ids};
-use crate::projection::{ApplyError, Projection};
+use super::applied::unapplied;
+use super::decode::{big, int, name_of, stream_ids, Decoded};
+use crate::projection::ApplyError;
 use crate::rows;
-use async_trait::async_trait;
 use deedlog_eventstore::RecordedEvent;
+use deedlog_kernel::Money;
 use deedlog_properties_domain::model::{Attributes, Provenance, Source, Sourced};
 use deedlog_properties_domain::Event;
 use deedlog_read_model::properties::{PriceChangeRow, PropertyRow, ValuationRow};
@@ -15,47 +16,25 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use deedlog_kernel::stream_type::PROPERTY as STREAM_TYPE;
+projection!(Properties, "properties", stream PROPERTY of Event, apply);
 
-#[derive(Debug, Clone, Copy)]
-pub struct Properties;
-
-#[async_trait]
-impl Projection for Properties {
-    fn name(&self) -> &'static str {
-        "properties"
+async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<(), ApplyError> {
+    let ids = stream_ids(decoded);
+    let mut rows: HashMap<Uuid, PropertyRow> =
+        rows::load::<PropertyRow>(conn, "properties", "property_id", &ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.property_id, row))
+            .collect();
+    let mut changes = Changes::default();
+    for (recorded, event) in decoded {
+        apply_one(&mut rows, &mut changes, recorded, event)?;
     }
-
-    fn ddl(&self) -> &'static str {
-        include_str!("../../../../migrations/projections/properties.sql")
-    }
-
-    async fn apply(
-        &self,
-        conn: &mut PgConnection,
-        events: &[RecordedEvent],
-    ) -> Result<(), ApplyError> {
-        let decoded = events_of::<Event>(events, STREAM_TYPE)?;
-        if decoded.is_empty() {
-            return Ok(());
-        }
-        let ids = stream_ids(&decoded);
-        let mut rows: HashMap<Uuid, PropertyRow> =
-            rows::load::<PropertyRow>(conn, "properties", "property_id", &ids)
-                .await?
-                .into_iter()
-                .map(|row| (row.property_id, row))
-                .collect();
-        let mut changes = Changes::default();
-        for (recorded, event) in &decoded {
-            apply_one(&mut rows, &mut changes, recorded, event)?;
-        }
-        let written: Vec<PropertyRow> = ids.iter().filter_map(|id| rows.remove(id)).collect();
-        rows::replace(conn, "properties", "property_id", &ids, &written).await?;
-        rows::insert(conn, "price_history", &changes.prices).await?;
-        rows::insert(conn, "valuations", &changes.valuations).await?;
-        Ok(())
-    }
+    let written: Vec<PropertyRow> = ids.iter().filter_map(|id| rows.remove(id)).collect();
+    rows::replace(conn, "properties", "property_id", &ids, &written).await?;
+    rows::insert(conn, "price_history", &changes.prices).await?;
+    rows::insert(conn, "valuations", &changes.valuations).await?;
+    Ok(())
 }
 
 #[derive(Default)]
@@ -121,31 +100,18 @@ fn apply_one(
         };
         set_attributes(&mut row, attributes).map_err(|e| ApplyError::event(recorded, e))?;
         if let Some(price) = asking_price {
-            changes.prices.push(PriceChangeRow {
-                tenant_id: row.tenant_id,
-                property_id: id,
-                position,
-                changed_at: recorded.occurred_at,
-                changed_by: recorded.actor.clone(),
-                from_minor: None,
-                to_minor: Int64(price.amount_minor),
-                currency: price.currency.code().to_owned(),
-            });
+            changes
+                .prices
+                .push(price_change(&row, recorded, None, price));
         }
         stamp(&mut row, recorded);
         rows.insert(id, row);
         return Ok(());
     }
-    let row = rows.get_mut(&id).ok_or_else(|| {
-        ApplyError::event(
-            recorded,
-            "no row for this property (its creation was not applied)",
-        )
-    })?;
-    if row.last_position >= position {
-        // Applied before (a replayed dead letter that had gone through).
+    let missing = "no row for this property (its creation was not applied)";
+    let Some(row) = unapplied(rows, recorded, missing, |row| row.last_position)? else {
         return Ok(());
-    }
+    };
     match event {
         Event::PropertyCreated { .. } => {}
         Event::AddressChanged { address } => {
@@ -162,16 +128,9 @@ fn apply_one(
         Event::AskingPriceChanged { from, to } => {
             row.asking_price_minor = Some(Int64(to.amount_minor));
             row.currency = Some(to.currency.code().to_owned());
-            changes.prices.push(PriceChangeRow {
-                tenant_id: row.tenant_id,
-                property_id: id,
-                position,
-                changed_at: recorded.occurred_at,
-                changed_by: recorded.actor.clone(),
-                from_minor: from.map(|m| Int64(m.amount_minor)),
-                to_minor: Int64(to.amount_minor),
-                currency: to.currency.code().to_owned(),
-            });
+            changes
+                .prices
+                .push(price_change(row, recorded, from.as_ref(), to));
         }
         Event::ValuationRecorded {
             value,
@@ -253,4 +212,24 @@ fn set_attributes(row: &mut PropertyRow, attributes: &Attributes) -> Result<(), 
         .collect::<Map<String, Value>>()
         .into();
     Ok(())
+}
+
+/// The price-history row of `row`'s asking price set to `to` (from `from`,
+/// none for the first price) by `recorded`.
+fn price_change(
+    row: &PropertyRow,
+    recorded: &RecordedEvent,
+    from: Option<&Money>,
+    to: &Money,
+) -> PriceChangeRow {
+    PriceChangeRow {
+        tenant_id: row.tenant_id,
+        property_id: row.property_id,
+        position: big(recorded.position),
+        changed_at: recorded.occurred_at,
+        changed_by: recorded.actor.clone(),
+        from_minor: from.map(|m| Int64(m.amount_minor)),
+        to_minor: Int64(to.amount_minor),
+        currency: to.currency.code().to_owned(),
+    }
 }

@@ -17,8 +17,7 @@ mod deals;
 mod pipeline;
 
 use super::decode::events_of;
-use crate::projection::{ApplyError, Projection};
-use async_trait::async_trait;
+use crate::projection::ApplyError;
 use counters::Deltas;
 use deedlog_eventstore::RecordedEvent;
 use deedlog_read_model::analytics::{MessageWeekRow, PriceChangeWeekRow};
@@ -27,37 +26,21 @@ use sqlx::PgConnection;
 pub use activity::week_start;
 pub use deals::NO_CURRENCY;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Analytics;
+projection!(Analytics, "analytics", apply);
 
-#[async_trait]
-impl Projection for Analytics {
-    fn name(&self) -> &'static str {
-        "analytics"
-    }
+async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), ApplyError> {
+    let deal_events =
+        events_of::<deedlog_deals_domain::Event>(events, deedlog_kernel::stream_type::DEAL)?;
+    let mut prices = Deltas::<PriceChangeWeekRow>::default();
+    activity::price_changes(events, &mut prices)?;
+    let mut messages = Deltas::<MessageWeekRow>::default();
+    activity::messages(events, &mut messages)?;
 
-    fn ddl(&self) -> &'static str {
-        include_str!("../../../../../migrations/projections/analytics.sql")
-    }
-
-    async fn apply(
-        &self,
-        conn: &mut PgConnection,
-        events: &[RecordedEvent],
-    ) -> Result<(), ApplyError> {
-        let deal_events =
-            events_of::<deedlog_deals_domain::Event>(events, deedlog_kernel::stream_type::DEAL)?;
-        let mut prices = Deltas::<PriceChangeWeekRow>::default();
-        activity::price_changes(events, &mut prices)?;
-        let mut messages = Deltas::<MessageWeekRow>::default();
-        activity::messages(events, &mut messages)?;
-
-        let mut effects = deals::DealEffects::default();
-        deals::apply(conn, &deal_events, &mut effects).await?;
-        pipeline::write(conn, &effects.pipeline).await?;
-        effects.funnel.write(conn).await?;
-        effects.leaderboard.write(conn).await?;
-        prices.write(conn).await?;
-        messages.write(conn).await
-    }
+    let mut effects = deals::DealEffects::default();
+    deals::apply(conn, &deal_events, &mut effects).await?;
+    pipeline::write(conn, &effects.pipeline).await?;
+    effects.funnel.write(conn).await?;
+    effects.leaderboard.write(conn).await?;
+    prices.write(conn).await?;
+    messages.write(conn).await
 }

@@ -202,6 +202,23 @@ mod tests {
         })
     }
 
+    /// A change of a tenant's pipeline: (day, before, after).
+    type Step = (u32, Option<Contribution>, Option<Contribution>);
+
+    /// The snapshots after applying `steps` of `tenant`, in order.
+    fn applied(tenant: Uuid, steps: Vec<Step>) -> Snapshots {
+        let mut s = Snapshots::default();
+        for (d, before, after) in steps {
+            s.apply(&Change {
+                tenant_id: tenant,
+                day: day(d),
+                before,
+                after,
+            });
+        }
+        s
+    }
+
     /// (day, stage, deals, offer total) of every stored row, in order.
     fn rows(s: &Snapshots, tenant: Uuid) -> Vec<(u32, String, i64, i64)> {
         use chrono::Datelike;
@@ -223,20 +240,18 @@ mod tests {
     #[test]
     fn a_day_copies_the_latest_earlier_snapshot_then_applies_the_delta() {
         let tenant = Uuid::from_u128(1);
-        let mut s = Snapshots::default();
-        let change = |d, before, after| Change {
-            tenant_id: tenant,
-            day: day(d),
-            before,
-            after,
-        };
-        s.apply(&change(1, None, lead(1000)));
-        s.apply(&change(1, None, lead(3000)));
-        s.apply(&change(3, lead(1000), qualified(1000)));
-        s.apply(&change(3, lead(3000), None));
-        s.apply(&change(5, None, lead(500)));
-        // A change for a day that no longer changes anything is no change.
-        s.apply(&change(7, lead(500), lead(500)));
+        let s = applied(
+            tenant,
+            vec![
+                (1, None, lead(1000)),
+                (1, None, lead(3000)),
+                (3, lead(1000), qualified(1000)),
+                (3, lead(3000), None),
+                (5, None, lead(500)),
+                // A change for a day that no longer changes anything is no change.
+                (7, lead(500), lead(500)),
+            ],
+        );
         assert_eq!(
             rows(&s, tenant),
             vec![
@@ -254,16 +269,14 @@ mod tests {
     #[test]
     fn a_change_behind_the_latest_day_also_reaches_the_later_snapshots() {
         let tenant = Uuid::from_u128(2);
-        let mut s = Snapshots::default();
-        let change = |d, before, after| Change {
-            tenant_id: tenant,
-            day: day(d),
-            before,
-            after,
-        };
-        s.apply(&change(1, None, lead(1000)));
-        s.apply(&change(3, None, lead(2000)));
-        s.apply(&change(2, lead(1000), qualified(1000)));
+        let s = applied(
+            tenant,
+            vec![
+                (1, None, lead(1000)),
+                (3, None, lead(2000)),
+                (2, lead(1000), qualified(1000)),
+            ],
+        );
         assert_eq!(
             rows(&s, tenant),
             vec![

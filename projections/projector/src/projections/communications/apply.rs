@@ -23,15 +23,10 @@ pub(super) fn apply_one(
         }
         return Ok(());
     }
-    let work = works.get_mut(&id).ok_or_else(|| {
-        ApplyError::event(
-            recorded,
-            "no row for this contact (its creation was not applied)",
-        )
-    })?;
-    if work.row.last_position >= position {
+    let missing = "no row for this contact (its creation was not applied)";
+    let Some(work) = unapplied(works, recorded, missing, |w| w.row.last_position)? else {
         return Ok(());
-    }
+    };
     work.state = evolve(std::mem::take(&mut work.state), event);
     let Some(contact) = work.state.0.as_ref() else {
         return Err(ApplyError::event(recorded, "the contact has no state"));

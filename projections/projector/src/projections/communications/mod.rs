@@ -16,10 +16,10 @@
 //! reply pauses the contact's cadence, and with it every conversation of
 //! that contact, because every send to them is refused until it resumes.
 
-use super::decode::{big, events_of, stream_ids};
-use crate::projection::{ApplyError, Projection};
+use super::applied::unapplied;
+use super::decode::{big, stream_ids, Decoded};
+use crate::projection::ApplyError;
 use crate::rows;
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deedlog_communications_domain::state::evolve;
 use deedlog_communications_domain::{
@@ -37,8 +37,6 @@ use sqlx::PgConnection;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
-use deedlog_kernel::stream_type::CONTACT as STREAM_TYPE;
-
 mod apply;
 mod messages;
 mod store;
@@ -54,112 +52,91 @@ use working::*;
 /// the address.
 const SUPPRESSION_CODES: [&str; 3] = ["do_not_call", "unsubscribed", "hard_bounced"];
 
-#[derive(Debug, Clone, Copy)]
-pub struct Communications;
-
 /// (contact, message or conversation): messages and conversations are
 /// identified within their contact, so two contacts may use the same id.
 type Key = (Uuid, Uuid);
 
-#[async_trait]
-impl Projection for Communications {
-    fn name(&self) -> &'static str {
-        "communications"
-    }
+projection!(Communications, "communications", stream CONTACT of Event, apply);
 
-    fn ddl(&self) -> &'static str {
-        include_str!("../../../../../migrations/projections/communications.sql")
-    }
+async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<(), ApplyError> {
+    let ids = stream_ids(decoded);
+    let (message_keys, conversation_keys) = referenced(decoded);
 
-    async fn apply(
-        &self,
-        conn: &mut PgConnection,
-        events: &[RecordedEvent],
-    ) -> Result<(), ApplyError> {
-        let decoded = events_of::<Event>(events, STREAM_TYPE)?;
-        if decoded.is_empty() {
-            return Ok(());
-        }
-        let ids = stream_ids(&decoded);
-        let (message_keys, conversation_keys) = referenced(&decoded);
-
-        let contacts = rows::load::<ContactRow>(conn, "contacts", "contact_id", &ids).await?;
-        let compliance =
-            rows::load::<ComplianceRow>(conn, "compliance", "contact_id", &ids).await?;
-        let suppressions =
-            rows::load::<SuppressionRow>(conn, "suppressions", "contact_id", &ids).await?;
-        let mut batch = Batch {
-            messages: load_pairs::<MessageRow>(conn, "messages", "message_id", &message_keys)
-                .await?
-                .into_iter()
-                .map(|m| ((m.contact_id, m.message_id), m))
-                .collect(),
-            conversations: load_pairs::<ConversationRow>(
-                conn,
-                "conversations",
-                "conversation_id",
-                &conversation_keys,
-            )
+    let contacts = rows::load::<ContactRow>(conn, "contacts", "contact_id", &ids).await?;
+    let compliance = rows::load::<ComplianceRow>(conn, "compliance", "contact_id", &ids).await?;
+    let suppressions =
+        rows::load::<SuppressionRow>(conn, "suppressions", "contact_id", &ids).await?;
+    let mut batch = Batch {
+        messages: load_pairs::<MessageRow>(conn, "messages", "message_id", &message_keys)
             .await?
             .into_iter()
-            .map(|c| ((c.contact_id, c.conversation_id), c))
+            .map(|m| ((m.contact_id, m.message_id), m))
             .collect(),
-        };
+        conversations: load_pairs::<ConversationRow>(
+            conn,
+            "conversations",
+            "conversation_id",
+            &conversation_keys,
+        )
+        .await?
+        .into_iter()
+        .map(|c| ((c.contact_id, c.conversation_id), c))
+        .collect(),
+    };
 
-        let mut works = Working::load(contacts, compliance, suppressions, &batch.messages)
-            .map_err(|reason| ApplyError::event(decoded[0].0, reason))?;
-        for (recorded, event) in &decoded {
-            apply_one(&mut works, &mut batch, recorded, event)?;
-        }
-        let Batch {
-            messages,
-            mut conversations,
-        } = batch;
-
-        // Conversations show their contact's pause as it is after the batch.
-        let mut pauses = Vec::new();
-        for work in works.values() {
-            let paused_since = work.row.paused_since;
-            if work.existed && paused_since != work.paused_at_load {
-                pauses.push(PauseRow {
-                    contact_id: work.row.contact_id,
-                    status: status_of(paused_since),
-                    paused_since,
-                });
-            }
-        }
-        for conversation in conversations.values_mut() {
-            if let Some(work) = works.get(&conversation.contact_id) {
-                conversation.status = status_of(work.row.paused_since).to_owned();
-                conversation.paused_since = work.row.paused_since;
-            }
-        }
-
-        let mut contact_rows = Vec::with_capacity(works.len());
-        let mut compliance_rows = Vec::with_capacity(works.len() * Channel::ALL.len());
-        let mut suppression_rows = Vec::new();
-        for work in works.into_values() {
-            contact_rows.push(work.row);
-            compliance_rows.extend(work.compliance.into_values());
-            suppression_rows.extend(work.suppressions.into_values());
-        }
-        rows::replace(conn, "contacts", "contact_id", &ids, &contact_rows).await?;
-        rows::replace(conn, "compliance", "contact_id", &ids, &compliance_rows).await?;
-        rows::replace(conn, "suppressions", "contact_id", &ids, &suppression_rows).await?;
-        let message_keys: Vec<Key> = messages.keys().copied().collect();
-        let message_rows: Vec<MessageRow> = messages.into_values().collect();
-        delete_pairs(conn, "messages", "message_id", &message_keys).await?;
-        rows::insert(conn, "messages", &message_rows).await?;
-        let conversation_keys: Vec<Key> = conversations.keys().copied().collect();
-        let conversation_rows: Vec<ConversationRow> = conversations.into_values().collect();
-        delete_pairs(conn, "conversations", "conversation_id", &conversation_keys).await?;
-        rows::insert(conn, "conversations", &conversation_rows).await?;
-        set_pauses(conn, &pauses).await
+    let mut works = Working::load(contacts, compliance, suppressions, &batch.messages)
+        .map_err(|reason| ApplyError::event(decoded[0].0, reason))?;
+    for (recorded, event) in decoded {
+        apply_one(&mut works, &mut batch, recorded, event)?;
     }
+    let Batch {
+        messages,
+        mut conversations,
+    } = batch;
+
+    // Conversations show their contact's pause as it is after the batch.
+    let mut pauses = Vec::new();
+    for work in works.values() {
+        let paused_since = work.row.paused_since;
+        if work.existed && paused_since != work.paused_at_load {
+            pauses.push(PauseRow {
+                contact_id: work.row.contact_id,
+                status: status_of(paused_since),
+                paused_since,
+            });
+        }
+    }
+    for conversation in conversations.values_mut() {
+        if let Some(work) = works.get(&conversation.contact_id) {
+            conversation.status = status_of(work.row.paused_since).to_owned();
+            conversation.paused_since = work.row.paused_since;
+        }
+    }
+
+    let mut contact_rows = Vec::with_capacity(works.len());
+    let mut compliance_rows = Vec::with_capacity(works.len() * Channel::ALL.len());
+    let mut suppression_rows = Vec::new();
+    for work in works.into_values() {
+        contact_rows.push(work.row);
+        compliance_rows.extend(work.compliance.into_values());
+        suppression_rows.extend(work.suppressions.into_values());
+    }
+    rows::replace(conn, "contacts", "contact_id", &ids, &contact_rows).await?;
+    rows::replace(conn, "compliance", "contact_id", &ids, &compliance_rows).await?;
+    rows::replace(conn, "suppressions", "contact_id", &ids, &suppression_rows).await?;
+    let message_keys: Vec<Key> = messages.keys().copied().collect();
+    let message_rows: Vec<MessageRow> = messages.into_values().collect();
+    delete_pairs(conn, "messages", "message_id", &message_keys).await?;
+    rows::insert(conn, "messages", &message_rows).await?;
+    let conversation_keys: Vec<Key> = conversations.keys().copied().collect();
+    let conversation_rows: Vec<ConversationRow> = conversations.into_values().collect();
+    delete_pairs(conn, "conversations", "conversation_id", &conversation_keys).await?;
+    rows::insert(conn, "conversations", &conversation_rows).await?;
+    set_pauses(conn, &pauses).await
 }
 
 /// The messages and conversations the batch's events name, per contact.
-fn referenced(decoded: &[(&RecordedEvent, Event)]) -> (Vec<Key>, Vec<Key>) {
+fn referenced(decoded: &Decoded<'_, Event>) -> (Vec<Key>, Vec<Key>) {
     let mut messages = BTreeSet::new();
     let mut conversations = BTreeSet::new();
     for (recorded, event) in decoded {

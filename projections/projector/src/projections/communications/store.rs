@@ -20,21 +20,9 @@ pub(super) async fn load_pairs<T: serde::de::DeserializeOwned + Send + Unpin + '
     column: &'static str,
     keys: &[Key],
 ) -> Result<Vec<T>, ApplyError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (contacts, ids): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
-    let json: Option<sqlx::types::Json<Vec<T>>> = sqlx::query_scalar(&format!(
-        "SELECT json_agg(t) FROM {table} t \
-         JOIN unnest($1::uuid[], $2::uuid[]) AS k(contact_id, id) \
-         ON t.contact_id = k.contact_id AND t.{column} = k.id"
-    ))
-    .bind(&contacts)
-    .bind(&ids)
-    .fetch_one(conn)
-    .await
-    .map_err(ApplyError::db("load read-model rows by contact and id"))?;
-    Ok(json.map(|j| j.0).unwrap_or_default())
+    let key = ["contact_id", column];
+    let context = "load read-model rows by contact and id";
+    rows::load_pairs(conn, table, key, keys, context).await
 }
 
 /// Deletes the rows of `table` whose (`contact_id`, `column`) is one of `keys`.
@@ -44,20 +32,9 @@ pub(super) async fn delete_pairs(
     column: &'static str,
     keys: &[Key],
 ) -> Result<(), ApplyError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let (contacts, ids): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
-    sqlx::query(&format!(
-        "DELETE FROM {table} t USING unnest($1::uuid[], $2::uuid[]) AS k(contact_id, id) \
-         WHERE t.contact_id = k.contact_id AND t.{column} = k.id"
-    ))
-    .bind(&contacts)
-    .bind(&ids)
-    .execute(conn)
-    .await
-    .map_err(ApplyError::db("delete read-model rows by contact and id"))?;
-    Ok(())
+    let key = ["contact_id", column];
+    let context = "delete read-model rows by contact and id";
+    rows::delete_pairs(conn, table, key, keys, context).await
 }
 
 /// Shows each contact's pause on every conversation of the contact, those

@@ -4,6 +4,7 @@
 use super::checks::{check_scenario, one_currency};
 use super::working::{ScenarioMeta, Working};
 use crate::projection::ApplyError;
+use crate::projections::applied::unapplied;
 use crate::projections::decode::big;
 use deedlog_deals_domain::state::{evolve, State};
 use deedlog_deals_domain::{Event, Stage};
@@ -73,16 +74,10 @@ pub(super) fn apply_one(
         deals.insert(id, working);
         return Ok(());
     }
-    let working = deals.get_mut(&id).ok_or_else(|| {
-        ApplyError::event(
-            recorded,
-            "no row for this deal (its opening was not applied)",
-        )
-    })?;
-    if working.row.last_position >= position {
-        // Applied before (a replayed dead letter that had gone through).
+    let missing = "no row for this deal (its opening was not applied)";
+    let Some(working) = unapplied(deals, recorded, missing, |w| w.row.last_position)? else {
         return Ok(());
-    }
+    };
     let Some(deal) = &working.state.0 else {
         return Err(ApplyError::event(recorded, "the deal has no state"));
     };

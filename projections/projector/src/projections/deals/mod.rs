@@ -12,12 +12,10 @@ mod checks;
 mod fold;
 mod working;
 
-use super::decode::{events_of, stream_ids};
-use crate::projection::{ApplyError, Projection};
+use super::decode::{stream_ids, Decoded};
+use crate::projection::ApplyError;
 use crate::rows;
-use async_trait::async_trait;
 use deedlog_deals_domain::Event;
-use deedlog_eventstore::RecordedEvent;
 use deedlog_read_model::deals::{DealRow, ScenarioRow};
 use fold::apply_one;
 use sqlx::PgConnection;
@@ -25,99 +23,76 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use working::Working;
 
-use deedlog_kernel::stream_type::DEAL as STREAM_TYPE;
+projection!(Deals, "deals", stream DEAL of Event, apply);
 
-#[derive(Debug, Clone, Copy)]
-pub struct Deals;
-
-#[async_trait]
-impl Projection for Deals {
-    fn name(&self) -> &'static str {
-        "deals"
+async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<(), ApplyError> {
+    let ids = stream_ids(decoded);
+    let loaded = rows::load::<DealRow>(conn, "deals", "deal_id", &ids).await?;
+    // Only deals that keep scenarios need them: a deal's state is whole
+    // without the scenarios table when it has none.
+    let with_scenarios: Vec<Uuid> = loaded
+        .iter()
+        .filter(|row| row.scenario_count > 0)
+        .map(|row| row.deal_id)
+        .collect();
+    let mut kept: HashMap<Uuid, Vec<ScenarioRow>> = HashMap::new();
+    for scenario in rows::load::<ScenarioRow>(conn, "scenarios", "deal_id", &with_scenarios).await?
+    {
+        kept.entry(scenario.deal_id).or_default().push(scenario);
     }
-
-    fn ddl(&self) -> &'static str {
-        include_str!("../../../../../migrations/projections/deals.sql")
-    }
-
-    async fn apply(
-        &self,
-        conn: &mut PgConnection,
-        events: &[RecordedEvent],
-    ) -> Result<(), ApplyError> {
-        let decoded = events_of::<Event>(events, STREAM_TYPE)?;
-        if decoded.is_empty() {
-            return Ok(());
+    let mut deals = HashMap::with_capacity(ids.len());
+    for row in loaded {
+        let scenarios = kept.remove(&row.deal_id).unwrap_or_default();
+        let id = row.deal_id;
+        match Working::from_rows(row, scenarios) {
+            Ok(working) => {
+                deals.insert(id, working);
+            }
+            Err(reason) => {
+                let first = decoded
+                    .iter()
+                    .find(|(e, _)| e.stream_id.as_uuid() == id)
+                    .map(|(e, _)| *e)
+                    .expect("every loaded row is one of the batch's deals");
+                return Err(ApplyError::event(
+                    first,
+                    format!("the deal's stored row is unreadable: {reason}"),
+                ));
+            }
         }
-        let ids = stream_ids(&decoded);
-        let loaded = rows::load::<DealRow>(conn, "deals", "deal_id", &ids).await?;
-        // Only deals that keep scenarios need them: a deal's state is whole
-        // without the scenarios table when it has none.
-        let with_scenarios: Vec<Uuid> = loaded
+    }
+    let mut history = Vec::new();
+    for (recorded, event) in decoded {
+        apply_one(&mut deals, &mut history, recorded, event)?;
+    }
+    let mut written = Vec::with_capacity(ids.len());
+    let mut rewritten = Vec::new();
+    let mut scenario_rows = Vec::new();
+    for id in &ids {
+        let Some(working) = deals.remove(id) else {
+            continue;
+        };
+        // A figure beyond its column is the deal's last event's error.
+        let fail = |reason: String| match decoded
             .iter()
-            .filter(|row| row.scenario_count > 0)
-            .map(|row| row.deal_id)
-            .collect();
-        let mut kept: HashMap<Uuid, Vec<ScenarioRow>> = HashMap::new();
-        for scenario in
-            rows::load::<ScenarioRow>(conn, "scenarios", "deal_id", &with_scenarios).await?
+            .rev()
+            .find(|(e, _)| e.stream_id.as_uuid() == *id)
         {
-            kept.entry(scenario.deal_id).or_default().push(scenario);
+            Some((event, _)) => ApplyError::event(event, reason),
+            None => ApplyError::Event {
+                position: 0,
+                event_type: String::new(),
+                reason,
+            },
+        };
+        if working.scenarios_need_writing() {
+            rewritten.push(*id);
+            scenario_rows.extend(working.scenario_rows().map_err(fail)?);
         }
-        let mut deals = HashMap::with_capacity(ids.len());
-        for row in loaded {
-            let scenarios = kept.remove(&row.deal_id).unwrap_or_default();
-            let id = row.deal_id;
-            match Working::from_rows(row, scenarios) {
-                Ok(working) => {
-                    deals.insert(id, working);
-                }
-                Err(reason) => {
-                    let first = decoded
-                        .iter()
-                        .find(|(e, _)| e.stream_id.as_uuid() == id)
-                        .map(|(e, _)| *e)
-                        .expect("every loaded row is one of the batch's deals");
-                    return Err(ApplyError::event(
-                        first,
-                        format!("the deal's stored row is unreadable: {reason}"),
-                    ));
-                }
-            }
-        }
-        let mut history = Vec::new();
-        for (recorded, event) in &decoded {
-            apply_one(&mut deals, &mut history, recorded, event)?;
-        }
-        let mut written = Vec::with_capacity(ids.len());
-        let mut rewritten = Vec::new();
-        let mut scenario_rows = Vec::new();
-        for id in &ids {
-            let Some(working) = deals.remove(id) else {
-                continue;
-            };
-            // A figure beyond its column is the deal's last event's error.
-            let fail = |reason: String| match decoded
-                .iter()
-                .rev()
-                .find(|(e, _)| e.stream_id.as_uuid() == *id)
-            {
-                Some((event, _)) => ApplyError::event(event, reason),
-                None => ApplyError::Event {
-                    position: 0,
-                    event_type: String::new(),
-                    reason,
-                },
-            };
-            if working.scenarios_need_writing() {
-                rewritten.push(*id);
-                scenario_rows.extend(working.scenario_rows().map_err(fail)?);
-            }
-            written.push(working.into_row().map_err(fail)?);
-        }
-        rows::replace(conn, "deals", "deal_id", &ids, &written).await?;
-        rows::insert(conn, "stage_history", &history).await?;
-        rows::replace(conn, "scenarios", "deal_id", &rewritten, &scenario_rows).await?;
-        Ok(())
+        written.push(working.into_row().map_err(fail)?);
     }
+    rows::replace(conn, "deals", "deal_id", &ids, &written).await?;
+    rows::insert(conn, "stage_history", &history).await?;
+    rows::replace(conn, "scenarios", "deal_id", &rewritten, &scenario_rows).await?;
+    Ok(())
 }

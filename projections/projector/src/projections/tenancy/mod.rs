@@ -25,9 +25,8 @@ mod tenant_stream;
 
 use super::credential_times::{decode_times, CredentialTimes};
 use super::decode::{big, decode};
-use crate::projection::{ApplyError, Projection};
+use crate::projection::ApplyError;
 use crate::rows;
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::stream_type::{CREDENTIALS, TENANT};
@@ -38,78 +37,52 @@ use sqlx::PgConnection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy)]
-pub struct Tenancy;
-
 /// A batch's tenancy events, decoded, in position order.
 enum Decoded<'a> {
     Tenant(&'a RecordedEvent, tenant::Event),
     Credentials(&'a RecordedEvent, CredentialTimes),
 }
 
-#[async_trait]
-impl Projection for Tenancy {
-    fn name(&self) -> &'static str {
-        "tenancy"
-    }
+projection!(Tenancy, "tenancy", apply);
 
-    fn ddl(&self) -> &'static str {
-        include_str!("../../../../../migrations/projections/tenancy.sql")
+async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), ApplyError> {
+    let decoded = decode_batch(events)?;
+    if decoded.is_empty() {
+        return Ok(());
     }
-
-    async fn apply(
-        &self,
-        conn: &mut PgConnection,
-        events: &[RecordedEvent],
-    ) -> Result<(), ApplyError> {
-        let decoded = decode_batch(events)?;
-        if decoded.is_empty() {
-            return Ok(());
+    let touched = Touched::of(&decoded);
+    let mut state = State {
+        tenants: rows::load::<TenantRow>(conn, "tenants", "tenant_id", &touched.tenants)
+            .await?
+            .into_iter()
+            .map(|row| (row.tenant_id, row))
+            .collect(),
+        modules: rows::load::<ModuleRow>(conn, "modules", "tenant_id", &touched.modules)
+            .await?
+            .into_iter()
+            .map(|row| ((row.tenant_id, row.module.clone()), row))
+            .collect(),
+        users: rows::load::<UserRow>(conn, "users", "user_id", &touched.users)
+            .await?
+            .into_iter()
+            .map(|row| (row.user_id, row))
+            .collect(),
+        role_changes: Vec::new(),
+    };
+    for event in &decoded {
+        match event {
+            Decoded::Tenant(recorded, event) => state.tenant_event(recorded, event)?,
+            Decoded::Credentials(recorded, event) => state.credentials_event(recorded, event)?,
         }
-        let touched = Touched::of(&decoded);
-        let mut state = State {
-            tenants: rows::load::<TenantRow>(conn, "tenants", "tenant_id", &touched.tenants)
-                .await?
-                .into_iter()
-                .map(|row| (row.tenant_id, row))
-                .collect(),
-            modules: rows::load::<ModuleRow>(conn, "modules", "tenant_id", &touched.modules)
-                .await?
-                .into_iter()
-                .map(|row| ((row.tenant_id, row.module.clone()), row))
-                .collect(),
-            users: rows::load::<UserRow>(conn, "users", "user_id", &touched.users)
-                .await?
-                .into_iter()
-                .map(|row| (row.user_id, row))
-                .collect(),
-            role_changes: Vec::new(),
-        };
-        for event in &decoded {
-            match event {
-                Decoded::Tenant(recorded, event) => state.tenant_event(recorded, event)?,
-                Decoded::Credentials(recorded, event) => {
-                    state.credentials_event(recorded, event)?
-                }
-            }
-        }
-        let tenants: Vec<TenantRow> = touched
-            .tenants
-            .iter()
-            .filter_map(|id| state.tenants.remove(id))
-            .collect();
-        rows::replace(conn, "tenants", "tenant_id", &touched.tenants, &tenants).await?;
-        let modules: Vec<ModuleRow> = state.modules.into_values().collect();
-        rows::replace(conn, "modules", "tenant_id", &touched.modules, &modules).await?;
-        let users: Vec<UserRow> = touched
-            .users
-            .iter()
-            .filter_map(|id| state.users.remove(id))
-            .collect();
-        rows::replace(conn, "users", "user_id", &touched.users, &users).await?;
-        rows::insert(conn, "role_changes", &state.role_changes).await?;
-        Ok(())
     }
+    let tenants = take(&mut state.tenants, &touched.tenants);
+    rows::replace(conn, "tenants", "tenant_id", &touched.tenants, &tenants).await?;
+    let modules: Vec<ModuleRow> = state.modules.into_values().collect();
+    rows::replace(conn, "modules", "tenant_id", &touched.modules, &modules).await?;
+    let users = take(&mut state.users, &touched.users);
+    rows::replace(conn, "users", "user_id", &touched.users, &users).await?;
+    rows::insert(conn, "role_changes", &state.role_changes).await?;
+    Ok(())
 }
 
 /// Picks the tenant and credentials events out of `events` and decodes them.
@@ -228,4 +201,10 @@ fn empty_user(user_id: Uuid, tenant_id: Uuid, at: DateTime<Utc>) -> UserRow {
 fn stamp_user(row: &mut UserRow, recorded: &RecordedEvent) {
     row.last_position = big(recorded.position);
     row.updated_at = recorded.occurred_at;
+}
+
+/// The rows of `ids` taken out of `rows`, in the order of `ids` (an id
+/// without a row is left out).
+fn take<R>(rows: &mut HashMap<Uuid, R>, ids: &[Uuid]) -> Vec<R> {
+    ids.iter().filter_map(|id| rows.remove(id)).collect()
 }

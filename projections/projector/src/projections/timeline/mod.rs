@@ -11,14 +11,14 @@
 
 mod contact;
 mod deal;
+mod known;
 mod names;
 mod property;
 mod scenarios;
 mod words;
 
 use super::decode::{big, decode};
-use crate::projection::{ApplyError, Projection};
-use async_trait::async_trait;
+use crate::projection::ApplyError;
 use deedlog_eventstore::RecordedEvent;
 use deedlog_read_model::timeline::EntryRow;
 use deedlog_read_model::Int64;
@@ -28,9 +28,6 @@ use sqlx::PgConnection;
 use std::collections::HashSet;
 use uuid::Uuid;
 use words::{and_list, money, words_of, Words};
-
-#[derive(Debug, Clone, Copy)]
-pub struct Timeline;
 
 /// An event of the batch this projection reads.
 // Lives for one batch; boxing the property event would buy nothing.
@@ -46,59 +43,46 @@ enum Decoded {
     },
 }
 
-#[async_trait]
-impl Projection for Timeline {
-    fn name(&self) -> &'static str {
-        "timeline"
+projection!(Timeline, "timeline", apply);
+
+async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), ApplyError> {
+    let decoded = decode_batch(events)?;
+    if decoded.is_empty() {
+        return Ok(());
     }
 
-    fn ddl(&self) -> &'static str {
-        include_str!("../../../../../migrations/projections/timeline.sql")
+    let keys = actor_keys(&decoded);
+    let mut names = Names::load(conn, &keys).await?;
+    let deal_ids = scenario_deals(&decoded);
+    let mut scenarios = Scenarios::load(conn, &deal_ids).await?;
+
+    let mut entries = Vec::new();
+    for (recorded, event) in &decoded {
+        let tenant = recorded.tenant_id.as_uuid();
+        let position = big(recorded.position);
+        let words = Words::new(&names, tenant, position);
+        let summary = match event {
+            Decoded::Named { user, display_name } => {
+                names.learn(tenant, *user, display_name, position);
+                continue;
+            }
+            Decoded::Property(event) => property::summary(event, &words),
+            Decoded::Deal(event) => {
+                let deal = recorded.stream_id.as_uuid();
+                let summary =
+                    deal::summary(event, &words, &|scenario| scenarios.name(deal, scenario));
+                scenarios.follow(tenant, deal, position, event);
+                summary
+            }
+            Decoded::Contact(event) => contact::summary(event),
+        };
+        entries.push(entry(recorded, &names, summary));
     }
 
-    async fn apply(
-        &self,
-        conn: &mut PgConnection,
-        events: &[RecordedEvent],
-    ) -> Result<(), ApplyError> {
-        let decoded = decode_batch(events)?;
-        if decoded.is_empty() {
-            return Ok(());
-        }
-
-        let keys = actor_keys(&decoded);
-        let mut names = Names::load(conn, &keys).await?;
-        let deal_ids = scenario_deals(&decoded);
-        let mut scenarios = Scenarios::load(conn, &deal_ids).await?;
-
-        let mut entries = Vec::new();
-        for (recorded, event) in &decoded {
-            let tenant = recorded.tenant_id.as_uuid();
-            let position = big(recorded.position);
-            let words = Words::new(&names, tenant, position);
-            let summary = match event {
-                Decoded::Named { user, display_name } => {
-                    names.learn(tenant, *user, display_name, position);
-                    continue;
-                }
-                Decoded::Property(event) => property::summary(event, &words),
-                Decoded::Deal(event) => {
-                    let deal = recorded.stream_id.as_uuid();
-                    let summary =
-                        deal::summary(event, &words, &|scenario| scenarios.name(deal, scenario));
-                    scenarios.follow(tenant, deal, position, event);
-                    summary
-                }
-                Decoded::Contact(event) => contact::summary(event),
-            };
-            entries.push(entry(recorded, &names, summary));
-        }
-
-        insert_entries(conn, &entries).await?;
-        names::upsert(conn, &names.changed_rows()).await?;
-        scenarios::upsert(conn, &scenarios.changed_rows()).await?;
-        Ok(())
-    }
+    insert_entries(conn, &entries).await?;
+    names::upsert(conn, &names.changed_rows()).await?;
+    scenarios::upsert(conn, &scenarios.changed_rows()).await?;
+    Ok(())
 }
 
 /// The batch's events of records and the tenant events that name users,

@@ -1,17 +1,15 @@
 //! Users' display names as known at a position: loaded for the batch,
 //! learnt from tenant events, written back to `actors`.
 
+use super::known::Known;
 use crate::projection::ApplyError;
+use crate::rows;
 use deedlog_read_model::timeline::ActorRow;
 use sqlx::PgConnection;
-use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Users' display names: those stored, and those the batch learns.
-pub(super) struct Names {
-    rows: HashMap<(Uuid, Uuid), ActorRow>,
-    changed: HashSet<(Uuid, Uuid)>,
-}
+pub(super) struct Names(Known<ActorRow>);
 
 impl Names {
     /// The stored names of the (tenant, user) keys.
@@ -19,82 +17,53 @@ impl Names {
         conn: &mut PgConnection,
         keys: &[(Uuid, Uuid)],
     ) -> Result<Self, ApplyError> {
-        Ok(Self {
-            rows: load_actors(conn, keys)
-                .await?
-                .into_iter()
-                .map(|row| ((row.tenant_id, row.user_id), row))
-                .collect(),
-            changed: HashSet::new(),
-        })
+        let key = ["tenant_id", "user_id"];
+        let stored = rows::load_pairs(conn, "actors", key, keys, "load actors").await?;
+        Ok(Self(Known::new(stored, |row: &ActorRow| {
+            (row.tenant_id, row.user_id)
+        })))
     }
 
     /// The user's name as known before `position`.
     pub(super) fn known(&self, tenant: Uuid, user: Uuid, position: i64) -> Option<&str> {
-        self.rows
+        self.0
             .get(&(tenant, user))
             .filter(|row| row.last_position < position)
             .map(|row| row.display_name.as_str())
     }
 
     pub(super) fn learn(&mut self, tenant: Uuid, user: Uuid, display_name: &str, position: i64) {
-        let row = self.rows.entry((tenant, user)).or_insert_with(|| ActorRow {
+        let new = || ActorRow {
             tenant_id: tenant,
             user_id: user,
             display_name: String::new(),
             last_position: 0,
-        });
-        if row.last_position >= position {
-            // Applied before (a replayed dead letter that had gone through).
-            return;
+        };
+        if let Some(row) = self
+            .0
+            .change((tenant, user), position, |r| &mut r.last_position, new)
+        {
+            row.display_name = display_name.to_owned();
         }
-        row.display_name = display_name.to_owned();
-        row.last_position = position;
-        self.changed.insert((tenant, user));
     }
 
     pub(super) fn changed_rows(&self) -> Vec<&ActorRow> {
-        let mut keys: Vec<_> = self.changed.iter().collect();
-        keys.sort();
-        keys.into_iter()
-            .filter_map(|key| self.rows.get(key))
-            .collect()
+        self.0.changed_rows()
     }
 }
 
-async fn load_actors(
+/// Writes `changed` names back to `actors`.
+pub(super) async fn upsert(
     conn: &mut PgConnection,
-    keys: &[(Uuid, Uuid)],
-) -> Result<Vec<ActorRow>, ApplyError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (tenants, users): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
-    let json: Option<sqlx::types::Json<Vec<ActorRow>>> = sqlx::query_scalar(
-        "SELECT json_agg(a) FROM actors a \
-         JOIN unnest($1::uuid[], $2::uuid[]) AS k(tenant_id, user_id) \
-           ON a.tenant_id = k.tenant_id AND a.user_id = k.user_id",
+    changed: &[&ActorRow],
+) -> Result<(), ApplyError> {
+    rows::upsert(
+        conn,
+        "actors",
+        &["tenant_id", "user_id"],
+        &["display_name", "last_position"],
+        changed,
+        "write actors",
     )
-    .bind(&tenants)
-    .bind(&users)
-    .fetch_one(conn)
     .await
-    .map_err(ApplyError::db("load actors"))?;
-    Ok(json.map(|j| j.0).unwrap_or_default())
-}
-
-pub(super) async fn upsert(conn: &mut PgConnection, rows: &[&ActorRow]) -> Result<(), ApplyError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO actors SELECT * FROM json_populate_recordset(NULL::actors, $1::json) \
-         ON CONFLICT (tenant_id, user_id) DO UPDATE \
-         SET display_name = EXCLUDED.display_name, last_position = EXCLUDED.last_position",
-    )
-    .bind(sqlx::types::Json(rows))
-    .execute(conn)
-    .await
-    .map_err(ApplyError::db("write actors"))?;
-    Ok(())
 }
