@@ -4,11 +4,15 @@
 //! it, and projectors over it. Tests talk to the real PostgreSQL named by
 //! `DEEDLOG_TEST_ADMIN_URL` (default: the local server as `postgres`).
 
+use chrono::{DateTime, Utc};
 use deedlog_eventstore::{
     AppendRequest, ConnectOptions, EventStore, ExpectedVersion, LogReader, NewEvent,
     SubscriptionOptions, Upcasters,
 };
-use deedlog_kernel::{CommandMetadata, DomainEvent, StreamId, TenantId};
+use deedlog_kernel::{
+    CausationId, CommandId, CommandMetadata, CorrelationId, Currency, DomainEvent, Money, StreamId,
+    TenantId,
+};
 use deedlog_projector::{Projection, Projector, Step};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection};
@@ -125,6 +129,20 @@ impl TestDb {
             .last_position()
     }
 
+    /// Appends `events` to a stream of `stream_type` as of `at`, by a fresh
+    /// user ([`metadata_at`]); returns the last position.
+    pub async fn append_at<E: serde::Serialize + DomainEvent>(
+        &self,
+        tenant: TenantId,
+        stream: StreamId,
+        stream_type: &str,
+        at: DateTime<Utc>,
+        events: &[E],
+    ) -> u64 {
+        self.append_to(tenant, stream, stream_type, events, metadata_at(tenant, at))
+            .await
+    }
+
     /// Opens `projection` on its live schema, creating it when missing.
     pub async fn projector(&self, projection: Arc<dyn Projection>, batch: u32) -> Projector {
         deedlog_projector::runner::ensure_live(self.pool.clone(), projection.clone())
@@ -205,4 +223,28 @@ pub async fn catch_up(projector: &mut Projector) -> u64 {
 pub fn new_event<E: serde::Serialize + DomainEvent>(event: &E) -> NewEvent {
     let (event_type, payload) = deedlog_kernel::codec::encode(event).expect("encode");
     NewEvent::new(event_type, 1, &payload).expect("serialise")
+}
+
+/// Metadata of a command of `tenant` at `at` by a user of its own, with
+/// fresh command, correlation and causation ids.
+pub fn metadata_at(tenant: TenantId, at: DateTime<Utc>) -> CommandMetadata {
+    CommandMetadata {
+        tenant_id: tenant,
+        actor: format!("user:{}", Uuid::now_v7()),
+        command_id: CommandId::from_uuid(Uuid::now_v7()),
+        correlation_id: CorrelationId::from_uuid(Uuid::now_v7()),
+        causation_id: CausationId::from_uuid(Uuid::now_v7()),
+        occurred_at: at,
+        trace: None,
+    }
+}
+
+/// A new stream's id.
+pub fn new_stream() -> StreamId {
+    StreamId::from_uuid(Uuid::now_v7())
+}
+
+/// `minor` euro cents.
+pub fn eur(minor: i64) -> Money {
+    Money::new(minor, Currency::new("EUR").expect("EUR"))
 }

@@ -13,7 +13,6 @@ use deedlog_communications_domain::{
 };
 use deedlog_kernel::{Decider, StreamId, TenantId};
 use deedlog_projector::projections::communications::Communications;
-use deedlog_projector::reconcile::reconcile;
 use deedlog_projector::{rebuild, Projection};
 use deedlog_read_model::communications::{
     ComplianceRow, ContactRow, ConversationRow, MessageRow, SuppressionRow,
@@ -1132,16 +1131,17 @@ async fn histories(db: &TestDb, tenant: TenantId, contacts: usize, steps: usize,
 
 /// Every row of every communications table, as JSON, in a fixed order.
 async fn all_rows(db: &TestDb) -> Vec<Value> {
-    sqlx::query_scalar(
-        "SELECT to_jsonb(t) FROM rm_communications.contacts t UNION ALL \
-         (SELECT to_jsonb(t) FROM rm_communications.compliance t) UNION ALL \
-         (SELECT to_jsonb(t) FROM rm_communications.suppressions t) UNION ALL \
-         (SELECT to_jsonb(t) FROM rm_communications.messages t) UNION ALL \
-         (SELECT to_jsonb(t) FROM rm_communications.conversations t) ORDER BY 1",
+    rows_as_json(
+        db,
+        &[
+            "rm_communications.contacts",
+            "rm_communications.compliance",
+            "rm_communications.suppressions",
+            "rm_communications.messages",
+            "rm_communications.conversations",
+        ],
     )
-    .fetch_all(&db.pool)
     .await
-    .expect("rows")
 }
 
 /// Not assert_eq!: a failure would print every row.
@@ -1229,17 +1229,7 @@ async fn many_contacts_of_two_tenants_give_the_same_rows_in_any_batch_size_and_r
         .await;
     assert_eq!(mismatched, 0);
 
-    let report = reconcile(&db.pool, &db.reader, projection.clone(), 1000, &mut |_| {})
-        .await
-        .expect("reconcile");
-    assert!(
-        report.is_clean(),
-        "{} missing, {} extra, {} differing; first: {:?}",
-        report.missing,
-        report.extra,
-        report.differing,
-        report.differences.first()
-    );
+    assert_reconciles_clean(&db, projection.clone(), 1000).await;
     let incremental = all_rows(&db).await;
     for batch in [1000, 7] {
         rebuild::rebuild(&db.pool, &db.reader, projection.clone(), batch, &mut |_| {})

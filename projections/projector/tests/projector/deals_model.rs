@@ -10,7 +10,6 @@ use deedlog_deals_domain::state::evolve;
 use deedlog_deals_domain::{Action, Command, Cost, Deal, Event, Financing, Stage, State};
 use deedlog_kernel::{Currency, Money, StreamId, TenantId, UserId};
 use deedlog_projector::projections::deals::Deals;
-use deedlog_projector::reconcile::reconcile;
 use deedlog_projector::{rebuild, Projection};
 use deedlog_read_model::deals::{DealRow, ScenarioRow};
 use deedlog_read_model::Int64;
@@ -951,14 +950,15 @@ fn next_events(log: &DealLog, n: u64) -> Option<Vec<Event>> {
 
 /// Every row of every deals table, as JSON, in key order.
 async fn all_rows(db: &TestDb) -> Vec<serde_json::Value> {
-    sqlx::query_scalar(
-        "SELECT to_jsonb(d) FROM rm_deals.deals d UNION ALL \
-         (SELECT to_jsonb(h) FROM rm_deals.stage_history h) UNION ALL \
-         (SELECT to_jsonb(s) FROM rm_deals.scenarios s) ORDER BY 1",
+    rows_as_json(
+        db,
+        &[
+            "rm_deals.deals",
+            "rm_deals.stage_history",
+            "rm_deals.scenarios",
+        ],
     )
-    .fetch_all(&db.pool)
     .await
-    .expect("rows")
 }
 
 #[tokio::test]
@@ -1036,14 +1036,5 @@ async fn batches_of_any_size_give_the_same_rows_and_reconciliation_is_clean() {
         "rows built one event at a time differ from a rebuild in batches of 1000"
     );
 
-    let report = reconcile(&db.pool, &db.reader, projection, 7, &mut |_| {})
-        .await
-        .expect("reconcile");
-    assert!(
-        report.is_clean(),
-        "{} missing, {} extra, {} differing",
-        report.missing,
-        report.extra,
-        report.differing
-    );
+    assert_reconciles_clean(&db, projection, 7).await;
 }

@@ -21,8 +21,15 @@ async fn a_poison_event_is_dead_lettered_the_rest_go_on_and_replay_applies_it_af
     let poison = db.append(tenant, a, &[change(0, &mut price)]).await;
     db.append(tenant, b, &[created("Bonn", 20_000_000)]).await;
     // An event no code can read: a dead letter that stays.
-    db.append_raw(tenant, b, 2, "AskingPriceChanged", r#"{"to": "a lot"}"#)
-        .await;
+    append_raw(
+        &db,
+        tenant,
+        b,
+        2,
+        "AskingPriceChanged",
+        r#"{"to": "a lot"}"#,
+    )
+    .await;
 
     let faulty = Arc::new(Faulty::new(Arc::new(Properties)));
     faulty.poison.store(poison, Ordering::SeqCst);
@@ -319,14 +326,15 @@ async fn operations_on_unknown_projections_and_missing_models_are_refused_by_nam
 
 /// Every row of every properties table, as JSON, in key order.
 async fn rows(db: &TestDb) -> Vec<serde_json::Value> {
-    sqlx::query_scalar(
-        "SELECT to_jsonb(p) FROM rm_properties.properties p UNION ALL \
-         (SELECT to_jsonb(h) FROM rm_properties.price_history h) UNION ALL \
-         (SELECT to_jsonb(v) FROM rm_properties.valuations v) ORDER BY 1",
+    rows_as_json(
+        db,
+        &[
+            "rm_properties.properties",
+            "rm_properties.price_history",
+            "rm_properties.valuations",
+        ],
     )
-    .fetch_all(&db.pool)
     .await
-    .expect("rows")
 }
 
 proptest! {

@@ -2,10 +2,7 @@
 //! and a generator of realistic property histories.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use deedlog_kernel::{
-    CausationId, CommandId, CommandMetadata, CorrelationId, Currency, Money, StreamId, TenantId,
-    UserId,
-};
+use deedlog_kernel::{CommandMetadata, StreamId, TenantId, UserId};
 use deedlog_properties_domain::model::{
     Address, Attributes, PropertyKind, Provenance, Source, Sourced,
 };
@@ -13,23 +10,16 @@ use deedlog_properties_domain::{Event, ListingStatus};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-pub use deedlog_testing::{catch_up, options, TestDb};
+use deedlog_projector::reconcile::{reconcile, Report};
+use deedlog_projector::Projection;
+use std::sync::Arc;
 
-/// Appends of property events, and of raw rows no projection can read.
+pub use deedlog_testing::{catch_up, eur, metadata_at, new_stream, options, TestDb};
+
+/// Appends of property events.
 pub trait PropertyLog {
     /// Appends `events` to a property stream; returns the last position.
     async fn append(&self, tenant: TenantId, stream: StreamId, events: &[Event]) -> u64;
-
-    /// Stores an event with plain SQL, bypassing the store: how a payload
-    /// that no projection can read gets into a test's log.
-    async fn append_raw(
-        &self,
-        tenant: TenantId,
-        stream: StreamId,
-        version: i64,
-        event_type: &str,
-        payload: &str,
-    );
 }
 
 impl PropertyLog for TestDb {
@@ -37,30 +27,32 @@ impl PropertyLog for TestDb {
         self.append_to(tenant, stream, "property", events, metadata(tenant))
             .await
     }
+}
 
-    async fn append_raw(
-        &self,
-        tenant: TenantId,
-        stream: StreamId,
-        version: i64,
-        event_type: &str,
-        payload: &str,
-    ) {
-        sqlx::query(
-            "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
-             actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
-             VALUES ($1, $2, 'property', $3, $4, 1, $5::json, 'user:x', gen_random_uuid(), gen_random_uuid(), \
-             gen_random_uuid(), now(), now())",
-        )
-        .bind(tenant.as_uuid())
-        .bind(stream.as_uuid())
-        .bind(version)
-        .bind(event_type)
-        .bind(payload)
-        .execute(&self.pool)
-        .await
-        .expect("insert a raw event");
-    }
+/// Stores a property event with plain SQL, bypassing the store: how a
+/// payload that no projection can read gets into a test's log.
+pub async fn append_raw(
+    db: &TestDb,
+    tenant: TenantId,
+    stream: StreamId,
+    version: i64,
+    event_type: &str,
+    payload: &str,
+) {
+    sqlx::query(
+        "INSERT INTO events (tenant_id, stream_id, stream_type, version, event_type, schema_version, payload, \
+         actor, command_id, correlation_id, causation_id, occurred_at, recorded_at) \
+         VALUES ($1, $2, 'property', $3, $4, 1, $5::json, 'user:x', gen_random_uuid(), gen_random_uuid(), \
+         gen_random_uuid(), now(), now())",
+    )
+    .bind(tenant.as_uuid())
+    .bind(stream.as_uuid())
+    .bind(version)
+    .bind(event_type)
+    .bind(payload)
+    .execute(&db.pool)
+    .await
+    .expect("insert a raw event");
 }
 
 /// Metadata of a command by `actor` (e.g. `user:<uuid>`) at `at`.
@@ -72,27 +64,13 @@ pub fn metadata_by(tenant: TenantId, actor: &str, at: chrono::DateTime<Utc>) -> 
     }
 }
 
+/// Metadata of a command by a fresh user at noon on 30 November 2026.
 pub fn metadata(tenant: TenantId) -> CommandMetadata {
-    CommandMetadata {
-        tenant_id: tenant,
-        actor: format!("user:{}", Uuid::now_v7()),
-        command_id: CommandId::from_uuid(Uuid::now_v7()),
-        correlation_id: CorrelationId::from_uuid(Uuid::now_v7()),
-        causation_id: CausationId::from_uuid(Uuid::now_v7()),
-        occurred_at: Utc
-            .with_ymd_and_hms(2026, 11, 30, 12, 0, 0)
-            .single()
-            .expect("instant"),
-        trace: None,
-    }
-}
-
-pub fn new_stream() -> StreamId {
-    StreamId::from_uuid(Uuid::now_v7())
-}
-
-pub fn eur(minor: i64) -> Money {
-    Money::new(minor, Currency::new("EUR").expect("EUR"))
+    let noon = Utc
+        .with_ymd_and_hms(2026, 11, 30, 12, 0, 0)
+        .single()
+        .expect("instant");
+    metadata_at(tenant, noon)
 }
 
 pub fn created(city: &str, price: i64) -> Event {
@@ -164,4 +142,39 @@ pub fn change(n: u64, price: &mut i64) -> Event {
             }
         }
     }
+}
+
+/// Reconciles `projection` against a rebuild in batches of `batch` and
+/// asserts that no row is missing, extra or different; returns the report.
+pub async fn assert_reconciles_clean(
+    db: &TestDb,
+    projection: Arc<dyn Projection>,
+    batch: u32,
+) -> Report {
+    let report = reconcile(&db.pool, &db.reader, projection, batch, &mut |_| {})
+        .await
+        .expect("reconcile");
+    assert!(
+        report.is_clean(),
+        "missing {}, extra {}, differing {}; first: {:?}",
+        report.missing,
+        report.extra,
+        report.differing,
+        report.differences.iter().take(3).collect::<Vec<_>>()
+    );
+    report
+}
+
+/// Every row of `tables` (schema-qualified), as JSON, in one order: what
+/// two ways of building a read model are compared by.
+pub async fn rows_as_json(db: &TestDb, tables: &[&str]) -> Vec<serde_json::Value> {
+    let union = tables
+        .iter()
+        .map(|table| format!("(SELECT to_jsonb(t) FROM {table} t)"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    sqlx::query_scalar(&format!("{union} ORDER BY 1"))
+        .fetch_all(&db.pool)
+        .await
+        .expect("rows")
 }

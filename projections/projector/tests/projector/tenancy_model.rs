@@ -5,7 +5,6 @@ use crate::support::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deedlog_kernel::{CommandMetadata, DomainEvent, Module, Role, StreamId, TenantId, UserId};
 use deedlog_projector::projections::tenancy::Tenancy;
-use deedlog_projector::reconcile::reconcile;
 use deedlog_read_model::tenancy::{ModuleRow, RoleChangeRow, TenantRow, UserRow};
 use deedlog_read_model::Int64;
 use deedlog_tenancy_domain::credentials::{self, NewToken};
@@ -1040,16 +1039,7 @@ async fn two_tenants_give_the_same_rows_whatever_the_batch_and_reconcile_clean()
         .collect();
     assert_eq!(statuses, BTreeSet::from(["active".to_owned()]));
 
-    let report = reconcile(&db.pool, &db.reader, Arc::new(Tenancy), 7, &mut |_| {})
-        .await
-        .expect("reconcile");
-    assert!(
-        report.is_clean(),
-        "missing {}, extra {}, differing {}",
-        report.missing,
-        report.extra,
-        report.differing
-    );
+    let report = assert_reconciles_clean(&db, Arc::new(Tenancy), 7).await;
     assert_eq!(report.position, head);
 }
 

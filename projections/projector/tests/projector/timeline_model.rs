@@ -11,7 +11,6 @@ use deedlog_deals_domain::{Cost, Event as Deal, Financing, Stage};
 use deedlog_kernel::{CommandMetadata, DomainEvent, Module, Role, StreamId, TenantId, UserId};
 use deedlog_projector::projections::timeline::Timeline;
 use deedlog_projector::rebuild;
-use deedlog_projector::reconcile::reconcile;
 use deedlog_projector::Projection;
 use deedlog_properties_domain::model::{
     Address, Attributes, PropertyKind, Provenance, Source, Sourced,
@@ -856,14 +855,15 @@ fn created_in(city: &str) -> Property {
 
 /// Every row of every timeline table, as JSON, in a stable order.
 async fn all_rows(db: &TestDb) -> Vec<serde_json::Value> {
-    sqlx::query_scalar(
-        "SELECT to_jsonb(e) FROM rm_timeline.entries e UNION ALL \
-         (SELECT to_jsonb(a) FROM rm_timeline.actors a) UNION ALL \
-         (SELECT to_jsonb(s) FROM rm_timeline.scenario_names s) ORDER BY 1",
+    rows_as_json(
+        db,
+        &[
+            "rm_timeline.entries",
+            "rm_timeline.actors",
+            "rm_timeline.scenario_names",
+        ],
     )
-    .fetch_all(&db.pool)
     .await
-    .expect("rows")
 }
 
 /// Two tenants, several properties, deals and contacts each; users are
@@ -1007,14 +1007,5 @@ async fn batches_of_1_and_1000_give_the_same_rows_and_reconciliation_is_clean() 
         rebuilt.iter().zip(&incremental).find(|(a, b)| a != b)
     );
 
-    let report = reconcile(&db.pool, &db.reader, projection, 100, &mut |_| {})
-        .await
-        .expect("reconcile");
-    assert!(
-        report.is_clean(),
-        "missing {}, extra {}, differing {}",
-        report.missing,
-        report.extra,
-        report.differing
-    );
+    assert_reconciles_clean(&db, projection, 100).await;
 }

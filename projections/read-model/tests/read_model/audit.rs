@@ -49,9 +49,9 @@ async fn the_history_filters_by_record_actor_type_and_time_pages_and_hides_other
     let db = TestDb::new().await;
     let (a, b) = (db.tenant().await, db.tenant().await);
     let (p1, p2, other) = (new_stream(), new_stream(), new_stream());
-    db.append(a, p1, "property", at(0), &[created("Berlin")])
+    db.append_at(a, p1, "property", at(0), &[created("Berlin")])
         .await;
-    db.append(
+    db.append_at(
         a,
         p1,
         "property",
@@ -62,10 +62,10 @@ async fn the_history_filters_by_record_actor_type_and_time_pages_and_hides_other
         }],
     )
     .await;
-    db.append(b, other, "property", at(1), &[created("Ulm")])
+    db.append_at(b, other, "property", at(1), &[created("Ulm")])
         .await;
     let mid = Utc::now();
-    db.append(a, p2, "property", at(2), &[created("Köln")])
+    db.append_at(a, p2, "property", at(2), &[created("Köln")])
         .await;
 
     let all = read(&db, a, &AuditFilter::default(), &Page::first(100)).await;

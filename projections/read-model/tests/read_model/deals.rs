@@ -22,7 +22,7 @@ fn opened(offer: Option<i64>) -> Event {
 
 async fn deal(db: &TestDb, tenant: TenantId, days: i64, events: &[Event]) -> StreamId {
     let stream = new_stream();
-    db.append(tenant, stream, "deal", at(24 * days), events)
+    db.append_at(tenant, stream, "deal", at(24 * days), events)
         .await;
     stream
 }
@@ -83,7 +83,7 @@ async fn the_board_groups_open_deals_by_stage_and_currency_and_the_pipeline_of_a
         from: Stage::Lead,
         to: Stage::Qualified,
     };
-    db.append(a, moving, "deal", at(24 * 4), &[moved]).await;
+    db.append_at(a, moving, "deal", at(24 * 4), &[moved]).await;
     // Tenant B's deal is on no board of A's.
     deal(&db, b, 0, &[opened(Some(900_000_000))]).await;
     db.project_all().await;

@@ -40,7 +40,8 @@ async fn a_contacts_compliance_suppressions_and_messages_read_as_projected() {
             at: at(1),
         },
     ];
-    db.append(tenant, contact, "contact", at(1), &events).await;
+    db.append_at(tenant, contact, "contact", at(1), &events)
+        .await;
     db.project_all().await;
 
     let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
@@ -143,10 +144,10 @@ async fn a_timeline_reads_in_log_order_page_by_page() {
         ListingStatus::Active,
     ];
     let mut from = ListingStatus::Draft;
-    db.append(tenant, property, "property", at(0), &[crate_created()])
+    db.append_at(tenant, property, "property", at(0), &[crate_created()])
         .await;
     for (n, to) in statuses.into_iter().enumerate() {
-        db.append(
+        db.append_at(
             tenant,
             property,
             "property",
@@ -226,7 +227,7 @@ async fn wait_for_returns_once_caught_up_and_names_the_lagging_projection_on_tim
     let tenant = db.tenant().await;
     let property = new_stream();
     let head = db
-        .append(tenant, property, "property", at(0), &[crate_created()])
+        .append_at(tenant, property, "property", at(0), &[crate_created()])
         .await;
     db.project_all().await;
     let mut conn = db.pool.acquire().await.expect("conn");
@@ -247,7 +248,7 @@ async fn wait_for_returns_once_caught_up_and_names_the_lagging_projection_on_tim
         .expect("caught up");
 
     let next = db
-        .append(
+        .append_at(
             tenant,
             StreamId::from_uuid(property.as_uuid()),
             "property",
@@ -332,9 +333,9 @@ async fn a_tenant_its_users_and_modules_read_as_projected_and_only_by_that_tenan
             display_name: "Anna Berg".into(),
         },
     };
-    db.append(tenant, stream, "tenant", at(1), &[registered])
+    db.append_at(tenant, stream, "tenant", at(1), &[registered])
         .await;
-    db.append(
+    db.append_at(
         tenant,
         stream,
         "tenant",
@@ -417,13 +418,13 @@ async fn price_changes_valuations_and_messages_read_by_week() {
     let tenant = db.tenant().await;
     let property = new_stream();
     // 2026-12-01 is a Tuesday: its week starts on Monday 2026-11-30.
-    db.append(tenant, property, "property", at(0), &[crate_created()])
+    db.append_at(tenant, property, "property", at(0), &[crate_created()])
         .await;
     let changed = |from: i64, to: i64| PropertyEvent::AskingPriceChanged {
         from: Some(eur(from)),
         to: eur(to),
     };
-    db.append(
+    db.append_at(
         tenant,
         property,
         "property",
@@ -431,7 +432,7 @@ async fn price_changes_valuations_and_messages_read_by_week() {
         &[changed(30_000_000, 29_000_000)],
     )
     .await;
-    db.append(
+    db.append_at(
         tenant,
         property,
         "property",
@@ -444,7 +445,7 @@ async fn price_changes_valuations_and_messages_read_by_week() {
     )
     .await;
     // A week later: an increase.
-    db.append(
+    db.append_at(
         tenant,
         property,
         "property",
@@ -454,7 +455,7 @@ async fn price_changes_valuations_and_messages_read_by_week() {
     .await;
     let contact = new_stream();
     let conversation = uuid::Uuid::now_v7();
-    db.append(
+    db.append_at(
         tenant,
         contact,
         "contact",

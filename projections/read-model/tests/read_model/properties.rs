@@ -51,7 +51,7 @@ async fn create(db: &TestDb, tenant: TenantId, hours: i64, l: &Listing) -> Uuid 
             .map(|t| (*t).to_owned())
             .collect::<BTreeSet<_>>(),
     };
-    db.append(tenant, stream, "property", at(hours), &[event])
+    db.append_at(tenant, stream, "property", at(hours), &[event])
         .await;
     stream.as_uuid()
 }
@@ -62,7 +62,7 @@ async fn status(db: &TestDb, tenant: TenantId, property: Uuid, hours: i64, to: L
         from: ListingStatus::Draft,
         to,
     };
-    db.append(tenant, stream, "property", at(hours), &[event])
+    db.append_at(tenant, stream, "property", at(hours), &[event])
         .await;
 }
 
