@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
-use crate::row::{row, Query};
+use crate::row::{row, Query, Row};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -196,11 +196,7 @@ pub async fn price_changes(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<PriceChangeWeekRow>, Error> {
-    Query::rows("WHERE week_start BETWEEN $1 AND $2 ORDER BY week_start, currency")
-        .bind(from)
-        .bind(to)
-        .all(conn, "read price changes by week")
-        .await
+    of_weeks(conn, from, to, "currency", "read price changes by week").await
 }
 
 /// Messages per channel of the weeks starting from `from` to `to` (Mondays,
@@ -211,12 +207,27 @@ pub async fn messages_by_week(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<MessageWeekRow>, Error> {
-    Query::rows(
-        "WHERE week_start BETWEEN $1 AND $2 \
-         ORDER BY week_start, array_position(ARRAY['email', 'sms', 'call', 'letter'], channel)",
-    )
+    let channels = "array_position(ARRAY['email', 'sms', 'call', 'letter'], channel)";
+    of_weeks(conn, from, to, channels, "read messages by week").await
+}
+
+/// The rows of a weekly table for the weeks starting from `from` to `to`,
+/// oldest first, each week's rows ordered by `then` (SQL written in this module, never input).
+async fn of_weeks<R>(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    then: &str,
+    context: &'static str,
+) -> Result<Vec<R>, Error>
+where
+    R: Row + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    Query::rows(&format!(
+        "WHERE week_start BETWEEN $1 AND $2 ORDER BY week_start, {then}"
+    ))
     .bind(from)
     .bind(to)
-    .all(conn, "read messages by week")
+    .all(conn, context)
     .await
 }

@@ -65,19 +65,13 @@ where
             .map_err(Error::db(context))
     }
 
-    /// The one row, if any.
+    /// The first row, if any: for a tail that picks at most one (a key).
     pub(crate) async fn optional(
         self,
         conn: &mut PgConnection,
         context: &'static str,
     ) -> Result<Option<R>, Error> {
-        let args = self
-            .args
-            .map_err(|e| Error::db(context)(sqlx::Error::Encode(e)))?;
-        sqlx::query_as_with(&self.sql, args)
-            .fetch_optional(conn)
-            .await
-            .map_err(Error::db(context))
+        Ok(self.all(conn, context).await?.into_iter().next())
     }
 
     /// A page of at most `limit` rows: binds `limit + 1` as the last `$n`
