@@ -13,10 +13,11 @@ use deedlog_proto::tenancy::v1 as pb;
 use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::convert::user;
 use deedlog_service::request::required_uuid;
+use deedlog_service::Answer;
 use deedlog_service::{require_role, Authenticated, Error, Executed};
 use deedlog_tenancy_domain::credentials::{self, Credentials};
 use deedlog_tenancy_domain::tenant::{Action, Event, NewUser, Tenants};
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
 fn admins(role: Role) -> bool {
     role == Role::Admin
@@ -35,7 +36,7 @@ impl TenancyApi {
         what: &str,
         options: impl Fn(&T) -> Option<&CommandOptions>,
         action: impl Fn(&Authenticated, &T) -> Result<Action, Error>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, allowed, what)?;
         let body = request.get_ref();
@@ -62,7 +63,7 @@ impl TenancyApi {
     pub(crate) async fn rename(
         &self,
         request: Request<pb::RenameTenantRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.tenant_command(
             request,
             admins,
@@ -77,7 +78,7 @@ impl TenancyApi {
         &self,
         request: Request<pb::SuspendTenantRequest>,
         suspend: bool,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, admins, "suspend or reactivate the tenant")?;
         let r = request.get_ref();
@@ -100,7 +101,7 @@ impl TenancyApi {
     pub(crate) async fn set_module(
         &self,
         request: Request<pb::SetModuleRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.tenant_command(
             request,
             admins,
@@ -121,7 +122,7 @@ impl TenancyApi {
     pub(crate) async fn set_communication_settings(
         &self,
         request: Request<pb::SetCommunicationSettingsRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.tenant_command(
             request,
             admins,
@@ -141,7 +142,7 @@ impl TenancyApi {
     pub(crate) async fn invite(
         &self,
         request: Request<pb::InviteUserRequest>,
-    ) -> Result<Response<pb::InviteUserReply>, Status> {
+    ) -> Answer<pb::InviteUserReply> {
         let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, admins_and_managers, "invite users")?;
         let r = request.get_ref();
@@ -179,7 +180,7 @@ impl TenancyApi {
     pub(crate) async fn change_role(
         &self,
         request: Request<pb::ChangeRoleRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.tenant_command(
             request,
             admins_and_managers,
@@ -201,7 +202,7 @@ impl TenancyApi {
     pub(crate) async fn deactivate(
         &self,
         request: Request<pb::DeactivateUserRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, admins, "deactivate users")?;
         let r = request.get_ref();

@@ -9,9 +9,10 @@ use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_service::convert::user;
 use deedlog_service::directory::role_to_proto;
+use deedlog_service::Answer;
 use deedlog_service::{Authenticated, Error};
 use deedlog_tenancy_domain::tenant::{Member, Tenant, Tenants, UserStatus};
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
 impl TenancyApi {
     /// Verifies the access token and checks its user against the tenant as
@@ -37,7 +38,7 @@ impl TenancyApi {
     pub(crate) async fn get_tenant(
         &self,
         request: Request<pb::GetTenantRequest>,
-    ) -> Result<Response<pb::Tenant>, Status> {
+    ) -> Answer<pb::Tenant> {
         let (auth, t, version) = self.admitted(&request).await?;
         let tenant_id = auth.caller.tenant;
         Ok(Response::new(pb::Tenant {
@@ -66,10 +67,7 @@ impl TenancyApi {
         }))
     }
 
-    pub(crate) async fn get_user(
-        &self,
-        request: Request<pb::GetUserRequest>,
-    ) -> Result<Response<pb::User>, Status> {
+    pub(crate) async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Answer<pb::User> {
         let id = user("user_id", &request.get_ref().user_id)?;
         let (_, t, _) = self.admitted(&request).await?;
         let member = t
@@ -89,10 +87,7 @@ impl TenancyApi {
     /// tenant streams are shown: the shared path refuses any other stream
     /// type (a user's credentials, a slug) as not found, and the log's
     /// tenant binding hides every other tenant's stream.
-    pub(crate) async fn tenant_as_of(
-        &self,
-        request: Request<AsOfRequest>,
-    ) -> Result<Response<RecordState>, Status> {
+    pub(crate) async fn tenant_as_of(&self, request: Request<AsOfRequest>) -> Answer<RecordState> {
         let (auth, _, _) = self.admitted(&request).await?;
         let state =
             deedlog_service::state_as_of::<Tenants>(&self.executor, &auth, request.get_ref())

@@ -4,70 +4,59 @@ use crate::TenancyApi;
 use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_server::TenancyService;
-use tonic::{Request, Response, Status};
+use deedlog_service::Answer;
+use tonic::{Request, Response};
 
 #[tonic::async_trait]
 impl TenancyService for TenancyApi {
-    async fn get_as_of(
-        &self,
-        request: Request<AsOfRequest>,
-    ) -> Result<Response<RecordState>, Status> {
+    async fn get_as_of(&self, request: Request<AsOfRequest>) -> Answer<RecordState> {
         self.tenant_as_of(request).await
     }
 
     async fn register_tenant(
         &self,
         request: Request<pb::RegisterTenantRequest>,
-    ) -> Result<Response<pb::RegisterTenantReply>, Status> {
+    ) -> Answer<pb::RegisterTenantReply> {
         self.register(request).await
     }
 
-    async fn login(
-        &self,
-        request: Request<pb::LoginRequest>,
-    ) -> Result<Response<pb::TokenPair>, Status> {
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Answer<pb::TokenPair> {
         TenancyApi::login(self, request).await
     }
 
-    async fn refresh(
-        &self,
-        request: Request<pb::RefreshRequest>,
-    ) -> Result<Response<pb::TokenPair>, Status> {
+    async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Answer<pb::TokenPair> {
         TenancyApi::refresh(self, request).await
     }
 
-    async fn logout(
-        &self,
-        request: Request<pb::LogoutRequest>,
-    ) -> Result<Response<pb::LogoutReply>, Status> {
+    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Answer<pb::LogoutReply> {
         TenancyApi::logout(self, request).await
     }
 
     async fn accept_invitation(
         &self,
         request: Request<pb::AcceptInvitationRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         TenancyApi::accept_invitation(self, request).await
     }
 
     async fn rename_tenant(
         &self,
         request: Request<pb::RenameTenantRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.rename(request).await
     }
 
     async fn suspend_tenant(
         &self,
         request: Request<pb::SuspendTenantRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.suspend(request, true).await
     }
 
     async fn reactivate_tenant(
         &self,
         request: Request<pb::ReactivateTenantRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         let (metadata, extensions, r) = request.into_parts();
         let as_suspend = pb::SuspendTenantRequest {
             command: r.command,
@@ -77,59 +66,47 @@ impl TenancyService for TenancyApi {
             .await
     }
 
-    async fn set_module(
-        &self,
-        request: Request<pb::SetModuleRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn set_module(&self, request: Request<pb::SetModuleRequest>) -> Answer<CommandReply> {
         TenancyApi::set_module(self, request).await
     }
 
     async fn set_communication_settings(
         &self,
         request: Request<pb::SetCommunicationSettingsRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         TenancyApi::set_communication_settings(self, request).await
     }
 
     async fn invite_user(
         &self,
         request: Request<pb::InviteUserRequest>,
-    ) -> Result<Response<pb::InviteUserReply>, Status> {
+    ) -> Answer<pb::InviteUserReply> {
         self.invite(request).await
     }
 
-    async fn change_role(
-        &self,
-        request: Request<pb::ChangeRoleRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    async fn change_role(&self, request: Request<pb::ChangeRoleRequest>) -> Answer<CommandReply> {
         TenancyApi::change_role(self, request).await
     }
 
     async fn deactivate_user(
         &self,
         request: Request<pb::DeactivateUserRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         self.deactivate(request).await
     }
 
-    async fn get_tenant(
-        &self,
-        request: Request<pb::GetTenantRequest>,
-    ) -> Result<Response<pb::Tenant>, Status> {
+    async fn get_tenant(&self, request: Request<pb::GetTenantRequest>) -> Answer<pb::Tenant> {
         TenancyApi::get_tenant(self, request).await
     }
 
-    async fn get_user(
-        &self,
-        request: Request<pb::GetUserRequest>,
-    ) -> Result<Response<pb::User>, Status> {
+    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Answer<pb::User> {
         TenancyApi::get_user(self, request).await
     }
 
     async fn get_signing_keys(
         &self,
         _request: Request<pb::GetSigningKeysRequest>,
-    ) -> Result<Response<pb::SigningKeys>, Status> {
+    ) -> Answer<pb::SigningKeys> {
         Ok(Response::new(self.signing_keys()))
     }
 }

@@ -9,16 +9,17 @@ use deedlog_proto::common::v1::CommandReply;
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_runtime::auth::Purpose;
 use deedlog_service::request::{envelope, required_uuid, trace_context};
+use deedlog_service::Answer;
 use deedlog_service::Error;
 use deedlog_tenancy_domain::slug::{self, Slugs};
 use deedlog_tenancy_domain::tenant::{self, NewUser, Tenants};
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response};
 
 impl TenancyApi {
     pub(crate) async fn register(
         &self,
         request: Request<pb::RegisterTenantRequest>,
-    ) -> Result<Response<pb::RegisterTenantReply>, Status> {
+    ) -> Answer<pb::RegisterTenantReply> {
         let trace = trace_context(request.metadata());
         let r = request.into_inner();
         let command = required_uuid(
@@ -95,7 +96,7 @@ impl TenancyApi {
     pub(crate) async fn accept_invitation(
         &self,
         request: Request<pb::AcceptInvitationRequest>,
-    ) -> Result<Response<CommandReply>, Status> {
+    ) -> Answer<CommandReply> {
         let trace = trace_context(request.metadata());
         let r = request.into_inner();
         let invited = self

@@ -10,6 +10,7 @@ use deedlog_proto::tenancy::v1 as pb;
 use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::directory::role_to_proto;
 use deedlog_service::request::{envelope, trace_context};
+use deedlog_service::Answer;
 use deedlog_service::{CommandEnvelope, Error};
 use deedlog_tenancy_domain::credentials::{self, Credentials, NewToken};
 use deedlog_tenancy_domain::slug;
@@ -25,10 +26,7 @@ impl TenancyApi {
     /// no user or no password); only who knows the password learns that the
     /// tenant is suspended. Failures are counted per client address, and an
     /// address over the limit is refused before anything is checked.
-    pub(crate) async fn login(
-        &self,
-        request: Request<pb::LoginRequest>,
-    ) -> Result<Response<pb::TokenPair>, Status> {
+    pub(crate) async fn login(&self, request: Request<pb::LoginRequest>) -> Answer<pb::TokenPair> {
         let address = self
             .throttle
             .client_address(request.metadata(), request.remote_addr());
@@ -120,7 +118,7 @@ impl TenancyApi {
     pub(crate) async fn refresh(
         &self,
         request: Request<pb::RefreshRequest>,
-    ) -> Result<Response<pb::TokenPair>, Status> {
+    ) -> Answer<pb::TokenPair> {
         let trace = trace_context(request.metadata());
         let old = RefreshToken::parse(&request.into_inner().refresh_token)?;
         let invalid = || Error::Unauthenticated("the refresh token is not valid".to_owned());
@@ -173,7 +171,7 @@ impl TenancyApi {
     pub(crate) async fn logout(
         &self,
         request: Request<pb::LogoutRequest>,
-    ) -> Result<Response<pb::LogoutReply>, Status> {
+    ) -> Answer<pb::LogoutReply> {
         let trace = trace_context(request.metadata());
         let token = RefreshToken::parse(&request.into_inner().refresh_token)?;
         let env = self.system_envelope(token.tenant, token.user, trace)?;
