@@ -110,6 +110,17 @@ pub async fn send(
     today: NaiveDate,
 ) -> Result<Outcome, Status> {
     let command = command(step.command_id);
+    // Every arm builds its request, then sends it through `call` to one of
+    // the clients: `rpc!(deals.open_deal(message))`.
+    macro_rules! rpc {
+        ($client:ident . $method:ident($message:expr)) => {
+            call(session, $message, |r| {
+                let mut c = services.$client.clone();
+                async move { c.$method(r).await }
+            })
+            .await?
+        };
+    }
     let s = services;
     let reply: CommandReply = match &step.action {
         Action::CreateProperty {
@@ -132,11 +143,7 @@ pub async fn send(
                 tags: tags.iter().map(|t| (*t).to_owned()).collect(),
                 ..Default::default()
             };
-            call(session, message, |r| {
-                let mut c = s.properties.clone();
-                async move { c.create_property(r).await }
-            })
-            .await?
+            rpc!(properties.create_property(message))
         }
         Action::ChangeAskingPrice { property, price } => {
             let message = props::ChangeAskingPriceRequest {
@@ -144,11 +151,7 @@ pub async fn send(
                 property_id: property.to_string(),
                 asking_price: eur(*price),
             };
-            call(session, message, |r| {
-                let mut c = s.properties.clone();
-                async move { c.change_asking_price(r).await }
-            })
-            .await?
+            rpc!(properties.change_asking_price(message))
         }
         Action::RecordValuation {
             property,
@@ -176,11 +179,7 @@ pub async fn send(
                 source: Some(source),
                 valued_on: date(valued_on),
             };
-            call(session, message, |r| {
-                let mut c = s.properties.clone();
-                async move { c.record_valuation(r).await }
-            })
-            .await?
+            rpc!(properties.record_valuation(message))
         }
         Action::ChangeListingStatus { property, to } => {
             let message = props::ChangeListingStatusRequest {
@@ -188,11 +187,7 @@ pub async fn send(
                 property_id: property.to_string(),
                 status: status_to_proto(*to).into(),
             };
-            call(session, message, |r| {
-                let mut c = s.properties.clone();
-                async move { c.change_listing_status(r).await }
-            })
-            .await?
+            rpc!(properties.change_listing_status(message))
         }
         Action::CreateContact {
             id,
@@ -216,11 +211,7 @@ pub async fn send(
                     }),
                 }),
             };
-            call(session, message, |r| {
-                let mut c = s.communications.clone();
-                async move { c.create_contact(r).await }
-            })
-            .await?
+            rpc!(communications.create_contact(message))
         }
         Action::GrantConsent {
             contact,
@@ -234,11 +225,7 @@ pub async fn send(
                 lawful_basis: comms::LawfulBasis::Consent.into(),
                 source: (*source).to_owned(),
             };
-            call(session, message, |r| {
-                let mut c = s.communications.clone();
-                async move { c.grant_consent(r).await }
-            })
-            .await?
+            rpc!(communications.grant_consent(message))
         }
         Action::WithdrawConsent {
             contact,
@@ -251,11 +238,7 @@ pub async fn send(
                 channel: message_channel(*channel).into(),
                 source: (*source).to_owned(),
             };
-            call(session, message, |r| {
-                let mut c = s.communications.clone();
-                async move { c.withdraw_consent(r).await }
-            })
-            .await?
+            rpc!(communications.withdraw_consent(message))
         }
         Action::Unsubscribe { contact } => {
             let message = comms::UnsubscribeRequest {
@@ -263,11 +246,7 @@ pub async fn send(
                 contact_id: contact.to_string(),
                 source: super::wording::UNSUBSCRIBE_SOURCE.to_owned(),
             };
-            call(session, message, |r| {
-                let mut c = s.communications.clone();
-                async move { c.unsubscribe(r).await }
-            })
-            .await?
+            rpc!(communications.unsubscribe(message))
         }
         Action::SendMessage {
             contact,
@@ -334,11 +313,7 @@ pub async fn send(
                 detail: detail.to_owned(),
                 provider_event_id: provider_event_id.clone(),
             };
-            call(session, message, |r| {
-                let mut c = s.communications.clone();
-                async move { c.record_delivery(r).await }
-            })
-            .await?
+            rpc!(communications.record_delivery(message))
         }
         Action::RecordReply {
             contact,
@@ -358,22 +333,14 @@ pub async fn send(
                 body: (*body).to_owned(),
                 provider_event_id: provider_event_id.clone(),
             };
-            call(session, message, |r| {
-                let mut c = s.communications.clone();
-                async move { c.record_reply(r).await }
-            })
-            .await?
+            rpc!(communications.record_reply(message))
         }
         Action::ResumeCadence { contact } => {
             let message = comms::ResumeCadenceRequest {
                 command,
                 contact_id: contact.to_string(),
             };
-            call(session, message, |r| {
-                let mut c = s.communications.clone();
-                async move { c.resume_cadence(r).await }
-            })
-            .await?
+            rpc!(communications.resume_cadence(message))
         }
         Action::OpenDeal {
             id,
@@ -392,11 +359,7 @@ pub async fn send(
                     .and_then(|days| date(today + chrono::Duration::days(i64::from(days)))),
                 ..Default::default()
             };
-            call(session, message, |r| {
-                let mut c = s.deals.clone();
-                async move { c.open_deal(r).await }
-            })
-            .await?
+            rpc!(deals.open_deal(message))
         }
         Action::MoveStage { deal, to } => {
             let message = deals::MoveStageRequest {
@@ -404,11 +367,7 @@ pub async fn send(
                 deal_id: deal.to_string(),
                 stage: stage_to_proto(*to).into(),
             };
-            call(session, message, |r| {
-                let mut c = s.deals.clone();
-                async move { c.move_stage(r).await }
-            })
-            .await?
+            rpc!(deals.move_stage(message))
         }
         Action::SetOffer { deal, offer } => {
             let message = deals::SetOfferRequest {
@@ -416,11 +375,7 @@ pub async fn send(
                 deal_id: deal.to_string(),
                 offer: eur(*offer),
             };
-            call(session, message, |r| {
-                let mut c = s.deals.clone();
-                async move { c.set_offer(r).await }
-            })
-            .await?
+            rpc!(deals.set_offer(message))
         }
         Action::SetProbability { deal, pct } => {
             let message = deals::SetProbabilityRequest {
@@ -428,11 +383,7 @@ pub async fn send(
                 deal_id: deal.to_string(),
                 probability_pct: Some(*pct),
             };
-            call(session, message, |r| {
-                let mut c = s.deals.clone();
-                async move { c.set_probability(r).await }
-            })
-            .await?
+            rpc!(deals.set_probability(message))
         }
         Action::WinDeal { deal, final_price } => {
             let message = deals::WinDealRequest {
@@ -440,11 +391,7 @@ pub async fn send(
                 deal_id: deal.to_string(),
                 final_price: eur(*final_price),
             };
-            call(session, message, |r| {
-                let mut c = s.deals.clone();
-                async move { c.win_deal(r).await }
-            })
-            .await?
+            rpc!(deals.win_deal(message))
         }
         Action::LoseDeal { deal, reason } => {
             let message = deals::LoseDealRequest {
@@ -452,11 +399,7 @@ pub async fn send(
                 deal_id: deal.to_string(),
                 reason: (*reason).to_owned(),
             };
-            call(session, message, |r| {
-                let mut c = s.deals.clone();
-                async move { c.lose_deal(r).await }
-            })
-            .await?
+            rpc!(deals.lose_deal(message))
         }
     };
     Ok(reply.into())
