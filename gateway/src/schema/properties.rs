@@ -7,7 +7,7 @@ use super::page::{connection, page, Connection};
 use super::reads::{found, record_scope, scope};
 use crate::error::from_read;
 use crate::viewer::allowed;
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{
     ComplexObject, Context, Enum, InputObject, Json, Object, Result, SimpleObject,
 };
@@ -57,22 +57,12 @@ impl Property {
 
     /// Every asking price, oldest first.
     async fn price_history(&self, ctx: &Context<'_>) -> Result<Vec<rm::PriceChangeRow>> {
-        allowed(ctx, Role::may_read_records, READ)?;
-        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
-        let rows = loader
-            .load_one(PriceHistoryKey(self.record.property_id))
-            .await?;
-        Ok(rows.unwrap_or_default())
+        batched(ctx, PriceHistoryKey(self.record.property_id)).await
     }
 
     /// Every valuation, oldest first.
     async fn valuations(&self, ctx: &Context<'_>) -> Result<Vec<rm::ValuationRow>> {
-        allowed(ctx, Role::may_read_records, READ)?;
-        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
-        let rows = loader
-            .load_one(ValuationsKey(self.record.property_id))
-            .await?;
-        Ok(rows.unwrap_or_default())
+        batched(ctx, ValuationsKey(self.record.property_id)).await
     }
 
     /// The property's events in words, oldest first.
@@ -84,6 +74,19 @@ impl Property {
     ) -> Result<Connection<EntryRow>> {
         timeline_of(ctx, self.record.property_id, first, after).await
     }
+}
+
+/// The rows the tenant's batching loader holds for `key` (none: empty),
+/// to a viewer who may read properties.
+async fn batched<K, V>(ctx: &Context<'_>, key: K) -> Result<Vec<V>>
+where
+    TenantLoader: Loader<K, Value = Vec<V>, Error = async_graphql::Error>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    allowed(ctx, Role::may_read_records, READ)?;
+    let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+    Ok(loader.load_one(key).await?.unwrap_or_default())
 }
 
 /// A record's timeline page (properties, deals and contacts share it).
