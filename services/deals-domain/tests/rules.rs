@@ -1,26 +1,15 @@
 //! Given/when/then for every rule of the deals context (DOMAIN.md).
 
-use chrono::{NaiveDate, TimeZone, Utc};
+mod common;
+
+use chrono::NaiveDate;
+use common::{eur, state, when};
 use deedlog_deals_domain::stage::OPEN;
-use deedlog_deals_domain::{Action, Command, Deals, Error, Event, Stage, State};
-use deedlog_kernel::{replay, Currency, Decider, DeciderSpec, Money, UserId};
+use deedlog_deals_domain::{Action, Deals, Error, Event, Stage};
+use deedlog_kernel::{Decider, DeciderSpec, UserId};
 use uuid::Uuid;
 
 type Spec = DeciderSpec<Deals>;
-
-fn when(action: Action) -> Command {
-    Command {
-        at: Utc
-            .with_ymd_and_hms(2026, 11, 22, 10, 0, 0)
-            .single()
-            .expect("time"),
-        action,
-    }
-}
-
-fn eur(minor: i64) -> Money {
-    Money::new(minor, Currency::new("EUR").expect("EUR"))
-}
 
 fn agent() -> UserId {
     UserId::from_uuid(Uuid::from_u128(1))
@@ -37,22 +26,9 @@ fn opened() -> Event {
     }
 }
 
-/// A deal walked forward to `stage` one step at a time.
+/// A deal (with a commission) walked forward to `stage` one step at a time.
 fn at_stage(stage: Stage) -> Vec<Event> {
-    let mut events = vec![opened()];
-    let end = OPEN
-        .iter()
-        .position(|s| *s == stage)
-        .expect("an open stage");
-    events.extend(OPEN[..=end].windows(2).map(|w| Event::StageMoved {
-        from: w[0],
-        to: w[1],
-    }));
-    events
-}
-
-fn state(events: &[Event]) -> State {
-    replay::<Deals>(events)
+    common::walked(opened(), stage)
 }
 
 #[test]
@@ -276,7 +252,7 @@ fn expected_value_rounds_to_the_nearest_minor_unit() {
 
 #[test]
 fn amounts_stay_in_one_currency_and_changes_are_recorded_once() {
-    let usd = Money::new(5, Currency::new("USD").expect("USD"));
+    let usd = common::usd(5);
     Spec::given(vec![opened()])
         .when(when(Action::SetOffer(usd)))
         .then_error(Error::CurrencyMismatch {

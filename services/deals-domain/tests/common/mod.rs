@@ -45,11 +45,16 @@ pub fn opened() -> Event {
 
 /// A deal walked forward to `stage` one step at a time.
 pub fn at_stage(stage: Stage) -> Vec<Event> {
+    walked(opened(), stage)
+}
+
+/// The deal that `opened` opens, walked forward to `stage` one step at a time.
+pub fn walked(opened: Event, stage: Stage) -> Vec<Event> {
     let end = OPEN
         .iter()
         .position(|s| *s == stage)
         .expect("an open stage");
-    let mut events = vec![opened()];
+    let mut events = vec![opened];
     events.extend(OPEN[..=end].windows(2).map(|w| Event::StageMoved {
         from: w[0],
         to: w[1],
