@@ -62,3 +62,31 @@ pub fn money_to_proto(money: &Money) -> pb::Money {
         currency: money.currency.to_string(),
     }
 }
+
+/// Declares both conversions between a proto enum (`pb::$proto`, as the
+/// caller imports its package) and the domain enum with the same variants:
+/// into the domain, `Unspecified` is refused as a missing `field`; into
+/// proto, every variant maps. Written once, so the two cannot drift.
+#[macro_export]
+macro_rules! proto_enum {
+    (
+        $proto:ident <=> $domain:ident { $($variant:ident),+ $(,)? }
+        from: $from:ident, field: $field:literal, missing: $missing:literal;
+        to: $to:ident
+    ) => {
+        #[doc = concat!("The domain `", stringify!($domain), "` for a proto one.")]
+        pub fn $from(value: pb::$proto) -> Result<$domain, $crate::Error> {
+            match value {
+                $(pb::$proto::$variant => Ok($domain::$variant),)+
+                pb::$proto::Unspecified => Err($crate::Error::invalid($field, $missing)),
+            }
+        }
+
+        #[doc = concat!("The proto form of a `", stringify!($domain), "`.")]
+        pub fn $to(value: $domain) -> pb::$proto {
+            match value {
+                $($domain::$variant => pb::$proto::$variant,)+
+            }
+        }
+    };
+}

@@ -10,56 +10,20 @@ use deedlog_communications_domain::{
 use deedlog_proto::communications::v1 as pb;
 use deedlog_service::{Error, TenantInfo};
 
-/// The domain channel for a proto channel.
-pub fn channel(channel: pb::Channel) -> Result<Channel, Error> {
-    Ok(match channel {
-        pb::Channel::Email => Channel::Email,
-        pb::Channel::Sms => Channel::Sms,
-        pb::Channel::Call => Channel::Call,
-        pb::Channel::Letter => Channel::Letter,
-        pb::Channel::Unspecified => {
-            return Err(Error::invalid(
-                "channel",
-                "is required: email, sms, call or letter",
-            ))
-        }
-    })
+deedlog_service::proto_enum! {
+    Channel <=> Channel { Email, Sms, Call, Letter }
+    from: channel,
+    field: "channel",
+    missing: "is required: email, sms, call or letter";
+    to: channel_to_proto
 }
 
-/// The proto form of a channel.
-pub fn channel_to_proto(channel: Channel) -> pb::Channel {
-    match channel {
-        Channel::Email => pb::Channel::Email,
-        Channel::Sms => pb::Channel::Sms,
-        Channel::Call => pb::Channel::Call,
-        Channel::Letter => pb::Channel::Letter,
-    }
-}
-
-/// The domain lawful basis for a proto one.
-pub fn lawful_basis(basis: pb::LawfulBasis) -> Result<LawfulBasis, Error> {
-    Ok(match basis {
-        pb::LawfulBasis::Consent => LawfulBasis::Consent,
-        pb::LawfulBasis::Contract => LawfulBasis::Contract,
-        pb::LawfulBasis::LegitimateInterest => LawfulBasis::LegitimateInterest,
-        pb::LawfulBasis::LegalObligation => LawfulBasis::LegalObligation,
-        pb::LawfulBasis::Unspecified => {
-            return Err(Error::invalid(
-                "lawful_basis",
-                "is required: consent, contract, legitimate_interest or legal_obligation",
-            ))
-        }
-    })
-}
-
-/// The proto form of a lawful basis.
-pub fn lawful_basis_to_proto(basis: LawfulBasis) -> pb::LawfulBasis {
-    match basis {
-        LawfulBasis::Consent => pb::LawfulBasis::Consent,
-        LawfulBasis::Contract => pb::LawfulBasis::Contract,
-        LawfulBasis::LegitimateInterest => pb::LawfulBasis::LegitimateInterest,
-        LawfulBasis::LegalObligation => pb::LawfulBasis::LegalObligation,
-    }
+deedlog_service::proto_enum! {
+    LawfulBasis <=> LawfulBasis { Consent, Contract, LegitimateInterest, LegalObligation }
+    from: lawful_basis,
+    field: "lawful_basis",
+    missing: "is required: consent, contract, legitimate_interest or legal_obligation";
+    to: lawful_basis_to_proto
 }
 
 /// The domain delivery status for a proto one; `detail` is kept for bounces.

@@ -8,39 +8,16 @@ use deedlog_service::convert::money;
 use deedlog_service::request::required_uuid;
 use deedlog_service::Error;
 
-/// The domain stage for a proto stage; the closed ones are left for the
-/// domain to refuse, since it names the commands that close a deal.
-pub fn stage(stage: pb::Stage) -> Result<Stage, Error> {
-    Ok(match stage {
-        pb::Stage::Lead => Stage::Lead,
-        pb::Stage::Qualified => Stage::Qualified,
-        pb::Stage::Viewing => Stage::Viewing,
-        pb::Stage::Offer => Stage::Offer,
-        pb::Stage::Negotiation => Stage::Negotiation,
-        pb::Stage::UnderContract => Stage::UnderContract,
-        pb::Stage::ClosedWon => Stage::ClosedWon,
-        pb::Stage::ClosedLost => Stage::ClosedLost,
-        pb::Stage::Unspecified => {
-            return Err(Error::invalid(
-                "stage",
-                "is required: lead, qualified, viewing, offer, negotiation or under_contract",
-            ))
-        }
-    })
-}
-
-/// The proto form of a stage.
-pub fn stage_to_proto(stage: Stage) -> pb::Stage {
-    match stage {
-        Stage::Lead => pb::Stage::Lead,
-        Stage::Qualified => pb::Stage::Qualified,
-        Stage::Viewing => pb::Stage::Viewing,
-        Stage::Offer => pb::Stage::Offer,
-        Stage::Negotiation => pb::Stage::Negotiation,
-        Stage::UnderContract => pb::Stage::UnderContract,
-        Stage::ClosedWon => pb::Stage::ClosedWon,
-        Stage::ClosedLost => pb::Stage::ClosedLost,
+// The closed stages convert too: the domain refuses them, since it names
+// the commands that close a deal.
+deedlog_service::proto_enum! {
+    Stage <=> Stage {
+        Lead, Qualified, Viewing, Offer, Negotiation, UnderContract, ClosedWon, ClosedLost,
     }
+    from: stage,
+    field: "stage",
+    missing: "is required: lead, qualified, viewing, offer, negotiation or under_contract";
+    to: stage_to_proto
 }
 
 /// An explicit probability in percent, or None for the stage's default.

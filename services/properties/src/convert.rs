@@ -33,57 +33,20 @@ pub fn tags(tags: &[String]) -> Result<Vec<String>, Error> {
     Ok(tags.to_vec())
 }
 
-pub fn kind(kind: pb::PropertyKind) -> Result<PropertyKind, Error> {
-    Ok(match kind {
-        pb::PropertyKind::House => PropertyKind::House,
-        pb::PropertyKind::Apartment => PropertyKind::Apartment,
-        pb::PropertyKind::MultiFamily => PropertyKind::MultiFamily,
-        pb::PropertyKind::Land => PropertyKind::Land,
-        pb::PropertyKind::Commercial => PropertyKind::Commercial,
-        pb::PropertyKind::Unspecified => {
-            return Err(Error::invalid(
-                "kind",
-                "is required: house, apartment, multi_family, land or commercial",
-            ))
-        }
-    })
+deedlog_service::proto_enum! {
+    PropertyKind <=> PropertyKind { House, Apartment, MultiFamily, Land, Commercial }
+    from: kind,
+    field: "kind",
+    missing: "is required: house, apartment, multi_family, land or commercial";
+    to: kind_to_proto
 }
 
-pub fn status(status: pb::ListingStatus) -> Result<ListingStatus, Error> {
-    Ok(match status {
-        pb::ListingStatus::Draft => ListingStatus::Draft,
-        pb::ListingStatus::Active => ListingStatus::Active,
-        pb::ListingStatus::Reserved => ListingStatus::Reserved,
-        pb::ListingStatus::UnderContract => ListingStatus::UnderContract,
-        pb::ListingStatus::Sold => ListingStatus::Sold,
-        pb::ListingStatus::Withdrawn => ListingStatus::Withdrawn,
-        pb::ListingStatus::Unspecified => {
-            return Err(Error::invalid("status", "is required"));
-        }
-    })
-}
-
-/// The proto form of a kind.
-pub fn kind_to_proto(kind: PropertyKind) -> pb::PropertyKind {
-    match kind {
-        PropertyKind::House => pb::PropertyKind::House,
-        PropertyKind::Apartment => pb::PropertyKind::Apartment,
-        PropertyKind::MultiFamily => pb::PropertyKind::MultiFamily,
-        PropertyKind::Land => pb::PropertyKind::Land,
-        PropertyKind::Commercial => pb::PropertyKind::Commercial,
-    }
-}
-
-/// The proto form of a listing status.
-pub fn status_to_proto(status: ListingStatus) -> pb::ListingStatus {
-    match status {
-        ListingStatus::Draft => pb::ListingStatus::Draft,
-        ListingStatus::Active => pb::ListingStatus::Active,
-        ListingStatus::Reserved => pb::ListingStatus::Reserved,
-        ListingStatus::UnderContract => pb::ListingStatus::UnderContract,
-        ListingStatus::Sold => pb::ListingStatus::Sold,
-        ListingStatus::Withdrawn => pb::ListingStatus::Withdrawn,
-    }
+deedlog_service::proto_enum! {
+    ListingStatus <=> ListingStatus { Draft, Active, Reserved, UnderContract, Sold, Withdrawn }
+    from: status,
+    field: "status",
+    missing: "is required";
+    to: status_to_proto
 }
 
 pub fn provenance(field: &str, p: Option<&pb::Provenance>) -> Result<Provenance, Error> {

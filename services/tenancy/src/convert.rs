@@ -9,30 +9,12 @@ use deedlog_service::directory::role_from_proto;
 use deedlog_service::Error;
 use deedlog_tenancy_domain::tenant::UserStatus;
 
-/// The domain module for a proto one.
-pub fn module(module: pb::Module) -> Result<Module, Error> {
-    Ok(match module {
-        pb::Module::Properties => Module::Properties,
-        pb::Module::Deals => Module::Deals,
-        pb::Module::Communications => Module::Communications,
-        pb::Module::Analytics => Module::Analytics,
-        pb::Module::Unspecified => {
-            return Err(Error::invalid(
-                "module",
-                "is required: properties, deals, communications or analytics",
-            ))
-        }
-    })
-}
-
-/// The proto form of a module.
-pub fn module_to_proto(module: Module) -> pb::Module {
-    match module {
-        Module::Properties => pb::Module::Properties,
-        Module::Deals => pb::Module::Deals,
-        Module::Communications => pb::Module::Communications,
-        Module::Analytics => pb::Module::Analytics,
-    }
+deedlog_service::proto_enum! {
+    Module <=> Module { Properties, Deals, Communications, Analytics }
+    from: module,
+    field: "module",
+    missing: "is required: properties, deals, communications or analytics";
+    to: module_to_proto
 }
 
 /// The role a request gives a user.
