@@ -844,11 +844,11 @@ async fn a_reply_pauses_the_contact_and_its_conversations_until_the_cadence_resu
     assert_eq!(contact(&db, lena.id()).await.messages_out, 3);
 
     // Built in one batch, the model is the same.
-    let live = all_rows(&db).await;
+    let live = schema_rows(&db, "rm_communications").await;
     rebuild::rebuild(&db.pool, &db.reader, projection, 1000, &mut |_| {})
         .await
         .expect("rebuild");
-    same_rows(&live, &all_rows(&db).await);
+    assert_same_rows(&live, &schema_rows(&db, "rm_communications").await);
 }
 
 #[tokio::test]
@@ -1129,33 +1129,6 @@ async fn histories(db: &TestDb, tenant: TenantId, contacts: usize, steps: usize,
     }
 }
 
-/// Every row of every communications table, as JSON, in a fixed order.
-async fn all_rows(db: &TestDb) -> Vec<Value> {
-    rows_as_json(
-        db,
-        &[
-            "rm_communications.contacts",
-            "rm_communications.compliance",
-            "rm_communications.suppressions",
-            "rm_communications.messages",
-            "rm_communications.conversations",
-        ],
-    )
-    .await
-}
-
-/// Not assert_eq!: a failure would print every row.
-fn same_rows(a: &[Value], b: &[Value]) {
-    let differing = a.iter().zip(b).filter(|(x, y)| x != y).count();
-    assert!(
-        a.len() == b.len() && differing == 0,
-        "{} rows against {}, {differing} differ; first: {:?}",
-        a.len(),
-        b.len(),
-        a.iter().zip(b).find(|(x, y)| x != y)
-    );
-}
-
 #[tokio::test]
 async fn many_contacts_of_two_tenants_give_the_same_rows_in_any_batch_size_and_reconcile_clean() {
     let db = TestDb::new().await;
@@ -1230,11 +1203,11 @@ async fn many_contacts_of_two_tenants_give_the_same_rows_in_any_batch_size_and_r
     assert_eq!(mismatched, 0);
 
     assert_reconciles_clean(&db, projection.clone(), 1000).await;
-    let incremental = all_rows(&db).await;
+    let incremental = schema_rows(&db, "rm_communications").await;
     for batch in [1000, 7] {
         rebuild::rebuild(&db.pool, &db.reader, projection.clone(), batch, &mut |_| {})
             .await
             .expect("rebuild");
-        same_rows(&incremental, &all_rows(&db).await);
+        assert_same_rows(&incremental, &schema_rows(&db, "rm_communications").await);
     }
 }

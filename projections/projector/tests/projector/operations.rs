@@ -175,7 +175,7 @@ async fn a_rebuild_swaps_in_while_the_live_worker_goes_on_and_reconciliation_fin
     let projection: Arc<dyn Projection> = Arc::new(Properties);
     let mut live = db.projector(projection.clone(), 50).await;
     catch_up(&mut live).await;
-    let before: Vec<serde_json::Value> = rows(&db).await;
+    let before: Vec<serde_json::Value> = schema_rows(&db, "rm_properties").await;
 
     let mut seen = 0;
     let position = rebuild::rebuild(&db.pool, &db.reader, projection.clone(), 37, &mut |_| {
@@ -186,7 +186,7 @@ async fn a_rebuild_swaps_in_while_the_live_worker_goes_on_and_reconciliation_fin
     assert!(seen > 0, "progress was reported");
     assert_eq!(position, live.position());
     assert!(
-        rows(&db).await == before,
+        schema_rows(&db, "rm_properties").await == before,
         "the rebuilt model equals the live one"
     );
 
@@ -211,10 +211,7 @@ async fn a_rebuild_swaps_in_while_the_live_worker_goes_on_and_reconciliation_fin
             .await,
         21
     );
-    let report = reconcile(&db.pool, &db.reader, projection, 100, &mut |_| {})
-        .await
-        .expect("reconcile");
-    assert!(report.is_clean(), "{report:?}");
+    let report = assert_reconciles_clean(&db, projection, 100).await;
     assert_eq!(report.position, head);
     let status: String =
         sqlx::query_scalar("SELECT status FROM deedlog_read.reconciliation_runs WHERE id = $1")
@@ -324,19 +321,6 @@ async fn operations_on_unknown_projections_and_missing_models_are_refused_by_nam
     assert_eq!(failed, "failed");
 }
 
-/// Every row of every properties table, as JSON, in key order.
-async fn rows(db: &TestDb) -> Vec<serde_json::Value> {
-    rows_as_json(
-        db,
-        &[
-            "rm_properties.properties",
-            "rm_properties.price_history",
-            "rm_properties.valuations",
-        ],
-    )
-    .await
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
 
@@ -367,12 +351,12 @@ proptest! {
                 let _ = p.project_batch().await.expect("step");
             }
             catch_up(&mut live).await;
-            let incremental = rows(&db).await;
+            let incremental = schema_rows(&db, "rm_properties").await;
             let report = reconcile(&db.pool, &db.reader, projection.clone(), 13, &mut |_| {}).await.expect("reconcile");
             assert!(report.is_clean(), "{report:?}");
             rebuild::rebuild(&db.pool, &db.reader, projection, 5, &mut |_| {}).await.expect("rebuild");
             // Not assert_eq!: a failure would print every row.
-            let rebuilt = rows(&db).await;
+            let rebuilt = schema_rows(&db, "rm_properties").await;
             let differing = rebuilt.iter().zip(&incremental).filter(|(a, b)| a != b).count();
             assert!(rebuilt.len() == incremental.len() && differing == 0,
                 "{} rows rebuilt, {} incremental, {differing} differ; first: {:?}",

@@ -1,6 +1,7 @@
 //! Tenant isolation of the read models.
 
 use crate::support::*;
+use deedlog_kernel::TenantId;
 use deedlog_projector::projections;
 use sqlx::Connection;
 
@@ -56,12 +57,7 @@ async fn every_read_model_table_has_row_level_security_and_a_tenant_sees_only_it
         let sql = format!(
             "SELECT count(*) FILTER (WHERE tenant_id = $1), count(*) FROM {schema}.{table}"
         );
-        let mut tx = conn.begin().await.expect("begin");
-        sqlx::query("SELECT set_config('deedlog.tenant_id', $1, true)")
-            .bind(t1.as_uuid().to_string())
-            .execute(&mut *tx)
-            .await
-            .expect("bind tenant");
+        let mut tx = as_tenant(&mut conn, t1).await;
         let (own, all): (i64, i64) = sqlx::query_as(&sql)
             .bind(t1.as_uuid())
             .fetch_one(&mut *tx)
@@ -82,12 +78,7 @@ async fn every_read_model_table_has_row_level_security_and_a_tenant_sees_only_it
         );
     }
     let props: i64 = {
-        let mut tx = conn.begin().await.expect("begin");
-        sqlx::query("SELECT set_config('deedlog.tenant_id', $1, true)")
-            .bind(t2.as_uuid().to_string())
-            .execute(&mut *tx)
-            .await
-            .expect("bind");
+        let mut tx = as_tenant(&mut conn, t2).await;
         sqlx::query_scalar("SELECT count(*) FROM rm_properties.price_history")
             .fetch_one(&mut *tx)
             .await
@@ -101,4 +92,18 @@ async fn every_read_model_table_has_row_level_security_and_a_tenant_sees_only_it
         write.is_err(),
         "the application role cannot write read models"
     );
+}
+
+/// A transaction on `conn` with `tenant` bound, as the API's scope binds it.
+async fn as_tenant(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+) -> sqlx::Transaction<'_, sqlx::Postgres> {
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("SELECT set_config('deedlog.tenant_id', $1, true)")
+        .bind(tenant.as_uuid().to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("bind tenant");
+    tx
 }

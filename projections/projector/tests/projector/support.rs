@@ -165,12 +165,34 @@ pub async fn assert_reconciles_clean(
     report
 }
 
-/// Every row of `tables` (schema-qualified), as JSON, in one order: what
-/// two ways of building a read model are compared by.
-pub async fn rows_as_json(db: &TestDb, tables: &[&str]) -> Vec<serde_json::Value> {
+/// Asserts that two dumps of a read model (as [`schema_rows`] gives them)
+/// hold the same rows. Not assert_eq!: a failure would print every row.
+pub fn assert_same_rows(a: &[serde_json::Value], b: &[serde_json::Value]) {
+    let differing = a.iter().zip(b).filter(|(x, y)| x != y).count();
+    assert!(
+        a.len() == b.len() && differing == 0,
+        "{} rows against {}, {differing} differ; first: {:?}",
+        a.len(),
+        b.len(),
+        a.iter().zip(b).find(|(x, y)| x != y)
+    );
+}
+
+/// Every row of every table of `schema` (e.g. `rm_deals`), as JSON, in
+/// one order: what two ways of building a read model are compared by.
+pub async fn schema_rows(db: &TestDb, schema: &str) -> Vec<serde_json::Value> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(&db.pool)
+    .await
+    .expect("tables");
+    assert!(!tables.is_empty(), "{schema} has no tables");
     let union = tables
         .iter()
-        .map(|table| format!("(SELECT to_jsonb(t) FROM {table} t)"))
+        .map(|table| format!("(SELECT to_jsonb(t) FROM {schema}.{table} t)"))
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
     sqlx::query_scalar(&format!("{union} ORDER BY 1"))
