@@ -5,8 +5,9 @@
 /// (`migrations/projections/<name>.sql`), and whose batches go to `$apply`,
 /// an `async fn(&mut PgConnection, …) -> Result<(), ApplyError>` of the
 /// module. With `stream`, `$apply` gets only the batch's events of that
-/// stream type (a `deedlog_kernel::stream_type` constant), decoded into `$event`, and is not called when there are
-/// none; without, it gets the batch as it is.
+/// stream type (a `deedlog_kernel::stream_type` constant), decoded into
+/// `$event`, and is not called when there are none; without, it gets the
+/// batch as it is.
 ///
 /// [`Projection`]: crate::projection::Projection
 macro_rules! projection {
