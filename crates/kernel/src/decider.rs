@@ -129,3 +129,19 @@ macro_rules! decider {
         }
     };
 }
+
+/// Implements [`DomainEvent`] for an event enum whose stored type names are
+/// its variant names (as its serde tag writes them), so that no name is
+/// spelled twice. The list names every variant: the match is exhaustive.
+#[macro_export]
+macro_rules! event_types {
+    ($event:ident { $($variant:ident),+ $(,)? }) => {
+        impl $crate::DomainEvent for $event {
+            fn event_type(&self) -> &'static str {
+                match self {
+                    $($event::$variant { .. } => stringify!($variant),)+
+                }
+            }
+        }
+    };
+}

@@ -3,7 +3,6 @@
 use crate::model::{Channel, LawfulBasis, PostalAddress};
 use crate::refusal::RefusalReason;
 use chrono::{DateTime, Utc};
-use deedlog_kernel::DomainEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -95,25 +94,21 @@ pub enum Event {
     CadenceResumed {},
 }
 
-impl DomainEvent for Event {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Event::ContactCreated { .. } => "ContactCreated",
-            Event::ContactUpdated { .. } => "ContactUpdated",
-            Event::HardBounceCleared { .. } => "HardBounceCleared",
-            Event::ConsentGranted { .. } => "ConsentGranted",
-            Event::ConsentWithdrawn { .. } => "ConsentWithdrawn",
-            Event::DoNotCallSet {} => "DoNotCallSet",
-            Event::DoNotCallCleared {} => "DoNotCallCleared",
-            Event::Unsubscribed { .. } => "Unsubscribed",
-            Event::UnsubscribeCleared {} => "UnsubscribeCleared",
-            Event::MessageQueued { .. } => "MessageQueued",
-            Event::MessageRefused { .. } => "MessageRefused",
-            Event::MessageDelivered { .. } => "MessageDelivered",
-            Event::MessageOpened { .. } => "MessageOpened",
-            Event::MessageBounced { .. } => "MessageBounced",
-            Event::ReplyReceived { .. } => "ReplyReceived",
-            Event::CadenceResumed {} => "CadenceResumed",
-        }
-    }
-}
+deedlog_kernel::event_types!(Event {
+    ContactCreated,
+    ContactUpdated,
+    HardBounceCleared,
+    ConsentGranted,
+    ConsentWithdrawn,
+    DoNotCallSet,
+    DoNotCallCleared,
+    Unsubscribed,
+    UnsubscribeCleared,
+    MessageQueued,
+    MessageRefused,
+    MessageDelivered,
+    MessageOpened,
+    MessageBounced,
+    ReplyReceived,
+    CadenceResumed,
+});

@@ -3,7 +3,7 @@
 use crate::scenario::{Cost, Financing};
 use crate::stage::Stage;
 use chrono::NaiveDate;
-use deedlog_kernel::{DomainEvent, Money, UserId};
+use deedlog_kernel::{Money, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -70,22 +70,18 @@ pub enum Event {
     },
 }
 
-impl DomainEvent for Event {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Event::DealOpened { .. } => "DealOpened",
-            Event::StageMoved { .. } => "StageMoved",
-            Event::DealWon { .. } => "DealWon",
-            Event::DealLost { .. } => "DealLost",
-            Event::OfferSet { .. } => "OfferSet",
-            Event::CommissionSet { .. } => "CommissionSet",
-            Event::ProbabilitySet { .. } => "ProbabilitySet",
-            Event::ExpectedCloseSet { .. } => "ExpectedCloseSet",
-            Event::DealReassigned { .. } => "DealReassigned",
-            Event::DealReopened { .. } => "DealReopened",
-            Event::ScenarioAdded { .. } => "ScenarioAdded",
-            Event::ScenarioUpdated { .. } => "ScenarioUpdated",
-            Event::ScenarioRemoved { .. } => "ScenarioRemoved",
-        }
-    }
-}
+deedlog_kernel::event_types!(Event {
+    DealOpened,
+    StageMoved,
+    DealWon,
+    DealLost,
+    OfferSet,
+    CommissionSet,
+    ProbabilitySet,
+    ExpectedCloseSet,
+    DealReassigned,
+    DealReopened,
+    ScenarioAdded,
+    ScenarioUpdated,
+    ScenarioRemoved,
+});

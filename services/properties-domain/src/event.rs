@@ -3,7 +3,7 @@
 use crate::model::{Address, Attributes, PropertyKind, Source};
 use crate::status::ListingStatus;
 use chrono::NaiveDate;
-use deedlog_kernel::{DomainEvent, Money, UserId};
+use deedlog_kernel::{Money, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -59,21 +59,17 @@ pub enum Event {
     PropertyRestored {},
 }
 
-impl DomainEvent for Event {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Event::PropertyCreated { .. } => "PropertyCreated",
-            Event::AddressChanged { .. } => "AddressChanged",
-            Event::AttributesChanged { .. } => "AttributesChanged",
-            Event::AskingPriceChanged { .. } => "AskingPriceChanged",
-            Event::ValuationRecorded { .. } => "ValuationRecorded",
-            Event::ListingStatusChanged { .. } => "ListingStatusChanged",
-            Event::AgentAssigned { .. } => "AgentAssigned",
-            Event::OwnerSet { .. } => "OwnerSet",
-            Event::TagAdded { .. } => "TagAdded",
-            Event::TagRemoved { .. } => "TagRemoved",
-            Event::PropertyArchived {} => "PropertyArchived",
-            Event::PropertyRestored {} => "PropertyRestored",
-        }
-    }
-}
+deedlog_kernel::event_types!(Event {
+    PropertyCreated,
+    AddressChanged,
+    AttributesChanged,
+    AskingPriceChanged,
+    ValuationRecorded,
+    ListingStatusChanged,
+    AgentAssigned,
+    OwnerSet,
+    TagAdded,
+    TagRemoved,
+    PropertyArchived,
+    PropertyRestored,
+});

@@ -81,20 +81,16 @@ pub enum Event {
     },
 }
 
-impl deedlog_kernel::DomainEvent for Event {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Event::PasswordSet { .. } => "PasswordSet",
-            Event::LoginSucceeded { .. } => "LoginSucceeded",
-            Event::LoginFailed { .. } => "LoginFailed",
-            Event::LockedOut { .. } => "LockedOut",
-            Event::RefreshTokenRotated { .. } => "RefreshTokenRotated",
-            Event::RefreshTokenRevoked { .. } => "RefreshTokenRevoked",
-            Event::AllRefreshTokensRevoked {} => "AllRefreshTokensRevoked",
-            Event::RefreshTokenReused { .. } => "RefreshTokenReused",
-        }
-    }
-}
+deedlog_kernel::event_types!(Event {
+    PasswordSet,
+    LoginSucceeded,
+    LoginFailed,
+    LockedOut,
+    RefreshTokenRotated,
+    RefreshTokenRevoked,
+    AllRefreshTokensRevoked,
+    RefreshTokenReused,
+});
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct State {

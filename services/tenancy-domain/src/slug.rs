@@ -11,11 +11,7 @@ pub enum Event {
     SlugClaimed { slug: String, tenant: TenantId },
 }
 
-impl deedlog_kernel::DomainEvent for Event {
-    fn event_type(&self) -> &'static str {
-        "SlugClaimed"
-    }
-}
+deedlog_kernel::event_types!(Event { SlugClaimed });
 
 /// Who holds the slug, if anyone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

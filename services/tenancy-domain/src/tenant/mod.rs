@@ -96,23 +96,19 @@ pub enum Event {
     },
 }
 
-impl deedlog_kernel::DomainEvent for Event {
-    fn event_type(&self) -> &'static str {
-        match self {
-            Event::TenantRegistered { .. } => "TenantRegistered",
-            Event::TenantRenamed { .. } => "TenantRenamed",
-            Event::TenantSuspended {} => "TenantSuspended",
-            Event::TenantReactivated {} => "TenantReactivated",
-            Event::ModuleEnabled { .. } => "ModuleEnabled",
-            Event::ModuleDisabled { .. } => "ModuleDisabled",
-            Event::UserInvited { .. } => "UserInvited",
-            Event::UserActivated { .. } => "UserActivated",
-            Event::UserRoleChanged { .. } => "UserRoleChanged",
-            Event::UserDeactivated { .. } => "UserDeactivated",
-            Event::CommunicationSettingsChanged { .. } => "CommunicationSettingsChanged",
-        }
-    }
-}
+deedlog_kernel::event_types!(Event {
+    TenantRegistered,
+    TenantRenamed,
+    TenantSuspended,
+    TenantReactivated,
+    ModuleEnabled,
+    ModuleDisabled,
+    UserInvited,
+    UserActivated,
+    UserRoleChanged,
+    UserDeactivated,
+    CommunicationSettingsChanged,
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
