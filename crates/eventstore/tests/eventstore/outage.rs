@@ -32,13 +32,7 @@ async fn appends_fail_clearly_and_the_subscription_resumes_losing_nothing() {
     );
 
     let mut appended = HashSet::new();
-    for _ in 0..3 {
-        let outcome = store
-            .append(&request(tenant, new_stream(), ExpectedVersion::NoStream, 2))
-            .await
-            .expect("append");
-        appended.extend(outcome.positions);
-    }
+    appended.extend(support::append_streams(&store, tenant, 3, 2).await);
     let mut seen = Vec::new();
     seen.extend(
         subscription
@@ -66,13 +60,7 @@ async fn appends_fail_clearly_and_the_subscription_resumes_losing_nothing() {
     assert!(error.is_transient(), "{error:?}");
 
     // Writes continue directly while the subscriber's path is down.
-    for _ in 0..3 {
-        let outcome = direct
-            .append(&request(tenant, new_stream(), ExpectedVersion::NoStream, 3))
-            .await
-            .expect("append");
-        appended.extend(outcome.positions);
-    }
+    appended.extend(support::append_streams(&direct, tenant, 3, 3).await);
     proxy.restore().await;
 
     let outcome = store

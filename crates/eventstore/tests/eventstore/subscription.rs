@@ -59,12 +59,7 @@ async fn a_subscription_is_woken_by_a_notification_not_by_polling() {
 #[tokio::test]
 async fn a_subscription_resumes_after_its_position_without_repeats() {
     let (db, store, tenant, _) = support::seeded(0).await;
-    for _ in 0..3 {
-        store
-            .append(&request(tenant, new_stream(), ExpectedVersion::NoStream, 2))
-            .await
-            .expect("append");
-    }
+    support::append_streams(&store, tenant, 3, 2).await;
     let reader = db.reader().await;
     let options = SubscriptionOptions {
         batch_size: 4,

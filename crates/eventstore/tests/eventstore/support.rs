@@ -161,6 +161,30 @@ pub async fn seeded(events: u64) -> (TestDb, EventStore, TenantId, StreamId) {
     (db, store, tenant, stream)
 }
 
+/// Appends `streams` new streams of `events` events each; returns the
+/// positions written.
+pub async fn append_streams(
+    store: &EventStore,
+    tenant: TenantId,
+    streams: usize,
+    events: u64,
+) -> Vec<u64> {
+    let mut positions = Vec::new();
+    for _ in 0..streams {
+        let outcome = store
+            .append(&request(
+                tenant,
+                new_stream(),
+                ExpectedVersion::NoStream,
+                events,
+            ))
+            .await
+            .expect("append");
+        positions.extend(outcome.positions);
+    }
+    positions
+}
+
 pub fn metadata(tenant: TenantId) -> CommandMetadata {
     CommandMetadata {
         tenant_id: tenant,
