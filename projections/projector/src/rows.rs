@@ -35,6 +35,12 @@ pub async fn load<T: DeserializeOwned + Send + Unpin + 'static>(
     Ok(json.map(|j| j.0).unwrap_or_default())
 }
 
+/// `rows` in a map (any that collects pairs), each under the key `key_of`
+/// reads from it.
+pub fn keyed<K, T, M: FromIterator<(K, T)>>(rows: Vec<T>, key_of: impl Fn(&T) -> K) -> M {
+    rows.into_iter().map(|row| (key_of(&row), row)).collect()
+}
+
 /// Replaces the rows of `table` keyed by `key` with `rows` (deleting the
 /// old versions first) in two statements.
 pub async fn replace<T: Serialize>(

@@ -4,7 +4,7 @@
 use super::applied::unapplied;
 use super::decode::{big, int, name_of, stream_ids, Decoded};
 use crate::projection::ApplyError;
-use crate::rows;
+use crate::rows::{self, keyed};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::Money;
 use deedlog_properties_domain::model::{Attributes, Provenance, Source, Sourced};
@@ -20,12 +20,8 @@ projection!(Properties, "properties", stream PROPERTY of Event, apply);
 
 async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<(), ApplyError> {
     let ids = stream_ids(decoded);
-    let mut rows: HashMap<Uuid, PropertyRow> =
-        rows::load::<PropertyRow>(conn, "properties", "property_id", &ids)
-            .await?
-            .into_iter()
-            .map(|row| (row.property_id, row))
-            .collect();
+    let loaded = rows::load(conn, "properties", "property_id", &ids).await?;
+    let mut rows: HashMap<_, _> = keyed(loaded, |row: &PropertyRow| row.property_id);
     let mut changes = Changes::default();
     for (recorded, event) in decoded {
         apply_one(&mut rows, &mut changes, recorded, event)?;

@@ -7,7 +7,7 @@ use super::counters::Deltas;
 use super::pipeline::{Change, Contribution};
 use crate::projection::ApplyError;
 use crate::projections::decode::{big, stream_ids};
-use crate::rows;
+use crate::rows::{self, keyed};
 use deedlog_deals_domain::state::evolve;
 use deedlog_deals_domain::{Deal, Event, Stage, State};
 use deedlog_eventstore::RecordedEvent;
@@ -41,12 +41,8 @@ pub async fn apply(
         return Ok(());
     }
     let ids = stream_ids(events);
-    let mut states: HashMap<Uuid, DealStateRow> =
-        rows::load::<DealStateRow>(conn, "deal_state", "deal_id", &ids)
-            .await?
-            .into_iter()
-            .map(|row| (row.deal_id, row))
-            .collect();
+    let loaded = rows::load(conn, "deal_state", "deal_id", &ids).await?;
+    let mut states: HashMap<_, _> = keyed(loaded, |row: &DealStateRow| row.deal_id);
     for (recorded, event) in events {
         apply_one(&mut states, effects, recorded, event)?;
     }

@@ -19,7 +19,7 @@
 use super::applied::unapplied;
 use super::decode::{big, stream_ids, Decoded};
 use crate::projection::ApplyError;
-use crate::rows;
+use crate::rows::{self, keyed};
 use chrono::{DateTime, Utc};
 use deedlog_communications_domain::state::evolve;
 use deedlog_communications_domain::{
@@ -66,22 +66,14 @@ async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<
     let compliance = rows::load::<ComplianceRow>(conn, "compliance", "contact_id", &ids).await?;
     let suppressions =
         rows::load::<SuppressionRow>(conn, "suppressions", "contact_id", &ids).await?;
+    let messages = load_pairs(conn, "messages", "message_id", &message_keys).await?;
+    let conversations =
+        load_pairs(conn, "conversations", "conversation_id", &conversation_keys).await?;
     let mut batch = Batch {
-        messages: load_pairs::<MessageRow>(conn, "messages", "message_id", &message_keys)
-            .await?
-            .into_iter()
-            .map(|m| ((m.contact_id, m.message_id), m))
-            .collect(),
-        conversations: load_pairs::<ConversationRow>(
-            conn,
-            "conversations",
-            "conversation_id",
-            &conversation_keys,
-        )
-        .await?
-        .into_iter()
-        .map(|c| ((c.contact_id, c.conversation_id), c))
-        .collect(),
+        messages: keyed(messages, |m: &MessageRow| (m.contact_id, m.message_id)),
+        conversations: keyed(conversations, |c: &ConversationRow| {
+            (c.contact_id, c.conversation_id)
+        }),
     };
 
     let mut works = Working::load(contacts, compliance, suppressions, &batch.messages)

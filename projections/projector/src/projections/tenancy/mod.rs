@@ -26,7 +26,7 @@ mod tenant_stream;
 use super::credential_times::{decode_times, CredentialTimes};
 use super::decode::{big, decode};
 use crate::projection::ApplyError;
-use crate::rows;
+use crate::rows::{self, keyed};
 use chrono::{DateTime, Utc};
 use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::stream_type::{CREDENTIALS, TENANT};
@@ -51,22 +51,15 @@ async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), 
         return Ok(());
     }
     let touched = Touched::of(&decoded);
+    let tenants = rows::load(conn, "tenants", "tenant_id", &touched.tenants).await?;
+    let modules = rows::load(conn, "modules", "tenant_id", &touched.modules).await?;
+    let users = rows::load(conn, "users", "user_id", &touched.users).await?;
     let mut state = State {
-        tenants: rows::load::<TenantRow>(conn, "tenants", "tenant_id", &touched.tenants)
-            .await?
-            .into_iter()
-            .map(|row| (row.tenant_id, row))
-            .collect(),
-        modules: rows::load::<ModuleRow>(conn, "modules", "tenant_id", &touched.modules)
-            .await?
-            .into_iter()
-            .map(|row| ((row.tenant_id, row.module.clone()), row))
-            .collect(),
-        users: rows::load::<UserRow>(conn, "users", "user_id", &touched.users)
-            .await?
-            .into_iter()
-            .map(|row| (row.user_id, row))
-            .collect(),
+        tenants: keyed(tenants, |row: &TenantRow| row.tenant_id),
+        modules: keyed(modules, |row: &ModuleRow| {
+            (row.tenant_id, row.module.clone())
+        }),
+        users: keyed(users, |row: &UserRow| row.user_id),
         role_changes: Vec::new(),
     };
     for event in &decoded {

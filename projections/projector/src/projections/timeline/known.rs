@@ -15,7 +15,7 @@ impl<R> Known<R> {
     /// The stored `rows`, each under its `key`.
     pub(super) fn new(rows: Vec<R>, key: fn(&R) -> Key) -> Self {
         Self {
-            rows: rows.into_iter().map(|row| (key(&row), row)).collect(),
+            rows: crate::rows::keyed(rows, key),
             changed: HashSet::new(),
         }
     }
