@@ -26,7 +26,7 @@ pub use directory::{Directory, TenantInfo, UserInfo};
 pub use error::Error;
 pub use executor::{Executed, Executor, Target};
 pub use paths::Paths;
-pub use record_request::RecordRequest;
+pub use record_request::{CommandRequest, RecordRequest};
 pub use request::{Authenticated, Authenticator, CommandEnvelope};
 pub use server::BoundServer;
 pub use together::Part;

@@ -7,32 +7,53 @@
 
 use deedlog_proto::common::v1::CommandOptions;
 use deedlog_proto::properties::v1 as properties;
+use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_proto::{communications::v1 as communications, deals::v1 as deals};
 
-/// A command request on an existing record.
-pub trait RecordRequest: prost::Message {
+/// A command request: where its command options are.
+pub trait CommandRequest: prost::Message {
     /// The request's command options (id, correlation, expected version).
     fn options(&self) -> Option<&CommandOptions>;
+}
 
+/// A command request on an existing record.
+pub trait RecordRequest: CommandRequest {
     /// The id of the record the command is about, as the request spells it.
     fn record_id(&self) -> &str;
 }
 
-/// Implements [`RecordRequest`] for requests whose options are `command`
-/// and whose record id is the field `$id`.
-macro_rules! record_requests {
-    ($id:ident: $($request:ty),+ $(,)?) => {$(
-        impl RecordRequest for $request {
+/// Implements [`CommandRequest`] for requests whose options are `command`.
+macro_rules! command_requests {
+    ($($request:ty),+ $(,)?) => {$(
+        impl CommandRequest for $request {
             fn options(&self) -> Option<&CommandOptions> {
                 self.command.as_ref()
-            }
-
-            fn record_id(&self) -> &str {
-                &self.$id
             }
         }
     )+};
 }
+
+/// Implements [`RecordRequest`] (and [`CommandRequest`]) for requests whose
+/// options are `command` and whose record id is the field `$id`.
+macro_rules! record_requests {
+    ($id:ident: $($request:ty),+ $(,)?) => {
+        command_requests!($($request),+);
+        $(
+            impl RecordRequest for $request {
+                fn record_id(&self) -> &str {
+                    &self.$id
+                }
+            }
+        )+
+    };
+}
+
+command_requests!(
+    tenancy::RenameTenantRequest,
+    tenancy::SetModuleRequest,
+    tenancy::SetCommunicationSettingsRequest,
+    tenancy::ChangeRoleRequest,
+);
 
 record_requests!(deal_id:
     deals::MoveStageRequest,

@@ -14,7 +14,7 @@ use deedlog_runtime::auth::{Caller, Purpose};
 use deedlog_service::convert::user;
 use deedlog_service::request::required_uuid;
 use deedlog_service::Answer;
-use deedlog_service::{require_role, Authenticated, Error, Executed};
+use deedlog_service::{require_role, Authenticated, CommandRequest, Error, Executed};
 use deedlog_tenancy_domain::credentials::{self, Credentials};
 use deedlog_tenancy_domain::tenant::{Action, Event, NewUser, Tenants};
 use tonic::{Request, Response};
@@ -29,19 +29,18 @@ fn admins_and_managers(role: Role) -> bool {
 
 impl TenancyApi {
     /// Runs `action` on the caller's tenant after checking their role.
-    pub(crate) async fn tenant_command<T: prost::Message>(
+    pub(crate) async fn tenant_command<T: CommandRequest>(
         &self,
         request: Request<T>,
         allowed: fn(Role) -> bool,
         what: &str,
-        options: impl Fn(&T) -> Option<&CommandOptions>,
         action: impl Fn(&Authenticated, &T) -> Result<Action, Error>,
     ) -> Answer<CommandReply> {
         let (auth, _, _) = self.admitted(&request).await?;
         require_role(&auth, allowed, what)?;
         let body = request.get_ref();
         let action = action(&auth, body)?;
-        let done = self.on_tenant(&auth, body, options(body), action).await?;
+        let done = self.on_tenant(&auth, body, body.options(), action).await?;
         Ok(Response::new(done.reply()))
     }
 
@@ -64,13 +63,9 @@ impl TenancyApi {
         &self,
         request: Request<pb::RenameTenantRequest>,
     ) -> Answer<CommandReply> {
-        self.tenant_command(
-            request,
-            admins,
-            "rename the tenant",
-            |r| r.command.as_ref(),
-            |_, r| Ok(Action::Rename(r.name.clone())),
-        )
+        self.tenant_command(request, admins, "rename the tenant", |_, r| {
+            Ok(Action::Rename(r.name.clone()))
+        })
         .await
     }
 
@@ -102,20 +97,14 @@ impl TenancyApi {
         &self,
         request: Request<pb::SetModuleRequest>,
     ) -> Answer<CommandReply> {
-        self.tenant_command(
-            request,
-            admins,
-            "switch modules",
-            |r| r.command.as_ref(),
-            |_, r| {
-                let module = convert::module(r.module())?;
-                Ok(if r.enabled {
-                    Action::EnableModule(module)
-                } else {
-                    Action::DisableModule(module)
-                })
-            },
-        )
+        self.tenant_command(request, admins, "switch modules", |_, r| {
+            let module = convert::module(r.module())?;
+            Ok(if r.enabled {
+                Action::EnableModule(module)
+            } else {
+                Action::DisableModule(module)
+            })
+        })
         .await
     }
 
@@ -123,19 +112,13 @@ impl TenancyApi {
         &self,
         request: Request<pb::SetCommunicationSettingsRequest>,
     ) -> Answer<CommandReply> {
-        self.tenant_command(
-            request,
-            admins,
-            "change communication settings",
-            |r| r.command.as_ref(),
-            |_, r| {
-                Ok(Action::SetCommunicationSettings {
-                    time_zone: r.time_zone.clone(),
-                    cadence_limit: r.cadence_limit,
-                    cadence_window_days: r.cadence_window_days,
-                })
-            },
-        )
+        self.tenant_command(request, admins, "change communication settings", |_, r| {
+            Ok(Action::SetCommunicationSettings {
+                time_zone: r.time_zone.clone(),
+                cadence_limit: r.cadence_limit,
+                cadence_window_days: r.cadence_window_days,
+            })
+        })
         .await
     }
 
@@ -181,19 +164,13 @@ impl TenancyApi {
         &self,
         request: Request<pb::ChangeRoleRequest>,
     ) -> Answer<CommandReply> {
-        self.tenant_command(
-            request,
-            admins_and_managers,
-            "change roles",
-            |r| r.command.as_ref(),
-            |auth, r| {
-                Ok(Action::ChangeRole {
-                    user: user("user_id", &r.user_id)?,
-                    role: convert::role(r.role())?,
-                    by: auth.caller.role,
-                })
-            },
-        )
+        self.tenant_command(request, admins_and_managers, "change roles", |auth, r| {
+            Ok(Action::ChangeRole {
+                user: user("user_id", &r.user_id)?,
+                role: convert::role(r.role())?,
+                by: auth.caller.role,
+            })
+        })
         .await
     }
 
