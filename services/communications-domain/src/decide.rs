@@ -108,11 +108,11 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
             status,
             provider_event_id,
         } => {
-            let provider_event_id = message::check_provider_event_id(provider_event_id)?;
-            // Providers retry webhooks; the report is already on record.
-            if contact.provider_events.contains(&provider_event_id) {
+            let Some(provider_event_id) =
+                message::unseen_provider_event(contact, provider_event_id)?
+            else {
                 return Ok(vec![]);
-            }
+            };
             vec![message::delivery_event(
                 contact,
                 *message_id,
@@ -129,10 +129,11 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
             body,
             provider_event_id,
         } => {
-            let provider_event_id = message::check_provider_event_id(provider_event_id)?;
-            if contact.provider_events.contains(&provider_event_id) {
+            let Some(provider_event_id) =
+                message::unseen_provider_event(contact, provider_event_id)?
+            else {
                 return Ok(vec![]);
-            }
+            };
             message::fresh_id(contact, *message_id)?;
             if let Some(original) = in_reply_to {
                 message::check_thread(contact, *original, *conversation_id)?;

@@ -71,8 +71,15 @@ pub(crate) fn check_outgoing(
     Ok(subject)
 }
 
+/// A provider's report id, checked and trimmed; None when the contact
+/// already has that report (providers retry webhooks: a repeat changes nothing).
+pub(crate) fn unseen_provider_event(contact: &Contact, id: &str) -> Result<Option<String>, Error> {
+    let id = check_provider_event_id(id)?;
+    Ok((!contact.provider_events.contains(&id)).then_some(id))
+}
+
 /// Trims a provider's report id: 1 to 200 characters.
-pub(crate) fn check_provider_event_id(id: &str) -> Result<String, Error> {
+fn check_provider_event_id(id: &str) -> Result<String, Error> {
     let id = id.trim();
     if id.is_empty() || id.chars().count() > MAX_PROVIDER_EVENT_ID_LEN {
         return Err(Error::invalid(
