@@ -262,6 +262,24 @@ impl Inbox {
         self.reports(b, rng, message, reply_pct);
     }
 
+    /// Sends an email about `property` that compliance is expected to refuse.
+    fn refused_email(
+        &mut self,
+        b: &mut Builder,
+        (subject, body): (String, String),
+        property: Uuid,
+    ) {
+        self.send(
+            b,
+            Channel::Email,
+            Some(subject),
+            body,
+            property,
+            None,
+            Expect::Refused,
+        );
+    }
+
     /// What the mail provider reports on a queued email: a bounce, or
     /// delivered, often opened, and sometimes answered.
     fn reports(&mut self, b: &mut Builder, rng: &mut Rng, message: Uuid, reply_pct: u64) {
@@ -362,15 +380,7 @@ fn buyer(b: &mut Builder, rng: &mut Rng, p: &mut Listed, deal: Option<Stage>) {
         inbox.email(b, rng, (subject, body), (p.id, None), 30);
     } else if rng.chance(40) {
         // Agents do write to buyers who never consented; compliance refuses it.
-        inbox.send(
-            b,
-            Channel::Email,
-            Some(subject),
-            body,
-            p.id,
-            None,
-            Expect::Refused,
-        );
+        inbox.refused_email(b, (subject, body), p.id);
     }
     if let Some(stage) = deal {
         pipeline(b, rng, p, &mut inbox, stage);
@@ -381,15 +391,7 @@ fn buyer(b: &mut Builder, rng: &mut Rng, p: &mut Listed, deal: Option<Stage>) {
             inbox.unsubscribed = true;
             if rng.chance(40) {
                 let (subject, body) = wording::offer_email(&inbox.name, &p.street, b.agent_name());
-                inbox.send(
-                    b,
-                    Channel::Email,
-                    Some(subject),
-                    body,
-                    p.id,
-                    None,
-                    Expect::Refused,
-                );
+                inbox.refused_email(b, (subject, body), p.id);
             }
         } else if rng.chance(3) {
             b.agent(Action::WithdrawConsent {
