@@ -159,30 +159,28 @@ pub fn evolve(state: State, event: &Event) -> State {
             channel,
             at,
             ..
-        } => add_message(
-            &mut contact,
-            *message_id,
-            *conversation_id,
-            *channel,
-            *at,
-            Direction::Outbound,
-            MessageStatus::Queued,
-        ),
-        Event::MessageRefused {
+        }
+        | Event::MessageRefused {
             message_id,
             conversation_id,
             channel,
             at,
             ..
-        } => add_message(
-            &mut contact,
-            *message_id,
-            *conversation_id,
-            *channel,
-            *at,
-            Direction::Outbound,
-            MessageStatus::Refused,
-        ),
+        } => {
+            let status = match event {
+                Event::MessageRefused { .. } => MessageStatus::Refused,
+                _ => MessageStatus::Queued,
+            };
+            add_message(
+                &mut contact,
+                *message_id,
+                *conversation_id,
+                *channel,
+                *at,
+                Direction::Outbound,
+                status,
+            );
+        }
         Event::MessageDelivered {
             message_id,
             provider_event_id,
