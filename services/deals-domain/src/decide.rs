@@ -155,32 +155,26 @@ fn decide_open(deal: &Deal, action: &Action) -> Result<Vec<Event>, Error> {
             price,
             costs,
             financing,
-        } => scenario::add(
-            deal,
-            Scenario {
-                id: *scenario_id,
-                name: name.clone(),
-                price: *price,
-                costs: costs.clone(),
-                financing: *financing,
-            },
-        )?,
-        Action::UpdateScenario {
+        }
+        | Action::UpdateScenario {
             scenario_id,
             name,
             price,
             costs,
             financing,
-        } => scenario::update(
-            deal,
-            Scenario {
+        } => {
+            let draft = Scenario {
                 id: *scenario_id,
                 name: name.clone(),
                 price: *price,
                 costs: costs.clone(),
                 financing: *financing,
-            },
-        )?,
+            };
+            match action {
+                Action::AddScenario { .. } => scenario::add(deal, draft)?,
+                _ => scenario::update(deal, draft)?,
+            }
+        }
         Action::RemoveScenario { scenario_id } => scenario::remove(deal, *scenario_id)?,
     })
 }
