@@ -21,10 +21,29 @@ fn token(n: u128) -> NewToken {
     }
 }
 
+/// Refreshing with token `n` at `minute`, to be replaced by token `replacement`.
+fn refresh(minute: i64, n: u128, replacement: u128) -> Action {
+    Action::Refresh {
+        at: t(minute),
+        token: Uuid::from_u128(n),
+        replacement: token(replacement),
+    }
+}
+
 fn with_password() -> Vec<Event> {
     vec![Event::PasswordSet {
         hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
     }]
+}
+
+/// A password set and one sign-in at minute 0, with token 1.
+fn signed_in() -> Vec<Event> {
+    let mut history = with_password();
+    history.push(Event::LoginSucceeded {
+        at: t(0),
+        token: token(1),
+    });
+    history
 }
 
 fn login(minute: i64, ok: bool) -> Action {
@@ -100,27 +119,15 @@ fn failures_older_than_the_window_do_not_count() {
 
 #[test]
 fn refresh_tokens_rotate_expire_and_are_revoked() {
-    let mut history = with_password();
-    history.push(Event::LoginSucceeded {
-        at: t(0),
-        token: token(1),
-    });
+    let history = signed_in();
     Spec::given(history.clone())
-        .when(Action::Refresh {
-            at: t(5),
-            token: Uuid::from_u128(1),
-            replacement: token(2),
-        })
+        .when(refresh(5, 1, 2))
         .then_events(vec![Event::RefreshTokenRotated {
             old: Uuid::from_u128(1),
             new: token(2),
         }]);
     Spec::given(history.clone())
-        .when(Action::Refresh {
-            at: t(60 * 24 * 31),
-            token: Uuid::from_u128(1),
-            replacement: token(2),
-        })
+        .when(refresh(60 * 24 * 31, 1, 2))
         .then_error(Error::TokenExpired {
             expired_at: token(1).expires_at,
         });
@@ -130,21 +137,13 @@ fn refresh_tokens_rotate_expire_and_are_revoked() {
         new: token(2),
     });
     Spec::given(rotated.clone())
-        .when(Action::Refresh {
-            at: t(6),
-            token: Uuid::from_u128(1),
-            replacement: token(3),
-        })
+        .when(refresh(6, 1, 3))
         .then_events(vec![Event::RefreshTokenReused {
             token: Uuid::from_u128(1),
             family: Uuid::from_u128(1),
         }]);
     Spec::given(rotated)
-        .when(Action::Refresh {
-            at: t(6),
-            token: Uuid::from_u128(9),
-            replacement: token(3),
-        })
+        .when(refresh(6, 9, 3))
         .then_error(Error::UnknownToken);
     Spec::given(history.clone())
         .when(Action::Logout {
@@ -162,21 +161,13 @@ fn refresh_tokens_rotate_expire_and_are_revoked() {
         .when(Action::RevokeAll)
         .then_events(vec![]);
     Spec::given(revoked)
-        .when(Action::Refresh {
-            at: t(5),
-            token: Uuid::from_u128(1),
-            replacement: token(2),
-        })
+        .when(refresh(5, 1, 2))
         .then_error(Error::UnknownToken);
 }
 
 #[test]
 fn reusing_a_spent_token_revokes_its_whole_family_and_no_other() {
-    let mut history = with_password();
-    history.push(Event::LoginSucceeded {
-        at: t(0),
-        token: token(1),
-    });
+    let mut history = signed_in();
     // A second sign-in (another device) is a family of its own.
     history.push(Event::LoginSucceeded {
         at: t(1),
@@ -192,22 +183,17 @@ fn reusing_a_spent_token_revokes_its_whole_family_and_no_other() {
         token: Uuid::from_u128(1),
         family: Uuid::from_u128(1),
     });
-    let refresh = |n: u128| Action::Refresh {
-        at: t(30),
-        token: Uuid::from_u128(n),
-        replacement: token(99),
-    };
     // The successor of the replayed token is revoked with it.
     Spec::given(history.clone())
-        .when(refresh(3))
+        .when(refresh(30, 3, 99))
         .then_error(Error::UnknownToken);
     // Replayed again once the family is gone: refused, nothing recorded.
     Spec::given(history.clone())
-        .when(refresh(2))
+        .when(refresh(30, 2, 99))
         .then_error(Error::TokenReused);
     // The other sign-in keeps working.
     Spec::given(history)
-        .when(refresh(10))
+        .when(refresh(30, 10, 99))
         .then_events(vec![Event::RefreshTokenRotated {
             old: Uuid::from_u128(10),
             new: token(99),
