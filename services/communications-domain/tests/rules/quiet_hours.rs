@@ -24,73 +24,44 @@ fn sms_at(when: DateTime<Utc>, policy: SendPolicy) -> deedlog_communications_dom
     at(when, send_with(1, Channel::Sms, policy))
 }
 
+/// Sends on `channel` at `instant` under Berlin's policy: queued, or
+/// refused as quiet at the local time `quiet_at`.
+fn in_berlin(channel: Channel, instant: DateTime<Utc>, quiet_at: Option<NaiveTime>) {
+    let expected = match quiet_at {
+        Some(local_time) => refused(1, channel, quiet(local_time), instant),
+        None => queued(1, channel, instant),
+    };
+    Spec::given(reachable())
+        .when(at(instant, send_with(1, channel, berlin())))
+        .then_events(vec![expected]);
+}
+
 #[test]
 fn the_same_utc_instant_is_quiet_in_winter_and_not_in_summer() {
     // 06:30 UTC is 07:30 CET on Saturday but 08:30 CEST on Sunday.
-    let saturday = utc(2026, 3, 28, 6, 30);
-    Spec::given(reachable())
-        .when(sms_at(saturday, berlin()))
-        .then_events(vec![refused(1, Channel::Sms, quiet(hm(7, 30)), saturday)]);
-    let sunday = utc(2026, 3, 29, 6, 30);
-    Spec::given(reachable())
-        .when(sms_at(sunday, berlin()))
-        .then_events(vec![queued(1, Channel::Sms, sunday)]);
+    in_berlin(Channel::Sms, utc(2026, 3, 28, 6, 30), Some(hm(7, 30)));
+    in_berlin(Channel::Sms, utc(2026, 3, 29, 6, 30), None);
     // 19:30 UTC is 20:30 CET (allowed) but 21:30 CEST (quiet).
-    let saturday_evening = utc(2026, 3, 28, 19, 30);
-    Spec::given(reachable())
-        .when(sms_at(saturday_evening, berlin()))
-        .then_events(vec![queued(1, Channel::Sms, saturday_evening)]);
-    let sunday_evening = utc(2026, 3, 29, 19, 30);
-    Spec::given(reachable())
-        .when(sms_at(sunday_evening, berlin()))
-        .then_events(vec![refused(
-            1,
-            Channel::Sms,
-            quiet(hm(21, 30)),
-            sunday_evening,
-        )]);
+    in_berlin(Channel::Sms, utc(2026, 3, 28, 19, 30), None);
+    in_berlin(Channel::Sms, utc(2026, 3, 29, 19, 30), Some(hm(21, 30)));
 }
 
 #[test]
 fn quiet_hours_run_across_midnight_and_end_at_eight_local_time() {
     // Saturday 23:30 UTC is 00:30 on Sunday in Berlin, the night of the change.
-    let past_midnight = utc(2026, 3, 28, 23, 30);
-    Spec::given(reachable())
-        .when(at(past_midnight, send_with(1, Channel::Call, berlin())))
-        .then_events(vec![refused(
-            1,
-            Channel::Call,
-            quiet(hm(0, 30)),
-            past_midnight,
-        )]);
+    in_berlin(Channel::Call, utc(2026, 3, 28, 23, 30), Some(hm(0, 30)));
     // 05:59 UTC on Sunday is 07:59 CEST: still quiet; 06:00 UTC is 08:00: allowed.
-    let last_quiet_minute = utc(2026, 3, 29, 5, 59);
-    Spec::given(reachable())
-        .when(sms_at(last_quiet_minute, berlin()))
-        .then_events(vec![refused(
-            1,
-            Channel::Sms,
-            quiet(hm(7, 59)),
-            last_quiet_minute,
-        )]);
-    let eight = utc(2026, 3, 29, 6, 0);
-    Spec::given(reachable())
-        .when(sms_at(eight, berlin()))
-        .then_events(vec![queued(1, Channel::Sms, eight)]);
+    in_berlin(Channel::Sms, utc(2026, 3, 29, 5, 59), Some(hm(7, 59)));
+    in_berlin(Channel::Sms, utc(2026, 3, 29, 6, 0), None);
     // 21:00 local is the first quiet minute: 19:00 UTC in summer.
-    let nine_pm = utc(2026, 3, 29, 19, 0);
-    Spec::given(reachable())
-        .when(sms_at(nine_pm, berlin()))
-        .then_events(vec![refused(1, Channel::Sms, quiet(hm(21, 0)), nine_pm)]);
+    in_berlin(Channel::Sms, utc(2026, 3, 29, 19, 0), Some(hm(21, 0)));
 }
 
 #[test]
 fn letters_and_email_have_no_quiet_hours() {
     let night = utc(2026, 3, 29, 1, 0);
     for channel in [Channel::Email, Channel::Letter] {
-        Spec::given(reachable())
-            .when(at(night, send_with(1, channel, berlin())))
-            .then_events(vec![queued(1, channel, night)]);
+        in_berlin(channel, night, None);
     }
 }
 
