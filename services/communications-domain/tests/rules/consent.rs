@@ -20,6 +20,11 @@ fn withdrawn(channel: Channel) -> Event {
     }
 }
 
+/// The usual explicit opt-in: email consent from the web form.
+fn email_opt_in() -> Action {
+    grant(Channel::Email, LawfulBasis::Consent, "web form")
+}
+
 #[test]
 fn consent_is_granted_per_channel_with_its_lawful_basis_and_source() {
     Spec::given(vec![created()])
@@ -40,11 +45,7 @@ fn consent_is_granted_per_channel_with_its_lawful_basis_and_source() {
     assert!(!contact.compliance.profile(Channel::Email).consented());
     // The same grant again changes nothing; a new basis or source is recorded.
     Spec::given(reachable())
-        .when(when(grant(
-            Channel::Email,
-            LawfulBasis::Consent,
-            "web form",
-        )))
+        .when(when(email_opt_in()))
         .then_events(vec![]);
     Spec::given(reachable())
         .when(when(grant(
@@ -103,11 +104,7 @@ fn consent_withdrawn_then_granted_again() {
         }))
         .then_events(vec![]);
     Spec::given(history.clone())
-        .when(when(grant(
-            Channel::Email,
-            LawfulBasis::Consent,
-            "web form",
-        )))
+        .when(when(email_opt_in()))
         .then_events(vec![granted(Channel::Email)]);
     Spec::given(with(history, [granted(Channel::Email)]))
         .when(when(send(1, Channel::Email)))
@@ -156,11 +153,7 @@ fn unsubscribing_is_recorded_once_and_a_new_email_consent_lifts_it() {
         .then_events(vec![]);
     // Even the very same grant as before is a new, explicit opt-in.
     Spec::given(history.clone())
-        .when(when(grant(
-            Channel::Email,
-            LawfulBasis::Consent,
-            "web form",
-        )))
+        .when(when(email_opt_in()))
         .then_events(vec![granted(Channel::Email), Event::UnsubscribeCleared {}]);
     let resubscribed = with(
         history,

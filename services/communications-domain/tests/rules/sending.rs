@@ -133,26 +133,22 @@ fn reasons_are_scoped_to_their_channels() {
         .when(at(late, send(1, Channel::Email)))
         .then_events(vec![queued(1, Channel::Email, late)]);
     // A soft bounce blocks nothing; a hard bounce only its own channel.
-    let soft = with(
-        reachable(),
-        [
-            queued(7, Channel::Email, noon() - days(9)),
-            bounced(7, Channel::Email, false),
-        ],
-    );
-    Spec::given(soft)
-        .when(when(send(1, Channel::Email)))
-        .then_events(vec![queued(1, Channel::Email, noon())]);
-    let hard = with(
-        reachable(),
-        [
-            queued(7, Channel::Sms, noon() - days(9)),
-            bounced(7, Channel::Sms, true),
-        ],
-    );
-    Spec::given(hard)
-        .when(when(send(1, Channel::Call)))
-        .then_events(vec![queued(1, Channel::Call, noon())]);
+    let bounces = [
+        (Channel::Email, false, Channel::Email),
+        (Channel::Sms, true, Channel::Call),
+    ];
+    for (bounced_on, hard, sent_on) in bounces {
+        let history = with(
+            reachable(),
+            [
+                queued(7, bounced_on, noon() - days(9)),
+                bounced(7, bounced_on, hard),
+            ],
+        );
+        Spec::given(history)
+            .when(when(send(1, sent_on)))
+            .then_events(vec![queued(1, sent_on, noon())]);
+    }
 }
 
 #[test]
