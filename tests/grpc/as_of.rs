@@ -1,15 +1,15 @@
 //! `GetAsOf` over gRPC: a record's state as of an instant, rebuilt from the
 //! log, for admins and auditors only, and never another tenant's record.
 
-use crate::properties::new_property;
 use crate::{assert_status, violated_field};
-use deedlog_proto::common::v1::{AsOfRequest, Money, RecordState};
+use deedlog_proto::common::v1::{AsOfRequest, RecordState};
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
-use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_tests::clients::command;
-use deedlog_tests::{Clients, Session, TestCluster};
+use deedlog_tests::fixtures::{
+    clara_voss, consent, eur, listed_apartment, move_stage, new_contact, reprice,
+};
+use deedlog_tests::{start_with_tenant, Clients, Session};
 use serde_json::Value;
 use tonic::Code;
 use uuid::Uuid;
@@ -29,20 +29,9 @@ fn state(reply: &RecordState) -> Value {
     serde_json::from_str(&reply.state_json).expect("state_json is JSON")
 }
 
-fn eur(minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor: minor,
-        currency: "EUR".into(),
-    })
-}
-
 async fn change_price(c: &mut Clients, s: &Session, id: &str, minor: i64) -> u64 {
     c.properties
-        .change_asking_price(s.request(pb::ChangeAskingPriceRequest {
-            command: command(),
-            property_id: id.to_owned(),
-            asking_price: eur(minor),
-        }))
+        .change_asking_price(s.request(reprice(id, eur(minor))))
         .await
         .expect("change price")
         .into_inner()
@@ -51,19 +40,12 @@ async fn change_price(c: &mut Clients, s: &Session, id: &str, minor: i64) -> u64
 
 #[tokio::test]
 async fn a_property_reads_as_it_was_at_any_instant_for_admins_and_auditors_only() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let auditor = c.colleague(&admin, tenancy::Role::Auditor, "audrey").await;
     let agent = c.colleague(&admin, tenancy::Role::Agent, "ben").await;
 
     let before_creation = now_micros();
-    let created = c
-        .properties
-        .create_property(agent.request(new_property()))
-        .await
-        .expect("create")
-        .into_inner();
+    let created = c.create_property(&agent, listed_apartment()).await;
     let id = created.record_id.clone();
     assert_eq!(change_price(&mut c, &agent, &id, 46_000_000).await, 2);
     let between = now_micros();
@@ -156,13 +138,7 @@ async fn a_property_reads_as_it_was_at_any_instant_for_admins_and_auditors_only(
     assert_eq!(status.code(), Code::Unauthenticated);
 
     // A suspended tenant takes no commands but its history is still read.
-    c.tenancy
-        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
-            command: command(),
-            tenant_id: admin.tenant_id.clone(),
-        }))
-        .await
-        .expect("suspend");
+    c.suspend(&admin).await;
     let suspended = c
         .properties
         .get_as_of(as_of(&auditor, &id, None))
@@ -174,29 +150,13 @@ async fn a_property_reads_as_it_was_at_any_instant_for_admins_and_auditors_only(
 
 #[tokio::test]
 async fn a_deal_and_a_contact_read_as_they_were() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let viewer = c.colleague(&admin, tenancy::Role::Viewer, "vic").await;
 
-    let request = deals::OpenDealRequest {
-        offer: eur(40_000_000),
-        ..c.new_deal(&admin).await
-    };
-    let deal = c
-        .deals
-        .open_deal(admin.request(request))
-        .await
-        .expect("open deal")
-        .into_inner()
-        .record_id;
+    let deal = c.deal(&admin).await;
     let opened = now_micros();
     c.deals
-        .move_stage(admin.request(deals::MoveStageRequest {
-            command: command(),
-            deal_id: deal.clone(),
-            stage: deals::Stage::Qualified.into(),
-        }))
+        .move_stage(admin.request(move_stage(&deal, deals::Stage::Qualified)))
         .await
         .expect("move stage");
     let then = c
@@ -223,29 +183,14 @@ async fn a_deal_and_a_contact_read_as_they_were() {
 
     let contact = c
         .communications
-        .create_contact(admin.request(comms::CreateContactRequest {
-            command: command(),
-            contact_id: String::new(),
-            details: Some(comms::ContactDetails {
-                name: "Clara Voss".into(),
-                email: "clara@example.com".into(),
-                phone: "+4930123456".into(),
-                address: None,
-            }),
-        }))
+        .create_contact(admin.request(new_contact(clara_voss())))
         .await
         .expect("contact")
         .into_inner()
         .record_id;
     let created = now_micros();
     c.communications
-        .grant_consent(admin.request(comms::GrantConsentRequest {
-            command: command(),
-            contact_id: contact.clone(),
-            channel: comms::Channel::Email.into(),
-            lawful_basis: comms::LawfulBasis::Consent.into(),
-            source: "web form".into(),
-        }))
+        .grant_consent(admin.request(consent(&contact, comms::Channel::Email)))
         .await
         .expect("consent");
     let then = c
@@ -279,9 +224,7 @@ async fn a_deal_and_a_contact_read_as_they_were() {
 
 #[tokio::test]
 async fn the_tenant_reads_as_it_was_and_credentials_are_never_shown() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let registered = now_micros();
     let auditor = c.colleague(&admin, tenancy::Role::Auditor, "audrey").await;
 

@@ -3,70 +3,26 @@
 //! user may do; another tenant's records do not exist for a user.
 
 use crate::assert_status;
-use crate::properties::new_property;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_runtime::auth::KeyPair;
 use deedlog_tests::clients::{bearer, command};
-use deedlog_tests::tokens::{admin_caller, token};
-use deedlog_tests::{Clients, TestCluster};
+use deedlog_tests::fixtures::{listed_apartment, reactivate};
+use deedlog_tests::tokens::{admin_caller, refused_tokens, token, with_algorithm};
+use deedlog_tests::{start_connected, start_with_tenant, Clients, TestCluster};
 use tonic::Code;
-use uuid::Uuid;
 
 #[tokio::test]
 async fn bad_tokens_are_refused_and_nothing_is_written() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let me = admin_caller(&admin);
-    let forger = KeyPair::generate(Some("test-key".into())).expect("key");
-    let hs256 = {
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-        header.kid = Some("test-key".into());
-        let claims = serde_json::json!({
-            "sub": me.user, "tid": me.tenant, "role": "admin", "purpose": "access",
-            "iss": "deedlog", "aud": "deedlog", "iat": Utc::now().timestamp(),
-            "exp": (Utc::now() + Duration::minutes(5)).timestamp(), "jti": Uuid::now_v7(),
-        });
-        jsonwebtoken::encode(
-            &header,
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(b"guess"),
-        )
-        .expect("hs256 token")
-    };
-    let cases = [
-        (None, "no bearer token"),
-        (Some("not-a-jwt".to_owned()), "malformed"),
-        (
-            Some(token(
-                &cluster.signing,
-                "deedlog",
-                &me,
-                Duration::minutes(-5),
-            )),
-            "expired",
-        ),
-        (
-            Some(token(&forger, "deedlog", &me, Duration::minutes(5))),
-            "signature",
-        ),
-        (
-            Some(token(
-                &cluster.signing,
-                "another-app",
-                &me,
-                Duration::minutes(5),
-            )),
-            "audience",
-        ),
-        (Some(hs256), "EdDSA"),
-    ];
+    // HS256 signed with a guessed secret: the services only accept EdDSA.
+    let mut cases = refused_tokens(&cluster.signing, &me);
+    cases.push((Some(with_algorithm(&me, "HS256", b"guess")), "EdDSA"));
     for (token, text) in cases {
         let request = match &token {
-            Some(token) => bearer(token, new_property()),
-            None => tonic::Request::new(new_property()),
+            Some(token) => bearer(token, listed_apartment()),
+            None => tonic::Request::new(listed_apartment()),
         };
         assert_status(
             c.properties.create_property(request).await,
@@ -79,7 +35,7 @@ async fn bad_tokens_are_refused_and_nothing_is_written() {
         .properties
         .create_property(bearer(
             &token(&cluster.signing, "deedlog", &me, Duration::minutes(5)),
-            new_property(),
+            listed_apartment(),
         ))
         .await
         .expect("genuine token accepted")
@@ -89,9 +45,7 @@ async fn bad_tokens_are_refused_and_nothing_is_written() {
 
 #[tokio::test]
 async fn viewers_and_auditors_change_nothing() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     for (role, name) in [
         (tenancy::Role::Viewer, "vic"),
         (tenancy::Role::Auditor, "aud"),
@@ -99,7 +53,7 @@ async fn viewers_and_auditors_change_nothing() {
         let user = c.colleague(&admin, role, name).await;
         assert_status(
             c.properties
-                .create_property(user.request(new_property()))
+                .create_property(user.request(listed_apartment()))
                 .await,
             Code::PermissionDenied,
             "may not change properties",
@@ -109,16 +63,10 @@ async fn viewers_and_auditors_change_nothing() {
 
 #[tokio::test]
 async fn another_tenants_property_does_not_exist_for_a_user() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
+    let (_cluster, mut c) = start_connected().await;
     let berg = c.register("berg").await;
     let lund = c.register("lund").await;
-    let created = c
-        .properties
-        .create_property(berg.request(new_property()))
-        .await
-        .expect("create")
-        .into_inner();
+    let created = c.create_property(&berg, listed_apartment()).await;
     assert_status(
         c.properties
             .add_tag(lund.request(pb::TagRequest {
@@ -177,12 +125,7 @@ async fn a_deactivated_users_unexpired_token_neither_writes_nor_reads() {
     let mut c = Clients::connect(&cluster).await;
     let admin = c.register("berg").await;
     let other = c.colleague(&admin, tenancy::Role::Admin, "ole").await;
-    let created = c
-        .properties
-        .create_property(other.request(new_property()))
-        .await
-        .expect("an active admin writes")
-        .into_inner();
+    let created = c.create_property(&other, listed_apartment()).await;
     c.properties
         .get_as_of(as_of(&other, &created.record_id))
         .await
@@ -196,7 +139,7 @@ async fn a_deactivated_users_unexpired_token_neither_writes_nor_reads() {
         .expect("deactivate");
     let (status, after) = refused_within(|| {
         let mut properties = c.properties.clone();
-        let request = other.request(new_property());
+        let request = other.request(listed_apartment());
         async move { properties.create_property(request).await }
     })
     .await;
@@ -246,7 +189,7 @@ async fn a_manager_demoted_to_viewer_no_longer_writes_with_the_old_token() {
     let admin = c.register("berg").await;
     let manager = c.colleague(&admin, tenancy::Role::Manager, "mia").await;
     c.properties
-        .create_property(manager.request(new_property()))
+        .create_property(manager.request(listed_apartment()))
         .await
         .expect("a manager writes");
     c.tenancy
@@ -259,7 +202,7 @@ async fn a_manager_demoted_to_viewer_no_longer_writes_with_the_old_token() {
         .expect("demote");
     let (status, after) = refused_within(|| {
         let mut properties = c.properties.clone();
-        let request = manager.request(new_property());
+        let request = manager.request(listed_apartment());
         async move { properties.create_property(request).await }
     })
     .await;
@@ -294,26 +237,15 @@ async fn a_suspended_tenants_agent_is_refused_and_its_admins_and_auditors_still_
     let admin = c.register("berg").await;
     let agent = c.colleague(&admin, tenancy::Role::Agent, "ada").await;
     let auditor = c.colleague(&admin, tenancy::Role::Auditor, "aud").await;
-    let created = c
-        .properties
-        .create_property(agent.request(new_property()))
-        .await
-        .expect("an agent writes")
-        .into_inner();
+    let created = c.create_property(&agent, listed_apartment()).await;
     c.tenancy
         .get_tenant(agent.request(tenancy::GetTenantRequest {}))
         .await
         .expect("an agent reads the tenant");
-    c.tenancy
-        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
-            command: command(),
-            tenant_id: admin.tenant_id.clone(),
-        }))
-        .await
-        .expect("suspend");
+    c.suspend(&admin).await;
     let (status, after) = refused_within(|| {
         let mut properties = c.properties.clone();
-        let request = agent.request(new_property());
+        let request = agent.request(listed_apartment());
         async move { properties.create_property(request).await }
     })
     .await;
@@ -342,10 +274,7 @@ async fn a_suspended_tenants_agent_is_refused_and_its_admins_and_auditors_still_
             .expect("admins and auditors read a suspended tenant");
     }
     c.tenancy
-        .reactivate_tenant(admin.request(tenancy::ReactivateTenantRequest {
-            command: command(),
-            tenant_id: admin.tenant_id.clone(),
-        }))
+        .reactivate_tenant(admin.request(reactivate(&admin.tenant_id)))
         .await
         .expect("an admin reactivates the suspended tenant");
 }

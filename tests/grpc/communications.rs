@@ -4,66 +4,48 @@
 use crate::{assert_status, violated_field};
 use deedlog_proto::communications::v1 as pb;
 use deedlog_tests::clients::command;
-use deedlog_tests::{Clients, Session, TestCluster};
+use deedlog_tests::fixtures::{clara_voss, consent, email, new_contact, resume_cadence};
+use deedlog_tests::{start_with_tenant, Clients, Session};
 use tonic::Code;
 use uuid::Uuid;
 
 async fn contact(c: &mut Clients, s: &Session) -> String {
     c.communications
-        .create_contact(s.request(pb::CreateContactRequest {
-            command: command(),
-            contact_id: String::new(),
-            details: Some(pb::ContactDetails {
-                name: "Clara Voss".into(),
-                email: "clara@example.com".into(),
-                phone: "+4930123456".into(),
-                address: None,
-            }),
-        }))
+        .create_contact(s.request(new_contact(clara_voss())))
         .await
         .expect("contact")
         .into_inner()
         .record_id
 }
 
-fn email(contact: &str) -> pb::SendMessageRequest {
-    pb::SendMessageRequest {
-        command: command(),
-        contact_id: contact.into(),
-        channel: pb::Channel::Email.into(),
-        subject: "Lindenstraße 5".into(),
-        body: "The viewing is on Friday at 10:00.".into(),
-        ..Default::default()
-    }
+/// The email these tests send.
+fn viewing(contact: &str) -> pb::SendMessageRequest {
+    email(
+        contact,
+        "Lindenstraße 5",
+        "The viewing is on Friday at 10:00.",
+    )
 }
 
 #[tokio::test]
 async fn consent_sending_delivery_and_replies() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let id = contact(&mut c, &admin).await;
     // No consent yet: refused, and the refusal is on record (the version moved).
     assert_status(
         c.communications
-            .send_message(admin.request(email(&id)))
+            .send_message(admin.request(viewing(&id)))
             .await,
         Code::FailedPrecondition,
         "consent",
     );
     c.communications
-        .grant_consent(admin.request(pb::GrantConsentRequest {
-            command: command(),
-            contact_id: id.clone(),
-            channel: pb::Channel::Email.into(),
-            lawful_basis: pb::LawfulBasis::Consent.into(),
-            source: "web form".into(),
-        }))
+        .grant_consent(admin.request(consent(&id, pb::Channel::Email)))
         .await
         .expect("consent");
     let sent = c
         .communications
-        .send_message(admin.request(email(&id)))
+        .send_message(admin.request(viewing(&id)))
         .await
         .expect("sent")
         .into_inner();
@@ -95,40 +77,31 @@ async fn consent_sending_delivery_and_replies() {
         .expect("reply");
     assert_status(
         c.communications
-            .send_message(admin.request(email(&id)))
+            .send_message(admin.request(viewing(&id)))
             .await,
         Code::FailedPrecondition,
         "",
     );
     c.communications
-        .resume_cadence(admin.request(pb::ResumeCadenceRequest {
-            command: command(),
-            contact_id: id.clone(),
-        }))
+        .resume_cadence(admin.request(resume_cadence(&id)))
         .await
         .expect("resume");
     c.communications
-        .send_message(admin.request(email(&id)))
+        .send_message(admin.request(viewing(&id)))
         .await
         .expect("sent after resuming");
 }
 
 #[tokio::test]
 async fn bad_contact_details_name_their_field() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let status = assert_status(
         c.communications
-            .create_contact(admin.request(pb::CreateContactRequest {
-                command: command(),
-                contact_id: String::new(),
-                details: Some(pb::ContactDetails {
-                    name: "Clara".into(),
-                    email: "not-an-email".into(),
-                    ..Default::default()
-                }),
-            }))
+            .create_contact(admin.request(new_contact(pb::ContactDetails {
+                name: "Clara".into(),
+                email: "not-an-email".into(),
+                ..Default::default()
+            })))
             .await,
         Code::InvalidArgument,
         "",
@@ -139,7 +112,7 @@ async fn bad_contact_details_name_their_field() {
         c.communications
             .send_message(admin.request(pb::SendMessageRequest {
                 channel: 0,
-                ..email(&id)
+                ..viewing(&id)
             }))
             .await,
         Code::InvalidArgument,
@@ -150,9 +123,7 @@ async fn bad_contact_details_name_their_field() {
 
 #[tokio::test]
 async fn the_remaining_contact_commands_work_and_each_refusal_is_named() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let id = contact(&mut c, &admin).await;
     let k = &mut c.communications;
     k.update_contact(admin.request(pb::UpdateContactRequest {
@@ -168,15 +139,9 @@ async fn the_remaining_contact_commands_work_and_each_refusal_is_named() {
     .await
     .expect("update");
     for channel in [pb::Channel::Email, pb::Channel::Call] {
-        k.grant_consent(admin.request(pb::GrantConsentRequest {
-            command: command(),
-            contact_id: id.clone(),
-            channel: channel.into(),
-            lawful_basis: pb::LawfulBasis::Consent.into(),
-            source: "web form".into(),
-        }))
-        .await
-        .expect("consent");
+        k.grant_consent(admin.request(consent(&id, channel)))
+            .await
+            .expect("consent");
     }
     k.set_do_not_call(admin.request(pb::SetDoNotCallRequest {
         command: command(),
@@ -188,7 +153,7 @@ async fn the_remaining_contact_commands_work_and_each_refusal_is_named() {
     let call = pb::SendMessageRequest {
         channel: pb::Channel::Call.into(),
         subject: String::new(),
-        ..email(&id)
+        ..viewing(&id)
     };
     assert_status(
         k.send_message(admin.request(call)).await,
@@ -203,7 +168,7 @@ async fn the_remaining_contact_commands_work_and_each_refusal_is_named() {
     .await
     .expect("unsubscribe");
     assert_status(
-        k.send_message(admin.request(email(&id))).await,
+        k.send_message(admin.request(viewing(&id))).await,
         Code::FailedPrecondition,
         "unsubscribed",
     );
@@ -216,7 +181,7 @@ async fn the_remaining_contact_commands_work_and_each_refusal_is_named() {
     .await
     .expect("withdraw");
     let refused = assert_status(
-        k.send_message(admin.request(email(&id))).await,
+        k.send_message(admin.request(viewing(&id))).await,
         Code::FailedPrecondition,
         "",
     );

@@ -4,14 +4,12 @@
 use crate::assert_status;
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_tests::clients::command;
-use deedlog_tests::{Clients, LogCounts, TestCluster};
+use deedlog_tests::{start_with_tenant, LogCounts};
 use tonic::Code;
 
 #[tokio::test]
 async fn an_oversized_request_is_resource_exhausted_and_stores_nothing() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let before = LogCounts::of(&cluster).await;
     let huge = pb::RenameTenantRequest {
         command: command(),
@@ -27,9 +25,7 @@ async fn an_oversized_request_is_resource_exhausted_and_stores_nothing() {
 
 #[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     for scheme in ["bearer", "BEARER", "Bearer"] {
         let mut request = tonic::Request::new(pb::GetTenantRequest {});
         request.metadata_mut().insert(

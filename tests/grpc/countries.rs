@@ -5,13 +5,13 @@
 //! naming the request's field (`address.country` of a property,
 //! `details.address.country` of a contact), and nothing is stored.
 
-use crate::properties::new_property;
 use crate::{assert_status, violated_field};
 use deedlog_proto::common::v1::AsOfRequest;
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_tests::clients::command;
-use deedlog_tests::{Clients, Session, TestCluster};
+use deedlog_tests::fixtures::listed_apartment;
+use deedlog_tests::{start_with_tenant, Session};
 use serde_json::Value;
 use tonic::Code;
 
@@ -19,7 +19,7 @@ const ACCEPTED: [&str; 3] = ["de", " De ", "DE"];
 const REFUSED: [&str; 4] = ["Deutschland", "D", "XX", ""];
 
 fn with_country(country: &str) -> pb::CreatePropertyRequest {
-    let request = new_property();
+    let request = listed_apartment();
     pb::CreatePropertyRequest {
         address: request.address.clone().map(|a| pb::Address {
             country: country.into(),
@@ -65,9 +65,7 @@ fn stored_country(state_json: &str) -> String {
 
 #[tokio::test]
 async fn a_property_country_in_any_case_is_stored_upper_case_and_a_non_code_is_refused() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     for given in ACCEPTED {
         let created = c
             .properties
@@ -85,11 +83,8 @@ async fn a_property_country_in_any_case_is_stored_upper_case_and_a_non_code_is_r
     }
     // Changing the address to the same country in another case changes nothing.
     let id = c
-        .properties
-        .create_property(admin.request(with_country("DE")))
+        .create_property(&admin, with_country("DE"))
         .await
-        .expect("create")
-        .into_inner()
         .record_id;
     let same = c
         .properties
@@ -135,9 +130,7 @@ async fn a_property_country_in_any_case_is_stored_upper_case_and_a_non_code_is_r
 
 #[tokio::test]
 async fn a_contact_country_follows_the_same_rule() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     for given in ACCEPTED {
         let created = c
             .communications

@@ -5,7 +5,8 @@
 use crate::assert_status;
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_tests::clients::{command, command_with, PASSWORD};
-use deedlog_tests::{Clients, LogCounts, Session, TestCluster};
+use deedlog_tests::fixtures::{berg_registration, refresh};
+use deedlog_tests::{start_connected, start_with_tenant, Clients, LogCounts, Session, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -25,11 +26,21 @@ fn accept(id: Uuid, token: &str, password: &str) -> pb::AcceptInvitationRequest 
     }
 }
 
+/// Asserts that an attacker accepting `token` with a new command id is
+/// refused with `text`.
+async fn attacker_refused(c: &mut Clients, token: &str, text: &str) {
+    assert_status(
+        c.tenancy
+            .accept_invitation(accept(Uuid::now_v7(), token, ATTACKER))
+            .await,
+        Code::FailedPrecondition,
+        text,
+    );
+}
+
 #[tokio::test]
 async fn an_invitation_sets_the_password_once_and_a_replay_changes_nothing() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let (token, _) = invite(&mut c, &admin, "ben").await;
     let first = Uuid::now_v7();
     let accepted = c
@@ -41,13 +52,7 @@ async fn an_invitation_sets_the_password_once_and_a_replay_changes_nothing() {
     assert!(accepted.position > 0);
     let before = LogCounts::of(&cluster).await;
     // The same token again, with a new command id: refused, nothing stored.
-    assert_status(
-        c.tenancy
-            .accept_invitation(accept(Uuid::now_v7(), &token, ATTACKER))
-            .await,
-        Code::FailedPrecondition,
-        "invitation was already accepted",
-    );
+    attacker_refused(&mut c, &token, "invitation was already accepted").await;
     // A repeat of its command id answers with the first outcome; another
     // password in it changes nothing (passwords are not fingerprinted).
     for password in [PASSWORD, ATTACKER] {
@@ -71,9 +76,7 @@ async fn an_invitation_sets_the_password_once_and_a_replay_changes_nothing() {
 
 #[tokio::test]
 async fn of_two_racing_acceptances_exactly_one_sets_the_password() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let (token, _) = invite(&mut c, &admin, "ben").await;
     let passwords = ["first racing password", "second racing password"];
     let calls = passwords.map(|password| {
@@ -99,9 +102,7 @@ async fn of_two_racing_acceptances_exactly_one_sets_the_password() {
 
 #[tokio::test]
 async fn a_refused_acceptance_sets_no_password() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let (token, user) = invite(&mut c, &admin, "ben").await;
     c.tenancy
         .deactivate_user(admin.request(pb::DeactivateUserRequest {
@@ -111,41 +112,20 @@ async fn a_refused_acceptance_sets_no_password() {
         .await
         .expect("deactivate");
     let before = LogCounts::of(&cluster).await;
-    assert_status(
-        c.tenancy
-            .accept_invitation(accept(Uuid::now_v7(), &token, ATTACKER))
-            .await,
-        Code::FailedPrecondition,
-        "Deactivated",
-    );
+    attacker_refused(&mut c, &token, "Deactivated").await;
     assert_eq!(before.appended_since(&cluster).await, Vec::<String>::new());
     assert_eq!(LogCounts::of(&cluster).await, before);
 }
 
 #[tokio::test]
 async fn a_replayed_refresh_token_revokes_its_successors_but_not_other_sign_ins() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let laptop = c
         .login("berg", &admin.email, PASSWORD)
         .await
         .expect("second sign-in");
-    let refresh = |token: &str| pb::RefreshRequest {
-        refresh_token: token.to_owned(),
-    };
-    let second = c
-        .tenancy
-        .refresh(refresh(&admin.refresh))
-        .await
-        .expect("rotate")
-        .into_inner();
-    let third = c
-        .tenancy
-        .refresh(refresh(&second.refresh_token))
-        .await
-        .expect("rotate again")
-        .into_inner();
+    let second = c.rotate(&admin.refresh).await;
+    let third = c.rotate(&second.refresh_token).await;
     // The first token again (stolen, or replayed): refused, and its family ends.
     assert_status(
         c.tenancy.refresh(refresh(&admin.refresh)).await,
@@ -174,16 +154,8 @@ async fn a_replayed_refresh_token_revokes_its_successors_but_not_other_sign_ins(
 
 #[tokio::test]
 async fn a_refused_registration_stores_nothing_and_leaves_the_slug_free() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let base = pb::RegisterTenantRequest {
-        command: command(),
-        name: "Berg".into(),
-        slug: "berg".into(),
-        admin_email: "anna@berg.example".into(),
-        admin_display_name: "Anna".into(),
-        admin_password: PASSWORD.into(),
-    };
+    let (cluster, mut c) = start_connected().await;
+    let base = berg_registration();
     let before = LogCounts::of(&cluster).await;
     for (request, field) in [
         (
@@ -265,9 +237,7 @@ async fn max_position(cluster: &TestCluster) -> u64 {
 
 #[tokio::test]
 async fn a_repeated_acceptance_with_a_reissued_token_is_the_same_request() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let invite_id = Uuid::now_v7();
     let invite = || pb::InviteUserRequest {
         command: command_with(invite_id, None),

@@ -2,53 +2,23 @@
 //! allowed moves, reopen for managers only, scenarios, bad arguments.
 
 use crate::{assert_status, violated_field};
-use deedlog_proto::common::v1::Money;
 use deedlog_proto::deals::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::command;
-use deedlog_tests::{Clients, Session, TestCluster};
+use deedlog_tests::fixtures::{eur, lose, move_stage, reopen};
+use deedlog_tests::start_with_tenant;
 use tonic::Code;
 use uuid::Uuid;
 
-fn eur(minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor: minor,
-        currency: "EUR".into(),
-    })
-}
-
-async fn open(c: &mut Clients, s: &Session) -> String {
-    let request = pb::OpenDealRequest {
-        offer: eur(40_000_000),
-        ..c.new_deal(s).await
-    };
-    c.deals
-        .open_deal(s.request(request))
-        .await
-        .expect("open deal")
-        .into_inner()
-        .record_id
-}
-
-fn to(deal: &str, stage: pb::Stage) -> pb::MoveStageRequest {
-    pb::MoveStageRequest {
-        command: command(),
-        deal_id: deal.into(),
-        stage: stage.into(),
-    }
-}
-
 #[tokio::test]
 async fn a_deal_walks_the_pipeline_is_won_and_only_a_manager_reopens_it() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let agent = c.colleague(&admin, tenancy::Role::Agent, "ben").await;
     let manager = c.colleague(&admin, tenancy::Role::Manager, "mia").await;
-    let deal = open(&mut c, &agent).await;
+    let deal = c.deal(&agent).await;
     assert_status(
         c.deals
-            .move_stage(agent.request(to(&deal, pb::Stage::Offer)))
+            .move_stage(agent.request(move_stage(&deal, pb::Stage::Offer)))
             .await,
         Code::FailedPrecondition,
         "allowed: qualified",
@@ -61,7 +31,7 @@ async fn a_deal_walks_the_pipeline_is_won_and_only_a_manager_reopens_it() {
         pb::Stage::UnderContract,
     ] {
         c.deals
-            .move_stage(agent.request(to(&deal, stage)))
+            .move_stage(agent.request(move_stage(&deal, stage)))
             .await
             .expect("one step forward");
     }
@@ -100,38 +70,22 @@ async fn a_deal_walks_the_pipeline_is_won_and_only_a_manager_reopens_it() {
         .into_inner();
     assert_eq!(won.version, 9);
     assert_status(
-        c.deals
-            .reopen_deal(agent.request(pb::ReopenDealRequest {
-                command: command(),
-                deal_id: deal.clone(),
-            }))
-            .await,
+        c.deals.reopen_deal(agent.request(reopen(&deal))).await,
         Code::PermissionDenied,
         "",
     );
     c.deals
-        .reopen_deal(manager.request(pb::ReopenDealRequest {
-            command: command(),
-            deal_id: deal.clone(),
-        }))
+        .reopen_deal(manager.request(reopen(&deal)))
         .await
         .expect("a manager reopens");
 }
 
 #[tokio::test]
 async fn losing_needs_a_reason_and_bad_arguments_name_their_field() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
-    let deal = open(&mut c, &admin).await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
+    let deal = c.deal(&admin).await;
     let status = assert_status(
-        c.deals
-            .lose_deal(admin.request(pb::LoseDealRequest {
-                command: command(),
-                deal_id: deal.clone(),
-                reason: " ".into(),
-            }))
-            .await,
+        c.deals.lose_deal(admin.request(lose(&deal, " "))).await,
         Code::InvalidArgument,
         "reason",
     );
@@ -150,23 +104,19 @@ async fn losing_needs_a_reason_and_bad_arguments_name_their_field() {
     assert_eq!(violated_field(&status), "probability_pct");
     let status = assert_status(
         c.deals
-            .move_stage(admin.request(to(&deal, pb::Stage::Unspecified)))
+            .move_stage(admin.request(move_stage(&deal, pb::Stage::Unspecified)))
             .await,
         Code::InvalidArgument,
         "",
     );
     assert_eq!(violated_field(&status), "stage");
     c.deals
-        .lose_deal(admin.request(pb::LoseDealRequest {
-            command: command(),
-            deal_id: deal.clone(),
-            reason: "financing fell through".into(),
-        }))
+        .lose_deal(admin.request(lose(&deal, "financing fell through")))
         .await
         .expect("lost with a reason");
     assert_status(
         c.deals
-            .move_stage(admin.request(to(&deal, pb::Stage::Qualified)))
+            .move_stage(admin.request(move_stage(&deal, pb::Stage::Qualified)))
             .await,
         Code::FailedPrecondition,
         "closed",
@@ -175,11 +125,9 @@ async fn losing_needs_a_reason_and_bad_arguments_name_their_field() {
 
 #[tokio::test]
 async fn the_remaining_deal_commands_work() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let agent = c.colleague(&admin, tenancy::Role::Agent, "ben").await;
-    let deal = open(&mut c, &agent).await;
+    let deal = c.deal(&agent).await;
     let d = &mut c.deals;
     d.set_offer(agent.request(pb::SetOfferRequest {
         command: command(),

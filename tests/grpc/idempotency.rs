@@ -2,14 +2,14 @@
 //! outcome, the same id with another request is refused, and keys belong
 //! to their tenant.
 
-use crate::properties::new_property;
 use crate::{assert_status, violated_field};
 use deedlog_proto::common::v1::Money;
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::command_with;
-use deedlog_tests::{Clients, LogCounts, TestCluster};
+use deedlog_tests::fixtures::listed_apartment;
+use deedlog_tests::{start_connected, start_with_tenant, LogCounts};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -22,16 +22,8 @@ fn assert_mismatch<T: std::fmt::Debug>(result: Result<T, tonic::Status>) {
 
 #[tokio::test]
 async fn a_command_id_reused_with_another_request_is_refused_and_a_true_repeat_is_not() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
-    let property = c
-        .properties
-        .create_property(admin.request(new_property()))
-        .await
-        .expect("property")
-        .into_inner()
-        .record_id;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
+    let property = c.listing(&admin).await;
 
     let id = Uuid::now_v7();
     let price = |minor: i64| pb::ChangeAskingPriceRequest {
@@ -104,28 +96,17 @@ async fn a_command_id_reused_with_another_request_is_refused_and_a_true_repeat_i
 
 #[tokio::test]
 async fn tenants_use_command_ids_independently() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
+    let (_cluster, mut c) = start_connected().await;
     let berg = c.register("berg").await;
     let tal = c.register("tal").await;
     let id = Uuid::now_v7();
     let create = || pb::CreatePropertyRequest {
         command: command_with(id, None),
-        ..new_property()
+        ..listed_apartment()
     };
-    let first = c
-        .properties
-        .create_property(berg.request(create()))
-        .await
-        .expect("berg")
-        .into_inner();
+    let first = c.create_property(&berg, create()).await;
     // The other tenant's same key is its own command: no refusal, no hint.
-    let second = c
-        .properties
-        .create_property(tal.request(create()))
-        .await
-        .expect("tal")
-        .into_inner();
+    let second = c.create_property(&tal, create()).await;
     assert!(!second.duplicate);
     assert_ne!(first.position, second.position);
 }

@@ -3,9 +3,9 @@
 //! though each instance keeps the last state of the records it touched.
 
 use crate::assert_status;
-use crate::properties::new_property;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_tests::clients::command;
+use deedlog_tests::fixtures::{archive, restore};
 use deedlog_tests::{Clients, TestCluster};
 use tonic::Code;
 
@@ -16,13 +16,7 @@ async fn an_instance_with_a_stale_record_never_answers_from_it() {
     let mut ca = Clients::connect(&a).await;
     let mut cb = Clients::connect(&b).await;
     let admin = ca.register("berg").await;
-    let id = ca
-        .properties
-        .create_property(admin.request(new_property()))
-        .await
-        .expect("create on a")
-        .into_inner()
-        .record_id;
+    let id = ca.listing(&admin).await;
     let tag = |t: &str| {
         admin.request(pb::TagRequest {
             command: command(),
@@ -41,10 +35,7 @@ async fn an_instance_with_a_stale_record_never_answers_from_it() {
         2
     );
     ca.properties
-        .archive_property(admin.request(pb::ArchivePropertyRequest {
-            command: command(),
-            property_id: id.clone(),
-        }))
+        .archive_property(admin.request(archive(&id)))
         .await
         .expect("archive on a");
     // b's remembered state says "not archived"; the log says otherwise.
@@ -54,10 +45,7 @@ async fn an_instance_with_a_stale_record_never_answers_from_it() {
         "archived",
     );
     ca.properties
-        .restore_property(admin.request(pb::RestorePropertyRequest {
-            command: command(),
-            property_id: id.clone(),
-        }))
+        .restore_property(admin.request(restore(&id)))
         .await
         .expect("restore on a");
     // Now b remembers "archived"; it must not refuse from that memory.
@@ -80,13 +68,7 @@ async fn fifty_parallel_changes_to_one_record_over_two_instances_all_land() {
     let mut ca = Clients::connect(&a).await;
     let cb = Clients::connect(&b).await;
     let admin = ca.register("berg").await;
-    let id = ca
-        .properties
-        .create_property(admin.request(new_property()))
-        .await
-        .expect("create")
-        .into_inner()
-        .record_id;
+    let id = ca.listing(&admin).await;
     let mut calls = tokio::task::JoinSet::new();
     for n in 0..50 {
         let mut client = if n % 2 == 0 {

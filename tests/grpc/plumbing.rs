@@ -3,7 +3,8 @@
 //! and who and why recorded with each event.
 
 use deedlog_cluster::Component;
-use deedlog_tests::{Clients, TestCluster};
+use deedlog_tests::fixtures::listed_apartment;
+use deedlog_tests::{start_with_tenant, TestCluster};
 use sqlx::{ConnectOptions, Row};
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -80,11 +81,9 @@ fn tokio_stream_once<T: Send + 'static>(
 
 #[tokio::test]
 async fn a_requests_trace_context_and_its_caller_are_recorded_with_its_events() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    let mut request = admin.request(crate::properties::new_property());
+    let mut request = admin.request(listed_apartment());
     request
         .metadata_mut()
         .insert("traceparent", traceparent.parse().expect("ascii"));

@@ -2,22 +2,17 @@
 //! read models, and for random command sequences the incrementally built
 //! read models equal a rebuild from zero, table by table.
 
-use deedlog_proto::common::v1::Money;
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
 use deedlog_proto::properties::v1 as props;
 use deedlog_tests::clients::command;
+use deedlog_tests::fixtures::{
+    clara_voss, consent, email, eur, lindenstrasse, new_contact, reprice,
+};
 use deedlog_tests::{Clients, Session, TestCluster};
 use proptest::prelude::*;
 use sqlx::{ConnectOptions, Connection};
 use std::sync::Arc;
-
-fn eur(minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor: minor,
-        currency: "EUR".into(),
-    })
-}
 
 /// One command of a random sequence; indexes pick an earlier record.
 #[derive(Debug, Clone)]
@@ -66,14 +61,7 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
                 .properties
                 .create_property(s.request(props::CreatePropertyRequest {
                     command: command(),
-                    address: Some(props::Address {
-                        street: "Lindenstraße 5".into(),
-                        postal_code: "10969".into(),
-                        city: "Berlin".into(),
-                        country: "DE".into(),
-                        latitude: None,
-                        longitude: None,
-                    }),
+                    address: Some(lindenstrasse()),
                     kind: props::PropertyKind::House.into(),
                     asking_price: eur(50_000_000),
                     ..Default::default()
@@ -86,11 +74,7 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
             if let Some(id) = pick(&records.properties, *i) {
                 let _ = c
                     .properties
-                    .change_asking_price(s.request(props::ChangeAskingPriceRequest {
-                        command: command(),
-                        property_id: id,
-                        asking_price: eur(*price),
-                    }))
+                    .change_asking_price(s.request(reprice(&id, eur(*price))))
                     .await;
             }
         }
@@ -119,16 +103,8 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
             }
         }
         Step::OpenDeal => {
-            let request = deals::OpenDealRequest {
-                offer: eur(40_000_000),
-                ..c.new_deal(s).await
-            };
-            let reply = c
-                .deals
-                .open_deal(s.request(request))
-                .await
-                .expect("open deal");
-            records.deals.push(reply.into_inner().record_id);
+            let deal = c.deal(s).await;
+            records.deals.push(deal);
         }
         Step::MoveStage(i, stage) => {
             if let Some(id) = pick(&records.deals, *i) {
@@ -145,16 +121,7 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
         Step::CreateContact => {
             let reply = c
                 .communications
-                .create_contact(s.request(comms::CreateContactRequest {
-                    command: command(),
-                    contact_id: String::new(),
-                    details: Some(comms::ContactDetails {
-                        name: "Clara Voss".into(),
-                        email: "clara@example.com".into(),
-                        phone: "+4930123456".into(),
-                        address: None,
-                    }),
-                }))
+                .create_contact(s.request(new_contact(clara_voss())))
                 .await
                 .expect("create contact");
             records.contacts.push(reply.into_inner().record_id);
@@ -163,13 +130,7 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
             if let Some(id) = pick(&records.contacts, *i) {
                 let _ = c
                     .communications
-                    .grant_consent(s.request(comms::GrantConsentRequest {
-                        command: command(),
-                        contact_id: id,
-                        channel: comms::Channel::Email.into(),
-                        lawful_basis: comms::LawfulBasis::Consent.into(),
-                        source: "web form".into(),
-                    }))
+                    .grant_consent(s.request(consent(&id, comms::Channel::Email)))
                     .await;
             }
         }
@@ -177,14 +138,7 @@ async fn send(c: &mut Clients, s: &Session, records: &mut Records, step: &Step) 
             if let Some(id) = pick(&records.contacts, *i) {
                 let _ = c
                     .communications
-                    .send_message(s.request(comms::SendMessageRequest {
-                        command: command(),
-                        contact_id: id,
-                        channel: comms::Channel::Email.into(),
-                        subject: "Exposé".into(),
-                        body: "Anbei das Exposé.".into(),
-                        ..Default::default()
-                    }))
+                    .send_message(s.request(email(&id, "Exposé", "Anbei das Exposé.")))
                     .await;
             }
         }
@@ -230,11 +184,7 @@ async fn a_command_is_in_the_read_model_once_its_position_is_reached() {
     send(&mut c, &admin, &mut records, &Step::CreateProperty).await;
     let reply = c
         .properties
-        .change_asking_price(admin.request(props::ChangeAskingPriceRequest {
-            command: command(),
-            property_id: records.properties[0].clone(),
-            asking_price: eur(43_000_000),
-        }))
+        .change_asking_price(admin.request(reprice(&records.properties[0], eur(43_000_000))))
         .await
         .expect("price")
         .into_inner();

@@ -4,58 +4,27 @@
 //! switched-off modules.
 
 use crate::{assert_status, error_info, violated_field};
-use deedlog_proto::common::v1::{CommandReply, Date, Money};
+use deedlog_proto::common::v1::{Date, Money};
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::{command, command_with};
-use deedlog_tests::{Clients, Session, TestCluster};
+use deedlog_tests::fixtures::{
+    archive, eur, listed_apartment, reactivate, reprice, restore, set_module,
+};
+use deedlog_tests::{start_with_tenant, Clients, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
 
-fn eur(minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor: minor,
-        currency: "EUR".into(),
-    })
-}
-
+/// The listing's address, with coordinates.
 fn address() -> Option<pb::Address> {
-    Some(pb::Address {
-        street: "Lindenstraße 5".into(),
-        postal_code: "10969".into(),
-        city: "Berlin".into(),
-        country: "DE".into(),
-        latitude: Some(52.5),
-        longitude: Some(13.4),
-    })
-}
-
-pub fn new_property() -> pb::CreatePropertyRequest {
-    pb::CreatePropertyRequest {
-        command: command(),
-        address: address(),
-        kind: pb::PropertyKind::Apartment.into(),
-        asking_price: eur(45_000_000),
-        tags: vec!["balcony".into()],
-        ..Default::default()
-    }
-}
-
-async fn create(c: &mut Clients, s: &Session) -> CommandReply {
-    c.properties
-        .create_property(s.request(new_property()))
-        .await
-        .expect("create property")
-        .into_inner()
+    listed_apartment().address
 }
 
 #[tokio::test]
 async fn every_property_command_works() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let agent = c.colleague(&admin, tenancy::Role::Agent, "ben").await;
-    let created = create(&mut c, &agent).await;
+    let created = c.create_property(&agent, listed_apartment()).await;
     assert_eq!(created.version, 1);
     assert!(created.position > 0);
     let id = created.record_id.clone();
@@ -102,15 +71,11 @@ async fn every_property_command_works() {
         .version,
     );
     versions.push(
-        p.change_asking_price(agent.request(pb::ChangeAskingPriceRequest {
-            command: command(),
-            property_id: id.clone(),
-            asking_price: eur(43_000_000),
-        }))
-        .await
-        .expect("price")
-        .into_inner()
-        .version,
+        p.change_asking_price(agent.request(reprice(&id, eur(43_000_000))))
+            .await
+            .expect("price")
+            .into_inner()
+            .version,
     );
     versions.push(
         p.record_valuation(agent.request(pb::RecordValuationRequest {
@@ -189,14 +154,11 @@ async fn every_property_command_works() {
         .version,
     );
     versions.push(
-        p.archive_property(admin.request(pb::ArchivePropertyRequest {
-            command: command(),
-            property_id: id.clone(),
-        }))
-        .await
-        .expect("archive")
-        .into_inner()
-        .version,
+        p.archive_property(admin.request(archive(&id)))
+            .await
+            .expect("archive")
+            .into_inner()
+            .version,
     );
     assert_status(
         p.add_tag(agent.request(pb::TagRequest {
@@ -209,14 +171,11 @@ async fn every_property_command_works() {
         "archived",
     );
     versions.push(
-        p.restore_property(admin.request(pb::RestorePropertyRequest {
-            command: command(),
-            property_id: id.clone(),
-        }))
-        .await
-        .expect("restore")
-        .into_inner()
-        .version,
+        p.restore_property(admin.request(restore(&id)))
+            .await
+            .expect("restore")
+            .into_inner()
+            .version,
     );
     assert_eq!(
         versions,
@@ -227,9 +186,7 @@ async fn every_property_command_works() {
 
 #[tokio::test]
 async fn bad_arguments_name_their_field_and_store_nothing() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let cases = [
         (
             pb::CreatePropertyRequest {
@@ -237,14 +194,14 @@ async fn bad_arguments_name_their_field_and_store_nothing() {
                     country: "Germany".into(),
                     ..a
                 }),
-                ..new_property()
+                ..listed_apartment()
             },
             "address.country",
         ),
         (
             pb::CreatePropertyRequest {
                 kind: 0,
-                ..new_property()
+                ..listed_apartment()
             },
             "kind",
         ),
@@ -254,21 +211,21 @@ async fn bad_arguments_name_their_field_and_store_nothing() {
                     amount_minor: 1,
                     currency: "euro".into(),
                 }),
-                ..new_property()
+                ..listed_apartment()
             },
             "asking_price.currency",
         ),
         (
             pb::CreatePropertyRequest {
                 property_id: "not-a-uuid".into(),
-                ..new_property()
+                ..listed_apartment()
             },
             "property_id",
         ),
         (
             pb::CreatePropertyRequest {
                 agent_id: Uuid::now_v7().to_string(),
-                ..new_property()
+                ..listed_apartment()
             },
             "agent_id",
         ),
@@ -281,16 +238,14 @@ async fn bad_arguments_name_their_field_and_store_nothing() {
         );
         assert_eq!(violated_field(&status), field, "{status:?}");
     }
-    let first = create(&mut c, &admin).await;
+    let first = c.create_property(&admin, listed_apartment()).await;
     assert_eq!(first.version, 1, "the refused commands left nothing behind");
 }
 
 #[tokio::test]
 async fn a_refused_status_move_names_the_allowed_moves() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
-    let id = create(&mut c, &admin).await.record_id;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
+    let id = c.listing(&admin).await;
     let status = assert_status(
         c.properties
             .change_listing_status(admin.request(pb::ChangeListingStatusRequest {
@@ -317,7 +272,7 @@ async fn a_stale_expected_version_conflicts_and_concurrent_commands_retry() {
     let cluster = TestCluster::start_with(|f| f.merge(("services.conflict_retries", 19))).await;
     let mut c = Clients::connect(&cluster).await;
     let admin = c.register("berg").await;
-    let id = create(&mut c, &admin).await.record_id;
+    let id = c.listing(&admin).await;
     let tag = |tag: &str, expected| pb::TagRequest {
         command: command_with(Uuid::now_v7(), expected),
         property_id: id.clone(),
@@ -355,22 +310,10 @@ async fn a_stale_expected_version_conflicts_and_concurrent_commands_retry() {
 
 #[tokio::test]
 async fn the_same_command_id_twice_returns_the_first_outcome() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
-    let request = new_property();
-    let first = c
-        .properties
-        .create_property(admin.request(request.clone()))
-        .await
-        .expect("first")
-        .into_inner();
-    let again = c
-        .properties
-        .create_property(admin.request(request))
-        .await
-        .expect("again")
-        .into_inner();
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
+    let request = listed_apartment();
+    let first = c.create_property(&admin, request.clone()).await;
+    let again = c.create_property(&admin, request).await;
     assert!(again.duplicate);
     assert_eq!(
         (first.record_id, first.version, first.position),
@@ -380,52 +323,33 @@ async fn the_same_command_id_twice_returns_the_first_outcome() {
 
 #[tokio::test]
 async fn a_suspended_tenant_or_a_module_switched_off_takes_no_commands() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     c.tenancy
-        .set_module(admin.request(tenancy::SetModuleRequest {
-            command: command(),
-            module: tenancy::Module::Properties.into(),
-            enabled: false,
-        }))
+        .set_module(admin.request(set_module(tenancy::Module::Properties, false)))
         .await
         .expect("module off");
     assert_status(
         c.properties
-            .create_property(admin.request(new_property()))
+            .create_property(admin.request(listed_apartment()))
             .await,
         Code::FailedPrecondition,
         "properties module is switched off",
     );
     c.tenancy
-        .set_module(admin.request(tenancy::SetModuleRequest {
-            command: command(),
-            module: tenancy::Module::Properties.into(),
-            enabled: true,
-        }))
+        .set_module(admin.request(set_module(tenancy::Module::Properties, true)))
         .await
         .expect("module on");
-    c.tenancy
-        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
-            command: command(),
-            tenant_id: admin.tenant_id.clone(),
-        }))
-        .await
-        .expect("suspend");
+    c.suspend(&admin).await;
     assert_status(
         c.properties
-            .create_property(admin.request(new_property()))
+            .create_property(admin.request(listed_apartment()))
             .await,
         Code::FailedPrecondition,
         "suspended",
     );
     c.tenancy
-        .reactivate_tenant(admin.request(tenancy::ReactivateTenantRequest {
-            command: command(),
-            tenant_id: admin.tenant_id.clone(),
-        }))
+        .reactivate_tenant(admin.request(reactivate(&admin.tenant_id)))
         .await
         .expect("reactivate");
-    create(&mut c, &admin).await;
+    c.create_property(&admin, listed_apartment()).await;
 }

@@ -8,23 +8,16 @@ use crate::{assert_status, error_info};
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
 use deedlog_tests::clients::{command, mia_berg};
-use deedlog_tests::{Clients, LogCounts, TestCluster};
+use deedlog_tests::fixtures::email;
+use deedlog_tests::{start_with_tenant, LogCounts};
 use tonic::Code;
 use uuid::Uuid;
 
 #[tokio::test]
 async fn a_deal_refusal_names_its_reason() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let deal = c.new_deal(&admin).await;
-    let deal_id = c
-        .deals
-        .open_deal(admin.request(deal))
-        .await
-        .expect("open")
-        .into_inner()
-        .record_id;
+    let deal_id = c.open_deal(&admin, deal).await;
     let status = assert_status(
         c.deals
             .reopen_deal(admin.request(deals::ReopenDealRequest {
@@ -40,19 +33,12 @@ async fn a_deal_refusal_names_its_reason() {
 
 #[tokio::test]
 async fn a_refused_message_says_why_and_where_its_refusal_is_on_record() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let contact = c.contact_with(&admin, mia_berg()).await;
     let message_id = Uuid::now_v7();
     let send = comms::SendMessageRequest {
-        command: command(),
-        contact_id: contact.clone(),
         message_id: message_id.to_string(),
-        channel: comms::Channel::Email.into(),
-        subject: "Lindenstraße 5".into(),
-        body: "The viewing is on Friday.".into(),
-        ..Default::default()
+        ..email(&contact, "Lindenstraße 5", "The viewing is on Friday.")
     };
     let status = assert_status(
         c.communications

@@ -8,7 +8,7 @@ use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
 use deedlog_proto::properties::v1 as props;
 use deedlog_tests::clients::{command, house_in_berlin};
-use deedlog_tests::{Clients, LogCounts, Session, TestCluster};
+use deedlog_tests::{start_connected, Clients, LogCounts, Session};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -46,8 +46,7 @@ fn open(property: &str, buyer: &str) -> deals::OpenDealRequest {
 
 #[tokio::test]
 async fn a_deal_names_a_property_and_a_buyer_of_its_own_tenant() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
+    let (cluster, mut c) = start_connected().await;
     let t = two_tenants(&mut c).await;
     let unknown = Uuid::now_v7().to_string();
     let before = LogCounts::of(&cluster).await;
@@ -86,8 +85,7 @@ async fn a_deal_names_a_property_and_a_buyer_of_its_own_tenant() {
 
 #[tokio::test]
 async fn a_property_owner_is_a_contact_of_the_tenant() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
+    let (cluster, mut c) = start_connected().await;
     let t = two_tenants(&mut c).await;
     let before = LogCounts::of(&cluster).await;
     for owner in [
@@ -139,8 +137,7 @@ async fn a_property_owner_is_a_contact_of_the_tenant() {
 
 #[tokio::test]
 async fn a_message_names_a_property_and_a_deal_of_the_tenant() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
+    let (cluster, mut c) = start_connected().await;
     let t = two_tenants(&mut c).await;
     let lind_deal = c
         .deals

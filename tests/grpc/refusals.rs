@@ -17,12 +17,16 @@ use deedlog_proto::deals::v1 as deals;
 use deedlog_proto::properties::v1 as props;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::{command, PASSWORD};
+use deedlog_tests::fixtures::{
+    apartment, archive, consent, email, eur, lindenstrasse, lose, move_stage, random_id,
+    reactivate, refresh, reopen, reprice, restore, resume_cadence, set_module, suspend, usd,
+    NOT_A_UUID,
+};
 use deedlog_tests::{Clients, LogCounts, Session, TestCluster};
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::BTreeSet;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
-use uuid::Uuid;
 
 /// Whether a case sends malformed input or well-formed input that a rule refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,41 +153,6 @@ struct Fixture {
     lost_deal: String,
 }
 
-fn eur(minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor: minor,
-        currency: "EUR".into(),
-    })
-}
-
-fn usd(minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor: minor,
-        currency: "USD".into(),
-    })
-}
-
-fn address() -> Option<props::Address> {
-    Some(props::Address {
-        street: "Lindenstraße 5".into(),
-        postal_code: "10969".into(),
-        city: "Berlin".into(),
-        country: "DE".into(),
-        latitude: None,
-        longitude: None,
-    })
-}
-
-fn new_property() -> props::CreatePropertyRequest {
-    props::CreatePropertyRequest {
-        command: command(),
-        address: address(),
-        kind: props::PropertyKind::Apartment.into(),
-        asking_price: eur(45_000_000),
-        ..Default::default()
-    }
-}
-
 fn details(name: &str, email: &str) -> Option<comms::ContactDetails> {
     Some(comms::ContactDetails {
         name: name.into(),
@@ -213,12 +182,6 @@ fn scenario(deal: &str, scenario_id: &str, name: &str) -> deals::ScenarioRequest
         costs: vec![],
         financing: None,
     }
-}
-
-const NOT_A_UUID: &str = "not-a-uuid";
-
-fn random_id() -> String {
-    Uuid::now_v7().to_string()
 }
 
 /// Sets up a tenant with colleagues, a property, an archived property, a
@@ -268,9 +231,7 @@ async fn fixture(cluster: &TestCluster) -> Fixture {
         .await
         .expect("the viewer logs in a third time");
     c.tenancy
-        .refresh(tenancy::RefreshRequest {
-            refresh_token: rotated.refresh.clone(),
-        })
+        .refresh(refresh(&rotated.refresh))
         .await
         .expect("refresh");
 
@@ -282,97 +243,42 @@ async fn fixture(cluster: &TestCluster) -> Fixture {
         tenancy::Module::Communications,
     ] {
         c.tenancy
-            .set_module(dark.request(tenancy::SetModuleRequest {
-                command: command(),
-                module: module.into(),
-                enabled: false,
-            }))
+            .set_module(dark.request(set_module(module, false)))
             .await
             .expect("switch a module off");
     }
     let frozen = c.register("frozen").await;
-    c.tenancy
-        .suspend_tenant(frozen.request(tenancy::SuspendTenantRequest {
-            command: command(),
-            tenant_id: frozen.tenant_id.clone(),
-        }))
-        .await
-        .expect("suspend");
+    c.suspend(&frozen).await;
 
-    let property = c
-        .properties
-        .create_property(agent.request(new_property()))
-        .await
-        .expect("property")
-        .into_inner()
-        .record_id;
-    let archived = c
-        .properties
-        .create_property(agent.request(new_property()))
-        .await
-        .expect("property to archive")
-        .into_inner()
-        .record_id;
+    let property = c.create_property(&agent, apartment()).await.record_id;
+    let archived = c.create_property(&agent, apartment()).await.record_id;
     c.properties
-        .archive_property(agent.request(props::ArchivePropertyRequest {
-            command: command(),
-            property_id: archived.clone(),
-        }))
+        .archive_property(agent.request(archive(&archived)))
         .await
         .expect("archive");
 
-    let contact = c
-        .communications
-        .create_contact(admin.request(comms::CreateContactRequest {
-            command: command(),
-            contact_id: String::new(),
-            details: details("Clara Voss", "clara@example.com"),
-        }))
-        .await
-        .expect("contact")
-        .into_inner()
-        .record_id;
+    let clara = details("Clara Voss", "clara@example.com").expect("details");
+    let contact = c.contact_with(&admin, clara).await;
     let refused_message = random_id();
     let status = c
         .communications
         .send_message(admin.request(comms::SendMessageRequest {
-            command: command(),
-            contact_id: contact.clone(),
             message_id: refused_message.clone(),
-            channel: comms::Channel::Email.into(),
-            subject: "Lindenstraße 5".into(),
-            body: "The viewing is on Friday.".into(),
-            ..Default::default()
+            ..email(&contact, "Lindenstraße 5", "The viewing is on Friday.")
         }))
         .await
         .expect_err("no consent yet");
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
 
-    let deal = c
-        .deals
-        .open_deal(agent.request(new_deal(&property, &contact)))
-        .await
-        .expect("deal")
-        .into_inner()
-        .record_id;
+    let deal = c.open_deal(&agent, new_deal(&property, &contact)).await;
     let scenario_id = random_id();
     c.deals
         .add_scenario(agent.request(scenario(&deal, &scenario_id, "cash")))
         .await
         .expect("scenario");
-    let lost_deal = c
-        .deals
-        .open_deal(agent.request(new_deal(&property, &contact)))
-        .await
-        .expect("deal to lose")
-        .into_inner()
-        .record_id;
+    let lost_deal = c.open_deal(&agent, new_deal(&property, &contact)).await;
     c.deals
-        .lose_deal(agent.request(deals::LoseDealRequest {
-            command: command(),
-            deal_id: lost_deal.clone(),
-            reason: "the buyer bought elsewhere".into(),
-        }))
+        .lose_deal(agent.request(lose(&lost_deal, "the buyer bought elsewhere")))
         .await
         .expect("lose");
 
@@ -484,23 +390,13 @@ fn tenancy_rows() -> Vec<Row> {
             vec![
                 invalid("malformed refresh token", |f| {
                     let mut c = f.c.clone();
-                    async move {
-                        c.tenancy
-                            .refresh(tenancy::RefreshRequest {
-                                refresh_token: "garbage".into(),
-                            })
-                            .await
-                            .map(drop)
-                    }
-                    .boxed()
+                    async move { c.tenancy.refresh(refresh("garbage")).await.map(drop) }.boxed()
                 }),
                 rule("refresh token already exchanged", |f| {
                     let mut c = f.c.clone();
                     async move {
                         c.tenancy
-                            .refresh(tenancy::RefreshRequest {
-                                refresh_token: f.rotated_refresh.clone(),
-                            })
+                            .refresh(refresh(&f.rotated_refresh))
                             .await
                             .map(drop)
                     }
@@ -510,9 +406,7 @@ fn tenancy_rows() -> Vec<Row> {
                     let mut c = f.c.clone();
                     async move {
                         c.tenancy
-                            .refresh(tenancy::RefreshRequest {
-                                refresh_token: f.revoked_refresh.clone(),
-                            })
+                            .refresh(refresh(&f.revoked_refresh))
                             .await
                             .map(drop)
                     }
@@ -623,29 +517,18 @@ fn tenancy_rows() -> Vec<Row> {
             vec![
                 invalid(
                     "tenant id that is no UUID",
-                    send!(tenancy.suspend_tenant as admin, |f| {
-                        tenancy::SuspendTenantRequest {
-                            command: command(),
-                            tenant_id: NOT_A_UUID.into(),
-                        }
-                    }),
+                    send!(tenancy.suspend_tenant as admin, |f| suspend(NOT_A_UUID)),
                 ),
                 rule(
                     "another tenant",
                     send!(tenancy.suspend_tenant as admin, |f| {
-                        tenancy::SuspendTenantRequest {
-                            command: command(),
-                            tenant_id: f.other.tenant_id.clone(),
-                        }
+                        suspend(&f.other.tenant_id)
                     }),
                 ),
                 rule(
                     "an agent may not suspend",
                     send!(tenancy.suspend_tenant as agent, |f| {
-                        tenancy::SuspendTenantRequest {
-                            command: command(),
-                            tenant_id: f.agent.tenant_id.clone(),
-                        }
+                        suspend(&f.agent.tenant_id)
                     }),
                 ),
             ],
@@ -657,28 +540,19 @@ fn tenancy_rows() -> Vec<Row> {
                 invalid(
                     "tenant id that is no UUID",
                     send!(tenancy.reactivate_tenant as admin, |f| {
-                        tenancy::ReactivateTenantRequest {
-                            command: command(),
-                            tenant_id: NOT_A_UUID.into(),
-                        }
+                        reactivate(NOT_A_UUID)
                     }),
                 ),
                 rule(
                     "the tenant is not suspended",
                     send!(tenancy.reactivate_tenant as admin, |f| {
-                        tenancy::ReactivateTenantRequest {
-                            command: command(),
-                            tenant_id: f.admin.tenant_id.clone(),
-                        }
+                        reactivate(&f.admin.tenant_id)
                     }),
                 ),
                 rule(
                     "another, suspended tenant",
                     send!(tenancy.reactivate_tenant as admin, |f| {
-                        tenancy::ReactivateTenantRequest {
-                            command: command(),
-                            tenant_id: f.frozen.tenant_id.clone(),
-                        }
+                        reactivate(&f.frozen.tenant_id)
                     }),
                 ),
             ],
@@ -689,11 +563,10 @@ fn tenancy_rows() -> Vec<Row> {
             vec![
                 invalid(
                     "unspecified module",
-                    send!(tenancy.set_module as admin, |f| tenancy::SetModuleRequest {
-                        command: command(),
-                        module: tenancy::Module::Unspecified.into(),
-                        enabled: false,
-                    }),
+                    send!(tenancy.set_module as admin, |f| set_module(
+                        tenancy::Module::Unspecified,
+                        false
+                    )),
                 ),
                 invalid(
                     "module number out of range",
@@ -705,11 +578,10 @@ fn tenancy_rows() -> Vec<Row> {
                 ),
                 rule(
                     "an agent may not switch modules",
-                    send!(tenancy.set_module as agent, |f| tenancy::SetModuleRequest {
-                        command: command(),
-                        module: tenancy::Module::Deals.into(),
-                        enabled: false,
-                    }),
+                    send!(tenancy.set_module as agent, |f| set_module(
+                        tenancy::Module::Deals,
+                        false
+                    )),
                 ),
             ],
         ),
@@ -886,7 +758,7 @@ fn properties_rows() -> Vec<Row> {
                     send!(properties.create_property as agent, |f| {
                         props::CreatePropertyRequest {
                             address: None,
-                            ..new_property()
+                            ..apartment()
                         }
                     }),
                 ),
@@ -895,7 +767,7 @@ fn properties_rows() -> Vec<Row> {
                     send!(properties.create_property as agent, |f| {
                         props::CreatePropertyRequest {
                             asking_price: eur(-1),
-                            ..new_property()
+                            ..apartment()
                         }
                     }),
                 ),
@@ -904,21 +776,21 @@ fn properties_rows() -> Vec<Row> {
                     send!(properties.create_property as agent, |f| {
                         props::CreatePropertyRequest {
                             property_id: f.property.clone(),
-                            ..new_property()
+                            ..apartment()
                         }
                     }),
                 ),
                 rule(
                     "a viewer may not create",
-                    send!(properties.create_property as viewer, |f| new_property()),
+                    send!(properties.create_property as viewer, |f| apartment()),
                 ),
                 rule(
                     "the properties module is off",
-                    send!(properties.create_property as dark, |f| new_property()),
+                    send!(properties.create_property as dark, |f| apartment()),
                 ),
                 rule(
                     "the tenant is suspended",
-                    send!(properties.create_property as frozen, |f| new_property()),
+                    send!(properties.create_property as frozen, |f| apartment()),
                 ),
             ],
         ),
@@ -932,9 +804,9 @@ fn properties_rows() -> Vec<Row> {
                         props::ChangeAddressRequest {
                             command: command(),
                             property_id: f.property.clone(),
-                            address: address().map(|a| props::Address {
+                            address: Some(props::Address {
                                 country: "Germany".into(),
-                                ..a
+                                ..lindenstrasse()
                             }),
                         }
                     }),
@@ -945,10 +817,10 @@ fn properties_rows() -> Vec<Row> {
                         props::ChangeAddressRequest {
                             command: command(),
                             property_id: f.property.clone(),
-                            address: address().map(|a| props::Address {
+                            address: Some(props::Address {
                                 latitude: Some(123.0),
                                 longitude: Some(13.4),
-                                ..a
+                                ..lindenstrasse()
                             }),
                         }
                     }),
@@ -959,9 +831,9 @@ fn properties_rows() -> Vec<Row> {
                         props::ChangeAddressRequest {
                             command: command(),
                             property_id: f.archived.clone(),
-                            address: address().map(|a| props::Address {
+                            address: Some(props::Address {
                                 street: "Lindenstraße 9".into(),
-                                ..a
+                                ..lindenstrasse()
                             }),
                         }
                     }),
@@ -1034,11 +906,7 @@ fn properties_rows() -> Vec<Row> {
                 rule(
                     "another currency than the property's",
                     send!(properties.change_asking_price as agent, |f| {
-                        props::ChangeAskingPriceRequest {
-                            command: command(),
-                            property_id: f.property.clone(),
-                            asking_price: usd(50_000_000),
-                        }
+                        reprice(&f.property, usd(50_000_000))
                     }),
                 ),
             ],
@@ -1244,28 +1112,19 @@ fn properties_rows() -> Vec<Row> {
                 invalid(
                     "property id that is no UUID",
                     send!(properties.archive_property as agent, |f| {
-                        props::ArchivePropertyRequest {
-                            command: command(),
-                            property_id: NOT_A_UUID.into(),
-                        }
+                        archive(NOT_A_UUID)
                     }),
                 ),
                 rule(
                     "already archived",
                     send!(properties.archive_property as agent, |f| {
-                        props::ArchivePropertyRequest {
-                            command: command(),
-                            property_id: f.archived.clone(),
-                        }
+                        archive(&f.archived)
                     }),
                 ),
                 rule(
                     "a property that does not exist",
                     send!(properties.archive_property as agent, |f| {
-                        props::ArchivePropertyRequest {
-                            command: command(),
-                            property_id: random_id(),
-                        }
+                        archive(&random_id())
                     }),
                 ),
             ],
@@ -1276,20 +1135,12 @@ fn properties_rows() -> Vec<Row> {
             vec![
                 invalid(
                     "empty property id",
-                    send!(properties.restore_property as agent, |f| {
-                        props::RestorePropertyRequest {
-                            command: command(),
-                            property_id: String::new(),
-                        }
-                    }),
+                    send!(properties.restore_property as agent, |f| restore("")),
                 ),
                 rule(
                     "the property is not archived",
                     send!(properties.restore_property as agent, |f| {
-                        props::RestorePropertyRequest {
-                            command: command(),
-                            property_id: f.property.clone(),
-                        }
+                        restore(&f.property)
                     }),
                 ),
             ],
@@ -1363,27 +1214,24 @@ fn deals_rows() -> Vec<Row> {
             vec![
                 invalid(
                     "unspecified stage",
-                    send!(deals.move_stage as agent, |f| deals::MoveStageRequest {
-                        command: command(),
-                        deal_id: f.deal.clone(),
-                        stage: deals::Stage::Unspecified.into(),
-                    }),
+                    send!(deals.move_stage as agent, |f| move_stage(
+                        &f.deal,
+                        deals::Stage::Unspecified
+                    )),
                 ),
                 rule(
                     "lead straight to offer",
-                    send!(deals.move_stage as agent, |f| deals::MoveStageRequest {
-                        command: command(),
-                        deal_id: f.deal.clone(),
-                        stage: deals::Stage::Offer.into(),
-                    }),
+                    send!(deals.move_stage as agent, |f| move_stage(
+                        &f.deal,
+                        deals::Stage::Offer
+                    )),
                 ),
                 rule(
                     "the deal is closed",
-                    send!(deals.move_stage as agent, |f| deals::MoveStageRequest {
-                        command: command(),
-                        deal_id: f.lost_deal.clone(),
-                        stage: deals::Stage::Qualified.into(),
-                    }),
+                    send!(deals.move_stage as agent, |f| move_stage(
+                        &f.lost_deal,
+                        deals::Stage::Qualified
+                    )),
                 ),
             ],
         ),
@@ -1415,19 +1263,14 @@ fn deals_rows() -> Vec<Row> {
             vec![
                 invalid(
                     "empty reason",
-                    send!(deals.lose_deal as agent, |f| deals::LoseDealRequest {
-                        command: command(),
-                        deal_id: f.deal.clone(),
-                        reason: String::new(),
-                    }),
+                    send!(deals.lose_deal as agent, |f| lose(&f.deal, "")),
                 ),
                 rule(
                     "the deal is already closed",
-                    send!(deals.lose_deal as agent, |f| deals::LoseDealRequest {
-                        command: command(),
-                        deal_id: f.lost_deal.clone(),
-                        reason: "lost twice".into(),
-                    }),
+                    send!(deals.lose_deal as agent, |f| lose(
+                        &f.lost_deal,
+                        "lost twice"
+                    )),
                 ),
             ],
         ),
@@ -1592,24 +1435,15 @@ fn deals_rows() -> Vec<Row> {
             vec![
                 invalid(
                     "deal id that is no UUID",
-                    send!(deals.reopen_deal as admin, |f| deals::ReopenDealRequest {
-                        command: command(),
-                        deal_id: NOT_A_UUID.into(),
-                    }),
+                    send!(deals.reopen_deal as admin, |f| reopen(NOT_A_UUID)),
                 ),
                 rule(
                     "an agent may not reopen",
-                    send!(deals.reopen_deal as agent, |f| deals::ReopenDealRequest {
-                        command: command(),
-                        deal_id: f.lost_deal.clone(),
-                    }),
+                    send!(deals.reopen_deal as agent, |f| reopen(&f.lost_deal)),
                 ),
                 rule(
                     "the deal is open",
-                    send!(deals.reopen_deal as admin, |f| deals::ReopenDealRequest {
-                        command: command(),
-                        deal_id: f.deal.clone(),
-                    }),
+                    send!(deals.reopen_deal as admin, |f| reopen(&f.deal)),
                 ),
             ],
         ),
@@ -1694,15 +1528,8 @@ fn deals_rows() -> Vec<Row> {
 
 fn communications_rows() -> Vec<Row> {
     const S: &str = "CommunicationsService";
-    fn email(contact: &str) -> comms::SendMessageRequest {
-        comms::SendMessageRequest {
-            command: command(),
-            contact_id: contact.into(),
-            channel: comms::Channel::Email.into(),
-            subject: "Lindenstraße 5".into(),
-            body: "The viewing is on Friday.".into(),
-            ..Default::default()
-        }
+    fn viewing(contact: &str) -> comms::SendMessageRequest {
+        email(contact, "Lindenstraße 5", "The viewing is on Friday.")
     }
     vec![
         row(
@@ -1794,13 +1621,7 @@ fn communications_rows() -> Vec<Row> {
                 invalid(
                     "unspecified channel",
                     send!(communications.grant_consent as admin, |f| {
-                        comms::GrantConsentRequest {
-                            command: command(),
-                            contact_id: f.contact.clone(),
-                            channel: comms::Channel::Unspecified.into(),
-                            lawful_basis: comms::LawfulBasis::Consent.into(),
-                            source: "web form".into(),
-                        }
+                        consent(&f.contact, comms::Channel::Unspecified)
                     }),
                 ),
                 invalid(
@@ -1818,13 +1639,7 @@ fn communications_rows() -> Vec<Row> {
                 rule(
                     "a viewer may not grant consent",
                     send!(communications.grant_consent as viewer, |f| {
-                        comms::GrantConsentRequest {
-                            command: command(),
-                            contact_id: f.contact.clone(),
-                            channel: comms::Channel::Email.into(),
-                            lawful_basis: comms::LawfulBasis::Consent.into(),
-                            source: "web form".into(),
-                        }
+                        consent(&f.contact, comms::Channel::Email)
                     }),
                 ),
             ],
@@ -1928,7 +1743,7 @@ fn communications_rows() -> Vec<Row> {
                     send!(communications.send_message as admin, |f| {
                         comms::SendMessageRequest {
                             channel: comms::Channel::Sms.into(),
-                            ..email(&f.contact)
+                            ..viewing(&f.contact)
                         }
                     }),
                 ),
@@ -1937,7 +1752,7 @@ fn communications_rows() -> Vec<Row> {
                     send!(communications.send_message as admin, |f| {
                         comms::SendMessageRequest {
                             body: String::new(),
-                            ..email(&f.contact)
+                            ..viewing(&f.contact)
                         }
                     }),
                 ),
@@ -1946,17 +1761,21 @@ fn communications_rows() -> Vec<Row> {
                     send!(communications.send_message as admin, |f| {
                         comms::SendMessageRequest {
                             message_id: f.refused_message.clone(),
-                            ..email(&f.contact)
+                            ..viewing(&f.contact)
                         }
                     }),
                 ),
                 rule(
                     "no consent for the channel",
-                    send!(communications.send_message as admin, |f| email(&f.contact)),
+                    send!(communications.send_message as admin, |f| viewing(
+                        &f.contact
+                    )),
                 ),
                 rule(
                     "the communications module is off",
-                    send!(communications.send_message as dark, |f| email(&random_id())),
+                    send!(communications.send_message as dark, |f| viewing(
+                        &random_id()
+                    )),
                 ),
             ],
         ),
@@ -2061,28 +1880,19 @@ fn communications_rows() -> Vec<Row> {
                 invalid(
                     "contact id that is no UUID",
                     send!(communications.resume_cadence as admin, |f| {
-                        comms::ResumeCadenceRequest {
-                            command: command(),
-                            contact_id: NOT_A_UUID.into(),
-                        }
+                        resume_cadence(NOT_A_UUID)
                     }),
                 ),
                 rule(
                     "the communications module is off",
                     send!(communications.resume_cadence as dark, |f| {
-                        comms::ResumeCadenceRequest {
-                            command: command(),
-                            contact_id: random_id(),
-                        }
+                        resume_cadence(&random_id())
                     }),
                 ),
                 rule(
                     "a viewer may not resume",
                     send!(communications.resume_cadence as viewer, |f| {
-                        comms::ResumeCadenceRequest {
-                            command: command(),
-                            contact_id: f.contact.clone(),
-                        }
+                        resume_cadence(&f.contact)
                     }),
                 ),
             ],

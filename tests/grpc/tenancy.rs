@@ -4,7 +4,8 @@
 use crate::{assert_status, violated_field};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_tests::clients::{command, command_with, PASSWORD};
-use deedlog_tests::{Clients, LogCounts, TestCluster};
+use deedlog_tests::fixtures::{berg_registration, refresh, set_module};
+use deedlog_tests::{start_connected, start_with_tenant, Clients, LogCounts, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
 
@@ -12,9 +13,7 @@ const WRONG_LOGIN: &str = "wrong tenant, email or password";
 
 #[tokio::test]
 async fn a_registered_admin_signs_in_and_reads_their_tenant() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let tenant = c
         .tenancy
         .get_tenant(admin.request(pb::GetTenantRequest {}))
@@ -47,8 +46,7 @@ async fn a_registered_admin_signs_in_and_reads_their_tenant() {
 
 #[tokio::test]
 async fn registration_is_idempotent_and_slugs_are_unique() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
+    let (_cluster, mut c) = start_connected().await;
     let id = Uuid::now_v7();
     let request = |slug: &str, id: Uuid| pb::RegisterTenantRequest {
         command: command_with(id, None),
@@ -85,16 +83,8 @@ async fn registration_is_idempotent_and_slugs_are_unique() {
 
 #[tokio::test]
 async fn bad_registrations_name_the_field() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let base = pb::RegisterTenantRequest {
-        command: command(),
-        name: "Berg".into(),
-        slug: "berg".into(),
-        admin_email: "anna@berg.example".into(),
-        admin_display_name: "Anna".into(),
-        admin_password: PASSWORD.into(),
-    };
+    let (_cluster, mut c) = start_connected().await;
+    let base = berg_registration();
     for (request, field) in [
         (
             pb::RegisterTenantRequest {
@@ -142,36 +132,19 @@ async fn bad_registrations_name_the_field() {
 
 #[tokio::test]
 async fn invited_users_accept_sign_in_and_deactivation_revokes_refresh_tokens() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let agent = c.colleague(&admin, pb::Role::Agent, "ben").await;
     // Refresh rotates: the new token works, the old one no longer does.
-    let pair = c
-        .tenancy
-        .refresh(pb::RefreshRequest {
-            refresh_token: agent.refresh.clone(),
-        })
-        .await
-        .expect("refresh")
-        .into_inner();
+    let pair = c.rotate(&agent.refresh).await;
     assert_eq!(pair.role(), pb::Role::Agent);
     assert_status(
-        c.tenancy
-            .refresh(pb::RefreshRequest {
-                refresh_token: agent.refresh.clone(),
-            })
-            .await,
+        c.tenancy.refresh(refresh(&agent.refresh)).await,
         Code::Unauthenticated,
         "already used",
     );
     // That reuse revoked the whole sign-in; a new sign-in holds a live token.
     assert_status(
-        c.tenancy
-            .refresh(pb::RefreshRequest {
-                refresh_token: pair.refresh_token,
-            })
-            .await,
+        c.tenancy.refresh(refresh(&pair.refresh_token)).await,
         Code::Unauthenticated,
         "not valid",
     );
@@ -210,11 +183,7 @@ async fn invited_users_accept_sign_in_and_deactivation_revokes_refresh_tokens() 
     assert!(repeat.duplicate);
     assert_eq!(repeat.position, reply.position);
     assert_status(
-        c.tenancy
-            .refresh(pb::RefreshRequest {
-                refresh_token: again.refresh,
-            })
-            .await,
+        c.tenancy.refresh(refresh(&again.refresh)).await,
         Code::Unauthenticated,
         "not valid",
     );
@@ -227,9 +196,7 @@ async fn invited_users_accept_sign_in_and_deactivation_revokes_refresh_tokens() 
 
 #[tokio::test]
 async fn the_last_active_admin_stays_and_managers_grant_only_agent_and_viewer() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     assert_status(
         c.tenancy
             .deactivate_user(admin.request(pb::DeactivateUserRequest {
@@ -256,11 +223,7 @@ async fn the_last_active_admin_stays_and_managers_grant_only_agent_and_viewer() 
     let viewer = c.colleague(&manager, pb::Role::Viewer, "vic").await;
     assert_status(
         c.tenancy
-            .set_module(viewer.request(pb::SetModuleRequest {
-                command: command(),
-                module: pb::Module::Deals.into(),
-                enabled: false,
-            }))
+            .set_module(viewer.request(set_module(pb::Module::Deals, false)))
             .await,
         Code::PermissionDenied,
         "viewer may not",
@@ -269,9 +232,7 @@ async fn the_last_active_admin_stays_and_managers_grant_only_agent_and_viewer() 
 
 #[tokio::test]
 async fn five_failed_logins_lock_the_user_out_and_a_locked_account_answers_like_a_wrong_password() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let wrong = assert_status(
         c.login("berg", &admin.email, "wrong password!").await,
         Code::Unauthenticated,
@@ -353,9 +314,7 @@ async fn unknown_tenants_and_emails_take_as_long_as_a_wrong_password() {
 
 #[tokio::test]
 async fn failed_logins_from_one_address_are_throttled_and_successes_are_not() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     // Failures at other (unknown) users, so that the admin is not locked out.
     for i in 0..9 {
         assert_status(
@@ -392,9 +351,7 @@ async fn failed_logins_from_one_address_are_throttled_and_successes_are_not() {
 
 #[tokio::test]
 async fn an_admin_renames_sets_communication_settings_and_changes_roles() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_with_tenant("berg").await;
     let agent = c.colleague(&admin, pb::Role::Agent, "ben").await;
     c.tenancy
         .rename_tenant(admin.request(pb::RenameTenantRequest {
@@ -464,11 +421,7 @@ async fn an_admin_renames_sets_communication_settings_and_changes_roles() {
         .await
         .expect("logout");
     assert_status(
-        c.tenancy
-            .refresh(pb::RefreshRequest {
-                refresh_token: agent.refresh,
-            })
-            .await,
+        c.tenancy.refresh(refresh(&agent.refresh)).await,
         Code::Unauthenticated,
         "not valid",
     );

@@ -5,22 +5,16 @@
 //! (`asking_price.amount_minor`, `details.name`, `admin_email`).
 
 use crate::{assert_status, violated_field};
-use deedlog_proto::common::v1::{Date, Money};
+use deedlog_proto::common::v1::Date;
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
 use deedlog_proto::properties::v1 as props;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::{command, house_in_berlin};
-use deedlog_tests::{Clients, LogCounts, TestCluster};
+use deedlog_tests::fixtures::{money, reprice};
+use deedlog_tests::{start_with_tenant, LogCounts};
 use tonic::Code;
 use uuid::Uuid;
-
-fn money(amount_minor: i64, currency: &str) -> Option<Money> {
-    Some(Money {
-        amount_minor,
-        currency: currency.to_owned(),
-    })
-}
 
 fn date(year: i32, month: u32, day: u32) -> Option<Date> {
     Some(Date { year, month, day })
@@ -40,20 +34,14 @@ fn assert_invalid<T: std::fmt::Debug>(result: Result<T, tonic::Status>, field: &
 
 #[tokio::test]
 async fn currencies_must_be_iso_4217_codes_in_circulation() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let property = c.property(&admin).await;
     let mut deal = c.new_deal(&admin).await;
     let before = LogCounts::of(&cluster).await;
     for currency in ["XYZ", "XAU", "XTS", "eur", "EURO", ""] {
         assert_invalid(
             c.properties
-                .change_asking_price(admin.request(props::ChangeAskingPriceRequest {
-                    command: command(),
-                    property_id: property.clone(),
-                    asking_price: money(45_000_000, currency),
-                }))
+                .change_asking_price(admin.request(reprice(&property, money(45_000_000, currency))))
                 .await,
             "asking_price.currency",
             "ISO 4217",
@@ -70,11 +58,7 @@ async fn currencies_must_be_iso_4217_codes_in_circulation() {
     for currency in ["EUR", "CHF"] {
         let property = c.property(&admin).await;
         c.properties
-            .change_asking_price(admin.request(props::ChangeAskingPriceRequest {
-                command: command(),
-                property_id: property,
-                asking_price: money(45_000_000, currency),
-            }))
+            .change_asking_price(admin.request(reprice(&property, money(45_000_000, currency))))
             .await
             .expect("a currency in circulation");
     }
@@ -82,18 +66,10 @@ async fn currencies_must_be_iso_4217_codes_in_circulation() {
 
 #[tokio::test]
 async fn dates_lie_between_1900_and_2199() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let property = c.property(&admin).await;
     let open = c.new_deal(&admin).await;
-    let deal = c
-        .deals
-        .open_deal(admin.request(open))
-        .await
-        .expect("open")
-        .into_inner()
-        .record_id;
+    let deal = c.open_deal(&admin, open).await;
     let valuation = |valued_on| props::RecordValuationRequest {
         command: command(),
         property_id: property.clone(),
@@ -166,19 +142,11 @@ async fn dates_lie_between_1900_and_2199() {
 
 #[tokio::test]
 async fn refusals_name_the_path_of_the_request_field() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let property = c.property(&admin).await;
     let contact = c.contact(&admin, "Clara Voss").await;
     let open = c.new_deal(&admin).await;
-    let deal = c
-        .deals
-        .open_deal(admin.request(open))
-        .await
-        .expect("open")
-        .into_inner()
-        .record_id;
+    let deal = c.open_deal(&admin, open).await;
     let before = LogCounts::of(&cluster).await;
 
     let register = |email: &str, name: &str| tenancy::RegisterTenantRequest {
@@ -229,11 +197,7 @@ async fn refusals_name_the_path_of_the_request_field() {
     ] {
         assert_invalid(
             c.properties
-                .change_asking_price(admin.request(props::ChangeAskingPriceRequest {
-                    command: command(),
-                    property_id: property.clone(),
-                    asking_price: money(minor, "EUR"),
-                }))
+                .change_asking_price(admin.request(reprice(&property, money(minor, "EUR"))))
                 .await,
             "asking_price.amount_minor",
             text,

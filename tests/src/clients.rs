@@ -4,7 +4,7 @@
 use crate::cluster::TestCluster;
 use deedlog_client::Caller;
 use deedlog_cluster::Component;
-use deedlog_proto::common::v1::CommandOptions;
+use deedlog_proto::common::v1::{CommandOptions, CommandReply};
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_proto::{communications::v1 as comms, deals::v1 as deals, properties::v1 as props};
 use std::ops::{Deref, DerefMut};
@@ -99,6 +99,21 @@ pub fn command_with(id: Uuid, expected_version: Option<u64>) -> Option<CommandOp
     })
 }
 
+/// Starts the command services, connects to them and registers tenant
+/// `slug` with its admin signed in: where most tests begin.
+pub async fn start_with_tenant(slug: &str) -> (TestCluster, Clients, Session) {
+    let (cluster, mut c) = start_connected().await;
+    let admin = c.register(slug).await;
+    (cluster, c, admin)
+}
+
+/// Starts the command services and connects to them.
+pub async fn start_connected() -> (TestCluster, Clients) {
+    let cluster = TestCluster::start().await;
+    let c = Clients::connect(&cluster).await;
+    (cluster, c)
+}
+
 impl Clients {
     pub async fn connect(cluster: &TestCluster) -> Self {
         Self::at(|c| cluster.url(c))
@@ -160,14 +175,66 @@ impl Clients {
         })
     }
 
+    /// Exchanges `refresh_token` for a new pair.
+    pub async fn rotate(&mut self, refresh_token: &str) -> tenancy::TokenPair {
+        self.tenancy
+            .refresh(crate::fixtures::refresh(refresh_token))
+            .await
+            .expect("exchange the refresh token")
+            .into_inner()
+    }
+
     /// Creates a property (a house in Berlin) as `s` and returns its id.
     pub async fn property(&mut self, s: &Session) -> String {
+        self.create_property(s, house_in_berlin()).await.record_id
+    }
+
+    /// Creates a listed apartment as `s` and returns its id.
+    pub async fn listing(&mut self, s: &Session) -> String {
+        self.create_property(s, crate::fixtures::listed_apartment())
+            .await
+            .record_id
+    }
+
+    /// Creates the property `request` describes, as `s`.
+    pub async fn create_property(
+        &mut self,
+        s: &Session,
+        request: props::CreatePropertyRequest,
+    ) -> CommandReply {
         self.properties
-            .create_property(s.request(house_in_berlin()))
+            .create_property(s.request(request))
             .await
             .expect("create property")
             .into_inner()
+    }
+
+    /// Opens the deal `request` describes, as `s`, and returns its id.
+    pub async fn open_deal(&mut self, s: &Session, request: deals::OpenDealRequest) -> String {
+        self.deals
+            .open_deal(s.request(request))
+            .await
+            .expect("open deal")
+            .into_inner()
             .record_id
+    }
+
+    /// Opens a deal for a new property and buyer with an offer of 400,000
+    /// EUR, as `s`, and returns its id.
+    pub async fn deal(&mut self, s: &Session) -> String {
+        let request = deals::OpenDealRequest {
+            offer: crate::fixtures::eur(40_000_000),
+            ..self.new_deal(s).await
+        };
+        self.open_deal(s, request).await
+    }
+
+    /// Suspends `admin`'s own tenant.
+    pub async fn suspend(&mut self, admin: &Session) {
+        self.tenancy
+            .suspend_tenant(admin.request(crate::fixtures::suspend(&admin.tenant_id)))
+            .await
+            .expect("suspend the tenant");
     }
 
     /// Creates a contact named `name` as `s` and returns its id.

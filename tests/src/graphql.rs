@@ -1,6 +1,7 @@
 //! A GraphQL client for tests: POSTs a document with variables and an
 //! optional bearer token to the gateway, returns the HTTP status and body.
 
+use crate::Session;
 use serde_json::{json, Value};
 
 /// The gateway of a test cluster, over real HTTP.
@@ -86,6 +87,22 @@ impl Gql {
         let text = response.text().await.expect("a body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Answer { status, body }
+    }
+
+    /// Runs `query` with `variables` as the signed-in `user`.
+    pub async fn run_as(&self, user: &Session, query: &str, variables: Value) -> Answer {
+        self.run(Some(&user.access), query, variables).await
+    }
+
+    /// GETs `path` (e.g. `/metrics`) from the gateway, beside its GraphQL
+    /// endpoint.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let base = self.endpoint.trim_end_matches("/graphql");
+        self.http
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("the gateway answers")
     }
 
     /// The underlying HTTP client (for raw requests).

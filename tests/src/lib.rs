@@ -3,15 +3,17 @@
 
 pub mod clients;
 pub mod cluster;
+pub mod fixtures;
 pub mod graphql;
 pub mod kafka_broker;
 pub mod log;
 pub mod otlp;
 pub mod prometheus;
+pub mod report;
 pub mod secrets;
 pub mod tokens;
 
-pub use clients::{Clients, Session};
+pub use clients::{start_connected, start_with_tenant, Clients, Session};
 pub use cluster::TestCluster;
 pub use graphql::{Answer, Gql};
 pub use kafka_broker::Broker;

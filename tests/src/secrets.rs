@@ -66,6 +66,16 @@ pub fn assert_shows_no_secret(what: &str, shown: &str, secrets: &[String]) {
     }
 }
 
+/// The event types [`credential_activity`] gives the admin's credentials
+/// stream, each of which a reader of the history must list.
+pub const ACTIVITY_EVENTS: [&str; 5] = [
+    "PasswordSet",
+    "LoginSucceeded",
+    "RefreshTokenRotated",
+    "LoginFailed",
+    "RefreshTokenRevoked",
+];
+
 /// Registers a tenant and gives its admin's credentials stream one event of
 /// most kinds: `PasswordSet`, `LoginSucceeded`, `RefreshTokenRotated`,
 /// `LoginFailed` and `RefreshTokenRevoked`; then adds an auditor (their own
@@ -73,14 +83,7 @@ pub fn assert_shows_no_secret(what: &str, shown: &str, secrets: &[String]) {
 /// and the auditor.
 pub async fn credential_activity(clients: &mut Clients, slug: &str) -> (Session, Session) {
     let admin = clients.register(slug).await;
-    let rotated = clients
-        .tenancy
-        .refresh(tenancy::RefreshRequest {
-            refresh_token: admin.refresh.clone(),
-        })
-        .await
-        .expect("refresh")
-        .into_inner();
+    let rotated = clients.rotate(&admin.refresh).await;
     clients
         .login(slug, &admin.email, "not the password")
         .await

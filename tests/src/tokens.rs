@@ -38,6 +38,27 @@ pub fn token(key: &KeyPair, audience: &str, caller: &Caller, expires_in: Duratio
         .expect("token")
 }
 
+/// A key with the cluster's key id that the cluster never issued.
+pub fn forger_key() -> KeyPair {
+    KeyPair::generate(Some("test-key".into())).expect("key")
+}
+
+/// Tokens every entry point refuses for `caller` of a cluster signing with
+/// `signing`, each with a word its refusal names: none, malformed, expired,
+/// forged, and issued for another audience.
+pub fn refused_tokens(signing: &KeyPair, caller: &Caller) -> Vec<(Option<String>, &'static str)> {
+    let expired = token(signing, "deedlog", caller, Duration::minutes(-5));
+    let forged = token(&forger_key(), "deedlog", caller, Duration::minutes(5));
+    let elsewhere = token(signing, "another-app", caller, Duration::minutes(5));
+    vec![
+        (None, "no bearer token"),
+        (Some("not-a-jwt".to_owned()), "malformed"),
+        (Some(expired), "expired"),
+        (Some(forged), "signature"),
+        (Some(elsewhere), "audience"),
+    ]
+}
+
 /// A token with `alg` in its header, signed (or not, for `none`) with `secret`.
 pub fn with_algorithm(caller: &Caller, header_alg: &str, secret: &[u8]) -> String {
     use jsonwebtoken::{Algorithm, EncodingKey, Header};
