@@ -5,8 +5,7 @@
 use crate::{create_property, World};
 use chrono::Duration;
 use deedlog_proto::tenancy::v1 as tenancy;
-use deedlog_runtime::auth::KeyPair;
-use deedlog_tests::tokens::{admin_caller, token, with_algorithm};
+use deedlog_tests::tokens::{admin_caller, forger_key, refused_tokens, token, with_algorithm};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -14,49 +13,24 @@ const LIST: &str = "{ properties(first: 5) { edges { node { propertyId } } } }";
 
 #[tokio::test]
 async fn bad_tokens_are_refused_with_unauthenticated_and_the_login_works() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let me = admin_caller(&admin);
-    let forger = KeyPair::generate(Some("test-key".into())).expect("key");
     let public_pem = w.cluster.signing.public_pem().expect("pem");
-    let cases = [
-        (None, "no bearer token"),
-        (Some("not-a-jwt".to_owned()), "malformed"),
-        (
-            Some(token(
-                &w.cluster.signing,
-                "deedlog",
-                &me,
-                Duration::minutes(-5),
-            )),
-            "expired",
-        ),
-        (
-            Some(token(&forger, "deedlog", &me, Duration::minutes(5))),
-            "signature",
-        ),
-        (
-            Some(token(
-                &w.cluster.signing,
-                "another-app",
-                &me,
-                Duration::minutes(5),
-            )),
-            "audience",
-        ),
+    let mut cases = refused_tokens(&w.cluster.signing, &me);
+    cases.extend([
         (Some(with_algorithm(&me, "none", b"")), ""),
         (
             Some(with_algorithm(&me, "HS256", public_pem.as_bytes())),
             "EdDSA",
         ),
-    ];
+    ]);
     for (bad, text) in cases {
         let answer = w.gql.run(bad.as_deref(), LIST, json!({})).await;
         answer.assert_error("UNAUTHENTICATED", text);
         assert!(answer.body["data"].is_null(), "{}", answer.body);
     }
     // A bad token cannot write either, and nothing was written.
-    let forged = token(&forger, "deedlog", &me, Duration::minutes(5));
+    let forged = token(&forger_key(), "deedlog", &me, Duration::minutes(5));
     let answer = w
         .gql
         .run(
@@ -121,24 +95,11 @@ async fn bad_tokens_are_refused_with_unauthenticated_and_the_login_works() {
 
 #[tokio::test]
 async fn roles_bound_what_each_user_reads_and_writes() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
-    let agent = w
-        .clients
-        .colleague(&admin, tenancy::Role::Agent, "ada")
-        .await;
-    let viewer = w
-        .clients
-        .colleague(&admin, tenancy::Role::Viewer, "vic")
-        .await;
-    let auditor = w
-        .clients
-        .colleague(&admin, tenancy::Role::Auditor, "aud")
-        .await;
-    let manager = w
-        .clients
-        .colleague(&admin, tenancy::Role::Manager, "max")
-        .await;
+    let (mut w, admin) = World::with_tenant("berg").await;
+    let agent = w.colleague(&admin, tenancy::Role::Agent, "ada").await;
+    let viewer = w.colleague(&admin, tenancy::Role::Viewer, "vic").await;
+    let auditor = w.colleague(&admin, tenancy::Role::Auditor, "aud").await;
+    let manager = w.colleague(&admin, tenancy::Role::Manager, "max").await;
     create_property(&w.gql, &agent.access, "Berlin", 100).await;
 
     let analytics = "{ funnel { stage } }";
@@ -161,7 +122,7 @@ async fn roles_bound_what_each_user_reads_and_writes() {
         (&viewer, users, false),
     ];
     for (who, query, allowed) in matrix {
-        let answer = w.gql.run(Some(&who.access), query, json!({})).await;
+        let answer = w.gql.run_as(who, query, json!({})).await;
         if allowed {
             answer.data();
         } else {
@@ -172,15 +133,15 @@ async fn roles_bound_what_each_user_reads_and_writes() {
     for who in [&viewer, &auditor] {
         let answer = w
             .gql
-            .run(
-                Some(&who.access),
+            .run_as(
+                who,
                 crate::CREATE_PROPERTY,
                 json!({"key": Uuid::now_v7(), "city": "Hamburg", "price": 1}),
             )
             .await;
         answer.assert_error("FORBIDDEN", "");
     }
-    let page = w.gql.run(Some(&admin.access), LIST, json!({})).await;
+    let page = w.gql.run_as(&admin, LIST, json!({})).await;
     assert_eq!(
         page.data()["properties"]["edges"].as_array().map(Vec::len),
         Some(1),
@@ -190,16 +151,15 @@ async fn roles_bound_what_each_user_reads_and_writes() {
 
 #[tokio::test]
 async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
-    let mut w = World::start().await;
-    let berg = w.clients.register("berg").await;
+    let (mut w, berg) = World::with_tenant("berg").await;
     let voss = w.clients.register("voss").await;
     let created = create_property(&w.gql, &berg.access, "Berlin", 100).await;
     let id = created["recordId"].as_str().expect("id").to_owned();
 
     let read = w
         .gql
-        .run(
-            Some(&voss.access),
+        .run_as(
+            &voss,
             "query($id: UUID!) { property(id: $id) { city } }",
             json!({"id": id}),
         )
@@ -210,39 +170,27 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
         ("query($id: UUID!) { deal(id: $id) { stage } }", "deal"),
         ("query($id: UUID!) { contact(id: $id) { name } }", "contact"),
     ] {
-        let answer = w
-            .gql
-            .run(Some(&voss.access), query, json!({"id": id}))
-            .await;
+        let answer = w.gql.run_as(&voss, query, json!({"id": id})).await;
         answer.assert_error("NOT_FOUND", what);
     }
-    let list = w.gql.run(Some(&voss.access), LIST, json!({})).await;
+    let list = w.gql.run_as(&voss, LIST, json!({})).await;
     assert_eq!(list.data()["properties"]["edges"], json!([]));
 
     let write = w
         .gql
-        .run(
-            Some(&voss.access),
+        .run_as(
+            &voss,
             "mutation($k: UUID!, $id: UUID!) { changeAskingPrice(command: {idempotencyKey: $k}, propertyId: $id, askingPrice: {amountMinor: 1, currency: \"EUR\"}) { version } }",
             json!({"k": Uuid::now_v7(), "id": id}),
         )
         .await;
     write.assert_error("NOT_FOUND", "");
     // A contact and a deal of berg's: every command on them from voss is NOT_FOUND.
-    let contact = w
-        .gql
-        .run(
-            Some(&berg.access),
-            "mutation($k: UUID!) { createContact(command: {idempotencyKey: $k}, details: {name: \"Clara Voss\"}) { recordId } }",
-            json!({"k": Uuid::now_v7()}),
-        )
-        .await
-        .data()["createContact"]["recordId"]
-        .clone();
+    let contact = w.contact_id(&berg, "Clara Voss").await;
     let deal = w
         .gql
-        .run(
-            Some(&berg.access),
+        .run_as(
+            &berg,
             "mutation($k: UUID!, $p: UUID!, $b: UUID!) { openDeal(command: {idempotencyKey: $k}, input: {propertyId: $p, buyerContactId: $b}) { recordId } }",
             json!({"k": Uuid::now_v7(), "p": id, "b": contact}),
         )
@@ -260,7 +208,7 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
         let query = format!("mutation($k: UUID!, $id: UUID!) {{ {mutation} }}");
         let answer = w
             .gql
-            .run(Some(&voss.access), &query, json!({"k": Uuid::now_v7(), "id": record}))
+            .run_as(&voss, &query, json!({"k": Uuid::now_v7(), "id": record}))
             .await;
         answer.assert_error("NOT_FOUND", "");
         assert!(!answer.body.to_string().contains("Clara"), "{}", answer.body);
@@ -268,8 +216,8 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
     // Berg's property is as it was.
     let mine = w
         .gql
-        .run(
-            Some(&berg.access),
+        .run_as(
+            &berg,
             "query($id: UUID!) { property(id: $id) { askingPriceMinor version } }",
             json!({"id": id}),
         )
@@ -317,14 +265,13 @@ fn new_property() -> serde_json::Value {
 
 #[tokio::test]
 async fn a_deactivated_users_unexpired_token_neither_reads_nor_writes() {
-    let mut w = World::with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
-    let admin = w.clients.register("berg").await;
-    let agent = w
-        .clients
-        .colleague(&admin, tenancy::Role::Agent, "ada")
-        .await;
+    let (mut w, admin) = World::with_tenant_and("berg", |f| {
+        f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))
+    })
+    .await;
+    let agent = w.colleague(&admin, tenancy::Role::Agent, "ada").await;
     create_property(&w.gql, &agent.access, "Berlin", 100).await;
-    w.gql.run(Some(&agent.access), LIST, json!({})).await.data();
+    w.gql.run_as(&agent, LIST, json!({})).await.data();
     w.clients
         .tenancy
         .deactivate_user(admin.request(tenancy::DeactivateUserRequest {
@@ -337,10 +284,10 @@ async fn a_deactivated_users_unexpired_token_neither_reads_nor_writes() {
     answer.assert_error("UNAUTHENTICATED", "deactivated");
     assert!(after < soon(), "refused only after {after:?}");
     w.gql
-        .run(Some(&agent.access), crate::CREATE_PROPERTY, new_property())
+        .run_as(&agent, crate::CREATE_PROPERTY, new_property())
         .await
         .assert_error("UNAUTHENTICATED", "deactivated");
-    let page = w.gql.run(Some(&admin.access), LIST, json!({})).await;
+    let page = w.gql.run_as(&admin, LIST, json!({})).await;
     assert_eq!(
         page.data()["properties"]["edges"].as_array().map(Vec::len),
         Some(1),
@@ -350,12 +297,11 @@ async fn a_deactivated_users_unexpired_token_neither_reads_nor_writes() {
 
 #[tokio::test]
 async fn a_manager_demoted_to_viewer_reads_but_no_longer_writes_with_the_old_token() {
-    let mut w = World::with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
-    let admin = w.clients.register("berg").await;
-    let manager = w
-        .clients
-        .colleague(&admin, tenancy::Role::Manager, "mia")
-        .await;
+    let (mut w, admin) = World::with_tenant_and("berg", |f| {
+        f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))
+    })
+    .await;
+    let manager = w.colleague(&admin, tenancy::Role::Manager, "mia").await;
     create_property(&w.gql, &manager.access, "Berlin", 100).await;
     w.clients
         .tenancy
@@ -371,24 +317,20 @@ async fn a_manager_demoted_to_viewer_reads_but_no_longer_writes_with_the_old_tok
     answer.assert_error("FORBIDDEN", "");
     assert!(after < soon(), "refused only after {after:?}");
     // A viewer reads records, and no longer the users a manager sees.
+    w.gql.run_as(&manager, LIST, json!({})).await.data();
     w.gql
-        .run(Some(&manager.access), LIST, json!({}))
-        .await
-        .data();
-    w.gql
-        .run(Some(&manager.access), "{ users { email role } }", json!({}))
+        .run_as(&manager, "{ users { email role } }", json!({}))
         .await
         .assert_error("FORBIDDEN", "your role may not");
 }
 
 #[tokio::test]
 async fn a_suspended_tenants_agent_no_longer_reads_and_its_admin_does() {
-    let mut w = World::with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
-    let admin = w.clients.register("berg").await;
-    let agent = w
-        .clients
-        .colleague(&admin, tenancy::Role::Agent, "ada")
-        .await;
+    let (mut w, admin) = World::with_tenant_and("berg", |f| {
+        f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))
+    })
+    .await;
+    let agent = w.colleague(&admin, tenancy::Role::Agent, "ada").await;
     create_property(&w.gql, &agent.access, "Berlin", 100).await;
     w.clients
         .tenancy
@@ -401,7 +343,7 @@ async fn a_suspended_tenants_agent_no_longer_reads_and_its_admin_does() {
     let (answer, after) = refused_within(&w, &agent.access, LIST, || json!({})).await;
     answer.assert_error("RULE_REFUSED", "suspended");
     assert!(after < soon(), "refused only after {after:?}");
-    let page = w.gql.run(Some(&admin.access), LIST, json!({})).await;
+    let page = w.gql.run_as(&admin, LIST, json!({})).await;
     assert_eq!(
         page.data()["properties"]["edges"].as_array().map(Vec::len),
         Some(1),

@@ -1,7 +1,7 @@
 //! Small contract points of the gateway: an idempotency key reused with
 //! another input, keys of different tenants, and the bearer scheme's case.
 
-use crate::{create_property, World};
+use crate::World;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -9,25 +9,17 @@ const PRICE: &str = "mutation($k: UUID!, $p: UUID!, $m: Int64!) { changeAskingPr
 
 #[tokio::test]
 async fn an_idempotency_key_reused_with_another_input_is_refused_and_a_repeat_is_not() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
-    let property =
-        create_property(&w.gql, &admin.access, "Berlin", 45_000_000).await["recordId"].clone();
+    let (w, admin) = World::with_tenant("berg").await;
+    let property = w.property_id(&admin).await;
     let key = Uuid::now_v7();
     let vars = |minor: i64| json!({"k": key, "p": property, "m": minor});
-    let first = w
-        .gql
-        .run(Some(&admin.access), PRICE, vars(47_000_000))
-        .await;
+    let first = w.gql.run_as(&admin, PRICE, vars(47_000_000)).await;
     let first = first.data()["changeAskingPrice"].clone();
     w.gql
-        .run(Some(&admin.access), PRICE, vars(52_000_000))
+        .run_as(&admin, PRICE, vars(52_000_000))
         .await
         .assert_error("BAD_USER_INPUT", "different request");
-    let again = w
-        .gql
-        .run(Some(&admin.access), PRICE, vars(47_000_000))
-        .await;
+    let again = w.gql.run_as(&admin, PRICE, vars(47_000_000)).await;
     let again = again.data()["changeAskingPrice"].clone();
     assert_eq!(again["duplicate"], true);
     assert_eq!(again["position"], first["position"]);
@@ -35,8 +27,7 @@ async fn an_idempotency_key_reused_with_another_input_is_refused_and_a_repeat_is
 
 #[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive_at_the_gateway() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     for scheme in ["bearer", "BEARER"] {
         let response = w
             .gql

@@ -37,6 +37,21 @@ async fn invitation(w: &mut World, name: &str, deactivated: bool) -> String {
     invited.invitation_token
 }
 
+/// Asserts that an attacker accepting `token` is refused with `text` and
+/// that nothing is stored.
+async fn assert_attacker_refused(w: &World, token: &str, text: &str) {
+    let before = LogCounts::of(&w.cluster).await;
+    w.gql
+        .run(
+            None,
+            ACCEPT,
+            json!({"c": key(Uuid::now_v7()), "t": token, "p": "attacker-chosen password"}),
+        )
+        .await
+        .assert_error("RULE_REFUSED", text);
+    assert_eq!(LogCounts::of(&w.cluster).await, before);
+}
+
 #[tokio::test]
 async fn an_invitation_accepted_through_the_gateway_cannot_be_replayed() {
     let mut w = World::start().await;
@@ -51,16 +66,7 @@ async fn an_invitation_accepted_through_the_gateway_cannot_be_replayed() {
         )
         .await;
     assert_eq!(accepted.data()["acceptInvitation"]["duplicate"], false);
-    let before = LogCounts::of(&w.cluster).await;
-    w.gql
-        .run(
-            None,
-            ACCEPT,
-            json!({"c": key(Uuid::now_v7()), "t": token, "p": "attacker-chosen password"}),
-        )
-        .await
-        .assert_error("RULE_REFUSED", "invitation was already accepted");
-    assert_eq!(LogCounts::of(&w.cluster).await, before);
+    assert_attacker_refused(&w, &token, "invitation was already accepted").await;
     let attacker = w
         .gql
         .run(
@@ -76,22 +82,12 @@ async fn an_invitation_accepted_through_the_gateway_cannot_be_replayed() {
 async fn a_refused_acceptance_through_the_gateway_sets_no_password() {
     let mut w = World::start().await;
     let token = invitation(&mut w, "gone", true).await;
-    let before = LogCounts::of(&w.cluster).await;
-    w.gql
-        .run(
-            None,
-            ACCEPT,
-            json!({"c": key(Uuid::now_v7()), "t": token, "p": "attacker-chosen password"}),
-        )
-        .await
-        .assert_error("RULE_REFUSED", "Deactivated");
-    assert_eq!(LogCounts::of(&w.cluster).await, before);
+    assert_attacker_refused(&w, &token, "Deactivated").await;
 }
 
 #[tokio::test]
 async fn a_replayed_refresh_token_ends_its_sign_in_through_the_gateway() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let second = w
         .gql
         .run(None, REFRESH, json!({"r": admin.refresh}))
@@ -141,8 +137,7 @@ const WRONG_LOGIN: &str = "wrong tenant, email or password";
 
 #[tokio::test]
 async fn a_locked_account_answers_through_the_gateway_like_a_wrong_password() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let wrong = json!({"e": admin.email, "p": "wrong password!"});
     for _ in 0..5 {
         let answer = w.gql.run(None, LOGIN, wrong.clone()).await;
@@ -159,8 +154,7 @@ async fn a_locked_account_answers_through_the_gateway_like_a_wrong_password() {
 
 #[tokio::test]
 async fn failed_logins_through_the_gateway_are_throttled_per_client_address() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let base = w.cluster.url(Component::Gateway);
     let browser = Gql::from_address(&base, [127, 0, 0, 2].into());
     let neighbour = Gql::from_address(&base, [127, 0, 0, 3].into());

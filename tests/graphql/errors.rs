@@ -3,7 +3,7 @@
 //! a conflict with the services' stable `reason` and its `details`; a body
 //! that is no single GraphQL request refused with a code, not with text.
 
-use crate::{create_property, World};
+use crate::{far_ahead, World};
 use deedlog_cluster::Component;
 use deedlog_tests::clients::mia_berg;
 use serde_json::{json, Value};
@@ -14,17 +14,11 @@ const STATUS: &str = "mutation($k: UUID!, $p: UUID!, $v: Int64) { changeListingS
 
 #[tokio::test]
 async fn a_refusal_and_a_conflict_carry_their_reason_and_details() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
-    let property =
-        create_property(&w.gql, &admin.access, "Berlin", 45_000_000).await["recordId"].clone();
+    let (w, admin) = World::with_tenant("berg").await;
+    let property = w.property_id(&admin).await;
     let refused = w
         .gql
-        .run(
-            Some(&admin.access),
-            STATUS,
-            json!({"k": Uuid::now_v7(), "p": property}),
-        )
+        .run_as(&admin, STATUS, json!({"k": Uuid::now_v7(), "p": property}))
         .await;
     refused.assert_error("RULE_REFUSED", "cannot move from draft to sold");
     let extensions = &refused.body["errors"][0]["extensions"];
@@ -40,8 +34,8 @@ async fn a_refusal_and_a_conflict_carry_their_reason_and_details() {
 
     let conflict = w
         .gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             STATUS,
             json!({"k": Uuid::now_v7(), "p": property, "v": 9}),
         )
@@ -56,13 +50,12 @@ async fn a_refusal_and_a_conflict_carry_their_reason_and_details() {
 
 #[tokio::test]
 async fn a_refused_message_answers_with_its_reasons_and_log_position() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (mut w, admin) = World::with_tenant("berg").await;
     let contact = w.clients.contact_with(&admin, mia_berg()).await;
     let refused = w
         .gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             "mutation($k: UUID!, $c: UUID!) { sendMessage(command: {idempotencyKey: $k}, input: {contactId: $c, channel: EMAIL, subject: \"Viewing\", body: \"Viewing on Friday\"}) { messageId } }",
             json!({"k": Uuid::now_v7(), "c": contact}),
         )
@@ -108,8 +101,8 @@ async fn a_read_model_behind_and_a_service_away_are_unavailable_and_retryable() 
     });
     let admin = clients.register("berg").await;
     let away = gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             crate::CREATE_PROPERTY,
             json!({"key": Uuid::now_v7(), "city": "Berlin", "price": 1_000}),
         )
@@ -122,17 +115,8 @@ async fn a_read_model_behind_and_a_service_away_are_unavailable_and_retryable() 
         away.message()
     );
 
-    let behind = gql
-        .run(
-            Some(&admin.access),
-            "{ atLeast(position: 999999999, timeoutMs: 100) { tenant { slug } } }",
-            json!({}),
-        )
-        .await;
-    behind.assert_error("UNAVAILABLE", "not yet 999999999");
-    let extensions = &behind.body["errors"][0]["extensions"];
-    assert_eq!(extensions["reason"], "READ_MODEL_BEHIND");
-    assert_eq!(extensions["retryable"], true);
+    let behind = far_ahead(&gql, &admin, 100).await;
+    assert_eq!(behind.body["errors"][0]["extensions"]["retryable"], true);
 }
 
 /// The status, content type and body of a raw POST to `/graphql`.

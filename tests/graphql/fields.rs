@@ -3,13 +3,12 @@
 //! values outside what is real and records of no tenant of the caller's are
 //! refused, and nothing is stored.
 
-use crate::{create_property, World};
+use crate::{World, CREATE_CONTACT};
 use deedlog_tests::LogCounts;
 use serde_json::json;
 use uuid::Uuid;
 
 const OPEN_DEAL: &str = "mutation($k: UUID!, $input: OpenDealInput!) { openDeal(command: {idempotencyKey: $k}, input: $input) { recordId } }";
-const CREATE_CONTACT: &str = "mutation($k: UUID!, $name: String!, $email: String) { createContact(command: {idempotencyKey: $k}, details: {name: $name, email: $email}) { recordId } }";
 const ADD_SCENARIO: &str = "mutation($k: UUID!, $d: UUID!, $s: ScenarioInput!) { addScenario(command: {idempotencyKey: $k}, dealId: $d, scenario: $s) { version } }";
 
 #[tokio::test]
@@ -18,18 +17,8 @@ async fn bad_arguments_name_the_graphql_input_in_extensions_field() {
     let mut clients = w.clients.clone();
     let admin = clients.register("berg").await;
     let token = Some(admin.access.as_str());
-    let property =
-        create_property(&w.gql, &admin.access, "Berlin", 45_000_000).await["recordId"].clone();
-    let contact = w
-        .gql
-        .run(
-            token,
-            CREATE_CONTACT,
-            json!({"k": Uuid::now_v7(), "name": "Ben Buyer"}),
-        )
-        .await
-        .data()["createContact"]["recordId"]
-        .clone();
+    let property = w.property_id(&admin).await;
+    let contact = w.contact_id(&admin, "Ben Buyer").await;
     let deal = w
         .gql
         .run(

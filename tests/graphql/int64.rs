@@ -11,8 +11,7 @@ const AT_LEAST: &str = "query($p: Int64!, $id: UUID!) { atLeast(position: $p, ti
 
 #[tokio::test]
 async fn amounts_and_positions_beyond_32_bits_round_trip_as_strings() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let token = Some(admin.access.as_str());
 
     // 300 000 000 000 minor units: above 2^31, within the domain's 10^13.
@@ -87,8 +86,7 @@ async fn amounts_and_positions_beyond_32_bits_round_trip_as_strings() {
 
 #[tokio::test]
 async fn fractions_and_text_for_an_int64_argument_are_refused_naming_it() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let token = Some(admin.access.as_str());
     for bad in ["12.5", "abc"] {
         // A query argument, from a variable and as a literal.

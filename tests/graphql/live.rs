@@ -6,6 +6,8 @@ use deedlog_gateway::webhooks::sign;
 use deedlog_proto::communications::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::{command, PASSWORD};
+use deedlog_tests::fixtures::{clara_voss, consent, email, suspend};
+use deedlog_tests::Session;
 use futures::{SinkExt, StreamExt};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -14,31 +16,14 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn a_subscription_receives_the_tenants_activity_and_not_another_tenants() {
-    let mut w = World::start().await;
-    let berg = w.clients.register("berg").await;
+    let (mut w, berg) = World::with_tenant("berg").await;
     let voss = w.clients.register("voss").await;
-    let ws_url = w.gql.endpoint.replace("http://", "ws://") + "/ws";
-    let mut request = ws_url.clone().into_client_request().expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("connects");
-    let send = |v: Value| Message::Text(v.to_string().into());
-    socket
-        .send(send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", berg.access)}})))
-        .await
-        .expect("init");
-    let ack = next_json(&mut socket).await;
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-    socket
-        .send(send(json!({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { activity(after: 0, kinds: [PROPERTY]) { position streamType eventType text } }"
-        }})))
-        .await
-        .expect("subscribe");
+    let mut socket = subscribed(
+        &w,
+        &berg,
+        "subscription { activity(after: 0, kinds: [PROPERTY]) { position streamType eventType text } }",
+    )
+    .await;
     // Another tenant's activity first, then ours: only ours arrives.
     create_property(&w.gql, &voss.access, "Hamburg", 1).await;
     let mine = create_property(&w.gql, &berg.access, "Berlin", 2).await;
@@ -50,10 +35,11 @@ async fn a_subscription_receives_the_tenants_activity_and_not_another_tenants() 
     assert_eq!(entry["position"], mine["position"]);
 }
 
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 /// A WebSocket to the gateway speaking graphql-transport-ws.
-async fn connect(
-    w: &World,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+async fn connect(w: &World) -> Socket {
     let ws_url = w.gql.endpoint.replace("http://", "ws://") + "/ws";
     let mut request = ws_url.into_client_request().expect("request");
     request.headers_mut().insert(
@@ -64,6 +50,32 @@ async fn connect(
         .await
         .expect("connects")
         .0
+}
+
+/// `connection_init`'s payload carrying `token`.
+fn bearer(token: &str) -> Value {
+    json!({"authorization": format!("Bearer {token}")})
+}
+
+/// Sends `message` as a text frame.
+async fn send_json(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .expect("send");
+}
+
+/// A socket `user` opened, had acknowledged and subscribed to `query` with
+/// id "1".
+async fn subscribed(w: &World, user: &Session, query: &str) -> Socket {
+    let mut socket = connect(w).await;
+    let init = json!({"type": "connection_init", "payload": bearer(&user.access)});
+    send_json(&mut socket, init).await;
+    let ack = next_json(&mut socket).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
+    send_json(&mut socket, subscribe).await;
+    socket
 }
 
 /// The close code and reason the server ends the socket with; panics on
@@ -89,12 +101,8 @@ where
 
 #[tokio::test]
 async fn connection_init_without_a_usable_token_is_closed_never_acknowledged() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
-    let gone = w
-        .clients
-        .colleague(&admin, tenancy::Role::Agent, "ada")
-        .await;
+    let (mut w, admin) = World::with_tenant("berg").await;
+    let gone = w.colleague(&admin, tenancy::Role::Agent, "ada").await;
     w.clients
         .tenancy
         .deactivate_user(admin.request(tenancy::DeactivateUserRequest {
@@ -103,7 +111,6 @@ async fn connection_init_without_a_usable_token_is_closed_never_acknowledged() {
         }))
         .await
         .expect("deactivate");
-    let bearer = |token: &str| json!({"authorization": format!("Bearer {token}")});
     let cases = [
         (json!({"type": "connection_init"}), 4401, "no access token"),
         (
@@ -129,10 +136,7 @@ async fn connection_init_without_a_usable_token_is_closed_never_acknowledged() {
     ];
     for (first, code, text) in cases {
         let mut socket = connect(&w).await;
-        socket
-            .send(Message::Text(first.to_string().into()))
-            .await
-            .expect("send");
+        send_json(&mut socket, first.clone()).await;
         let (closed, reason) = closed_with(&mut socket).await;
         assert_eq!(closed, code, "{first}: {reason}");
         assert!(
@@ -142,41 +146,23 @@ async fn connection_init_without_a_usable_token_is_closed_never_acknowledged() {
     }
 
     // A genuine token of a suspended tenant's agent: 4403, Forbidden.
-    let agent = w
-        .clients
-        .colleague(&admin, tenancy::Role::Agent, "abe")
-        .await;
+    let agent = w.colleague(&admin, tenancy::Role::Agent, "abe").await;
     w.clients
         .tenancy
-        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
-            command: command(),
-            tenant_id: admin.tenant_id.clone(),
-        }))
+        .suspend_tenant(admin.request(suspend(&admin.tenant_id)))
         .await
         .expect("suspend");
     let mut socket = connect(&w).await;
-    socket
-        .send(Message::Text(
-            json!({"type": "connection_init", "payload": bearer(&agent.access)})
-                .to_string()
-                .into(),
-        ))
-        .await
-        .expect("send");
+    let init = json!({"type": "connection_init", "payload": bearer(&agent.access)});
+    send_json(&mut socket, init).await;
     let (closed, reason) = closed_with(&mut socket).await;
     assert_eq!(closed, 4403, "{reason}");
     assert!(reason.contains("suspended"), "{reason}");
 
     // The admin's valid token is acknowledged.
     let mut socket = connect(&w).await;
-    socket
-        .send(Message::Text(
-            json!({"type": "connection_init", "payload": bearer(&admin.access)})
-                .to_string()
-                .into(),
-        ))
-        .await
-        .expect("send");
+    let init = json!({"type": "connection_init", "payload": bearer(&admin.access)});
+    send_json(&mut socket, init).await;
     let ack = next_json(&mut socket).await;
     assert_eq!(ack["type"], "connection_ack", "{ack}");
 }
@@ -212,40 +198,17 @@ async fn webhooks_are_verified_recorded_once_and_refused_when_unsigned_wrong_sta
     w.clients
         .colleague(&admin, tenancy::Role::Agent, "mailer")
         .await;
+    let details = pb::ContactDetails {
+        phone: String::new(),
+        ..clara_voss()
+    };
+    let contact = w.clients.contact_with(&admin, details).await;
     let c = &mut w.clients.communications;
-    let contact = c
-        .create_contact(admin.request(pb::CreateContactRequest {
-            command: command(),
-            contact_id: String::new(),
-            details: Some(pb::ContactDetails {
-                name: "Clara Voss".into(),
-                email: "clara@example.com".into(),
-                phone: String::new(),
-                address: None,
-            }),
-        }))
+    c.grant_consent(admin.request(consent(&contact, pb::Channel::Email)))
         .await
-        .expect("contact")
-        .into_inner()
-        .record_id;
-    c.grant_consent(admin.request(pb::GrantConsentRequest {
-        command: command(),
-        contact_id: contact.clone(),
-        channel: pb::Channel::Email.into(),
-        lawful_basis: pb::LawfulBasis::Consent.into(),
-        source: "web form".into(),
-    }))
-    .await
-    .expect("consent");
+        .expect("consent");
     let sent = c
-        .send_message(admin.request(pb::SendMessageRequest {
-            command: command(),
-            contact_id: contact.clone(),
-            channel: pb::Channel::Email.into(),
-            subject: "Viewing".into(),
-            body: "Friday at 10".into(),
-            ..Default::default()
-        }))
+        .send_message(admin.request(email(&contact, "Viewing", "Friday at 10")))
         .await
         .expect("sent")
         .into_inner();
@@ -351,26 +314,14 @@ async fn webhooks_are_verified_recorded_once_and_refused_when_unsigned_wrong_sta
 
 #[tokio::test]
 async fn a_subscription_ends_when_its_user_is_deactivated() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
-    let agent = w
-        .clients
-        .colleague(&admin, tenancy::Role::Agent, "ada")
-        .await;
-    let mut socket = connect(&w).await;
-    let send = |v: Value| Message::Text(v.to_string().into());
-    socket
-        .send(send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", agent.access)}})))
-        .await
-        .expect("init");
-    let ack = next_json(&mut socket).await;
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-    socket
-        .send(send(json!({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { activity(after: 0, kinds: [PROPERTY]) { position } }"
-        }})))
-        .await
-        .expect("subscribe");
+    let (mut w, admin) = World::with_tenant("berg").await;
+    let agent = w.colleague(&admin, tenancy::Role::Agent, "ada").await;
+    let mut socket = subscribed(
+        &w,
+        &agent,
+        "subscription { activity(after: 0, kinds: [PROPERTY]) { position } }",
+    )
+    .await;
     create_property(&w.gql, &admin.access, "Berlin", 1).await;
     let first = next_json(&mut socket).await;
     assert_eq!(first["type"], "next", "{first}");

@@ -16,7 +16,8 @@ mod reads;
 mod redaction;
 
 use deedlog_cluster::Component;
-use deedlog_tests::{Clients, Gql, TestCluster};
+use deedlog_proto::tenancy::v1::Role;
+use deedlog_tests::{Answer, Clients, Gql, Session, TestCluster};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -31,6 +32,41 @@ pub struct World {
 impl World {
     pub async fn start() -> Self {
         Self::with(|f| f).await
+    }
+
+    /// A world with tenant `slug` registered and its admin signed in: where
+    /// most tests begin.
+    pub async fn with_tenant(slug: &str) -> (Self, Session) {
+        Self::with_tenant_and(slug, |f| f).await
+    }
+
+    /// [`World::with_tenant`] with extra settings.
+    pub async fn with_tenant_and(
+        slug: &str,
+        tweak: impl FnOnce(figment::Figment) -> figment::Figment,
+    ) -> (Self, Session) {
+        let mut world = Self::with(tweak).await;
+        let admin = world.clients.register(slug).await;
+        (world, admin)
+    }
+
+    /// Invites a user with `role` into `admin`'s tenant and signs them in.
+    pub async fn colleague(&mut self, admin: &Session, role: Role, name: &str) -> Session {
+        self.clients.colleague(admin, role, name).await
+    }
+
+    /// The id of a new property in Berlin asking 450,000 EUR, created
+    /// through the gateway as `user`.
+    pub async fn property_id(&self, user: &Session) -> Value {
+        create_property(&self.gql, &user.access, "Berlin", 45_000_000).await["recordId"].clone()
+    }
+
+    /// The id of a new contact named `name`, created through the gateway as
+    /// `user`.
+    pub async fn contact_id(&self, user: &Session, name: &str) -> Value {
+        let variables = json!({"k": Uuid::now_v7(), "name": name});
+        let created = self.gql.run_as(user, CREATE_CONTACT, variables).await;
+        created.data()["createContact"]["recordId"].clone()
     }
 
     pub async fn with(tweak: impl FnOnce(figment::Figment) -> figment::Figment) -> Self {
@@ -61,6 +97,8 @@ mutation Create($key: UUID!, $city: String!, $price: Int64!) {
   }
 }"#;
 
+pub const CREATE_CONTACT: &str = "mutation($k: UUID!, $name: String!, $email: String) { createContact(command: {idempotencyKey: $k}, details: {name: $name, email: $email}) { recordId } }";
+
 /// Creates a property through the gateway and returns the mutation's data.
 pub async fn create_property(gql: &Gql, token: &str, city: &str, price: i64) -> Value {
     let answer = gql
@@ -71,4 +109,17 @@ pub async fn create_property(gql: &Gql, token: &str, city: &str, price: i64) -> 
         )
         .await;
     answer.data()["createProperty"].clone()
+}
+
+/// Asks as `user` for a position the log has not reached, waiting
+/// `timeout_ms`, and asserts the answer says the read model is behind.
+pub async fn far_ahead(gql: &Gql, user: &Session, timeout_ms: u64) -> Answer {
+    let query = format!(
+        "{{ atLeast(position: 999999999, timeoutMs: {timeout_ms}) {{ tenant {{ slug }} }} }}"
+    );
+    let answer = gql.run_as(user, &query, json!({})).await;
+    answer.assert_error("UNAVAILABLE", "not yet 999999999");
+    let reason = &answer.body["errors"][0]["extensions"]["reason"];
+    assert_eq!(reason, "READ_MODEL_BEHIND", "{}", answer.body);
+    answer
 }

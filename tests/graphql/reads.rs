@@ -2,13 +2,12 @@
 //! and cursor pages, a page costs a bounded number of statements, and bad
 //! arguments are refused with BAD_USER_INPUT.
 
-use crate::{create_property, World};
+use crate::{create_property, far_ahead, World};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let created = create_property(&w.gql, &admin.access, "Berlin", 45_000_000).await;
     assert_eq!(created["version"], "1");
     assert!(
@@ -38,10 +37,7 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
         pageInfo { hasNextPage endCursor }
       }
     }"#;
-    let first = w
-        .gql
-        .run(Some(&admin.access), query, json!({"after": null}))
-        .await;
+    let first = w.gql.run_as(&admin, query, json!({"after": null})).await;
     let page = &first.data()["properties"];
     assert_eq!(page["edges"][0]["node"]["askingPriceMinor"], "45000000");
     assert_eq!(
@@ -53,8 +49,8 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
     assert_eq!(page["pageInfo"]["hasNextPage"], true);
     let second = w
         .gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             query,
             json!({"after": page["pageInfo"]["endCursor"]}),
         )
@@ -66,8 +62,8 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
     // A later query asks for at least the position a mutation returned.
     let changed = w
         .gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             "mutation($k: UUID!, $id: UUID!) { changeAskingPrice(command: {idempotencyKey: $k}, propertyId: $id, askingPrice: {amountMinor: 44000000, currency: \"EUR\"}) { position } }",
             json!({"k": uuid::Uuid::now_v7(), "id": created["recordId"]}),
         )
@@ -75,8 +71,8 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
     let position = changed.data()["changeAskingPrice"]["position"].clone();
     let read = w
         .gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             "query($p: Int64!, $id: UUID!) { atLeast(position: $p, timeoutMs: 5000) { property(id: $id) { askingPriceMinor priceHistory { toMinor } } } }",
             json!({"p": position, "id": created["recordId"]}),
         )
@@ -86,23 +82,11 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
         json!({"askingPriceMinor": "44000000", "priceHistory": [{"toMinor": "45000000"}, {"toMinor": "44000000"}]})
     );
     // A position the log has not reached: a clear error once the wait runs out.
-    let ahead = w
-        .gql
-        .run(
-            Some(&admin.access),
-            "{ atLeast(position: 999999999, timeoutMs: 200) { tenant { slug } } }",
-            json!({}),
-        )
-        .await;
-    ahead.assert_error("UNAVAILABLE", "not yet 999999999");
-    assert_eq!(
-        ahead.body["errors"][0]["extensions"]["reason"],
-        "READ_MODEL_BEHIND"
-    );
+    far_ahead(&w.gql, &admin, 200).await;
     let too_long = w
         .gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             "{ atLeast(position: 1, timeoutMs: 600000) { tenant { slug } } }",
             json!({}),
         )
@@ -112,8 +96,7 @@ async fn a_mutation_reads_its_own_write_and_pages_follow_filters() {
 
 #[tokio::test]
 async fn bad_arguments_are_refused_with_bad_user_input() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (w, admin) = World::with_tenant("berg").await;
     let cases = [
         (
             "{ properties(first: 101) { edges { cursor } } }",
@@ -142,17 +125,15 @@ async fn bad_arguments_are_refused_with_bad_user_input() {
         ("{ properties(", ""),
     ];
     for (query, text) in cases {
-        let answer = w.gql.run(Some(&admin.access), query, json!({})).await;
+        let answer = w.gql.run_as(&admin, query, json!({})).await;
         answer.assert_error("BAD_USER_INPUT", text);
     }
 }
 
 #[tokio::test]
 async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (mut w, admin) = World::with_tenant("berg").await;
     let auditor = w
-        .clients
         .colleague(&admin, deedlog_proto::tenancy::v1::Role::Auditor, "aud")
         .await;
     let other = w.clients.register("voss").await;
@@ -162,8 +143,8 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
     let between = chrono::Utc::now();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     w.gql
-        .run(
-            Some(&admin.access),
+        .run_as(
+            &admin,
             "mutation($k: UUID!, $id: UUID!) { changeAskingPrice(command: {idempotencyKey: $k}, propertyId: $id, askingPrice: {amountMinor: 200, currency: \"EUR\"}) { version } }",
             json!({"k": uuid::Uuid::now_v7(), "id": id}),
         )
@@ -172,8 +153,8 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
 
     let events = w
         .gql
-        .run(
-            Some(&auditor.access),
+        .run_as(
+            &auditor,
             "query($id: UUID!, $user: UUID!) { auditEvents(filter: {record: $id, user: $user}) { edges { node { version eventType actor correlationId causationId payload } } } }",
             json!({"id": id, "user": admin.user_id}),
         )
@@ -193,11 +174,7 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
     let as_of = "query($id: UUID!, $at: DateTime) { asOf(kind: PROPERTY, id: $id, at: $at) { version recordType state } }";
     let then = w
         .gql
-        .run(
-            Some(&auditor.access),
-            as_of,
-            json!({"id": id, "at": between}),
-        )
+        .run_as(&auditor, as_of, json!({"id": id, "at": between}))
         .await;
     let then = &then.data()["asOf"];
     assert_eq!(then["version"], "1");
@@ -205,7 +182,7 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
     assert_eq!(then["state"]["asking_price"]["amount_minor"], 100, "{then}");
     let now = w
         .gql
-        .run(Some(&auditor.access), as_of, json!({"id": id, "at": null}))
+        .run_as(&auditor, as_of, json!({"id": id, "at": null}))
         .await;
     assert_eq!(
         now.data()["asOf"]["state"]["asking_price"]["amount_minor"],
@@ -215,36 +192,35 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
     // Agents may not; another tenant's auditor-equivalent (its admin) finds nothing.
     let refused = w
         .gql
-        .run(Some(&admin.access), as_of, json!({"id": id, "at": null}))
+        .run_as(&admin, as_of, json!({"id": id, "at": null}))
         .await;
     refused.data();
     let foreign = w
         .gql
-        .run(Some(&other.access), as_of, json!({"id": id, "at": null}))
+        .run_as(&other, as_of, json!({"id": id, "at": null}))
         .await;
     foreign.assert_error("NOT_FOUND", "");
     let list = w
         .gql
-        .run(
-            Some(&other.access),
+        .run_as(
+            &other,
             "query($id: UUID!) { auditEvents(filter: {record: $id}) { edges { cursor } } }",
             json!({"id": id}),
         )
         .await;
     assert_eq!(list.data()["auditEvents"]["edges"], json!([]));
     let agent = w
-        .clients
         .colleague(&admin, deedlog_proto::tenancy::v1::Role::Agent, "ada")
         .await;
     let forbidden = w
         .gql
-        .run(Some(&agent.access), as_of, json!({"id": id, "at": null}))
+        .run_as(&agent, as_of, json!({"id": id, "at": null}))
         .await;
     forbidden.assert_error("FORBIDDEN", "audit");
     let runs = w
         .gql
-        .run(
-            Some(&auditor.access),
+        .run_as(
+            &auditor,
             "{ reconciliationRuns { projection status } }",
             json!({}),
         )
@@ -254,17 +230,7 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
 
 /// The gateway's count of read transactions, from `/metrics`.
 async fn read_transactions(w: &World) -> u64 {
-    let base = w.gql.endpoint.trim_end_matches("/graphql");
-    let text = w
-        .gql
-        .http()
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = w.gql.get("/metrics").await.text().await.expect("text");
     text.lines()
         .find_map(|l| l.strip_prefix("deedlog_gateway_read_transactions_total "))
         .and_then(|v| v.trim().parse::<f64>().ok())
@@ -273,10 +239,8 @@ async fn read_transactions(w: &World) -> u64 {
 
 #[tokio::test]
 async fn a_page_of_any_size_reads_its_nested_rows_in_one_batch_each() {
-    let mut w = World::start().await;
-    let admin = w.clients.register("berg").await;
+    let (mut w, admin) = World::with_tenant("berg").await;
     let agent = w
-        .clients
         .colleague(&admin, deedlog_proto::tenancy::v1::Role::Agent, "ada")
         .await;
     for i in 0..6 {
@@ -286,7 +250,7 @@ async fn a_page_of_any_size_reads_its_nested_rows_in_one_batch_each() {
     let mut costs = Vec::new();
     for n in [1, 6] {
         let before = read_transactions(&w).await;
-        let answer = w.gql.run(Some(&admin.access), query, json!({"n": n})).await;
+        let answer = w.gql.run_as(&admin, query, json!({"n": n})).await;
         let edges = answer.data()["properties"]["edges"]
             .as_array()
             .expect("edges")

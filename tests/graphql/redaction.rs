@@ -4,7 +4,9 @@
 //! never rebuilds a credentials stream.
 
 use crate::World;
-use deedlog_tests::secrets::{assert_shows_no_secret, credential_activity, credential_secrets};
+use deedlog_tests::secrets::{
+    assert_shows_no_secret, credential_activity, credential_secrets, ACTIVITY_EVENTS,
+};
 use serde_json::{json, Value};
 
 const EVENTS: &str = "query($after: String) { auditEvents(first: 100, after: $after) {
@@ -54,13 +56,7 @@ async fn audit_events_show_that_credentials_changed_but_no_hash_or_token_id() {
                 .filter(|n| n["eventType"] == t)
                 .collect()
         };
-        for t in [
-            "PasswordSet",
-            "LoginSucceeded",
-            "RefreshTokenRotated",
-            "LoginFailed",
-            "RefreshTokenRevoked",
-        ] {
+        for t in ACTIVITY_EVENTS {
             assert!(!of_type(t).is_empty(), "{who} sees a {t}: {credentials:?}");
         }
         // That a password was set, when and by whom stays visible.
@@ -103,8 +99,8 @@ async fn audit_events_show_that_credentials_changed_but_no_hash_or_token_id() {
     let as_of = "query($kind: AuditedRecord!, $id: UUID!) { asOf(kind: $kind, id: $id) { recordType state } }";
     let credentials = w
         .gql
-        .run(
-            Some(&auditor.access),
+        .run_as(
+            &auditor,
             as_of,
             json!({ "kind": "TENANT", "id": admin.user_id }),
         )
@@ -117,8 +113,8 @@ async fn audit_events_show_that_credentials_changed_but_no_hash_or_token_id() {
     );
     let tenant = w
         .gql
-        .run(
-            Some(&auditor.access),
+        .run_as(
+            &auditor,
             as_of,
             json!({ "kind": "TENANT", "id": admin.tenant_id }),
         )
