@@ -2,18 +2,19 @@
 //! one PostgreSQL. Phase A: 1,000 commands/s open loop, latency from each command's scheduled
 //! send time. Phase B: 32 callers in closed loop. Writes `target/bench/commands.json`.
 
-use deedlog_proto::{common::v1::Money, communications::v1 as comms, deals::v1 as deals};
-use deedlog_proto::{properties::v1 as props, tenancy::v1 as tenancy};
+use deedlog_proto::tenancy::v1 as tenancy;
+use deedlog_proto::{communications::v1 as comms, deals::v1 as deals};
+use deedlog_tests::fixtures::{consent, email, eur, listed_apartment, move_stage, reprice};
+use deedlog_tests::report::{self, RATE};
 use deedlog_tests::{clients::command, Clients, Session, TestCluster};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use std::{path::Path, time::Duration};
+use std::time::Duration;
 use tokio::{task::JoinSet, time::Instant};
 use tonic::{Code, Status};
 use uuid::Uuid;
 
-const RATE: u32 = 1_000;
 const WARMUP: Duration = Duration::from_secs(3);
 const MEASURE: Duration = Duration::from_secs(15);
 const CALLERS: usize = 32;
@@ -46,31 +47,6 @@ struct Ctx {
     stats: Mutex<Stats>,
 }
 
-fn eur(amount_minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor,
-        currency: "EUR".into(),
-    })
-}
-
-fn new_property() -> props::CreatePropertyRequest {
-    props::CreatePropertyRequest {
-        command: command(),
-        address: Some(props::Address {
-            street: "Lindenstraße 5".into(),
-            postal_code: "10969".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            latitude: Some(52.5),
-            longitude: Some(13.4),
-        }),
-        kind: props::PropertyKind::Apartment.into(),
-        asking_price: eur(45_000_000),
-        tags: vec!["balcony".into()],
-        ..Default::default()
-    }
-}
-
 /// Sends the next command of the mix to the next record of its pool; records its status.
 async fn execute(ctx: Arc<Ctx>, sent: Instant, measured: bool) {
     let kind = KINDS[CYCLE[ctx.slot.fetch_add(1, Relaxed) % CYCLE.len()]];
@@ -80,27 +56,19 @@ async fn execute(ctx: Arc<Ctx>, sent: Instant, measured: bool) {
     let call = async {
         match kind {
             CreateProperty => {
-                let request = s.request(new_property());
+                let request = s.request(listed_apartment());
                 c.properties.create_property(request).await.map(drop)
             }
             ChangeAskingPrice => {
                 // Alternate per property so that every change is a change.
                 let price = [43_000_000, 45_000_000][(turn / ctx.pool.len()) % 2];
-                let request = s.request(props::ChangeAskingPriceRequest {
-                    command: command(),
-                    property_id: property_id.clone(),
-                    asking_price: eur(price),
-                });
+                let request = s.request(reprice(property_id, eur(price)));
                 c.properties.change_asking_price(request).await.map(drop)
             }
             MoveStage => {
                 let at_qualified = qualified.load(Relaxed);
                 let to = [deals::Stage::Qualified, deals::Stage::Lead][usize::from(at_qualified)];
-                let request = s.request(deals::MoveStageRequest {
-                    command: command(),
-                    deal_id: deal_id.clone(),
-                    stage: to.into(),
-                });
+                let request = s.request(move_stage(deal_id, to));
                 let result = c.deals.move_stage(request).await.map(drop);
                 // Refused, the deal already stood at `to`: either way it stands there now.
                 if !matches!(&result, Err(e) if e.code() != Code::FailedPrecondition) {
@@ -109,14 +77,11 @@ async fn execute(ctx: Arc<Ctx>, sent: Instant, measured: bool) {
                 result
             }
             SendMessage => {
-                let request = s.request(comms::SendMessageRequest {
-                    command: command(),
-                    contact_id: ctx.contacts[turn % ctx.contacts.len()].clone(),
-                    channel: comms::Channel::Email.into(),
-                    subject: "Lindenstraße 5".into(),
-                    body: "The viewing is on Friday at 10:00. Bring your ID, please.".into(),
-                    ..Default::default()
-                });
+                let request = s.request(email(
+                    &ctx.contacts[turn % ctx.contacts.len()],
+                    "Lindenstraße 5",
+                    "The viewing is on Friday at 10:00. Bring your ID, please.",
+                ));
                 c.communications.send_message(request).await.map(drop)
             }
         }
@@ -169,18 +134,12 @@ async fn seed(mut c: Clients, s: Session, i: usize) -> Result<Vec<String>, Statu
         }),
     });
     c.communications.create_contact(create).await?;
-    let consent = s.request(comms::GrantConsentRequest {
-        command: command(),
-        contact_id: contact_id.clone(),
-        channel: comms::Channel::Email.into(),
-        lawful_basis: comms::LawfulBasis::Consent.into(),
-        source: "web form".into(),
-    });
+    let consent = s.request(consent(&contact_id, comms::Channel::Email));
     c.communications.grant_consent(consent).await?;
     if i >= DEALS {
         return Ok(vec![contact_id]);
     }
-    let request = s.request(new_property());
+    let request = s.request(listed_apartment());
     let property_id = c.properties.create_property(request).await?;
     let property_id = property_id.into_inner().record_id;
     let request = s.request(deals::OpenDealRequest {
@@ -192,13 +151,6 @@ async fn seed(mut c: Clients, s: Session, i: usize) -> Result<Vec<String>, Statu
     });
     let deal_id = c.deals.open_deal(request).await?.into_inner().record_id;
     Ok(vec![contact_id, property_id, deal_id])
-}
-
-/// Peak resident memory of this process, where every service runs, in MB.
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
-    Some(kb.trim().strip_suffix(" kB")?.parse::<f64>().ok()? / 1024.0)
 }
 
 #[tokio::main]
@@ -286,7 +238,7 @@ async fn main() {
     let (done, errors_b) = summarize(&title, &ctx);
     let per_s = (done.len() - errors_b) as f64 / secs;
     let errors = errors_a + errors_b;
-    let rss = peak_rss_mb().expect("VmHWM in /proc/self/status");
+    let rss = report::peak_rss_mb().expect("VmHWM in /proc/self/status");
     println!("at {RATE}/s: p50 {p50:.2} ms, p99 {p99:.2} ms, p99.9 {p999:.2} ms");
     println!("{CALLERS} callers: {per_s:.0} commands/s (accepted or refused by a rule)");
     println!("peak RSS (VmHWM) {rss:.1} MB; errors (neither OK nor FAILED_PRECONDITION) {errors}");
@@ -294,9 +246,6 @@ async fn main() {
         "p50_ms_at_1000": p50, "p99_ms_at_1000": p99, "p999_ms_at_1000": p999,
         "max_commands_per_s_32": per_s, "peak_rss_mb": rss, "errors": errors, "mix": mix,
     });
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent();
-    let dir = root.expect("a workspace").join("target/bench");
-    std::fs::create_dir_all(&dir).expect("create target/bench");
-    std::fs::write(dir.join("commands.json"), format!("{json:#}\n")).expect("write commands.json");
+    report::write("commands", &json);
     cluster.stop().await;
 }

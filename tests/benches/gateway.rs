@@ -7,8 +7,10 @@
 //! same for PostGraphile in the same run. Writes `target/bench/gateway.json`.
 
 use deedlog_cluster::Component;
-use deedlog_proto::{common::v1::Money, communications::v1 as comms, deals::v1 as deals};
+use deedlog_proto::{communications::v1 as comms, deals::v1 as deals};
 use deedlog_proto::{properties::v1 as props, tenancy::v1 as tenancy};
+use deedlog_tests::fixtures::{eur, move_stage};
+use deedlog_tests::report::{self, RATE};
 use deedlog_tests::{clients::command, Clients, Session, TestCluster};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -18,7 +20,6 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-const RATE: u32 = 1_000;
 const WARMUP: Duration = Duration::from_secs(2);
 const MEASURE: Duration = Duration::from_secs(10);
 const CLIENTS: usize = 32;
@@ -60,16 +61,22 @@ impl Target {
         }
     }
 
-    /// Sends the query once; true when the answer had data and no errors.
-    async fn once(&self) -> bool {
-        let mut request = self
+    /// The query as a POST, with the bearer token if there is one.
+    fn request(&self) -> reqwest::RequestBuilder {
+        let request = self
             .http
             .post(&self.url)
             .header("content-type", "application/json")
             .body(self.body.as_ref().clone());
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
         }
+    }
+
+    /// Sends the query once; true when the answer had data and no errors.
+    async fn once(&self) -> bool {
+        let request = self.request();
         match request.send().await {
             Ok(response) if response.status().is_success() => match response.bytes().await {
                 Ok(bytes) => !bytes.windows(9).any(|w| w == b"\"errors\":"),
@@ -81,14 +88,7 @@ impl Target {
 
     /// The answer, for checking that both servers agree before measuring.
     async fn answer(&self) -> Option<Value> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(self.body.as_ref().clone());
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
+        let request = self.request();
         request.send().await.ok()?.json().await.ok()
     }
 }
@@ -141,13 +141,6 @@ async fn closed_loop(target: &Target) -> f64 {
 fn pct(sorted: &[Duration], q: f64) -> f64 {
     let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
     sorted.get(i).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
-}
-
-fn eur(amount_minor: i64) -> Option<Money> {
-    Some(Money {
-        amount_minor,
-        currency: "EUR".into(),
-    })
 }
 
 /// Properties in five cities and deals at every open stage.
@@ -217,11 +210,7 @@ async fn seed(clients: &Clients, agent: &Session) -> u64 {
                 for stage in stages.iter().take(i / (PROPERTIES / DEALS) % 6) {
                     let moved = c
                         .deals
-                        .move_stage(s.request(deals::MoveStageRequest {
-                            command: command(),
-                            deal_id: deal.record_id.clone(),
-                            stage: (*stage).into(),
-                        }))
+                        .move_stage(s.request(move_stage(&deal.record_id, *stage)))
                         .await
                         .expect("move")
                         .into_inner();
@@ -287,12 +276,6 @@ fn numbers_as_text(value: &Value) -> Value {
         ),
         other => other.clone(),
     }
-}
-
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
-    Some(kb.trim().strip_suffix(" kB")?.parse::<f64>().ok()? / 1024.0)
 }
 
 #[tokio::main]
@@ -410,28 +393,14 @@ async fn main() {
             "{name:<24} at {RATE}/s: p50 {p50:.2} ms, p99 {p99:.2} ms ({failures} failed); \
              {CLIENTS} clients: {max:.0} requests/s"
         );
-        match *name {
-            "properties" => {
-                figures.insert("properties_p50_ms_at_1000".into(), json!(p50));
-                figures.insert("properties_p99_ms_at_1000".into(), json!(p99));
-                figures.insert("properties_max_rps".into(), json!(max));
-            }
-            "pipeline" => {
-                figures.insert("pipeline_p50_ms_at_1000".into(), json!(p50));
-                figures.insert("pipeline_p99_ms_at_1000".into(), json!(p99));
-                figures.insert("pipeline_max_rps".into(), json!(max));
-            }
-            other => {
-                figures.insert(format!("{other}_p50_ms_at_1000"), json!(p50));
-                figures.insert(format!("{other}_p99_ms_at_1000"), json!(p99));
-                figures.insert(format!("{other}_max_rps"), json!(max));
-            }
-        }
+        figures.insert(format!("{name}_p50_ms_at_1000"), json!(p50));
+        figures.insert(format!("{name}_p99_ms_at_1000"), json!(p99));
+        figures.insert(format!("{name}_max_rps"), json!(max));
         figures.insert(format!("{name}_failures"), json!(failures));
     }
     let _ = peer.kill();
     let _ = peer.wait();
-    let rss = peak_rss_mb().expect("VmHWM");
+    let rss = report::peak_rss_mb().expect("VmHWM");
     println!(
         "peak RSS of this process (gateway, services, projector and load generator): {rss:.1} MB"
     );
@@ -444,9 +413,6 @@ async fn main() {
              is the whole bench process"
         )),
     );
-    let dir = root.join("target/bench");
-    std::fs::create_dir_all(&dir).expect("create target/bench");
-    let text = format!("{:#}\n", Value::Object(figures));
-    std::fs::write(dir.join("gateway.json"), text).expect("write gateway.json");
+    report::write("gateway", &Value::Object(figures));
     cluster.stop().await;
 }

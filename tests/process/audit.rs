@@ -2,37 +2,23 @@
 //! tenant's export, from the binary against a real log; bad input refused
 //! with a message and a non-zero exit.
 
-use crate::shutdown::{new_property, run_deedlog};
-use deedlog_proto::common::v1::Money;
-use deedlog_proto::properties::v1 as pb;
-use deedlog_tests::clients::command;
-use deedlog_tests::secrets::{assert_shows_no_secret, credential_activity, credential_secrets};
-use deedlog_tests::{Clients, TestCluster};
+use crate::shutdown::run_deedlog;
+use deedlog_tests::fixtures::{apartment, eur, reprice};
+use deedlog_tests::secrets::{
+    assert_shows_no_secret, credential_activity, credential_secrets, ACTIVITY_EVENTS,
+};
+use deedlog_tests::{start_connected, start_with_tenant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_as_of_and_export_read_the_log_as_auditors_need() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
-    let created = c
-        .properties
-        .create_property(admin.request(new_property()))
-        .await
-        .expect("create")
-        .into_inner();
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
+    let created = c.create_property(&admin, apartment()).await;
     let id = created.record_id.clone();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let between = chrono::Utc::now();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     c.properties
-        .change_asking_price(admin.request(pb::ChangeAskingPriceRequest {
-            command: command(),
-            property_id: id.clone(),
-            asking_price: Some(Money {
-                amount_minor: 42_000_000,
-                currency: "EUR".into(),
-            }),
-        }))
+        .change_asking_price(admin.request(reprice(&id, eur(42_000_000))))
         .await
         .expect("reprice");
     let db = &cluster.database;
@@ -164,8 +150,7 @@ async fn history_as_of_and_export_read_the_log_as_auditors_need() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_and_export_show_credential_events_without_hashes_or_token_ids() {
-    let cluster = TestCluster::start().await;
-    let mut c = Clients::connect(&cluster).await;
+    let (cluster, mut c) = start_connected().await;
     let (admin, _auditor) = credential_activity(&mut c, "vault").await;
     let secrets = credential_secrets(&cluster).await;
     let db = &cluster.database;
@@ -177,13 +162,7 @@ async fn history_and_export_show_credential_events_without_hashes_or_token_ids()
     assert_shows_no_secret("audit history", &out, &secrets);
     assert_shows_no_secret("audit history's errors", &err, &secrets);
     assert!(out.starts_with("credentials "), "{out}");
-    for t in [
-        "PasswordSet",
-        "LoginSucceeded",
-        "RefreshTokenRotated",
-        "LoginFailed",
-        "RefreshTokenRevoked",
-    ] {
+    for t in ACTIVITY_EVENTS {
         assert!(out.contains(t), "{t} listed: {out}");
     }
     assert!(out.contains(r#"{"hash":"[redacted]"}"#), "{out}");

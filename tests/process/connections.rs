@@ -4,11 +4,9 @@
 //! callers) plus GraphQL reads it never holds more than
 //! `database.max_connections`.
 
-use crate::shutdown::{admin_options, deedlog, drop_database, new_property, start, terminate};
+use crate::shutdown::{admin_options, deedlog, drop_database, start, terminate};
 use deedlog_cluster::Component;
-use deedlog_proto::common::v1::Money;
-use deedlog_proto::properties::v1 as pb;
-use deedlog_tests::clients::command;
+use deedlog_tests::fixtures::{apartment, eur, reprice};
 use deedlog_tests::Clients;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,18 +77,11 @@ async fn deedlog_up_stays_within_its_connection_budget_idle_and_under_load() {
         load.spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let created = properties
-                    .create_property(authorized(&token, new_property()))
+                    .create_property(authorized(&token, apartment()))
                     .await
                     .expect("create a property")
                     .into_inner();
-                let change = pb::ChangeAskingPriceRequest {
-                    command: command(),
-                    property_id: created.record_id,
-                    asking_price: Some(Money {
-                        amount_minor: 40_000_000 + caller,
-                        currency: "EUR".into(),
-                    }),
-                };
+                let change = reprice(&created.record_id, eur(40_000_000 + caller));
                 properties
                     .change_asking_price(authorized(&token, change))
                     .await

@@ -4,9 +4,7 @@
 //! clean afterwards).
 
 use deedlog_cluster::Component;
-use deedlog_proto::common::v1::Money;
-use deedlog_proto::properties::v1 as pb;
-use deedlog_tests::clients::command;
+use deedlog_tests::fixtures::apartment;
 use deedlog_tests::Clients;
 use sqlx::{ConnectOptions, Connection};
 use std::collections::BTreeMap;
@@ -84,26 +82,6 @@ pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
         .expect("exit status")
 }
 
-pub fn new_property() -> pb::CreatePropertyRequest {
-    pb::CreatePropertyRequest {
-        command: command(),
-        address: Some(pb::Address {
-            street: "Lindenstraße 5".into(),
-            postal_code: "10969".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            latitude: None,
-            longitude: None,
-        }),
-        kind: pb::PropertyKind::Apartment.into(),
-        asking_price: Some(Money {
-            amount_minor: 45_000_000,
-            currency: "EUR".into(),
-        }),
-        ..Default::default()
-    }
-}
-
 /// Runs `deedlog <args>` against database `name`: success, stdout, stderr.
 pub fn run_deedlog(name: &str, args: &[&str]) -> (bool, String, String) {
     let output = deedlog(name, args).output().expect("run deedlog");
@@ -133,7 +111,7 @@ async fn sigterm_under_load_drains_and_loses_no_acknowledged_command() {
         );
         load.spawn(async move {
             loop {
-                let mut request = tonic::Request::new(new_property());
+                let mut request = tonic::Request::new(apartment());
                 request.metadata_mut().insert(
                     "authorization",
                     format!("Bearer {token}").parse().expect("header"),
