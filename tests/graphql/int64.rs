@@ -4,7 +4,7 @@
 //! an `Int64` argument are BAD_USER_INPUT naming the argument.
 
 use crate::{World, CREATE_PROPERTY};
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 const AT_LEAST: &str = "query($p: Int64!, $id: UUID!) { atLeast(position: $p, timeoutMs: 5000) { property(id: $id) { askingPriceMinor version lastPosition priceHistory { position toMinor } } } }";
@@ -15,14 +15,12 @@ async fn amounts_and_positions_beyond_32_bits_round_trip_as_strings() {
     let token = Some(admin.access.as_str());
 
     // 300 000 000 000 minor units: above 2^31, within the domain's 10^13.
-    let created = w
-        .gql
-        .run(
-            token,
-            CREATE_PROPERTY,
-            json!({"key": Uuid::now_v7(), "city": "Berlin", "price": "300000000000"}),
-        )
-        .await;
+    // A property in Berlin asking `price`, an Int64 sent as a string.
+    let create = |price: &str| {
+        let variables = json!({"key": Uuid::now_v7(), "city": "Berlin", "price": price});
+        w.gql.run(token, CREATE_PROPERTY, variables)
+    };
+    let created = create("300000000000").await;
     let created = created.data()["createProperty"].clone();
     assert_eq!(created["property"]["askingPriceMinor"], "300000000000");
     assert_eq!(created["version"], "1");
@@ -34,14 +32,11 @@ async fn amounts_and_positions_beyond_32_bits_round_trip_as_strings() {
     assert!(parsed > 0);
 
     // The position, sent back as the string it came as, reads the write.
-    let read = w
-        .gql
-        .run(
-            token,
-            AT_LEAST,
-            json!({"p": position, "id": created["recordId"]}),
-        )
-        .await;
+    let read_at = |position: &Value| {
+        let variables = json!({"p": position, "id": created["recordId"]});
+        w.gql.run(token, AT_LEAST, variables)
+    };
+    let read = read_at(&position).await;
     let property = &read.data()["atLeast"]["property"];
     assert_eq!(
         property,
@@ -53,14 +48,7 @@ async fn amounts_and_positions_beyond_32_bits_round_trip_as_strings() {
         })
     );
     // As a JSON integer too (small literals keep working).
-    let read = w
-        .gql
-        .run(
-            token,
-            AT_LEAST,
-            json!({"p": parsed, "id": created["recordId"]}),
-        )
-        .await;
+    let read = read_at(&json!(parsed)).await;
     assert_eq!(
         read.data()["atLeast"]["property"]["askingPriceMinor"],
         "300000000000"
@@ -68,14 +56,7 @@ async fn amounts_and_positions_beyond_32_bits_round_trip_as_strings() {
 
     // Beyond JavaScript's 2^53 the value still arrives exactly, and the
     // domain's bound (10^13) refuses it, naming the field.
-    let too_much = w
-        .gql
-        .run(
-            token,
-            CREATE_PROPERTY,
-            json!({"key": Uuid::now_v7(), "city": "Berlin", "price": "9007199254740993"}),
-        )
-        .await;
+    let too_much = create("9007199254740993").await;
     too_much.assert_error("BAD_USER_INPUT", "at most 10^13 minor units");
     assert_eq!(
         too_much.body["errors"][0]["extensions"]["field"], "input.askingPrice.amountMinor",
