@@ -1,7 +1,7 @@
 //! Settings of the GraphQL gateway: where it listens, where the command
 //! services are, and how it protects itself.
 
-use super::{check_range, Error};
+use super::{check_ranges, Error};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -98,38 +98,40 @@ impl GatewaySettings {
                 });
             }
         }
-        check_range(
-            "gateway.max_body_bytes",
-            self.max_body_bytes,
-            1024,
-            64 << 20,
-        )?;
-        check_range(
-            "gateway.request_timeout_ms",
-            self.request_timeout_ms,
-            100,
-            600_000,
-        )?;
-        check_range("gateway.max_depth", self.max_depth.into(), 2, 64)?;
-        check_range(
-            "gateway.max_complexity",
-            self.max_complexity.into(),
-            10,
-            1_000_000,
-        )?;
-        check_range(
-            "gateway.rate_limit_per_user",
-            self.rate_limit_per_user.into(),
-            1,
-            10_000_000,
-        )?;
-        check_range(
-            "gateway.rate_limit_per_ip",
-            self.rate_limit_per_ip.into(),
-            1,
-            10_000_000,
-        )?;
-        check_range("gateway.max_wait_ms", self.max_wait_ms, 0, 600_000)?;
+        check_ranges(&[
+            (
+                "gateway.max_body_bytes",
+                self.max_body_bytes,
+                1024,
+                64 << 20,
+            ),
+            (
+                "gateway.request_timeout_ms",
+                self.request_timeout_ms,
+                100,
+                600_000,
+            ),
+            ("gateway.max_depth", self.max_depth.into(), 2, 64),
+            (
+                "gateway.max_complexity",
+                self.max_complexity.into(),
+                10,
+                1_000_000,
+            ),
+            (
+                "gateway.rate_limit_per_user",
+                self.rate_limit_per_user.into(),
+                1,
+                10_000_000,
+            ),
+            (
+                "gateway.rate_limit_per_ip",
+                self.rate_limit_per_ip.into(),
+                1,
+                10_000_000,
+            ),
+            ("gateway.max_wait_ms", self.max_wait_ms, 0, 600_000),
+        ])?;
         for name in self.webhooks.keys() {
             let ok = !name.is_empty()
                 && name

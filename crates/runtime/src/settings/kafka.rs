@@ -1,7 +1,7 @@
 //! Settings of the scale-out path: the broker, the topic, the relay and the
 //! consumer group. Kafka is off while `kafka.brokers` is empty.
 
-use super::{check_listen, check_range, Error};
+use super::{check_listen, check_ranges, Error};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -104,37 +104,39 @@ impl KafkaSettings {
         check_name("kafka.group_id", &self.group_id)?;
         check_name("kafka.client_id", &self.client_id)?;
         check_name("kafka.relay_name", &self.relay_name)?;
-        check_range("kafka.partitions", self.partitions.into(), 1, 10_000)?;
-        check_range(
-            "kafka.replication_factor",
-            self.replication_factor.into(),
-            1,
-            32,
-        )?;
-        check_range(
-            "kafka.max_in_flight",
-            self.max_in_flight.into(),
-            1,
-            1_000_000,
-        )?;
-        check_range(
-            "kafka.progress_interval_ms",
-            self.progress_interval_ms,
-            1,
-            60_000,
-        )?;
-        check_range(
-            "kafka.watermark_interval_ms",
-            self.watermark_interval_ms,
-            10,
-            60_000,
-        )?;
-        check_range(
-            "kafka.startup_timeout_ms",
-            self.startup_timeout_ms,
-            100,
-            600_000,
-        )?;
+        check_ranges(&[
+            ("kafka.partitions", self.partitions.into(), 1, 10_000),
+            (
+                "kafka.replication_factor",
+                self.replication_factor.into(),
+                1,
+                32,
+            ),
+            (
+                "kafka.max_in_flight",
+                self.max_in_flight.into(),
+                1,
+                1_000_000,
+            ),
+            (
+                "kafka.progress_interval_ms",
+                self.progress_interval_ms,
+                1,
+                60_000,
+            ),
+            (
+                "kafka.watermark_interval_ms",
+                self.watermark_interval_ms,
+                10,
+                60_000,
+            ),
+            (
+                "kafka.startup_timeout_ms",
+                self.startup_timeout_ms,
+                100,
+                600_000,
+            ),
+        ])?;
         // The relay's guarantees rest on these; refuse a file that turns them off.
         for (key, value) in &self.producer {
             let refused = match key.as_str() {

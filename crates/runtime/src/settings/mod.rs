@@ -195,32 +195,35 @@ impl Settings {
                 allowed: "a URL starting with postgres:// or postgresql://",
             });
         }
-        check_range(
-            "database.max_connections",
-            self.database.max_connections.into(),
-            1,
-            1000,
-        )?;
-        check_range(
-            "database.acquire_timeout_ms",
-            self.database.acquire_timeout_ms,
-            10,
-            600_000,
-        )?;
+        check_ranges(&[
+            (
+                "database.max_connections",
+                self.database.max_connections.into(),
+                1,
+                1000,
+            ),
+            (
+                "database.acquire_timeout_ms",
+                self.database.acquire_timeout_ms,
+                10,
+                600_000,
+            ),
+            (
+                "subscription.batch_size",
+                self.subscription.batch_size.into(),
+                1,
+                100_000,
+            ),
+            (
+                "subscription.poll_interval_ms",
+                self.subscription.poll_interval_ms,
+                1,
+                60_000,
+            ),
+        ])?;
         check_role("database.app_role", &self.database.app_role)?;
         check_role("database.reader_role", &self.database.reader_role)?;
-        check_range(
-            "subscription.batch_size",
-            self.subscription.batch_size.into(),
-            1,
-            100_000,
-        )?;
-        check_range(
-            "subscription.poll_interval_ms",
-            self.subscription.poll_interval_ms,
-            1,
-            60_000,
-        )?;
+
         self.telemetry.validate()?;
         self.auth.validate()?;
         self.services.validate()?;
@@ -264,6 +267,14 @@ impl SubscriptionSettings {
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
     }
+}
+
+/// `check_range` over a section's table of `(key, value, min, max)`, in
+/// order: one line per ranged setting.
+pub(crate) fn check_ranges(ranges: &[(&'static str, u64, u64, u64)]) -> Result<(), Error> {
+    ranges
+        .iter()
+        .try_for_each(|&(key, value, min, max)| check_range(key, value, min, max))
 }
 
 /// Refuses `value` outside `min..=max`, naming the range in the unit the

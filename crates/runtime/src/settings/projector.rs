@@ -1,6 +1,6 @@
 //! Settings of the projector: batches, rebuilds, retries and leases.
 
-use super::{check_listen, check_range, Error};
+use super::{check_listen, check_ranges, Error};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -55,34 +55,37 @@ pub enum ProjectorSource {
 
 impl ProjectorSettings {
     pub(crate) fn validate(&self) -> Result<(), Error> {
-        check_range("projector.batch_size", self.batch_size.into(), 1, 100_000)?;
-        check_range(
-            "projector.rebuild_batch_size",
-            self.rebuild_batch_size.into(),
-            1,
-            100_000,
-        )?;
-        check_range("projector.backoff_min_ms", self.backoff_min_ms, 1, 60_000)?;
-        check_range(
-            "projector.backoff_max_ms",
-            self.backoff_max_ms,
-            self.backoff_min_ms,
-            3_600_000,
-        )?;
+        check_ranges(&[
+            ("projector.batch_size", self.batch_size.into(), 1, 100_000),
+            (
+                "projector.rebuild_batch_size",
+                self.rebuild_batch_size.into(),
+                1,
+                100_000,
+            ),
+            ("projector.backoff_min_ms", self.backoff_min_ms, 1, 60_000),
+            (
+                "projector.backoff_max_ms",
+                self.backoff_max_ms,
+                self.backoff_min_ms,
+                3_600_000,
+            ),
+            ("projector.linger_ms", self.linger_ms, 0, 1_000),
+            (
+                "projector.lease_interval_ms",
+                self.lease_interval_ms,
+                10,
+                600_000,
+            ),
+            (
+                "projector.verify_interval_s",
+                self.verify_interval_s,
+                0,
+                604_800,
+            ),
+        ])?;
         check_listen("projector.metrics_listen", &self.metrics_listen)?;
-        check_range("projector.linger_ms", self.linger_ms, 0, 1_000)?;
-        check_range(
-            "projector.lease_interval_ms",
-            self.lease_interval_ms,
-            10,
-            600_000,
-        )?;
-        check_range(
-            "projector.verify_interval_s",
-            self.verify_interval_s,
-            0,
-            604_800,
-        )?;
+
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! Settings of the command services and of the tokens they accept.
 
-use super::{check_range, Error};
+use super::{check_ranges, Error};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
@@ -87,14 +87,16 @@ impl AuthSettings {
                 });
             }
         }
-        check_range("auth.access_ttl_s", self.access_ttl_s, 30, 86_400)?;
-        check_range("auth.refresh_ttl_s", self.refresh_ttl_s, 60, 31_536_000)?;
-        check_range(
-            "auth.invitation_ttl_s",
-            self.invitation_ttl_s,
-            60,
-            2_592_000,
-        )?;
+        check_ranges(&[
+            ("auth.access_ttl_s", self.access_ttl_s, 30, 86_400),
+            ("auth.refresh_ttl_s", self.refresh_ttl_s, 60, 31_536_000),
+            (
+                "auth.invitation_ttl_s",
+                self.invitation_ttl_s,
+                60,
+                2_592_000,
+            ),
+        ])?;
         if self.signing_key.is_some() && self.signing_key_file.is_some() {
             return Err(Error::Invalid {
                 key: "auth.signing_key_file",
@@ -177,36 +179,38 @@ impl ServicesSettings {
             });
         }
         super::check_listen("services.metrics_listen", &self.metrics_listen)?;
-        check_range(
-            "services.tenant_cache_ttl_ms",
-            self.tenant_cache_ttl_ms,
-            0,
-            60_000,
-        )?;
-        check_range(
-            "services.conflict_retries",
-            self.conflict_retries.into(),
-            0,
-            20,
-        )?;
-        check_range(
-            "services.login_failures_per_address",
-            self.login_failures_per_address.into(),
-            1,
-            100_000,
-        )?;
-        check_range(
-            "services.login_failure_window_s",
-            self.login_failure_window_s,
-            1,
-            86_400,
-        )?;
-        check_range(
-            "services.state_cache_records",
-            self.state_cache_records as u64, // usize is at most 64 bits
-            0,
-            1_000_000,
-        )?;
+        check_ranges(&[
+            (
+                "services.tenant_cache_ttl_ms",
+                self.tenant_cache_ttl_ms,
+                0,
+                60_000,
+            ),
+            (
+                "services.conflict_retries",
+                self.conflict_retries.into(),
+                0,
+                20,
+            ),
+            (
+                "services.login_failures_per_address",
+                self.login_failures_per_address.into(),
+                1,
+                100_000,
+            ),
+            (
+                "services.login_failure_window_s",
+                self.login_failure_window_s,
+                1,
+                86_400,
+            ),
+            (
+                "services.state_cache_records",
+                self.state_cache_records as u64, // usize is at most 64 bits
+                0,
+                1_000_000,
+            ),
+        ])?;
         Ok(())
     }
 }
