@@ -5,13 +5,10 @@
 // figment's Jail closures return its large error type; that is its API, not ours.
 #![allow(clippy::result_large_err)]
 
-use super::{Error, Overrides, Settings};
+use super::tests::{load_in_jail, refusal};
+use super::Settings;
 use figment::providers::{Format, Toml};
 use figment::{Figment, Jail};
-
-fn load_in_jail() -> Result<Settings, Error> {
-    Settings::load(None, &Overrides::default())
-}
 
 /// The keys `config check` prints, by the same `Serialize` impl. Walked
 /// as JSON, where an unset optional key is `null`; the TOML dump leaves
@@ -187,14 +184,9 @@ fn every_documented_range_is_enforced() {
         if low.parse::<f64>().expect("a number") > 0.0 {
             outside.push(beyond(low, -1.0));
         }
-        let var = format!("DEEDLOG__{}", key.replace('.', "__").to_uppercase());
         for value in outside {
             Jail::expect_with(|jail| {
-                jail.set_env(&var, &value);
-                match load_in_jail() {
-                    Ok(_) => panic!("{key} = {value} is outside {low}–{high} and was accepted"),
-                    Err(e) => assert!(e.to_string().contains(key), "{key} = {value}: {e}"),
-                }
+                refusal(jail, key, &value);
                 Ok(())
             });
         }

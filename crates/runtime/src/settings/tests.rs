@@ -7,8 +7,36 @@
 use super::*;
 use figment::Jail;
 
-fn load_in_jail() -> Result<Settings, Error> {
+pub(super) fn load_in_jail() -> Result<Settings, Error> {
     Settings::load(None, &Overrides::default())
+}
+
+/// The environment variable that sets `key`: `projector.batch_size` is
+/// `DEEDLOG__PROJECTOR__BATCH_SIZE`.
+pub(super) fn env_var(key: &str) -> String {
+    format!("DEEDLOG__{}", key.replace('.', "__").to_uppercase())
+}
+
+/// Loads with `key` set to `value` alone and returns the refusal, which
+/// must name the key.
+pub(super) fn refusal(jail: &mut Jail, key: &str, value: &str) -> String {
+    jail.set_env(env_var(key), value);
+    let refused = load_in_jail();
+    jail.clear_env();
+    let message = match refused {
+        Ok(_) => panic!("{key} = {value:?} was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(message.contains(key), "{key} = {value:?}: {message}");
+    message
+}
+
+/// Each `(key, value, allowed)`: refused, naming the key and what it allows.
+fn refuses(jail: &mut Jail, rows: &[(&str, &str, &str)]) {
+    for &(key, value, allowed) in rows {
+        let message = refusal(jail, key, value);
+        assert!(message.contains(allowed), "{key} = {value:?}: {message}");
+    }
 }
 
 #[test]
@@ -44,8 +72,7 @@ fn layers_apply_in_order_file_env_flags() {
 #[test]
 fn unknown_enum_value_names_key_and_allowed_values() {
     Jail::expect_with(|jail| {
-        jail.set_env("DEEDLOG__LOG__FORMAT", "xml");
-        let message = load_in_jail().expect_err("xml refused").to_string();
+        let message = refusal(jail, "log.format", "xml");
         assert!(message.contains("`log.format`"), "{message}");
         assert!(message.contains("pretty, json"), "{message}");
         Ok(())
@@ -55,10 +82,7 @@ fn unknown_enum_value_names_key_and_allowed_values() {
 #[test]
 fn projector_settings_are_checked() {
     Jail::expect_with(|jail| {
-        jail.set_env("DEEDLOG__PROJECTOR__BATCH_SIZE", "0");
-        let message = load_in_jail().expect_err("0 refused").to_string();
-        assert!(message.contains("projector.batch_size"), "{message}");
-        assert!(message.contains("1 to 100000"), "{message}");
+        refuses(jail, &[("projector.batch_size", "0", "1 to 100000")]);
         jail.set_env("DEEDLOG__PROJECTOR__BATCH_SIZE", "500");
         jail.set_env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "metrics");
         let message = load_in_jail().expect_err("not an address").to_string();
@@ -81,44 +105,20 @@ fn telemetry_and_metrics_settings_are_checked() {
     Jail::expect_with(|jail| {
         let settings = load_in_jail().expect("defaults");
         assert!(!settings.telemetry.exporting(), "no spans leave by default");
-        for (variable, value, named, allowed) in [
-            (
-                "DEEDLOG__TELEMETRY__OTLP_ENDPOINT",
-                "collector:4317",
-                "telemetry.otlp_endpoint",
-                "http:// or https://",
-            ),
-            (
-                "DEEDLOG__TELEMETRY__SERVICE_NAME",
-                " ",
-                "telemetry.service_name",
-                "a name",
-            ),
-            (
-                "DEEDLOG__TELEMETRY__SAMPLE_RATIO",
-                "1.5",
-                "telemetry.sample_ratio",
-                "0.0 to 1.0",
-            ),
-            (
-                "DEEDLOG__TELEMETRY__EXPORT_INTERVAL_MS",
-                "5",
-                "telemetry.export_interval_ms",
-                "10 to 60000",
-            ),
-            (
-                "DEEDLOG__SERVICES__METRICS_LISTEN",
-                "everywhere",
-                "services.metrics_listen",
-                "an address",
-            ),
-        ] {
-            jail.set_env(variable, value);
-            let message = load_in_jail().expect_err(variable).to_string();
-            assert!(message.contains(named), "{message}");
-            assert!(message.contains(allowed), "{message}");
-            jail.clear_env();
-        }
+        refuses(
+            jail,
+            &[
+                (
+                    "telemetry.otlp_endpoint",
+                    "collector:4317",
+                    "http:// or https://",
+                ),
+                ("telemetry.service_name", " ", "a name"),
+                ("telemetry.sample_ratio", "1.5", "0.0 to 1.0"),
+                ("telemetry.export_interval_ms", "5", "10 to 60000"),
+                ("services.metrics_listen", "everywhere", "an address"),
+            ],
+        );
         jail.set_env("DEEDLOG__TELEMETRY__OTLP_ENDPOINT", "http://collector:4317");
         jail.set_env("DEEDLOG__TELEMETRY__SAMPLE_RATIO", "0.25");
         let settings = load_in_jail().expect("valid");
@@ -133,45 +133,21 @@ fn kafka_settings_are_checked() {
     Jail::expect_with(|jail| {
         let settings = load_in_jail().expect("defaults");
         assert!(!settings.kafka.enabled(), "Kafka is off by default");
-        for (key, value, named, allowed) in [
-            (
-                "DEEDLOG__KAFKA__BROKERS",
-                "kafka",
-                "kafka.brokers",
-                "host:port",
-            ),
-            (
-                "DEEDLOG__KAFKA__TOPIC",
-                "deedlog events",
-                "kafka.topic",
-                "letters, digits",
-            ),
-            (
-                "DEEDLOG__KAFKA__PARTITIONS",
-                "0",
-                "kafka.partitions",
-                "1 to 10000",
-            ),
-            ("DEEDLOG__KAFKA__GROUP_ID", "", "kafka.group_id", "1 to 249"),
-            (
-                "DEEDLOG__KAFKA__RELAY_METRICS_LISTEN",
-                "metrics",
-                "kafka.relay_metrics_listen",
-                "127.0.0.1:9464",
-            ),
-            (
-                "DEEDLOG__KAFKA__PRODUCER",
-                "{\"enable.idempotence\" = \"false\"}",
-                "kafka.producer",
-                "enable.idempotence = true",
-            ),
-        ] {
-            jail.set_env(key, value);
-            let message = load_in_jail().expect_err("refused").to_string();
-            assert!(message.contains(named), "{key}: {message}");
-            assert!(message.contains(allowed), "{key}: {message}");
-            jail.clear_env();
-        }
+        refuses(
+            jail,
+            &[
+                ("kafka.brokers", "kafka", "host:port"),
+                ("kafka.topic", "deedlog events", "letters, digits"),
+                ("kafka.partitions", "0", "1 to 10000"),
+                ("kafka.group_id", "", "1 to 249"),
+                ("kafka.relay_metrics_listen", "metrics", "127.0.0.1:9464"),
+                (
+                    "kafka.producer",
+                    "{\"enable.idempotence\" = \"false\"}",
+                    "enable.idempotence = true",
+                ),
+            ],
+        );
         jail.set_env("DEEDLOG__PROJECTOR__SOURCE", "kafka");
         let message = load_in_jail().expect_err("no brokers").to_string();
         assert!(message.contains("projector.source"), "{message}");
@@ -188,44 +164,20 @@ fn kafka_settings_are_checked() {
 #[test]
 fn gateway_settings_are_checked() {
     Jail::expect_with(|jail| {
-        for (key, value, named, allowed) in [
-            (
-                "DEEDLOG__GATEWAY__DEALS_URL",
-                "deals:7103",
-                "gateway.deals_url",
-                "http://",
-            ),
-            (
-                "DEEDLOG__GATEWAY__CORS_ORIGINS",
-                "[\"https://app.example.com/\"]",
-                "gateway.cors_origins",
-                "no trailing slash",
-            ),
-            (
-                "DEEDLOG__GATEWAY__MAX_DEPTH",
-                "1",
-                "gateway.max_depth",
-                "2 to 64",
-            ),
-            (
-                "DEEDLOG__GATEWAY__MAX_BODY_BYTES",
-                "10",
-                "gateway.max_body_bytes",
-                "1024 to",
-            ),
-            (
-                "DEEDLOG__GATEWAY__RATE_LIMIT_PER_IP",
-                "0",
-                "gateway.rate_limit_per_ip",
-                "1 to",
-            ),
-        ] {
-            jail.set_env(key, value);
-            let message = load_in_jail().expect_err("refused").to_string();
-            assert!(message.contains(named), "{message}");
-            assert!(message.contains(allowed), "{message}");
-            jail.clear_env();
-        }
+        refuses(
+            jail,
+            &[
+                ("gateway.deals_url", "deals:7103", "http://"),
+                (
+                    "gateway.cors_origins",
+                    "[\"https://app.example.com/\"]",
+                    "no trailing slash",
+                ),
+                ("gateway.max_depth", "1", "2 to 64"),
+                ("gateway.max_body_bytes", "10", "1024 to"),
+                ("gateway.rate_limit_per_ip", "0", "1 to"),
+            ],
+        );
         jail.set_env("DEEDLOG__GATEWAY__WEBHOOKS__Mail_Er__SECRET", "s");
         let message = load_in_jail()
             .expect_err("a missing key refused")
@@ -256,10 +208,7 @@ fn unknown_key_is_refused() {
 #[test]
 fn out_of_range_values_are_refused_with_the_range() {
     Jail::expect_with(|jail| {
-        jail.set_env("DEEDLOG__DATABASE__MAX_CONNECTIONS", "0");
-        let message = load_in_jail().expect_err("0 refused").to_string();
-        assert!(message.contains("database.max_connections"), "{message}");
-        assert!(message.contains("1 to 1000"), "{message}");
+        refuses(jail, &[("database.max_connections", "0", "1 to 1000")]);
         Ok(())
     });
 }
@@ -267,9 +216,7 @@ fn out_of_range_values_are_refused_with_the_range() {
 #[test]
 fn non_numeric_value_is_refused() {
     Jail::expect_with(|jail| {
-        jail.set_env("DEEDLOG__SUBSCRIPTION__BATCH_SIZE", "lots");
-        let message = load_in_jail().expect_err("text refused").to_string();
-        assert!(message.contains("subscription.batch_size"), "{message}");
+        refusal(jail, "subscription.batch_size", "lots");
         Ok(())
     });
 }
