@@ -53,6 +53,14 @@ impl Sim {
         }
     }
 
+    /// Lena Hoffmann, created at minute 0, who opted in to email at minute 1.
+    async fn lena(db: &TestDb, tenant: TenantId) -> Self {
+        let mut lena = Sim::new(tenant);
+        lena.create(db, at(0), "Lena Hoffmann").await;
+        lena.grant(db, at(1), Channel::Email).await;
+        lena
+    }
+
     fn id(&self) -> Uuid {
         self.stream.as_uuid()
     }
@@ -224,28 +232,48 @@ async fn contact(db: &TestDb, contact: Uuid) -> ContactRow {
     rows.remove(0)
 }
 
-async fn compliance(db: &TestDb, contact: Uuid, channel: &str) -> ComplianceRow {
-    rows_of::<ComplianceRow>(db, "compliance", contact)
+/// The one row of `contact` in `table` that `wanted` picks; `what` names it.
+async fn row_of<T: DeserializeOwned>(
+    db: &TestDb,
+    table: &str,
+    contact: Uuid,
+    wanted: impl Fn(&T) -> bool,
+    what: &str,
+) -> T {
+    rows_of::<T>(db, table, contact)
         .await
         .into_iter()
-        .find(|r| r.channel == channel)
-        .expect("a compliance row for the channel")
+        .find(wanted)
+        .unwrap_or_else(|| panic!("{what}"))
+}
+
+async fn compliance(db: &TestDb, contact: Uuid, channel: &str) -> ComplianceRow {
+    let wanted = |r: &ComplianceRow| r.channel == channel;
+    row_of(
+        db,
+        "compliance",
+        contact,
+        wanted,
+        "a compliance row for the channel",
+    )
+    .await
 }
 
 async fn message(db: &TestDb, contact: Uuid, id: Uuid) -> MessageRow {
-    rows_of::<MessageRow>(db, "messages", contact)
-        .await
-        .into_iter()
-        .find(|r| r.message_id == id)
-        .expect("the message's row")
+    let wanted = |r: &MessageRow| r.message_id == id;
+    row_of(db, "messages", contact, wanted, "the message's row").await
 }
 
 async fn conversation(db: &TestDb, contact: Uuid, id: Uuid) -> ConversationRow {
-    rows_of::<ConversationRow>(db, "conversations", contact)
-        .await
-        .into_iter()
-        .find(|r| r.conversation_id == id)
-        .expect("the conversation's row")
+    let wanted = |r: &ConversationRow| r.conversation_id == id;
+    row_of(
+        db,
+        "conversations",
+        contact,
+        wanted,
+        "the conversation's row",
+    )
+    .await
 }
 
 /// A suppression: (channel, reason, since, source, message_id).
@@ -260,6 +288,35 @@ async fn suppressions(db: &TestDb, contact: Uuid) -> Vec<Suppression> {
         .collect();
     rows.sort();
     rows
+}
+
+/// A provider's bounce report.
+fn bounce(hard: bool, detail: &str) -> DeliveryStatus {
+    DeliveryStatus::Bounced {
+        hard,
+        detail: detail.into(),
+    }
+}
+
+/// The message `id` of `contact` is on record as bounced at `when`.
+async fn assert_bounced(
+    db: &TestDb,
+    contact: Uuid,
+    id: Uuid,
+    when: DateTime<Utc>,
+    hard: bool,
+    detail: &str,
+) {
+    let m = message(db, contact, id).await;
+    assert_eq!(
+        (
+            m.status.as_str(),
+            m.bounced_at,
+            m.bounce_hard,
+            m.bounce_detail.as_deref()
+        ),
+        ("bounced", Some(when), Some(hard), Some(detail))
+    );
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -437,10 +494,7 @@ async fn a_refused_send_is_a_row_with_every_reason_the_domain_gave() {
         &db,
         at(3),
         bounced,
-        DeliveryStatus::Bounced {
-            hard: true,
-            detail: "550 5.1.1 mailbox unavailable".into(),
-        },
+        bounce(true, "550 5.1.1 mailbox unavailable"),
     )
     .await;
     refused.push((d.id(), d.send(&db, at(4), Channel::Email, None).await));
@@ -574,9 +628,7 @@ async fn a_refused_send_is_a_row_with_every_reason_the_domain_gave() {
 async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_its_channel() {
     let db = TestDb::new().await;
     let tenant = db.tenant().await;
-    let mut lena = Sim::new(tenant);
-    lena.create(&db, at(0), "Lena Hoffmann").await;
-    lena.grant(&db, at(1), Channel::Email).await;
+    let mut lena = Sim::lena(&db, tenant).await;
     let first = lena.send(&db, at(2), Channel::Email, None).await;
     let second = lena.send(&db, at(3), Channel::Email, None).await;
     let third = lena.send(&db, at(4), Channel::Email, None).await;
@@ -602,16 +654,8 @@ async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_it
         .await;
     lena.report(&db, at(13), second, DeliveryStatus::Delivered)
         .await;
-    lena.report(
-        &db,
-        at(14),
-        third,
-        DeliveryStatus::Bounced {
-            hard: false,
-            detail: "452 mailbox full".into(),
-        },
-    )
-    .await;
+    lena.report(&db, at(14), third, bounce(false, "452 mailbox full"))
+        .await;
     catch_up(&mut projector).await;
     let m = message(&db, lena.id(), first).await;
     assert_eq!(
@@ -623,21 +667,7 @@ async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_it
         (m.status.as_str(), m.delivered_at, m.opened_at),
         ("opened", Some(at(13)), Some(at(12)))
     );
-    let m = message(&db, lena.id(), third).await;
-    assert_eq!(
-        (
-            m.status.as_str(),
-            m.bounced_at,
-            m.bounce_hard,
-            m.bounce_detail.as_deref()
-        ),
-        (
-            "bounced",
-            Some(at(14)),
-            Some(false),
-            Some("452 mailbox full")
-        )
-    );
+    assert_bounced(&db, lena.id(), third, at(14), false, "452 mailbox full").await;
     let email = compliance(&db, lena.id(), "email").await;
     assert!(
         email.sendable && !email.hard_bounced,
@@ -649,29 +679,13 @@ async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_it
         &db,
         at(20),
         third,
-        DeliveryStatus::Bounced {
-            hard: true,
-            detail: "550 5.1.1 mailbox unavailable".into(),
-        },
+        bounce(true, "550 5.1.1 mailbox unavailable"),
     )
     .await;
     let hard = lena.last;
     catch_up(&mut projector).await;
-    let m = message(&db, lena.id(), third).await;
-    assert_eq!(
-        (
-            m.status.as_str(),
-            m.bounced_at,
-            m.bounce_hard,
-            m.bounce_detail.as_deref()
-        ),
-        (
-            "bounced",
-            Some(at(20)),
-            Some(true),
-            Some("550 5.1.1 mailbox unavailable")
-        )
-    );
+    let mailbox = "550 5.1.1 mailbox unavailable";
+    assert_bounced(&db, lena.id(), third, at(20), true, mailbox).await;
     let email = compliance(&db, lena.id(), "email").await;
     assert!(email.hard_bounced && email.suppressed && !email.sendable);
     assert_eq!(email.suppression_reasons, strings(&["hard_bounced"]));
@@ -739,9 +753,7 @@ async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_it
 async fn a_reply_pauses_the_contact_and_its_conversations_until_the_cadence_resumes() {
     let db = TestDb::new().await;
     let tenant = db.tenant().await;
-    let mut lena = Sim::new(tenant);
-    lena.create(&db, at(0), "Lena Hoffmann").await;
-    lena.grant(&db, at(1), Channel::Email).await;
+    let mut lena = Sim::lena(&db, tenant).await;
     let first = lena.send(&db, at(2), Channel::Email, None).await;
     let second = lena.send(&db, at(3), Channel::Email, None).await;
     let second_sent = lena.last as i64;
@@ -1068,14 +1080,8 @@ async fn step(db: &TestDb, sim: &mut Sim, rng: &mut Rng, at: DateTime<Utc>, prop
             let status = match rng.below(4) {
                 0 => DeliveryStatus::Delivered,
                 1 => DeliveryStatus::Opened,
-                2 => DeliveryStatus::Bounced {
-                    hard: false,
-                    detail: "452 mailbox full".into(),
-                },
-                _ => DeliveryStatus::Bounced {
-                    hard: true,
-                    detail: "550 unknown user".into(),
-                },
+                2 => bounce(false, "452 mailbox full"),
+                _ => bounce(true, "550 unknown user"),
             };
             Action::RecordDelivery {
                 message_id,

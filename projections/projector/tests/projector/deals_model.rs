@@ -92,6 +92,29 @@ fn open(offer: Option<i64>) -> Action {
     }
 }
 
+fn lose(reason: &str) -> Action {
+    Action::Lose {
+        reason: reason.into(),
+    }
+}
+
+/// Adds scenario `id` named `name` at `price` (minor units, as `eur`).
+fn add_scenario(
+    id: Uuid,
+    name: &str,
+    price: i64,
+    costs: Vec<Cost>,
+    financing: Option<Financing>,
+) -> Action {
+    Action::AddScenario {
+        scenario_id: id,
+        name: name.into(),
+        price: eur(price),
+        costs,
+        financing,
+    }
+}
+
 async fn row(db: &TestDb, deal: Uuid) -> DealRow {
     let json: sqlx::types::Json<DealRow> =
         sqlx::query_scalar("SELECT to_jsonb(d) FROM rm_deals.deals d WHERE deal_id = $1")
@@ -388,14 +411,7 @@ async fn won_lost_and_reopened_deals() {
     lost.run(&db, Action::MoveStage(Stage::Qualified), at(5))
         .await;
     lost.run(&db, Action::SetProbability(Some(30)), at(6)).await;
-    lost.run(
-        &db,
-        Action::Lose {
-            reason: "  Bought elsewhere ".into(),
-        },
-        at(30),
-    )
-    .await;
+    lost.run(&db, lose("  Bought elsewhere "), at(30)).await;
 
     catch_up(&mut projector).await;
     assert_agrees_with_domain(&db, &won).await;
@@ -447,14 +463,7 @@ async fn won_lost_and_reopened_deals() {
     );
 
     // Lost once more, from the stage it returned to, and reopened again.
-    lost.run(
-        &db,
-        Action::Lose {
-            reason: "Withdrew".into(),
-        },
-        at(50),
-    )
-    .await;
+    lost.run(&db, lose("Withdrew"), at(50)).await;
     lost.run(&db, Action::Reopen, at(51)).await;
     catch_up(&mut projector).await;
     assert_agrees_with_domain(&db, &lost).await;
@@ -577,12 +586,7 @@ async fn the_pipeline_board_sums_offers_and_weighted_values_per_stage() {
         deal(
             tenant,
             Some(25_000_000),
-            &[
-                Action::MoveStage(Stage::Qualified),
-                Action::Lose {
-                    reason: "Too expensive".into(),
-                },
-            ],
+            &[Action::MoveStage(Stage::Qualified), lose("Too expensive")],
         )
         .await,
         // Another tenant's deal is not on this board.
@@ -668,45 +672,39 @@ async fn scenarios_keep_their_inputs_and_the_domain_figures() {
     ];
     log.run(
         &db,
-        Action::AddScenario {
-            scenario_id: base,
-            name: "Base".into(),
-            price: eur(40_000_000),
-            costs: costs.clone(),
-            financing: None,
-        },
+        add_scenario(base, "Base", 40_000_000, costs.clone(), None),
         at(1),
     )
     .await;
     log.run(
         &db,
-        Action::AddScenario {
-            scenario_id: loan,
-            name: "Interest-free loan".into(),
-            price: eur(40_000_000),
-            costs: costs.clone(),
-            financing: Some(Financing {
+        add_scenario(
+            loan,
+            "Interest-free loan",
+            40_000_000,
+            costs.clone(),
+            Some(Financing {
                 loan: eur(12_000_000),
                 annual_rate_bp: 0,
                 term_months: 120,
             }),
-        },
+        ),
         at(2),
     )
     .await;
     log.run(
         &db,
-        Action::AddScenario {
-            scenario_id: extra,
-            name: "Mortgage".into(),
-            price: eur(39_000_000),
-            costs: vec![],
-            financing: Some(Financing {
+        add_scenario(
+            extra,
+            "Mortgage",
+            39_000_000,
+            vec![],
+            Some(Financing {
                 loan: eur(30_000_000),
                 annual_rate_bp: 365,
                 term_months: 360,
             }),
-        },
+        ),
         at(3),
     )
     .await;
@@ -772,13 +770,13 @@ async fn scenarios_keep_their_inputs_and_the_domain_figures() {
         .await;
     log.run(
         &db,
-        Action::AddScenario {
-            scenario_id: Uuid::from_u128(4),
-            name: "Interest-free loan".into(),
-            price: eur(40_000_000),
+        add_scenario(
+            Uuid::from_u128(4),
+            "Interest-free loan",
+            40_000_000,
             costs,
-            financing: None,
-        },
+            None,
+        ),
         at(8),
     )
     .await;
@@ -795,14 +793,7 @@ async fn scenarios_keep_their_inputs_and_the_domain_figures() {
     assert_eq!(row(&db, log.id()).await.scenario_count, 3);
 
     // Closing weighs them at 0% (lost) and reopening at the stage default again.
-    log.run(
-        &db,
-        Action::Lose {
-            reason: "No".into(),
-        },
-        at(9),
-    )
-    .await;
+    log.run(&db, lose("No"), at(9)).await;
     catch_up(&mut projector).await;
     assert_agrees_with_domain(&db, &log).await;
     assert_eq!(

@@ -149,6 +149,53 @@ impl Org {
         user
     }
 
+    /// Registers the tenant and Anna Schmidt, an agent invited at `invited`
+    /// who accepts at `accepted`; her email is at the tenant's slug.
+    async fn with_anna(
+        db: &TestDb,
+        name: &str,
+        slug: &str,
+        invited: i64,
+        accepted: i64,
+    ) -> (Org, UserId) {
+        let org = Org::register(db, name, slug, 0).await;
+        let anna = org
+            .invite(
+                db,
+                invited,
+                &format!("anna@{slug}.de"),
+                "Anna Schmidt",
+                Role::Agent,
+            )
+            .await;
+        org.accept(db, anna, accepted).await;
+        (org, anna)
+    }
+
+    /// `user` logs in at `minutes`, given a refresh token `id`.
+    async fn login(&self, db: &TestDb, user: UserId, minutes: i64, id: Uuid) -> u64 {
+        let event = credentials::Event::LoginSucceeded {
+            at: at(minutes),
+            token: token(id, minutes),
+        };
+        self.credentials(db, user, minutes, &[event]).await
+    }
+
+    /// `user` fails to log in at `minutes`.
+    async fn login_failed(&self, db: &TestDb, user: UserId, minutes: i64) -> u64 {
+        let event = credentials::Event::LoginFailed { at: at(minutes) };
+        self.credentials(db, user, minutes, &[event]).await
+    }
+
+    /// The admin deactivates `user`, whose tokens are then all revoked, as
+    /// the services do; returns the position of the revocation.
+    async fn deactivate(&self, db: &TestDb, user: UserId, minutes: i64) -> u64 {
+        self.tenant(db, minutes, &[tenant::Event::UserDeactivated { user }])
+            .await;
+        let revoked = credentials::Event::AllRefreshTokensRevoked {};
+        self.credentials(db, user, minutes, &[revoked]).await
+    }
+
     /// The invited user accepts: password, then activation (as the user).
     async fn accept(&self, db: &TestDb, user: UserId, minutes: i64) -> u64 {
         self.credentials(db, user, minutes, &[password()]).await;
@@ -238,17 +285,7 @@ type Change = (Uuid, Option<String>, String, DateTime<Utc>, String);
 #[tokio::test]
 async fn registration_invitations_roles_and_deactivation_build_the_roster() {
     let db = TestDb::new().await;
-    let org = Org::register(&db, "Berg Immobilien GmbH", "berg-immobilien", 0).await;
-    let anna = org
-        .invite(
-            &db,
-            5,
-            "anna@berg-immobilien.de",
-            "Anna Schmidt",
-            Role::Agent,
-        )
-        .await;
-    org.accept(&db, anna, 10).await;
+    let (org, anna) = Org::with_anna(&db, "Berg Immobilien GmbH", "berg-immobilien", 5, 10).await;
     org.tenant(
         &db,
         20,
@@ -272,26 +309,8 @@ async fn registration_invitations_roles_and_deactivation_build_the_roster() {
         )
         .await;
     org.accept(&db, carl, 32).await;
-    org.credentials(
-        &db,
-        carl,
-        33,
-        &[credentials::Event::LoginSucceeded {
-            at: at(33),
-            token: token(Uuid::now_v7(), 33),
-        }],
-    )
-    .await;
-    org.tenant(&db, 40, &[tenant::Event::UserDeactivated { user: carl }])
-        .await;
-    let head = org
-        .credentials(
-            &db,
-            carl,
-            40,
-            &[credentials::Event::AllRefreshTokensRevoked {}],
-        )
-        .await;
+    org.login(&db, carl, 33, Uuid::now_v7()).await;
+    let head = org.deactivate(&db, carl, 40).await;
 
     let mut projector = db.projector(Arc::new(Tenancy), 4).await;
     catch_up(&mut projector).await;
@@ -508,31 +527,12 @@ async fn modules_suspension_settings_and_renaming_change_the_tenant() {
 #[tokio::test]
 async fn five_failed_logins_in_fifteen_minutes_lock_a_user_out() {
     let db = TestDb::new().await;
-    let org = Org::register(&db, "Süd Immobilien", "sued-immo", 0).await;
-    let anna = org
-        .invite(&db, 1, "anna@sued-immo.de", "Anna Schmidt", Role::Agent)
-        .await;
-    org.accept(&db, anna, 2).await;
+    let (org, anna) = Org::with_anna(&db, "Süd Immobilien", "sued-immo", 1, 2).await;
     let first = Uuid::now_v7();
-    org.credentials(
-        &db,
-        anna,
-        3,
-        &[credentials::Event::LoginSucceeded {
-            at: at(3),
-            token: token(first, 3),
-        }],
-    )
-    .await;
+    org.login(&db, anna, 3, first).await;
     // Two failures that age out of the window, then four within it.
     for minute in [10, 11, 30, 31, 32, 33] {
-        org.credentials(
-            &db,
-            anna,
-            minute,
-            &[credentials::Event::LoginFailed { at: at(minute) }],
-        )
-        .await;
+        org.login_failed(&db, anna, minute).await;
     }
     let mut projector = db.projector(Arc::new(Tenancy), 3).await;
     catch_up(&mut projector).await;
@@ -606,23 +606,8 @@ async fn five_failed_logins_in_fifteen_minutes_lock_a_user_out() {
         (after.updated_at, after.last_position),
         (before.updated_at, before.last_position)
     );
-    org.credentials(
-        &db,
-        anna,
-        55,
-        &[credentials::Event::LoginFailed { at: at(55) }],
-    )
-    .await;
-    org.credentials(
-        &db,
-        anna,
-        56,
-        &[credentials::Event::LoginSucceeded {
-            at: at(56),
-            token: token(Uuid::now_v7(), 56),
-        }],
-    )
-    .await;
+    org.login_failed(&db, anna, 55).await;
+    org.login(&db, anna, 56, Uuid::now_v7()).await;
     catch_up(&mut projector).await;
     let row = user(&db, anna).await;
     assert_eq!(row.last_login_at, Some(at(56)));
@@ -638,28 +623,9 @@ async fn five_failed_logins_in_fifteen_minutes_lock_a_user_out() {
 #[tokio::test]
 async fn no_row_of_rm_tenancy_holds_a_password_hash_or_a_token_id() {
     let db = TestDb::new().await;
-    let org = Org::register(&db, "Berg Immobilien GmbH", "berg-immobilien", 0).await;
-    let anna = org
-        .invite(
-            &db,
-            1,
-            "anna@berg-immobilien.de",
-            "Anna Schmidt",
-            Role::Agent,
-        )
-        .await;
-    org.accept(&db, anna, 2).await;
+    let (org, anna) = Org::with_anna(&db, "Berg Immobilien GmbH", "berg-immobilien", 1, 2).await;
     let tokens = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
-    org.credentials(
-        &db,
-        anna,
-        3,
-        &[credentials::Event::LoginSucceeded {
-            at: at(3),
-            token: token(tokens[0], 3),
-        }],
-    )
-    .await;
+    org.login(&db, anna, 3, tokens[0]).await;
     org.credentials(
         &db,
         anna,
@@ -670,16 +636,7 @@ async fn no_row_of_rm_tenancy_holds_a_password_hash_or_a_token_id() {
         }],
     )
     .await;
-    org.credentials(
-        &db,
-        org.admin,
-        5,
-        &[credentials::Event::LoginSucceeded {
-            at: at(5),
-            token: token(tokens[2], 5),
-        }],
-    )
-    .await;
+    org.login(&db, org.admin, 5, tokens[2]).await;
     org.credentials(
         &db,
         anna,
@@ -687,15 +644,7 @@ async fn no_row_of_rm_tenancy_holds_a_password_hash_or_a_token_id() {
         &[credentials::Event::RefreshTokenRevoked { token: tokens[1] }],
     )
     .await;
-    org.tenant(&db, 7, &[tenant::Event::UserDeactivated { user: anna }])
-        .await;
-    org.credentials(
-        &db,
-        anna,
-        7,
-        &[credentials::Event::AllRefreshTokensRevoked {}],
-    )
-    .await;
+    org.deactivate(&db, anna, 7).await;
     let mut projector = db.projector(Arc::new(Tenancy), 100).await;
     catch_up(&mut projector).await;
     assert_eq!(db.count("SELECT count(*) FROM rm_tenancy.users").await, 2);
@@ -867,18 +816,7 @@ async fn history(db: &TestDb) -> u64 {
                 .collect();
             let user = active[(step as usize * 7 + i) % active.len()];
             head = match step % 10 {
-                0 | 5 => {
-                    org.credentials(
-                        db,
-                        user,
-                        minute,
-                        &[credentials::Event::LoginSucceeded {
-                            at: at(minute),
-                            token: token(Uuid::now_v7(), minute),
-                        }],
-                    )
-                    .await
-                }
+                0 | 5 => org.login(db, user, minute, Uuid::now_v7()).await,
                 1..=3 => {
                     let mut events = vec![credentials::Event::LoginFailed { at: at(minute) }];
                     if step % 20 == 3 {
@@ -940,15 +878,7 @@ async fn history(db: &TestDb) -> u64 {
                 }
                 _ => {
                     let gone = active[(step as usize / 10) * 2 + 1];
-                    org.tenant(db, minute, &[tenant::Event::UserDeactivated { user: gone }])
-                        .await;
-                    org.credentials(
-                        db,
-                        gone,
-                        minute,
-                        &[credentials::Event::AllRefreshTokensRevoked {}],
-                    )
-                    .await
+                    org.deactivate(db, gone, minute).await
                 }
             };
         }
