@@ -42,13 +42,11 @@ async fn limits_headers_health_and_metrics() {
     assert_eq!(response.status().as_u16(), 413, "oversized body");
 
     // Security headers and CORS for the allowed origin only.
-    let response = w
-        .gql
-        .http()
-        .post(&w.gql.endpoint)
-        .header("origin", "https://app.example.com")
-        .json(&json!({"query": "{ __typename }"}))
-        .send()
+    let from_origin = |origin: &'static str| {
+        let request = w.gql.http().post(&w.gql.endpoint).header("origin", origin);
+        request.json(&json!({"query": "{ __typename }"})).send()
+    };
+    let response = from_origin("https://app.example.com")
         .await
         .expect("answer");
     let headers = response.headers();
@@ -58,13 +56,7 @@ async fn limits_headers_health_and_metrics() {
         headers["access-control-allow-origin"],
         "https://app.example.com"
     );
-    let response = w
-        .gql
-        .http()
-        .post(&w.gql.endpoint)
-        .header("origin", "https://evil.example.com")
-        .json(&json!({"query": "{ __typename }"}))
-        .send()
+    let response = from_origin("https://evil.example.com")
         .await
         .expect("answer");
     assert!(response

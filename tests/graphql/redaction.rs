@@ -97,28 +97,18 @@ async fn audit_events_show_that_credentials_changed_but_no_hash_or_token_id() {
     // A credentials stream has no state as of an instant: not found, and
     // nothing of it in the answer. The tenant's state shows no secret either.
     let as_of = "query($kind: AuditedRecord!, $id: UUID!) { asOf(kind: $kind, id: $id) { recordType state } }";
-    let credentials = w
-        .gql
-        .run_as(
-            &auditor,
-            as_of,
-            json!({ "kind": "TENANT", "id": admin.user_id }),
-        )
-        .await;
+    let tenant_as_of = |id: &str| {
+        let variables = json!({ "kind": "TENANT", "id": id });
+        w.gql.run_as(&auditor, as_of, variables)
+    };
+    let credentials = tenant_as_of(&admin.user_id).await;
     credentials.assert_error("NOT_FOUND", "");
     assert_shows_no_secret(
         "asOf a credentials stream",
         &credentials.body.to_string(),
         &secrets,
     );
-    let tenant = w
-        .gql
-        .run_as(
-            &auditor,
-            as_of,
-            json!({ "kind": "TENANT", "id": admin.tenant_id }),
-        )
-        .await;
+    let tenant = tenant_as_of(&admin.tenant_id).await;
     assert_eq!(tenant.data()["asOf"]["recordType"], "tenant");
     assert_shows_no_secret("asOf the tenant", &tenant.body.to_string(), &secrets);
 }

@@ -40,19 +40,18 @@ async fn history_as_of_and_export_read_the_log_as_auditors_need() {
     assert!(!then["state"].to_string().contains("42000000"), "{then}");
 
     let tenant = admin.tenant_id.clone();
-    let (ok, out, err) = run_deedlog(
-        db,
-        &[
-            "audit",
-            "export",
-            "--tenant",
-            &tenant,
-            "--from",
-            "2020-01-01",
-            "--to",
-            "2100-01-01",
-        ],
-    );
+    // The tenant's whole history, with `extra` arguments.
+    let export = |extra: &[&str]| {
+        let period = ["--from", "2020-01-01", "--to", "2100-01-01"];
+        let args = [
+            &["audit", "export", "--tenant", &tenant][..],
+            &period,
+            extra,
+        ]
+        .concat();
+        run_deedlog(db, &args)
+    };
+    let (ok, out, err) = export(&[]);
     assert!(ok, "{err}");
     let lines: Vec<serde_json::Value> = out
         .lines()
@@ -66,21 +65,7 @@ async fn history_as_of_and_export_read_the_log_as_auditors_need() {
         err.contains(&format!("exported {} events", lines.len())),
         "{err}"
     );
-    let (ok, csv, _) = run_deedlog(
-        db,
-        &[
-            "audit",
-            "export",
-            "--tenant",
-            &tenant,
-            "--from",
-            "2020-01-01",
-            "--to",
-            "2100-01-01",
-            "--format",
-            "csv",
-        ],
-    );
+    let (ok, csv, _) = export(&["--format", "csv"]);
     assert!(ok);
     assert!(csv.starts_with("position,stream_type,stream_id,"), "{csv}");
 

@@ -63,13 +63,10 @@ impl LogCounts {
 
     /// The event types appended since `self` was taken, in log order.
     pub async fn appended_since(&self, cluster: &TestCluster) -> Vec<String> {
-        let mut conn = cluster.database_options().connect().await.expect("connect");
-        let types = sqlx::query_scalar("SELECT event_type FROM events ORDER BY position OFFSET $1")
-            .bind(self.events)
-            .fetch_all(&mut conn)
-            .await
-            .expect("read the log");
-        let _ = conn.close().await;
-        types
+        let appended = self.appended_with_transactions_since(cluster).await;
+        appended
+            .into_iter()
+            .map(|(event_type, _, _)| event_type)
+            .collect()
     }
 }
