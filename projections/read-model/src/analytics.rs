@@ -12,8 +12,6 @@ row! {
     /// The open pipeline of one stage and currency at the end of `day`.
     #[derive(Eq)]
     pub struct PipelineRow as "PipelineStage" in "rm_analytics"."pipeline_by_day" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         /// The snapshot's day: the latest day with a change, on or before the
         /// day asked for.
         pub day: NaiveDate,
@@ -29,8 +27,6 @@ row! {
     /// A row of `rm_analytics.funnel`.
     #[derive(Eq)]
     pub struct FunnelRow as "FunnelStage" in "rm_analytics"."funnel" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub stage: String,
         pub deals_reached: i64,
         pub entries: i64,
@@ -44,8 +40,6 @@ row! {
     /// A row of `rm_analytics.agent_leaderboard`.
     #[derive(Eq)]
     pub struct LeaderRow as "AgentStanding" in "rm_analytics"."agent_leaderboard" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub agent_id: Uuid,
         pub currency: String,
         pub deals_won: i64,
@@ -60,8 +54,6 @@ row! {
     /// A row of `rm_analytics.price_changes_by_week`.
     #[derive(Eq)]
     pub struct PriceChangeWeekRow as "PriceChangeWeek" in "rm_analytics"."price_changes_by_week" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub week_start: NaiveDate,
         pub currency: String,
         pub changes: i64,
@@ -75,8 +67,6 @@ row! {
     /// A row of `rm_analytics.messages_by_week`.
     #[derive(Eq)]
     pub struct MessageWeekRow as "MessageWeek" in "rm_analytics"."messages_by_week" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub week_start: NaiveDate,
         pub channel: String,
         pub sent: i64,
@@ -95,7 +85,6 @@ row! {
     #[derive(Eq)]
     pub struct DealStateRow in "rm_analytics"."deal_state" {
         pub deal_id: Uuid,
-        pub tenant_id: Uuid,
         pub property_id: Uuid,
         pub buyer_id: Uuid,
         pub agent_id: Uuid,

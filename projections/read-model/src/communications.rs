@@ -17,8 +17,6 @@ row! {
     #[derive(Eq)]
     pub struct ContactRow as "ContactRecord" in "rm_communications"."contacts" {
         pub contact_id: Uuid,
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub name: String,
         pub email: Option<String>,
         pub phone: Option<String>,
@@ -46,8 +44,6 @@ row! {
     /// A row of `rm_communications.compliance`: one contact on one channel.
     #[derive(Eq)]
     pub struct ComplianceRow as "ChannelCompliance" in "rm_communications"."compliance" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub contact_id: Uuid,
         pub channel: String,
         pub consent: String,
@@ -69,8 +65,6 @@ row! {
     /// A row of `rm_communications.suppressions`.
     #[derive(Eq)]
     pub struct SuppressionRow as "Suppression" in "rm_communications"."suppressions" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub contact_id: Uuid,
         pub channel: String,
         pub reason: String,
@@ -84,8 +78,6 @@ row! {
 row! {
     /// A row of `rm_communications.messages`.
     pub struct MessageRow as "MessageRecord" in "rm_communications"."messages" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub contact_id: Uuid,
         pub message_id: Uuid,
         pub conversation_id: Uuid,
@@ -119,8 +111,6 @@ row! {
     /// A row of `rm_communications.conversations`.
     #[derive(Eq)]
     pub struct ConversationRow as "Conversation" in "rm_communications"."conversations" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub contact_id: Uuid,
         pub conversation_id: Uuid,
         pub channels: Vec<String>,

@@ -13,8 +13,6 @@ row! {
     #[derive(Eq)]
     pub struct DealRow as "DealRecord" in "rm_deals"."deals" {
         pub deal_id: Uuid,
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub property_id: Uuid,
         pub buyer_contact_id: Uuid,
         pub agent_id: Uuid,
@@ -47,8 +45,6 @@ row! {
     /// A row of `rm_deals.stage_history`.
     #[derive(Eq)]
     pub struct StageChangeRow as "StageChange" in "rm_deals"."stage_history" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub deal_id: Uuid,
         pub position: Int64,
         pub version: Int64,
@@ -64,7 +60,6 @@ row! {
     /// A row of `rm_deals.scenarios`: a financing scenario of a deal with the
     /// domain's own figures.
     pub struct ScenarioRow in "rm_deals"."scenarios" {
-        pub tenant_id: Uuid,
         pub deal_id: Uuid,
         pub scenario_id: Uuid,
         pub name: String,

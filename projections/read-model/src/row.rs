@@ -26,7 +26,9 @@ pub trait Row: Serialize + DeserializeOwned + Send + Unpin + 'static {
 /// Defines a table's row type: the struct with the derives every row has
 /// (serde, `FromRow`, and GraphQL output named `as "…"` behind the
 /// `graphql` feature), and its [`Row`] impl, whose column list is computed
-/// once from the fields.
+/// once from the fields. Every read-model row belongs to one tenant, so
+/// the macro writes the first field, `tenant_id`, itself: row-level
+/// security filters on it, and GraphQL never shows it.
 ///
 /// ```ignore
 /// row! {
@@ -47,7 +49,11 @@ macro_rules! row {
             derive(async_graphql::SimpleObject),
             graphql(name = $graphql)
         )]
-        pub struct $row { $($body)* }
+        pub struct $row {
+            #[cfg_attr(feature = "graphql", graphql(skip))]
+            pub tenant_id: uuid::Uuid,
+            $($body)*
+        }
         $crate::row::row!(@impl $row, $schema, $table);
     };
     (
@@ -56,7 +62,10 @@ macro_rules! row {
     ) => {
         $(#[$attr])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
-        pub struct $row { $($body)* }
+        pub struct $row {
+            pub tenant_id: uuid::Uuid,
+            $($body)*
+        }
         $crate::row::row!(@impl $row, $schema, $table);
     };
     (@impl $row:ty, $schema:literal, $table:literal) => {

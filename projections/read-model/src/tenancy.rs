@@ -11,8 +11,6 @@ row! {
     /// A row of `rm_tenancy.tenants`.
     #[derive(Eq)]
     pub struct TenantRow as "Tenant" in "rm_tenancy"."tenants" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub name: String,
         pub slug: String,
         pub status: String,
@@ -31,8 +29,6 @@ row! {
     /// A row of `rm_tenancy.modules`.
     #[derive(Eq)]
     pub struct ModuleRow as "Module" in "rm_tenancy"."modules" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub module: String,
         pub enabled: bool,
         pub changed_at: DateTime<Utc>,
@@ -46,8 +42,6 @@ row! {
     #[derive(Eq)]
     pub struct UserRow as "User" in "rm_tenancy"."users" {
         pub user_id: Uuid,
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub email: Option<String>,
         pub display_name: Option<String>,
         pub role: Option<String>,
@@ -76,7 +70,6 @@ row! {
     /// (the projector keeps it; the API does not read it yet).
     #[derive(Eq)]
     pub struct RoleChangeRow in "rm_tenancy"."role_changes" {
-        pub tenant_id: Uuid,
         pub user_id: Uuid,
         pub position: i64,
         pub changed_at: DateTime<Utc>,

@@ -13,8 +13,6 @@ row! {
     #[derive(Eq)]
     pub struct EntryRow as "TimelineEntry" in "rm_timeline"."entries" {
         pub position: Int64,
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub stream_id: Uuid,
         pub stream_type: String,
         pub version: Int64,
@@ -34,7 +32,6 @@ row! {
     /// (kept by the projector for its own text).
     #[derive(Eq)]
     pub struct ActorRow in "rm_timeline"."actors" {
-        pub tenant_id: Uuid,
         pub user_id: Uuid,
         pub display_name: String,
         pub last_position: i64,
@@ -46,7 +43,6 @@ row! {
     /// a deal's scenarios (kept by the projector for its own text).
     #[derive(Eq)]
     pub struct ScenarioNameRow in "rm_timeline"."scenario_names" {
-        pub tenant_id: Uuid,
         pub deal_id: Uuid,
         pub scenario_id: Uuid,
         pub name: String,

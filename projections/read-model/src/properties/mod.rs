@@ -16,8 +16,6 @@ row! {
     /// A row of `rm_properties.properties`.
     pub struct PropertyRow as "PropertyRecord" in "rm_properties"."properties" {
         pub property_id: Uuid,
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub street: String,
         pub postal_code: String,
         pub city: String,
@@ -53,8 +51,6 @@ row! {
     /// A row of `rm_properties.price_history`.
     #[derive(Eq)]
     pub struct PriceChangeRow as "PriceChange" in "rm_properties"."price_history" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub property_id: Uuid,
         pub position: Int64,
         pub changed_at: DateTime<Utc>,
@@ -69,8 +65,6 @@ row! {
     /// A row of `rm_properties.valuations`.
     #[derive(Eq)]
     pub struct ValuationRow as "Valuation" in "rm_properties"."valuations" {
-        #[cfg_attr(feature = "graphql", graphql(skip))]
-        pub tenant_id: Uuid,
         pub property_id: Uuid,
         pub position: Int64,
         pub valued_on: NaiveDate,
