@@ -4,29 +4,18 @@
 use crate::support::*;
 use chrono::Utc;
 use deedlog_kernel::TenantId;
-use deedlog_properties_domain::model::{Address, Attributes, PropertyKind};
+use deedlog_properties_domain::model::PropertyKind;
 use deedlog_properties_domain::Event;
 use deedlog_read_model::audit::{self, AuditFilter, EventRow};
 use deedlog_read_model::{Error, Int64, Page, TenantScope};
-use std::collections::BTreeSet;
 
-fn created(city: &str) -> Event {
-    Event::PropertyCreated {
-        address: Address {
-            street: "Lindenstraße 5".into(),
-            postal_code: "10969".into(),
-            city: city.into(),
-            country: "DE".into(),
-            latitude: None,
-            longitude: None,
-        },
+fn created(city: &'static str) -> Event {
+    NewProperty {
+        city,
         kind: PropertyKind::House,
-        attributes: Attributes::default(),
-        asking_price: Some(eur(30_000_000)),
-        agent: None,
-        owner: None,
-        tags: BTreeSet::new(),
+        ..NewProperty::default()
     }
+    .event()
 }
 
 async fn read(db: &TestDb, tenant: TenantId, filter: &AuditFilter, page: &Page) -> Vec<EventRow> {

@@ -1,7 +1,7 @@
 //! Communications, the timeline, tenancy and freshness.
 
 use crate::support::*;
-use deedlog_communications_domain::{Channel, Event as ContactEvent, LawfulBasis};
+use deedlog_communications_domain::{Channel, Event as ContactEvent};
 use deedlog_kernel::StreamId;
 use deedlog_properties_domain::{Event as PropertyEvent, ListingStatus};
 use deedlog_read_model::{communications, tenancy, timeline, Error, Page, Projection, TenantScope};
@@ -17,17 +17,8 @@ async fn a_contacts_compliance_suppressions_and_messages_read_as_projected() {
     let contact = new_stream();
     let message = uuid::Uuid::now_v7();
     let events = [
-        ContactEvent::ContactCreated {
-            name: "Lena Hoffmann".into(),
-            email: Some("lena@example.de".into()),
-            phone: Some("+4915112345678".into()),
-            address: None,
-        },
-        ContactEvent::ConsentGranted {
-            channel: Channel::Email,
-            lawful_basis: LawfulBasis::Consent,
-            source: "web form".into(),
-        },
+        contact_created("Lena Hoffmann", "lena@example.de", "+4915112345678"),
+        email_consent(),
         ContactEvent::DoNotCallSet {},
         ContactEvent::MessageQueued {
             message_id: message,
@@ -144,8 +135,7 @@ async fn a_timeline_reads_in_log_order_page_by_page() {
         ListingStatus::Active,
     ];
     let mut from = ListingStatus::Draft;
-    db.append_at(tenant, property, "property", at(0), &[crate_created()])
-        .await;
+    create_property(&db, tenant, property).await;
     for (n, to) in statuses.into_iter().enumerate() {
         db.append_at(
             tenant,
@@ -202,33 +192,12 @@ async fn a_timeline_reads_in_log_order_page_by_page() {
         .is_empty());
 }
 
-fn crate_created() -> PropertyEvent {
-    PropertyEvent::PropertyCreated {
-        address: deedlog_properties_domain::model::Address {
-            street: "Lindenstraße 5".into(),
-            postal_code: "10969".into(),
-            city: "Berlin".into(),
-            country: "DE".into(),
-            latitude: None,
-            longitude: None,
-        },
-        kind: deedlog_properties_domain::model::PropertyKind::Apartment,
-        attributes: Default::default(),
-        asking_price: Some(eur(30_000_000)),
-        agent: None,
-        owner: None,
-        tags: Default::default(),
-    }
-}
-
 #[tokio::test]
 async fn wait_for_returns_once_caught_up_and_names_the_lagging_projection_on_timeout() {
     let db = TestDb::new().await;
     let tenant = db.tenant().await;
     let property = new_stream();
-    let head = db
-        .append_at(tenant, property, "property", at(0), &[crate_created()])
-        .await;
+    let head = create_property(&db, tenant, property).await;
     db.project_all().await;
     let mut conn = db.pool.acquire().await.expect("conn");
     for projection in [
@@ -418,8 +387,7 @@ async fn price_changes_valuations_and_messages_read_by_week() {
     let tenant = db.tenant().await;
     let property = new_stream();
     // 2026-12-01 is a Tuesday: its week starts on Monday 2026-11-30.
-    db.append_at(tenant, property, "property", at(0), &[crate_created()])
-        .await;
+    create_property(&db, tenant, property).await;
     let changed = |from: i64, to: i64| PropertyEvent::AskingPriceChanged {
         from: Some(eur(from)),
         to: eur(to),
@@ -461,17 +429,8 @@ async fn price_changes_valuations_and_messages_read_by_week() {
         "contact",
         at(3),
         &[
-            ContactEvent::ContactCreated {
-                name: "Clara Voss".into(),
-                email: Some("clara@example.com".into()),
-                phone: Some("+4930123456".into()),
-                address: None,
-            },
-            ContactEvent::ConsentGranted {
-                channel: Channel::Email,
-                lawful_basis: LawfulBasis::Consent,
-                source: "web form".into(),
-            },
+            contact_created("Clara Voss", "clara@example.com", "+4930123456"),
+            email_consent(),
             ContactEvent::MessageQueued {
                 message_id: uuid::Uuid::now_v7(),
                 conversation_id: conversation,

@@ -3,21 +3,11 @@
 
 use crate::support::*;
 use deedlog_kernel::{TenantId, UserId};
-use deedlog_properties_domain::model::{Address, Attributes, PropertyKind};
+use deedlog_properties_domain::model::PropertyKind;
 use deedlog_properties_domain::{Event, ListingStatus};
 use deedlog_read_model::properties::{self, PropertyFilter, PropertySort};
 use deedlog_read_model::{Error, Int64, Page, TenantScope};
-use std::collections::BTreeSet;
 use uuid::Uuid;
-
-struct Listing {
-    street: &'static str,
-    city: &'static str,
-    kind: PropertyKind,
-    price: Option<i64>,
-    agent: Option<UserId>,
-    tags: &'static [&'static str],
-}
 
 /// Six properties of tenant A (p[0] … p[5], created an hour apart), one
 /// of tenant B.
@@ -29,29 +19,9 @@ struct Seed {
     x: UserId,
 }
 
-async fn create(db: &TestDb, tenant: TenantId, hours: i64, l: &Listing) -> Uuid {
+async fn create(db: &TestDb, tenant: TenantId, hours: i64, p: &NewProperty) -> Uuid {
     let stream = new_stream();
-    let event = Event::PropertyCreated {
-        address: Address {
-            street: l.street.into(),
-            postal_code: "10969".into(),
-            city: l.city.into(),
-            country: "DE".into(),
-            latitude: None,
-            longitude: None,
-        },
-        kind: l.kind,
-        attributes: Attributes::default(),
-        asking_price: l.price.map(eur),
-        agent: l.agent,
-        owner: None,
-        tags: l
-            .tags
-            .iter()
-            .map(|t| (*t).to_owned())
-            .collect::<BTreeSet<_>>(),
-    };
-    db.append_at(tenant, stream, "property", at(hours), &[event])
+    db.append_at(tenant, stream, "property", at(hours), &[p.event()])
         .await;
     stream.as_uuid()
 }
@@ -72,7 +42,7 @@ async fn seed(db: &TestDb) -> Seed {
     let y = UserId::from_uuid(Uuid::now_v7());
     use PropertyKind::*;
     let listings = [
-        Listing {
+        NewProperty {
             street: "Lindenstraße 5",
             city: "Berlin",
             kind: Apartment,
@@ -80,7 +50,7 @@ async fn seed(db: &TestDb) -> Seed {
             agent: Some(x),
             tags: &["balcony"],
         },
-        Listing {
+        NewProperty {
             street: "Elbchaussee 10",
             city: "Hamburg",
             kind: House,
@@ -88,7 +58,7 @@ async fn seed(db: &TestDb) -> Seed {
             agent: Some(y),
             tags: &["garden"],
         },
-        Listing {
+        NewProperty {
             street: "Kastanienallee 3",
             city: "Berlin",
             kind: House,
@@ -96,7 +66,7 @@ async fn seed(db: &TestDb) -> Seed {
             agent: Some(x),
             tags: &["balcony", "garden"],
         },
-        Listing {
+        NewProperty {
             street: "Leopoldstraße 1",
             city: "München",
             kind: Apartment,
@@ -104,7 +74,7 @@ async fn seed(db: &TestDb) -> Seed {
             agent: None,
             tags: &[],
         },
-        Listing {
+        NewProperty {
             street: "Ringstraße 7",
             city: "Köln",
             kind: Land,
@@ -112,7 +82,7 @@ async fn seed(db: &TestDb) -> Seed {
             agent: Some(y),
             tags: &[],
         },
-        Listing {
+        NewProperty {
             street: "Lindenstraße 90",
             city: "BERLIN",
             kind: Commercial,
@@ -131,20 +101,8 @@ async fn seed(db: &TestDb) -> Seed {
     status(db, a, p[2], 12, ListingStatus::Active).await;
     status(db, a, p[4], 15, ListingStatus::Active).await;
     status(db, a, p[0], 20, ListingStatus::Active).await;
-    let b_property = create(
-        db,
-        b,
-        1,
-        &Listing {
-            street: "Lindenstraße 5",
-            city: "Berlin",
-            kind: Apartment,
-            price: Some(30_000_000),
-            agent: Some(x),
-            tags: &["balcony"],
-        },
-    )
-    .await;
+    // Tenant B's one property is the same as p0.
+    let b_property = create(db, b, 1, &listings[0]).await;
     db.project_all().await;
     Seed {
         a,
