@@ -7,7 +7,6 @@ use crate::support::*;
 use deedlog_eventstore::RecordedEvent;
 use deedlog_projector::projections::properties::Properties;
 use deedlog_projector::{Error, Projection, Runner, RunnerOptions, Step};
-use sqlx::Connection;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,27 +36,11 @@ async fn burn_a_position(db: &TestDb) {
 
 /// An unrelated write transaction, open until dropped: it holds an id.
 async fn open_write_transaction(db: &TestDb) -> sqlx::PgConnection {
-    let mut conn = sqlx::PgConnection::connect_with(&db.options)
-        .await
-        .expect("connect");
-    sqlx::query("BEGIN")
-        .execute(&mut conn)
-        .await
-        .expect("begin");
-    sqlx::query("SELECT pg_current_xact_id()")
-        .execute(&mut conn)
-        .await
-        .expect("take an id");
-    conn
+    session(db, &["BEGIN", "SELECT pg_current_xact_id()"]).await
 }
 
 async fn events_after(db: &TestDb, position: u64) -> Vec<RecordedEvent> {
     db.reader.read_all(position, 1000).await.expect("read")
-}
-
-async fn property_rows(db: &TestDb) -> i64 {
-    db.count("SELECT count(*) FROM rm_properties.properties")
-        .await
 }
 
 #[tokio::test]
@@ -79,7 +62,7 @@ async fn catching_up_crosses_a_permanent_gap_while_a_transaction_is_in_flight() 
     let step = worker.apply_shared(&batch).await.expect("apply the batch");
     assert!(matches!(step, Step::Progressed { events: 2, .. }));
     assert_eq!(
-        property_rows(&db).await,
+        row_count(&db, "rm_properties.properties").await,
         3 + 4 + 2,
         "the hole's events were applied, not skipped"
     );
@@ -109,10 +92,10 @@ async fn a_batch_that_would_skip_events_of_the_log_is_refused_and_counted() {
     assert!(error.to_string().contains("refused to move its checkpoint"));
     assert_eq!(worker.stats().refused_skips.load(Ordering::Relaxed), 1);
     assert_eq!(worker.position(), first, "the checkpoint did not move");
-    assert_eq!(property_rows(&db).await, 2);
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 2);
     // Nothing was lost: the worker reads on from its checkpoint.
     catch_up(&mut worker).await;
-    assert_eq!(property_rows(&db).await, 6);
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 6);
 }
 
 #[tokio::test]
@@ -136,9 +119,9 @@ async fn a_worker_whose_lease_was_taken_over_commits_nothing_more() {
         .expect_err("the old holder is fenced off");
     assert!(matches!(error, Error::LeaseLost { .. }), "{error}");
     assert!(error.to_string().contains("another worker took it over"));
-    assert_eq!(property_rows(&db).await, 1);
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 1);
     catch_up(&mut new).await;
-    assert_eq!(property_rows(&db).await, 2);
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 2);
 }
 
 /// The backend holding the properties lease of this database: by its key,
@@ -237,5 +220,8 @@ async fn a_lease_lost_under_load_is_noticed_within_its_interval() {
     }
     stop.cancel();
     task.await.expect("runner stops");
-    assert_eq!(property_rows(&db).await, appended as i64);
+    assert_eq!(
+        row_count(&db, "rm_properties.properties").await,
+        appended as i64
+    );
 }

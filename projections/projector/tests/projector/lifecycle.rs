@@ -24,11 +24,6 @@ async fn history(db: &TestDb, properties: usize, changes: u64) -> (u64, u64) {
     (properties as u64 * (changes + 1), head)
 }
 
-async fn price_rows(db: &TestDb) -> i64 {
-    db.count("SELECT count(*) FROM rm_properties.price_history")
-        .await
-}
-
 #[tokio::test]
 async fn a_worker_killed_before_its_commit_applies_nothing_and_its_successor_everything_once() {
     let db = TestDb::new().await;
@@ -40,7 +35,7 @@ async fn a_worker_killed_before_its_commit_applies_nothing_and_its_successor_eve
         first.project_batch().await.expect("batch"),
         Step::Progressed { events: 25, .. }
     ));
-    let committed_prices = price_rows(&db).await;
+    let committed_prices = row_count(&db, "rm_properties.price_history").await;
     faulty.stall.store(true, Ordering::SeqCst);
     let stalled = faulty.stalled.notified();
     let task = tokio::spawn(async move {
@@ -50,7 +45,7 @@ async fn a_worker_killed_before_its_commit_applies_nothing_and_its_successor_eve
     task.abort();
     let _ = task.await;
     assert_eq!(
-        price_rows(&db).await,
+        row_count(&db, "rm_properties.price_history").await,
         committed_prices,
         "the aborted batch left nothing behind"
     );
@@ -60,17 +55,9 @@ async fn a_worker_killed_before_its_commit_applies_nothing_and_its_successor_eve
     assert_eq!(catch_up(&mut second).await, events - 25);
     assert_eq!(second.position(), head);
     // Each of 10 properties: created with a price, 4 drops in 9 changes (n = 0, 1, 2, 8).
-    assert_eq!(price_rows(&db).await, 10 * 5);
-    assert_eq!(
-        db.count("SELECT count(*) FROM rm_properties.properties")
-            .await,
-        10
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM deedlog_read.dead_letters")
-            .await,
-        0
-    );
+    assert_eq!(row_count(&db, "rm_properties.price_history").await, 10 * 5);
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 10);
+    assert_eq!(row_count(&db, "deedlog_read.dead_letters").await, 0);
 }
 
 #[tokio::test]
@@ -94,21 +81,13 @@ async fn two_workers_on_one_projection_apply_every_event_once() {
     assert!(at_a == head || at_b == head, "one of them reached the head");
     // Every property created once, each price change recorded once (a
     // second application would have broken the primary key or doubled rows).
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 40);
     assert_eq!(
-        db.count("SELECT count(*) FROM rm_properties.properties")
-            .await,
-        40
-    );
-    assert_eq!(
-        price_rows(&db).await,
+        row_count(&db, "rm_properties.price_history").await,
         40 * 7,
         "created + drops at n = 0, 1, 2, 8, 9, 10"
     );
-    assert_eq!(
-        db.count("SELECT count(*) FROM deedlog_read.dead_letters")
-            .await,
-        0
-    );
+    assert_eq!(row_count(&db, "deedlog_read.dead_letters").await, 0);
     let versions: i64 = db
         .count("SELECT sum(version)::bigint FROM rm_properties.properties")
         .await;
@@ -162,12 +141,8 @@ async fn the_runner_of_a_second_process_waits_for_the_lease_and_takes_over() {
     .await;
     stop_second.cancel();
     second_task.await.expect("second stops");
-    assert_eq!(
-        db.count("SELECT count(*) FROM rm_properties.properties")
-            .await,
-        10
-    );
-    assert_eq!(price_rows(&db).await, 10 * 4);
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 10);
+    assert_eq!(row_count(&db, "rm_properties.price_history").await, 10 * 4);
 }
 
 async fn wait_for(done: impl Fn() -> bool, state: impl Fn() -> String) {

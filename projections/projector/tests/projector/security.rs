@@ -43,13 +43,7 @@ async fn every_read_model_table_has_row_level_security_and_a_tenant_sees_only_it
         "tables without row-level security: {without:?}"
     );
 
-    let mut conn = sqlx::PgConnection::connect_with(&db.options)
-        .await
-        .expect("connect");
-    sqlx::query("SET ROLE deedlog_app")
-        .execute(&mut conn)
-        .await
-        .expect("role");
+    let mut conn = session(&db, &["SET ROLE deedlog_app"]).await;
     for (schema, table, _) in tables
         .iter()
         .filter(|t| t.0.starts_with("rm_") && t.1 != "checkpoint")

@@ -200,3 +200,24 @@ pub async fn schema_rows(db: &TestDb, schema: &str) -> Vec<serde_json::Value> {
         .await
         .expect("rows")
 }
+
+/// A connection of its own to the test database, after `statements` ran on
+/// it: a session a test holds open beside the projector.
+pub async fn session(db: &TestDb, statements: &[&str]) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect_with(&db.options)
+        .await
+        .expect("connect");
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    conn
+}
+
+/// How many rows `table` (schema-qualified) holds.
+pub async fn row_count(db: &TestDb, table: &str) -> i64 {
+    db.count(&format!("SELECT count(*) FROM {table}")).await
+}

@@ -196,6 +196,16 @@ impl Org {
         self.credentials(db, user, minutes, &[revoked]).await
     }
 
+    /// The admin enables or disables `module`.
+    async fn module(&self, db: &TestDb, minutes: i64, module: Module, enabled: bool) -> u64 {
+        let event = if enabled {
+            tenant::Event::ModuleEnabled { module }
+        } else {
+            tenant::Event::ModuleDisabled { module }
+        };
+        self.tenant(db, minutes, &[event]).await
+    }
+
     /// The invited user accepts: password, then activation (as the user).
     async fn accept(&self, db: &TestDb, user: UserId, minutes: i64) -> u64 {
         self.credentials(db, user, minutes, &[password()]).await;
@@ -435,22 +445,8 @@ async fn modules_suspension_settings_and_renaming_change_the_tenant() {
     let org = Org::register(&db, "Nord Makler", "nord-makler", 0).await;
     let mut projector = db.projector(Arc::new(Tenancy), 100).await;
 
-    org.tenant(
-        &db,
-        10,
-        &[tenant::Event::ModuleDisabled {
-            module: Module::Communications,
-        }],
-    )
-    .await;
-    org.tenant(
-        &db,
-        11,
-        &[tenant::Event::ModuleDisabled {
-            module: Module::Analytics,
-        }],
-    )
-    .await;
+    org.module(&db, 10, Module::Communications, false).await;
+    org.module(&db, 11, Module::Analytics, false).await;
     org.tenant(&db, 12, &[tenant::Event::TenantSuspended {}])
         .await;
     catch_up(&mut projector).await;
@@ -471,14 +467,7 @@ async fn modules_suspension_settings_and_renaming_change_the_tenant() {
 
     org.tenant(&db, 20, &[tenant::Event::TenantReactivated {}])
         .await;
-    org.tenant(
-        &db,
-        21,
-        &[tenant::Event::ModuleEnabled {
-            module: Module::Communications,
-        }],
-    )
-    .await;
+    org.module(&db, 21, Module::Communications, true).await;
     org.tenant(
         &db,
         22,
@@ -847,12 +836,7 @@ async fn history(db: &TestDb) -> u64 {
                 }
                 6 => {
                     let module = Module::ALL[(step as usize / 20) * 2];
-                    let event = if step % 20 == 6 {
-                        tenant::Event::ModuleDisabled { module }
-                    } else {
-                        tenant::Event::ModuleEnabled { module }
-                    };
-                    org.tenant(db, minute, &[event]).await
+                    org.module(db, minute, module, step % 20 != 6).await
                 }
                 7 => {
                     let event = if step % 20 == 7 {
@@ -932,29 +916,33 @@ async fn two_tenants_give_the_same_rows_whatever_the_batch_and_reconcile_clean()
         );
     }
 
-    assert_eq!(db.count("SELECT count(*) FROM rm_tenancy.tenants").await, 2);
-    assert_eq!(db.count("SELECT count(*) FROM rm_tenancy.modules").await, 8);
-    assert_eq!(
-        db.count("SELECT count(*) FROM rm_tenancy.users").await,
-        2 * (1 + 12 + 2),
-        "per tenant: the admin, 12 invited and 2 whose credentials came first"
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM rm_tenancy.users WHERE email IS NULL OR status IS NULL")
-            .await,
-        0
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM rm_tenancy.users WHERE locked_until IS NOT NULL")
-            .await,
-        2,
-        "one lock-out per tenant"
-    );
-    assert_eq!(
-        db.count("SELECT count(*) FROM rm_tenancy.users WHERE status = 'deactivated'")
-            .await,
-        2 * 4
-    );
+    let counts = [
+        ("SELECT count(*) FROM rm_tenancy.tenants", 2, ""),
+        ("SELECT count(*) FROM rm_tenancy.modules", 8, ""),
+        (
+            "SELECT count(*) FROM rm_tenancy.users",
+            2 * (1 + 12 + 2),
+            "per tenant: the admin, 12 invited and 2 whose credentials came first",
+        ),
+        (
+            "SELECT count(*) FROM rm_tenancy.users WHERE email IS NULL OR status IS NULL",
+            0,
+            "",
+        ),
+        (
+            "SELECT count(*) FROM rm_tenancy.users WHERE locked_until IS NOT NULL",
+            2,
+            "one lock-out per tenant",
+        ),
+        (
+            "SELECT count(*) FROM rm_tenancy.users WHERE status = 'deactivated'",
+            2 * 4,
+            "",
+        ),
+    ];
+    for (sql, expected, why) in counts {
+        assert_eq!(db.count(sql).await, expected, "{sql}: {why}");
+    }
     let per_tenant: Vec<i64> = sqlx::query_scalar(
         "SELECT count(*) FROM rm_tenancy.role_changes GROUP BY tenant_id ORDER BY 1",
     )
