@@ -10,7 +10,7 @@ use deedlog_deals_domain::state::evolve;
 use deedlog_deals_domain::{Action, Command, Cost, Deal, Event, Financing, Stage, State};
 use deedlog_kernel::{Currency, Money, StreamId, TenantId, UserId};
 use deedlog_projector::projections::deals::Deals;
-use deedlog_projector::{rebuild, Projection};
+use deedlog_projector::{rebuild, Projection, Projector};
 use deedlog_read_model::deals::{DealRow, ScenarioRow};
 use deedlog_read_model::Int64;
 use std::sync::Arc;
@@ -211,6 +211,22 @@ async fn assert_agrees_with_domain(db: &TestDb, log: &DealLog) {
 /// What a step expects of the deal's row.
 type Check = Box<dyn Fn(&DealRow)>;
 
+/// A fresh database with a tenant, and a deals projector reading `batch`
+/// events at a time.
+async fn start(batch: u32) -> (TestDb, TenantId, Projector) {
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    let projector = db.projector(Arc::new(Deals), batch).await;
+    (db, tenant, projector)
+}
+
+/// Projects what is in the log and checks the deal's row against the
+/// domain's state.
+async fn caught_up(db: &TestDb, projector: &mut Projector, log: &DealLog) {
+    catch_up(projector).await;
+    assert_agrees_with_domain(db, log).await;
+}
+
 /// (kind, from, to, changed_at, changed_by) of a deal's stage changes.
 async fn stage_history(
     db: &TestDb,
@@ -244,14 +260,11 @@ fn change(
 
 #[tokio::test]
 async fn each_event_shapes_the_deal_row_as_the_domain_state() {
-    let db = TestDb::new().await;
-    let tenant = db.tenant().await;
-    let mut projector = db.projector(Arc::new(Deals), 100).await;
+    let (db, tenant, mut projector) = start(100).await;
     let mut log = DealLog::new(tenant);
 
     log.run(&db, open(Some(40_000_000)), at(0)).await;
-    catch_up(&mut projector).await;
-    assert_agrees_with_domain(&db, &log).await;
+    caught_up(&db, &mut projector, &log).await;
     let opened = row(&db, log.id()).await;
     assert_eq!(opened.stage, "lead");
     assert!(opened.is_open);
@@ -377,9 +390,7 @@ async fn each_event_shapes_the_deal_row_as_the_domain_state() {
 
 #[tokio::test]
 async fn won_lost_and_reopened_deals() {
-    let db = TestDb::new().await;
-    let tenant = db.tenant().await;
-    let mut projector = db.projector(Arc::new(Deals), 2).await;
+    let (db, tenant, mut projector) = start(2).await;
 
     let mut won = DealLog::new(tenant);
     won.run(&db, open(Some(50_000_000)), at(0)).await;
@@ -654,9 +665,7 @@ async fn the_pipeline_board_sums_offers_and_weighted_values_per_stage() {
 
 #[tokio::test]
 async fn scenarios_keep_their_inputs_and_the_domain_figures() {
-    let db = TestDb::new().await;
-    let tenant = db.tenant().await;
-    let mut projector = db.projector(Arc::new(Deals), 100).await;
+    let (db, tenant, mut projector) = start(100).await;
     let mut log = DealLog::new(tenant);
     log.run(&db, open(Some(40_000_000)), at(0)).await;
     let (base, loan, extra) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
@@ -708,8 +717,7 @@ async fn scenarios_keep_their_inputs_and_the_domain_figures() {
         at(3),
     )
     .await;
-    catch_up(&mut projector).await;
-    assert_agrees_with_domain(&db, &log).await;
+    caught_up(&db, &mut projector, &log).await;
     let rows = scenarios(&db, log.id()).await;
     assert_eq!(rows.len(), 3);
     // (40,000,000 − 3,000,000) × 5%.
@@ -737,21 +745,15 @@ async fn scenarios_keep_their_inputs_and_the_domain_figures() {
     assert_eq!(row(&db, log.id()).await.scenario_count, 3);
 
     // The probability weighs every scenario's expected value.
-    log.run(&db, Action::MoveStage(Stage::Qualified), at(4))
-        .await;
-    catch_up(&mut projector).await;
-    assert_agrees_with_domain(&db, &log).await;
-    assert_eq!(
-        scenarios(&db, log.id()).await[0].expected_value_minor,
-        Some(3_700_000)
-    );
-    log.run(&db, Action::SetProbability(Some(50)), at(5)).await;
-    catch_up(&mut projector).await;
-    assert_agrees_with_domain(&db, &log).await;
-    assert_eq!(
-        scenarios(&db, log.id()).await[0].expected_value_minor,
-        Some(18_500_000)
-    );
+    for (minute, action, expected) in [
+        (4, Action::MoveStage(Stage::Qualified), 3_700_000),
+        (5, Action::SetProbability(Some(50)), 18_500_000),
+    ] {
+        log.run(&db, action, at(minute)).await;
+        caught_up(&db, &mut projector, &log).await;
+        let first = &scenarios(&db, log.id()).await[0];
+        assert_eq!(first.expected_value_minor, Some(expected), "at {minute}");
+    }
 
     // Updated in place (order kept), removed, added again under a new id.
     log.run(
@@ -780,8 +782,7 @@ async fn scenarios_keep_their_inputs_and_the_domain_figures() {
         at(8),
     )
     .await;
-    catch_up(&mut projector).await;
-    assert_agrees_with_domain(&db, &log).await;
+    caught_up(&db, &mut projector, &log).await;
     let rows = scenarios(&db, log.id()).await;
     let names: Vec<&str> = rows.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
@@ -794,22 +795,18 @@ async fn scenarios_keep_their_inputs_and_the_domain_figures() {
 
     // Closing weighs them at 0% (lost) and reopening at the stage default again.
     log.run(&db, lose("No"), at(9)).await;
-    catch_up(&mut projector).await;
-    assert_agrees_with_domain(&db, &log).await;
+    caught_up(&db, &mut projector, &log).await;
     assert_eq!(
         scenarios(&db, log.id()).await[0].expected_value_minor,
         Some(0)
     );
     log.run(&db, Action::Reopen, at(10)).await;
-    catch_up(&mut projector).await;
-    assert_agrees_with_domain(&db, &log).await;
+    caught_up(&db, &mut projector, &log).await;
 }
 
 #[tokio::test]
 async fn an_event_the_rules_never_record_is_a_dead_letter_and_the_rest_applies() {
-    let db = TestDb::new().await;
-    let tenant = db.tenant().await;
-    let mut projector = db.projector(Arc::new(Deals), 10).await;
+    let (db, tenant, mut projector) = start(10).await;
     let mut log = DealLog::new(tenant);
     log.run(&db, open(Some(10_000_000)), at(0)).await;
     // An offer in a second currency: the deal's state is left as it was.
