@@ -53,12 +53,13 @@ impl Sim {
         }
     }
 
-    /// Lena Hoffmann, created at minute 0, who opted in to email at minute 1.
-    async fn lena(db: &TestDb, tenant: TenantId) -> Self {
-        let mut lena = Sim::new(tenant);
-        lena.create(db, at(0), "Lena Hoffmann").await;
-        lena.grant(db, at(1), Channel::Email).await;
-        lena
+    /// A contact `name` created at minute 0, who opted in to `channel` at
+    /// minute 1.
+    async fn consenting(db: &TestDb, tenant: TenantId, name: &str, channel: Channel) -> Self {
+        let mut sim = Sim::new(tenant);
+        sim.create(db, at(0), name).await;
+        sim.grant(db, at(1), channel).await;
+        sim
     }
 
     fn id(&self) -> Uuid {
@@ -467,15 +468,11 @@ async fn a_refused_send_is_a_row_with_every_reason_the_domain_gave() {
     a.create(&db, at(0), "Anna Schmidt").await;
     refused.push((a.id(), a.send(&db, at(1), Channel::Email, None).await));
     // Consent for sms, but on the do-not-call list.
-    let mut b = Sim::new(tenant);
-    b.create(&db, at(0), "Bernd Meyer").await;
-    b.grant(&db, at(1), Channel::Sms).await;
+    let mut b = Sim::consenting(&db, tenant, "Bernd Meyer", Channel::Sms).await;
     b.run(&db, at(2), Action::SetDoNotCall(true)).await;
     refused.push((b.id(), b.send(&db, at(3), Channel::Sms, None).await));
     // Consent for email, then unsubscribed.
-    let mut c = Sim::new(tenant);
-    c.create(&db, at(0), "Clara Weber").await;
-    c.grant(&db, at(1), Channel::Email).await;
+    let mut c = Sim::consenting(&db, tenant, "Clara Weber", Channel::Email).await;
     c.run(
         &db,
         at(2),
@@ -486,9 +483,7 @@ async fn a_refused_send_is_a_row_with_every_reason_the_domain_gave() {
     .await;
     refused.push((c.id(), c.send(&db, at(3), Channel::Email, None).await));
     // An email that bounced hard.
-    let mut d = Sim::new(tenant);
-    d.create(&db, at(0), "Dieter Wolf").await;
-    d.grant(&db, at(1), Channel::Email).await;
+    let mut d = Sim::consenting(&db, tenant, "Dieter Wolf", Channel::Email).await;
     let bounced = d.send(&db, at(2), Channel::Email, None).await;
     d.report(
         &db,
@@ -499,26 +494,20 @@ async fn a_refused_send_is_a_row_with_every_reason_the_domain_gave() {
     .await;
     refused.push((d.id(), d.send(&db, at(4), Channel::Email, None).await));
     // The contact replied: the cadence is paused.
-    let mut e = Sim::new(tenant);
-    e.create(&db, at(0), "Eva Braun").await;
-    e.grant(&db, at(1), Channel::Letter).await;
+    let mut e = Sim::consenting(&db, tenant, "Eva Braun", Channel::Letter).await;
     let letter = e.send(&db, at(2), Channel::Letter, None).await;
     e.reply(&db, at(3), Some(letter), letter, Channel::Letter)
         .await;
     let paused = e.send(&db, at(4), Channel::Letter, Some(letter)).await;
     refused.push((e.id(), paused));
     // Three letters this week already.
-    let mut f = Sim::new(tenant);
-    f.create(&db, at(0), "Frank Koch").await;
-    f.grant(&db, at(1), Channel::Letter).await;
+    let mut f = Sim::consenting(&db, tenant, "Frank Koch", Channel::Letter).await;
     for n in 0..3 {
         f.send(&db, at(2 + n), Channel::Letter, None).await;
     }
     refused.push((f.id(), f.send(&db, at(10), Channel::Letter, None).await));
     // An sms at 22:00 UTC (the default policy's time zone).
-    let mut g = Sim::new(tenant);
-    g.create(&db, at(0), "Gina Roth").await;
-    g.grant(&db, at(1), Channel::Sms).await;
+    let mut g = Sim::consenting(&db, tenant, "Gina Roth", Channel::Sms).await;
     refused.push((g.id(), g.send(&db, at(12 * 60), Channel::Sms, None).await));
     // Everything at once: no consent, do-not-call, replied, quiet hours.
     let mut h = Sim::new(tenant);
@@ -628,7 +617,7 @@ async fn a_refused_send_is_a_row_with_every_reason_the_domain_gave() {
 async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_its_channel() {
     let db = TestDb::new().await;
     let tenant = db.tenant().await;
-    let mut lena = Sim::lena(&db, tenant).await;
+    let mut lena = Sim::consenting(&db, tenant, "Lena Hoffmann", Channel::Email).await;
     let first = lena.send(&db, at(2), Channel::Email, None).await;
     let second = lena.send(&db, at(3), Channel::Email, None).await;
     let third = lena.send(&db, at(4), Channel::Email, None).await;
@@ -753,7 +742,7 @@ async fn delivery_reports_move_a_message_forward_and_a_hard_bounce_suppresses_it
 async fn a_reply_pauses_the_contact_and_its_conversations_until_the_cadence_resumes() {
     let db = TestDb::new().await;
     let tenant = db.tenant().await;
-    let mut lena = Sim::lena(&db, tenant).await;
+    let mut lena = Sim::consenting(&db, tenant, "Lena Hoffmann", Channel::Email).await;
     let first = lena.send(&db, at(2), Channel::Email, None).await;
     let second = lena.send(&db, at(3), Channel::Email, None).await;
     let second_sent = lena.last as i64;

@@ -1,6 +1,7 @@
 //! The properties read model holds what the events say.
 
 use crate::support::*;
+use deedlog_kernel::StreamId;
 use deedlog_projector::projections::properties::Properties;
 use deedlog_properties_domain::{Event, ListingStatus};
 use std::sync::Arc;
@@ -23,14 +24,15 @@ async fn a_property_row_price_history_and_valuations_follow_its_events() {
     assert_eq!(catch_up(&mut projector).await, events.len() as u64);
     assert_eq!(projector.position(), head);
 
-    let row: (String, i64, String, Vec<String>, bool, i64, i32, Option<i64>) = sqlx::query_as(
+    let row: (String, i64, String, Vec<String>, bool, i64, i32, Option<i64>) = of_property(
+        &db,
+        stream,
         "SELECT city, asking_price_minor, listing_status, tags, archived, version, rooms, latest_valuation_minor \
          FROM rm_properties.properties WHERE property_id = $1",
+        "row",
     )
-    .bind(stream.as_uuid())
-    .fetch_one(&db.pool)
     .await
-    .expect("row");
+    .remove(0);
     assert_eq!(row.0, "Berlin");
     assert_eq!(row.1, price, "three price drops of 5,000.00 EUR");
     assert_eq!(row.1, 45_000_000 - 3 * 500_000);
@@ -44,13 +46,13 @@ async fn a_property_row_price_history_and_valuations_follow_its_events() {
     assert_eq!(row.5, events.len() as i64);
     assert_eq!(row.6, 3);
     assert_eq!(row.7, Some(price + 1_000_000));
-    let prices: Vec<(Option<i64>, i64)> = sqlx::query_as(
+    let prices: Vec<(Option<i64>, i64)> = of_property(
+        &db,
+        stream,
         "SELECT from_minor, to_minor FROM rm_properties.price_history WHERE property_id = $1 ORDER BY position",
+        "prices",
     )
-    .bind(stream.as_uuid())
-    .fetch_all(&db.pool)
-    .await
-    .expect("prices");
+    .await;
     assert_eq!(
         prices,
         vec![
@@ -75,27 +77,42 @@ async fn a_property_row_price_history_and_valuations_follow_its_events() {
     )
     .await;
     catch_up(&mut projector).await;
-    let (by, when): (String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+    let (by, when): (String, chrono::DateTime<chrono::Utc>) = of_property(
+        &db,
+        stream,
         "SELECT changed_by, changed_at FROM rm_properties.price_history WHERE property_id = $1 \
          ORDER BY position DESC LIMIT 1",
+        "last price change",
     )
-    .bind(stream.as_uuid())
-    .fetch_one(&db.pool)
     .await
-    .expect("last price change");
+    .remove(0);
     assert_eq!(
         (by.as_str(), when),
         ("user:0192f0c4-aaaa-7bbb-8ccc-000000000009", at)
     );
-    let (kind, name): (String, Option<String>) = sqlx::query_as(
+    let (kind, name): (String, Option<String>) = of_property(
+        &db,
+        stream,
         "SELECT source_kind, source_name FROM rm_properties.valuations WHERE property_id = $1",
+        "valuation",
     )
-    .bind(stream.as_uuid())
-    .fetch_one(&db.pool)
     .await
-    .expect("valuation");
+    .remove(0);
     assert_eq!(
         (kind.as_str(), name.as_deref()),
         ("provider", Some("PriceHubble"))
     );
+}
+
+/// The rows `sql` selects for the property of `stream` (its `$1`); `what`
+/// names them when the query fails.
+async fn of_property<T>(db: &TestDb, stream: StreamId, sql: &str, what: &str) -> Vec<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    sqlx::query_as(sql)
+        .bind(stream.as_uuid())
+        .fetch_all(&db.pool)
+        .await
+        .expect(what)
 }
