@@ -6,7 +6,7 @@
 use crate::support::*;
 use deedlog_eventstore::RecordedEvent;
 use deedlog_projector::projections::properties::Properties;
-use deedlog_projector::{Error, Projection, Runner, RunnerOptions, Step};
+use deedlog_projector::{Error, Projection, Projector, Runner, RunnerOptions, Step};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,12 +43,19 @@ async fn events_after(db: &TestDb, position: u64) -> Vec<RecordedEvent> {
     db.reader.read_all(position, 1000).await.expect("read")
 }
 
-#[tokio::test]
-async fn catching_up_crosses_a_permanent_gap_while_a_transaction_is_in_flight() {
+/// A fresh database with `n` properties and a properties worker that has
+/// read them; also the log's head.
+async fn caught_up_worker(n: usize) -> (TestDb, u64, Projector) {
     let db = TestDb::new().await;
-    let first = properties(&db, 3).await;
+    let head = properties(&db, n).await;
     let mut worker = db.projector(Arc::new(Properties), 100).await;
     catch_up(&mut worker).await;
+    (db, head, worker)
+}
+
+#[tokio::test]
+async fn catching_up_crosses_a_permanent_gap_while_a_transaction_is_in_flight() {
+    let (db, first, mut worker) = caught_up_worker(3).await;
     assert_eq!(worker.position(), first);
     // A hole the worker has not read: a rolled-back position, then events.
     burn_a_position(&db).await;
@@ -71,10 +78,7 @@ async fn catching_up_crosses_a_permanent_gap_while_a_transaction_is_in_flight() 
 
 #[tokio::test]
 async fn a_batch_that_would_skip_events_of_the_log_is_refused_and_counted() {
-    let db = TestDb::new().await;
-    let first = properties(&db, 2).await;
-    let mut worker = db.projector(Arc::new(Properties), 100).await;
-    catch_up(&mut worker).await;
+    let (db, first, mut worker) = caught_up_worker(2).await;
     let skipped = properties(&db, 3).await;
     let after = events_after(&db, skipped).await;
     assert!(after.is_empty());

@@ -11,6 +11,15 @@ use proptest::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+/// A reconciliation run as stored: its status and its report, if any.
+async fn stored_run(db: &TestDb, run_id: i64) -> (String, Option<serde_json::Value>) {
+    sqlx::query_as("SELECT status, report FROM deedlog_read.reconciliation_runs WHERE id = $1")
+        .bind(run_id)
+        .fetch_one(&db.pool)
+        .await
+        .expect("run")
+}
+
 #[tokio::test]
 async fn a_poison_event_is_dead_lettered_the_rest_go_on_and_replay_applies_it_after_a_fix() {
     let db = TestDb::new().await;
@@ -36,8 +45,7 @@ async fn a_poison_event_is_dead_lettered_the_rest_go_on_and_replay_applies_it_af
     let mut projector = db.projector(faulty.clone(), 100).await;
     catch_up(&mut projector).await;
     assert_eq!(
-        db.count("SELECT count(*) FROM rm_properties.properties")
-            .await,
+        row_count(&db, "rm_properties.properties").await,
         2,
         "the rest went on"
     );
@@ -206,19 +214,10 @@ async fn a_rebuild_swaps_in_while_the_live_worker_goes_on_and_reconciliation_fin
     }
     catch_up(&mut live).await;
     assert_eq!(live.position(), head);
-    assert_eq!(
-        db.count("SELECT count(*) FROM rm_properties.properties")
-            .await,
-        21
-    );
+    assert_eq!(row_count(&db, "rm_properties.properties").await, 21);
     let report = assert_reconciles_clean(&db, projection, 100).await;
     assert_eq!(report.position, head);
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM deedlog_read.reconciliation_runs WHERE id = $1")
-            .bind(report.run_id)
-            .fetch_one(&db.pool)
-            .await
-            .expect("run");
+    let (status, _) = stored_run(&db, report.run_id).await;
     assert_eq!(status, "clean");
     let schemas = db
         .count("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rm_properties%'")
@@ -293,12 +292,8 @@ async fn reconciliation_reports_a_changed_a_deleted_and_an_added_row() {
         (extra.table.as_str(), &extra.key["position"]),
         ("price_history", &serde_json::json!(999999))
     );
-    let (status, stored): (String, serde_json::Value) =
-        sqlx::query_as("SELECT status, report FROM deedlog_read.reconciliation_runs WHERE id = $1")
-            .bind(report.run_id)
-            .fetch_one(&db.pool)
-            .await
-            .expect("run");
+    let (status, stored) = stored_run(&db, report.run_id).await;
+    let stored = stored.expect("a drift run keeps its report");
     assert_eq!(status, "drift");
     assert_eq!(stored.as_array().map(Vec::len), Some(3));
 }
