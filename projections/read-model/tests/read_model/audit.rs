@@ -7,7 +7,7 @@ use deedlog_kernel::TenantId;
 use deedlog_properties_domain::model::PropertyKind;
 use deedlog_properties_domain::Event;
 use deedlog_read_model::audit::{self, AuditFilter, EventRow};
-use deedlog_read_model::{Error, Int64, Page, TenantScope};
+use deedlog_read_model::{Error, Int64, Page};
 
 fn created(city: &'static str) -> Event {
     NewProperty {
@@ -19,9 +19,7 @@ fn created(city: &'static str) -> Event {
 }
 
 async fn read(db: &TestDb, tenant: TenantId, filter: &AuditFilter, page: &Page) -> Vec<EventRow> {
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(db, tenant).await;
     let rows = audit::events(scope.conn(), filter, page)
         .await
         .expect("audit events");
@@ -110,9 +108,7 @@ async fn the_history_filters_by_record_actor_type_and_time_pages_and_hides_other
     assert_eq!(positions(&both), vec![all[0].position]);
 
     // Pages of two, then the rest.
-    let mut scope = TenantScope::begin(&db.pool, a.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, a).await;
     let first = audit::events(scope.conn(), &AuditFilter::default(), &Page::first(2))
         .await
         .expect("first page");
@@ -187,9 +183,7 @@ async fn reconciliation_runs_show_their_summaries_to_every_tenant_but_never_thei
         .await
         .expect("insert a run");
     }
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, tenant).await;
     let runs = audit::reconciliation_runs(scope.conn(), None, 10)
         .await
         .expect("runs");
@@ -223,9 +217,7 @@ async fn reconciliation_runs_show_their_summaries_to_every_tenant_but_never_thei
     scope.finish().await.expect("finish");
 
     // The application role cannot read the differences themselves.
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, tenant).await;
     let report = sqlx::query("SELECT report FROM deedlog_read.reconciliation_runs")
         .execute(scope.conn())
         .await;

@@ -6,7 +6,7 @@ use deedlog_deals_domain::{Event, Stage};
 use deedlog_kernel::{StreamId, TenantId, UserId};
 use deedlog_read_model::analytics::{self, PipelineRow};
 use deedlog_read_model::deals::{self, StageColumn};
-use deedlog_read_model::{Int64, TenantScope};
+use deedlog_read_model::Int64;
 use uuid::Uuid;
 
 fn opened(offer: Option<i64>) -> Event {
@@ -88,9 +88,7 @@ async fn the_board_groups_open_deals_by_stage_and_currency_and_the_pipeline_of_a
     deal(&db, b, 0, &[opened(Some(900_000_000))]).await;
     db.project_all().await;
 
-    let mut scope = TenantScope::begin(&db.pool, a.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, a).await;
     // Lead 5 %, qualified 10 %; the deal without an offer has no currency.
     assert_eq!(
         deals::board(scope.conn()).await.expect("board"),

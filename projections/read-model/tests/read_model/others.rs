@@ -4,7 +4,7 @@ use crate::support::*;
 use deedlog_communications_domain::{Channel, Event as ContactEvent};
 use deedlog_kernel::StreamId;
 use deedlog_properties_domain::{Event as PropertyEvent, ListingStatus};
-use deedlog_read_model::{communications, tenancy, timeline, Error, Page, Projection, TenantScope};
+use deedlog_read_model::{communications, tenancy, timeline, Error, Page, Projection};
 use std::time::Duration;
 
 /// Channel, consent, reachable, suppression reasons, blocked by, sendable.
@@ -35,9 +35,7 @@ async fn a_contacts_compliance_suppressions_and_messages_read_as_projected() {
         .await;
     db.project_all().await;
 
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, tenant).await;
     let row = communications::get(scope.conn(), contact.as_uuid())
         .await
         .expect("get")
@@ -148,9 +146,7 @@ async fn a_timeline_reads_in_log_order_page_by_page() {
         from = to;
     }
     db.project_all().await;
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, tenant).await;
     let mut page = Page::first(3);
     let mut entries = Vec::new();
     loop {
@@ -326,9 +322,7 @@ async fn a_tenant_its_users_and_modules_read_as_projected_and_only_by_that_tenan
     .await;
     db.project_all().await;
 
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, tenant).await;
     let row = tenancy::tenant(scope.conn())
         .await
         .expect("tenant")
@@ -366,9 +360,7 @@ async fn a_tenant_its_users_and_modules_read_as_projected_and_only_by_that_tenan
     scope.finish().await.expect("finish");
 
     // Another tenant's scope sees none of it.
-    let mut theirs = TenantScope::begin(&db.pool, other.as_uuid())
-        .await
-        .expect("scope");
+    let mut theirs = tenant_scope(&db, other).await;
     assert_eq!(tenancy::tenant(theirs.conn()).await.expect("tenant"), None);
     assert!(tenancy::users(theirs.conn())
         .await
@@ -455,9 +447,7 @@ async fn price_changes_valuations_and_messages_read_by_week() {
     .await;
     db.project_all().await;
 
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, tenant).await;
     let monday = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
     let next = NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
     let weeks: Vec<_> = analytics::price_changes(scope.conn(), monday, next)

@@ -114,9 +114,7 @@ async fn seed(db: &TestDb) -> Seed {
 }
 
 async fn ids(db: &TestDb, tenant: TenantId, filter: &PropertyFilter) -> Vec<Uuid> {
-    let mut scope = TenantScope::begin(&db.pool, tenant.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(db, tenant).await;
     let page = properties::list(scope.conn(), filter, &Page::first(100))
         .await
         .expect("list");
@@ -280,9 +278,7 @@ async fn three_pages_of_two_hold_every_property_once_in_every_sort() {
             ..PropertyFilter::default()
         };
         let whole = ids(&db, s.a, &filter).await;
-        let mut scope = TenantScope::begin(&db.pool, s.a.as_uuid())
-            .await
-            .expect("scope");
+        let mut scope = tenant_scope(&db, s.a).await;
         let mut seen = Vec::new();
         let mut page = Page::first(2);
         for n in 1..=3 {
@@ -317,9 +313,7 @@ async fn three_pages_of_two_hold_every_property_once_in_every_sort() {
 async fn bad_pages_and_cursors_are_refused_with_a_clear_message() {
     let db = TestDb::new().await;
     let s = seed(&db).await;
-    let mut scope = TenantScope::begin(&db.pool, s.a.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, s.a).await;
     let filter = PropertyFilter::default();
     let refused = |result: Result<_, Error>| match result {
         Err(e @ Error::BadInput { .. }) => e.to_string(),
@@ -409,9 +403,7 @@ async fn a_tenant_sees_only_its_own_properties() {
         vec![s.b_property]
     );
 
-    let mut scope = TenantScope::begin(&db.pool, s.a.as_uuid())
-        .await
-        .expect("scope");
+    let mut scope = tenant_scope(&db, s.a).await;
     assert_eq!(scope.tenant(), s.a.as_uuid());
     assert_eq!(
         properties::get(scope.conn(), s.b_property)

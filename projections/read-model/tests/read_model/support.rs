@@ -7,6 +7,7 @@ use deedlog_communications_domain::{Channel, Event as ContactEvent, LawfulBasis}
 use deedlog_kernel::{StreamId, TenantId, UserId};
 use deedlog_properties_domain::model::{Address, Attributes, PropertyKind};
 use deedlog_properties_domain::Event as PropertyEvent;
+use deedlog_read_model::TenantScope;
 
 pub use deedlog_testing::{eur, new_stream, TestDb};
 
@@ -16,6 +17,13 @@ pub fn at(hours: i64) -> DateTime<Utc> {
         .single()
         .expect("instant")
         + Duration::hours(hours)
+}
+
+/// A read-only scope bound to `tenant`, as the API opens one.
+pub async fn tenant_scope(db: &TestDb, tenant: TenantId) -> TenantScope {
+    TenantScope::begin(&db.pool, tenant.as_uuid())
+        .await
+        .expect("scope")
 }
 
 /// What a test says of a new property; a test changes what it needs with
