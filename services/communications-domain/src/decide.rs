@@ -107,20 +107,9 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
             message_id,
             status,
             provider_event_id,
-        } => {
-            let Some(provider_event_id) =
-                message::unseen_provider_event(contact, provider_event_id)?
-            else {
-                return Ok(vec![]);
-            };
-            vec![message::delivery_event(
-                contact,
-                *message_id,
-                status,
-                provider_event_id,
-                at,
-            )?]
-        }
+        } => message::once_per_provider_event(contact, provider_event_id, |provider_event_id| {
+            message::delivery_event(contact, *message_id, status, provider_event_id, at)
+        })?,
         Action::RecordReply {
             message_id,
             in_reply_to,
@@ -128,17 +117,12 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
             channel,
             body,
             provider_event_id,
-        } => {
-            let Some(provider_event_id) =
-                message::unseen_provider_event(contact, provider_event_id)?
-            else {
-                return Ok(vec![]);
-            };
+        } => message::once_per_provider_event(contact, provider_event_id, |provider_event_id| {
             message::fresh_id(contact, *message_id)?;
             if let Some(original) = in_reply_to {
                 message::check_thread(contact, *original, *conversation_id)?;
             }
-            vec![Event::ReplyReceived {
+            Ok(Event::ReplyReceived {
                 message_id: *message_id,
                 in_reply_to: *in_reply_to,
                 conversation_id: *conversation_id,
@@ -146,8 +130,8 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
                 body: message::cut(body, MAX_REPLY_LEN),
                 provider_event_id,
                 at,
-            }]
-        }
+            })
+        })?,
     })
 }
 

@@ -71,11 +71,19 @@ pub(crate) fn check_outgoing(
     Ok(subject)
 }
 
-/// A provider's report id, checked and trimmed; None when the contact
-/// already has that report (providers retry webhooks: a repeat changes nothing).
-pub(crate) fn unseen_provider_event(contact: &Contact, id: &str) -> Result<Option<String>, Error> {
+/// Records a provider's report once: the id is checked and trimmed, and a
+/// report the contact already has yields no event (providers retry
+/// webhooks: a repeat changes nothing). `record` gets the trimmed id.
+pub(crate) fn once_per_provider_event(
+    contact: &Contact,
+    id: &str,
+    record: impl FnOnce(String) -> Result<Event, Error>,
+) -> Result<Vec<Event>, Error> {
     let id = check_provider_event_id(id)?;
-    Ok((!contact.provider_events.contains(&id)).then_some(id))
+    if contact.provider_events.contains(&id) {
+        return Ok(vec![]);
+    }
+    Ok(vec![record(id)?])
 }
 
 /// Trims a provider's report id: 1 to 200 characters.
