@@ -305,6 +305,16 @@ mod communication_settings {
         }
     }
 
+    fn changed(tz: &str, limit: u32, days: u32) -> Event {
+        Event::CommunicationSettingsChanged {
+            settings: CommunicationSettings {
+                time_zone: tz.into(),
+                cadence_limit: limit,
+                cadence_window_days: days,
+            },
+        }
+    }
+
     #[test]
     fn a_new_tenant_has_the_default_settings_and_changes_them() {
         let state = deedlog_kernel::replay::<Tenants>(&[registered()]);
@@ -312,13 +322,7 @@ mod communication_settings {
         assert_eq!(tenant.settings, CommunicationSettings::default());
         Spec::given(vec![registered()])
             .when(set("Europe/Berlin", 5, 14))
-            .then_events(vec![Event::CommunicationSettingsChanged {
-                settings: CommunicationSettings {
-                    time_zone: "Europe/Berlin".into(),
-                    cadence_limit: 5,
-                    cadence_window_days: 14,
-                },
-            }]);
+            .then_events(vec![changed("Europe/Berlin", 5, 14)]);
         Spec::given(vec![registered()])
             .when(set("UTC", 3, 7))
             .then_events(vec![]);
@@ -349,13 +353,7 @@ mod communication_settings {
     fn the_upper_bounds_are_accepted_and_one_past_them_refused() {
         Spec::given(vec![registered()])
             .when(set(" America/New_York ", 50, 90))
-            .then_events(vec![Event::CommunicationSettingsChanged {
-                settings: CommunicationSettings {
-                    time_zone: "America/New_York".into(),
-                    cadence_limit: 50,
-                    cadence_window_days: 90,
-                },
-            }]);
+            .then_events(vec![changed("America/New_York", 50, 90)]);
         for (action, field, reason) in [
             (
                 set("UTC", 51, 7),
@@ -384,13 +382,7 @@ mod communication_settings {
 
     #[test]
     fn settings_survive_their_stored_form_and_registrations_stay_as_they_were() {
-        let changed = Event::CommunicationSettingsChanged {
-            settings: CommunicationSettings {
-                time_zone: "Europe/Berlin".into(),
-                cadence_limit: 5,
-                cadence_window_days: 14,
-            },
-        };
+        let changed = changed("Europe/Berlin", 5, 14);
         let (event_type, payload) = deedlog_kernel::codec::encode(&changed).expect("encodes");
         assert_eq!(
             deedlog_kernel::codec::decode::<Event>(event_type, &payload.to_string())
