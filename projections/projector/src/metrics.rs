@@ -12,6 +12,16 @@ use std::sync::Arc;
 /// A family of this process's counters: name, type, help, and its value.
 type Series = (&'static str, &'static str, &'static str, fn(&Stats) -> u64);
 
+/// A [`Series`] that reads the [`Stats`] counter `field`: every counter is
+/// read the same way, so the table names only what differs.
+macro_rules! series {
+    ($name:literal, $kind:literal, $field:ident, $help:literal) => {
+        ($name, $kind, $help, |s: &Stats| {
+            s.$field.load(Ordering::Relaxed)
+        })
+    };
+}
+
 /// Renders the series; `lags` may be empty (no log connection).
 pub fn render(stats: &BTreeMap<&'static str, Arc<Stats>>, lags: &[Lag]) -> String {
     let mut out = String::new();
@@ -28,42 +38,12 @@ pub fn render(stats: &BTreeMap<&'static str, Arc<Stats>>, lags: &[Lag]) -> Strin
             .collect::<Vec<_>>()
     };
     let applied: [Series; 6] = [
-        (
-            "deedlog_projection_events_total",
-            "counter",
-            "Events applied by this process.",
-            |s| s.events.load(Ordering::Relaxed),
-        ),
-        (
-            "deedlog_projection_batches_total",
-            "counter",
-            "Batches committed by this process.",
-            |s| s.batches.load(Ordering::Relaxed),
-        ),
-        (
-            "deedlog_projection_dead_letters_total",
-            "counter",
-            "Events this process sent to the dead letters.",
-            |s| s.dead_letters.load(Ordering::Relaxed),
-        ),
-        (
-            "deedlog_projection_position",
-            "gauge",
-            "The checkpoint after this process's last commit.",
-            |s| s.position.load(Ordering::Relaxed),
-        ),
-        (
-            "deedlog_projection_refused_skips_total",
-            "counter",
-            "Batches refused because they would have moved the checkpoint past events of the log they did not hold.",
-            |s| s.refused_skips.load(Ordering::Relaxed),
-        ),
-        (
-            "deedlog_projection_drift_rows",
-            "gauge",
-            "Rows that differed from the log at this process's last background verification.",
-            |s| s.drift_rows.load(Ordering::Relaxed),
-        ),
+        series!("deedlog_projection_events_total", "counter", events, "Events applied by this process."),
+        series!("deedlog_projection_batches_total", "counter", batches, "Batches committed by this process."),
+        series!("deedlog_projection_dead_letters_total", "counter", dead_letters, "Events this process sent to the dead letters."),
+        series!("deedlog_projection_position", "gauge", position, "The checkpoint after this process's last commit."),
+        series!("deedlog_projection_refused_skips_total", "counter", refused_skips, "Batches refused because they would have moved the checkpoint past events of the log they did not hold."),
+        series!("deedlog_projection_drift_rows", "gauge", drift_rows, "Rows that differed from the log at this process's last background verification."),
     ];
     for (name, kind, help, value) in applied {
         family(name, kind, help, counter(value));
