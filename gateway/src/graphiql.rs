@@ -24,28 +24,24 @@ pub struct Asset {
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
+/// A vendored file, served under the path it has in `vendor/graphiql/`,
+/// so the URL and the file cannot disagree.
+macro_rules! vendored {
+    ($file:literal, $content_type:expr) => {
+        Asset {
+            path: concat!("/graphiql/assets/", $file),
+            content_type: $content_type,
+            body: include_bytes!(concat!("../vendor/graphiql/", $file)),
+        }
+    };
+}
+
 /// Every file the page loads.
 pub const ASSETS: [Asset; 4] = [
-    Asset {
-        path: "/graphiql/assets/react-18.3.1/react.production.min.js",
-        content_type: JAVASCRIPT,
-        body: include_bytes!("../vendor/graphiql/react-18.3.1/react.production.min.js"),
-    },
-    Asset {
-        path: "/graphiql/assets/react-dom-18.3.1/react-dom.production.min.js",
-        content_type: JAVASCRIPT,
-        body: include_bytes!("../vendor/graphiql/react-dom-18.3.1/react-dom.production.min.js"),
-    },
-    Asset {
-        path: "/graphiql/assets/graphiql-4.0.3/graphiql.min.js",
-        content_type: JAVASCRIPT,
-        body: include_bytes!("../vendor/graphiql/graphiql-4.0.3/graphiql.min.js"),
-    },
-    Asset {
-        path: "/graphiql/assets/graphiql-4.0.3/graphiql.min.css",
-        content_type: CSS,
-        body: include_bytes!("../vendor/graphiql/graphiql-4.0.3/graphiql.min.css"),
-    },
+    vendored!("react-18.3.1/react.production.min.js", JAVASCRIPT),
+    vendored!("react-dom-18.3.1/react-dom.production.min.js", JAVASCRIPT),
+    vendored!("graphiql-4.0.3/graphiql.min.js", JAVASCRIPT),
+    vendored!("graphiql-4.0.3/graphiql.min.css", CSS),
 ];
 
 /// The page, fetched again on each visit so an upgrade's new asset paths

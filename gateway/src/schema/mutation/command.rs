@@ -117,6 +117,15 @@ impl CommandResult {
     }
 }
 
+/// The call of one service method, as `send` and `call` take it:
+/// `rpc!(deals.open_deal)` sends the request with a clone of the clients.
+macro_rules! rpc {
+    ($service:ident . $method:ident) => {
+        |mut s, r| async move { s.$service.$method(r).await }
+    };
+}
+pub(crate) use rpc;
+
 /// Sends one command on behalf of the viewer and turns the service's
 /// answer into a result or a coded error.
 pub async fn send<T, F, Fut>(ctx: &Context<'_>, body: T, rpc: F) -> Result<CommandResult>

@@ -1,6 +1,6 @@
 //! Mutations of the communications context, one per command.
 
-use super::command::{call, id_or_empty, result, send, CommandInput, CommandResult};
+use super::command::{call, id_or_empty, result, rpc, send, CommandInput, CommandResult};
 use crate::schema::enums::{Channel, DeliveryStatus, LawfulBasis};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use deedlog_proto::communications::v1 as pb;
@@ -117,10 +117,7 @@ impl CommunicationsMutation {
             contact_id: id_or_empty(contact_id),
             details: Some(details.into()),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.create_contact(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.create_contact)).await
     }
 
     /// Replaces a contact's details.
@@ -136,10 +133,7 @@ impl CommunicationsMutation {
             contact_id: contact_id.to_string(),
             details: Some(details.into()),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.update_contact(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.update_contact)).await
     }
 
     /// Records a contact's consent to be messaged on a channel, with its
@@ -160,10 +154,7 @@ impl CommunicationsMutation {
             lawful_basis: pb::LawfulBasis::from(lawful_basis).into(),
             source,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.grant_consent(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.grant_consent)).await
     }
 
     /// Records that a contact withdrew their consent for a channel.
@@ -181,10 +172,7 @@ impl CommunicationsMutation {
             channel: pb::Channel::from(channel).into(),
             source,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.withdraw_consent(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.withdraw_consent)).await
     }
 
     /// Puts a contact on the do-not-call list (calls and sms), or takes them
@@ -201,10 +189,7 @@ impl CommunicationsMutation {
             contact_id: contact_id.to_string(),
             do_not_call,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.set_do_not_call(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.set_do_not_call)).await
     }
 
     /// Unsubscribes a contact from email.
@@ -220,10 +205,7 @@ impl CommunicationsMutation {
             contact_id: contact_id.to_string(),
             source,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.unsubscribe(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.unsubscribe)).await
     }
 
     /// Queues a message for the provider. A refusal is recorded too and
@@ -247,10 +229,7 @@ impl CommunicationsMutation {
             property_id: id_or_empty(input.property_id),
             deal_id: id_or_empty(input.deal_id),
         };
-        let sent = call(ctx, body, |mut s, r| async move {
-            s.communications.send_message(r).await
-        })
-        .await?;
+        let sent = call(ctx, body, rpc!(communications.send_message)).await?;
         Ok(SentMessage {
             result: result(sent.reply)?,
             message_id: sent.message_id,
@@ -273,10 +252,7 @@ impl CommunicationsMutation {
             detail: input.detail.unwrap_or_default(),
             provider_event_id: input.provider_event_id,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.record_delivery(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.record_delivery)).await
     }
 
     /// Records a contact's reply, e.g. one an agent took by phone; provider
@@ -297,10 +273,7 @@ impl CommunicationsMutation {
             body: input.body,
             provider_event_id: input.provider_event_id,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.record_reply(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.record_reply)).await
     }
 
     /// Lets messages to a contact go out again after a reply paused the cadence.
@@ -314,9 +287,6 @@ impl CommunicationsMutation {
             command: command.options()?,
             contact_id: contact_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.communications.resume_cadence(r).await
-        })
-        .await
+        send(ctx, body, rpc!(communications.resume_cadence)).await
     }
 }

@@ -1,6 +1,6 @@
 //! Mutations of the deals context, one per command.
 
-use super::command::{date, id_or_empty, send, CommandInput, CommandResult, MoneyInput};
+use super::command::{date, id_or_empty, rpc, send, CommandInput, CommandResult, MoneyInput};
 use crate::schema::enums::DealStage;
 use async_graphql::{Context, InputObject, Object, Result};
 use chrono::NaiveDate;
@@ -90,12 +90,7 @@ impl DealsMutation {
             commission: input.commission.map(Into::into),
             expected_close: input.expected_close.map(date),
         };
-        send(
-            ctx,
-            body,
-            |mut s, r| async move { s.deals.open_deal(r).await },
-        )
-        .await
+        send(ctx, body, rpc!(deals.open_deal)).await
     }
 
     /// Moves a deal one step forward or back between open stages.
@@ -111,12 +106,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             stage: pb::Stage::from(stage).into(),
         };
-        send(
-            ctx,
-            body,
-            |mut s, r| async move { s.deals.move_stage(r).await },
-        )
-        .await
+        send(ctx, body, rpc!(deals.move_stage)).await
     }
 
     /// Closes a deal as won at its final price.
@@ -132,12 +122,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             final_price: Some(final_price.into()),
         };
-        send(
-            ctx,
-            body,
-            |mut s, r| async move { s.deals.win_deal(r).await },
-        )
-        .await
+        send(ctx, body, rpc!(deals.win_deal)).await
     }
 
     /// Closes a deal as lost, with the reason.
@@ -153,12 +138,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             reason,
         };
-        send(
-            ctx,
-            body,
-            |mut s, r| async move { s.deals.lose_deal(r).await },
-        )
-        .await
+        send(ctx, body, rpc!(deals.lose_deal)).await
     }
 
     /// Records the buyer's current offer.
@@ -174,12 +154,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             offer: Some(offer.into()),
         };
-        send(
-            ctx,
-            body,
-            |mut s, r| async move { s.deals.set_offer(r).await },
-        )
-        .await
+        send(ctx, body, rpc!(deals.set_offer)).await
     }
 
     /// Sets the commission the deal earns.
@@ -195,10 +170,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             commission: Some(commission.into()),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.deals.set_commission(r).await
-        })
-        .await
+        send(ctx, body, rpc!(deals.set_commission)).await
     }
 
     /// Sets the probability of closing in percent (0–100), or returns to the
@@ -215,10 +187,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             probability_pct,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.deals.set_probability(r).await
-        })
-        .await
+        send(ctx, body, rpc!(deals.set_probability)).await
     }
 
     /// Sets the expected closing date, or clears it when `expectedClose` is null.
@@ -234,10 +203,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             expected_close: expected_close.map(date),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.deals.set_expected_close(r).await
-        })
-        .await
+        send(ctx, body, rpc!(deals.set_expected_close)).await
     }
 
     /// Hands a deal to another agent.
@@ -253,10 +219,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             agent_id: agent_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.deals.reassign_deal(r).await
-        })
-        .await
+        send(ctx, body, rpc!(deals.reassign_deal)).await
     }
 
     /// Reopens a closed deal (admins and managers only).
@@ -270,12 +233,7 @@ impl DealsMutation {
             command: command.options()?,
             deal_id: deal_id.to_string(),
         };
-        send(
-            ctx,
-            body,
-            |mut s, r| async move { s.deals.reopen_deal(r).await },
-        )
-        .await
+        send(ctx, body, rpc!(deals.reopen_deal)).await
     }
 
     /// Adds a what-if scenario to a deal.
@@ -287,10 +245,7 @@ impl DealsMutation {
         scenario: ScenarioInput,
     ) -> Result<CommandResult> {
         let body = scenario_request(command, deal_id, scenario)?;
-        send(ctx, body, |mut s, r| async move {
-            s.deals.add_scenario(r).await
-        })
-        .await
+        send(ctx, body, rpc!(deals.add_scenario)).await
     }
 
     /// Replaces the inputs of one of a deal's scenarios.
@@ -302,10 +257,7 @@ impl DealsMutation {
         scenario: ScenarioInput,
     ) -> Result<CommandResult> {
         let body = scenario_request(command, deal_id, scenario)?;
-        send(ctx, body, |mut s, r| async move {
-            s.deals.update_scenario(r).await
-        })
-        .await
+        send(ctx, body, rpc!(deals.update_scenario)).await
     }
 
     /// Removes one of a deal's scenarios.
@@ -321,10 +273,7 @@ impl DealsMutation {
             deal_id: deal_id.to_string(),
             scenario_id: scenario_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.deals.remove_scenario(r).await
-        })
-        .await
+        send(ctx, body, rpc!(deals.remove_scenario)).await
     }
 }
 

@@ -1,6 +1,6 @@
 //! Mutations of the properties context, one per command.
 
-use super::command::{date, id_or_empty, send, CommandInput, CommandResult, MoneyInput};
+use super::command::{date, id_or_empty, rpc, send, CommandInput, CommandResult, MoneyInput};
 use crate::schema::enums::{ListingStatus, PropertyKind, SourceKind};
 use async_graphql::{Context, InputObject, Object, Result};
 use chrono::NaiveDate;
@@ -125,10 +125,7 @@ impl PropertiesMutation {
             owner_contact_id: id_or_empty(input.owner_contact_id),
             tags: input.tags,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.create_property(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.create_property)).await
     }
 
     async fn change_address(
@@ -143,10 +140,7 @@ impl PropertiesMutation {
             property_id: property_id.to_string(),
             address: Some(address.into()),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.change_address(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.change_address)).await
     }
 
     async fn change_attributes(
@@ -161,10 +155,7 @@ impl PropertiesMutation {
             property_id: property_id.to_string(),
             attributes: Some(attributes.into()),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.change_attributes(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.change_attributes)).await
     }
 
     async fn change_asking_price(
@@ -179,10 +170,7 @@ impl PropertiesMutation {
             property_id: property_id.to_string(),
             asking_price: Some(asking_price.into()),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.change_asking_price(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.change_asking_price)).await
     }
 
     async fn record_valuation(
@@ -201,10 +189,7 @@ impl PropertiesMutation {
             source: Some(source.into()),
             valued_on: Some(date(valued_on)),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.record_valuation(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.record_valuation)).await
     }
 
     async fn change_listing_status(
@@ -219,10 +204,7 @@ impl PropertiesMutation {
             property_id: property_id.to_string(),
             status: pb::ListingStatus::from(status).into(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.change_listing_status(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.change_listing_status)).await
     }
 
     async fn assign_agent(
@@ -237,10 +219,7 @@ impl PropertiesMutation {
             property_id: property_id.to_string(),
             agent_id: agent_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.assign_agent(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.assign_agent)).await
     }
 
     /// Sets the owner contact, or clears it when `ownerContactId` is null.
@@ -256,10 +235,7 @@ impl PropertiesMutation {
             property_id: property_id.to_string(),
             owner_contact_id: id_or_empty(owner_contact_id),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.set_owner(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.set_owner)).await
     }
 
     async fn add_tag(
@@ -270,10 +246,7 @@ impl PropertiesMutation {
         tag: String,
     ) -> Result<CommandResult> {
         let body = tag_request(command, property_id, tag)?;
-        send(ctx, body, |mut s, r| async move {
-            s.properties.add_tag(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.add_tag)).await
     }
 
     async fn remove_tag(
@@ -284,10 +257,7 @@ impl PropertiesMutation {
         tag: String,
     ) -> Result<CommandResult> {
         let body = tag_request(command, property_id, tag)?;
-        send(ctx, body, |mut s, r| async move {
-            s.properties.remove_tag(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.remove_tag)).await
     }
 
     async fn archive_property(
@@ -300,10 +270,7 @@ impl PropertiesMutation {
             command: command.options()?,
             property_id: property_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.archive_property(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.archive_property)).await
     }
 
     async fn restore_property(
@@ -316,10 +283,7 @@ impl PropertiesMutation {
             command: command.options()?,
             property_id: property_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.properties.restore_property(r).await
-        })
-        .await
+        send(ctx, body, rpc!(properties.restore_property)).await
     }
 }
 

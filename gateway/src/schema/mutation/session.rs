@@ -1,7 +1,7 @@
 //! Signing in and out, through the tenancy service: `login`, `refresh`,
 //! `logout` are the only operations that need no access token.
 
-use super::command::call_without_token;
+use super::command::{call_without_token, rpc};
 use crate::services::ClientAddress;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -91,24 +91,14 @@ impl SessionMutation {
     /// Trades a refresh token for a new session (the old refresh token is spent).
     async fn refresh(&self, ctx: &Context<'_>, refresh_token: String) -> Result<Session> {
         let body = pb::RefreshRequest { refresh_token };
-        let pair = call_without_token(
-            ctx,
-            body,
-            |mut s, r| async move { s.tenancy.refresh(r).await },
-        )
-        .await?;
+        let pair = call_without_token(ctx, body, rpc!(tenancy.refresh)).await?;
         Ok(pair.into())
     }
 
     /// Revokes a refresh token. True once it can no longer be used.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
         let body = pb::LogoutRequest { refresh_token };
-        call_without_token(
-            ctx,
-            body,
-            |mut s, r| async move { s.tenancy.logout(r).await },
-        )
-        .await?;
+        call_without_token(ctx, body, rpc!(tenancy.logout)).await?;
         Ok(true)
     }
 }

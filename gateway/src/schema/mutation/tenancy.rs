@@ -2,7 +2,7 @@
 //! tenant's settings and its users. `registerTenant` and `acceptInvitation`
 //! need no access token; reads are served from the read models.
 
-use super::command::{call, call_without_token, result, send, CommandInput, CommandResult};
+use super::command::{call, call_without_token, result, rpc, send, CommandInput, CommandResult};
 use crate::schema::enums::{Role, TenantModule};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use deedlog_proto::tenancy::v1 as pb;
@@ -56,10 +56,7 @@ impl TenancyMutation {
             admin_display_name: input.admin_display_name,
             admin_password: input.admin_password,
         };
-        let registered = call_without_token(ctx, body, |mut s, r| async move {
-            s.tenancy.register_tenant(r).await
-        })
-        .await?;
+        let registered = call_without_token(ctx, body, rpc!(tenancy.register_tenant)).await?;
         Ok(RegisteredTenant {
             result: result(registered.reply)?,
             tenant_id: registered.tenant_id,
@@ -81,10 +78,7 @@ impl TenancyMutation {
             invitation_token,
             password,
         };
-        let reply = call_without_token(ctx, body, |mut s, r| async move {
-            s.tenancy.accept_invitation(r).await
-        })
-        .await?;
+        let reply = call_without_token(ctx, body, rpc!(tenancy.accept_invitation)).await?;
         Ok(CommandResult { reply })
     }
 
@@ -99,10 +93,7 @@ impl TenancyMutation {
             command: command.options()?,
             name,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.tenancy.rename_tenant(r).await
-        })
-        .await
+        send(ctx, body, rpc!(tenancy.rename_tenant)).await
     }
 
     /// Suspends a tenant; only an admin of that tenant may ask.
@@ -116,10 +107,7 @@ impl TenancyMutation {
             command: command.options()?,
             tenant_id: tenant_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.tenancy.suspend_tenant(r).await
-        })
-        .await
+        send(ctx, body, rpc!(tenancy.suspend_tenant)).await
     }
 
     /// Reactivates a suspended tenant; only an admin of that tenant may ask.
@@ -133,10 +121,7 @@ impl TenancyMutation {
             command: command.options()?,
             tenant_id: tenant_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.tenancy.reactivate_tenant(r).await
-        })
-        .await
+        send(ctx, body, rpc!(tenancy.reactivate_tenant)).await
     }
 
     /// Switches one of the tenant's modules on or off (admins only).
@@ -152,10 +137,7 @@ impl TenancyMutation {
             module: pb::Module::from(module).into(),
             enabled,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.tenancy.set_module(r).await
-        })
-        .await
+        send(ctx, body, rpc!(tenancy.set_module)).await
     }
 
     /// Sets the tenant's time zone (IANA, e.g. Europe/Berlin) and how many
@@ -174,10 +156,7 @@ impl TenancyMutation {
             cadence_limit,
             cadence_window_days,
         };
-        send(ctx, body, |mut s, r| async move {
-            s.tenancy.set_communication_settings(r).await
-        })
-        .await
+        send(ctx, body, rpc!(tenancy.set_communication_settings)).await
     }
 
     /// Invites a user with a role (admins and managers); they join with the
@@ -196,10 +175,7 @@ impl TenancyMutation {
             display_name,
             role: pb::Role::from(role).into(),
         };
-        let invited = call(ctx, body, |mut s, r| async move {
-            s.tenancy.invite_user(r).await
-        })
-        .await?;
+        let invited = call(ctx, body, rpc!(tenancy.invite_user)).await?;
         Ok(InvitedUser {
             result: result(invited.reply)?,
             user_id: invited.user_id,
@@ -220,10 +196,7 @@ impl TenancyMutation {
             user_id: user_id.to_string(),
             role: pb::Role::from(role).into(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.tenancy.change_role(r).await
-        })
-        .await
+        send(ctx, body, rpc!(tenancy.change_role)).await
     }
 
     /// Deactivates a user and revokes every refresh token they hold (admins only).
@@ -237,9 +210,6 @@ impl TenancyMutation {
             command: command.options()?,
             user_id: user_id.to_string(),
         };
-        send(ctx, body, |mut s, r| async move {
-            s.tenancy.deactivate_user(r).await
-        })
-        .await
+        send(ctx, body, rpc!(tenancy.deactivate_user)).await
     }
 }
