@@ -16,6 +16,14 @@ pub trait DomainEvent {
     }
 }
 
+/// A domain's command: what is asked and the instant it was accepted. Time
+/// travels with the command so that `decide` never reads a clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timed<A> {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub action: A,
+}
+
 /// The rules of one kind of record.
 pub trait Decider {
     /// The stream type of its records in the log (one of [`crate::stream_type`]).

@@ -20,7 +20,7 @@ pub mod stream_type;
 
 pub use access::{current_role, Denied, MemberStatus, Membership, TENANT_SUSPENDED};
 pub use country::{normalise_country, CountryError};
-pub use decider::{replay, Decider, DomainEvent, Reason, Refusal, RefusalKind};
+pub use decider::{replay, Decider, DomainEvent, Reason, Refusal, RefusalKind, Timed};
 pub use harness::DeciderSpec;
 pub use ids::{CausationId, CommandId, CorrelationId, StreamId, TenantId, UserId};
 pub use metadata::{CommandMetadata, TraceContext};

@@ -4,15 +4,11 @@
 
 use crate::model::{Channel, LawfulBasis, PostalAddress};
 use crate::policy::SendPolicy;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Command {
-    /// When the command is decided; for provider reports, when the webhook arrived.
-    pub at: DateTime<Utc>,
-    pub action: Action,
-}
+/// An action and when it is decided; for provider reports, `at` is when the
+/// webhook arrived.
+pub type Command = deedlog_kernel::Timed<Action>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {

@@ -3,15 +3,12 @@
 
 use crate::scenario::{Cost, Financing};
 use crate::stage::Stage;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use deedlog_kernel::{Money, UserId};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Command {
-    pub at: DateTime<Utc>,
-    pub action: Action,
-}
+/// An action and the instant it was accepted.
+pub type Command = deedlog_kernel::Timed<Action>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {

@@ -2,16 +2,12 @@
 
 use crate::model::{Address, Attributes, PropertyKind, Source};
 use crate::status::ListingStatus;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use deedlog_kernel::{Money, UserId};
 use uuid::Uuid;
 
-/// A command and the instant it was accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Command {
-    pub at: DateTime<Utc>,
-    pub action: Action,
-}
+/// An action and the instant it was accepted.
+pub type Command = deedlog_kernel::Timed<Action>;
 
 // Create carries the whole record once; boxing it would only add an
 // indirection to every match for a value that is built once per command.
