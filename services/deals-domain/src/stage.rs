@@ -27,16 +27,19 @@ pub const OPEN: [Stage; 6] = [
 ];
 
 impl Stage {
-    pub const ALL: [Stage; 8] = [
-        Stage::Lead,
-        Stage::Qualified,
-        Stage::Viewing,
-        Stage::Offer,
-        Stage::Negotiation,
-        Stage::UnderContract,
-        Stage::ClosedWon,
-        Stage::ClosedLost,
-    ];
+    /// The open stages in pipeline order, then the two closed ones; built
+    /// from `OPEN` so the order is written once.
+    pub const ALL: [Stage; 8] = {
+        let mut all = [Stage::ClosedLost; 8];
+        let mut i = 0;
+        while i < OPEN.len() {
+            all[i] = OPEN[i];
+            i += 1;
+        }
+        all[OPEN.len()] = Stage::ClosedWon;
+        all[OPEN.len() + 1] = Stage::ClosedLost;
+        all
+    };
 
     pub fn is_open(self) -> bool {
         !matches!(self, Stage::ClosedWon | Stage::ClosedLost)
