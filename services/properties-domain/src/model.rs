@@ -123,37 +123,28 @@ pub struct Attributes {
 impl Attributes {
     /// Checks ranges; `current_year` comes with the command.
     pub fn validate(&self, current_year: i32) -> Result<(), Error> {
+        // Each sourced field, with the paths its confidence and provider
+        // are named by when refused.
+        macro_rules! provenance {
+            ($field:ident) => {
+                (
+                    concat!(
+                        "attributes.",
+                        stringify!($field),
+                        ".provenance.confidence_pct"
+                    ),
+                    concat!("attributes.", stringify!($field), ".provenance.provider"),
+                    self.$field.as_ref().map(|s| &s.provenance),
+                )
+            };
+        }
         let provenances = [
-            (
-                "attributes.rooms.provenance.confidence_pct",
-                "attributes.rooms.provenance.provider",
-                self.rooms.as_ref().map(|s| &s.provenance),
-            ),
-            (
-                "attributes.bedrooms.provenance.confidence_pct",
-                "attributes.bedrooms.provenance.provider",
-                self.bedrooms.as_ref().map(|s| &s.provenance),
-            ),
-            (
-                "attributes.bathrooms.provenance.confidence_pct",
-                "attributes.bathrooms.provenance.provider",
-                self.bathrooms.as_ref().map(|s| &s.provenance),
-            ),
-            (
-                "attributes.living_area_m2.provenance.confidence_pct",
-                "attributes.living_area_m2.provenance.provider",
-                self.living_area_m2.as_ref().map(|s| &s.provenance),
-            ),
-            (
-                "attributes.plot_area_m2.provenance.confidence_pct",
-                "attributes.plot_area_m2.provenance.provider",
-                self.plot_area_m2.as_ref().map(|s| &s.provenance),
-            ),
-            (
-                "attributes.year_built.provenance.confidence_pct",
-                "attributes.year_built.provenance.provider",
-                self.year_built.as_ref().map(|s| &s.provenance),
-            ),
+            provenance!(rooms),
+            provenance!(bedrooms),
+            provenance!(bathrooms),
+            provenance!(living_area_m2),
+            provenance!(plot_area_m2),
+            provenance!(year_built),
         ];
         // Fields are named by their path in the request's `Attributes`.
         for (confidence, provider, provenance) in provenances {
