@@ -5,7 +5,7 @@ use anyhow::Context;
 use deedlog_cluster::pools::read_model_pool;
 use deedlog_eventstore::{LogReader, Upcasters};
 use deedlog_projector::rebuild::Progress;
-use deedlog_projector::{dead_letter, projections, reconcile};
+use deedlog_projector::{dead_letter, projections, reconcile, Projection};
 use deedlog_runtime::settings::Settings;
 use sqlx::PgPool;
 use std::io::Write;
@@ -56,40 +56,54 @@ fn progress_bar(label: &'static str) -> impl FnMut(Progress) {
     }
 }
 
-pub async fn rebuild(settings: &Settings, name: &str) -> anyhow::Result<()> {
+/// Runs one pass of `pass` (rebuild or reconcile) over the whole log for the
+/// projection `name`, drawing a progress bar labelled `verb` as it goes;
+/// returns what the pass returned and how long it took.
+async fn whole_log_pass<T>(
+    settings: &Settings,
+    name: &str,
+    verb: &'static str,
+    pass: impl AsyncFnOnce(
+        &PgPool,
+        &LogReader,
+        Arc<dyn Projection>,
+        u32,
+        &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<T, deedlog_projector::Error>,
+) -> anyhow::Result<(T, std::time::Duration)> {
     let projection = projections::by_name(name)?;
     let access = connect(settings).await?;
     let started = std::time::Instant::now();
-    let position = deedlog_projector::rebuild::rebuild(
+    let done = pass(
         &access.pool,
         &access.reader,
         projection,
         settings.projector.rebuild_batch_size,
-        &mut progress_bar("rebuild"),
+        &mut progress_bar(verb),
     )
     .await
-    .with_context(|| format!("rebuild projection {name}"))?;
+    .with_context(|| format!("{verb} projection {name}"))?;
     eprintln!();
+    Ok((done, started.elapsed()))
+}
+
+pub async fn rebuild(settings: &Settings, name: &str) -> anyhow::Result<()> {
+    let (position, took) = whole_log_pass(
+        settings,
+        name,
+        "rebuild",
+        deedlog_projector::rebuild::rebuild,
+    )
+    .await?;
     println!(
         "rebuilt {name} up to position {position} in {:.1}s and swapped it in",
-        started.elapsed().as_secs_f64()
+        took.as_secs_f64()
     );
     Ok(())
 }
 
 pub async fn reconcile(settings: &Settings, name: &str) -> anyhow::Result<()> {
-    let projection = projections::by_name(name)?;
-    let access = connect(settings).await?;
-    let report = reconcile::reconcile(
-        &access.pool,
-        &access.reader,
-        projection,
-        settings.projector.rebuild_batch_size,
-        &mut progress_bar("reconcile"),
-    )
-    .await
-    .with_context(|| format!("reconcile projection {name}"))?;
-    eprintln!();
+    let (report, _) = whole_log_pass(settings, name, "reconcile", reconcile::reconcile).await?;
     for d in &report.differences {
         let columns = if d.columns.is_empty() {
             String::new()

@@ -14,10 +14,40 @@ fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::try_parse_from(std::iter::once("deedlog").chain(args.iter().copied()))
 }
 
+/// Asserts that clap refuses `args` with a message mentioning each of `words`.
+fn assert_parse_refused(args: &[&str], words: &[&str]) {
+    assert_mentions(&parse(args).expect_err("refused").to_string(), words);
+}
+
+/// Asserts that `args` parse but running them fails with a message (causes
+/// included) mentioning each of `words`.
+async fn assert_run_refused(args: &[&str], words: &[&str]) {
+    let cli = parse(args).expect("parses");
+    assert_mentions(
+        &format!("{:#}", run(cli).await.expect_err("refused")),
+        words,
+    );
+}
+
+/// A connection to the database at `url`.
+async fn connect(url: &str) -> sqlx::PgConnection {
+    let options: PgConnectOptions = url.parse().expect("url");
+    sqlx::ConnectOptions::connect(&options)
+        .await
+        .expect("connect")
+}
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn assert_mentions(message: &str, words: &[&str]) {
+    for word in words {
+        assert!(message.contains(word), "{word:?} missing from: {message}");
+    }
+}
+
 #[test]
 fn unknown_subcommand_is_refused_with_the_choices() {
-    let message = parse(&["migrat"]).expect_err("typo refused").to_string();
-    assert!(message.contains("migrate"), "{message}");
+    assert_parse_refused(&["migrat"], &["migrate"]);
 }
 
 #[test]
@@ -54,13 +84,7 @@ fn up_seeds_the_demo_unless_told_otherwise() {
         };
         assert_eq!(seed == SeedArg::Demo && !no_demo, demo, "{args:?}");
     }
-    let message = parse(&["up", "--seed", "huge"])
-        .expect_err("unknown")
-        .to_string();
-    assert!(
-        message.contains("demo") && message.contains("none"),
-        "{message}"
-    );
+    assert_parse_refused(&["up", "--seed", "huge"], &["demo", "none"]);
 }
 
 #[tokio::test]
@@ -77,16 +101,17 @@ async fn up_takes_a_data_dir_but_not_with_a_database_url() {
     };
     assert_eq!(data_dir, None);
     assert!(parse(&["up", "--data-dir"]).is_err(), "DIR is required");
-    let cli = parse(&[
-        "up",
-        "--data-dir",
-        "/nonexistent/pg",
-        "--database-url",
-        "postgres://postgres@127.0.0.1:5432/deedlog",
-    ])
-    .expect("parses");
-    let message = format!("{:#}", run(cli).await.expect_err("both refused"));
-    assert!(message.contains("leave out --database-url"), "{message}");
+    assert_run_refused(
+        &[
+            "up",
+            "--data-dir",
+            "/nonexistent/pg",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/deedlog",
+        ],
+        &["leave out --database-url"],
+    )
+    .await;
 }
 
 #[test]
@@ -112,66 +137,55 @@ fn seed_takes_tenants_and_properties_with_defaults_for_the_rest() {
             "--concurrency",
             concurrency,
         ];
-        let message = parse(&args).expect_err("out of range").to_string();
-        assert!(
-            message.contains(flag) && message.contains("is not in"),
-            "{message}"
-        );
+        assert_parse_refused(&args, &[flag, "is not in"]);
     }
 }
 
 #[tokio::test]
 async fn source_applies_to_the_projector_only_and_kafka_needs_brokers() {
-    let cli = parse(&["serve", "gateway", "--source", "kafka"]).expect("parses");
-    let message = format!("{:#}", run(cli).await.expect_err("not a projector"));
-    assert!(
-        message.contains("--source applies to `deedlog serve projector`"),
-        "{message}"
-    );
-    let cli = parse(&[
-        "serve",
-        "projector",
-        "--source",
-        "kafka",
-        "--log-filter",
-        "off",
-    ])
-    .expect("parses");
-    let message = format!("{:#}", run(cli).await.expect_err("no brokers"));
-    assert!(message.contains("projector.source"), "{message}");
-    assert!(message.contains("kafka.brokers"), "{message}");
-    let message = parse(&["serve", "projector", "--source", "pulsar"])
-        .expect_err("unknown source")
-        .to_string();
-    assert!(
-        message.contains("log") && message.contains("kafka"),
-        "{message}"
+    assert_run_refused(
+        &["serve", "gateway", "--source", "kafka"],
+        &["--source applies to `deedlog serve projector`"],
+    )
+    .await;
+    assert_run_refused(
+        &[
+            "serve",
+            "projector",
+            "--source",
+            "kafka",
+            "--log-filter",
+            "off",
+        ],
+        &["projector.source", "kafka.brokers"],
+    )
+    .await;
+    assert_parse_refused(
+        &["serve", "projector", "--source", "pulsar"],
+        &["log", "kafka"],
     );
 }
 
 #[tokio::test]
 async fn migrate_to_an_unreachable_server_says_so() {
     // Port 1 on loopback: nothing listens there.
-    let cli = parse(&[
-        "migrate",
-        "--database-url",
-        "postgres://postgres@127.0.0.1:1/x",
-        "--log-filter",
-        "off",
-    ])
-    .expect("parses");
-    let message = format!("{:#}", run(cli).await.expect_err("no server"));
-    assert!(message.contains("prepare database x"), "{message}");
-    assert!(message.contains("unreachable"), "{message}");
+    assert_run_refused(
+        &[
+            "migrate",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/x",
+            "--log-filter",
+            "off",
+        ],
+        &["prepare database x", "unreachable"],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn migrate_creates_and_migrates_a_database_once() {
     let name = format!("deedlog_cli_{}", std::process::id());
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-    let admin: PgConnectOptions = "postgres://postgres@127.0.0.1:5432/postgres"
-        .parse()
-        .expect("url");
     for _ in 0..2 {
         let cli =
             parse(&["migrate", "--database-url", &url, "--log-filter", "off"]).expect("parses");
@@ -179,28 +193,23 @@ async fn migrate_creates_and_migrates_a_database_once() {
             .await
             .expect("migrate succeeds, the second time with nothing to do");
     }
-    let options: PgConnectOptions = url.parse().expect("url");
-    let mut conn = sqlx::ConnectOptions::connect(&options)
-        .await
-        .expect("database exists");
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
-        .fetch_one(&mut conn)
-        .await
-        .expect("migrations table");
-    assert_eq!(
-        applied as usize,
-        deedlog_eventstore::MIGRATOR.iter().count()
-    );
-    let read_models: i64 = sqlx::query_scalar("SELECT count(*) FROM deedlog_read._sqlx_migrations")
-        .fetch_one(&mut conn)
-        .await
-        .expect("read-model migrations table");
-    assert_eq!(
-        read_models as usize,
-        deedlog_projector::migrate::MIGRATOR.iter().count()
-    );
+    let mut conn = connect(&url).await;
+    // Each migrator's table holds exactly its migrations.
+    for (table, migrator) in [
+        ("_sqlx_migrations", &deedlog_eventstore::MIGRATOR),
+        (
+            "deedlog_read._sqlx_migrations",
+            &deedlog_projector::migrate::MIGRATOR,
+        ),
+    ] {
+        let applied: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&mut conn)
+            .await
+            .expect(table);
+        assert_eq!(applied as usize, migrator.iter().count(), "{table}");
+    }
     drop(conn);
-    let mut admin = sqlx::ConnectOptions::connect(&admin).await.expect("admin");
+    let mut admin = connect(ADMIN_URL).await;
     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut admin)
         .await
@@ -227,10 +236,7 @@ impl Drop for DropDatabase {
                 .build()
                 .expect("runtime");
             runtime.block_on(async {
-                let admin: PgConnectOptions = "postgres://postgres@127.0.0.1:5432/postgres"
-                    .parse()
-                    .expect("url");
-                let mut conn = sqlx::ConnectOptions::connect(&admin).await.expect("admin");
+                let mut conn = connect(ADMIN_URL).await;
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut conn)
                     .await;
@@ -250,12 +256,7 @@ async fn operations_on_an_unknown_projection_name_the_known_ones() {
         // Refused before connecting: the database URL is never used.
         let mut full = args.to_vec();
         full.extend(["--database-url", "postgres://nobody@127.0.0.1:1/none"]);
-        let error = run(parse(&full).expect("parses"))
-            .await
-            .expect_err("refused");
-        let message = format!("{error:#}");
-        assert!(message.contains("unknown projection"), "{message}");
-        assert!(message.contains("properties"), "{message}");
+        assert_run_refused(&full, &["unknown projection", "properties"]).await;
     }
 }
 
@@ -265,19 +266,9 @@ async fn dead_letter_commands_name_a_missing_id_and_change_nothing() {
     for args in [&["dlq", "replay", "42"][..], &["dlq", "skip", "42"][..]] {
         let mut full = args.to_vec();
         full.extend(["--database-url", url.as_str()]);
-        let error = run(parse(&full).expect("parses"))
-            .await
-            .expect_err("refused");
-        assert!(
-            format!("{error:#}").contains("no dead letter with id 42"),
-            "{error:#}"
-        );
+        assert_run_refused(&full, &["no dead letter with id 42"]).await;
     }
-    let not_a_number = parse(&["dlq", "replay", "forty-two"]).expect_err("refused");
-    assert!(
-        not_a_number.to_string().contains("forty-two"),
-        "{not_a_number}"
-    );
+    assert_parse_refused(&["dlq", "replay", "forty-two"], &["forty-two"]);
     let list = parse(&["dlq", "list", "--database-url", &url]).expect("parses");
     run(list).await.expect("an empty list is fine");
 }
@@ -285,16 +276,12 @@ async fn dead_letter_commands_name_a_missing_id_and_change_nothing() {
 #[tokio::test]
 async fn reconcile_before_the_projector_ran_says_so_and_records_the_failed_run() {
     let (url, _guard) = migrated_database("reconcile").await;
-    let cli = parse(&["reconcile", "properties", "--database-url", &url]).expect("parses");
-    let error = run(cli).await.expect_err("no live model yet");
-    assert!(
-        format!("{error:#}").contains("no live read model"),
-        "{error:#}"
-    );
-    let options: PgConnectOptions = url.parse().expect("url");
-    let mut conn = sqlx::ConnectOptions::connect(&options)
-        .await
-        .expect("connect");
+    assert_run_refused(
+        &["reconcile", "properties", "--database-url", &url],
+        &["no live read model"],
+    )
+    .await;
+    let mut conn = connect(&url).await;
     let status: String = sqlx::query_scalar("SELECT status FROM deedlog_read.reconciliation_runs")
         .fetch_one(&mut conn)
         .await
@@ -304,15 +291,16 @@ async fn reconcile_before_the_projector_ran_says_so_and_records_the_failed_run()
 
 #[tokio::test]
 async fn rebuild_against_an_unreachable_database_says_so() {
-    let cli = parse(&[
-        "rebuild",
-        "properties",
-        "--database-url",
-        "postgres://postgres@127.0.0.1:1/deedlog",
-    ])
-    .expect("parses");
-    let error = run(cli).await.expect_err("unreachable");
-    assert!(format!("{error:#}").contains("127.0.0.1:1"), "{error:#}");
+    assert_run_refused(
+        &[
+            "rebuild",
+            "properties",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/deedlog",
+        ],
+        &["127.0.0.1:1"],
+    )
+    .await;
 }
 
 #[test]
@@ -366,13 +354,8 @@ fn config_check_redacts_webhook_secrets_and_shows_the_gateway() {
 
 #[tokio::test]
 async fn serve_refuses_an_unknown_component_with_the_choices() {
-    let message = parse(&["serve", "mailroom"])
-        .expect_err("not a component")
-        .to_string();
-    assert!(
-        message.contains("tenancy")
-            && message.contains("communications")
-            && message.contains("gateway"),
-        "{message}"
+    assert_parse_refused(
+        &["serve", "mailroom"],
+        &["tenancy", "communications", "gateway"],
     );
 }

@@ -2,6 +2,24 @@
 //! four command services, the gateway, the projector and the relay. The
 //! crate root decides which roles run and hands them what they share.
 
+/// The `build` of a command service that needs only the executor, the
+/// authenticator and the tenant directory (properties, deals, communications).
+macro_rules! directory_service {
+    ($api:path) => {
+        pub fn build(shared: &super::Shared<'_>) -> (&'static str, tonic::service::Routes) {
+            super::routes_of(
+                <$api>::new(
+                    shared.executor.clone(),
+                    shared.auth.clone(),
+                    shared.directory.clone(),
+                )
+                .into_server(),
+            )
+        }
+    };
+}
+use directory_service;
+
 pub mod communications;
 pub mod deals;
 pub mod gateway;

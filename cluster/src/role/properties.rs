@@ -1,15 +1,3 @@
 //! The properties service role.
 
-use super::{routes_of, Shared};
-use tonic::service::Routes;
-
-pub fn build(shared: &Shared<'_>) -> (&'static str, Routes) {
-    routes_of(
-        deedlog_properties::PropertiesApi::new(
-            shared.executor.clone(),
-            shared.auth.clone(),
-            shared.directory.clone(),
-        )
-        .into_server(),
-    )
-}
+super::directory_service!(deedlog_properties::PropertiesApi);
