@@ -35,14 +35,10 @@ pub enum Error {
         offset: i64,
         reason: String,
     },
-    #[error("{context}: {source}")]
-    Database {
-        context: &'static str,
-        #[source]
-        source: sqlx::Error,
-    },
     #[error(transparent)]
     Log(#[from] deedlog_eventstore::Error),
+    /// The projector's failures, and the database's on the read models'
+    /// side (one `Database` error for both).
     #[error(transparent)]
     Projector(#[from] deedlog_projector::Error),
     /// A position read from or written to the log's database does not fit its type.
@@ -56,6 +52,6 @@ impl Error {
     }
 
     pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Error::Database { context, source }
+        move |source| deedlog_projector::Error::db(context)(source).into()
     }
 }

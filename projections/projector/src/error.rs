@@ -58,7 +58,9 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+    /// Wraps a driver error with what was being done (for `map_err`); the
+    /// Kafka adapter words its database failures the same way.
+    pub fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
         move |source| Error::Database { context, source }
     }
 
