@@ -6,7 +6,8 @@ use async_graphql::dataloader::Loader;
 use deedlog_read_model::properties::{PriceChangeRow, PropertyRow, ValuationRow};
 use deedlog_read_model::tenancy::UserRow;
 use deedlog_read_model::{properties, tenancy, TenantScope};
-use sqlx::PgPool;
+use futures::future::BoxFuture;
+use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -24,12 +25,11 @@ impl Loader<UserKey> for TenantLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[UserKey]) -> Result<HashMap<UserKey, UserRow>, Self::Error> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut scope = self.scope().await?;
-        let rows = tenancy::users_by_ids(scope.conn(), &ids)
-            .await
-            .map_err(from_read)?;
-        scope.finish().await.map_err(from_read)?;
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(tenancy::users_by_ids(c, ids))
+            })
+            .await?;
         Ok(rows.into_iter().map(|r| (UserKey(r.user_id), r)).collect())
     }
 }
@@ -42,12 +42,11 @@ impl Loader<PropertyKey> for TenantLoader {
         &self,
         keys: &[PropertyKey],
     ) -> Result<HashMap<PropertyKey, PropertyRow>, Self::Error> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut scope = self.scope().await?;
-        let rows = properties::get_many(scope.conn(), &ids)
-            .await
-            .map_err(from_read)?;
-        scope.finish().await.map_err(from_read)?;
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(properties::get_many(c, ids))
+            })
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| (PropertyKey(r.property_id), r))
@@ -63,12 +62,11 @@ impl Loader<PriceHistoryKey> for TenantLoader {
         &self,
         keys: &[PriceHistoryKey],
     ) -> Result<HashMap<PriceHistoryKey, Self::Value>, Self::Error> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut scope = self.scope().await?;
-        let rows = properties::price_histories(scope.conn(), &ids)
-            .await
-            .map_err(from_read)?;
-        scope.finish().await.map_err(from_read)?;
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(properties::price_histories(c, ids))
+            })
+            .await?;
         Ok(group(keys, rows, |r| PriceHistoryKey(r.property_id)))
     }
 }
@@ -81,23 +79,37 @@ impl Loader<ValuationsKey> for TenantLoader {
         &self,
         keys: &[ValuationsKey],
     ) -> Result<HashMap<ValuationsKey, Self::Value>, Self::Error> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut scope = self.scope().await?;
-        let rows = properties::valuations_of(scope.conn(), &ids)
-            .await
-            .map_err(from_read)?;
-        scope.finish().await.map_err(from_read)?;
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(properties::valuations_of(c, ids))
+            })
+            .await?;
         Ok(group(keys, rows, |r| ValuationsKey(r.property_id)))
     }
 }
 
+/// One batched statement of a loader: the rows of these ids.
+type Batch<R> = for<'c> fn(
+    &'c mut PgConnection,
+    &'c [Uuid],
+) -> BoxFuture<'c, Result<Vec<R>, deedlog_read_model::Error>>;
+
 impl TenantLoader {
-    /// A read transaction in the loader's tenant (counted).
-    async fn scope(&self) -> Result<TenantScope, async_graphql::Error> {
+    /// The rows `batch` reads for `ids`, in one read transaction in the
+    /// loader's tenant (counted).
+    async fn read_many<R>(
+        &self,
+        ids: impl Iterator<Item = Uuid>,
+        batch: Batch<R>,
+    ) -> Result<Vec<R>, async_graphql::Error> {
+        let ids: Vec<Uuid> = ids.collect();
         self.transactions.inc();
-        TenantScope::begin(&self.pool, self.tenant)
+        let mut scope = TenantScope::begin(&self.pool, self.tenant)
             .await
-            .map_err(from_read)
+            .map_err(from_read)?;
+        let rows = batch(scope.conn(), &ids).await.map_err(from_read)?;
+        scope.finish().await.map_err(from_read)?;
+        Ok(rows)
     }
 }
 
