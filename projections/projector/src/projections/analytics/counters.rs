@@ -42,15 +42,20 @@ impl<R: Counter> Default for Deltas<R> {
     }
 }
 
+/// Adds `row` to the row of its key in `rows`, or keeps it as that row.
+fn merge<R: Counter>(rows: &mut BTreeMap<R::Key, R>, row: R) {
+    match rows.entry(row.key()) {
+        Entry::Occupied(mut kept) => kept.get_mut().add(&row),
+        Entry::Vacant(slot) => {
+            slot.insert(row);
+        }
+    }
+}
+
 impl<R: Counter> Deltas<R> {
     /// Adds `row` to the delta of its key.
     pub fn add(&mut self, row: R) {
-        match self.0.entry(row.key()) {
-            Entry::Occupied(mut kept) => kept.get_mut().add(&row),
-            Entry::Vacant(slot) => {
-                slot.insert(row);
-            }
-        }
+        merge(&mut self.0, row);
     }
 
     /// Adds the deltas to the stored rows: one statement loads the touched
@@ -65,12 +70,7 @@ impl<R: Counter> Deltas<R> {
         rows::delete_by(conn, R::TABLE, R::KEY, &deltas).await?;
         let mut merged: BTreeMap<R::Key, R> = stored.into_iter().map(|r| (r.key(), r)).collect();
         for delta in deltas {
-            match merged.entry(delta.key()) {
-                Entry::Occupied(mut kept) => kept.get_mut().add(&delta),
-                Entry::Vacant(slot) => {
-                    slot.insert(delta);
-                }
-            }
+            merge(&mut merged, delta);
         }
         let written: Vec<R> = merged
             .into_values()
@@ -84,89 +84,67 @@ impl<R: Counter> Deltas<R> {
     }
 }
 
-impl Counter for FunnelRow {
-    const TABLE: &'static str = "funnel";
-    const KEY: &'static [&'static str] = &["tenant_id", "stage"];
-    type Key = (Uuid, String);
+/// Implements [`Counter`] for a row: its table, its key columns (with
+/// their types) and the columns that deltas add to; the rows that derive
+/// columns or drop when empty add those methods in braces.
+macro_rules! counter {
+    (
+        $row:ident in $table:literal,
+        key: [$($key:ident: $key_type:ty),+],
+        sums: [$($sum:ident),+]
+        $(, { $($method:item)* })?
+    ) => {
+        impl Counter for $row {
+            const TABLE: &'static str = $table;
+            const KEY: &'static [&'static str] = &[$(stringify!($key)),+];
+            type Key = ($($key_type,)+);
 
-    fn key(&self) -> Self::Key {
-        (self.tenant_id, self.stage.clone())
-    }
+            fn key(&self) -> Self::Key {
+                ($(Clone::clone(&self.$key),)+)
+            }
 
-    fn add(&mut self, other: &Self) {
-        self.deals_reached = self.deals_reached.saturating_add(other.deals_reached);
-        self.entries = self.entries.saturating_add(other.entries);
-        self.exits = self.exits.saturating_add(other.exits);
-        self.total_seconds = self.total_seconds.saturating_add(other.total_seconds);
-    }
+            fn add(&mut self, other: &Self) {
+                $(self.$sum = self.$sum.saturating_add(other.$sum);)+
+            }
 
-    /// The average stay, rounded down, over the stays that ended.
-    fn finish(&mut self) {
-        self.avg_seconds = (self.exits > 0).then(|| self.total_seconds / self.exits);
-    }
+            $($($method)*)?
+        }
+    };
 }
 
-impl Counter for LeaderRow {
-    const TABLE: &'static str = "agent_leaderboard";
-    const KEY: &'static [&'static str] = &["tenant_id", "agent_id", "currency"];
-    type Key = (Uuid, Uuid, String);
-
-    fn key(&self) -> Self::Key {
-        (self.tenant_id, self.agent_id, self.currency.clone())
+counter!(FunnelRow in "funnel",
+    key: [tenant_id: Uuid, stage: String],
+    sums: [deals_reached, entries, exits, total_seconds],
+    {
+        /// The average stay, rounded down, over the stays that ended.
+        fn finish(&mut self) {
+            self.avg_seconds = (self.exits > 0).then(|| self.total_seconds / self.exits);
+        }
     }
+);
 
-    fn add(&mut self, other: &Self) {
-        self.deals_won = self.deals_won.saturating_add(other.deals_won);
-        self.won_volume_minor = self.won_volume_minor.saturating_add(other.won_volume_minor);
-        self.commission_minor = self.commission_minor.saturating_add(other.commission_minor);
-        self.deals_lost = self.deals_lost.saturating_add(other.deals_lost);
-        self.open_deals = self.open_deals.saturating_add(other.open_deals);
+counter!(LeaderRow in "agent_leaderboard",
+    key: [tenant_id: Uuid, agent_id: Uuid, currency: String],
+    sums: [deals_won, won_volume_minor, commission_minor, deals_lost, open_deals],
+    {
+        /// An agent's row goes when none of their deals counts in it any more
+        /// (reassigned away, or a deal's currency became known).
+        fn is_empty(&self) -> bool {
+            self.deals_won == 0
+                && self.won_volume_minor == 0
+                && self.commission_minor == 0
+                && self.deals_lost == 0
+                && self.open_deals == 0
+        }
     }
+);
 
-    /// An agent's row goes when none of their deals counts in it any more
-    /// (reassigned away, or a deal's currency became known).
-    fn is_empty(&self) -> bool {
-        self.deals_won == 0
-            && self.won_volume_minor == 0
-            && self.commission_minor == 0
-            && self.deals_lost == 0
-            && self.open_deals == 0
-    }
-}
+counter!(PriceChangeWeekRow in "price_changes_by_week",
+    key: [tenant_id: Uuid, week_start: NaiveDate, currency: String],
+    sums: [changes, decreases, increases, abs_change_minor]
+);
 
-impl Counter for PriceChangeWeekRow {
-    const TABLE: &'static str = "price_changes_by_week";
-    const KEY: &'static [&'static str] = &["tenant_id", "week_start", "currency"];
-    type Key = (Uuid, NaiveDate, String);
-
-    fn key(&self) -> Self::Key {
-        (self.tenant_id, self.week_start, self.currency.clone())
-    }
-
-    fn add(&mut self, other: &Self) {
-        self.changes = self.changes.saturating_add(other.changes);
-        self.decreases = self.decreases.saturating_add(other.decreases);
-        self.increases = self.increases.saturating_add(other.increases);
-        self.abs_change_minor = self.abs_change_minor.saturating_add(other.abs_change_minor);
-    }
-}
-
-impl Counter for MessageWeekRow {
-    const TABLE: &'static str = "messages_by_week";
-    const KEY: &'static [&'static str] = &["tenant_id", "week_start", "channel"];
-    type Key = (Uuid, NaiveDate, String);
-
-    fn key(&self) -> Self::Key {
-        (self.tenant_id, self.week_start, self.channel.clone())
-    }
-
-    fn add(&mut self, other: &Self) {
-        self.sent = self.sent.saturating_add(other.sent);
-        self.refused = self.refused.saturating_add(other.refused);
-        self.delivered = self.delivered.saturating_add(other.delivered);
-        self.opened = self.opened.saturating_add(other.opened);
-        self.bounced = self.bounced.saturating_add(other.bounced);
-        self.hard_bounced = self.hard_bounced.saturating_add(other.hard_bounced);
-        self.replied = self.replied.saturating_add(other.replied);
-    }
-}
+counter!(MessageWeekRow in "messages_by_week",
+    key: [tenant_id: Uuid, week_start: NaiveDate, channel: String],
+    sums: [sent, refused, delivered, opened, bounced, hard_bounced, replied]
+);
