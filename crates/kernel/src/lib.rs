@@ -16,6 +16,7 @@ pub mod names;
 pub mod number;
 pub mod redaction;
 pub mod role;
+pub mod stored_name;
 pub mod stream_type;
 
 pub use access::{current_role, Denied, MemberStatus, Membership, TENANT_SUSPENDED};

@@ -25,16 +25,6 @@ impl Role {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Agent => "agent",
-            Role::Viewer => "viewer",
-            Role::Auditor => "auditor",
-        }
-    }
-
     /// The role's name after its indefinite article, for messages: "an admin".
     pub fn with_article(self) -> &'static str {
         match self {
@@ -47,11 +37,13 @@ impl Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::stored_names!(Role {
+    Admin => "admin",
+    Manager => "manager",
+    Agent => "agent",
+    Viewer => "viewer",
+    Auditor => "auditor",
+});
 
 /// A feature module a tenant can switch on or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -2,7 +2,6 @@
 
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 const MAX_NAME_LEN: usize = 200;
 const MAX_EMAIL_LEN: usize = 254;
@@ -20,16 +19,6 @@ pub enum Channel {
 
 impl Channel {
     pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::Call, Channel::Letter];
-
-    /// The stored name, e.g. `sms`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-            Channel::Call => "call",
-            Channel::Letter => "letter",
-        }
-    }
 
     /// Whether the do-not-call list covers this channel (it rings or buzzes a phone).
     pub fn covered_by_do_not_call(self) -> bool {
@@ -61,11 +50,12 @@ impl Channel {
     }
 }
 
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+deedlog_kernel::stored_names!(Channel {
+    Email => "email",
+    Sms => "sms",
+    Call => "call",
+    Letter => "letter",
+});
 
 /// The legal ground on which a contact may be messaged on a channel (GDPR art. 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,23 +74,14 @@ impl LawfulBasis {
         LawfulBasis::LegitimateInterest,
         LawfulBasis::LegalObligation,
     ];
-
-    /// The stored name, e.g. `legitimate_interest`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LawfulBasis::Consent => "consent",
-            LawfulBasis::Contract => "contract",
-            LawfulBasis::LegitimateInterest => "legitimate_interest",
-            LawfulBasis::LegalObligation => "legal_obligation",
-        }
-    }
 }
 
-impl fmt::Display for LawfulBasis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+deedlog_kernel::stored_names!(LawfulBasis {
+    Consent => "consent",
+    Contract => "contract",
+    LegitimateInterest => "legitimate_interest",
+    LegalObligation => "legal_obligation",
+});
 
 /// A postal address for letters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

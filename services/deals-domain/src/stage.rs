@@ -1,7 +1,6 @@
 //! Deal stages, their order and default probabilities.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,26 +77,18 @@ impl Stage {
         moves.push(Stage::ClosedLost);
         moves
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Lead => "lead",
-            Stage::Qualified => "qualified",
-            Stage::Viewing => "viewing",
-            Stage::Offer => "offer",
-            Stage::Negotiation => "negotiation",
-            Stage::UnderContract => "under_contract",
-            Stage::ClosedWon => "closed_won",
-            Stage::ClosedLost => "closed_lost",
-        }
-    }
 }
 
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+deedlog_kernel::stored_names!(Stage {
+    Lead => "lead",
+    Qualified => "qualified",
+    Viewing => "viewing",
+    Offer => "offer",
+    Negotiation => "negotiation",
+    UnderContract => "under_contract",
+    ClosedWon => "closed_won",
+    ClosedLost => "closed_lost",
+});
 
 #[cfg(test)]
 mod tests {

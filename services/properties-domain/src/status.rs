@@ -1,7 +1,6 @@
 //! The listing status and the only moves it may make.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Where a property is in its listing life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,24 +42,16 @@ impl ListingStatus {
     pub fn may_move_to(self, to: ListingStatus) -> bool {
         self.allowed_moves().contains(&to)
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ListingStatus::Draft => "draft",
-            ListingStatus::Active => "active",
-            ListingStatus::Reserved => "reserved",
-            ListingStatus::UnderContract => "under_contract",
-            ListingStatus::Sold => "sold",
-            ListingStatus::Withdrawn => "withdrawn",
-        }
-    }
 }
 
-impl fmt::Display for ListingStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+deedlog_kernel::stored_names!(ListingStatus {
+    Draft => "draft",
+    Active => "active",
+    Reserved => "reserved",
+    UnderContract => "under_contract",
+    Sold => "sold",
+    Withdrawn => "withdrawn",
+});
 
 #[cfg(test)]
 mod tests {
