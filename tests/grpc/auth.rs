@@ -9,7 +9,7 @@ use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::{bearer, command};
 use deedlog_tests::fixtures::{listed_apartment, reactivate};
 use deedlog_tests::tokens::{admin_caller, refused_tokens, token, with_algorithm};
-use deedlog_tests::{start_connected, start_with_tenant, Clients, TestCluster};
+use deedlog_tests::{start_connected, start_with_tenant, Clients, Session, TestCluster};
 use tonic::Code;
 
 #[tokio::test]
@@ -83,24 +83,37 @@ async fn another_tenants_property_does_not_exist_for_a_user() {
 /// The directory's cache time in these tests: the production default.
 const CACHE_MS: u64 = 1000;
 
-/// Calls `attempt` until it fails (at most 5 s); returns the refusal and
-/// how long after the first try it came.
-async fn refused_within<T, F, Fut>(mut attempt: F) -> (tonic::Status, std::time::Duration)
-where
-    T: std::fmt::Debug,
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
-{
+/// A cluster whose services cache the tenant directory for `CACHE_MS`, with
+/// the berg tenant registered; returns its admin.
+async fn start_caching() -> (TestCluster, Clients, Session) {
+    let cluster =
+        TestCluster::start_with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    (cluster, c, admin)
+}
+
+/// Creates properties as `who` until that fails (at most 5 s) and asserts
+/// the refusal has `code` and `text` and came `soon()` after the first try.
+async fn creating_is_soon_refused(c: &Clients, who: &Session, code: Code, text: &str) {
     let started = std::time::Instant::now();
-    loop {
-        match attempt().await {
-            Err(status) => return (status, started.elapsed()),
+    let status = loop {
+        let mut properties = c.properties.clone();
+        match properties
+            .create_property(who.request(listed_apartment()))
+            .await
+        {
+            Err(status) => break status,
             Ok(_) if started.elapsed() > std::time::Duration::from_secs(5) => {
                 panic!("still accepted 5 s after the change")
             }
             Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
         }
-    }
+    };
+    let after = started.elapsed();
+    assert_eq!(status.code(), code, "{status:?}");
+    assert!(status.message().contains(text), "{status:?}");
+    assert!(after < soon(), "refused only after {after:?}");
 }
 
 /// Within the cache time plus a margin for a slow machine.
@@ -120,10 +133,7 @@ fn as_of(
 
 #[tokio::test]
 async fn a_deactivated_users_unexpired_token_neither_writes_nor_reads() {
-    let cluster =
-        TestCluster::start_with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_caching().await;
     let other = c.colleague(&admin, tenancy::Role::Admin, "ole").await;
     let created = c.create_property(&other, listed_apartment()).await;
     c.properties
@@ -137,15 +147,7 @@ async fn a_deactivated_users_unexpired_token_neither_writes_nor_reads() {
         }))
         .await
         .expect("deactivate");
-    let (status, after) = refused_within(|| {
-        let mut properties = c.properties.clone();
-        let request = other.request(listed_apartment());
-        async move { properties.create_property(request).await }
-    })
-    .await;
-    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
-    assert!(status.message().contains("deactivated"), "{status:?}");
-    assert!(after < soon(), "refused only after {after:?}");
+    creating_is_soon_refused(&c, &other, Code::Unauthenticated, "deactivated").await;
     // Reads and tenancy's own calls refuse the token too, at once now.
     assert_status(
         c.properties
@@ -183,10 +185,7 @@ async fn a_deactivated_users_unexpired_token_neither_writes_nor_reads() {
 
 #[tokio::test]
 async fn a_manager_demoted_to_viewer_no_longer_writes_with_the_old_token() {
-    let cluster =
-        TestCluster::start_with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_caching().await;
     let manager = c.colleague(&admin, tenancy::Role::Manager, "mia").await;
     c.properties
         .create_property(manager.request(listed_apartment()))
@@ -200,15 +199,7 @@ async fn a_manager_demoted_to_viewer_no_longer_writes_with_the_old_token() {
         }))
         .await
         .expect("demote");
-    let (status, after) = refused_within(|| {
-        let mut properties = c.properties.clone();
-        let request = manager.request(listed_apartment());
-        async move { properties.create_property(request).await }
-    })
-    .await;
-    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    assert!(status.message().contains("a viewer may not"), "{status:?}");
-    assert!(after < soon(), "refused only after {after:?}");
+    creating_is_soon_refused(&c, &manager, Code::PermissionDenied, "a viewer may not").await;
     // Tenancy takes the current role too: a viewer invites nobody.
     assert_status(
         c.tenancy
@@ -231,10 +222,7 @@ async fn a_manager_demoted_to_viewer_no_longer_writes_with_the_old_token() {
 
 #[tokio::test]
 async fn a_suspended_tenants_agent_is_refused_and_its_admins_and_auditors_still_read() {
-    let cluster =
-        TestCluster::start_with(|f| f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))).await;
-    let mut c = Clients::connect(&cluster).await;
-    let admin = c.register("berg").await;
+    let (_cluster, mut c, admin) = start_caching().await;
     let agent = c.colleague(&admin, tenancy::Role::Agent, "ada").await;
     let auditor = c.colleague(&admin, tenancy::Role::Auditor, "aud").await;
     let created = c.create_property(&agent, listed_apartment()).await;
@@ -243,18 +231,13 @@ async fn a_suspended_tenants_agent_is_refused_and_its_admins_and_auditors_still_
         .await
         .expect("an agent reads the tenant");
     c.suspend(&admin).await;
-    let (status, after) = refused_within(|| {
-        let mut properties = c.properties.clone();
-        let request = agent.request(listed_apartment());
-        async move { properties.create_property(request).await }
-    })
+    creating_is_soon_refused(
+        &c,
+        &agent,
+        Code::FailedPrecondition,
+        "only its admins and auditors",
+    )
     .await;
-    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
-    assert!(
-        status.message().contains("only its admins and auditors"),
-        "{status:?}"
-    );
-    assert!(after < soon(), "refused only after {after:?}");
     // Tenancy reads the roster live: its reads are refused too.
     assert_status(
         c.tenancy

@@ -1,22 +1,13 @@
 //! The communications service over gRPC: contacts, consent, sending and
 //! every refusal recorded, delivery reports and replies pausing the cadence.
 
-use crate::{assert_status, violated_field};
+use crate::{assert_invalid_field, assert_status};
 use deedlog_proto::communications::v1 as pb;
 use deedlog_tests::clients::command;
 use deedlog_tests::fixtures::{clara_voss, consent, email, new_contact, resume_cadence};
 use deedlog_tests::{start_with_tenant, Clients, Session};
 use tonic::Code;
 use uuid::Uuid;
-
-async fn contact(c: &mut Clients, s: &Session) -> String {
-    c.communications
-        .create_contact(s.request(new_contact(clara_voss())))
-        .await
-        .expect("contact")
-        .into_inner()
-        .record_id
-}
 
 /// The email these tests send.
 fn viewing(contact: &str) -> pb::SendMessageRequest {
@@ -27,15 +18,22 @@ fn viewing(contact: &str) -> pb::SendMessageRequest {
     )
 }
 
+/// Sends `viewing` to contact `id` as `s`.
+async fn send_viewing(
+    c: &mut Clients,
+    s: &Session,
+    id: &str,
+) -> Result<tonic::Response<pb::SendMessageReply>, tonic::Status> {
+    c.communications.send_message(s.request(viewing(id))).await
+}
+
 #[tokio::test]
 async fn consent_sending_delivery_and_replies() {
     let (_cluster, mut c, admin) = start_with_tenant("berg").await;
-    let id = contact(&mut c, &admin).await;
+    let id = c.contact_with(&admin, clara_voss()).await;
     // No consent yet: refused, and the refusal is on record (the version moved).
     assert_status(
-        c.communications
-            .send_message(admin.request(viewing(&id)))
-            .await,
+        send_viewing(&mut c, &admin, &id).await,
         Code::FailedPrecondition,
         "consent",
     );
@@ -43,9 +41,7 @@ async fn consent_sending_delivery_and_replies() {
         .grant_consent(admin.request(consent(&id, pb::Channel::Email)))
         .await
         .expect("consent");
-    let sent = c
-        .communications
-        .send_message(admin.request(viewing(&id)))
+    let sent = send_viewing(&mut c, &admin, &id)
         .await
         .expect("sent")
         .into_inner();
@@ -76,9 +72,7 @@ async fn consent_sending_delivery_and_replies() {
         .await
         .expect("reply");
     assert_status(
-        c.communications
-            .send_message(admin.request(viewing(&id)))
-            .await,
+        send_viewing(&mut c, &admin, &id).await,
         Code::FailedPrecondition,
         "",
     );
@@ -86,8 +80,7 @@ async fn consent_sending_delivery_and_replies() {
         .resume_cadence(admin.request(resume_cadence(&id)))
         .await
         .expect("resume");
-    c.communications
-        .send_message(admin.request(viewing(&id)))
+    send_viewing(&mut c, &admin, &id)
         .await
         .expect("sent after resuming");
 }
@@ -95,7 +88,7 @@ async fn consent_sending_delivery_and_replies() {
 #[tokio::test]
 async fn bad_contact_details_name_their_field() {
     let (_cluster, mut c, admin) = start_with_tenant("berg").await;
-    let status = assert_status(
+    assert_invalid_field(
         c.communications
             .create_contact(admin.request(new_contact(pb::ContactDetails {
                 name: "Clara".into(),
@@ -103,28 +96,26 @@ async fn bad_contact_details_name_their_field() {
                 ..Default::default()
             })))
             .await,
-        Code::InvalidArgument,
         "",
+        "details.email",
     );
-    assert_eq!(violated_field(&status), "details.email");
-    let id = contact(&mut c, &admin).await;
-    let status = assert_status(
+    let id = c.contact_with(&admin, clara_voss()).await;
+    assert_invalid_field(
         c.communications
             .send_message(admin.request(pb::SendMessageRequest {
                 channel: 0,
                 ..viewing(&id)
             }))
             .await,
-        Code::InvalidArgument,
         "",
+        "channel",
     );
-    assert_eq!(violated_field(&status), "channel");
 }
 
 #[tokio::test]
 async fn the_remaining_contact_commands_work_and_each_refusal_is_named() {
     let (_cluster, mut c, admin) = start_with_tenant("berg").await;
-    let id = contact(&mut c, &admin).await;
+    let id = c.contact_with(&admin, clara_voss()).await;
     let k = &mut c.communications;
     k.update_contact(admin.request(pb::UpdateContactRequest {
         command: command(),

@@ -2,7 +2,7 @@
 //! outcome, the same id with another request is refused, and keys belong
 //! to their tenant.
 
-use crate::{assert_status, violated_field};
+use crate::assert_invalid_field;
 use deedlog_proto::common::v1::Money;
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::properties::v1 as pb;
@@ -10,14 +10,12 @@ use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::command_with;
 use deedlog_tests::fixtures::listed_apartment;
 use deedlog_tests::{start_connected, start_with_tenant, LogCounts};
-use tonic::Code;
 use uuid::Uuid;
 
 /// Asserts the refusal of a reused command id with another request.
 #[track_caller]
 fn assert_mismatch<T: std::fmt::Debug>(result: Result<T, tonic::Status>) {
-    let status = assert_status(result, Code::InvalidArgument, "different request");
-    assert_eq!(violated_field(&status), "command.command_id");
+    assert_invalid_field(result, "different request", "command.command_id");
 }
 
 #[tokio::test]

@@ -49,6 +49,19 @@ pub fn error_info(status: &tonic::Status) -> (String, std::collections::HashMap<
     (info.reason, info.metadata)
 }
 
+/// Asserts that `result` was refused as INVALID_ARGUMENT with `text` in the
+/// message and `field` as the first violation.
+#[track_caller]
+pub fn assert_invalid_field<T: std::fmt::Debug>(
+    result: Result<T, tonic::Status>,
+    text: &str,
+    field: &str,
+) -> tonic::Status {
+    let status = assert_status(result, tonic::Code::InvalidArgument, text);
+    assert_eq!(violated_field(&status), field, "{status:?}");
+    status
+}
+
 /// The field named by an INVALID_ARGUMENT status's first violation.
 pub fn violated_field(status: &tonic::Status) -> String {
     status

@@ -4,7 +4,7 @@
 //! own words (`price`, `name`, `email`) come back as the request's
 //! (`asking_price.amount_minor`, `details.name`, `admin_email`).
 
-use crate::{assert_status, violated_field};
+use crate::assert_invalid_field;
 use deedlog_proto::common::v1::Date;
 use deedlog_proto::communications::v1 as comms;
 use deedlog_proto::deals::v1 as deals;
@@ -13,7 +13,6 @@ use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::{command, house_in_berlin};
 use deedlog_tests::fixtures::{money, reprice};
 use deedlog_tests::{start_with_tenant, LogCounts};
-use tonic::Code;
 use uuid::Uuid;
 
 fn date(year: i32, month: u32, day: u32) -> Option<Date> {
@@ -23,8 +22,7 @@ fn date(year: i32, month: u32, day: u32) -> Option<Date> {
 /// Asserts INVALID_ARGUMENT on exactly `field`, with `text` in the message.
 #[track_caller]
 fn assert_invalid<T: std::fmt::Debug>(result: Result<T, tonic::Status>, field: &str, text: &str) {
-    let status = assert_status(result, Code::InvalidArgument, text);
-    assert_eq!(violated_field(&status), field, "{status:?}");
+    let status = assert_invalid_field(result, text, field);
     assert!(
         status.message().starts_with(&format!("{field}: ")),
         "{}",
