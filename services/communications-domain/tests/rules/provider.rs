@@ -33,20 +33,10 @@ fn sent() -> Vec<Event> {
 fn delivered_opened_and_bounced_reports_become_events() {
     Spec::given(sent())
         .when(when(report(1, DeliveryStatus::Delivered, "d-1")))
-        .then_events(vec![Event::MessageDelivered {
-            message_id: id(1),
-            channel: Channel::Email,
-            provider_event_id: "d-1".into(),
-            at: noon(),
-        }]);
+        .then_events(vec![delivered("d-1")]);
     Spec::given(sent())
         .when(when(report(1, DeliveryStatus::Opened, "o-1")))
-        .then_events(vec![Event::MessageOpened {
-            message_id: id(1),
-            channel: Channel::Email,
-            provider_event_id: "o-1".into(),
-            at: noon(),
-        }]);
+        .then_events(vec![opened("o-1")]);
     Spec::given(sent())
         .when(when(report(
             1,
@@ -75,38 +65,14 @@ fn a_hard_bounce_marks_the_channel_and_a_status_only_moves_forward() {
         contact.messages[&id(1)].status,
         MessageStatus::Bounced { hard: true }
     );
-    let opened_then_delivered = with(
-        sent(),
-        [
-            Event::MessageOpened {
-                message_id: id(1),
-                channel: Channel::Email,
-                provider_event_id: "o-1".into(),
-                at: noon(),
-            },
-            Event::MessageDelivered {
-                message_id: id(1),
-                channel: Channel::Email,
-                provider_event_id: "d-1".into(),
-                at: noon(),
-            },
-        ],
-    );
+    let opened_then_delivered = with(sent(), [opened("o-1"), delivered("d-1")]);
     let contact = state(&opened_then_delivered).0.expect("a contact");
     assert_eq!(contact.messages[&id(1)].status, MessageStatus::Opened);
 }
 
 #[test]
 fn a_retried_webhook_changes_nothing() {
-    let delivered = with(
-        sent(),
-        [Event::MessageDelivered {
-            message_id: id(1),
-            channel: Channel::Email,
-            provider_event_id: "d-1".into(),
-            at: noon(),
-        }],
-    );
+    let delivered = with(sent(), [delivered("d-1")]);
     Spec::given(delivered.clone())
         .when(when(report(1, DeliveryStatus::Delivered, " d-1 ")))
         .then_events(vec![]);

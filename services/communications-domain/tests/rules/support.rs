@@ -142,6 +142,26 @@ pub fn reply(n: u128, at: DateTime<Utc>) -> Event {
     }
 }
 
+/// Message 1's email reported delivered at noon under `provider_event_id`.
+pub fn delivered(provider_event_id: &str) -> Event {
+    Event::MessageDelivered {
+        message_id: id(1),
+        channel: Channel::Email,
+        provider_event_id: provider_event_id.into(),
+        at: noon(),
+    }
+}
+
+/// Message 1's email reported opened at noon under `provider_event_id`.
+pub fn opened(provider_event_id: &str) -> Event {
+    Event::MessageOpened {
+        message_id: id(1),
+        channel: Channel::Email,
+        provider_event_id: provider_event_id.into(),
+        at: noon(),
+    }
+}
+
 pub fn bounced(n: u128, channel: Channel, hard: bool) -> Event {
     Event::MessageBounced {
         message_id: id(n),
