@@ -4,23 +4,13 @@
 mod common;
 
 use common::*;
-use deedlog_deals_domain::{figures, Event, Scenario, ScenarioFigures, Stage};
-
-fn scenario(inputs: Inputs) -> Scenario {
-    Scenario {
-        id: inputs.id,
-        name: inputs.name,
-        price: inputs.price,
-        costs: inputs.costs,
-        financing: inputs.financing,
-    }
-}
+use deedlog_deals_domain::{figures, Event, ScenarioFigures, Stage};
 
 /// The instalment and total interest of a loan of `minor` EUR cents.
 fn annuity(minor: i64, rate_bp: u32, months: u32) -> (i64, i64) {
     let mut inputs = base();
     (inputs.price, inputs.financing) = (eur(minor), loan(eur(minor), rate_bp, months));
-    let f = figures(&scenario(inputs), 100).expect("figures");
+    let f = figures(&inputs, 100).expect("figures");
     let payment = f.monthly_payment.expect("financed");
     (payment.amount_minor, f.total_interest.amount_minor)
 }
@@ -104,7 +94,7 @@ fn a_zero_rate_divides_the_loan_evenly_without_interest() {
 fn without_a_loan_the_buyer_brings_price_and_costs() {
     let mut inputs = base();
     inputs.financing = None;
-    let f = figures(&scenario(inputs), 100).expect("figures");
+    let f = figures(&inputs, 100).expect("figures");
     assert_eq!(
         (f.monthly_payment, f.total_interest, f.equity_needed),
         (None, eur(0), eur(43_600_000))
@@ -117,11 +107,11 @@ fn the_expected_value_rounds_half_away_from_zero() {
     let mut inputs = base();
     (inputs.price, inputs.costs, inputs.financing) = (eur(10), vec![], None);
     // 10 × 5% = 0.5 → 1.
-    let f = figures(&scenario(inputs.clone()), 5).expect("figures");
+    let f = figures(&inputs, 5).expect("figures");
     assert_eq!(f.expected_value, eur(1));
     // Costs above the price: −10 × 5% = −0.5 → −1.
     inputs.costs = vec![cost("Renovation", eur(20))];
-    let f = figures(&scenario(inputs), 5).expect("figures");
+    let f = figures(&inputs, 5).expect("figures");
     assert_eq!(f.expected_value, eur(-1));
 }
 
@@ -136,9 +126,9 @@ fn inputs_beyond_the_rules_have_no_figures() {
     ] {
         let mut inputs = base();
         inputs.financing = financing;
-        assert_eq!(figures(&scenario(inputs), 50), None, "{financing:?}");
+        assert_eq!(figures(&inputs, 50), None, "{financing:?}");
     }
     let mut huge = base();
     (huge.costs, huge.financing) = (vec![cost("Fee", eur(i64::MAX)); 2], None);
-    assert_eq!(figures(&scenario(huge), 50), None);
+    assert_eq!(figures(&huge, 50), None);
 }

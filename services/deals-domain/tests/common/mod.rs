@@ -5,7 +5,9 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use deedlog_deals_domain::stage::OPEN;
-use deedlog_deals_domain::{Action, Command, Cost, Deals, Event, Financing, Stage, State};
+use deedlog_deals_domain::{
+    Action, Command, Cost, Deals, Event, Financing, Scenario, Stage, State,
+};
 use deedlog_kernel::{replay, Currency, Money, UserId};
 use uuid::Uuid;
 
@@ -81,15 +83,9 @@ pub fn loan(amount: Money, annual_rate_bp: u32, term_months: u32) -> Option<Fina
     })
 }
 
-/// The inputs of a scenario, turned into its command or its event.
-#[derive(Debug, Clone)]
-pub struct Inputs {
-    pub id: Uuid,
-    pub name: String,
-    pub price: Money,
-    pub costs: Vec<Cost>,
-    pub financing: Option<Financing>,
-}
+/// The inputs of a scenario: the deal's own `Scenario`, turned into its
+/// command or its event by `ScenarioFixture`.
+pub type Inputs = Scenario;
 
 /// "Base": 400,000.00 EUR, notary and transfer tax, 300,000.00 at 3.5% over 30 years.
 pub fn base() -> Inputs {
@@ -105,44 +101,41 @@ pub fn base() -> Inputs {
     }
 }
 
-impl Inputs {
-    pub fn add(self) -> Action {
-        Action::AddScenario {
-            scenario_id: self.id,
-            name: self.name,
-            price: self.price,
-            costs: self.costs,
-            financing: self.financing,
+/// Builds a scenario command or event variant from the scenario's fields.
+macro_rules! scenario_variant {
+    ($scenario:expr, $variant:path) => {{
+        let s = $scenario;
+        $variant {
+            scenario_id: s.id,
+            name: s.name,
+            price: s.price,
+            costs: s.costs,
+            financing: s.financing,
         }
+    }};
+}
+
+pub trait ScenarioFixture {
+    fn add(self) -> Action;
+    fn update(self) -> Action;
+    fn added(self) -> Event;
+    fn updated(self) -> Event;
+}
+
+impl ScenarioFixture for Scenario {
+    fn add(self) -> Action {
+        scenario_variant!(self, Action::AddScenario)
     }
 
-    pub fn update(self) -> Action {
-        Action::UpdateScenario {
-            scenario_id: self.id,
-            name: self.name,
-            price: self.price,
-            costs: self.costs,
-            financing: self.financing,
-        }
+    fn update(self) -> Action {
+        scenario_variant!(self, Action::UpdateScenario)
     }
 
-    pub fn added(self) -> Event {
-        Event::ScenarioAdded {
-            scenario_id: self.id,
-            name: self.name,
-            price: self.price,
-            costs: self.costs,
-            financing: self.financing,
-        }
+    fn added(self) -> Event {
+        scenario_variant!(self, Event::ScenarioAdded)
     }
 
-    pub fn updated(self) -> Event {
-        Event::ScenarioUpdated {
-            scenario_id: self.id,
-            name: self.name,
-            price: self.price,
-            costs: self.costs,
-            financing: self.financing,
-        }
+    fn updated(self) -> Event {
+        scenario_variant!(self, Event::ScenarioUpdated)
     }
 }
