@@ -148,6 +148,18 @@ impl<'de> MapAccess<'de> for OneField<'_> {
     }
 }
 
+/// `Deserializer` methods that each record one [`Shape`] and stop (in the
+/// manner of `serde::forward_to_deserialize_any!`).
+macro_rules! stop_at {
+    ($($method:ident => $shape:ident),+ $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+                Err(Stop::Shape(Shape::$shape))
+            }
+        )+
+    };
+}
+
 /// Records the shape a field asks for, then stops.
 struct Value<'a> {
     nullable: &'a mut bool,
@@ -156,32 +168,16 @@ struct Value<'a> {
 impl<'de> de::Deserializer<'de> for Value<'_> {
     type Error = Stop;
 
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::Json))
-    }
-    fn deserialize_bool<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::Bool))
-    }
-    fn deserialize_i16<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::I16))
-    }
-    fn deserialize_i32<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::I32))
-    }
-    fn deserialize_i64<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::I64))
-    }
-    fn deserialize_f64<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::F64))
-    }
-    fn deserialize_str<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::Text))
-    }
-    fn deserialize_string<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::Text))
-    }
-    fn deserialize_seq<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-        Err(Stop::Shape(Shape::Array))
+    stop_at! {
+        deserialize_any => Json,
+        deserialize_bool => Bool,
+        deserialize_i16 => I16,
+        deserialize_i32 => I32,
+        deserialize_i64 => I64,
+        deserialize_f64 => F64,
+        deserialize_str => Text,
+        deserialize_string => Text,
+        deserialize_seq => Array,
     }
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Stop> {
         *self.nullable = true;
