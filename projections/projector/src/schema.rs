@@ -85,9 +85,12 @@ pub async fn create_indexes(
     let mut tx = conn.begin().await.map_err(Error::db("create indexes"))?;
     use_schema(&mut tx, schema).await?;
     // One index build may use more memory than a batch.
-    script(&mut tx, "SET LOCAL maintenance_work_mem = '256MB'")
-        .await
-        .map_err(Error::db("create indexes"))?;
+    run(
+        &mut tx,
+        "SET LOCAL maintenance_work_mem = '256MB'",
+        "create indexes",
+    )
+    .await?;
     for index in indexes {
         script(&mut tx, &index).await.map_err(|source| {
             Error::Schema(format!(
@@ -108,12 +111,8 @@ async fn create_with(
     let context = "create a projection schema";
     let quoted = ident(schema)?;
     let mut tx = conn.begin().await.map_err(Error::db(context))?;
-    script(
-        &mut tx,
-        &format!("CREATE SCHEMA {quoted}; SET LOCAL search_path TO {quoted};"),
-    )
-    .await
-    .map_err(Error::db(context))?;
+    let sql = format!("CREATE SCHEMA {quoted}; SET LOCAL search_path TO {quoted};");
+    run(&mut tx, &sql, context).await?;
     script(&mut tx, ddl).await.map_err(|source| {
         Error::Schema(format!(
             "the DDL of projection {} failed: {source}",
@@ -195,8 +194,7 @@ async fn secure(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
              CREATE POLICY of_analyst ON {quoted} FOR SELECT TO deedlog_analyst USING (true);\n"
         ));
     }
-    script(conn, &sql).await.map_err(Error::db(context))?;
-    Ok(())
+    run(conn, &sql, context).await
 }
 
 /// The tables of `schema`.
@@ -281,13 +279,8 @@ pub struct Table {
 
 /// Drops `schema` and everything in it, if it exists.
 pub async fn drop(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
-    script(
-        conn,
-        &format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(schema)?),
-    )
-    .await
-    .map_err(Error::db("drop a projection schema"))?;
-    Ok(())
+    let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", ident(schema)?);
+    run(conn, &sql, "drop a projection schema").await
 }
 
 /// Replaces the live schema of `projection` with its rebuilt one, inside the
@@ -310,21 +303,18 @@ pub async fn swap_in_rebuild(conn: &mut PgConnection, projection: &str) -> Resul
     sql.push_str(&format!(
         "ALTER SCHEMA {aside_q} RENAME TO {live_q};\nDROP SCHEMA IF EXISTS {old_q} CASCADE;"
     ));
-    script(conn, &sql)
-        .await
-        .map_err(Error::db("swap in the rebuilt projection"))?;
-    Ok(())
+    run(conn, &sql, "swap in the rebuilt projection").await
 }
 
 /// Points unqualified table names of this transaction at `schema`.
 pub async fn use_schema(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
-    script(
-        conn,
-        &format!("SET LOCAL search_path TO {}", ident(schema)?),
-    )
-    .await
-    .map_err(Error::db("select the projection schema"))?;
-    Ok(())
+    let sql = format!("SET LOCAL search_path TO {}", ident(schema)?);
+    run(conn, &sql, "select the projection schema").await
+}
+
+/// Runs `sql` as [`script`] does, naming `context` if it fails.
+async fn run(conn: &mut PgConnection, sql: &str, context: &'static str) -> Result<(), Error> {
+    script(conn, sql).await.map_err(Error::db(context))
 }
 
 /// Runs `sql`, one or more statements without parameters (simple query
