@@ -69,11 +69,27 @@ pub async fn reconcile(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report, Error> {
     let name = projection.name();
-    // One at a time: runs share the aside schema. Held to the end of this
-    // function (dropping it ends its session, which releases it).
-    let _lease = crate::lease::Lease::try_acquire(pool, &format!("reconcile.{name}"))
+    // One at a time: runs share the aside schema.
+    let lease = crate::lease::Lease::try_acquire(pool, &format!("reconcile.{name}"))
         .await?
         .ok_or_else(|| Error::ReconcileRunning(name.to_owned()))?;
+    let outcome = reconcile_leased(pool, reader, projection, batch_size, progress).await;
+    // Closed, not dropped: a dropped session frees its lock only once the
+    // server notices the lost socket, and a run straight after would find
+    // it still held.
+    lease.release().await;
+    outcome
+}
+
+/// A reconciliation under its lease: the run recorded from start to end.
+async fn reconcile_leased(
+    pool: &PgPool,
+    reader: &LogReader,
+    projection: Arc<dyn Projection>,
+    batch_size: u32,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Report, Error> {
+    let name = projection.name();
     let run_id: i64 = sqlx::query_scalar(
         "INSERT INTO deedlog_read.reconciliation_runs (projection) VALUES ($1) RETURNING id",
     )
