@@ -18,9 +18,14 @@ async fn a_refusal_and_a_conflict_carry_their_reason_and_details() {
     let property = w.property_id(&admin).await;
     let refused = w
         .gql
-        .run_as(&admin, STATUS, json!({"k": Uuid::now_v7(), "p": property}))
+        .refused_as(
+            &admin,
+            STATUS,
+            json!({"k": Uuid::now_v7(), "p": property}),
+            "RULE_REFUSED",
+            "cannot move from draft to sold",
+        )
         .await;
-    refused.assert_error("RULE_REFUSED", "cannot move from draft to sold");
     let extensions = &refused.body["errors"][0]["extensions"];
     assert_eq!(
         extensions["reason"], "LISTING_MOVE_NOT_ALLOWED",
@@ -34,13 +39,14 @@ async fn a_refusal_and_a_conflict_carry_their_reason_and_details() {
 
     let conflict = w
         .gql
-        .run_as(
+        .refused_as(
             &admin,
             STATUS,
             json!({"k": Uuid::now_v7(), "p": property, "v": 9}),
+            "CONFLICT",
+            "version",
         )
         .await;
-    conflict.assert_error("CONFLICT", "version");
     let extensions = &conflict.body["errors"][0]["extensions"];
     assert_eq!(extensions["reason"], "VERSION_CONFLICT", "{extensions}");
     assert_eq!(extensions["details"]["expectedVersion"], "9");
@@ -54,13 +60,14 @@ async fn a_refused_message_answers_with_its_reasons_and_log_position() {
     let contact = w.clients.contact_with(&admin, mia_berg()).await;
     let refused = w
         .gql
-        .run_as(
+        .refused_as(
             &admin,
             "mutation($k: UUID!, $c: UUID!) { sendMessage(command: {idempotencyKey: $k}, input: {contactId: $c, channel: EMAIL, subject: \"Viewing\", body: \"Viewing on Friday\"}) { messageId } }",
             json!({"k": Uuid::now_v7(), "c": contact}),
+            "RULE_REFUSED",
+            "message refused",
         )
         .await;
-    refused.assert_error("RULE_REFUSED", "message refused");
     let extensions = &refused.body["errors"][0]["extensions"];
     assert_eq!(extensions["reason"], "MESSAGE_REFUSED", "{extensions}");
     let details = &extensions["details"];
@@ -101,13 +108,14 @@ async fn a_read_model_behind_and_a_service_away_are_unavailable_and_retryable() 
     });
     let admin = clients.register("berg").await;
     let away = gql
-        .run_as(
+        .refused_as(
             &admin,
             crate::CREATE_PROPERTY,
             json!({"key": Uuid::now_v7(), "city": "Berlin", "price": 1_000}),
+            "UNAVAILABLE",
+            "retry shortly",
         )
         .await;
-    away.assert_error("UNAVAILABLE", "retry shortly");
     assert_eq!(away.body["errors"][0]["extensions"]["retryable"], true);
     assert!(
         !away.message().contains("127.0.0.1"),

@@ -9,6 +9,14 @@ use deedlog_tests::secrets::{
 };
 use deedlog_tests::{start_connected, start_with_tenant};
 
+/// `deedlog audit export` of `tenant` over `from`..`to`, with `extra` arguments.
+fn export_args<'a>(tenant: &'a str, from: &'a str, to: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let args = [
+        "audit", "export", "--tenant", tenant, "--from", from, "--to", to,
+    ];
+    [&args[..], extra].concat()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_as_of_and_export_read_the_log_as_auditors_need() {
     let (cluster, mut c, admin) = start_with_tenant("berg").await;
@@ -41,16 +49,8 @@ async fn history_as_of_and_export_read_the_log_as_auditors_need() {
 
     let tenant = admin.tenant_id.clone();
     // The tenant's whole history, with `extra` arguments.
-    let export = |extra: &[&str]| {
-        let period = ["--from", "2020-01-01", "--to", "2100-01-01"];
-        let args = [
-            &["audit", "export", "--tenant", &tenant][..],
-            &period,
-            extra,
-        ]
-        .concat();
-        run_deedlog(db, &args)
-    };
+    let export =
+        |extra: &[&str]| run_deedlog(db, &export_args(&tenant, "2020-01-01", "2100-01-01", extra));
     let (ok, out, err) = export(&[]);
     assert!(ok, "{err}");
     let lines: Vec<serde_json::Value> = out
@@ -85,44 +85,20 @@ async fn history_as_of_and_export_read_the_log_as_auditors_need() {
             "the log had no record",
         ),
         (
-            vec![
-                "audit",
-                "export",
-                "--tenant",
-                "acme",
-                "--from",
-                "2020-01-01",
-                "--to",
-                "2021-01-01",
-            ],
+            export_args("acme", "2020-01-01", "2021-01-01", &[]),
             "is not a tenant id",
         ),
         (
-            vec![
-                "audit",
-                "export",
-                "--tenant",
-                tenant.as_str(),
-                "--from",
-                "2021-01-01",
-                "--to",
-                "2020-01-01",
-            ],
+            export_args(tenant.as_str(), "2021-01-01", "2020-01-01", &[]),
             "--from must be before --to",
         ),
         (
-            vec![
-                "audit",
-                "export",
-                "--tenant",
+            export_args(
                 tenant.as_str(),
-                "--from",
                 "2020-01-01",
-                "--to",
                 "2021-01-01",
-                "--format",
-                "xml",
-            ],
+                &["--format", "xml"],
+            ),
             "jsonl",
         ),
     ] {
@@ -160,21 +136,13 @@ async fn history_and_export_show_credential_events_without_hashes_or_token_ids()
     assert_shows_no_secret("audit as-of", &(out + &err), &secrets);
 
     let export = |format: &'static str| {
-        run_deedlog(
-            db,
-            &[
-                "audit",
-                "export",
-                "--tenant",
-                &admin.tenant_id,
-                "--from",
-                "2020-01-01",
-                "--to",
-                "2100-01-01",
-                "--format",
-                format,
-            ],
-        )
+        let args = export_args(
+            &admin.tenant_id,
+            "2020-01-01",
+            "2100-01-01",
+            &["--format", format],
+        );
+        run_deedlog(db, &args)
     };
     let (ok, jsonl, err) = export("jsonl");
     assert!(ok, "{err}");

@@ -7,7 +7,7 @@
 use crate::shutdown::{admin_options, deedlog, drop_database, start, terminate};
 use deedlog_cluster::Component;
 use deedlog_tests::fixtures::{apartment, eur, reprice};
-use deedlog_tests::Clients;
+use deedlog_tests::{Clients, Gql};
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -91,26 +91,11 @@ async fn deedlog_up_stays_within_its_connection_budget_idle_and_under_load() {
         });
     }
     for _ in 0..4 {
-        let (http, graphql, token, stop) = (
-            reqwest::Client::new(),
-            graphql.clone(),
-            admin.access.clone(),
-            stop.clone(),
-        );
+        let (gateway, token, stop) = (Gql::at(&graphql), admin.access.clone(), stop.clone());
         load.spawn(async move {
             let query = r#"{"query":"{ properties(first: 20) { edges { node { street askingPriceMinor } } } pipeline { stage count } }"}"#;
             while !stop.load(Ordering::Relaxed) {
-                let reply: serde_json::Value = http
-                    .post(&graphql)
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {token}"))
-                    .body(query)
-                    .send()
-                    .await
-                    .expect("gateway answers")
-                    .json()
-                    .await
-                    .expect("json");
+                let reply = gateway.post_raw(Some(&token), query.to_owned()).await;
                 assert!(reply.get("errors").is_none(), "{reply}");
             }
         });

@@ -4,9 +4,10 @@
 //! sent as written. The one deviation: a fresh database instead of
 //! `deedlog`, so a developer's own data is never touched.
 
-use crate::shutdown::{database_url, drop_database};
+use crate::shutdown::{database_url, drop_database, spawn_reading};
+use deedlog_tests::Gql;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -97,12 +98,7 @@ async fn the_readme_quick_start_works_as_written() {
             command.env(key, "127.0.0.1:0");
         }
     }
-    let mut deedlog = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start deedlog");
-    let stdout = deedlog.stdout.take().expect("stdout");
+    let (mut deedlog, stdout) = spawn_reading(command);
     let ready = tokio::task::spawn_blocking(move || {
         let mut printed = String::new();
         for line in BufReader::new(stdout).lines() {
@@ -135,33 +131,13 @@ async fn the_readme_quick_start_works_as_written() {
 
     let bodies = curl_bodies();
     assert_eq!(bodies.len(), 2, "{bodies:?}");
-    let http = reqwest::Client::new();
-    let post = |body: String, token: Option<String>| {
-        let mut request = http
-            .post(&graphql)
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        request.send()
-    };
-    let login: serde_json::Value = post(bodies[0].clone(), None)
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
+    let gateway = Gql::at(&graphql);
+    let login = gateway.post_raw(None, bodies[0].clone()).await;
     let token = login["data"]["login"]["accessToken"]
         .as_str()
         .unwrap_or_else(|| panic!("{login}"))
         .to_owned();
-    let answer: serde_json::Value = post(bodies[1].clone(), Some(token.clone()))
-        .await
-        .expect("query")
-        .json()
-        .await
-        .expect("json");
+    let answer = gateway.post_raw(Some(&token), bodies[1].clone()).await;
     assert!(answer.get("errors").is_none(), "{answer}");
     let edges = answer["data"]["properties"]["edges"]
         .as_array()
@@ -180,15 +156,7 @@ async fn the_readme_quick_start_works_as_written() {
         .is_empty());
 
     // The tour: every query as written, with its variables.
-    let first: serde_json::Value = post(
-        serde_json::json!({"query": "{ properties(first: 1, filter: {city: \"Berlin\"}) { edges { node { propertyId } } } }"}).to_string(),
-        Some(token.clone()),
-    )
-    .await
-    .expect("a property")
-    .json()
-    .await
-    .expect("json");
+    let first = gateway.post_raw(Some(&token), serde_json::json!({"query": "{ properties(first: 1, filter: {city: \"Berlin\"}) { edges { node { propertyId } } } }"}).to_string()).await;
     let property = first["data"]["properties"]["edges"][0]["node"]["propertyId"].clone();
     let before = chrono::Utc::now().to_rfc3339();
     let tour = tour_queries();
@@ -202,12 +170,7 @@ async fn the_readme_quick_start_works_as_written() {
             variables.insert("before".into(), before.clone().into());
         }
         let body = serde_json::json!({"query": query, "variables": variables}).to_string();
-        let answer: serde_json::Value = post(body, Some(token.clone()))
-            .await
-            .expect("tour query")
-            .json()
-            .await
-            .expect("json");
+        let answer = gateway.post_raw(Some(&token), body).await;
         assert!(answer.get("errors").is_none(), "{query}\n{answer}");
         assert!(answer["data"].is_object(), "{answer}");
         if query.contains("asOf") {

@@ -9,7 +9,7 @@ use deedlog_tests::Clients;
 use sqlx::{ConnectOptions, Connection};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -34,16 +34,22 @@ pub fn deedlog(name: &str, args: &[&str]) -> Command {
     command
 }
 
-/// Starts `command` (a `deedlog up` or `serve`) and reads what it prints
-/// until a line starting with `until`: each component's URL by name
-/// (`properties`, `gateway`, `services metrics`, `projector metrics`…).
-pub fn start(mut command: Command, until: &str) -> (Child, BTreeMap<String, String>) {
+/// Starts `command` with its stdout piped to the caller and stderr dropped.
+pub fn spawn_reading(mut command: Command) -> (Child, ChildStdout) {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start deedlog");
     let stdout = child.stdout.take().expect("stdout");
+    (child, stdout)
+}
+
+/// Starts `command` (a `deedlog up` or `serve`) and reads what it prints
+/// until a line starting with `until`: each component's URL by name
+/// (`properties`, `gateway`, `services metrics`, `projector metrics`…).
+pub fn start(command: Command, until: &str) -> (Child, BTreeMap<String, String>) {
+    let (child, stdout) = spawn_reading(command);
     let mut lines = BufReader::new(stdout).lines();
     let mut urls = BTreeMap::new();
     loop {

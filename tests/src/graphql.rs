@@ -61,6 +61,15 @@ impl Gql {
         }
     }
 
+    /// The GraphQL endpoint at `endpoint` (a whole URL, e.g. as a process
+    /// printed it).
+    pub fn at(endpoint: &str) -> Self {
+        Self {
+            endpoint: endpoint.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
     /// The gateway at `base`, called from the local address `from` (e.g.
     /// `127.0.0.2`: all of 127.0.0.0/8 is this host), as another client.
     pub fn from_address(base: &str, from: std::net::IpAddr) -> Self {
@@ -89,9 +98,39 @@ impl Gql {
         Answer { status, body }
     }
 
+    /// POSTs `body`, a request written out as JSON text (as the docs show
+    /// it), as the holder of `token`, if any; returns the JSON answer.
+    pub async fn post_raw(&self, token: Option<&str>, body: String) -> Value {
+        let mut request = self
+            .http
+            .post(&self.endpoint)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = request.send().await.expect("the gateway answers");
+        response.json().await.expect("a JSON answer")
+    }
+
     /// Runs `query` with `variables` as the signed-in `user`.
     pub async fn run_as(&self, user: &Session, query: &str, variables: Value) -> Answer {
         self.run(Some(&user.access), query, variables).await
+    }
+
+    /// Runs `query` with `variables` as `user` and asserts it is refused
+    /// with `code` and `text` in the message (see [`Answer::assert_error`]).
+    pub async fn refused_as(
+        &self,
+        user: &Session,
+        query: &str,
+        variables: Value,
+        code: &str,
+        text: &str,
+    ) -> Answer {
+        let answer = self.run_as(user, query, variables).await;
+        answer.assert_error(code, text);
+        answer
     }
 
     /// GETs `path` (e.g. `/metrics`) from the gateway, beside its GraphQL
