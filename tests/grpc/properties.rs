@@ -20,6 +20,13 @@ fn address() -> Option<pb::Address> {
     listed_apartment().address
 }
 
+/// The version a command call leaves its record at, expecting success.
+macro_rules! version_after {
+    ($call:expr, $why:literal) => {
+        $call.await.expect($why).into_inner().version
+    };
+}
+
 #[tokio::test]
 async fn every_property_command_works() {
     let (_cluster, mut c, admin) = start_with_tenant("berg").await;
@@ -31,7 +38,7 @@ async fn every_property_command_works() {
     let owner = c.contact(&admin, "Olga Owner").await;
     let p = &mut c.properties;
     let mut versions = vec![];
-    versions.push(
+    versions.push(version_after!(
         p.change_address(agent.request(pb::ChangeAddressRequest {
             command: command(),
             property_id: id.clone(),
@@ -39,12 +46,9 @@ async fn every_property_command_works() {
                 street: "Lindenstraße 7".into(),
                 ..a
             }),
-        }))
-        .await
-        .expect("address")
-        .into_inner()
-        .version,
-    );
+        })),
+        "address"
+    ));
     let sourced = |value| {
         Some(pb::SourcedInt {
             value,
@@ -55,7 +59,7 @@ async fn every_property_command_works() {
             }),
         })
     };
-    versions.push(
+    versions.push(version_after!(
         p.change_attributes(agent.request(pb::ChangeAttributesRequest {
             command: command(),
             property_id: id.clone(),
@@ -64,20 +68,14 @@ async fn every_property_command_works() {
                 living_area_m2: sourced(82),
                 ..Default::default()
             }),
-        }))
-        .await
-        .expect("attributes")
-        .into_inner()
-        .version,
-    );
-    versions.push(
-        p.change_asking_price(agent.request(reprice(&id, eur(43_000_000))))
-            .await
-            .expect("price")
-            .into_inner()
-            .version,
-    );
-    versions.push(
+        })),
+        "attributes"
+    ));
+    versions.push(version_after!(
+        p.change_asking_price(agent.request(reprice(&id, eur(43_000_000)))),
+        "price"
+    ));
+    versions.push(version_after!(
         p.record_valuation(agent.request(pb::RecordValuationRequest {
             command: command(),
             property_id: id.clone(),
@@ -92,74 +90,53 @@ async fn every_property_command_works() {
                 month: 11,
                 day: 1,
             }),
-        }))
-        .await
-        .expect("valuation")
-        .into_inner()
-        .version,
-    );
-    versions.push(
+        })),
+        "valuation"
+    ));
+    versions.push(version_after!(
         p.change_listing_status(agent.request(pb::ChangeListingStatusRequest {
             command: command(),
             property_id: id.clone(),
             status: pb::ListingStatus::Active.into(),
-        }))
-        .await
-        .expect("status")
-        .into_inner()
-        .version,
-    );
-    versions.push(
+        })),
+        "status"
+    ));
+    versions.push(version_after!(
         p.assign_agent(agent.request(pb::AssignAgentRequest {
             command: command(),
             property_id: id.clone(),
             agent_id: admin.user_id.clone(),
-        }))
-        .await
-        .expect("assign")
-        .into_inner()
-        .version,
-    );
-    versions.push(
+        })),
+        "assign"
+    ));
+    versions.push(version_after!(
         p.set_owner(admin.request(pb::SetOwnerRequest {
             command: command(),
             property_id: id.clone(),
             owner_contact_id: owner,
-        }))
-        .await
-        .expect("owner")
-        .into_inner()
-        .version,
-    );
-    versions.push(
+        })),
+        "owner"
+    ));
+    versions.push(version_after!(
         p.add_tag(agent.request(pb::TagRequest {
             command: command(),
             property_id: id.clone(),
             tag: "garden".into(),
-        }))
-        .await
-        .expect("tag")
-        .into_inner()
-        .version,
-    );
-    versions.push(
+        })),
+        "tag"
+    ));
+    versions.push(version_after!(
         p.remove_tag(agent.request(pb::TagRequest {
             command: command(),
             property_id: id.clone(),
             tag: "balcony".into(),
-        }))
-        .await
-        .expect("untag")
-        .into_inner()
-        .version,
-    );
-    versions.push(
-        p.archive_property(admin.request(archive(&id)))
-            .await
-            .expect("archive")
-            .into_inner()
-            .version,
-    );
+        })),
+        "untag"
+    ));
+    versions.push(version_after!(
+        p.archive_property(admin.request(archive(&id))),
+        "archive"
+    ));
     assert_status(
         p.add_tag(agent.request(pb::TagRequest {
             command: command(),
@@ -170,13 +147,10 @@ async fn every_property_command_works() {
         Code::FailedPrecondition,
         "archived",
     );
-    versions.push(
-        p.restore_property(admin.request(restore(&id)))
-            .await
-            .expect("restore")
-            .into_inner()
-            .version,
-    );
+    versions.push(version_after!(
+        p.restore_property(admin.request(restore(&id))),
+        "restore"
+    ));
     assert_eq!(
         versions,
         (2..=12).collect::<Vec<u64>>(),
