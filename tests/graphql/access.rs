@@ -6,6 +6,7 @@ use crate::{create_property, World};
 use chrono::Duration;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::tokens::{admin_caller, forger_key, refused_tokens, token, with_algorithm};
+use deedlog_tests::Session;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -132,18 +133,11 @@ async fn roles_bound_what_each_user_reads_and_writes() {
     // Viewers and auditors change nothing: the service refuses, the gateway says FORBIDDEN.
     for who in [&viewer, &auditor] {
         w.gql
-            .refused_as(
-                who,
-                crate::CREATE_PROPERTY,
-                json!({"key": Uuid::now_v7(), "city": "Hamburg", "price": 1}),
-                "FORBIDDEN",
-                "",
-            )
+            .refused_as(who, crate::CREATE_PROPERTY, new_property(), "FORBIDDEN", "")
             .await;
     }
-    let page = w.gql.run_as(&admin, LIST, json!({})).await;
     assert_eq!(
-        page.data()["properties"]["edges"].as_array().map(Vec::len),
+        listed(&w, &admin).await,
         Some(1),
         "only the agent's property exists"
     );
@@ -234,18 +228,20 @@ async fn another_tenants_ids_are_not_found_and_nothing_leaks() {
 const CACHE_MS: u64 = 1000;
 
 /// Runs `query` as the holder of `token` until it is refused (at most
-/// 5 s); returns the refusal and how long after the first try it came.
-async fn refused_within(
+/// 5 s) and asserts the refusal has `code` and `text` and came `soon()`.
+async fn refused_soon(
     w: &World,
     token: &str,
     query: &str,
     variables: impl Fn() -> serde_json::Value,
-) -> (deedlog_tests::Answer, std::time::Duration) {
+    code: &str,
+    text: &str,
+) {
     let started = std::time::Instant::now();
-    loop {
+    let answer = loop {
         let answer = w.gql.run(Some(token), query, variables()).await;
         if answer.body.get("errors").is_some() {
-            return (answer, started.elapsed());
+            break answer;
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
@@ -253,12 +249,30 @@ async fn refused_within(
             answer.body
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    };
+    let after = started.elapsed();
+    answer.assert_error(code, text);
+    assert!(after < soon(), "refused only after {after:?}");
+}
+
+/// A world whose services cache the tenant directory for `CACHE_MS`, with
+/// the berg tenant registered; returns its admin.
+async fn caching_world() -> (World, Session) {
+    World::with_tenant_and("berg", |f| {
+        f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))
+    })
+    .await
 }
 
 /// Within the cache time plus a margin for a slow machine.
 fn soon() -> std::time::Duration {
     std::time::Duration::from_millis(CACHE_MS + 1500)
+}
+
+/// How many properties `user` sees in the list.
+async fn listed(w: &World, user: &Session) -> Option<usize> {
+    let page = w.gql.run_as(user, LIST, json!({})).await;
+    page.data()["properties"]["edges"].as_array().map(Vec::len)
 }
 
 fn new_property() -> serde_json::Value {
@@ -267,10 +281,7 @@ fn new_property() -> serde_json::Value {
 
 #[tokio::test]
 async fn a_deactivated_users_unexpired_token_neither_reads_nor_writes() {
-    let (mut w, admin) = World::with_tenant_and("berg", |f| {
-        f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))
-    })
-    .await;
+    let (mut w, admin) = caching_world().await;
     let agent = w.colleague(&admin, tenancy::Role::Agent, "ada").await;
     create_property(&w.gql, &agent.access, "Berlin", 100).await;
     w.gql.run_as(&agent, LIST, json!({})).await.data();
@@ -282,16 +293,21 @@ async fn a_deactivated_users_unexpired_token_neither_reads_nor_writes() {
         }))
         .await
         .expect("deactivate");
-    let (answer, after) = refused_within(&w, &agent.access, LIST, || json!({})).await;
-    answer.assert_error("UNAUTHENTICATED", "deactivated");
-    assert!(after < soon(), "refused only after {after:?}");
+    refused_soon(
+        &w,
+        &agent.access,
+        LIST,
+        || json!({}),
+        "UNAUTHENTICATED",
+        "deactivated",
+    )
+    .await;
     w.gql
         .run_as(&agent, crate::CREATE_PROPERTY, new_property())
         .await
         .assert_error("UNAUTHENTICATED", "deactivated");
-    let page = w.gql.run_as(&admin, LIST, json!({})).await;
     assert_eq!(
-        page.data()["properties"]["edges"].as_array().map(Vec::len),
+        listed(&w, &admin).await,
         Some(1),
         "the deactivated agent wrote nothing more"
     );
@@ -299,10 +315,7 @@ async fn a_deactivated_users_unexpired_token_neither_reads_nor_writes() {
 
 #[tokio::test]
 async fn a_manager_demoted_to_viewer_reads_but_no_longer_writes_with_the_old_token() {
-    let (mut w, admin) = World::with_tenant_and("berg", |f| {
-        f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))
-    })
-    .await;
+    let (mut w, admin) = caching_world().await;
     let manager = w.colleague(&admin, tenancy::Role::Manager, "mia").await;
     create_property(&w.gql, &manager.access, "Berlin", 100).await;
     w.clients
@@ -314,10 +327,15 @@ async fn a_manager_demoted_to_viewer_reads_but_no_longer_writes_with_the_old_tok
         }))
         .await
         .expect("demote");
-    let (answer, after) =
-        refused_within(&w, &manager.access, crate::CREATE_PROPERTY, new_property).await;
-    answer.assert_error("FORBIDDEN", "");
-    assert!(after < soon(), "refused only after {after:?}");
+    refused_soon(
+        &w,
+        &manager.access,
+        crate::CREATE_PROPERTY,
+        new_property,
+        "FORBIDDEN",
+        "",
+    )
+    .await;
     // A viewer reads records, and no longer the users a manager sees.
     w.gql.run_as(&manager, LIST, json!({})).await.data();
     w.gql
@@ -328,26 +346,21 @@ async fn a_manager_demoted_to_viewer_reads_but_no_longer_writes_with_the_old_tok
 
 #[tokio::test]
 async fn a_suspended_tenants_agent_no_longer_reads_and_its_admin_does() {
-    let (mut w, admin) = World::with_tenant_and("berg", |f| {
-        f.merge(("services.tenant_cache_ttl_ms", CACHE_MS))
-    })
-    .await;
+    let (mut w, admin) = caching_world().await;
     let agent = w.colleague(&admin, tenancy::Role::Agent, "ada").await;
     create_property(&w.gql, &agent.access, "Berlin", 100).await;
-    w.clients
-        .tenancy
-        .suspend_tenant(admin.request(tenancy::SuspendTenantRequest {
-            command: deedlog_tests::clients::command(),
-            tenant_id: admin.tenant_id.clone(),
-        }))
-        .await
-        .expect("suspend");
-    let (answer, after) = refused_within(&w, &agent.access, LIST, || json!({})).await;
-    answer.assert_error("RULE_REFUSED", "suspended");
-    assert!(after < soon(), "refused only after {after:?}");
-    let page = w.gql.run_as(&admin, LIST, json!({})).await;
+    w.clients.suspend(&admin).await;
+    refused_soon(
+        &w,
+        &agent.access,
+        LIST,
+        || json!({}),
+        "RULE_REFUSED",
+        "suspended",
+    )
+    .await;
     assert_eq!(
-        page.data()["properties"]["edges"].as_array().map(Vec::len),
+        listed(&w, &admin).await,
         Some(1),
         "the admin still reads the suspended tenant"
     );
