@@ -2,7 +2,7 @@
 //! wrong-audience and wrong-algorithm tokens are refused; roles bound what a
 //! user may do; another tenant's records do not exist for a user.
 
-use crate::assert_status;
+use crate::{assert_listing_refused, assert_status};
 use chrono::Duration;
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
@@ -51,13 +51,13 @@ async fn viewers_and_auditors_change_nothing() {
         (tenancy::Role::Auditor, "aud"),
     ] {
         let user = c.colleague(&admin, role, name).await;
-        assert_status(
-            c.properties
-                .create_property(user.request(listed_apartment()))
-                .await,
+        assert_listing_refused(
+            &mut c,
+            &user,
             Code::PermissionDenied,
             "may not change properties",
-        );
+        )
+        .await;
     }
 }
 

@@ -38,6 +38,22 @@ pub fn assert_status<T: std::fmt::Debug>(
     status
 }
 
+/// Asserts that creating a listed apartment as `who` is refused with `code`
+/// and `text` in the message.
+pub async fn assert_listing_refused(
+    c: &mut deedlog_tests::Clients,
+    who: &deedlog_tests::Session,
+    code: tonic::Code,
+    text: &str,
+) {
+    let listing = deedlog_tests::fixtures::listed_apartment();
+    assert_status(
+        c.properties.create_property(who.request(listing)).await,
+        code,
+        text,
+    );
+}
+
 /// The `ErrorInfo` of a refusal or conflict: its reason and particulars.
 pub fn error_info(status: &tonic::Status) -> (String, std::collections::HashMap<String, String>) {
     let info = status

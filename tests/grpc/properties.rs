@@ -3,7 +3,7 @@
 //! conflicts and the retry, repeated command ids, suspended tenants and
 //! switched-off modules.
 
-use crate::{assert_invalid_field, assert_status, error_info};
+use crate::{assert_invalid_field, assert_listing_refused, assert_status, error_info};
 use deedlog_proto::common::v1::{Date, Money};
 use deedlog_proto::properties::v1 as pb;
 use deedlog_proto::tenancy::v1 as tenancy;
@@ -301,25 +301,19 @@ async fn a_suspended_tenant_or_a_module_switched_off_takes_no_commands() {
         .set_module(admin.request(set_module(tenancy::Module::Properties, false)))
         .await
         .expect("module off");
-    assert_status(
-        c.properties
-            .create_property(admin.request(listed_apartment()))
-            .await,
+    assert_listing_refused(
+        &mut c,
+        &admin,
         Code::FailedPrecondition,
         "properties module is switched off",
-    );
+    )
+    .await;
     c.tenancy
         .set_module(admin.request(set_module(tenancy::Module::Properties, true)))
         .await
         .expect("module on");
     c.suspend(&admin).await;
-    assert_status(
-        c.properties
-            .create_property(admin.request(listed_apartment()))
-            .await,
-        Code::FailedPrecondition,
-        "suspended",
-    );
+    assert_listing_refused(&mut c, &admin, Code::FailedPrecondition, "suspended").await;
     c.tenancy
         .reactivate_tenant(admin.request(reactivate(&admin.tenant_id)))
         .await
