@@ -76,19 +76,10 @@ async fn limits_headers_health_and_metrics() {
     let limited = limited.expect("the rate limit applies");
     limited.assert_error("RATE_LIMITED", "too many requests");
 
-    let base = w.gql.endpoint.trim_end_matches("/graphql").to_owned();
-    let get = |path: &str| w.gql.http().get(format!("{base}{path}")).send();
-    assert_eq!(
-        get("/healthz").await.expect("healthz").status().as_u16(),
-        200
-    );
-    assert_eq!(get("/readyz").await.expect("readyz").status().as_u16(), 200);
-    let metrics = get("/metrics")
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let get = |path| w.gql.get(path);
+    assert_eq!(get("/healthz").await.status().as_u16(), 200);
+    assert_eq!(get("/readyz").await.status().as_u16(), 200);
+    let metrics = get("/metrics").await.text().await.expect("text");
     assert!(
         metrics.contains("deedlog_gateway_requests_total{"),
         "{metrics}"
@@ -114,12 +105,7 @@ async fn limits_headers_health_and_metrics() {
         assert!(value.parse::<f64>().is_ok(), "not a sample: {line}");
     }
     // GraphiQL is served in development, with its files from the gateway.
-    let page = get("/graphql")
-        .await
-        .expect("graphiql")
-        .text()
-        .await
-        .expect("html");
+    let page = get("/graphql").await.text().await.expect("html");
     assert!(page.to_lowercase().contains("graphiql"));
     assert!(
         !page.contains("https://"),
@@ -127,7 +113,7 @@ async fn limits_headers_health_and_metrics() {
     );
     for asset in &deedlog_gateway::graphiql::ASSETS {
         assert!(page.contains(asset.path), "{}", asset.path);
-        let response = get(asset.path).await.expect("asset");
+        let response = get(asset.path).await;
         assert_eq!(response.status().as_u16(), 200, "{}", asset.path);
         assert_eq!(response.headers()["content-type"], asset.content_type);
         assert!(response.headers()["cache-control"]
