@@ -196,15 +196,13 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
         .run_as(&admin, as_of, json!({"id": id, "at": null}))
         .await;
     refused.data();
-    w.gql
-        .refused_as(
-            &other,
-            as_of,
-            json!({"id": id, "at": null}),
-            "NOT_FOUND",
-            "",
-        )
+    let agent = w
+        .colleague(&admin, deedlog_proto::tenancy::v1::Role::Agent, "ada")
         .await;
+    for (who, code, text) in [(&other, "NOT_FOUND", ""), (&agent, "FORBIDDEN", "audit")] {
+        let latest = json!({"id": id, "at": null});
+        w.gql.refused_as(who, as_of, latest, code, text).await;
+    }
     let list = w
         .gql
         .run_as(
@@ -214,18 +212,6 @@ async fn auditors_read_a_records_events_and_its_state_as_of_an_earlier_instant()
         )
         .await;
     assert_eq!(list.data()["auditEvents"]["edges"], json!([]));
-    let agent = w
-        .colleague(&admin, deedlog_proto::tenancy::v1::Role::Agent, "ada")
-        .await;
-    w.gql
-        .refused_as(
-            &agent,
-            as_of,
-            json!({"id": id, "at": null}),
-            "FORBIDDEN",
-            "audit",
-        )
-        .await;
     let runs = w
         .gql
         .run_as(
