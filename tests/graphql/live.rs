@@ -78,6 +78,18 @@ async fn subscribed(w: &World, user: &Session, query: &str) -> Socket {
     socket
 }
 
+/// The socket's next message, within 20 s; panics if the socket ends first.
+async fn next_message<S>(socket: &mut S) -> Message
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    tokio::time::timeout(std::time::Duration::from_secs(20), socket.next())
+        .await
+        .expect("a message within 20 s")
+        .expect("the socket still open (a close frame before the end)")
+        .expect("a message")
+}
+
 /// The close code and reason the server ends the socket with; panics on
 /// any other message (a `connection_ack` above all).
 async fn closed_with<S>(socket: &mut S) -> (u16, String)
@@ -85,11 +97,7 @@ where
     S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {
     loop {
-        let message = tokio::time::timeout(std::time::Duration::from_secs(20), socket.next())
-            .await
-            .expect("an answer within 20 s")
-            .expect("a close frame before the end")
-            .expect("a message");
+        let message = next_message(socket).await;
         match message {
             Message::Close(Some(frame)) => return (frame.code.into(), frame.reason.to_string()),
             Message::Close(None) => panic!("closed without a code"),
@@ -172,11 +180,7 @@ where
     S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {
     loop {
-        let message = tokio::time::timeout(std::time::Duration::from_secs(20), socket.next())
-            .await
-            .expect("a message within 20 s")
-            .expect("open")
-            .expect("a message");
+        let message = next_message(socket).await;
         if let Message::Text(text) = message {
             return serde_json::from_str(&text).expect("json");
         }
