@@ -32,12 +32,14 @@ async fn a_command_id_reused_with_another_request_is_refused_and_a_true_repeat_i
             currency: "EUR".into(),
         }),
     };
-    let first = c
-        .properties
-        .change_asking_price(admin.request(price(47_000_000)))
-        .await
-        .expect("first")
-        .into_inner();
+    // The same command id with the price `minor`.
+    let properties = c.properties.clone();
+    let change = |minor| {
+        let mut properties = properties.clone();
+        let request = admin.request(price(minor));
+        async move { properties.change_asking_price(request).await }
+    };
+    let first = change(47_000_000).await.expect("first").into_inner();
     let rename = |name: &str| tenancy::RenameTenantRequest {
         command: command_with(Uuid::from_u128(id.as_u128() ^ 1), None),
         name: name.into(),
@@ -61,11 +63,7 @@ async fn a_command_id_reused_with_another_request_is_refused_and_a_true_repeat_i
         .expect("contact");
     let before = LogCounts::of(&cluster).await;
 
-    assert_mismatch(
-        c.properties
-            .change_asking_price(admin.request(price(52_000_000)))
-            .await,
-    );
+    assert_mismatch(change(52_000_000).await);
     assert_mismatch(
         c.tenancy
             .rename_tenant(admin.request(rename("Other")))
@@ -78,9 +76,7 @@ async fn a_command_id_reused_with_another_request_is_refused_and_a_true_repeat_i
     );
     assert_eq!(LogCounts::of(&cluster).await, before, "nothing stored");
 
-    let again = c
-        .properties
-        .change_asking_price(admin.request(price(47_000_000)))
+    let again = change(47_000_000)
         .await
         .expect("a true repeat")
         .into_inner();
