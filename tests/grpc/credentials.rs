@@ -26,6 +26,20 @@ fn accept(id: Uuid, token: &str, password: &str) -> pb::AcceptInvitationRequest 
     }
 }
 
+/// Accepts the invitation `token` with command id `id`, expecting success.
+async fn accept_ok(
+    c: &mut Clients,
+    id: Uuid,
+    token: &str,
+    password: &str,
+) -> deedlog_proto::common::v1::CommandReply {
+    c.tenancy
+        .accept_invitation(accept(id, token, password))
+        .await
+        .expect("accept")
+        .into_inner()
+}
+
 /// Asserts that an attacker accepting `token` with a new command id is
 /// refused with `text`.
 async fn attacker_refused(c: &mut Clients, token: &str, text: &str) {
@@ -43,12 +57,7 @@ async fn an_invitation_sets_the_password_once_and_a_replay_changes_nothing() {
     let (cluster, mut c, admin) = start_with_tenant("berg").await;
     let (token, _) = invite(&mut c, &admin, "ben").await;
     let first = Uuid::now_v7();
-    let accepted = c
-        .tenancy
-        .accept_invitation(accept(first, &token, PASSWORD))
-        .await
-        .expect("accept")
-        .into_inner();
+    let accepted = accept_ok(&mut c, first, &token, PASSWORD).await;
     assert!(accepted.position > 0);
     let before = LogCounts::of(&cluster).await;
     // The same token again, with a new command id: refused, nothing stored.
@@ -56,12 +65,7 @@ async fn an_invitation_sets_the_password_once_and_a_replay_changes_nothing() {
     // A repeat of its command id answers with the first outcome; another
     // password in it changes nothing (passwords are not fingerprinted).
     for password in [PASSWORD, ATTACKER] {
-        let repeat = c
-            .tenancy
-            .accept_invitation(accept(first, &token, password))
-            .await
-            .expect("repeat")
-            .into_inner();
+        let repeat = accept_ok(&mut c, first, &token, password).await;
         assert!(repeat.duplicate);
         assert_eq!(repeat.position, accepted.position);
     }
@@ -262,18 +266,8 @@ async fn a_repeated_acceptance_with_a_reissued_token_is_the_same_request() {
     assert_eq!(again.user_id, first.user_id);
     assert_ne!(again.invitation_token, first.invitation_token);
     let id = Uuid::now_v7();
-    let accepted = c
-        .tenancy
-        .accept_invitation(accept(id, &first.invitation_token, PASSWORD))
-        .await
-        .expect("accept")
-        .into_inner();
-    let repeat = c
-        .tenancy
-        .accept_invitation(accept(id, &again.invitation_token, PASSWORD))
-        .await
-        .expect("the same acceptance")
-        .into_inner();
+    let accepted = accept_ok(&mut c, id, &first.invitation_token, PASSWORD).await;
+    let repeat = accept_ok(&mut c, id, &again.invitation_token, PASSWORD).await;
     assert!(repeat.duplicate);
     assert_eq!(repeat.position, accepted.position);
 }
