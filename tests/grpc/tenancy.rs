@@ -5,11 +5,23 @@ use crate::{assert_invalid_field, assert_status};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_tests::clients::{command, command_with, PASSWORD};
 use deedlog_tests::fixtures::{berg_registration, refresh, set_module};
-use deedlog_tests::{start_connected, start_with_tenant, Clients, LogCounts, TestCluster};
+use deedlog_tests::{start_connected, start_with_tenant, Clients, LogCounts, Session, TestCluster};
 use tonic::Code;
 use uuid::Uuid;
 
 const WRONG_LOGIN: &str = "wrong tenant, email or password";
+
+/// The user `user_id` as `by` sees them.
+async fn user(c: &mut Clients, by: &Session, user_id: &str) -> pb::User {
+    let request = pb::GetUserRequest {
+        user_id: user_id.to_owned(),
+    };
+    c.tenancy
+        .get_user(by.request(request))
+        .await
+        .expect("user")
+        .into_inner()
+}
 
 #[tokio::test]
 async fn a_registered_admin_signs_in_and_reads_their_tenant() {
@@ -24,14 +36,7 @@ async fn a_registered_admin_signs_in_and_reads_their_tenant() {
     assert!(!tenant.suspended);
     assert_eq!(tenant.modules.len(), 4, "every module starts on");
     assert_eq!(tenant.cadence_limit, 3);
-    let me = c
-        .tenancy
-        .get_user(admin.request(pb::GetUserRequest {
-            user_id: admin.user_id.clone(),
-        }))
-        .await
-        .expect("user")
-        .into_inner();
+    let me = user(&mut c, &admin, &admin.user_id).await;
     assert_eq!(me.role(), pb::Role::Admin);
     assert_eq!(me.status(), pb::UserStatus::Active);
     let keys = c
@@ -398,14 +403,7 @@ async fn an_admin_renames_sets_communication_settings_and_changes_roles() {
         ),
         ("Berg & Lund", "Europe/Berlin", 5)
     );
-    let promoted = c
-        .tenancy
-        .get_user(admin.request(pb::GetUserRequest {
-            user_id: agent.user_id.clone(),
-        }))
-        .await
-        .expect("user")
-        .into_inner();
+    let promoted = user(&mut c, &admin, &agent.user_id).await;
     assert_eq!(promoted.role(), pb::Role::Manager);
     // Logging out revokes the refresh token.
     c.tenancy
