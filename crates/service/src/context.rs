@@ -10,7 +10,7 @@ use crate::record_request::RecordRequest;
 use crate::request::{required_uuid, Authenticated, Authenticator, CommandEnvelope};
 use crate::require_role;
 use chrono::{DateTime, Utc};
-use deedlog_kernel::{Decider, DomainEvent, Module, Refusal, Role, StreamId, UserId};
+use deedlog_kernel::{Decider, DomainEvent, Module, Refusal, Role, StreamId, Timed, UserId};
 use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -34,6 +34,29 @@ pub struct Context<D: Decider, A> {
     pub what: &'static str,
     /// Makes the domain command from the instant it was accepted and the action.
     pub command: fn(DateTime<Utc>, A) -> D::Command,
+}
+
+impl<D: Decider<Command = Timed<A>>, A> Context<D, A> {
+    /// The plumbing of a context whose commands are its actions with the
+    /// instant they were accepted.
+    pub fn new(
+        executor: Executor,
+        auth: Authenticator,
+        directory: Arc<Directory>,
+        module: Module,
+        id_field: &'static str,
+        what: &'static str,
+    ) -> Self {
+        Self {
+            executor,
+            auth,
+            directory,
+            module,
+            id_field,
+            what,
+            command: |at, action| Timed { at, action },
+        }
+    }
 }
 
 impl<D: Decider, A> Clone for Context<D, A> {

@@ -11,7 +11,7 @@
 pub mod convert;
 mod service;
 
-use deedlog_communications_domain::{Action, Command, Communications, Event, SendPolicy};
+use deedlog_communications_domain::{Action, Communications, Event, SendPolicy};
 use deedlog_kernel::{Module, Reason};
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsServiceServer;
 use deedlog_service::{
@@ -36,15 +36,14 @@ struct Opened {
 impl CommunicationsApi {
     pub fn new(executor: Executor, auth: Authenticator, directory: Arc<Directory>) -> Self {
         Self {
-            ctx: Context {
+            ctx: Context::new(
                 executor,
                 auth,
                 directory,
-                module: Module::Communications,
-                id_field: "contact_id",
-                what: "change contacts or message them",
-                command: |at, action| Command { at, action },
-            },
+                Module::Communications,
+                "contact_id",
+                "change contacts or message them",
+            ),
         }
     }
 

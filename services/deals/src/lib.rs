@@ -5,7 +5,7 @@
 pub mod convert;
 mod service;
 
-use deedlog_deals_domain::{Action, Command, Deals};
+use deedlog_deals_domain::{Action, Deals};
 use deedlog_kernel::{Module, Role};
 use deedlog_proto::deals::v1::deals_service_server::DealsServiceServer;
 use deedlog_service::{Authenticated, Authenticator, Context, Directory, Error, Executor};
@@ -21,15 +21,14 @@ pub struct DealsApi {
 impl DealsApi {
     pub fn new(executor: Executor, auth: Authenticator, directory: Arc<Directory>) -> Self {
         Self {
-            ctx: Context {
+            ctx: Context::new(
                 executor,
                 auth,
                 directory,
-                module: Module::Deals,
-                id_field: "deal_id",
-                what: "change deals",
-                command: |at, action| Command { at, action },
-            },
+                Module::Deals,
+                "deal_id",
+                "change deals",
+            ),
         }
     }
 

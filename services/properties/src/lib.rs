@@ -6,7 +6,7 @@ pub mod convert;
 mod service;
 
 use deedlog_kernel::Module;
-use deedlog_properties_domain::{Action, Command, Properties};
+use deedlog_properties_domain::{Action, Properties};
 use deedlog_proto::properties::v1::properties_service_server::PropertiesServiceServer;
 use deedlog_service::{Authenticator, Context, Directory, Executor};
 use std::sync::Arc;
@@ -20,15 +20,14 @@ pub struct PropertiesApi {
 impl PropertiesApi {
     pub fn new(executor: Executor, auth: Authenticator, directory: Arc<Directory>) -> Self {
         Self {
-            ctx: Context {
+            ctx: Context::new(
                 executor,
                 auth,
                 directory,
-                module: Module::Properties,
-                id_field: "property_id",
-                what: "change properties",
-                command: |at, action| Command { at, action },
-            },
+                Module::Properties,
+                "property_id",
+                "change properties",
+            ),
         }
     }
 

@@ -25,14 +25,19 @@ fn key_paths(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-#[test]
-fn the_configuration_reference_names_every_key_and_no_other() {
+/// The defaults as `config check` serialises them, as JSON.
+fn defaults_dump() -> serde_json::Value {
     let mut settings = None;
     Jail::expect_with(|_| {
         settings = Some(load_in_jail().expect("defaults"));
         Ok(())
     });
-    let dump = serde_json::to_value(settings.expect("loaded")).expect("settings serialise");
+    serde_json::to_value(settings.expect("loaded")).expect("settings serialise")
+}
+
+#[test]
+fn the_configuration_reference_names_every_key_and_no_other() {
+    let dump = defaults_dump();
     let mut expected = Vec::new();
     key_paths("", &dump, &mut expected);
     // A key is documented by a table row that starts with it in backticks.
@@ -73,12 +78,7 @@ fn as_documented(value: &serde_json::Value) -> String {
 
 #[test]
 fn the_configuration_reference_gives_each_default() {
-    let mut settings = None;
-    Jail::expect_with(|_| {
-        settings = Some(load_in_jail().expect("defaults"));
-        Ok(())
-    });
-    let dump = serde_json::to_value(settings.expect("loaded")).expect("settings serialise");
+    let dump = defaults_dump();
     let reference = include_str!("../../../../docs/configuration.md");
     let mut checked = 0;
     for row in reference.lines().filter(|l| l.starts_with("| `")) {
