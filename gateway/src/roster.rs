@@ -8,8 +8,8 @@
 //! gateway's read models as at the services, within that time.
 
 use crate::viewer::{Refused, Viewer};
-use deedlog_client::Caller;
-use deedlog_kernel::{current_role, MemberStatus, Membership, Role, TenantId, UserId};
+use deedlog_client::{roster, Caller};
+use deedlog_kernel::{current_role, Membership, TenantId, UserId};
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
 use deedlog_runtime::ErrorCode;
@@ -93,7 +93,11 @@ impl Roster {
             .into_inner();
         let access = Arc::new(Access {
             suspended: reply.suspended,
-            members: reply.members.iter().filter_map(membership).collect(),
+            members: reply
+                .members
+                .iter()
+                .filter_map(roster::membership)
+                .collect(),
         });
         let mut tenants = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
         if tenants.len() >= TENANTS {
@@ -126,24 +130,4 @@ fn refused(status: tonic::Status) -> Refused {
             }
         }
     }
-}
-
-/// One roster entry; one tenancy would not name is left out (refused as unknown).
-fn membership(member: &pb::Member) -> Option<(UserId, Membership)> {
-    let user = member.user_id.parse().ok()?;
-    let role = match member.role() {
-        pb::Role::Admin => Role::Admin,
-        pb::Role::Manager => Role::Manager,
-        pb::Role::Agent => Role::Agent,
-        pb::Role::Viewer => Role::Viewer,
-        pb::Role::Auditor => Role::Auditor,
-        pb::Role::Unspecified => return None,
-    };
-    let status = match member.status() {
-        pb::UserStatus::Active => MemberStatus::Active,
-        pb::UserStatus::Invited => MemberStatus::Invited,
-        pb::UserStatus::Deactivated => MemberStatus::Deactivated,
-        pb::UserStatus::Unspecified => return None,
-    };
-    Some((user, Membership { role, status }))
 }

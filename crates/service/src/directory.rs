@@ -12,9 +12,9 @@
 
 use crate::error::Error;
 use crate::request::Authenticated;
+use deedlog_client::roster;
 use deedlog_kernel::{
-    current_role, MemberStatus, Membership, Module, Reason, Role, TenantId, UserId,
-    TENANT_SUSPENDED,
+    current_role, Membership, Module, Reason, Role, TenantId, UserId, TENANT_SUSPENDED,
 };
 use deedlog_proto::tenancy::v1 as pb;
 use deedlog_proto::tenancy::v1::tenancy_service_client::TenancyServiceClient;
@@ -199,36 +199,13 @@ impl Directory {
     }
 }
 
-/// The roster of a tenant reply; a member tenancy would not name (an
-/// unreadable id or role) is left out, so it is refused as unknown.
+/// The roster of a tenant reply, read as every caller reads it.
 fn members(members: &[pb::Member]) -> HashMap<UserId, Membership> {
-    members
-        .iter()
-        .filter_map(|m| {
-            let user = m.user_id.parse().ok()?;
-            let role = role_from_proto(m.role())?;
-            let status = match m.status() {
-                pb::UserStatus::Active => MemberStatus::Active,
-                pb::UserStatus::Invited => MemberStatus::Invited,
-                pb::UserStatus::Deactivated => MemberStatus::Deactivated,
-                pb::UserStatus::Unspecified => return None,
-            };
-            Some((user, Membership { role, status }))
-        })
-        .collect()
+    members.iter().filter_map(roster::membership).collect()
 }
 
 /// The domain role for a proto role.
-pub fn role_from_proto(role: pb::Role) -> Option<Role> {
-    match role {
-        pb::Role::Admin => Some(Role::Admin),
-        pb::Role::Manager => Some(Role::Manager),
-        pb::Role::Agent => Some(Role::Agent),
-        pb::Role::Viewer => Some(Role::Viewer),
-        pb::Role::Auditor => Some(Role::Auditor),
-        pb::Role::Unspecified => None,
-    }
-}
+pub use deedlog_client::roster::role as role_from_proto;
 
 /// The proto role for a domain role.
 pub fn role_to_proto(role: Role) -> pb::Role {
