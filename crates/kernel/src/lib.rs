@@ -14,6 +14,7 @@ pub mod metadata;
 pub mod money;
 pub mod names;
 pub mod number;
+pub mod privacy;
 pub mod redaction;
 pub mod role;
 pub mod stored_name;
