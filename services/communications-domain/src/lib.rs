@@ -21,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod message;
 pub mod model;
+pub mod personal;
 pub mod policy;
 pub mod refusal;
 pub mod state;
