@@ -77,6 +77,9 @@ pub enum Action {
     },
     /// Lets messages go out again after a reply paused the cadence.
     ResumeCadence,
+    /// Forgets the contact (right to erasure): their details and message
+    /// texts read as erased from now on, and the contact takes no more commands.
+    Forget,
 }
 
 /// What a provider reports about a sent message.

@@ -14,6 +14,9 @@ use crate::state::{Contact, State};
 
 pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
     let contact = match (&state.0, &command.action) {
+        // Forgetting is for good: nothing more is decided about the person,
+        // not even a new contact under the same id.
+        (Some(contact), _) if contact.forgotten => return Err(Error::Forgotten),
         (Some(_), Action::Create { .. }) => return Err(Error::AlreadyExists),
         (
             None,
@@ -68,6 +71,7 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, Error> {
             unless(compliance.unsubscribed, Event::Unsubscribed { source })
         }
         Action::ResumeCadence => unless(contact.paused_since.is_none(), Event::CadenceResumed {}),
+        Action::Forget => vec![Event::ContactForgotten {}],
         Action::SendMessage {
             message_id,
             conversation_id,

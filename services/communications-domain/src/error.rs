@@ -23,6 +23,10 @@ pub enum Error {
     UnknownMessage { message_id: Uuid },
     #[error("message {message_id} was never sent (it was refused or received), so it has no delivery reports")]
     NotSent { message_id: Uuid },
+    /// The decider does not know the contact's id (the stream's), so the
+    /// words say "the contact"; the caller named it.
+    #[error("the contact was forgotten (right to erasure); it takes no more commands")]
+    Forgotten,
 }
 
 impl Error {
@@ -55,6 +59,7 @@ impl deedlog_kernel::Refusal for Error {
             Error::NotSent { message_id } => {
                 RefusalKind::Refused(Reason::new("MESSAGE_NOT_SENT").with("messageId", message_id))
             }
+            Error::Forgotten => RefusalKind::Refused(Reason::new("CONTACT_FORGOTTEN")),
         }
     }
 }

@@ -92,6 +92,10 @@ pub enum Event {
         at: DateTime<Utc>,
     },
     CadenceResumed {},
+    /// The contact was forgotten (right to erasure): appending this destroys
+    /// the contact's data key, so their details and message texts read as
+    /// erased everywhere (ADR 0035). The subject is the contact's stream.
+    ContactForgotten {},
 }
 
 deedlog_kernel::event_types!(Event {
@@ -111,4 +115,5 @@ deedlog_kernel::event_types!(Event {
     MessageBounced,
     ReplyReceived,
     CadenceResumed,
+    ContactForgotten,
 });

@@ -5,6 +5,7 @@ use crate::compliance::{Compliance, Consent};
 use crate::event::Event;
 use crate::model::{Channel, PostalAddress};
 use chrono::{DateTime, Utc};
+use deedlog_kernel::privacy::ERASED;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -26,6 +27,9 @@ pub struct Contact {
     pub messages: BTreeMap<Uuid, Message>,
     /// Provider report ids already recorded, so a retried webhook changes nothing.
     pub provider_events: BTreeSet<String>,
+    /// Whether the contact was forgotten (right to erasure): their details
+    /// read as erased and the contact takes no more commands.
+    pub forgotten: bool,
 }
 
 impl Contact {
@@ -44,7 +48,20 @@ impl Contact {
             paused_since: None,
             messages: BTreeMap::new(),
             provider_events: BTreeSet::new(),
+            forgotten: false,
         }
+    }
+
+    /// The contact as a reader without their data key sees them (ADR 0035):
+    /// the name, email and phone read [`ERASED`], the postal address is
+    /// gone. The state keeps no message texts, so messages stay as they are.
+    fn forget(&mut self) {
+        let erased = || ERASED.to_owned();
+        self.name = erased();
+        self.email = self.email.as_ref().map(|_| erased());
+        self.phone = self.phone.as_ref().map(|_| erased());
+        self.address = None;
+        self.forgotten = true;
     }
 
     /// Whether the contact has the email, phone or postal address `channel` needs.
@@ -233,6 +250,7 @@ pub fn evolve(state: State, event: &Event) -> State {
             contact.paused_since.get_or_insert(*at);
         }
         Event::CadenceResumed {} => contact.paused_since = None,
+        Event::ContactForgotten {} => contact.forget(),
     }
     State(Some(contact))
 }

@@ -159,6 +159,7 @@ fn action() -> impl Strategy<Value = Action> {
             }
         ),
         2 => Just(Action::ResumeCadence),
+        1 => Just(Action::Forget),
     ]
 }
 
@@ -168,6 +169,9 @@ fn misfit(state: &State, event: &Event) -> Option<String> {
         return (!matches!(event, Event::ContactCreated { .. }))
             .then(|| format!("{event:?} on a missing contact"));
     };
+    if contact.forgotten {
+        return Some(format!("{event:?} on a forgotten contact"));
+    }
     let compliance = &contact.compliance;
     let new_id = |id: &Uuid| !contact.messages.contains_key(id);
     let sent = |id: &Uuid, channel: &Channel, provider: &String| {
@@ -240,6 +244,7 @@ fn misfit(state: &State, event: &Event) -> Option<String> {
                 && !contact.provider_events.contains(provider_event_id)
         }
         Event::CadenceResumed {} => contact.paused_since.is_some(),
+        Event::ContactForgotten {} => true,
     };
     (!fits).then(|| format!("{event:?} does not fit {contact:?}"))
 }

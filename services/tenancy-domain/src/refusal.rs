@@ -27,6 +27,12 @@ impl Refusal for tenant::Error {
                 RefusalKind::Refused(Reason::new("LAST_ACTIVE_ADMIN"))
             }
             tenant::Error::InvitationUsed => RefusalKind::Refused(Reason::new("INVITATION_USED")),
+            tenant::Error::NotDeactivated(user) => {
+                RefusalKind::Refused(Reason::new("USER_NOT_DEACTIVATED").with("userId", user))
+            }
+            tenant::Error::Forgotten(user) => {
+                RefusalKind::Refused(Reason::new("USER_FORGOTTEN").with("userId", user))
+            }
             tenant::Error::WrongUserStatus { user, status, .. } => RefusalKind::Refused(
                 Reason::new("WRONG_USER_STATUS")
                     .with("userId", user)

@@ -48,6 +48,7 @@ fn action() -> impl Strategy<Value = Action> {
             by
         }),
         (0u128..5).prop_map(|n| Action::Deactivate(id(n))),
+        (0u128..5).prop_map(|n| Action::Forget { user: id(n) }),
         Just(Action::Suspend),
         Just(Action::Reactivate),
         proptest::sample::select(Module::ALL.to_vec()).prop_map(Action::DisableModule),

@@ -282,6 +282,7 @@ fn every_event_round_trips_through_its_stored_form() {
             to: Role::Agent,
         },
         Event::UserDeactivated { user: id(2) },
+        Event::UserForgotten { user: id(2) },
     ];
     for event in events {
         let (event_type, payload) = deedlog_kernel::codec::encode(&event).expect("encodes");
@@ -289,6 +290,137 @@ fn every_event_round_trips_through_its_stored_form() {
             deedlog_kernel::codec::decode::<Event>(event_type, &payload.to_string())
                 .expect("decodes"),
             event
+        );
+    }
+}
+
+mod forgetting {
+    use super::*;
+    use deedlog_kernel::privacy::ERASED;
+    use deedlog_kernel::{Reason, Refusal, RefusalKind};
+    use deedlog_tenancy_domain::personal::FORGETTING;
+
+    fn ben(more: impl IntoIterator<Item = Event>) -> Vec<Event> {
+        let mut history = vec![
+            registered(),
+            invited(2, "ben@berg.example", Role::Agent),
+            Event::UserActivated { user: id(2) },
+        ];
+        history.extend(more);
+        history
+    }
+
+    fn deactivated() -> Vec<Event> {
+        ben([Event::UserDeactivated { user: id(2) }])
+    }
+
+    fn forgotten() -> Vec<Event> {
+        ben([
+            Event::UserDeactivated { user: id(2) },
+            Event::UserForgotten { user: id(2) },
+        ])
+    }
+
+    #[test]
+    fn only_a_deactivated_user_is_forgotten() {
+        Spec::given(deactivated())
+            .when(Action::Forget { user: id(2) })
+            .then_events(vec![Event::UserForgotten { user: id(2) }]);
+        Spec::given(ben([]))
+            .when(Action::Forget { user: id(2) })
+            .then_error(Error::NotDeactivated(id(2)));
+        Spec::given(vec![
+            registered(),
+            invited(2, "ben@berg.example", Role::Agent),
+        ])
+        .when(Action::Forget { user: id(2) })
+        .then_error(Error::NotDeactivated(id(2)));
+        Spec::given(vec![registered()])
+            .when(Action::Forget { user: id(9) })
+            .then_error(Error::UnknownUser(id(9)));
+        Spec::given(vec![registered(), Event::TenantSuspended {}])
+            .when(Action::Forget { user: id(1) })
+            .then_error(Error::Suspended);
+    }
+
+    #[test]
+    fn a_user_is_forgotten_once_and_keeps_no_role_changes() {
+        Spec::given(forgotten())
+            .when(Action::Forget { user: id(2) })
+            .then_error(Error::Forgotten(id(2)));
+        Spec::given(forgotten())
+            .when(Action::ChangeRole {
+                user: id(2),
+                role: Role::Viewer,
+                by: Role::Admin,
+            })
+            .then_error(Error::Forgotten(id(2)));
+        Spec::given(forgotten())
+            .when(Action::Activate(id(2)))
+            .then_error(Error::WrongUserStatus {
+                user: id(2),
+                status: UserStatus::Deactivated,
+                action: "activation",
+            });
+        Spec::given(forgotten())
+            .when(Action::Deactivate(id(2)))
+            .then_events(vec![]);
+    }
+
+    #[test]
+    fn a_forgotten_user_reads_as_erased_and_stays_deactivated() {
+        let tenant = deedlog_kernel::replay::<Tenants>(&forgotten())
+            .0
+            .expect("tenant");
+        let member = &tenant.members[&id(2)];
+        assert!(member.forgotten);
+        assert_eq!(member.email, ERASED);
+        assert_eq!(member.display_name, ERASED);
+        assert_eq!(member.status, UserStatus::Deactivated);
+        assert_eq!(member.role, Role::Agent);
+        assert!(!tenant.members[&id(1)].forgotten);
+        assert_eq!(tenant.members[&id(1)].email, "anna@berg.example");
+    }
+
+    #[test]
+    fn a_forgotten_users_email_blocks_no_invitation() {
+        // Their old address is free again, and so is the erased marker's text.
+        Spec::given(forgotten())
+            .when(Action::Invite {
+                user: user(3, "ben@berg.example"),
+                role: Role::Agent,
+                by: Role::Admin,
+            })
+            .then_events(vec![invited(3, "ben@berg.example", Role::Agent)]);
+        // Two forgotten users both read "[erased]" without clashing.
+        let mut two = forgotten();
+        two.extend([
+            invited(3, "cleo@berg.example", Role::Viewer),
+            Event::UserDeactivated { user: id(3) },
+        ]);
+        Spec::given(two)
+            .when(Action::Forget { user: id(3) })
+            .then_events(vec![Event::UserForgotten { user: id(3) }]);
+    }
+
+    #[test]
+    fn the_payload_names_the_user_where_the_forgetting_declaration_says() {
+        let (event_type, payload) =
+            deedlog_kernel::codec::encode(&Event::UserForgotten { user: id(2) }).expect("encodes");
+        assert_eq!(event_type, FORGETTING.event_type);
+        let subject = deedlog_kernel::privacy::subject_of(FORGETTING.subject, "tenant", &payload);
+        assert_eq!(subject, Some(id(2).to_string().as_str()));
+    }
+
+    #[test]
+    fn the_refusals_have_stable_reasons() {
+        assert_eq!(
+            Error::NotDeactivated(id(2)).kind(),
+            RefusalKind::Refused(Reason::new("USER_NOT_DEACTIVATED").with("userId", id(2)))
+        );
+        assert_eq!(
+            Error::Forgotten(id(2)).kind(),
+            RefusalKind::Refused(Reason::new("USER_FORGOTTEN").with("userId", id(2)))
         );
     }
 }

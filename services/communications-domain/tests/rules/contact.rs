@@ -94,6 +94,7 @@ fn every_command_on_a_missing_contact_is_refused() {
             provider_event_id: "p2".into(),
         },
         Action::ResumeCadence,
+        Action::Forget,
     ] {
         Spec::given_nothing()
             .when(when(action))

@@ -4,6 +4,7 @@
 mod cadence;
 mod consent;
 mod contact;
+mod forgetting;
 mod provider;
 mod quiet_hours;
 mod sending;

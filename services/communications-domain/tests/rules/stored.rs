@@ -66,6 +66,7 @@ fn every_event_round_trips_through_its_stored_form() {
         bounced(1, Channel::Email, false),
         reply(3, noon()),
         Event::CadenceResumed {},
+        Event::ContactForgotten {},
     ];
     for event in events {
         let (event_type, payload) = encode(&event).expect("encodes");

@@ -82,6 +82,9 @@ pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
         },
         Action::ChangeRole { user, role, by } => {
             let current = member(user)?;
+            if current.forgotten {
+                return Err(Error::Forgotten(*user));
+            }
             if !by.may_grant(*role) || !by.may_grant(current.role) {
                 return Err(Error::MayNotGrant {
                     by: *by,
@@ -119,6 +122,16 @@ pub fn decide(state: &State, action: &Action) -> Result<Vec<Event>, Error> {
                 return Err(Error::LastActiveAdmin);
             }
             vec![Event::UserDeactivated { user: *user }]
+        }
+        Action::Forget { user } => {
+            let current = member(user)?;
+            if current.forgotten {
+                return Err(Error::Forgotten(*user));
+            }
+            if current.status != UserStatus::Deactivated {
+                return Err(Error::NotDeactivated(*user));
+            }
+            vec![Event::UserForgotten { user: *user }]
         }
         Action::SetCommunicationSettings {
             time_zone,

@@ -3,6 +3,7 @@
 use super::{Event, Member, State, Tenant, UserStatus};
 use crate::role::Role;
 use crate::settings::CommunicationSettings;
+use deedlog_kernel::privacy::ERASED;
 use deedlog_kernel::UserId;
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ pub fn evolve(state: State, event: &Event) -> State {
                         display_name: first_admin.display_name.clone(),
                         role: Role::Admin,
                         status: UserStatus::Active,
+                        forgotten: false,
                     },
                 )]),
                 settings: CommunicationSettings::default(),
@@ -45,6 +47,11 @@ pub fn evolve(state: State, event: &Event) -> State {
         Event::UserDeactivated { user } => {
             set_member(user, &|m| m.status = UserStatus::Deactivated)
         }
+        Event::UserForgotten { user } => set_member(user, &|m| {
+            m.email = ERASED.to_owned();
+            m.display_name = ERASED.to_owned();
+            m.forgotten = true;
+        }),
         Event::TenantRenamed { name } => tenant.name = name.clone(),
         Event::CommunicationSettingsChanged { settings } => tenant.settings = settings.clone(),
         Event::TenantSuspended {} => tenant.suspended = true,
@@ -63,6 +70,7 @@ pub fn evolve(state: State, event: &Event) -> State {
                     display_name: user.display_name.clone(),
                     role: *role,
                     status: UserStatus::Invited,
+                    forgotten: false,
                 },
             );
         }

@@ -42,6 +42,11 @@ pub enum Action {
         by: Role,
     },
     Deactivate(UserId),
+    /// Forgets a deactivated user (right to erasure): their email and name
+    /// read as erased from now on. Their role and status history stays.
+    Forget {
+        user: UserId,
+    },
     SetCommunicationSettings {
         time_zone: String,
         cadence_limit: u32,
@@ -91,6 +96,12 @@ pub enum Event {
     UserDeactivated {
         user: UserId,
     },
+    /// The user was forgotten (right to erasure): appending this destroys
+    /// the user's data key, so their email and display name read as erased
+    /// everywhere (ADR 0035). The subject is `user`.
+    UserForgotten {
+        user: UserId,
+    },
     CommunicationSettingsChanged {
         settings: CommunicationSettings,
     },
@@ -107,6 +118,7 @@ deedlog_kernel::event_types!(Event {
     UserActivated,
     UserRoleChanged,
     UserDeactivated,
+    UserForgotten,
     CommunicationSettingsChanged,
 });
 
@@ -124,6 +136,9 @@ pub struct Member {
     pub display_name: String,
     pub role: Role,
     pub status: UserStatus,
+    /// Whether the user was forgotten: their email and display name read
+    /// [`ERASED`](deedlog_kernel::privacy::ERASED); they stay deactivated.
+    pub forgotten: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -145,8 +160,12 @@ impl Tenant {
             .count()
     }
 
+    /// Whether a user who is not forgotten has `email` (a forgotten user's
+    /// erased email blocks nothing).
     fn email_taken(&self, email: &str) -> bool {
-        self.members.values().any(|m| m.email == email)
+        self.members
+            .values()
+            .any(|m| !m.forgotten && m.email == email)
     }
 }
 
@@ -177,6 +196,10 @@ pub enum Error {
     LastActiveAdmin,
     #[error("this invitation was already accepted; sign in with your password, or ask an admin for a new invitation")]
     InvitationUsed,
+    #[error("user {0} is not deactivated; deactivate them before forgetting them")]
+    NotDeactivated(UserId),
+    #[error("user {0} was forgotten (right to erasure); they take no more commands")]
+    Forgotten(UserId),
     #[error("user {user} is {status:?}; {action} is not possible")]
     WrongUserStatus {
         user: UserId,
