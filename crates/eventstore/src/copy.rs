@@ -10,6 +10,7 @@
 use crate::error::Error;
 use crate::event::RecordedEvent;
 use crate::upcast::Upcasters;
+use deedlog_privacy::Keyring;
 use chrono::{DateTime, Utc};
 use deedlog_kernel::{StreamId, TenantId, TraceContext};
 use futures::StreamExt;
@@ -32,6 +33,7 @@ pub(crate) async fn copy_events(
     conn: &mut PgConnection,
     query: &str,
     upcasters: &Upcasters,
+    keyring: Option<&Keyring>,
     context: &'static str,
 ) -> Result<Vec<RecordedEvent>, Error> {
     let statement = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
@@ -43,7 +45,11 @@ pub(crate) async fn copy_events(
     while let Some(chunk) = stream.next().await {
         parser.feed(&chunk.map_err(Error::db(context))?, upcasters)?;
     }
-    parser.finish()
+    let mut events = parser.finish()?;
+    if let Some(keyring) = keyring {
+        keyring.open_events(&mut events).await?;
+    }
+    Ok(events)
 }
 
 /// Parses a complete binary COPY stream of [`EVENT_COLUMNS`] rows.

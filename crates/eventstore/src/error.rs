@@ -95,6 +95,9 @@ pub enum Error {
     /// A number read from or written to the log does not fit its type.
     #[error(transparent)]
     Overflow(#[from] Overflow),
+    /// A sealed personal field that does not open, or the key table failing.
+    #[error(transparent)]
+    Privacy(#[from] deedlog_privacy::Error),
 }
 
 impl Error {

@@ -96,3 +96,24 @@ impl RecordedEvent {
         serde_json::from_str(&self.payload)
     }
 }
+
+impl deedlog_privacy::StoredEvent for RecordedEvent {
+    fn tenant(&self) -> uuid::Uuid {
+        self.tenant_id.as_uuid()
+    }
+    fn stream(&self) -> uuid::Uuid {
+        self.stream_id.as_uuid()
+    }
+    fn position(&self) -> u64 {
+        self.position
+    }
+    fn event_type(&self) -> &str {
+        &self.event_type
+    }
+    fn payload(&self) -> &str {
+        &self.payload
+    }
+    fn set_payload(&mut self, payload: String) {
+        self.payload = payload;
+    }
+}

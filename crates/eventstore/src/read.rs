@@ -82,7 +82,7 @@ impl EventStore {
             .acquire()
             .await
             .map_err(Error::db("read stream"))?;
-        copy_events(&mut conn, &sql, &self.upcasters, "read stream").await
+        copy_events(&mut conn, &sql, &self.upcasters, self.keyring.as_ref(), "read stream").await
     }
 }
 
@@ -105,6 +105,6 @@ impl LogReader {
             .acquire()
             .await
             .map_err(Error::db("read stream"))?;
-        copy_events(&mut conn, &sql, &self.upcasters, "read stream").await
+        copy_events(&mut conn, &sql, &self.upcasters, self.keyring.as_ref(), "read stream").await
     }
 }

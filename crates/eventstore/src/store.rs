@@ -5,6 +5,7 @@
 use crate::error::Error;
 use crate::notify::Notifier;
 use crate::upcast::Upcasters;
+use deedlog_privacy::Keyring;
 use deedlog_kernel::TenantId;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Executor, Postgres, Transaction};
@@ -93,6 +94,7 @@ pub struct EventStore {
     pub(crate) app_pool: PgPool,
     pub(crate) notifier: Notifier,
     pub(crate) upcasters: Arc<Upcasters>,
+    pub(crate) keyring: Option<Keyring>,
 }
 
 impl EventStore {
@@ -109,6 +111,7 @@ impl EventStore {
             app_pool,
             notifier,
             upcasters,
+            keyring: None,
         })
     }
 
@@ -150,6 +153,18 @@ impl EventStore {
     pub fn upcasters(&self) -> &Upcasters {
         &self.upcasters
     }
+
+    /// Opens sealed personal fields of every event read with `keyring`
+    /// (ADR 0035); without one, payloads read as stored.
+    pub fn with_keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// The key service that seals what is appended and opens what is read.
+    pub fn keyring(&self) -> Option<&Keyring> {
+        self.keyring.as_ref()
+    }
 }
 
 /// Privileged, read-only access to every tenant's events, for projectors and
@@ -159,6 +174,7 @@ impl EventStore {
 pub struct LogReader {
     pub(crate) reader_pool: PgPool,
     pub(crate) upcasters: Arc<Upcasters>,
+    pub(crate) keyring: Option<Keyring>,
 }
 
 impl LogReader {
@@ -183,10 +199,31 @@ impl LogReader {
         Ok(Self {
             reader_pool,
             upcasters,
+            keyring: None,
         })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.reader_pool
+    }
+
+    /// Opens sealed personal fields of every event read with `keyring`
+    /// (ADR 0035); without one, payloads read as stored.
+    pub fn with_keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// The same reader without a keyring: payloads exactly as stored, with
+    /// personal fields sealed (the Kafka relay publishes these).
+    pub fn as_stored(&self) -> Self {
+        Self {
+            keyring: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn keyring(&self) -> Option<&Keyring> {
+        self.keyring.as_ref()
     }
 }
