@@ -96,6 +96,9 @@ pub enum Command {
     /// What auditors ask of the log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Data-protection requests about a person (right of access, …).
+    #[command(subcommand)]
+    Privacy(super::privacy::PrivacyCommand),
 }
 
 /// What `deedlog seed` creates.

@@ -6,6 +6,7 @@ mod args;
 mod config;
 mod keys;
 mod migrate;
+mod privacy;
 mod run;
 mod serve;
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::args::{
     AuditCommand, Cli, Command, ConfigCommand, DlqCommand, KeysCommand, SeedArg, SourceArg,
 };
-use super::{config, keys, migrate, serve};
+use super::{config, keys, migrate, privacy, serve};
 use crate::operate;
 use deedlog_cluster::Component;
 use deedlog_runtime::settings::{Overrides, Settings};
@@ -91,6 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dlq(DlqCommand::Replay { id }) => operate::dlq_replay(&settings, id).await,
         Command::Dlq(DlqCommand::Skip { id }) => operate::dlq_skip(&settings, id).await,
         Command::Projections => operate::status(&settings).await,
+        Command::Privacy(command) => privacy::run(&settings, command).await,
         Command::Audit(command) => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

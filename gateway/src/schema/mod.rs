@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod communications;
+pub mod contact_export;
 #[cfg(test)]
 mod contract;
 pub mod deals;
@@ -32,6 +33,7 @@ pub struct Query(
     tenancy::TenancyQuery,
     analytics::AnalyticsQuery,
     audit::AuditQuery,
+    contact_export::ContactExportQuery,
 );
 
 /// Reading one's own writes: `atLeast(position: …) { … }` runs the nested

@@ -24,6 +24,7 @@ pub mod analytics;
 pub mod audit;
 pub mod communications;
 pub mod deals;
+pub mod export;
 pub mod freshness;
 pub mod properties;
 pub mod tenancy;
