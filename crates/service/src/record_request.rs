@@ -53,6 +53,7 @@ command_requests!(
     tenancy::SetModuleRequest,
     tenancy::SetCommunicationSettingsRequest,
     tenancy::ChangeRoleRequest,
+    tenancy::ForgetUserRequest,
 );
 
 record_requests!(deal_id:
@@ -92,4 +93,5 @@ record_requests!(contact_id:
     communications::RecordDeliveryRequest,
     communications::RecordReplyRequest,
     communications::ResumeCadenceRequest,
+    communications::ForgetContactRequest,
 );

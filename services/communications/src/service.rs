@@ -3,6 +3,7 @@
 
 use crate::{convert, refused, CommunicationsApi};
 use deedlog_communications_domain::{Action, State};
+use deedlog_kernel::Role;
 use deedlog_proto::common::v1::{AsOfRequest, CommandReply, RecordState};
 use deedlog_proto::communications::v1 as pb;
 use deedlog_proto::communications::v1::communications_service_server::CommunicationsService;
@@ -217,6 +218,20 @@ impl CommunicationsService for CommunicationsApi {
     ) -> Answer<CommandReply> {
         self.ctx
             .change(request, |_| Ok(Action::ResumeCadence))
+            .await
+    }
+
+    async fn forget_contact(
+        &self,
+        request: Request<pb::ForgetContactRequest>,
+    ) -> Answer<CommandReply> {
+        self.ctx
+            .change_as(
+                Role::manages_all_records,
+                "forget contacts",
+                request,
+                |_| Ok(Action::Forget),
+            )
             .await
     }
 }

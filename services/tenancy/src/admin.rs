@@ -174,6 +174,21 @@ impl TenancyApi {
         .await
     }
 
+    /// Forgets a deactivated user (right to erasure): their email and name
+    /// read as erased from then on. Their credentials were revoked when they
+    /// were deactivated, and a forgotten user never signs in again.
+    pub(crate) async fn forget_user(
+        &self,
+        request: Request<pb::ForgetUserRequest>,
+    ) -> Answer<CommandReply> {
+        self.tenant_command(request, admins, "forget users", |_, r| {
+            Ok(Action::Forget {
+                user: user("user_id", &r.user_id)?,
+            })
+        })
+        .await
+    }
+
     /// Deactivates a user and revokes every refresh token they hold, in one
     /// transaction: a deactivated user never keeps a token that refreshes.
     pub(crate) async fn deactivate(

@@ -95,6 +95,10 @@ impl TenancyService for TenancyApi {
         self.deactivate(request).await
     }
 
+    async fn forget_user(&self, request: Request<pb::ForgetUserRequest>) -> Answer<CommandReply> {
+        TenancyApi::forget_user(self, request).await
+    }
+
     async fn get_tenant(&self, request: Request<pb::GetTenantRequest>) -> Answer<pb::Tenant> {
         TenancyApi::get_tenant(self, request).await
     }

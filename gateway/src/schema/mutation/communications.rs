@@ -289,4 +289,20 @@ impl CommunicationsMutation {
         };
         send(ctx, body, rpc!(communications.resume_cadence)).await
     }
+
+    /// Forgets a contact (right to erasure; admins and managers): their
+    /// name, email, phone, address and message texts read "[erased]" from
+    /// then on, and the contact takes no more commands (`CONTACT_FORGOTTEN`).
+    async fn forget_contact(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        contact_id: Uuid,
+    ) -> Result<CommandResult> {
+        let body = pb::ForgetContactRequest {
+            command: command.options()?,
+            contact_id: contact_id.to_string(),
+        };
+        send(ctx, body, rpc!(communications.forget_contact)).await
+    }
 }

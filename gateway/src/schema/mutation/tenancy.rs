@@ -212,4 +212,20 @@ impl TenancyMutation {
         };
         send(ctx, body, rpc!(tenancy.deactivate_user)).await
     }
+
+    /// Forgets a deactivated user (right to erasure; admins only): their
+    /// email and display name read "[erased]" from then on, and they never
+    /// sign in again (`USER_NOT_DEACTIVATED` while they are invited or active).
+    async fn forget_user(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        user_id: Uuid,
+    ) -> Result<CommandResult> {
+        let body = pb::ForgetUserRequest {
+            command: command.options()?,
+            user_id: user_id.to_string(),
+        };
+        send(ctx, body, rpc!(tenancy.forget_user)).await
+    }
 }

@@ -54,7 +54,11 @@ impl TenancyApi {
             let email = tenant::normalise_email(&r.email).ok();
             let found = roster.and_then(|(tenant, roster)| {
                 let email = email.as_ref()?;
-                let (user, member) = roster.members.iter().find(|(_, m)| m.email == *email)?;
+                // A forgotten user's email reads as erased: it names nobody.
+                let (user, member) = roster
+                    .members
+                    .iter()
+                    .find(|(_, m)| !m.forgotten && m.email == *email)?;
                 Some((tenant, *user, member.clone(), roster.suspended))
             });
             let Some((tenant, user, member, suspended)) = found else {
