@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use deedlog_eventstore::{LogReader, RecordedEvent, StreamQuery, Upcasters};
+use deedlog_eventstore::{LogReader, RecordedEvent, StreamQuery};
 use deedlog_kernel::{codec, redaction, Decider, StreamId, TenantId};
 use deedlog_runtime::settings::Settings;
 use futures::TryStreamExt;
@@ -12,7 +12,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::Row;
 use std::io::Write;
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// How `audit export` writes events.
@@ -23,10 +22,7 @@ pub enum ExportFormat {
 }
 
 async fn reader(settings: &Settings) -> anyhow::Result<LogReader> {
-    let connect = deedlog_cluster::connect_options(settings)?;
-    LogReader::connect(&connect, Arc::new(Upcasters::new()))
-        .await
-        .with_context(|| settings.at_database("connect to the event log"))
+    deedlog_cluster::pools::log_reader(settings).await
 }
 
 /// Parses a record id, naming what was wrong.

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use deedlog_cluster::pools::read_model_pool;
-use deedlog_eventstore::{LogReader, Upcasters};
+use deedlog_eventstore::LogReader;
 use deedlog_projector::rebuild::Progress;
 use deedlog_projector::{dead_letter, projections, reconcile, Projection};
 use deedlog_runtime::settings::Settings;
@@ -20,9 +20,7 @@ struct Access {
 async fn connect(settings: &Settings) -> anyhow::Result<Access> {
     let connect = deedlog_cluster::connect_options(settings)?;
     let pool = read_model_pool(settings, &connect).await?;
-    let reader = LogReader::connect(&connect, Arc::new(Upcasters::new()))
-        .await
-        .with_context(|| settings.at_database("connect to the event log"))?;
+    let reader = deedlog_cluster::pools::log_reader(settings).await?;
     Ok(Access { pool, reader })
 }
 

@@ -27,12 +27,7 @@ pub async fn run(settings: &Settings, args: &SeedArgs) -> anyhow::Result<()> {
         addr(Component::Deals)?,
         addr(Component::Communications)?,
     );
-    let log = deedlog_eventstore::LogReader::connect(
-        &deedlog_cluster::connect_options(&settings)?,
-        std::sync::Arc::new(deedlog_eventstore::Upcasters::new()),
-    )
-    .await
-    .context("connect to the log as its reader")?;
+    let log = deedlog_cluster::pools::log_reader(&settings).await?;
     let shutdown = deedlog_runtime::shutdown_on_signals();
     let running = tokio::spawn(cluster.run_until_stopped(shutdown.clone()));
     let options = Options {

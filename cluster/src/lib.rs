@@ -10,6 +10,7 @@ mod component;
 pub mod keys;
 pub mod metrics;
 pub mod pools;
+pub mod privacy;
 mod role;
 
 pub use component::Component;
@@ -85,7 +86,12 @@ impl Cluster {
             None
         };
         let relay = if components.contains(&Component::Relay) {
-            let reader = pools.reader.clone().context("the relay has a log reader")?;
+            // Kafka carries personal data sealed, as the log stores it.
+            let reader = pools
+                .reader
+                .as_ref()
+                .context("the relay has a log reader")?
+                .as_stored();
             Some(RelayPart::build(settings, reader).await?)
         } else {
             None

@@ -32,6 +32,8 @@ impl Pools {
             let store = EventStore::connect(&sized(budget.app), upcasters.clone())
                 .await
                 .with_context(|| settings.at_database("connect to the event log"))?;
+            let keyring = crate::privacy::keyring(settings, store.app_pool().clone()).await?;
+            let store = store.with_keyring(keyring);
             Some(Executor::new(
                 store,
                 settings.services.conflict_retries,
@@ -41,16 +43,16 @@ impl Pools {
             None
         };
         let reader = if budget.reader > 0 {
-            Some(
-                LogReader::connect(&sized(budget.reader), upcasters.clone())
-                    .await
-                    .with_context(|| {
-                        format!(
-                            "connect to the event log at {} as its reader",
-                            settings.redacted_database_url()
-                        )
-                    })?,
-            )
+            let reader = LogReader::connect(&sized(budget.reader), upcasters.clone())
+                .await
+                .with_context(|| {
+                    format!(
+                        "connect to the event log at {} as its reader",
+                        settings.redacted_database_url()
+                    )
+                })?;
+            let keyring = crate::privacy::keyring(settings, reader.pool().clone()).await?;
+            Some(reader.with_keyring(keyring))
         } else {
             None
         };
@@ -105,4 +107,14 @@ pub async fn read_model_pool(
         .connect_with(connect.connect.clone())
         .await
         .with_context(|| settings.at_database("connect to the read models"))
+}
+
+/// A reader of every tenant's log for an operator command (audit, rebuild,
+/// export), opening personal fields with this process's keyring.
+pub async fn log_reader(settings: &Settings) -> anyhow::Result<LogReader> {
+    let reader = LogReader::connect(&connect_options(settings)?, Arc::new(Upcasters::new()))
+        .await
+        .with_context(|| settings.at_database("connect to the event log as its reader"))?;
+    let keyring = crate::privacy::keyring(settings, reader.pool().clone()).await?;
+    Ok(reader.with_keyring(keyring))
 }

@@ -51,6 +51,7 @@ impl ProjectorPart {
                 linger: settings.projector.linger(),
                 backoff_min: settings.projector.backoff_min(),
                 backoff_max: settings.projector.backoff_max(),
+                keyring: Some(crate::privacy::keyring(settings, pool.clone()).await?),
             };
             let projector =
                 KafkaProjector::start(projections, pool.clone(), settings.kafka.clone(), options)

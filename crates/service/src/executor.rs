@@ -186,7 +186,7 @@ impl Executor {
                     });
                 }
             };
-            let request = append_request(envelope, target, version, &events)?;
+            let request = append_request(&self.store, envelope, target, version, &events).await?;
             let started = std::time::Instant::now();
             let appended = self.store.append(&request).await;
             crate::metrics::observe_append(
@@ -320,8 +320,10 @@ fn conflict(target: Target, expected: u64, actual: u64) -> Error {
     Error::conflict(message, target.stream_id, expected, actual)
 }
 
-/// The append of `events` decided on `target` at `version`.
-pub(crate) fn append_request<E: Serialize + DomainEvent>(
+/// The append of `events` decided on `target` at `version`, their personal
+/// fields sealed by the store's keyring (ADR 0035).
+pub(crate) async fn append_request<E: Serialize + DomainEvent>(
+    store: &EventStore,
     envelope: &CommandEnvelope,
     target: Target,
     version: u64,
@@ -336,21 +338,37 @@ pub(crate) fn append_request<E: Serialize + DomainEvent>(
             ExpectedVersion::Exact(version)
         },
         metadata: envelope.metadata.clone(),
-        events: encode(events)?,
+        events: encode(store, envelope, target, events).await?,
         fingerprint: envelope.fingerprint,
     })
 }
 
-fn encode<E: Serialize + DomainEvent>(events: &[E]) -> Result<Vec<NewEvent>, Error> {
-    events
-        .iter()
-        .map(|event| {
-            let (event_type, payload) =
-                codec::encode(event).map_err(|e| Error::internal("encode an event", &e))?;
+/// Encodes and seals: no event reaches the log without passing the keyring,
+/// so a store without one appends nothing (personal data never goes in clear).
+async fn encode<E: Serialize + DomainEvent>(
+    store: &EventStore,
+    envelope: &CommandEnvelope,
+    target: Target,
+    events: &[E],
+) -> Result<Vec<NewEvent>, Error> {
+    let keyring = store.keyring().ok_or_else(|| {
+        Error::internal("seal personal data", &"the event store has no keyring")
+    })?;
+    let tenant = envelope.metadata.tenant_id.as_uuid();
+    let mut encoded = Vec::with_capacity(events.len());
+    for event in events {
+        let (event_type, mut payload) =
+            codec::encode(event).map_err(|e| Error::internal("encode an event", &e))?;
+        keyring
+            .seal(tenant, target.stream_id.as_uuid(), event_type, &mut payload)
+            .await
+            .map_err(|e| Error::internal("seal personal data", &e))?;
+        encoded.push(
             NewEvent::new(event_type, event.schema_version(), &payload)
-                .map_err(|e| Error::internal("encode an event", &e))
-        })
-        .collect()
+                .map_err(|e| Error::internal("encode an event", &e))?,
+        );
+    }
+    Ok(encoded)
 }
 
 /// The service error for a domain refusal.

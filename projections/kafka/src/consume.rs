@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 const RAISE_EVERY: Duration = Duration::from_millis(100);
 
 /// How the group consumer batches and retries.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConsumerOptions {
     /// Most messages in one batch.
     pub batch_size: usize,
@@ -35,6 +35,9 @@ pub struct ConsumerOptions {
     pub linger: Duration,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// Opens the sealed personal fields the topic carries (ADR 0035);
+    /// without one, events are applied as the topic holds them.
+    pub keyring: Option<deedlog_privacy::Keyring>,
 }
 
 impl Default for ConsumerOptions {
@@ -44,6 +47,7 @@ impl Default for ConsumerOptions {
             linger: Duration::from_millis(5),
             backoff_min: Duration::from_millis(100),
             backoff_max: Duration::from_secs(30),
+            keyring: None,
         }
     }
 }
@@ -378,6 +382,12 @@ impl KafkaProjector {
         }
         // Partitions hold different tenants; within each, log order is kept.
         events.sort_by_key(|e| e.position);
+        if let Some(keyring) = &self.options.keyring {
+            keyring
+                .open_events(&mut events)
+                .await
+                .map_err(deedlog_eventstore::Error::from)?;
+        }
         let _spans = deedlog_projector::trace::event_spans(projection.name(), &events);
         match bury {
             None if !events.is_empty() => projection

@@ -14,11 +14,13 @@ mod gateway;
 mod kafka;
 mod projector;
 mod redact;
+mod privacy;
 mod services;
 mod telemetry;
 pub use gateway::{GatewaySettings, WebhookProvider};
 pub use kafka::KafkaSettings;
 pub use projector::{ProjectorSettings, ProjectorSource};
+pub use privacy::PrivacySettings;
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 pub use telemetry::TelemetrySettings;
 
@@ -36,6 +38,7 @@ pub struct Settings {
     pub projector: ProjectorSettings,
     pub gateway: GatewaySettings,
     pub kafka: KafkaSettings,
+    pub privacy: PrivacySettings,
 }
 
 /// Where the event log lives and how to reach it.
@@ -230,6 +233,7 @@ impl Settings {
         self.projector.validate()?;
         self.gateway.validate()?;
         self.kafka.validate()?;
+        self.privacy.validate()?;
         if self.projector.source == ProjectorSource::Kafka && !self.kafka.enabled() {
             return Err(Error::Invalid {
                 key: "projector.source",
