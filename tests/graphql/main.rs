@@ -6,6 +6,7 @@ mod contract;
 mod credentials;
 mod errors;
 mod fields;
+mod forgetting;
 mod int64;
 mod journey;
 mod jwks;

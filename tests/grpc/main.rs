@@ -8,6 +8,7 @@ mod contract;
 mod countries;
 mod credentials;
 mod deals;
+mod forgetting;
 mod idempotency;
 mod instances;
 mod plumbing;

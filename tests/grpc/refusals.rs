@@ -18,9 +18,9 @@ use deedlog_proto::properties::v1 as props;
 use deedlog_proto::tenancy::v1 as tenancy;
 use deedlog_tests::clients::{command, PASSWORD};
 use deedlog_tests::fixtures::{
-    apartment, archive, consent, email, eur, lindenstrasse, lose, move_stage, random_id,
-    reactivate, refresh, reopen, reprice, restore, resume_cadence, set_module, suspend, usd,
-    NOT_A_UUID,
+    apartment, archive, consent, email, eur, forget_contact, forget_user, lindenstrasse, lose,
+    move_stage, random_id, reactivate, refresh, reopen, reprice, restore, resume_cadence,
+    set_module, suspend, usd, NOT_A_UUID,
 };
 use deedlog_tests::{Clients, LogCounts, Session, TestCluster};
 use futures::future::{BoxFuture, FutureExt};
@@ -740,6 +740,34 @@ fn tenancy_rows() -> Vec<Row> {
                             user_id: f.agent.user_id.clone(),
                         }
                     }),
+                ),
+            ],
+        ),
+        row(
+            S,
+            "ForgetUser",
+            vec![
+                invalid(
+                    "user id that is no UUID",
+                    send!(tenancy.forget_user as admin, |f| forget_user(NOT_A_UUID)),
+                ),
+                rule(
+                    "an active user is forgotten",
+                    send!(tenancy.forget_user as admin, |f| forget_user(
+                        &f.agent.user_id
+                    )),
+                ),
+                rule(
+                    "another tenant's user is forgotten",
+                    send!(tenancy.forget_user as other, |f| forget_user(
+                        &f.agent.user_id
+                    )),
+                ),
+                rule(
+                    "an agent may not forget users",
+                    send!(tenancy.forget_user as agent, |f| forget_user(
+                        &f.viewer.user_id
+                    )),
                 ),
             ],
         ),
@@ -1893,6 +1921,36 @@ fn communications_rows() -> Vec<Row> {
                     "a viewer may not resume",
                     send!(communications.resume_cadence as viewer, |f| {
                         resume_cadence(&f.contact)
+                    }),
+                ),
+            ],
+        ),
+        row(
+            S,
+            "ForgetContact",
+            vec![
+                invalid(
+                    "contact id that is no UUID",
+                    send!(communications.forget_contact as admin, |f| {
+                        forget_contact(NOT_A_UUID)
+                    }),
+                ),
+                rule(
+                    "an agent may not forget contacts",
+                    send!(communications.forget_contact as agent, |f| {
+                        forget_contact(&f.contact)
+                    }),
+                ),
+                rule(
+                    "another tenant's contact is forgotten",
+                    send!(communications.forget_contact as other, |f| {
+                        forget_contact(&f.contact)
+                    }),
+                ),
+                rule(
+                    "a contact that does not exist is forgotten",
+                    send!(communications.forget_contact as admin, |f| {
+                        forget_contact(&random_id())
                     }),
                 ),
             ],

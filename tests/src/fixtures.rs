@@ -215,3 +215,19 @@ pub fn reprice(property: &str, asking_price: Option<Money>) -> props::ChangeAski
         asking_price,
     }
 }
+
+/// A request forgetting `contact` (right to erasure).
+pub fn forget_contact(contact: &str) -> comms::ForgetContactRequest {
+    comms::ForgetContactRequest {
+        command: command(),
+        contact_id: contact.into(),
+    }
+}
+
+/// A request forgetting the deactivated user `user_id` (right to erasure).
+pub fn forget_user(user_id: &str) -> tenancy::ForgetUserRequest {
+    tenancy::ForgetUserRequest {
+        command: command(),
+        user_id: user_id.into(),
+    }
+}
