@@ -56,6 +56,7 @@ impl Gateway {
         verifier: TokenVerifier,
         tenancy_url: &str,
         pool: sqlx::PgPool,
+        keyring: deedlog_privacy::Keyring,
     ) -> anyhow::Result<Self> {
         let g = &settings.gateway;
         let endpoints = deedlog_client::Endpoints {
@@ -81,6 +82,7 @@ impl Gateway {
             .data(reads.clone())
             .data(services.clone())
             .data(roster.clone())
+            .data(keyring)
             .data(crate::subscription::LogTicks::start(reads.pool.clone()))
             .limit_depth(g.max_depth as usize)
             .limit_complexity(g.max_complexity as usize);

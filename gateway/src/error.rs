@@ -46,6 +46,13 @@ pub fn from_read(error: deedlog_read_model::Error) -> Error {
         E::NotCaughtUp { .. } => coded(ErrorCode::Unavailable, error.to_string())
             .extend_with(|_, e| e.set("reason", "READ_MODEL_BEHIND")),
         E::Database { .. } | E::Overflow(_) => internal("read a read model", &error),
+        // Corruption, said with its position and field (never a plaintext).
+        E::Privacy(deedlog_privacy::Error::Damaged { .. }) => {
+            tracing::error!(%error, "a sealed personal field does not open");
+            coded(ErrorCode::Internal, error.to_string())
+                .extend_with(|_, e| e.set("reason", "SEALED_FIELD_DAMAGED"))
+        }
+        E::Privacy(_) => internal("open personal data", &error),
     }
 }
 

@@ -32,5 +32,6 @@ pub async fn build(
     if let Some(url) = local(Component::Communications) {
         g.communications_url = url;
     }
-    Gateway::build(&settings, verifier, tenancy_url, pool).await
+    let keyring = crate::privacy::keyring(&settings, pool.clone()).await?;
+    Gateway::build(&settings, verifier, tenancy_url, pool, keyring).await
 }

@@ -10,9 +10,9 @@
 use crate::error::Error;
 use crate::event::RecordedEvent;
 use crate::upcast::Upcasters;
-use deedlog_privacy::Keyring;
 use chrono::{DateTime, Utc};
 use deedlog_kernel::{StreamId, TenantId, TraceContext};
+use deedlog_privacy::Keyring;
 use futures::StreamExt;
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -82,7 +82,14 @@ impl EventStore {
             .acquire()
             .await
             .map_err(Error::db("read stream"))?;
-        copy_events(&mut conn, &sql, &self.upcasters, self.keyring.as_ref(), "read stream").await
+        copy_events(
+            &mut conn,
+            &sql,
+            &self.upcasters,
+            self.keyring.as_ref(),
+            "read stream",
+        )
+        .await
     }
 }
 
@@ -105,6 +112,13 @@ impl LogReader {
             .acquire()
             .await
             .map_err(Error::db("read stream"))?;
-        copy_events(&mut conn, &sql, &self.upcasters, self.keyring.as_ref(), "read stream").await
+        copy_events(
+            &mut conn,
+            &sql,
+            &self.upcasters,
+            self.keyring.as_ref(),
+            "read stream",
+        )
+        .await
     }
 }

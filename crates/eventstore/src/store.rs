@@ -5,8 +5,8 @@
 use crate::error::Error;
 use crate::notify::Notifier;
 use crate::upcast::Upcasters;
-use deedlog_privacy::Keyring;
 use deedlog_kernel::TenantId;
+use deedlog_privacy::Keyring;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Executor, Postgres, Transaction};
 use std::sync::Arc;

@@ -141,7 +141,14 @@ impl LogReader {
              ORDER BY position LIMIT {limit}",
             tracker.position()
         );
-        let mut events = copy_events(&mut tx, &sql, &self.upcasters, self.keyring.as_ref(), context).await?;
+        let mut events = copy_events(
+            &mut tx,
+            &sql,
+            &self.upcasters,
+            self.keyring.as_ref(),
+            context,
+        )
+        .await?;
         let snapshot: String = sqlx::query("SELECT pg_current_snapshot()::text")
             .fetch_one(&mut *tx)
             .await

@@ -19,7 +19,11 @@ impl Catalogue {
         let mut catalogue = Self::default();
         for spec in personal.iter().flat_map(|specs| specs.iter()) {
             let twice = catalogue.personal.insert(spec.event_type, spec);
-            assert!(twice.is_none(), "{} is declared personal twice", spec.event_type);
+            assert!(
+                twice.is_none(),
+                "{} is declared personal twice",
+                spec.event_type
+            );
         }
         for forgets in forgetting {
             catalogue.forgetting.insert(forgets.event_type, *forgets);

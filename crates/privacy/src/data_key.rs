@@ -45,7 +45,11 @@ impl DataKey {
     }
 
     /// Encrypts `plain` under a fresh random nonce; returns (nonce, ciphertext ‖ tag).
-    pub(crate) fn seal(&self, plain: &[u8], aad: &[u8]) -> Result<([u8; NONCE_LEN], Vec<u8>), Error> {
+    pub(crate) fn seal(
+        &self,
+        plain: &[u8],
+        aad: &[u8],
+    ) -> Result<([u8; NONCE_LEN], Vec<u8>), Error> {
         let nonce: [u8; NONCE_LEN] = random()?;
         let sealed = self
             .cipher

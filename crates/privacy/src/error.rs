@@ -15,7 +15,9 @@ pub enum Error {
         given: String,
     },
     /// A sealed field of a stored event does not open.
-    #[error("the event at position {position} ({event_type}) has a sealed field `{path}` that {reason}")]
+    #[error(
+        "the event at position {position} ({event_type}) has a sealed field `{path}` that {reason}"
+    )]
     Damaged {
         position: u64,
         event_type: String,

@@ -66,7 +66,11 @@ struct Inner {
 
 #[derive(Debug, Clone)]
 enum Entry {
-    Live { subject: Uuid, key: DataKey, at: Instant },
+    Live {
+        subject: Uuid,
+        key: DataKey,
+        at: Instant,
+    },
     Destroyed,
 }
 
@@ -91,7 +95,9 @@ impl Cache {
             return;
         }
         while self.keys.len() >= capacity {
-            let Some(oldest) = self.order.pop_front() else { break };
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
             if let Some(Entry::Live { subject, .. }) = self.keys.remove(&oldest) {
                 self.subjects.remove(&(oldest.0, subject));
             }
@@ -133,12 +139,13 @@ impl Keyring {
     ) -> Result<Self, Error> {
         let masters = match master {
             MasterSource::Configured { keys, setting } => {
-                let stored: (String, Option<Vec<u8>>) =
-                    sqlx::query_as("SELECT master_key_id, development_key FROM privacy_register_master($1, NULL)")
-                        .bind(keys.current().id())
-                        .fetch_one(&pool)
-                        .await
-                        .map_err(Error::db("check the master key"))?;
+                let stored: (String, Option<Vec<u8>>) = sqlx::query_as(
+                    "SELECT master_key_id, development_key FROM privacy_register_master($1, NULL)",
+                )
+                .bind(keys.current().id())
+                .fetch_one(&pool)
+                .await
+                .map_err(Error::db("check the master key"))?;
                 if keys.by_id(&stored.0).is_none() {
                     return Err(Error::WrongMasterKey {
                         setting,
@@ -221,7 +228,11 @@ impl Keyring {
         event_type: &str,
         payload: &mut Value,
     ) -> Result<(), Error> {
-        if let Some(subject) = self.inner.catalogue.forgotten_by(event_type, stream, payload) {
+        if let Some(subject) = self
+            .inner
+            .catalogue
+            .forgotten_by(event_type, stream, payload)
+        {
             self.cache().forget(tenant, subject);
         }
         let Some(spec) = self.inner.catalogue.personal(event_type) else {
@@ -280,7 +291,8 @@ impl Keyring {
                     Entry::Live { key, .. } => Some(key.clone()),
                     Entry::Destroyed => None,
                 };
-                self.cache().put(tenant, key_id, entry, self.inner.limits.entries);
+                self.cache()
+                    .put(tenant, key_id, entry, self.inner.limits.entries);
                 Ok((key_id, key))
             }
             Err(reason) => Err(Error::Seal {
@@ -302,9 +314,12 @@ impl Keyring {
             subject: row.subject_id,
             key_id: row.key_id,
         };
-        let key = master
-            .unwrap(&wrapped, &binding)
-            .ok_or_else(|| format!("data key {} does not unwrap: the key table row was changed", row.key_id))?;
+        let key = master.unwrap(&wrapped, &binding).ok_or_else(|| {
+            format!(
+                "data key {} does not unwrap: the key table row was changed",
+                row.key_id
+            )
+        })?;
         Ok(Entry::Live {
             subject: row.subject_id,
             key,
@@ -321,18 +336,21 @@ impl Keyring {
             if self.inner.catalogue.forgets(event.event_type()) {
                 let payload: Value = serde_json::from_str(event.payload()).unwrap_or(Value::Null);
                 if let Some(subject) =
-                    self.inner.catalogue.forgotten_by(event.event_type(), event.stream(), &payload)
+                    self.inner
+                        .catalogue
+                        .forgotten_by(event.event_type(), event.stream(), &payload)
                 {
                     self.cache().forget(event.tenant(), subject);
                 }
             }
             if sealed::may_be_sealed(event.payload()) {
-                let payload: Value = serde_json::from_str(event.payload()).map_err(|_| Error::Damaged {
-                    position: event.position(),
-                    event_type: event.event_type().to_owned(),
-                    path: String::new(),
-                    reason: "is in a payload that is not JSON".to_owned(),
-                })?;
+                let payload: Value =
+                    serde_json::from_str(event.payload()).map_err(|_| Error::Damaged {
+                        position: event.position(),
+                        event_type: event.event_type().to_owned(),
+                        path: String::new(),
+                        reason: "is in a payload that is not JSON".to_owned(),
+                    })?;
                 sealed.push((index, payload));
             }
         }
@@ -409,7 +427,12 @@ impl Keyring {
     /// The blind index of `value` (already normalised by the caller) for
     /// `label` (e.g. `email`): HMAC-SHA256 under the tenant's own index key,
     /// so equal values match within a tenant and nowhere else.
-    pub async fn blind_index(&self, tenant: Uuid, label: &str, value: &str) -> Result<[u8; 32], Error> {
+    pub async fn blind_index(
+        &self,
+        tenant: Uuid,
+        label: &str,
+        value: &str,
+    ) -> Result<[u8; 32], Error> {
         // The tenant is the subject of its index key; tenants are never forgotten.
         let (_, key) = self.key_for(tenant, tenant).await?;
         let key = key.ok_or(Error::Crypto("find the tenant's index key"))?;
@@ -421,7 +444,10 @@ impl Keyring {
     /// as the database's master key. Returns how many keys were rewrapped.
     /// Runs as the key table's owner; no event is touched.
     pub async fn rotate_master_key(&self, owner: &PgPool, new: &MasterKey) -> Result<u64, Error> {
-        let mut tx = owner.begin().await.map_err(Error::db("begin the rotation"))?;
+        let mut tx = owner
+            .begin()
+            .await
+            .map_err(Error::db("begin the rotation"))?;
         let rows: Vec<KeyRow> = sqlx::query_as(
             "SELECT tenant_id, subject_id, key_id, master_key_id, wrapped FROM privacy_keys WHERE wrapped IS NOT NULL FOR UPDATE",
         )
@@ -443,13 +469,15 @@ impl Keyring {
             else {
                 continue;
             };
-            sqlx::query("UPDATE privacy_keys SET master_key_id = $2, wrapped = $3 WHERE key_id = $1")
-                .bind(key_id)
-                .bind(new.id())
-                .bind(new.wrap(&key, &binding)?)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db("rewrap a data key"))?;
+            sqlx::query(
+                "UPDATE privacy_keys SET master_key_id = $2, wrapped = $3 WHERE key_id = $1",
+            )
+            .bind(key_id)
+            .bind(new.id())
+            .bind(new.wrap(&key, &binding)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("rewrap a data key"))?;
             rewrapped += 1;
         }
         sqlx::query("UPDATE privacy_master SET master_key_id = $1, development_key = NULL, updated_at = clock_timestamp()")
@@ -457,7 +485,9 @@ impl Keyring {
             .execute(&mut *tx)
             .await
             .map_err(Error::db("record the new master key"))?;
-        tx.commit().await.map_err(Error::db("commit the rotation"))?;
+        tx.commit()
+            .await
+            .map_err(Error::db("commit the rotation"))?;
         Ok(rewrapped)
     }
 }

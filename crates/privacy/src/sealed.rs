@@ -168,9 +168,17 @@ pub fn open(
             .key_id
             .ok_or_else(|| damaged("names no valid key id (`k`)"))?;
         let opened = match key(key_id) {
-            KeyState::Destroyed => erased_form(inner).ok_or_else(|| damaged("has no valid erased form (`e`)"))?,
-            KeyState::Unknown => return Err(damaged(&format!("names key {key_id}, which this tenant's key table does not hold"))),
-            KeyState::Unusable(reason) => return Err(damaged(&format!("names key {key_id}, but {reason}"))),
+            KeyState::Destroyed => {
+                erased_form(inner).ok_or_else(|| damaged("has no valid erased form (`e`)"))?
+            }
+            KeyState::Unknown => {
+                return Err(damaged(&format!(
+                    "names key {key_id}, which this tenant's key table does not hold"
+                )))
+            }
+            KeyState::Unusable(reason) => {
+                return Err(damaged(&format!("names key {key_id}, but {reason}")))
+            }
             KeyState::Live(data_key) => {
                 let bytes = |name: &str| {
                     inner
@@ -178,13 +186,14 @@ pub fn open(
                         .and_then(Value::as_str)
                         .and_then(|text| STANDARD.decode(text).ok())
                 };
-                let (nonce, sealed) = bytes("n")
-                    .zip(bytes("c"))
-                    .ok_or_else(|| damaged("lacks its nonce (`n`) or ciphertext (`c`) in base64"))?;
+                let (nonce, sealed) = bytes("n").zip(bytes("c")).ok_or_else(|| {
+                    damaged("lacks its nonce (`n`) or ciphertext (`c`) in base64")
+                })?;
                 let plain = data_key
                     .open(&nonce, &sealed, &aad(place, &found.path, key_id))
                     .ok_or_else(|| damaged("does not open with its key: the ciphertext, nonce or field was changed"))?;
-                serde_json::from_slice(&plain).map_err(|_| damaged("opens to text that is not JSON"))?
+                serde_json::from_slice(&plain)
+                    .map_err(|_| damaged("opens to text that is not JSON"))?
             }
         };
         *slot = opened;
@@ -209,7 +218,11 @@ mod tests {
     const SPEC: PersonalFields = PersonalFields {
         event_type: "ContactCreated",
         subject: Subject::Stream,
-        fields: &[("name", Erased::Text), ("email", Erased::Text), ("address", Erased::Null)],
+        fields: &[
+            ("name", Erased::Text),
+            ("email", Erased::Text),
+            ("address", Erased::Null),
+        ],
     };
 
     fn place() -> Place<'static> {
@@ -246,9 +259,15 @@ mod tests {
     #[test]
     fn a_destroyed_key_reads_as_the_erased_form() {
         let key = DataKey::generate().expect("key");
-        let mut stored = sealed(&json!({"name": "Ada", "email": null, "address": {"city": "X"}}), &key);
+        let mut stored = sealed(
+            &json!({"name": "Ada", "email": null, "address": {"city": "X"}}),
+            &key,
+        );
         open(&mut stored, place(), 1, &|_| KeyState::Destroyed).expect("opens");
-        assert_eq!(stored, json!({"name": ERASED, "email": null, "address": null}));
+        assert_eq!(
+            stored,
+            json!({"name": ERASED, "email": null, "address": null})
+        );
     }
 
     #[test]
@@ -260,16 +279,27 @@ mod tests {
         let mut bytes = STANDARD.decode(c).expect("b64");
         bytes[0] ^= 1;
         flipped["name"][SEALED]["c"] = json!(STANDARD.encode(bytes));
-        let error = open(&mut flipped, place(), 42, &|_| KeyState::Live(key.clone())).expect_err("damaged");
+        let error =
+            open(&mut flipped, place(), 42, &|_| KeyState::Live(key.clone())).expect_err("damaged");
         let text = error.to_string();
-        assert!(text.contains("position 42") && text.contains("`name`"), "{text}");
+        assert!(
+            text.contains("position 42") && text.contains("`name`"),
+            "{text}"
+        );
 
         // Moved to another field, another event type or another tenant: refused too.
         let mut moved = json!({"email": stored["name"].clone()});
         assert!(open(&mut moved, place(), 43, &|_| KeyState::Live(key.clone())).is_err());
-        let other = Place { tenant: Uuid::from_u128(8), ..place() };
-        assert!(open(&mut stored.clone(), other, 44, &|_| KeyState::Live(key.clone())).is_err());
-        let unknown = open(&mut stored.clone(), place(), 45, &|_| KeyState::Unknown).expect_err("unknown key");
+        let other = Place {
+            tenant: Uuid::from_u128(8),
+            ..place()
+        };
+        assert!(open(&mut stored.clone(), other, 44, &|_| KeyState::Live(
+            key.clone()
+        ))
+        .is_err());
+        let unknown = open(&mut stored.clone(), place(), 45, &|_| KeyState::Unknown)
+            .expect_err("unknown key");
         assert!(unknown.to_string().contains("position 45"), "{unknown}");
     }
 }

@@ -351,9 +351,9 @@ async fn encode<E: Serialize + DomainEvent>(
     target: Target,
     events: &[E],
 ) -> Result<Vec<NewEvent>, Error> {
-    let keyring = store.keyring().ok_or_else(|| {
-        Error::internal("seal personal data", &"the event store has no keyring")
-    })?;
+    let keyring = store
+        .keyring()
+        .ok_or_else(|| Error::internal("seal personal data", &"the event store has no keyring"))?;
     let tenant = envelope.metadata.tenant_id.as_uuid();
     let mut encoded = Vec::with_capacity(events.len());
     for event in events {

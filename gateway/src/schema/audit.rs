@@ -109,9 +109,17 @@ impl AuditQuery {
             to: f.to,
         };
         let mut scope = scope(ctx, viewer).await?;
-        let rows = rm::events(scope.conn(), &filter, &page(first, after))
+        let mut rows = rm::events(scope.conn(), &filter, &page(first, after))
             .await
             .map_err(from_read)?;
+        let tenant = viewer.caller.tenant.as_uuid();
+        rm::open(
+            rows.edges.iter_mut().map(|e| &mut e.node),
+            tenant,
+            ctx.data::<deedlog_privacy::Keyring>()?,
+        )
+        .await
+        .map_err(from_read)?;
         Ok(connection(rows, |record| AuditEvent { record }))
     }
 

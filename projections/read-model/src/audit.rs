@@ -92,6 +92,57 @@ const EVENT_COLUMNS: &str = "position, stream_id, stream_type, version, event_ty
     schema_version, payload, actor, command_id, correlation_id, causation_id, occurred_at, \
     recorded_at";
 
+/// Opens the sealed personal fields of `rows` (events of `tenant`) with
+/// the key service, so people see a person's data while it is kept and the
+/// erased marker once they are forgotten (ADR 0035); never the envelopes.
+pub async fn open<'a>(
+    rows: impl IntoIterator<Item = &'a mut EventRow>,
+    tenant: Uuid,
+    keyring: &deedlog_privacy::Keyring,
+) -> Result<(), Error> {
+    let mut opening: Vec<Opening<'_>> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let text = row.payload.to_string();
+            deedlog_privacy::sealed::may_be_sealed(&text).then_some(Opening { tenant, row, text })
+        })
+        .collect();
+    keyring.open_events(&mut opening).await?;
+    for o in opening {
+        // The key service wrote this text from a JSON value: it parses.
+        o.row.payload = serde_json::from_str(&o.text).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// An audit row as the key service opens it.
+struct Opening<'a> {
+    tenant: Uuid,
+    row: &'a mut EventRow,
+    text: String,
+}
+
+impl deedlog_privacy::StoredEvent for Opening<'_> {
+    fn tenant(&self) -> Uuid {
+        self.tenant
+    }
+    fn stream(&self) -> Uuid {
+        self.row.stream_id
+    }
+    fn position(&self) -> u64 {
+        u64::try_from(self.row.position.0).unwrap_or_default()
+    }
+    fn event_type(&self) -> &str {
+        &self.row.event_type
+    }
+    fn payload(&self) -> &str {
+        &self.text
+    }
+    fn set_payload(&mut self, payload: String) {
+        self.text = payload;
+    }
+}
+
 /// A page of the tenant's events, oldest first (by log position; the
 /// cursor is the position).
 ///

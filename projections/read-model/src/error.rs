@@ -41,6 +41,9 @@ pub enum Error {
     /// A stored number does not fit the type the API gives it.
     #[error(transparent)]
     Overflow(#[from] deedlog_kernel::Overflow),
+    /// A sealed personal field that does not open (names the event's position).
+    #[error(transparent)]
+    Privacy(#[from] deedlog_privacy::Error),
 }
 
 impl Error {

@@ -46,7 +46,12 @@ impl PrivacySettings {
 
     pub(super) fn validate(&self) -> Result<(), Error> {
         check_ranges(&[
-            ("privacy.key_cache_entries", self.key_cache_entries, 0, 10_000_000),
+            (
+                "privacy.key_cache_entries",
+                self.key_cache_entries,
+                0,
+                10_000_000,
+            ),
             ("privacy.key_cache_ttl_s", self.key_cache_ttl_s, 1, 86_400),
         ])?;
         if self.master_key.is_some() && self.master_key_file.is_some() {
