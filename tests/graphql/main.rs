@@ -2,6 +2,7 @@
 //! against a fresh PostgreSQL database, driven over real HTTP and WebSocket.
 
 mod access;
+mod contact_export;
 mod contract;
 mod credentials;
 mod errors;

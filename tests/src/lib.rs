@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod cluster;
+pub mod contact_export;
 pub mod fixtures;
 pub mod graphql;
 pub mod kafka_broker;
