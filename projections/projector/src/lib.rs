@@ -18,6 +18,7 @@ pub mod lease;
 pub mod metrics;
 pub mod migrate;
 pub mod partition;
+pub mod personal;
 pub mod projection;
 pub mod projections;
 pub mod rebuild;

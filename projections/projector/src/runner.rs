@@ -186,6 +186,9 @@ pub async fn ensure_live(pool: PgPool, projection: Arc<dyn Projection>) -> Resul
         tracing::info!(projection = projection.name(), schema = %live, "created read model");
     } else {
         crate::checkpoint::upgrade(&mut tx, &live).await?;
+        // A schema made before personal columns were hidden loses the
+        // analyst's access to them now, not at its next rebuild.
+        schema::grant_analyst(&mut tx, projection, &live).await?;
         let at = crate::checkpoint::read(&mut tx, &live).await?;
         if at.ddl_hash != schema::ddl_hash(projection) {
             tracing::warn!(

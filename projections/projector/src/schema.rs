@@ -144,12 +144,14 @@ async fn create_with(
     .await
     .map_err(Error::db(context))?;
     secure(&mut tx, schema).await?;
+    grant_analyst(&mut tx, projection, schema).await?;
     tx.commit().await.map_err(Error::db(context))
 }
 
 /// Row-level security and grants on every table of `schema`: the
-/// application role sees the bound tenant's rows, analysts read all rows,
-/// nobody but the owner writes.
+/// application role sees the bound tenant's rows, analysts read all rows
+/// (but not their personal columns: [`grant_analyst`]), nobody but the
+/// owner writes.
 async fn secure(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
     let context = "secure a projection schema";
     let tables: Vec<(String, bool)> = sqlx::query(
@@ -168,7 +170,7 @@ async fn secure(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
     let quoted_schema = ident(schema)?;
     let mut sql = format!(
         "GRANT USAGE ON SCHEMA {quoted_schema} TO deedlog_app, deedlog_analyst;\n\
-         GRANT SELECT ON ALL TABLES IN SCHEMA {quoted_schema} TO deedlog_app, deedlog_analyst;\n"
+         GRANT SELECT ON ALL TABLES IN SCHEMA {quoted_schema} TO deedlog_app;\n"
     );
     for (table, has_tenant) in tables {
         let quoted = format!("{quoted_schema}.{}", ident(&table)?);
@@ -193,6 +195,69 @@ async fn secure(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
                USING (tenant_id = NULLIF(current_setting('deedlog.tenant_id', true), '')::uuid);\n\
              CREATE POLICY of_analyst ON {quoted} FOR SELECT TO deedlog_analyst USING (true);\n"
         ));
+    }
+    run(conn, &sql, context).await
+}
+
+/// Lets the analyst role read every column of `schema`'s tables but the
+/// personal ones `projection` declares ([`crate::personal`]): a table-level
+/// grant would cover columns added later, so each table gets a grant on the
+/// columns it has, and any earlier grant is revoked first. Idempotent: the
+/// runner applies it again to a live schema made by an older version, and
+/// every schema a rebuild or reconciliation creates gets it on creation.
+/// A declared personal column the schema lacks is an error, so that a
+/// renamed column cannot silently become readable.
+pub async fn grant_analyst(
+    conn: &mut PgConnection,
+    projection: &dyn Projection,
+    schema: &str,
+) -> Result<(), Error> {
+    let context = "grant the analyst role its columns";
+    let columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.relname::text, a.attname::text \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY c.relname, a.attnum",
+    )
+    .bind(schema)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::db(context))?;
+    for personal in crate::personal::of(projection.name()) {
+        for column in personal.columns {
+            if !columns
+                .iter()
+                .any(|(t, c)| t == personal.table && c == column)
+            {
+                return Err(Error::Schema(format!(
+                    "personal column {schema}.{}.{column} does not exist",
+                    personal.table
+                )));
+            }
+        }
+    }
+    let quoted_schema = ident(schema)?;
+    let mut sql = String::new();
+    let mut tables: Vec<&str> = columns.iter().map(|(t, _)| t.as_str()).collect();
+    tables.dedup();
+    for table in tables {
+        let personal = crate::personal::columns(projection.name(), table);
+        let readable = columns
+            .iter()
+            .filter(|(t, c)| t == table && !personal.contains(&c.as_str()))
+            .map(|(_, c)| ident(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let quoted = format!("{quoted_schema}.{}", ident(table)?);
+        // Revoking the table's privilege revokes its columns' too.
+        sql.push_str(&format!(
+            "REVOKE SELECT ON {quoted} FROM deedlog_analyst;\n"
+        ));
+        if !readable.is_empty() {
+            sql.push_str(&format!(
+                "GRANT SELECT ({}) ON {quoted} TO deedlog_analyst;\n",
+                readable.join(", ")
+            ));
+        }
     }
     run(conn, &sql, context).await
 }

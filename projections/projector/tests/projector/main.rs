@@ -7,6 +7,7 @@ mod communications_model;
 mod deals_model;
 mod docs;
 mod faults;
+mod forgetting;
 mod holes;
 mod lifecycle;
 mod operations;

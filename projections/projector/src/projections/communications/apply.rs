@@ -135,6 +135,12 @@ pub(super) fn apply_one(
             work.row.messages_in += 1;
             work.row.last_message_at = Some(*at);
         }
+        Event::ContactForgotten {} => {
+            // The domain's state reads erased now (ADR 0035): so do the
+            // contact's details, and after the batch its message texts.
+            set_details(&mut work.row, contact);
+            batch.forgotten.insert(id);
+        }
         Event::ContactCreated { .. }
         | Event::HardBounceCleared { .. }
         | Event::ConsentGranted { .. }

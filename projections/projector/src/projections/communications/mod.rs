@@ -74,6 +74,7 @@ async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<
         conversations: keyed(conversations, |c: &ConversationRow| {
             (c.contact_id, c.conversation_id)
         }),
+        forgotten: BTreeSet::new(),
     };
 
     let mut works = Working::load(contacts, compliance, suppressions, &batch.messages)
@@ -84,6 +85,7 @@ async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<
     let Batch {
         messages,
         mut conversations,
+        forgotten,
     } = batch;
 
     // Conversations show their contact's pause as it is after the batch.
@@ -124,7 +126,9 @@ async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<
     let conversation_rows: Vec<ConversationRow> = conversations.into_values().collect();
     delete_pairs(conn, "conversations", "conversation_id", &conversation_keys).await?;
     rows::insert(conn, "conversations", &conversation_rows).await?;
-    set_pauses(conn, &pauses).await
+    set_pauses(conn, &pauses).await?;
+    let forgotten: Vec<Uuid> = forgotten.into_iter().collect();
+    erase_messages(conn, &forgotten).await
 }
 
 /// The messages and conversations the batch's events name, per contact.

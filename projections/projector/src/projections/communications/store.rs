@@ -58,3 +58,31 @@ pub(super) async fn set_pauses(
     .map_err(ApplyError::db("show contacts' pauses on their conversations"))?;
     Ok(())
 }
+
+/// Erases the message texts of forgotten `contacts`, those the batch did
+/// not touch included: each subject, body and bounce detail that holds
+/// something reads [`ERASED`](deedlog_kernel::privacy::ERASED), as the
+/// erased `MessageQueued`, `ReplyReceived` and `MessageBounced` would have
+/// left it; a null stays null. Positions and times stay: the log did not
+/// change these rows.
+pub(super) async fn erase_messages(
+    conn: &mut PgConnection,
+    contacts: &[Uuid],
+) -> Result<(), ApplyError> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE messages SET \
+             subject = CASE WHEN subject IS NULL THEN NULL ELSE $2 END, \
+             body = CASE WHEN body IS NULL THEN NULL ELSE $2 END, \
+             bounce_detail = CASE WHEN bounce_detail IS NULL THEN NULL ELSE $2 END \
+         WHERE contact_id = ANY($1)",
+    )
+    .bind(contacts)
+    .bind(deedlog_kernel::privacy::ERASED)
+    .execute(conn)
+    .await
+    .map_err(ApplyError::db("erase forgotten contacts' messages"))?;
+    Ok(())
+}

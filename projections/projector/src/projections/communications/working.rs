@@ -18,6 +18,8 @@ pub(super) struct Working {
 pub(super) struct Batch {
     pub(super) messages: HashMap<Key, MessageRow>,
     pub(super) conversations: HashMap<Key, ConversationRow>,
+    /// Contacts forgotten in the batch, whose message texts are erased.
+    pub(super) forgotten: BTreeSet<Uuid>,
 }
 
 impl Working {
@@ -43,6 +45,8 @@ impl Working {
                 paused_since: row.paused_since,
                 messages: BTreeMap::new(),
                 provider_events: BTreeSet::new(),
+                // Only commands read it; no column of the read model does.
+                forgotten: false,
             };
             works.insert(
                 row.contact_id,
@@ -175,6 +179,12 @@ impl Working {
                 | Event::ConsentWithdrawn { channel: c, .. } => *c == channel,
                 _ => false,
             };
+            // Forgetting takes the postal address, and with it whether a
+            // letter could reach the contact. Replaying the erased history
+            // never had the address, so each row's last change would be
+            // elsewhere; stamping every row with the forgetting makes both
+            // agree (ADR 0035: live after forgetting = rebuilt from erased).
+            let forgetting = matches!(event, Event::ContactForgotten {});
             match self.compliance.get_mut(&channel) {
                 Some(old) => {
                     let mut fresh = ComplianceRow {
@@ -186,7 +196,7 @@ impl Working {
                     if consent_event {
                         fresh.consent_changed_at = Some(recorded.occurred_at);
                     }
-                    if fresh != *old {
+                    if fresh != *old || forgetting {
                         fresh.last_position = big(recorded.position);
                         fresh.updated_at = recorded.occurred_at;
                         *old = fresh;

@@ -151,7 +151,8 @@ fn user_of(event: &tenant::Event) -> Option<Uuid> {
         tenant::Event::UserInvited { user, .. } => Some(user.id.as_uuid()),
         tenant::Event::UserActivated { user }
         | tenant::Event::UserRoleChanged { user, .. }
-        | tenant::Event::UserDeactivated { user } => Some(user.as_uuid()),
+        | tenant::Event::UserDeactivated { user }
+        | tenant::Event::UserForgotten { user } => Some(user.as_uuid()),
         _ => None,
     }
 }

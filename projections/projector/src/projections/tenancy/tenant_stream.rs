@@ -6,6 +6,7 @@ use crate::projection::ApplyError;
 use crate::projections::decode::{big, int, name_of};
 use chrono::{DateTime, Utc};
 use deedlog_eventstore::RecordedEvent;
+use deedlog_kernel::privacy::ERASED;
 use deedlog_kernel::{Module, Role, UserId};
 use deedlog_read_model::tenancy::{ModuleRow, RoleChangeRow, TenantRow, UserRow};
 use deedlog_read_model::Int64;
@@ -108,6 +109,15 @@ impl State {
                 row.status = Some("deactivated".into());
                 row.deactivated_at = Some(at);
                 row.deactivated_by = Some(recorded.actor.clone());
+            }
+            tenant::Event::UserForgotten { user } => {
+                // What the erased `TenantRegistered` or `UserInvited` would
+                // have left (ADR 0035): a recorded email and name read
+                // `[erased]`; role, status and times stay.
+                let row = self.member(recorded, *user)?;
+                let erased = |value: &Option<String>| value.as_ref().map(|_| ERASED.to_owned());
+                row.email = erased(&row.email);
+                row.display_name = erased(&row.display_name);
             }
             tenant::Event::UserRoleChanged { user, from, to } => {
                 let row = self.member(recorded, *user)?;

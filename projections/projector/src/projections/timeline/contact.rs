@@ -4,7 +4,7 @@
 //! communications read model, the only place they will be erased from.
 
 use super::{and_list, words_of};
-use deedlog_communications_domain::{Channel, Event, PostalAddress, RefusalReason};
+use deedlog_communications_domain::{Channel, Event, RefusalReason};
 
 /// The event in words, without who did it.
 pub(super) fn summary(event: &Event) -> String {
@@ -14,14 +14,7 @@ pub(super) fn summary(event: &Event) -> String {
             phone,
             address,
             ..
-        } => {
-            let has = details(email.as_deref(), phone.as_deref(), address.as_ref());
-            if has.is_empty() {
-                "contact created without email address, phone number or postal address".to_owned()
-            } else {
-                format!("contact created with {}", and_list(&has))
-            }
-        }
+        } => created(email.is_some(), phone.is_some(), address.is_some()),
         Event::ContactUpdated { .. } => "contact details updated".to_owned(),
         Event::HardBounceCleared { channel } => format!("hard bounce on {channel} cleared"),
         Event::ConsentGranted {
@@ -62,24 +55,73 @@ pub(super) fn summary(event: &Event) -> String {
         } => format!("{channel} bounced (soft)"),
         Event::ReplyReceived { channel, .. } => format!("reply received via {channel}"),
         Event::CadenceResumed {} => "cadence resumed".to_owned(),
+        Event::ContactForgotten {} => "contact forgotten".to_owned(),
     }
 }
 
+/// The words of `ContactCreated`: which details the contact was created with.
+fn created(email: bool, phone: bool, address: bool) -> String {
+    let has = details(email, phone, address);
+    if has.is_empty() {
+        "contact created without email address, phone number or postal address".to_owned()
+    } else {
+        format!("contact created with {}", and_list(&has))
+    }
+}
+
+/// The words of a `ContactCreated` once the contact is forgotten: the
+/// erased event still has an email address and a phone number (they read
+/// `[erased]`) but no postal address (it reads null).
+pub(super) fn created_when_forgotten(summary: &str) -> String {
+    let listed = summary.strip_prefix("contact created with ").unwrap_or("");
+    created(
+        listed.contains("email address"),
+        listed.contains("phone number"),
+        false,
+    )
+}
+
 /// Which details a contact has, never their values.
-fn details(
-    email: Option<&str>,
-    phone: Option<&str>,
-    address: Option<&PostalAddress>,
-) -> Vec<String> {
+fn details(email: bool, phone: bool, address: bool) -> Vec<String> {
     [
-        email.map(|_| "email address"),
-        phone.map(|_| "phone number"),
-        address.map(|_| "postal address"),
+        email.then_some("email address"),
+        phone.then_some("phone number"),
+        address.then_some("postal address"),
     ]
     .into_iter()
     .flatten()
     .map(str::to_owned)
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forgotten_contact_was_created_without_its_postal_address() {
+        let cases = [
+            (
+                (true, true, true),
+                "contact created with email address and phone number",
+            ),
+            ((true, false, true), "contact created with email address"),
+            ((false, true, false), "contact created with phone number"),
+            (
+                (false, false, true),
+                "contact created without email address, phone number or postal address",
+            ),
+            (
+                (false, false, false),
+                "contact created without email address, phone number or postal address",
+            ),
+        ];
+        for ((email, phone, address), expected) in cases {
+            let before = created(email, phone, address);
+            assert_eq!(created_when_forgotten(&before), expected, "{before}");
+            assert_eq!(created_when_forgotten(expected), expected);
+        }
+    }
 }
 
 fn reason_words(reason: &RefusalReason) -> String {

@@ -11,6 +11,7 @@
 
 mod contact;
 mod deal;
+mod forgetting;
 mod known;
 mod names;
 mod property;
@@ -41,6 +42,10 @@ enum Decoded {
         user: Uuid,
         display_name: String,
     },
+    /// A user forgotten on the tenant stream (`UserForgotten`).
+    Forgotten {
+        user: Uuid,
+    },
 }
 
 projection!(Timeline, "timeline", apply);
@@ -57,6 +62,10 @@ async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), 
     let mut scenarios = Scenarios::load(conn, &deal_ids).await?;
 
     let mut entries = Vec::new();
+    // (tenant, user) and contacts forgotten in the batch, erased once the
+    // batch's own entries and names are written.
+    let mut forgotten_users = Vec::new();
+    let mut forgotten_contacts = Vec::new();
     for (recorded, event) in &decoded {
         let tenant = recorded.tenant_id.as_uuid();
         let position = big(recorded.position);
@@ -64,6 +73,10 @@ async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), 
         let summary = match event {
             Decoded::Named { user, display_name } => {
                 names.learn(tenant, *user, display_name, position);
+                continue;
+            }
+            Decoded::Forgotten { user } => {
+                forgotten_users.push((tenant, *user));
                 continue;
             }
             Decoded::Property(event) => property::summary(event, &words),
@@ -74,7 +87,12 @@ async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), 
                 scenarios.follow(tenant, deal, position, event);
                 summary
             }
-            Decoded::Contact(event) => contact::summary(event),
+            Decoded::Contact(event) => {
+                if let deedlog_communications_domain::Event::ContactForgotten {} = event {
+                    forgotten_contacts.push(recorded.stream_id.as_uuid());
+                }
+                contact::summary(event)
+            }
         };
         entries.push(entry(recorded, &names, summary));
     }
@@ -82,6 +100,12 @@ async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), 
     insert_entries(conn, &entries).await?;
     names::upsert(conn, &names.changed_rows()).await?;
     scenarios::upsert(conn, &scenarios.changed_rows()).await?;
+    for contact in forgotten_contacts {
+        forgetting::contact(conn, contact).await?;
+    }
+    for (tenant, user) in forgotten_users {
+        forgetting::user(conn, tenant, user).await?;
+    }
     Ok(())
 }
 
@@ -96,12 +120,12 @@ fn decode_batch(events: &[RecordedEvent]) -> Result<Vec<(&RecordedEvent, Decoded
             stream_type::PROPERTY => Decoded::Property(decode(recorded)?),
             stream_type::DEAL => Decoded::Deal(decode(recorded)?),
             stream_type::CONTACT => Decoded::Contact(decode(recorded)?),
-            // Only the events that carry a display name are read, so a
+            // Only the events that carry or forget a display name are read, so a
             // tenant event this code does not know never stops the timeline.
             stream_type::TENANT
                 if matches!(
                     recorded.event_type.as_str(),
-                    "TenantRegistered" | "UserInvited"
+                    "TenantRegistered" | "UserInvited" | "UserForgotten"
                 ) =>
             {
                 match decode::<Tenancy>(recorded)? {
@@ -112,6 +136,9 @@ fn decode_batch(events: &[RecordedEvent]) -> Result<Vec<(&RecordedEvent, Decoded
                     Tenancy::UserInvited { user, .. } => Decoded::Named {
                         user: user.id.as_uuid(),
                         display_name: user.display_name,
+                    },
+                    Tenancy::UserForgotten { user } => Decoded::Forgotten {
+                        user: user.as_uuid(),
                     },
                     _ => continue,
                 }
@@ -138,6 +165,7 @@ fn actor_keys(decoded: &[(&RecordedEvent, Decoded)]) -> Vec<(Uuid, Uuid)> {
         keys.extend(actor_user(&recorded.actor).map(|user| (tenant, user)));
         let users = match event {
             Decoded::Named { user, .. } => vec![*user],
+            Decoded::Forgotten { .. } => Vec::new(),
             Decoded::Property(event) => property::users(event),
             Decoded::Deal(event) => deal::users(event),
             Decoded::Contact(_) => Vec::new(),
