@@ -311,10 +311,28 @@ fn describe(table: &Table, live: Option<Value>, rebuilt: Option<Value>) -> Diffe
     }
 }
 
+/// `difference` as a run stores it: analysts read stored runs, so the
+/// values of personal columns ([`crate::personal`]) are left out; the
+/// column is still named. The operator's own report keeps them.
+fn redacted(projection: &str, difference: &Difference) -> Difference {
+    let personal = crate::personal::columns(projection, &difference.table);
+    let mut difference = difference.clone();
+    for (column, values) in difference.columns.iter_mut() {
+        if personal.contains(&column.as_str()) {
+            *values = serde_json::json!({ "personal": true });
+        }
+    }
+    difference
+}
+
 async fn record(pool: &PgPool, report: &Report) -> Result<(), Error> {
     let status = if report.is_clean() { "clean" } else { "drift" };
-    let differences =
-        serde_json::to_value(&report.differences).unwrap_or_else(|_| Value::Array(Vec::new()));
+    let stored: Vec<Difference> = report
+        .differences
+        .iter()
+        .map(|d| redacted(&report.projection, d))
+        .collect();
+    let differences = serde_json::to_value(&stored).unwrap_or_else(|_| Value::Array(Vec::new()));
     sqlx::query(
         "UPDATE deedlog_read.reconciliation_runs SET status = $2, finished_at = now(), \
          position = $3, missing_rows = $4, extra_rows = $5, differing_rows = $6, report = $7 \

@@ -675,6 +675,47 @@ async fn analysts_read_no_personal_column_in_live_rebuilt_or_older_schemas() {
             .expect("ensure live");
     }
     assert_analyst_reads_no_personal_column(&db).await;
+
+    // Analysts read stored reconciliation runs: a drift in a personal
+    // column is named there without its values.
+    sqlx::query(
+        "UPDATE rm_communications.contacts SET email = 'leak@example.de' WHERE name = 'Kurt Kept'",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("drift");
+    let communications = by_name("communications").expect("projection");
+    let report = deedlog_projector::reconcile::reconcile(
+        &db.pool,
+        &db.reader,
+        communications,
+        100,
+        &mut |_| {},
+    )
+    .await
+    .expect("reconcile");
+    assert_eq!(report.differing, 1);
+    assert!(
+        format!("{:?}", report.differences).contains("leak@example.de"),
+        "the operator's report shows the values"
+    );
+    let stored: String = sqlx::query_scalar(
+        "SELECT report::text FROM deedlog_read.reconciliation_runs WHERE id = $1",
+    )
+    .bind(report.run_id)
+    .fetch_one(&db.pool)
+    .await
+    .expect("stored run");
+    assert!(
+        stored.contains("\"email\""),
+        "the column is named: {stored}"
+    );
+    for value in ["leak@example.de", "kurt@example.de"] {
+        assert!(
+            !stored.contains(value),
+            "the stored run holds {value}: {stored}"
+        );
+    }
 }
 
 #[test]
