@@ -75,10 +75,38 @@ AS $$
     JOIN privacy_keys k ON k.key_id = w.key_id AND k.tenant_id = w.tenant_id;
 $$;
 
+-- Which of these (tenant, subject) pairs were forgotten: readers erase a
+-- forgotten subject's legacy plaintext (events from before sealing).
+CREATE FUNCTION privacy_forgotten_of(p_tenant_ids uuid[], p_subject_ids uuid[])
+RETURNS TABLE (tenant_id uuid, subject_id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+    SELECT k.tenant_id, k.subject_id
+    FROM unnest(p_tenant_ids, p_subject_ids) AS w(tenant_id, subject_id)
+    JOIN privacy_keys k ON k.tenant_id = w.tenant_id AND k.subject_id = w.subject_id
+    WHERE k.destroyed_at IS NOT NULL;
+$$;
+
 REVOKE ALL ON FUNCTION privacy_register_master(text, bytea), privacy_key_for(uuid, uuid, uuid, text, bytea),
-    privacy_keys_of(uuid[], uuid[]) FROM PUBLIC;
+    privacy_keys_of(uuid[], uuid[]), privacy_forgotten_of(uuid[], uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy_register_master(text, bytea), privacy_key_for(uuid, uuid, uuid, text, bytea),
-    privacy_keys_of(uuid[], uuid[]) TO deedlog_app, deedlog_log_reader;
+    privacy_keys_of(uuid[], uuid[]), privacy_forgotten_of(uuid[], uuid[]) TO deedlog_app, deedlog_log_reader;
+
+-- Subjects whose personal data sits in clear in events written before
+-- sealing (`deedlog privacy seal-legacy` fills it; nothing else writes it).
+-- Readers erase such a subject's fields once it is forgotten, but the log's
+-- bytes keep them until a log rewrite (ADR 0035).
+CREATE TABLE privacy_legacy (
+    tenant_id      uuid        NOT NULL,
+    subject_id     uuid        NOT NULL,
+    events         bigint      NOT NULL,
+    first_position bigint      NOT NULL,
+    last_position  bigint      NOT NULL,
+    recorded_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (tenant_id, subject_id)
+);
+ALTER TABLE privacy_legacy ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON privacy_legacy FROM PUBLIC;
 
 -- Forgetting: appending ContactForgotten (a contact's stream) or
 -- UserForgotten (a tenant's stream, the user in its payload) destroys the

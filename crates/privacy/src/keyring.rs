@@ -14,7 +14,7 @@ use crate::data_key::DataKey;
 use crate::error::Error;
 use crate::master::{Binding, MasterKey, MasterKeys};
 use crate::sealed::{self, KeyState, Place};
-use deedlog_kernel::privacy::subject_of;
+use deedlog_kernel::privacy::{erase, field, subject_of, PersonalFields};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -332,6 +332,7 @@ impl Keyring {
     /// subject's key first.
     pub async fn open_events<E: StoredEvent>(&self, events: &mut [E]) -> Result<(), Error> {
         let mut sealed = Vec::new();
+        let mut legacy = Vec::new();
         for (index, event) in events.iter().enumerate() {
             if self.inner.catalogue.forgets(event.event_type()) {
                 let payload: Value = serde_json::from_str(event.payload()).unwrap_or(Value::Null);
@@ -352,8 +353,19 @@ impl Keyring {
                         reason: "is in a payload that is not JSON".to_owned(),
                     })?;
                 sealed.push((index, payload));
+            } else if let Some(spec) = self.inner.catalogue.personal(event.event_type()) {
+                // Written before sealing: personal data in clear (ADR 0035).
+                let Ok(payload) = serde_json::from_str::<Value>(event.payload()) else {
+                    continue;
+                };
+                let subject = subject_of(spec.subject, &event.stream().to_string(), &payload)
+                    .and_then(|s| s.parse::<Uuid>().ok());
+                if let Some(subject) = subject.filter(|_| holds_clear_data(spec, &payload)) {
+                    legacy.push((index, payload, spec, subject));
+                }
             }
         }
+        self.erase_forgotten_legacy(events, legacy).await?;
         if sealed.is_empty() {
             return Ok(());
         }
@@ -390,6 +402,41 @@ impl Keyring {
             };
             sealed::open(&mut payload, place, event.position(), &lookup)?;
             event.set_payload(payload.to_string());
+        }
+        Ok(())
+    }
+
+    /// Erases the clear personal fields of legacy events whose subject was
+    /// forgotten, so no reader shows them (the log's bytes keep them).
+    async fn erase_forgotten_legacy<E: StoredEvent>(
+        &self,
+        events: &mut [E],
+        legacy: Vec<(usize, Value, &'static PersonalFields, Uuid)>,
+    ) -> Result<(), Error> {
+        if legacy.is_empty() {
+            return Ok(());
+        }
+        let pairs: HashSet<(Uuid, Uuid)> = legacy
+            .iter()
+            .map(|(index, _, _, subject)| (events[*index].tenant(), *subject))
+            .collect();
+        let (tenants, subjects): (Vec<Uuid>, Vec<Uuid>) = pairs.into_iter().unzip();
+        let forgotten: HashSet<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT tenant_id, subject_id FROM privacy_forgotten_of($1, $2)",
+        )
+        .bind(&tenants)
+        .bind(&subjects)
+        .fetch_all(&self.inner.pool)
+        .await
+        .map_err(Error::db("read which subjects were forgotten"))?
+        .into_iter()
+        .collect();
+        for (index, mut payload, spec, subject) in legacy {
+            let event = &mut events[index];
+            if forgotten.contains(&(event.tenant(), subject)) {
+                erase(spec, &mut payload);
+                event.set_payload(payload.to_string());
+            }
         }
         Ok(())
     }
@@ -490,4 +537,11 @@ impl Keyring {
             .map_err(Error::db("commit the rotation"))?;
         Ok(rewrapped)
     }
+}
+
+/// Whether `payload` holds any of `spec`'s fields in clear (not sealed, not null).
+pub(crate) fn holds_clear_data(spec: &PersonalFields, payload: &Value) -> bool {
+    spec.fields.iter().any(|(path, _)| {
+        field(payload, path).is_some_and(|v| !v.is_null() && v.get(sealed::SEALED).is_none())
+    })
 }
