@@ -64,13 +64,17 @@ async fn export_contact(
     let contact = id("contact", contact)?;
     let tenant = id("tenant", tenant)?;
     let mut connect = deedlog_cluster::connect_options(settings)?;
-    // One read-only transaction: one connection is all it uses.
-    connect.max_connections = 1;
+    // One read-only transaction, and the key service opening the events'
+    // sealed fields beside it.
+    connect.max_connections = 2;
     let pool = deedlog_cluster::pools::read_model_pool(settings, &connect).await?;
+    let keyring = deedlog_cluster::privacy::keyring(settings, pool.clone())
+        .await
+        .context("open the key service")?;
     let mut scope = TenantScope::begin(&pool, tenant)
         .await
         .context("begin a read in the tenant's scope")?;
-    let document = export::contact(&mut scope, contact, chrono::Utc::now())
+    let document = export::contact(&mut scope, contact, chrono::Utc::now(), &keyring)
         .await
         .context("read the contact's data")?;
     scope.finish().await.context("end the read")?;

@@ -5,6 +5,7 @@ mod bad_input;
 mod connections;
 mod help;
 mod private_postgres;
+mod privacy;
 mod quick_start;
 mod seed;
 mod shutdown;

@@ -208,6 +208,12 @@ pub fn assert_holds_history(doc: &Value, subject: &Subject, admin: &Session) {
         "{doc}"
     );
     assert_eq!(contact["version"], events.len(), "{contact}");
+    // Sealed personal fields are opened: the texts, never an envelope.
+    assert_eq!(events[0]["payload"]["name"], NAME, "{}", events[0]);
+    assert_eq!(events[0]["payload"]["email"], EMAIL, "{}", events[0]);
+    assert_eq!(events[2]["payload"]["body"], BODY, "{}", events[2]);
+    assert_eq!(events[3]["payload"]["body"], REPLY, "{}", events[3]);
+    assert!(!doc.to_string().contains("$sealed"), "{doc}");
 }
 
 /// Asserts that docs/privacy.md names every key of `doc` (at the top, in

@@ -23,8 +23,8 @@ impl ContactExportQuery {
     /// (format `deedlog.contact-export/1`, every key in docs/privacy.md):
     /// details, consents, compliance flags, messages and replies with their
     /// texts, conversations, deals as buyer, properties owned, and the
-    /// contact's events as stored. Admins and auditors; NOT_FOUND when the
-    /// tenant has no such contact.
+    /// contact's events (personal fields opened, as in `auditEvents`).
+    /// Admins and auditors; NOT_FOUND when the tenant has no such contact.
     async fn contact_export(
         &self,
         ctx: &Context<'_>,
@@ -32,7 +32,8 @@ impl ContactExportQuery {
     ) -> Result<Json<serde_json::Value>> {
         let viewer = allowed(ctx, Role::may_read_audit, EXPORT)?;
         let mut scope = scope(ctx, viewer).await?;
-        let read = export::contact(&mut scope, contact_id, Utc::now()).await;
+        let keyring = ctx.data::<deedlog_privacy::Keyring>()?;
+        let read = export::contact(&mut scope, contact_id, Utc::now(), keyring).await;
         found(read, "contact", |document| Json(document.to_json()))
     }
 }

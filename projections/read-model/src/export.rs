@@ -9,6 +9,11 @@
 //! export`). Its format is `deedlog.contact-export/1`, every key
 //! documented in `docs/privacy.md` ("Export format (right of access)").
 //!
+//! The events' sealed personal fields (ADR 0035) are opened with the key
+//! service, as the audit history's are ([`audit::open`]): the person sees
+//! their data as the log holds it, or the erased marker once forgotten,
+//! never a sealed envelope.
+//!
 //! Every part is read on the connection of one [`TenantScope`], so
 //! row-level security limits it to the caller's tenant: another tenant's
 //! contact is not found, exactly like one that never existed. The parts are
@@ -66,7 +71,8 @@ pub struct ContactExport {
     /// The properties recorded as theirs (`owner_contact_id`), oldest first.
     #[serde(serialize_with = "rows")]
     pub properties: Vec<PropertyRow>,
-    /// The contact stream's events, oldest first, payloads as stored.
+    /// The contact stream's events, oldest first, payloads as stored with
+    /// their sealed fields opened.
     pub events: Vec<EventRow>,
 }
 
@@ -171,11 +177,14 @@ impl ContactExport {
 
 /// Everything the scope's tenant holds about `contact_id`, as of
 /// `exported_at`; `None` when the tenant has no such contact (including
-/// another tenant's contact, which row-level security hides).
+/// another tenant's contact, which row-level security hides). `keyring`
+/// opens the events' sealed fields; it takes connections of its own pool,
+/// so a pool shared with the scope needs a second connection.
 pub async fn contact(
     scope: &mut TenantScope,
     contact_id: Uuid,
     exported_at: DateTime<Utc>,
+    keyring: &deedlog_privacy::Keyring,
 ) -> Result<Option<ContactExport>, Error> {
     let tenant_id = scope.tenant();
     let conn = scope.conn();
@@ -203,7 +212,8 @@ pub async fn contact(
             .bind(contact_id)
             .all(conn, "read an owner's properties")
             .await?;
-    let events = stream_events(conn, contact_id).await?;
+    let mut events = stream_events(conn, contact_id).await?;
+    audit::open(events.iter_mut(), tenant_id, keyring).await?;
 
     let consents = channels.iter().map(consent).collect();
     let compliance = Compliance {
