@@ -94,6 +94,31 @@ fn details(email: bool, phone: bool, address: bool) -> Vec<String> {
     .collect()
 }
 
+fn reason_words(reason: &RefusalReason) -> String {
+    match reason {
+        RefusalReason::NoConsent { channel } => format!("no consent for {channel}"),
+        RefusalReason::DoNotCall => "on the do-not-call list".to_owned(),
+        RefusalReason::Unsubscribed => "unsubscribed from email".to_owned(),
+        RefusalReason::HardBounced { channel } => {
+            format!("an earlier {channel} bounced hard")
+        }
+        RefusalReason::PausedAfterReply { since } => format!(
+            "cadence paused after a reply on {}",
+            since.format("%Y-%m-%d")
+        ),
+        RefusalReason::CadenceLimit { limit, window_days } => {
+            format!("cadence limit of {limit} messages in {window_days} days reached")
+        }
+        RefusalReason::QuietHours {
+            local_time,
+            time_zone,
+        } => format!(
+            "quiet hours ({} in {time_zone})",
+            local_time.format("%H:%M")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,30 +146,5 @@ mod tests {
             assert_eq!(created_when_forgotten(&before), expected, "{before}");
             assert_eq!(created_when_forgotten(expected), expected);
         }
-    }
-}
-
-fn reason_words(reason: &RefusalReason) -> String {
-    match reason {
-        RefusalReason::NoConsent { channel } => format!("no consent for {channel}"),
-        RefusalReason::DoNotCall => "on the do-not-call list".to_owned(),
-        RefusalReason::Unsubscribed => "unsubscribed from email".to_owned(),
-        RefusalReason::HardBounced { channel } => {
-            format!("an earlier {channel} bounced hard")
-        }
-        RefusalReason::PausedAfterReply { since } => format!(
-            "cadence paused after a reply on {}",
-            since.format("%Y-%m-%d")
-        ),
-        RefusalReason::CadenceLimit { limit, window_days } => {
-            format!("cadence limit of {limit} messages in {window_days} days reached")
-        }
-        RefusalReason::QuietHours {
-            local_time,
-            time_zone,
-        } => format!(
-            "quiet hours ({} in {time_zone})",
-            local_time.format("%H:%M")
-        ),
     }
 }
