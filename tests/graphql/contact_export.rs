@@ -4,9 +4,10 @@
 use crate::World;
 use deedlog_proto::tenancy::v1::Role;
 use deedlog_tests::contact_export::{
-    assert_every_key_documented, assert_holds_history, subject_with_history, without_time,
-    CONTACT_EXPORT, NAME,
+    assert_every_key_documented, assert_holds_history, subject_with_history, without_time, BODY,
+    CONTACT_EXPORT, EMAIL, NAME, REPLY,
 };
+use deedlog_tests::fixtures::forget_contact;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -88,4 +89,42 @@ async fn admins_and_auditors_export_everything_held_about_a_contact_and_nobody_e
         )
         .await;
     assert!(!answer.body.to_string().contains(NAME), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn a_forgotten_contacts_export_reads_erased_where_their_data_was() {
+    let (mut w, admin) = World::with_tenant("berg").await;
+    let subject = subject_with_history(&w.cluster, &mut w.clients, &admin).await;
+    let forgotten = w
+        .clients
+        .communications
+        .forget_contact(admin.request(forget_contact(&subject.contact_id)))
+        .await
+        .expect("forget")
+        .into_inner();
+    w.cluster.wait_for_read_models(forgotten.position).await;
+
+    let doc = w
+        .gql
+        .run_as(&admin, CONTACT_EXPORT, json!({"c": subject.contact_id}))
+        .await
+        .data()["contactExport"]
+        .clone();
+    let text = doc.to_string();
+    for personal in [NAME, EMAIL, BODY, REPLY] {
+        assert!(!text.contains(personal), "{personal:?} in {doc}");
+    }
+    assert!(!text.contains("$sealed"), "{doc}");
+    assert_eq!(doc["contact"]["name"], "[erased]", "{doc}");
+    let events = doc["events"].as_array().expect("events");
+    assert_eq!(events[0]["payload"]["name"], "[erased]", "{}", events[0]);
+    assert_eq!(events[3]["payload"]["body"], "[erased]", "{}", events[3]);
+    assert_eq!(
+        events.last().map(|e| e["event_type"].clone()),
+        Some(json!("ContactForgotten")),
+        "{doc}"
+    );
+    // The rest of the record stays: what happened, when and by whom.
+    assert_eq!(doc["messages"].as_array().map(Vec::len), Some(2), "{doc}");
+    assert_eq!(doc["deals"].as_array().map(Vec::len), Some(1), "{doc}");
 }
