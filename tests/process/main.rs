@@ -3,6 +3,7 @@
 mod audit;
 mod bad_input;
 mod connections;
+mod erasure;
 mod help;
 mod private_postgres;
 mod privacy;

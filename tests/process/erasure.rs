@@ -1,0 +1,217 @@
+//! The right to erasure end to end (issue 19, ADR 0035): a contact with
+//! unique details and a message with a unique body is forgotten; after every
+//! projection is rebuilt, `pg_dump --data-only` of the whole database holds
+//! none of those strings, while another contact's data is still there and
+//! exported. History still reads: `audit history`, `audit as-of` and every
+//! reconciliation run clean, with the erased marker where the data was.
+
+use crate::shutdown::run_deedlog;
+use deedlog_kernel::privacy::ERASED;
+use deedlog_proto::communications::v1 as comms;
+use deedlog_tests::clients::command;
+use deedlog_tests::fixtures::{consent, email, forget_contact};
+use deedlog_tests::{Clients, Session, TestCluster};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One person's unique strings, to look for in the database afterwards.
+struct Person {
+    id: String,
+    strings: Vec<String>,
+}
+
+async fn person(c: &mut Clients, admin: &Session, tag: &str) -> (Person, u64) {
+    let unique = Uuid::now_v7().simple().to_string();
+    let name = format!("{tag} Name{unique}");
+    let mail = format!("{tag}.{unique}@example.com").to_lowercase();
+    // The random tail of the id (a v7 id starts with the time, shared by both people).
+    let digits: String = unique.bytes().rev().map(|b| (b % 10).to_string()).collect();
+    let phone = format!("+4930{}", &digits[..9]);
+    let street = format!("{tag}strasse {unique}");
+    let body = format!("{tag} body {unique}: the viewing is on Friday.");
+    let subject = format!("{tag} subject {unique}");
+    let id = c
+        .contact_with(
+            admin,
+            comms::ContactDetails {
+                name: name.clone(),
+                email: mail.clone(),
+                phone: phone.clone(),
+                address: Some(comms::PostalAddress {
+                    street: street.clone(),
+                    postal_code: "10999".into(),
+                    city: "Berlin".into(),
+                    country: "DE".into(),
+                }),
+            },
+        )
+        .await;
+    c.communications
+        .grant_consent(admin.request(consent(&id, comms::Channel::Email)))
+        .await
+        .expect("consent");
+    let sent = c
+        .communications
+        .send_message(admin.request(email(&id, &subject, &body)))
+        .await
+        .expect("sent")
+        .into_inner();
+    let reply = format!("{tag} reply {unique}");
+    let replied = c
+        .communications
+        .record_reply(admin.request(comms::RecordReplyRequest {
+            command: command(),
+            contact_id: id.clone(),
+            message_id: Uuid::now_v7().to_string(),
+            in_reply_to: sent.message_id.clone(),
+            conversation_id: sent.conversation_id.clone(),
+            channel: comms::Channel::Email.into(),
+            body: reply.clone(),
+            provider_event_id: format!("evt-{unique}"),
+        }))
+        .await
+        .expect("reply")
+        .into_inner();
+    let strings = vec![name, mail, phone, street, body, subject, reply];
+    (Person { id, strings }, replied.position)
+}
+
+fn pg_dump(database: &str) -> String {
+    let output = std::process::Command::new("pg_dump")
+        .args([
+            "--data-only",
+            "--host",
+            "127.0.0.1",
+            "--username",
+            "postgres",
+            database,
+        ])
+        .output()
+        .expect("run pg_dump");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn deedlog_ok(database: &str, args: &[&str]) -> String {
+    let (ok, out, err) = run_deedlog(database, args);
+    assert!(ok, "deedlog {args:?} failed: {err}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_contact_leaves_no_plaintext_and_history_still_reads() {
+    let cluster = TestCluster::start_with_projector().await;
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let (forgotten, _) = person(&mut c, &admin, "Forgotten").await;
+    let (kept, at) = person(&mut c, &admin, "Kept").await;
+    cluster.wait_for_read_models(at).await;
+    let db = cluster.database.clone();
+
+    // Sealed from the first append: no event ever held the strings.
+    let log = sqlx::PgPool::connect_with(cluster.database_options())
+        .await
+        .expect("connect");
+    for s in forgotten.strings.iter().chain(&kept.strings) {
+        let clear: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE strpos(payload::text, $1) > 0")
+                .bind(s)
+                .fetch_one(&log)
+                .await
+                .expect("search the log");
+        assert_eq!(clear, 0, "{s:?} in clear in an event");
+    }
+    log.close().await;
+
+    let forgot = c
+        .communications
+        .forget_contact(admin.request(forget_contact(&forgotten.id)))
+        .await
+        .expect("forget")
+        .into_inner();
+    cluster.wait_for_read_models(forgot.position).await;
+    for projection in deedlog_projector::projections::all() {
+        deedlog_ok(&db, &["rebuild", projection.name()]);
+    }
+
+    let dump = pg_dump(&db);
+    for s in &forgotten.strings {
+        let holding: Vec<&str> = dump.lines().filter(|l| l.contains(s.as_str())).collect();
+        assert!(
+            holding.is_empty(),
+            "the dump still holds {s:?}: {holding:?}"
+        );
+    }
+    for s in &kept.strings {
+        assert!(
+            dump.contains(s.as_str()),
+            "the other contact's {s:?} is gone"
+        );
+    }
+
+    // The other contact is exported whole; the forgotten one as erased.
+    let export = |contact: &str| -> Value {
+        let out = deedlog_ok(
+            &db,
+            &["privacy", "export", contact, "--tenant", &admin.tenant_id],
+        );
+        serde_json::from_str(&out).expect("one JSON document")
+    };
+    let kept_doc = export(&kept.id).to_string();
+    for s in &kept.strings {
+        assert!(kept_doc.contains(s.as_str()), "the export lacks {s:?}");
+    }
+    let forgotten_doc = export(&forgotten.id).to_string();
+    assert!(forgotten_doc.contains(ERASED), "{forgotten_doc}");
+    for s in &forgotten.strings {
+        assert!(
+            !forgotten_doc.contains(s.as_str()),
+            "the export shows {s:?}"
+        );
+    }
+
+    // History replays with the erased marker: the audit history, the state
+    // as of now (through the log reader and through the service), and
+    // every projection reconciles clean against the log.
+    let history = deedlog_ok(&db, &["audit", "history", &forgotten.id]);
+    assert!(
+        history.contains("ContactForgotten") && history.contains(ERASED),
+        "{history}"
+    );
+    let as_of = deedlog_ok(
+        &db,
+        &[
+            "audit",
+            "as-of",
+            &forgotten.id,
+            &chrono::Utc::now().to_rfc3339(),
+        ],
+    );
+    assert!(as_of.contains(ERASED), "{as_of}");
+    let state = c
+        .communications
+        .get_as_of(admin.request(deedlog_proto::common::v1::AsOfRequest {
+            record_id: forgotten.id.clone(),
+            at_unix_micros: None,
+        }))
+        .await
+        .expect("as of")
+        .into_inner();
+    assert!(state.state_json.contains(ERASED), "{}", state.state_json);
+    for s in &forgotten.strings {
+        assert!(
+            !history.contains(s.as_str())
+                && !as_of.contains(s.as_str())
+                && !state.state_json.contains(s.as_str()),
+            "{s:?} shown"
+        );
+    }
+    for projection in deedlog_projector::projections::all() {
+        deedlog_ok(&db, &["reconcile", projection.name()]);
+    }
+    cluster.stop().await;
+}
