@@ -62,6 +62,23 @@ async fn contact_forgotten_destroys_the_contacts_key_and_every_keyring_reads_it_
     )
     .await;
     assert_eq!(forgotten.positions.len(), 1);
+    // The writer dropped the key it had cached when it sealed the
+    // forgetting event: it refuses to seal for the contact again, before
+    // any read could have told it.
+    let mut late = contact_created("Greta Berg");
+    let error = writer
+        .seal(
+            tenant.as_uuid(),
+            contact.as_uuid(),
+            "ContactUpdated",
+            &mut late,
+        )
+        .await
+        .expect_err("forgotten");
+    assert!(
+        matches!(&error, deedlog_privacy::Error::Seal { reason, .. } if reason.contains("forgotten")),
+        "{error:?}"
+    );
 
     let (_, master, wrapped_null, destroyed) =
         db.key_row(tenant, contact.as_uuid()).await.expect("row");
