@@ -5,6 +5,7 @@ mod bad_input;
 mod connections;
 mod erasure;
 mod help;
+mod master_key;
 mod private_postgres;
 mod privacy;
 mod quick_start;

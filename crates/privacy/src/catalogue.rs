@@ -49,6 +49,18 @@ impl Catalogue {
             .ok()
     }
 
+    /// The subject of an event that holds personal data in clear (written
+    /// before sealing), if it is one.
+    pub fn clear_subject(&self, event_type: &str, stream: Uuid, payload: &Value) -> Option<Uuid> {
+        let spec = self.personal(event_type)?;
+        if !crate::keyring::holds_clear_data(spec, payload) {
+            return None;
+        }
+        subject_of(spec.subject, &stream.to_string(), payload)?
+            .parse()
+            .ok()
+    }
+
     /// The forgetting events, for the check against the log's trigger.
     pub fn forgetting_event_types(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.forgetting.keys().copied()

@@ -100,11 +100,13 @@ pub async fn open<'a>(
     tenant: Uuid,
     keyring: &deedlog_privacy::Keyring,
 ) -> Result<(), Error> {
+    // Every row: legacy rows (personal data in clear) are erased once their
+    // subject is forgotten, sealed rows opened; others pass unchanged.
     let mut opening: Vec<Opening<'_>> = rows
         .into_iter()
-        .filter_map(|row| {
+        .map(|row| {
             let text = row.payload.to_string();
-            deedlog_privacy::sealed::may_be_sealed(&text).then_some(Opening { tenant, row, text })
+            Opening { tenant, row, text }
         })
         .collect();
     keyring.open_events(&mut opening).await?;
