@@ -130,3 +130,296 @@ async fn a_mutation_is_one_trace_through_kafka() {
     cluster.stop().await;
     telemetry.shutdown().await;
 }
+
+/// One contact's unique strings (each holds a fresh UUID), to look for in
+/// the topic and the read model.
+struct Person {
+    id: String,
+    name: String,
+    strings: Vec<String>,
+}
+
+/// A contact with unique name, email, phone and street, an email with a
+/// unique subject and body (consent granted first) and a reply with a
+/// unique body. Returns the contact and the reply's log position.
+async fn person(c: &mut Clients, admin: &deedlog_tests::Session, tag: &str) -> (Person, u64) {
+    use deedlog_proto::communications::v1 as comms;
+    use deedlog_tests::clients::command;
+    use deedlog_tests::fixtures::{consent, email};
+    let unique = Uuid::now_v7().simple().to_string();
+    let name = format!("{tag} Name{unique}");
+    let mail = format!("{tag}.{unique}@example.com").to_lowercase();
+    // The random tail of the id (a v7 id starts with the time, shared by both people).
+    let digits: String = unique.bytes().rev().map(|b| (b % 10).to_string()).collect();
+    let phone = format!("+4930{}", &digits[..9]);
+    let street = format!("{tag}strasse {unique}");
+    let subject = format!("{tag} subject {unique}");
+    let body = format!("{tag} body {unique}: the viewing is on Friday.");
+    let reply = format!("{tag} reply {unique}");
+    let id = c
+        .contact_with(
+            admin,
+            comms::ContactDetails {
+                name: name.clone(),
+                email: mail.clone(),
+                phone: phone.clone(),
+                address: Some(comms::PostalAddress {
+                    street: street.clone(),
+                    postal_code: "10999".into(),
+                    city: "Berlin".into(),
+                    country: "DE".into(),
+                }),
+            },
+        )
+        .await;
+    c.communications
+        .grant_consent(admin.request(consent(&id, comms::Channel::Email)))
+        .await
+        .expect("consent");
+    let sent = c
+        .communications
+        .send_message(admin.request(email(&id, &subject, &body)))
+        .await
+        .expect("sent")
+        .into_inner();
+    let replied = c
+        .communications
+        .record_reply(admin.request(comms::RecordReplyRequest {
+            command: command(),
+            contact_id: id.clone(),
+            message_id: Uuid::now_v7().to_string(),
+            in_reply_to: sent.message_id.clone(),
+            conversation_id: sent.conversation_id.clone(),
+            channel: comms::Channel::Email.into(),
+            body: reply.clone(),
+            provider_event_id: format!("evt-{unique}"),
+        }))
+        .await
+        .expect("reply")
+        .into_inner();
+    let strings = vec![name.clone(), mail, phone, street, subject, body, reply];
+    (Person { id, name, strings }, replied.position)
+}
+
+/// One raw message of the topic: its key, value and headers as bytes.
+struct Raw {
+    key: Option<String>,
+    value: Vec<u8>,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+}
+
+/// Every message of the topic from the beginning, with a plain consumer of
+/// its own group, as an outside system would read it: until every position
+/// in `positions` was seen (panics after 60 s).
+async fn read_topic(
+    settings: &deedlog_runtime::settings::KafkaSettings,
+    positions: &std::collections::BTreeSet<u64>,
+) -> Vec<Raw> {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::{Headers, Message};
+    use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &settings.brokers)
+        .set("group.id", format!("{}-raw-reader", settings.group_id))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a plain consumer");
+    let mut partitions = TopicPartitionList::new();
+    for p in 0..settings.partitions as i32 {
+        partitions
+            .add_partition_offset(&settings.topic, p, Offset::Beginning)
+            .expect("partition");
+    }
+    consumer.assign(&partitions).expect("assign");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut read = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !positions.is_subset(&seen) {
+        let message = tokio::time::timeout_at(deadline, consumer.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "timed out reading the topic: {} of {} positions seen, first missing {:?}",
+                    seen.len(),
+                    positions.len(),
+                    positions.difference(&seen).next()
+                )
+            })
+            .expect("receive");
+        let headers = message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let raw = Raw {
+            key: message
+                .key()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
+            value: message.payload().unwrap_or_default().to_vec(),
+            headers,
+        };
+        if let Some(position) = raw
+            .header(deedlog_kafka::format::HEADER_POSITION)
+            .and_then(|p| p.parse().ok())
+        {
+            seen.insert(position);
+        }
+        read.push(raw);
+    }
+    read
+}
+
+/// Crypto-shredding over Kafka (issue 19, ADR 0035): the relay publishes
+/// the events as stored, so the topic carries only sealed envelopes; the
+/// Kafka-fed projector opens them through the keyring, and once a contact
+/// is forgotten its read-model rows read erased while the other contact's
+/// stay in clear. None of either contact's strings is ever in the topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_topic_carries_ciphertext_only_and_forgetting_erases_the_kafka_fed_read_models() {
+    use deedlog_kernel::privacy::ERASED;
+    use deedlog_tests::fixtures::forget_contact;
+    use serde_json::json;
+
+    let broker = Broker::start().await;
+    let suffix = Uuid::now_v7().simple().to_string();
+    let cluster = on_kafka(&broker, &suffix).await;
+    let gql = Gql::new(&cluster.url(Component::Gateway));
+    let mut c = Clients::connect(&cluster).await;
+    let admin = c.register("berg").await;
+    let (forgotten, _) = person(&mut c, &admin, "Forgotten").await;
+    let (kept, at) = person(&mut c, &admin, "Kept").await;
+    cluster.wait_for_read_models(at).await;
+
+    // The Kafka-fed read models opened the envelopes: both contacts in clear.
+    const CONTACT: &str = "query($id: UUID!) { contact(id: $id) { name email phone street messages { edges { node { direction subject body } } } } }";
+    let read = |id: &str| {
+        let (gql, admin, id) = (&gql, &admin, id.to_owned());
+        async move { gql.run_as(admin, CONTACT, json!({"id": id})).await.data()["contact"].clone() }
+    };
+    for p in [&forgotten, &kept] {
+        let shown = read(&p.id).await;
+        assert_eq!(shown["name"], p.name.as_str(), "{shown}");
+        let text = shown.to_string();
+        for s in &p.strings {
+            assert!(
+                text.contains(s.as_str()),
+                "the Kafka-fed read model lacks {s:?}: {shown}"
+            );
+        }
+    }
+
+    let forgot = c
+        .communications
+        .forget_contact(admin.request(forget_contact(&forgotten.id)))
+        .await
+        .expect("forget")
+        .into_inner();
+    cluster.wait_for_read_models(forgot.position).await;
+
+    // The whole topic, read raw: every event the log holds is in it.
+    let mut db = cluster.database_options().connect().await.expect("db");
+    let positions: Vec<i64> = sqlx::query_scalar("SELECT position FROM events")
+        .fetch_all(&mut db)
+        .await
+        .expect("the log's positions");
+    let positions = positions.into_iter().map(|p| p as u64).collect();
+    let messages = read_topic(&cluster.settings.kafka, &positions).await;
+    for m in &messages {
+        let value = String::from_utf8_lossy(&m.value);
+        for s in forgotten.strings.iter().chain(&kept.strings) {
+            assert!(
+                !value.contains(s.as_str()),
+                "{s:?} in clear in a message value: {value}"
+            );
+            for (name, header) in &m.headers {
+                assert!(
+                    !String::from_utf8_lossy(header).contains(s.as_str()),
+                    "{s:?} in clear in header {name}"
+                );
+            }
+        }
+    }
+    // Each event that carries personal data is in the topic, sealed.
+    for p in [&forgotten, &kept] {
+        for event_type in ["ContactCreated", "MessageQueued", "ReplyReceived"] {
+            let of_type: Vec<&Raw> = messages
+                .iter()
+                .filter(|m| {
+                    m.key.as_deref() == Some(p.id.as_str())
+                        && m.header(deedlog_kafka::format::HEADER_EVENT_TYPE) == Some(event_type)
+                })
+                .collect();
+            assert!(
+                !of_type.is_empty(),
+                "no {event_type} of {} in the topic",
+                p.id
+            );
+            for m in of_type {
+                let value = String::from_utf8_lossy(&m.value);
+                assert!(
+                    value.contains("\"$sealed\""),
+                    "{event_type} of {} not sealed in the topic: {value}",
+                    p.id
+                );
+            }
+        }
+    }
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.key.as_deref() == Some(forgotten.id.as_str())
+                && m.header(deedlog_kafka::format::HEADER_EVENT_TYPE) == Some("ContactForgotten")),
+        "the forgetting is in the topic"
+    );
+
+    // The Kafka-fed read models: the forgotten contact erased, the other in clear.
+    let shown = read(&forgotten.id).await;
+    assert_eq!(shown["name"], ERASED, "{shown}");
+    assert_eq!(shown["email"], ERASED, "{shown}");
+    assert_eq!(shown["phone"], ERASED, "{shown}");
+    let texts = shown["messages"]["edges"].as_array().expect("messages");
+    assert_eq!(texts.len(), 2, "the email and the reply stay: {shown}");
+    for edge in texts {
+        assert_eq!(edge["node"]["body"], ERASED, "{shown}");
+    }
+    let text = shown.to_string();
+    for s in &forgotten.strings {
+        assert!(!text.contains(s.as_str()), "{s:?} still shown: {shown}");
+    }
+    let shown = read(&kept.id).await;
+    assert_eq!(shown["name"], kept.name.as_str(), "{shown}");
+    let text = shown.to_string();
+    for s in &kept.strings {
+        assert!(
+            text.contains(s.as_str()),
+            "the other contact lost {s:?}: {shown}"
+        );
+    }
+    // And in the tables themselves, not only through the gateway.
+    let (name, email, street): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT name, email, street FROM rm_communications.contacts WHERE contact_id = $1::uuid",
+    )
+    .bind(&forgotten.id)
+    .fetch_one(&mut db)
+    .await
+    .expect("the forgotten contact's row");
+    assert_eq!(name, ERASED);
+    assert_eq!(email.as_deref(), Some(ERASED));
+    assert!(
+        street.as_deref().is_none_or(|s| s == ERASED),
+        "the street is gone: {street:?}"
+    );
+    cluster.stop().await;
+}
