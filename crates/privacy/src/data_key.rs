@@ -11,9 +11,12 @@ use std::fmt;
 
 pub(crate) const NONCE_LEN: usize = 12;
 
-/// A 256-bit AES-GCM key with its expanded cipher.
+/// A 256-bit AES-GCM key with its expanded cipher, shared (the expanded
+/// key is a kilobyte; the cache hands out clones).
 #[derive(Clone)]
-pub struct DataKey {
+pub struct DataKey(std::sync::Arc<Expanded>);
+
+struct Expanded {
     bytes: [u8; 32],
     cipher: Aes256Gcm,
 }
@@ -34,14 +37,14 @@ impl DataKey {
     }
 
     fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self {
+        Self(std::sync::Arc::new(Expanded {
             bytes,
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
-        }
+        }))
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {
-        &self.bytes
+        &self.0.bytes
     }
 
     /// Encrypts `plain` under a fresh random nonce; returns (nonce, ciphertext ‖ tag).
@@ -52,6 +55,7 @@ impl DataKey {
     ) -> Result<([u8; NONCE_LEN], Vec<u8>), Error> {
         let nonce: [u8; NONCE_LEN] = random()?;
         let sealed = self
+            .0
             .cipher
             .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
             .map_err(|_| Error::Crypto("seal a field"))?;
@@ -63,14 +67,15 @@ impl DataKey {
         if nonce.len() != NONCE_LEN {
             return None;
         }
-        self.cipher
+        self.0
+            .cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
             .ok()
     }
 
     /// HMAC-SHA256 of `value` under this key, for a blind index.
     pub(crate) fn mac(&self, label: &str, value: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.bytes)
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0.bytes)
             .expect("HMAC takes a key of any length");
         mac.update(label.as_bytes());
         mac.update(b"\0");

@@ -19,7 +19,7 @@ const NONCE_LEN: usize = 12;
 #[derive(Clone)]
 pub struct MasterKey {
     id: String,
-    cipher: Aes256Gcm,
+    cipher: std::sync::Arc<Aes256Gcm>,
     bytes: [u8; 32],
 }
 
@@ -53,7 +53,7 @@ impl MasterKey {
         let id = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         Self {
             id,
-            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
+            cipher: std::sync::Arc::new(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes))),
             bytes,
         }
     }

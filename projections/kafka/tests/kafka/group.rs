@@ -66,6 +66,7 @@ fn group_member(
                 linger: Duration::from_millis(5),
                 backoff_min: Duration::from_millis(50),
                 backoff_max: Duration::from_millis(500),
+                keyring: None,
             },
         )
         .await
