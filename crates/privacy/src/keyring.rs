@@ -421,16 +421,15 @@ impl Keyring {
             .map(|(index, _, _, subject)| (events[*index].tenant(), *subject))
             .collect();
         let (tenants, subjects): (Vec<Uuid>, Vec<Uuid>) = pairs.into_iter().unzip();
-        let forgotten: HashSet<(Uuid, Uuid)> = sqlx::query_as(
-            "SELECT tenant_id, subject_id FROM privacy_forgotten_of($1, $2)",
-        )
-        .bind(&tenants)
-        .bind(&subjects)
-        .fetch_all(&self.inner.pool)
-        .await
-        .map_err(Error::db("read which subjects were forgotten"))?
-        .into_iter()
-        .collect();
+        let forgotten: HashSet<(Uuid, Uuid)> =
+            sqlx::query_as("SELECT tenant_id, subject_id FROM privacy_forgotten_of($1, $2)")
+                .bind(&tenants)
+                .bind(&subjects)
+                .fetch_all(&self.inner.pool)
+                .await
+                .map_err(Error::db("read which subjects were forgotten"))?
+                .into_iter()
+                .collect();
         for (index, mut payload, spec, subject) in legacy {
             let event = &mut events[index];
             if forgotten.contains(&(event.tenant(), subject)) {
