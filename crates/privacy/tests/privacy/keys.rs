@@ -174,3 +174,82 @@ async fn the_application_and_the_reader_reach_the_key_table_only_through_its_fun
     let (_, master, wrapped_null, destroyed) = db.key_row(tenant, subject).await.expect("row");
     assert!(master.is_some() && !wrapped_null && !destroyed, "untouched");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyrings_racing_on_a_fresh_database_agree_on_the_master_and_on_each_subjects_key() {
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    // Development keyrings opened at once: one development key wins, all use it.
+    let opened = futures_join(
+        (0..4)
+            .map(|_| db.keyring(MasterSource::Development))
+            .collect(),
+    )
+    .await;
+    let keyrings: Vec<_> = opened.into_iter().map(|k| k.expect("opens")).collect();
+    // Every keyring creates the same subject's key at once: one key.
+    let subject = Uuid::now_v7();
+    let sealed = futures_join(
+        keyrings
+            .iter()
+            .map(|keyring| async move {
+                let mut payload = contact_created();
+                keyring
+                    .seal(tenant.as_uuid(), subject, "ContactCreated", &mut payload)
+                    .await
+                    .expect("seals");
+                payload
+            })
+            .collect(),
+    )
+    .await;
+    let ids: std::collections::BTreeSet<Uuid> =
+        sealed.iter().map(|p| key_id_of(p, "name")).collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    // And each keyring opens what every other sealed.
+    for keyring in &keyrings {
+        let mut events: Vec<Held> = sealed
+            .iter()
+            .enumerate()
+            .map(|(i, payload)| Held {
+                tenant: tenant.as_uuid(),
+                stream: subject,
+                position: i as u64 + 1,
+                event_type: "ContactCreated".to_owned(),
+                payload: payload.to_string(),
+            })
+            .collect();
+        keyring.open_events(&mut events).await.expect("opens");
+        for event in events {
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&event.payload).expect("JSON"),
+                contact_created()
+            );
+        }
+    }
+}
+
+/// Polls the futures together in one task, so their queries run at once
+/// on separate connections (spawned tasks would need 'static futures).
+async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|o| o.expect("ready")).collect()
+}
