@@ -111,6 +111,39 @@ async fn contact_forgotten_destroys_the_contacts_key_and_every_keyring_reads_it_
     erased(&db.read(&cached, tenant, contact).await.expect("reads"));
     // And reads on erased, now that "destroyed" is what it caches.
     erased(&db.read(&cached, tenant, contact).await.expect("reads"));
+    // The log reader (projectors, auditors) on its own role reads erased
+    // too; as stored, the payload holds the envelope and no plaintext.
+    let reader = deedlog_eventstore::LogReader::connect(
+        &db.connect_options(2),
+        std::sync::Arc::new(deedlog_eventstore::Upcasters::new()),
+    )
+    .await
+    .expect("connect the reader");
+    let reader = reader
+        .clone()
+        .with_keyring(fresh.on_pool(reader.pool().clone()));
+    erased(
+        &reader
+            .read_stream(contact, deedlog_eventstore::StreamQuery::ALL)
+            .await
+            .expect("reads"),
+    );
+    let stored = reader
+        .as_stored()
+        .read_stream(contact, deedlog_eventstore::StreamQuery::ALL)
+        .await
+        .expect("reads");
+    assert!(
+        stored[0].payload.contains("\"$sealed\""),
+        "{}",
+        stored[0].payload
+    );
+    assert!(
+        !stored[0].payload.contains("Greta"),
+        "{}",
+        stored[0].payload
+    );
+    assert!(!stored[0].payload.contains(ERASED), "{}", stored[0].payload);
     // The other contact still reads in full.
     let kept = db.read(&fresh, tenant, other).await.expect("reads");
     assert_eq!(payload(&kept[0])["name"], json!("Olaf Nord"));

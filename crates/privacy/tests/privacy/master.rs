@@ -171,6 +171,9 @@ async fn rotation_rewraps_every_live_key_and_destroyed_keys_stay_destroyed() {
     .await;
     let (gone_key, ..) = db.key_row(tenant, gone.as_uuid()).await.expect("row");
 
+    // A process that started with the old key alone and has cached nothing.
+    let stale = db.keyring(configured(&old, &[])).await.expect("opens");
+
     let rewrapped = before
         .rotate_master_key(&db.owner, &new)
         .await
@@ -218,6 +221,20 @@ async fn rotation_rewraps_every_live_key_and_destroyed_keys_stay_destroyed() {
     .await;
     let (_, master, ..) = db.key_row(tenant, fresh.as_uuid()).await.expect("row");
     assert_eq!(master.as_deref(), Some(new.id()));
+
+    // The stale process cannot open the rewrapped keys: its reads fail,
+    // naming the event, the field and the master key it lacks.
+    let error = db
+        .read(&stale, tenant, kept)
+        .await
+        .expect_err("the old key no longer unwraps");
+    match &error {
+        deedlog_eventstore::Error::Privacy(Error::Damaged { reason, .. }) => {
+            assert!(reason.contains(new.id()), "{reason}");
+            assert!(reason.contains("does not hold"), "{reason}");
+        }
+        other => panic!("not Damaged: {other:?}"),
+    }
 
     // The old key alone is refused now.
     assert!(matches!(

@@ -99,6 +99,17 @@ impl TestDb {
         }
     }
 
+    /// How to reach the database as the log's roles, `max` connections a pool.
+    pub fn connect_options(&self, max: u32) -> ConnectOptions {
+        ConnectOptions {
+            connect: self.options.clone(),
+            max_connections: max,
+            acquire_timeout: Duration::from_secs(10),
+            app_role: "deedlog_app".to_owned(),
+            reader_role: "deedlog_log_reader".to_owned(),
+        }
+    }
+
     /// A keyring with a cache of its own, on the application role's pool.
     pub async fn keyring(&self, master: MasterSource) -> Result<Keyring, deedlog_privacy::Error> {
         Keyring::open(self.store.app_pool().clone(), master, catalogue(), limits()).await
