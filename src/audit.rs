@@ -163,7 +163,7 @@ pub async fn export(
         anyhow::bail!("--from must be before --to");
     }
     let reader = reader(settings).await?;
-    let mut rows = sqlx::query(
+    let rows = sqlx::query(
         "SELECT position, stream_type, stream_id, version, event_type, schema_version, actor, \
                 command_id, correlation_id, causation_id, occurred_at, recorded_at, payload::text \
          FROM events WHERE tenant_id = $1 AND recorded_at >= $2 AND recorded_at < $3 \
@@ -191,48 +191,107 @@ pub async fn export(
     if format == ExportFormat::Csv {
         writeln!(out, "{}", COLUMNS.join(","))?;
     }
+    let keyring = reader
+        .keyring()
+        .context("the log reader opens personal data")?;
     let mut count = 0u64;
-    while let Some(row) = rows.try_next().await.context("read the events")? {
-        let text: Vec<String> = vec![
-            row.get::<i64, _>(0).to_string(),
-            row.get::<String, _>(1),
-            row.get::<Uuid, _>(2).to_string(),
-            row.get::<i64, _>(3).to_string(),
-            row.get::<String, _>(4),
-            row.get::<i32, _>(5).to_string(),
-            row.get::<String, _>(6),
-            row.get::<Uuid, _>(7).to_string(),
-            row.get::<Uuid, _>(8).to_string(),
-            row.get::<Uuid, _>(9).to_string(),
-            row.get::<DateTime<Utc>, _>(10)
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            row.get::<DateTime<Utc>, _>(11)
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            // Credential material never reaches a person (ADR 0023).
-            redaction::redacted_text(&row.get::<String, _>(1), &row.get::<String, _>(12)),
-        ];
-        match format {
-            ExportFormat::Csv => {
-                let line: Vec<String> = text.iter().map(|v| csv_field(v)).collect();
-                writeln!(out, "{}", line.join(","))?;
-            }
-            ExportFormat::Jsonl => {
-                let mut object = serde_json::Map::new();
-                for (i, (name, value)) in COLUMNS.iter().zip(&text).enumerate() {
-                    let value = match i {
-                        0 | 3 | 5 => serde_json::Value::from(value.parse::<i64>().unwrap_or(0)),
-                        12 => serde_json::from_str(value).unwrap_or(serde_json::Value::Null),
-                        _ => serde_json::Value::from(value.as_str()),
-                    };
-                    object.insert((*name).to_owned(), value);
-                }
-                writeln!(out, "{}", serde_json::Value::Object(object))?;
-            }
+    // In chunks, so the key service fetches each chunk's keys in one query.
+    let mut chunks = rows.try_chunks(1_000);
+    while let Some(chunk) = chunks.try_next().await.context("read the events")? {
+        let mut events: Vec<Exported> = chunk
+            .iter()
+            .map(|row| Exported {
+                tenant: tenant.as_uuid(),
+                position: row.get::<i64, _>(0),
+                stream: row.get::<Uuid, _>(2),
+                event_type: row.get::<String, _>(4),
+                payload: row.get::<String, _>(12),
+            })
+            .collect();
+        keyring.open_events(&mut events).await?;
+        for (row, event) in chunk.iter().zip(events) {
+            let text: Vec<String> = vec![
+                row.get::<i64, _>(0).to_string(),
+                row.get::<String, _>(1),
+                row.get::<Uuid, _>(2).to_string(),
+                row.get::<i64, _>(3).to_string(),
+                row.get::<String, _>(4),
+                row.get::<i32, _>(5).to_string(),
+                row.get::<String, _>(6),
+                row.get::<Uuid, _>(7).to_string(),
+                row.get::<Uuid, _>(8).to_string(),
+                row.get::<Uuid, _>(9).to_string(),
+                row.get::<DateTime<Utc>, _>(10)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                row.get::<DateTime<Utc>, _>(11)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                // Credential material never reaches a person (ADR 0023).
+                redaction::redacted_text(&row.get::<String, _>(1), &event.payload),
+            ];
+            write_row(out, format, &COLUMNS, &text)?;
+            count += 1;
         }
-        count += 1;
     }
     out.flush()?;
     Ok(count)
+}
+
+/// Writes one exported event as a CSV line or a JSON line.
+fn write_row(
+    out: &mut dyn Write,
+    format: ExportFormat,
+    columns: &[&str],
+    text: &[String],
+) -> anyhow::Result<()> {
+    match format {
+        ExportFormat::Csv => {
+            let line: Vec<String> = text.iter().map(|v| csv_field(v)).collect();
+            writeln!(out, "{}", line.join(","))?;
+        }
+        ExportFormat::Jsonl => {
+            let mut object = serde_json::Map::new();
+            for (i, (name, value)) in columns.iter().zip(text).enumerate() {
+                let value = match i {
+                    0 | 3 | 5 => serde_json::Value::from(value.parse::<i64>().unwrap_or(0)),
+                    12 => serde_json::from_str(value).unwrap_or(serde_json::Value::Null),
+                    _ => serde_json::Value::from(value.as_str()),
+                };
+                object.insert((*name).to_owned(), value);
+            }
+            writeln!(out, "{}", serde_json::Value::Object(object))?;
+        }
+    }
+    Ok(())
+}
+
+/// An exported event as the key service opens it (ADR 0035).
+struct Exported {
+    tenant: Uuid,
+    position: i64,
+    stream: Uuid,
+    event_type: String,
+    payload: String,
+}
+
+impl deedlog_privacy::StoredEvent for Exported {
+    fn tenant(&self) -> Uuid {
+        self.tenant
+    }
+    fn stream(&self) -> Uuid {
+        self.stream
+    }
+    fn position(&self) -> u64 {
+        u64::try_from(self.position).unwrap_or_default()
+    }
+    fn event_type(&self) -> &str {
+        &self.event_type
+    }
+    fn payload(&self) -> &str {
+        &self.payload
+    }
+    fn set_payload(&mut self, payload: String) {
+        self.payload = payload;
+    }
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).

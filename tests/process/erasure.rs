@@ -210,6 +210,30 @@ async fn a_forgotten_contact_leaves_no_plaintext_and_history_still_reads() {
             "{s:?} shown"
         );
     }
+    // The tenant's export of the log shows people's data opened, never an
+    // envelope, and the forgotten person erased.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let export = deedlog_ok(
+        &db,
+        &[
+            "audit",
+            "export",
+            "--tenant",
+            &admin.tenant_id,
+            "--from",
+            "2000-01-01",
+            "--to",
+            &tomorrow,
+        ],
+    );
+    assert!(!export.contains("$sealed"), "{export}");
+    assert!(
+        export.contains(kept.strings[0].as_str()) && export.contains(ERASED),
+        "{export}"
+    );
+    for s in &forgotten.strings {
+        assert!(!export.contains(s.as_str()), "the export shows {s:?}");
+    }
     for projection in deedlog_projector::projections::all() {
         deedlog_ok(&db, &["reconcile", projection.name()]);
     }
