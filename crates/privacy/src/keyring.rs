@@ -247,7 +247,12 @@ impl Keyring {
             .ok_or_else(|| seal_error("its subject's id is missing".to_owned()))?;
         let (key_id, key) = self.key_for(tenant, subject).await?;
         let key = key.ok_or_else(|| seal_error(format!("{subject} was forgotten")))?;
-        sealed::seal(spec, Place { tenant, event_type }, key_id, &key, payload)
+        let place = Place {
+            tenant,
+            stream,
+            event_type,
+        };
+        sealed::seal(spec, place, key_id, &key, payload)
     }
 
     /// The subject's key, created when it has none; `None` once destroyed.
@@ -398,6 +403,7 @@ impl Keyring {
             };
             let place = Place {
                 tenant,
+                stream: event.stream(),
                 event_type: event.event_type(),
             };
             sealed::open(&mut payload, place, event.position(), &lookup)?;

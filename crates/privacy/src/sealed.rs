@@ -6,9 +6,9 @@
 //! ```
 //!
 //! where the plaintext is the field's JSON text, the cipher AES-256-GCM,
-//! and the associated data binds the tenant, the event type, the field's
-//! path and the key id: a ciphertext copied to another field, event or
-//! tenant does not open. `e` is the field's erased form (`text` or `null`):
+//! and the associated data binds the tenant, the record (stream), the
+//! event type, the field's path and the key id: a ciphertext copied to
+//! another field, event type, record or tenant does not open. `e` is the field's erased form (`text` or `null`):
 //! what the field reads as once its key is destroyed. An envelope carries
 //! all a reader needs, so readers open any payload without knowing the
 //! domains.
@@ -36,13 +36,14 @@ pub fn may_be_sealed(payload: &str) -> bool {
 #[derive(Debug, Clone, Copy)]
 pub struct Place<'a> {
     pub tenant: Uuid,
+    pub stream: Uuid,
     pub event_type: &'a str,
 }
 
 fn aad(place: Place<'_>, path: &str, key_id: Uuid) -> Vec<u8> {
     format!(
-        "deedlog.sealed.v1\0{}\0{}\0{}\0{}",
-        place.tenant, place.event_type, path, key_id
+        "deedlog.sealed.v1\0{}\0{}\0{}\0{}\0{}",
+        place.tenant, place.stream, place.event_type, path, key_id
     )
     .into_bytes()
 }
@@ -228,6 +229,7 @@ mod tests {
     fn place() -> Place<'static> {
         Place {
             tenant: Uuid::from_u128(7),
+            stream: Uuid::from_u128(70),
             event_type: "ContactCreated",
         }
     }
@@ -290,6 +292,16 @@ mod tests {
         // Moved to another field, another event type or another tenant: refused too.
         let mut moved = json!({"email": stored["name"].clone()});
         assert!(open(&mut moved, place(), 43, &|_| KeyState::Live(key.clone())).is_err());
+        let other_record = Place {
+            stream: Uuid::from_u128(71),
+            ..place()
+        };
+        assert!(
+            open(&mut stored.clone(), other_record, 46, &|_| KeyState::Live(
+                key.clone()
+            ))
+            .is_err()
+        );
         let other = Place {
             tenant: Uuid::from_u128(8),
             ..place()
