@@ -208,13 +208,12 @@ async fn export_contact(
     let keyring = deedlog_cluster::privacy::keyring(settings, pool.clone())
         .await
         .context("open the key service")?;
-    let mut scope = TenantScope::begin(&pool, tenant)
+    let scope = TenantScope::begin(&pool, tenant)
         .await
         .context("begin a read in the tenant's scope")?;
-    let document = export::contact(&mut scope, contact, chrono::Utc::now(), &keyring)
+    let document = export::contact(scope, contact, chrono::Utc::now(), &keyring)
         .await
         .context("read the contact's data")?;
-    scope.finish().await.context("end the read")?;
     pool.close().await;
     let Some(document) = document else {
         anyhow::bail!("tenant {tenant} has no contact {contact}");

@@ -33,7 +33,6 @@ pub(crate) async fn copy_events(
     conn: &mut PgConnection,
     query: &str,
     upcasters: &Upcasters,
-    keyring: Option<&Keyring>,
     context: &'static str,
 ) -> Result<Vec<RecordedEvent>, Error> {
     let statement = format!("COPY ({query}) TO STDOUT (FORMAT binary)");
@@ -45,7 +44,17 @@ pub(crate) async fn copy_events(
     while let Some(chunk) = stream.next().await {
         parser.feed(&chunk.map_err(Error::db(context))?, upcasters)?;
     }
-    let mut events = parser.finish()?;
+    parser.finish()
+}
+
+/// Opens the sealed personal fields of `events` (ADR 0035). Called once the
+/// connection that read them is back in its pool: the key service takes a
+/// connection of that same pool, and a reader holding one while asking for
+/// another can starve the pool.
+pub(crate) async fn opened(
+    keyring: Option<&Keyring>,
+    mut events: Vec<RecordedEvent>,
+) -> Result<Vec<RecordedEvent>, Error> {
     if let Some(keyring) = keyring {
         keyring.open_events(&mut events).await?;
     }

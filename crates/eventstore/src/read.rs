@@ -1,6 +1,6 @@
 //! Reading one stream, for deciding a command or for "state as of".
 
-use crate::copy::{copy_events, EVENT_COLUMNS};
+use crate::copy::{copy_events, opened, EVENT_COLUMNS};
 use crate::error::Error;
 use crate::event::RecordedEvent;
 use crate::store::{EventStore, LogReader};
@@ -82,14 +82,9 @@ impl EventStore {
             .acquire()
             .await
             .map_err(Error::db("read stream"))?;
-        copy_events(
-            &mut conn,
-            &sql,
-            &self.upcasters,
-            self.keyring.as_ref(),
-            "read stream",
-        )
-        .await
+        let events = copy_events(&mut conn, &sql, &self.upcasters, "read stream").await?;
+        drop(conn);
+        opened(self.keyring.as_ref(), events).await
     }
 }
 
@@ -112,13 +107,8 @@ impl LogReader {
             .acquire()
             .await
             .map_err(Error::db("read stream"))?;
-        copy_events(
-            &mut conn,
-            &sql,
-            &self.upcasters,
-            self.keyring.as_ref(),
-            "read stream",
-        )
-        .await
+        let events = copy_events(&mut conn, &sql, &self.upcasters, "read stream").await?;
+        drop(conn);
+        opened(self.keyring.as_ref(), events).await
     }
 }

@@ -1,7 +1,7 @@
 //! Reading the whole log in position order: one-shot reads and a
 //! subscription that delivers batches as they commit.
 
-use crate::copy::{copy_events, EVENT_COLUMNS};
+use crate::copy::{copy_events, opened, EVENT_COLUMNS};
 use crate::error::Error;
 use crate::event::RecordedEvent;
 use crate::gap::{GapTracker, Snapshot};
@@ -141,14 +141,7 @@ impl LogReader {
              ORDER BY position LIMIT {limit}",
             tracker.position()
         );
-        let mut events = copy_events(
-            &mut tx,
-            &sql,
-            &self.upcasters,
-            self.keyring.as_ref(),
-            context,
-        )
-        .await?;
+        let mut events = copy_events(&mut tx, &sql, &self.upcasters, context).await?;
         let snapshot: String = sqlx::query("SELECT pg_current_snapshot()::text")
             .fetch_one(&mut *tx)
             .await
@@ -181,8 +174,11 @@ impl LogReader {
             next.bound(xid);
         }
         tx.commit().await.map_err(Error::db(context))?;
-        *tracker = next;
         events.truncate(admitted);
+        // Opened after the commit (see `copy::opened`); a failure here
+        // delivers nothing and leaves the tracker where it was.
+        let events = opened(self.keyring.as_ref(), events).await?;
+        *tracker = next;
         Ok(events)
     }
 }

@@ -112,6 +112,8 @@ impl AuditQuery {
         let mut rows = rm::events(scope.conn(), &filter, &page(first, after))
             .await
             .map_err(from_read)?;
+        // Finished before opening: the key service takes a connection of the same pool.
+        scope.finish().await.map_err(from_read)?;
         let tenant = viewer.caller.tenant.as_uuid();
         rm::open(
             rows.edges.iter_mut().map(|e| &mut e.node),

@@ -31,9 +31,9 @@ impl ContactExportQuery {
         contact_id: Uuid,
     ) -> Result<Json<serde_json::Value>> {
         let viewer = allowed(ctx, Role::may_read_audit, EXPORT)?;
-        let mut scope = scope(ctx, viewer).await?;
+        let scope = scope(ctx, viewer).await?;
         let keyring = ctx.data::<deedlog_privacy::Keyring>()?;
-        let read = export::contact(&mut scope, contact_id, Utc::now(), keyring).await;
+        let read = export::contact(scope, contact_id, Utc::now(), keyring).await;
         found(read, "contact", |document| Json(document.to_json()))
     }
 }

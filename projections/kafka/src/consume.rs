@@ -363,30 +363,34 @@ impl KafkaProjector {
         let topic = &self.settings.topic;
         let schema = schema::live(projection.name());
         let context = "apply a batch from Kafka";
+        // Partitions hold different tenants; within each, log order is kept.
+        let mut events: Vec<RecordedEvent> = slices
+            .iter()
+            .flat_map(|slice| slice.messages.iter().filter_map(|d| d.event.clone()))
+            .collect();
+        events.sort_by_key(|e| e.position);
+        // Opened before the transaction takes a connection: the key service
+        // takes one of the same pool.
+        if let Some(keyring) = &self.options.keyring {
+            keyring
+                .open_events(&mut events)
+                .await
+                .map_err(deedlog_eventstore::Error::from)?;
+        }
         let mut conn = self.pool.acquire().await.map_err(Error::db(context))?;
         let mut tx = conn.begin().await.map_err(Error::db(context))?;
         deedlog_projector::worker::prepare_batch(&mut tx, &schema, false).await?;
-        let mut events: Vec<RecordedEvent> = Vec::new();
         let mut advanced = Vec::with_capacity(slices.len());
         for slice in slices {
             let Some(last) = slice.messages.last() else {
                 continue;
             };
             partition::lock_at(&mut tx, &schema, topic, slice.partition, slice.at).await?;
-            events.extend(slice.messages.iter().filter_map(|d| d.event.clone()));
             let to = PartitionOffset {
                 next_offset: last.offset + 1,
                 last_position: last.reaches.max(slice.at.last_position),
             };
             advanced.push((slice.partition, to));
-        }
-        // Partitions hold different tenants; within each, log order is kept.
-        events.sort_by_key(|e| e.position);
-        if let Some(keyring) = &self.options.keyring {
-            keyring
-                .open_events(&mut events)
-                .await
-                .map_err(deedlog_eventstore::Error::from)?;
         }
         let _spans = deedlog_projector::trace::event_spans(projection.name(), &events);
         match bury {

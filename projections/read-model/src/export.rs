@@ -178,10 +178,11 @@ impl ContactExport {
 /// Everything the scope's tenant holds about `contact_id`, as of
 /// `exported_at`; `None` when the tenant has no such contact (including
 /// another tenant's contact, which row-level security hides). `keyring`
-/// opens the events' sealed fields; it takes connections of its own pool,
-/// so a pool shared with the scope needs a second connection.
+/// opens the events' sealed fields once the scope is finished: the key
+/// service takes a connection of its own pool, and one held by the scope
+/// meanwhile could starve a pool the two share.
 pub async fn contact(
-    scope: &mut TenantScope,
+    mut scope: TenantScope,
     contact_id: Uuid,
     exported_at: DateTime<Utc>,
     keyring: &deedlog_privacy::Keyring,
@@ -213,6 +214,7 @@ pub async fn contact(
             .all(conn, "read an owner's properties")
             .await?;
     let mut events = stream_events(conn, contact_id).await?;
+    scope.finish().await?;
     audit::open(events.iter_mut(), tenant_id, keyring).await?;
 
     let consents = channels.iter().map(consent).collect();
