@@ -61,6 +61,50 @@ pub(crate) async fn opened(
     Ok(events)
 }
 
+/// [`opened`], only for events of `stream_types` (`None`: all).
+pub(crate) async fn opened_of(
+    keyring: Option<&Keyring>,
+    stream_types: Option<&[&str]>,
+    mut events: Vec<RecordedEvent>,
+) -> Result<Vec<RecordedEvent>, Error> {
+    let Some(types) = stream_types else {
+        return opened(keyring, events).await;
+    };
+    if let Some(keyring) = keyring {
+        let mut some: Vec<Of<'_>> = events
+            .iter_mut()
+            .filter(|e| types.contains(&e.stream_type.as_str()))
+            .map(Of)
+            .collect();
+        keyring.open_events(&mut some).await?;
+    }
+    Ok(events)
+}
+
+/// An event of a subset being opened.
+struct Of<'a>(&'a mut RecordedEvent);
+
+impl deedlog_privacy::StoredEvent for Of<'_> {
+    fn tenant(&self) -> uuid::Uuid {
+        self.0.tenant()
+    }
+    fn stream(&self) -> uuid::Uuid {
+        deedlog_privacy::StoredEvent::stream(self.0)
+    }
+    fn position(&self) -> u64 {
+        self.0.position
+    }
+    fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+    fn payload(&self) -> &str {
+        &self.0.payload
+    }
+    fn set_payload(&mut self, payload: String) {
+        self.0.payload = payload;
+    }
+}
+
 /// Parses a complete binary COPY stream of [`EVENT_COLUMNS`] rows.
 #[cfg(test)]
 pub(crate) fn parse(data: &[u8], upcasters: &Upcasters) -> Result<Vec<RecordedEvent>, Error> {

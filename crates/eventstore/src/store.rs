@@ -175,6 +175,8 @@ pub struct LogReader {
     pub(crate) reader_pool: PgPool,
     pub(crate) upcasters: Arc<Upcasters>,
     pub(crate) keyring: Option<Keyring>,
+    /// Stream types whose sealed fields are opened; `None`: all.
+    pub(crate) opens: Option<&'static [&'static str]>,
 }
 
 impl LogReader {
@@ -200,6 +202,7 @@ impl LogReader {
             reader_pool,
             upcasters,
             keyring: None,
+            opens: None,
         })
     }
 
@@ -225,5 +228,14 @@ impl LogReader {
 
     pub fn keyring(&self) -> Option<&Keyring> {
         self.keyring.as_ref()
+    }
+
+    /// The same reader opening sealed fields only in events of
+    /// `stream_types` (`None`: all), for a reader that uses no others.
+    pub fn opening_only(&self, stream_types: Option<&'static [&'static str]>) -> Self {
+        Self {
+            opens: stream_types,
+            ..self.clone()
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Reading the whole log in position order: one-shot reads and a
 //! subscription that delivers batches as they commit.
 
-use crate::copy::{copy_events, opened, EVENT_COLUMNS};
+use crate::copy::{copy_events, opened_of, EVENT_COLUMNS};
 use crate::error::Error;
 use crate::event::RecordedEvent;
 use crate::gap::{GapTracker, Snapshot};
@@ -177,7 +177,7 @@ impl LogReader {
         events.truncate(admitted);
         // Opened after the commit (see `copy::opened`); a failure here
         // delivers nothing and leaves the tracker where it was.
-        let events = opened(self.keyring.as_ref(), events).await?;
+        let events = opened_of(self.keyring.as_ref(), self.opens, events).await?;
         *tracker = next;
         Ok(events)
     }

@@ -79,6 +79,13 @@ pub trait Projection: Send + Sync + std::fmt::Debug + 'static {
         FailurePolicy::DeadLetterAndContinue
     }
 
+    /// The stream types whose events it reads, when not all: a rebuild's
+    /// reader opens sealed personal fields of these only (ADR 0035), and
+    /// spares the work on the rest of the log.
+    fn stream_types(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
     /// Applies `events` (in position order, every stream type) to its tables.
     async fn apply(
         &self,

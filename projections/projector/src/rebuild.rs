@@ -58,6 +58,7 @@ pub async fn build_aside(
     until: Option<u64>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<u64, Error> {
+    let reader = &reader.opening_only(projection.stream_types());
     let mut conn = pool
         .acquire()
         .await

@@ -12,12 +12,12 @@
 /// [`Projection`]: crate::projection::Projection
 macro_rules! projection {
     ($(#[$doc:meta])* $ty:ident, $name:literal, $apply:path) => {
-        projection!(@impl $(#[$doc])* $ty, $name, |conn, events| {
+        projection!(@impl $(#[$doc])* $ty, $name, [], |conn, events| {
             $apply(conn, events).await
         });
     };
     ($(#[$doc:meta])* $ty:ident, $name:literal, stream $stream:ident of $event:ty, $apply:path) => {
-        projection!(@impl $(#[$doc])* $ty, $name, |conn, events| {
+        projection!(@impl $(#[$doc])* $ty, $name, [deedlog_kernel::stream_type::$stream], |conn, events| {
             let decoded = $crate::projections::decode::events_of::<$event>(
                 events,
                 deedlog_kernel::stream_type::$stream,
@@ -28,7 +28,7 @@ macro_rules! projection {
             $apply(conn, &decoded).await
         });
     };
-    (@impl $(#[$doc:meta])* $ty:ident, $name:literal, |$conn:ident, $events:ident| $body:block) => {
+    (@impl $(#[$doc:meta])* $ty:ident, $name:literal, [$($stream_type:expr)?], |$conn:ident, $events:ident| $body:block) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub struct $ty;
@@ -38,6 +38,10 @@ macro_rules! projection {
             fn name(&self) -> &'static str {
                 $name
             }
+
+            $(fn stream_types(&self) -> Option<&'static [&'static str]> {
+                Some(&[$stream_type])
+            })?
 
             fn ddl(&self) -> &'static str {
                 include_str!(concat!(
