@@ -63,7 +63,8 @@ pub struct Forgetting {
 
 /// The value at a dotted `path` of `payload`, if any.
 pub fn field<'a>(payload: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(payload, |value, key| value.get(key))
+    path.split('.')
+        .try_fold(payload, |value, key| value.get(key))
 }
 
 /// The value at a dotted `path` of `payload`, for changing it in place.
@@ -98,7 +99,11 @@ mod tests {
     const SPEC: PersonalFields = PersonalFields {
         event_type: "X",
         subject: Subject::Field("user.id"),
-        fields: &[("user.email", Erased::Text), ("address", Erased::Null), ("phone", Erased::Text)],
+        fields: &[
+            ("user.email", Erased::Text),
+            ("address", Erased::Null),
+            ("phone", Erased::Text),
+        ],
     };
 
     #[test]

@@ -48,7 +48,9 @@ impl Executor {
         match decided {
             Ok(events) if !events.is_empty() => Ok(Part::Append {
                 target,
-                request: Box::new(append_request(self.store(), envelope, target, version, &events).await?),
+                request: Box::new(
+                    append_request(self.store(), envelope, target, version, &events).await?,
+                ),
             }),
             other => {
                 if let Some(first) = self.first_outcome::<D::Event>(envelope, target).await? {

@@ -18,7 +18,10 @@ pub const PERSONAL: &[PersonalFields] = &[
     PersonalFields {
         event_type: "UserInvited",
         subject: Subject::Field("user.id"),
-        fields: &[("user.email", Erased::Text), ("user.display_name", Erased::Text)],
+        fields: &[
+            ("user.email", Erased::Text),
+            ("user.display_name", Erased::Text),
+        ],
     },
 ];
 

@@ -12,15 +12,15 @@ use std::time::Duration;
 
 mod gateway;
 mod kafka;
+mod privacy;
 mod projector;
 mod redact;
-mod privacy;
 mod services;
 mod telemetry;
 pub use gateway::{GatewaySettings, WebhookProvider};
 pub use kafka::KafkaSettings;
-pub use projector::{ProjectorSettings, ProjectorSource};
 pub use privacy::PrivacySettings;
+pub use projector::{ProjectorSettings, ProjectorSource};
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 pub use telemetry::TelemetrySettings;
 

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 fn migration() -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../migrations/log/0005_privacy_keys.sql"
+        "/../migrations/log/0005_privacy_keys.sql"
     );
     std::fs::read_to_string(path).expect("read log migration 0005")
 }
