@@ -155,7 +155,7 @@ async fn every_table_has_row_level_security_enabled() {
     let tenant_tables: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind = 'r' AND n.nspname = 'public' AND c.relname <> '_sqlx_migrations' \
-           AND c.relname <> 'relay_progress' \
+           AND c.relname <> 'relay_progress' AND c.relname <> 'privacy_master' \
            AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')",
     )
     .fetch_all(&owner)
@@ -165,10 +165,16 @@ async fn every_table_has_row_level_security_enabled() {
         tenant_tables.is_empty(),
         "tables without a tenant_id column: {tenant_tables:?}"
     );
-    // The one table of no tenant, the Kafka relay's progress, is the
-    // reader's alone: the application role cannot even read it.
+    // The tables of no tenant: the Kafka relay's progress is the reader's
+    // alone, and the master key's id (privacy_master, ADR 0035) no role's
+    // (its functions read it): the application role cannot even read them.
     let mut conn = db.connection_as("deedlog_app").await;
     let error = sqlx::query("SELECT * FROM relay_progress")
+        .fetch_all(&mut conn)
+        .await
+        .expect_err("not the application's");
+    assert!(error.to_string().contains("permission denied"), "{error}");
+    let error = sqlx::query("SELECT * FROM privacy_master")
         .fetch_all(&mut conn)
         .await
         .expect_err("not the application's");
