@@ -279,6 +279,11 @@ proptest! {
             )
             .await
             .expect("reader");
+            // Personal fields are sealed in the log: the rebuild opens them as the projector does.
+            let keyring = deedlog_cluster::privacy::keyring(&cluster.settings, reader.pool().clone())
+                .await
+                .expect("keyring");
+            let reader = reader.with_keyring(keyring);
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(4)
                 .connect_with(options)
