@@ -17,6 +17,11 @@ CREATE TABLE contacts (
     postal_code         text,
     city                text,
     country             text,
+    -- Blind indexes (ADR 0036): HMAC-SHA256 of the canonical email address
+    -- and phone number under the tenant's index key, in hex; searched instead of
+    -- the plaintext, and null once the contact is forgotten.
+    email_index         text,
+    phone_index         text,
     do_not_call         boolean     NOT NULL,
     unsubscribed        boolean     NOT NULL,
     -- The channels an earlier message bounced hard on, in the order email, sms, call, letter.
@@ -33,8 +38,8 @@ CREATE TABLE contacts (
     updated_at          timestamptz NOT NULL
 );
 CREATE INDEX contacts_by_name ON contacts (tenant_id, lower(name), contact_id);
-CREATE INDEX contacts_by_email ON contacts (tenant_id, email);
-CREATE INDEX contacts_by_phone ON contacts (tenant_id, phone);
+CREATE INDEX contacts_by_email ON contacts (tenant_id, email_index) WHERE email_index IS NOT NULL;
+CREATE INDEX contacts_by_phone ON contacts (tenant_id, phone_index) WHERE phone_index IS NOT NULL;
 CREATE INDEX contacts_by_last_message ON contacts (tenant_id, last_message_at DESC NULLS LAST, contact_id);
 CREATE INDEX contacts_paused ON contacts (tenant_id, paused_since) WHERE paused_after_reply;
 

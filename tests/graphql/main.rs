@@ -3,6 +3,7 @@
 
 mod access;
 mod contact_export;
+mod contact_search;
 mod contract;
 mod credentials;
 mod errors;

@@ -253,3 +253,55 @@ async fn futures_join<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
     .await;
     outputs.into_iter().map(|o| o.expect("ready")).collect()
 }
+
+#[tokio::test]
+async fn blind_indexes_match_within_a_tenant_and_label_and_survive_a_new_keyring() {
+    let db = TestDb::new().await;
+    let (berg, other) = (db.tenant().await.as_uuid(), db.tenant().await.as_uuid());
+    let keyring = db.keyring(MasterSource::Development).await.expect("opens");
+    let email = "ada@analytical.example";
+    let hash = keyring
+        .blind_index(berg, "contact.email", email)
+        .await
+        .expect("hashes");
+    assert_eq!(hash.len(), 64, "{hash}");
+    assert!(hash
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(!hash.contains("ada"), "{hash}");
+
+    // What a projector computes in a batch is what a search computes.
+    let keys = keyring.index_keys([berg, other]).await.expect("fetches");
+    assert_eq!(
+        keys.blind_index(berg, "contact.email", email),
+        Some(hash.clone())
+    );
+    // Another tenant, another label or another value: another hash.
+    let elsewhere = keys.blind_index(other, "contact.email", email).unwrap();
+    assert_ne!(elsewhere, hash);
+    assert_ne!(
+        keys.blind_index(berg, "contact.phone", email).unwrap(),
+        hash
+    );
+    assert_ne!(
+        keys.blind_index(berg, "contact.email", "ada@other.example")
+            .unwrap(),
+        hash
+    );
+    assert_eq!(
+        keys.blind_index(Uuid::now_v7(), "contact.email", email),
+        None,
+        "not fetched"
+    );
+
+    // A keyring opened afresh (a restart, a rebuild elsewhere) finds the same
+    // tenant key, so the stored indexes still match.
+    let again = db.keyring(MasterSource::Development).await.expect("opens");
+    assert_eq!(
+        again
+            .blind_index(berg, "contact.email", email)
+            .await
+            .unwrap(),
+        hash
+    );
+}

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod codec;
+pub mod contact_point;
 pub mod country;
 pub mod decider;
 pub mod harness;

@@ -9,6 +9,7 @@
 //! the subject's key at once, so a rebuild right after a forget never
 //! reads the person back.
 
+use crate::blind_index::IndexKeys;
 use crate::catalogue::Catalogue;
 use crate::data_key::DataKey;
 use crate::error::Error;
@@ -350,14 +351,7 @@ impl Keyring {
                 }
             }
             if sealed::may_be_sealed(event.payload()) {
-                let payload: Value =
-                    serde_json::from_str(event.payload()).map_err(|_| Error::Damaged {
-                        position: event.position(),
-                        event_type: event.event_type().to_owned(),
-                        path: String::new(),
-                        reason: "is in a payload that is not JSON".to_owned(),
-                    })?;
-                sealed.push((index, payload));
+                sealed.push(index);
             } else if let Some(spec) = self.inner.catalogue.personal(event.event_type()) {
                 // Written before sealing: personal data in clear (ADR 0035).
                 let Ok(payload) = serde_json::from_str::<Value>(event.payload()) else {
@@ -377,19 +371,17 @@ impl Keyring {
         let mut missing = HashSet::new();
         {
             let cache = self.cache();
-            for (index, payload) in &sealed {
+            for index in &sealed {
                 let tenant = events[*index].tenant();
-                for found in sealed::find(payload) {
-                    if let Some(key_id) = found.key_id {
-                        if cache.get(tenant, key_id, self.inner.limits.ttl).is_none() {
-                            missing.insert((tenant, key_id));
-                        }
+                for key_id in sealed::text::key_ids(events[*index].payload()) {
+                    if cache.get(tenant, key_id, self.inner.limits.ttl).is_none() {
+                        missing.insert((tenant, key_id));
                     }
                 }
             }
         }
         let fetched = self.fetch(missing).await?;
-        for (index, mut payload) in sealed {
+        for index in sealed {
             let event = &mut events[index];
             let tenant = event.tenant();
             let lookup = |key_id: Uuid| match fetched.get(&(tenant, key_id)) {
@@ -406,6 +398,19 @@ impl Keyring {
                 stream: event.stream(),
                 event_type: event.event_type(),
             };
+            // Top-level fields as text; anything else (and every failure,
+            // reported with its position and field) through the tree.
+            if let Some(opened) = sealed::text::open(event.payload(), place, &lookup) {
+                event.set_payload(opened);
+                continue;
+            }
+            let mut payload: Value =
+                serde_json::from_str(event.payload()).map_err(|_| Error::Damaged {
+                    position: event.position(),
+                    event_type: event.event_type().to_owned(),
+                    path: String::new(),
+                    reason: "is in a payload that is not JSON".to_owned(),
+                })?;
             sealed::open(&mut payload, place, event.position(), &lookup)?;
             event.set_payload(payload.to_string());
         }
@@ -476,19 +481,37 @@ impl Keyring {
         Ok(fetched)
     }
 
+    /// The index keys of `tenants` (each created on first use), for
+    /// blind indexes ([`IndexKeys`]).
+    pub async fn index_keys(
+        &self,
+        tenants: impl IntoIterator<Item = Uuid>,
+    ) -> Result<IndexKeys, Error> {
+        let mut keys = IndexKeys::default();
+        for tenant in tenants {
+            if keys.0.contains_key(&tenant) {
+                continue;
+            }
+            // The tenant is the subject of its index key; tenants are never forgotten.
+            let (_, key) = self.key_for(tenant, tenant).await?;
+            let key = key.ok_or(Error::Crypto("find the tenant's index key"))?;
+            keys.0.insert(tenant, key);
+        }
+        Ok(keys)
+    }
+
     /// The blind index of `value` (already normalised by the caller) for
-    /// `label` (e.g. `email`): HMAC-SHA256 under the tenant's own index key,
-    /// so equal values match within a tenant and nowhere else.
+    /// `label` (e.g. `contact.email`) in `tenant` ([`IndexKeys::blind_index`]).
     pub async fn blind_index(
         &self,
         tenant: Uuid,
         label: &str,
         value: &str,
-    ) -> Result<[u8; 32], Error> {
-        // The tenant is the subject of its index key; tenants are never forgotten.
-        let (_, key) = self.key_for(tenant, tenant).await?;
-        let key = key.ok_or(Error::Crypto("find the tenant's index key"))?;
-        Ok(key.mac(label, value))
+    ) -> Result<String, Error> {
+        self.index_keys([tenant])
+            .await?
+            .blind_index(tenant, label, value)
+            .ok_or(Error::Crypto("find the tenant's index key"))
     }
 
     /// Rewraps every data key under `new` (current and retired keys of this

@@ -9,6 +9,7 @@
 //! its fields read as their erased form ([`deedlog_kernel::privacy::ERASED`])
 //! in every past event, and history still replays.
 
+mod blind_index;
 mod catalogue;
 mod data_key;
 mod error;
@@ -16,6 +17,7 @@ mod keyring;
 mod master;
 pub mod sealed;
 
+pub use blind_index::IndexKeys;
 pub use catalogue::Catalogue;
 pub use data_key::DataKey;
 pub use error::Error;

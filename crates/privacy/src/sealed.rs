@@ -13,6 +13,8 @@
 //! all a reader needs, so readers open any payload without knowing the
 //! domains.
 
+pub(crate) mod text;
+
 use crate::data_key::DataKey;
 use crate::error::Error;
 use base64::engine::general_purpose::STANDARD;
@@ -256,6 +258,53 @@ mod tests {
             open(&mut stored, place(), 1, &|_| KeyState::Live(key.clone())).expect("opens");
             prop_assert_eq!(stored, payload);
         }
+    }
+
+    proptest! {
+        /// The text path answers exactly what the tree path does, for live
+        /// and destroyed keys alike, and finds the same key ids.
+        #[test]
+        fn opening_as_text_gives_what_opening_the_tree_gives(
+            name in "[a-zA-Z \"\\\\é]{0,20}", email in proptest::option::of("[a-z]{1,8}@[a-z]{1,8}"),
+            street in proptest::option::of("[a-zA-Z ]{1,20}"), kept in proptest::collection::vec(0i64..1000, 0..3),
+            destroyed in any::<bool>(),
+        ) {
+            let key = DataKey::generate().expect("key");
+            let address = street.map(|s| json!({"street": s, "city": "Köln"}));
+            let payload = json!({"name": name, "email": email, "address": address, "kept": kept, "note": "$sealed"});
+            let stored = sealed(&payload, &key);
+            let text = stored.to_string();
+            let state = |_| if destroyed { KeyState::Destroyed } else { KeyState::Live(key.clone()) };
+            let mut tree = stored.clone();
+            open(&mut tree, place(), 1, &state).expect("opens");
+            let opened = text::open(&text, place(), &state).expect("top-level fields open as text");
+            prop_assert_eq!(serde_json::from_str::<Value>(&opened).expect("JSON"), tree);
+            let ids: Vec<Uuid> = find(&stored).into_iter().filter_map(|f| f.key_id).collect();
+            prop_assert_eq!(text::key_ids(&text), ids);
+        }
+    }
+
+    #[test]
+    fn what_the_text_path_cannot_answer_is_left_to_the_tree() {
+        let key = DataKey::generate().expect("key");
+        let live = |_| KeyState::Live(key.clone());
+        let top = sealed(&json!({"name": "Ada"}), &key);
+        // Nested, damaged, unknown, or not an object: no answer as text.
+        let nested = json!({"user": top.clone()}).to_string();
+        assert_eq!(text::open(&nested, place(), &live), None);
+        let mut flipped = top.clone();
+        flipped["name"][SEALED]["n"] = json!(STANDARD.encode([0u8; 12]));
+        assert_eq!(text::open(&flipped.to_string(), place(), &live), None);
+        assert_eq!(
+            text::open(&top.to_string(), place(), &|_| KeyState::Unknown),
+            None
+        );
+        assert_eq!(text::open("[1]", place(), &live), None);
+        let extra = json!({"name": {SEALED: top["name"][SEALED].clone(), "x": 1}});
+        assert_eq!(text::open(&extra.to_string(), place(), &live), None);
+        // Moved to another field: the binding refuses it here too.
+        let moved = json!({"email": top["name"].clone()}).to_string();
+        assert_eq!(text::open(&moved, place(), &live), None);
     }
 
     #[test]

@@ -3,11 +3,15 @@
 
 use super::page::{connection, page, Connection};
 use super::properties::timeline_of;
-use super::reads::{found, record_scope};
-use crate::error::from_read;
+use super::reads::{found, record_scope, scope};
+use crate::error::{bad_input, from_read, internal};
+use crate::viewer::allowed;
 use async_graphql::{ComplexObject, Context, Json, Object, Result, SimpleObject};
+use deedlog_kernel::contact_point::{self, EMAIL_INDEX, PHONE_INDEX};
+use deedlog_kernel::Role;
 use deedlog_read_model::communications::{
-    self as rm, ComplianceRow, ContactRow, ConversationRow, MessageRow, SuppressionRow,
+    self as rm, ComplianceRow, ContactRow, ContactSearch, ConversationRow, MessageRow,
+    SuppressionRow,
 };
 use deedlog_read_model::timeline::EntryRow;
 use deedlog_read_model::TenantScope;
@@ -102,6 +106,39 @@ impl CommunicationsQuery {
         Contact::read(&mut scope, id).await
     }
 
+    /// The tenant's contacts by name, a page at a time (`first` 1–100).
+    /// `search` narrows them: text with an `@` finds the contact with that
+    /// email address, a phone number (digits with `+`, spaces, hyphens,
+    /// dots or parentheses) the contact with that number, both exactly and
+    /// in any spelling of the same address or number; other text finds
+    /// the contacts whose name contains it, in any letter case.
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<Contact>> {
+        let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let search = match asked(search.as_deref()).map_err(bad_input)? {
+            Asked::All => ContactSearch::All,
+            Asked::Name(name) => ContactSearch::Name(name),
+            // Hashed before the scope takes its connection: the key service
+            // may need one of the same pool.
+            Asked::Email(email) => {
+                ContactSearch::Email(blind_index(ctx, viewer, EMAIL_INDEX, &email).await?)
+            }
+            Asked::Phone(phone) => {
+                ContactSearch::Phone(blind_index(ctx, viewer, PHONE_INDEX, &phone).await?)
+            }
+        };
+        let mut scope = scope(ctx, viewer).await?;
+        let rows = rm::contacts(scope.conn(), &search, &page(first, after))
+            .await
+            .map_err(from_read)?;
+        Ok(connection(rows, |record| Contact { record }))
+    }
+
     /// Every contact and channel that may not be messaged, and why.
     async fn suppressions(
         &self,
@@ -114,5 +151,89 @@ impl CommunicationsQuery {
             .await
             .map_err(from_read)?;
         Ok(connection(rows, |row| row))
+    }
+}
+
+/// What a contact search asks for, its address or number in canonical form.
+#[derive(Debug, PartialEq, Eq)]
+enum Asked {
+    All,
+    Name(String),
+    Email(String),
+    Phone(String),
+}
+
+/// The longest name fragment searched for (a contact's name is at most 200).
+const MAX_SEARCH: usize = 200;
+
+/// Reads `search`: an email address when it has an `@`, a phone number
+/// when it has digits and no letters, otherwise part of a name.
+fn asked(search: Option<&str>) -> Result<Asked, String> {
+    let Some(text) = search.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(Asked::All);
+    };
+    if text.contains('@') {
+        return contact_point::email(text)
+            .map(Asked::Email)
+            .map_err(|rule| format!("search has an @, so it is an email address, which {rule}"));
+    }
+    if text.chars().any(|c| c.is_ascii_digit()) && !text.chars().any(char::is_alphabetic) {
+        return contact_point::phone(text)
+            .map(Asked::Phone)
+            .map_err(|rule| format!("search is a phone number, which {rule}"));
+    }
+    if text.chars().count() > MAX_SEARCH {
+        return Err(format!(
+            "search is at most {MAX_SEARCH} characters, the longest a name can be"
+        ));
+    }
+    Ok(Asked::Name(text.to_owned()))
+}
+
+/// The blind index of `value` under `label` in the viewer's tenant.
+async fn blind_index(
+    ctx: &Context<'_>,
+    viewer: &crate::viewer::Viewer,
+    label: &str,
+    value: &str,
+) -> Result<String> {
+    let keyring = ctx.data::<deedlog_privacy::Keyring>()?;
+    keyring
+        .blind_index(viewer.caller.tenant.as_uuid(), label, value)
+        .await
+        .map_err(|e| internal("compute a blind index for a contact search", &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{asked, Asked};
+
+    #[test]
+    fn a_search_is_an_address_a_number_or_a_name() {
+        assert_eq!(asked(None), Ok(Asked::All));
+        assert_eq!(asked(Some("  ")), Ok(Asked::All));
+        assert_eq!(
+            asked(Some(" Anna@Example.com ")),
+            Ok(Asked::Email("anna@example.com".into()))
+        );
+        assert_eq!(
+            asked(Some("+49 (30) 123-456")),
+            Ok(Asked::Phone("+4930123456".into()))
+        );
+        assert_eq!(asked(Some("ann")), Ok(Asked::Name("ann".into())));
+        assert_eq!(asked(Some("Flat 2b")), Ok(Asked::Name("Flat 2b".into())));
+    }
+
+    #[test]
+    fn a_malformed_address_or_number_is_refused_with_the_rule() {
+        let email = asked(Some("anna@")).unwrap_err();
+        assert!(
+            email.contains("email address such as anna@example.com"),
+            "{email}"
+        );
+        let phone = asked(Some("030 123456")).unwrap_err();
+        assert!(phone.contains("+ and 7 to 15 digits"), "{phone}");
+        let long = asked(Some(&"a".repeat(201))).unwrap_err();
+        assert!(long.contains("at most 200"), "{long}");
     }
 }

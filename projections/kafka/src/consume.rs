@@ -369,14 +369,17 @@ impl KafkaProjector {
             .flat_map(|slice| slice.messages.iter().filter_map(|d| d.event.clone()))
             .collect();
         events.sort_by_key(|e| e.position);
-        // Opened before the transaction takes a connection: the key service
-        // takes one of the same pool.
+        // Opened, and the index keys fetched, before the transaction takes a
+        // connection: the key service takes one of the same pool.
         if let Some(keyring) = &self.options.keyring {
             keyring
                 .open_events(&mut events)
                 .await
                 .map_err(deedlog_eventstore::Error::from)?;
         }
+        let index_keys =
+            deedlog_projector::projection::index_keys(self.options.keyring.as_ref(), &events)
+                .await?;
         let mut conn = self.pool.acquire().await.map_err(Error::db(context))?;
         let mut tx = conn.begin().await.map_err(Error::db(context))?;
         deedlog_projector::worker::prepare_batch(&mut tx, &schema, false).await?;
@@ -395,7 +398,11 @@ impl KafkaProjector {
         let _spans = deedlog_projector::trace::event_spans(projection.name(), &events);
         match bury {
             None if !events.is_empty() => projection
-                .apply(&mut tx, &events)
+                .apply(
+                    &mut tx,
+                    &events,
+                    deedlog_projector::Keys::new(index_keys.as_ref()),
+                )
                 .await
                 .map_err(deedlog_projector::Error::Apply)?,
             None => {}

@@ -199,8 +199,15 @@ pub async fn replay(
             ))
         })?;
     schema::use_schema(&mut tx, &letter.schema_name).await?;
+    let events = std::slice::from_ref(&event);
+    // The key service's pool is the reader's, not the one `tx` holds.
+    let index_keys = crate::projection::index_keys(reader.keyring(), events).await?;
     projection
-        .apply(&mut tx, std::slice::from_ref(&event))
+        .apply(
+            &mut tx,
+            events,
+            crate::projection::Keys::new(index_keys.as_ref()),
+        )
         .await?;
     resolve(&mut tx, id, "replayed").await?;
     tx.commit()

@@ -33,7 +33,7 @@ pub mod verify;
 pub mod worker;
 
 pub use error::Error;
-pub use projection::{ApplyError, FailurePolicy, Projection};
+pub use projection::{ApplyError, FailurePolicy, Keys, Projection};
 pub use runner::{Runner, RunnerOptions};
 pub use stats::Stats;
 pub use worker::{Projector, Step};

@@ -22,6 +22,8 @@ const COMMUNICATIONS: &[PersonalColumns] = &[
             "postal_code",
             "city",
             "country",
+            "email_index",
+            "phone_index",
         ],
     },
     PersonalColumns {

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use deedlog_eventstore::RecordedEvent;
+use deedlog_privacy::{IndexKeys, Keyring};
 use sqlx::PgConnection;
 
 /// What the projector does with an event the projection cannot apply.
@@ -79,17 +80,68 @@ pub trait Projection: Send + Sync + std::fmt::Debug + 'static {
         FailurePolicy::DeadLetterAndContinue
     }
 
-    /// The stream types whose events it reads, when not all: a rebuild's
-    /// reader opens sealed personal fields of these only (ADR 0035), and
-    /// spares the work on the rest of the log.
-    fn stream_types(&self) -> Option<&'static [&'static str]> {
+    /// The stream types whose sealed personal fields it reads, when not
+    /// all: a rebuild's reader opens those only (ADR 0035), and spares the
+    /// work on the rest of the log. The others reach `apply` as stored.
+    fn opens(&self) -> Option<&'static [&'static str]> {
         None
     }
 
-    /// Applies `events` (in position order, every stream type) to its tables.
+    /// Applies `events` (in position order, every stream type) to its
+    /// tables; `keys` computes blind indexes.
     async fn apply(
         &self,
         conn: &mut PgConnection,
         events: &[RecordedEvent],
+        keys: Keys<'_>,
     ) -> Result<(), ApplyError>;
+}
+
+/// The key service as a projection may use it: for blind indexes only
+/// (ADR 0036), with the batch's tenants' index keys fetched before its
+/// transaction began ([`index_keys`]), so applying does no I/O for them.
+/// They come from the projector's log reader's keyring, so a rebuild and a
+/// reconciliation compute the very hashes the live projection did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keys<'a>(Option<&'a IndexKeys>);
+
+impl<'a> Keys<'a> {
+    pub fn new(keys: Option<&'a IndexKeys>) -> Self {
+        Self(keys)
+    }
+
+    /// The blind index of `value` (in its canonical form) under `label` in
+    /// `event`'s tenant; `None` without a keyring (a reader that opens
+    /// nothing has no personal values to index either).
+    pub fn blind_index(
+        &self,
+        event: &RecordedEvent,
+        label: &str,
+        value: &str,
+    ) -> Result<Option<String>, ApplyError> {
+        let Some(keys) = self.0 else {
+            return Ok(None);
+        };
+        keys.blind_index(event.tenant_id.as_uuid(), label, value)
+            .map(Some)
+            .ok_or_else(|| ApplyError::event(event, "its tenant's index key was not fetched"))
+    }
+}
+
+/// The index keys of the tenants of `events`, fetched with `keyring` (none
+/// without one); called before the batch's transaction takes a connection.
+pub async fn index_keys(
+    keyring: Option<&Keyring>,
+    events: &[RecordedEvent],
+) -> Result<Option<IndexKeys>, crate::Error> {
+    let Some(keyring) = keyring else {
+        return Ok(None);
+    };
+    let tenants: std::collections::BTreeSet<_> =
+        events.iter().map(|e| e.tenant_id.as_uuid()).collect();
+    let keys = keyring
+        .index_keys(tenants)
+        .await
+        .map_err(deedlog_eventstore::Error::from)?;
+    Ok(Some(keys))
 }

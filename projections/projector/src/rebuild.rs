@@ -4,7 +4,7 @@
 use crate::checkpoint;
 use crate::error::Error;
 use crate::lease::Lease;
-use crate::projection::Projection;
+use crate::projection::{index_keys, Keys, Projection};
 use crate::schema;
 use crate::worker::{apply_in, Projector};
 use deedlog_eventstore::{LogReader, SubscriptionOptions};
@@ -58,7 +58,7 @@ pub async fn build_aside(
     until: Option<u64>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<u64, Error> {
-    let reader = &reader.opening_only(projection.stream_types());
+    let reader = &reader.opening_only(projection.opens());
     let mut conn = pool
         .acquire()
         .await
@@ -208,7 +208,17 @@ pub(crate) async fn catch_up_to_live(
         let Some(last) = events.last().map(|e| e.position) else {
             break;
         };
-        apply_in(tx, projection, aside, (at, None), &events).await?;
+        // The key service's pool is the reader's, not the one `tx` holds.
+        let index_keys = index_keys(reader.keyring(), &events).await?;
+        apply_in(
+            tx,
+            projection,
+            aside,
+            (at, None),
+            &events,
+            Keys::new(index_keys.as_ref()),
+        )
+        .await?;
         at = last;
     }
     Ok(at.max(live_at))

@@ -24,6 +24,13 @@ row! {
         pub postal_code: Option<String>,
         pub city: Option<String>,
         pub country: Option<String>,
+        /// The blind index of `email`: its keyed hash in hex, which a search
+        /// by email address matches (ADR 0036); null once forgotten.
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub email_index: Option<String>,
+        /// The blind index of `phone`, likewise.
+        #[cfg_attr(feature = "graphql", graphql(skip))]
+        pub phone_index: Option<String>,
         pub do_not_call: bool,
         pub unsubscribed: bool,
         pub hard_bounced_channels: Vec<String>,
@@ -138,6 +145,61 @@ pub async fn get(conn: &mut PgConnection, contact_id: Uuid) -> Result<Option<Con
         .bind(contact_id)
         .optional(conn, "read a contact")
         .await
+}
+
+/// What a contact search matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactSearch {
+    /// Every contact.
+    All,
+    /// Contacts whose name contains this text, in any letter case.
+    Name(String),
+    /// The contact with this blind index of its email address (ADR 0036).
+    Email(String),
+    /// The contact with this blind index of its phone number.
+    Phone(String),
+}
+
+/// A page of the tenant's contacts that `search` matches, by name (in any
+/// letter case), then id. The cursor is the contact's id.
+pub async fn contacts(
+    conn: &mut PgConnection,
+    search: &ContactSearch,
+    page: &Page,
+) -> Result<Connection<ContactRow>, Error> {
+    let limit = page.limit()?;
+    let after = page
+        .after
+        .as_deref()
+        .map(|cursor| cursor.parse::<Uuid>().map_err(|_| malformed_cursor(cursor)))
+        .transpose()?;
+    let (matching, term, index) = match search {
+        ContactSearch::All => ("true", None, None),
+        ContactSearch::Name(text) => (
+            "strpos(lower(name), lower($1)) > 0",
+            Some(text.clone()),
+            None,
+        ),
+        ContactSearch::Email(hash) => ("email_index = $2", None, Some(hash.clone())),
+        ContactSearch::Phone(hash) => ("phone_index = $2", None, Some(hash.clone())),
+    };
+    // Parameters a search does not use are bound all the same (typed, so
+    // PostgreSQL accepts them). A cursor's contact that has since gone (or
+    // was never this tenant's) compares as null: no rows follow it.
+    Query::rows(&format!(
+        "WHERE {matching} \
+         AND ($3::uuid IS NULL OR (lower(name), contact_id) > \
+              (SELECT lower(c.name), c.contact_id FROM rm_communications.contacts c \
+               WHERE c.contact_id = $3)) \
+         ORDER BY lower(name), contact_id LIMIT $4"
+    ))
+    .bind(term)
+    .bind(index)
+    .bind(after)
+    .page(conn, limit, "search contacts", |r: &ContactRow| {
+        r.contact_id.to_string()
+    })
+    .await
 }
 
 /// A contact's compliance on each channel, in the order email, sms, call,

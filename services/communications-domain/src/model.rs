@@ -1,10 +1,10 @@
 //! The values a contact is made of, each checked and normalised on the way in.
 
 use crate::error::Error;
+use deedlog_kernel::contact_point;
 use serde::{Deserialize, Serialize};
 
 const MAX_NAME_LEN: usize = 200;
-const MAX_EMAIL_LEN: usize = 254;
 const MAX_TEXT_LEN: usize = 200;
 
 /// A way of reaching a contact.
@@ -129,43 +129,14 @@ pub fn normalise_name(name: &str) -> Result<String, Error> {
     Ok(name.to_owned())
 }
 
-/// Trims and lower-cases an email address: one `@` with something on each
-/// side, no spaces, at most 254 characters.
+/// An email address in its canonical form (`deedlog_kernel::contact_point`).
 pub fn normalise_email(email: &str) -> Result<String, Error> {
-    let email = email.trim().to_lowercase();
-    let valid = email.chars().count() <= MAX_EMAIL_LEN
-        && !email.chars().any(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::invalid(
-            "email",
-            "must be an email address such as anna@example.com",
-        ))
-    }
+    contact_point::email(email).map_err(|rule| Error::invalid("email", rule))
 }
 
-/// Drops spaces, hyphens, dots and parentheses, then requires E.164: `+`
-/// and 7 to 15 digits, e.g. `+4930123456`.
+/// A phone number in its canonical form, E.164 (`deedlog_kernel::contact_point`).
 pub fn normalise_phone(phone: &str) -> Result<String, Error> {
-    let phone: String = phone
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-        .collect();
-    let valid = phone.strip_prefix('+').is_some_and(|digits| {
-        (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-    });
-    if valid {
-        Ok(phone)
-    } else {
-        Err(Error::invalid(
-            "phone",
-            "must be an international number such as +49 30 123456 (E.164: + and 7 to 15 digits)",
-        ))
-    }
+    contact_point::phone(phone).map_err(|rule| Error::invalid("phone", rule))
 }
 
 /// Trims where a consent, withdrawal or unsubscription came from, e.g. `web form`.

@@ -6,18 +6,22 @@
 /// an `async fn(&mut PgConnection, …) -> Result<(), ApplyError>` of the
 /// module. With `stream`, `$apply` gets only the batch's events of that
 /// stream type (a `deedlog_kernel::stream_type` constant), decoded into
-/// `$event`, and is not called when there are none; without, it gets the
-/// batch as it is.
+/// `$event`, with the [`Keys`], and is not called when there are none;
+/// without, it gets the batch as it is. A projection opens the sealed
+/// personal fields of its stream type (with `stream`), of those listed in
+/// a trailing `opens [...]` (without), or of every event (neither).
+///
+/// [`Keys`]: crate::projection::Keys
 ///
 /// [`Projection`]: crate::projection::Projection
 macro_rules! projection {
-    ($(#[$doc:meta])* $ty:ident, $name:literal, $apply:path) => {
-        projection!(@impl $(#[$doc])* $ty, $name, [], |conn, events| {
+    ($(#[$doc:meta])* $ty:ident, $name:literal, $apply:path $(, opens [$($opens:expr),*])?) => {
+        projection!(@impl $(#[$doc])* $ty, $name, $(opens [$($opens),*])?, |conn, events, _keys| {
             $apply(conn, events).await
         });
     };
     ($(#[$doc:meta])* $ty:ident, $name:literal, stream $stream:ident of $event:ty, $apply:path) => {
-        projection!(@impl $(#[$doc])* $ty, $name, [deedlog_kernel::stream_type::$stream], |conn, events| {
+        projection!(@impl $(#[$doc])* $ty, $name, opens [deedlog_kernel::stream_type::$stream], |conn, events, keys| {
             let decoded = $crate::projections::decode::events_of::<$event>(
                 events,
                 deedlog_kernel::stream_type::$stream,
@@ -25,10 +29,10 @@ macro_rules! projection {
             if decoded.is_empty() {
                 return Ok(());
             }
-            $apply(conn, &decoded).await
+            $apply(conn, &decoded, keys).await
         });
     };
-    (@impl $(#[$doc:meta])* $ty:ident, $name:literal, [$($stream_type:expr)?], |$conn:ident, $events:ident| $body:block) => {
+    (@impl $(#[$doc:meta])* $ty:ident, $name:literal, $(opens [$($opens:expr),*])?, |$conn:ident, $events:ident, $keys:ident| $body:block) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub struct $ty;
@@ -39,8 +43,8 @@ macro_rules! projection {
                 $name
             }
 
-            $(fn stream_types(&self) -> Option<&'static [&'static str]> {
-                Some(&[$stream_type])
+            $(fn opens(&self) -> Option<&'static [&'static str]> {
+                Some(&[$($opens),*])
             })?
 
             fn ddl(&self) -> &'static str {
@@ -56,6 +60,7 @@ macro_rules! projection {
                 &self,
                 $conn: &mut sqlx::PgConnection,
                 $events: &[deedlog_eventstore::RecordedEvent],
+                $keys: $crate::projection::Keys<'_>,
             ) -> Result<(), $crate::projection::ApplyError> {
                 $body
             }

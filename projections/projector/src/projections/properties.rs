@@ -18,7 +18,11 @@ use uuid::Uuid;
 
 projection!(Properties, "properties", stream PROPERTY of Event, apply);
 
-async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<(), ApplyError> {
+async fn apply(
+    conn: &mut PgConnection,
+    decoded: &Decoded<'_, Event>,
+    _keys: crate::projection::Keys<'_>,
+) -> Result<(), ApplyError> {
     let ids = stream_ids(decoded);
     let loaded = rows::load(conn, "properties", "property_id", &ids).await?;
     let mut rows: HashMap<_, _> = keyed(loaded, |row: &PropertyRow| row.property_id);

@@ -5,7 +5,7 @@ use super::Projector;
 use crate::checkpoint;
 use crate::dead_letter;
 use crate::error::Error;
-use crate::projection::{ApplyError, FailurePolicy, Projection};
+use crate::projection::{index_keys, ApplyError, FailurePolicy, Keys, Projection};
 use crate::schema;
 use deedlog_eventstore::RecordedEvent;
 use sqlx::{Acquire, PgConnection};
@@ -57,6 +57,7 @@ impl Projector {
     /// Applies `events` and moves the checkpoint, in one transaction.
     pub(super) async fn commit(&mut self, events: &[RecordedEvent]) -> Result<(), Error> {
         let last = events.last().expect("callers pass a non-empty batch");
+        let index_keys = index_keys(self.reader.keyring(), events).await?;
         let mut conn = self
             .pool
             .acquire()
@@ -71,6 +72,7 @@ impl Projector {
             &self.schema,
             (self.expected, self.epoch),
             events,
+            Keys::new(index_keys.as_ref()),
         )
         .await?;
         tx.commit().await.map_err(Error::db("commit a batch"))?;
@@ -145,13 +147,14 @@ pub async fn apply_in(
     schema: &str,
     expected: (u64, Option<i64>),
     events: &[RecordedEvent],
+    keys: Keys<'_>,
 ) -> Result<(), Error> {
     let Some(last) = events.last() else {
         return Ok(());
     };
     prepare_batch(tx, schema, expected.1.is_some()).await?;
     checkpoint::lock_at(tx, schema, expected.0, expected.1).await?;
-    projection.apply(tx, events).await?;
+    projection.apply(tx, events, keys).await?;
     checkpoint::advance(tx, last.position, last.recorded_at).await
 }
 

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use deedlog_eventstore::RecordedEvent;
-use deedlog_projector::{ApplyError, FailurePolicy, Projection};
+use deedlog_projector::{ApplyError, FailurePolicy, Keys, Projection};
 use sqlx::PgConnection;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -49,6 +49,7 @@ impl Projection for Faulty {
         &self,
         conn: &mut PgConnection,
         events: &[RecordedEvent],
+        keys: Keys<'_>,
     ) -> Result<(), ApplyError> {
         let poison = self.poison.load(Ordering::SeqCst);
         if !self.fixed.load(Ordering::SeqCst) {
@@ -56,7 +57,7 @@ impl Projection for Faulty {
                 return Err(ApplyError::event(bad, "simulated bug in the projection"));
             }
         }
-        self.inner.apply(conn, events).await?;
+        self.inner.apply(conn, events, keys).await?;
         if self.stall.load(Ordering::SeqCst) {
             self.stalled.notify_one();
             // Applied, not committed: the test aborts the task here.

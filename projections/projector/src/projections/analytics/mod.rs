@@ -26,7 +26,8 @@ use sqlx::PgConnection;
 pub use activity::week_start;
 pub use deals::NO_CURRENCY;
 
-projection!(Analytics, "analytics", apply);
+// Counts only: it reads no personal field, so a rebuild opens none.
+projection!(Analytics, "analytics", apply, opens []);
 
 async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), ApplyError> {
     let deal_events =

@@ -38,6 +38,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 mod apply;
+mod index;
 mod messages;
 mod store;
 mod working;
@@ -58,7 +59,11 @@ type Key = (Uuid, Uuid);
 
 projection!(Communications, "communications", stream CONTACT of Event, apply);
 
-async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<(), ApplyError> {
+async fn apply(
+    conn: &mut PgConnection,
+    decoded: &Decoded<'_, Event>,
+    keys: crate::projection::Keys<'_>,
+) -> Result<(), ApplyError> {
     let ids = stream_ids(decoded);
     let (message_keys, conversation_keys) = referenced(decoded);
 
@@ -82,6 +87,7 @@ async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<
     for (recorded, event) in decoded {
         apply_one(&mut works, &mut batch, recorded, event)?;
     }
+    index::refresh(keys, decoded, &mut works)?;
     let Batch {
         messages,
         mut conversations,

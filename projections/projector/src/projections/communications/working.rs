@@ -12,6 +12,8 @@ pub(super) struct Working {
     /// Whether the contact had rows before the batch.
     pub(super) existed: bool,
     pub(super) paused_at_load: Option<DateTime<Utc>>,
+    /// The email address and phone number its blind indexes are of.
+    pub(super) indexed: (Option<String>, Option<String>),
 }
 
 /// The message and conversation rows of the batch, loaded or new.
@@ -52,6 +54,7 @@ impl Working {
                 row.contact_id,
                 Working {
                     paused_at_load: row.paused_since,
+                    indexed: (row.email.clone(), row.phone.clone()),
                     row,
                     state: State(Some(contact)),
                     compliance: BTreeMap::new(),
@@ -121,6 +124,8 @@ impl Working {
             postal_code: None,
             city: None,
             country: None,
+            email_index: None,
+            phone_index: None,
             do_not_call: false,
             unsubscribed: false,
             hard_bounced_channels: Vec::new(),
@@ -145,6 +150,7 @@ impl Working {
             suppressions: BTreeMap::new(),
             existed: false,
             paused_at_load: None,
+            indexed: (None, None),
         };
         work.sync(recorded, event);
         work

@@ -25,7 +25,11 @@ use working::Working;
 
 projection!(Deals, "deals", stream DEAL of Event, apply);
 
-async fn apply(conn: &mut PgConnection, decoded: &Decoded<'_, Event>) -> Result<(), ApplyError> {
+async fn apply(
+    conn: &mut PgConnection,
+    decoded: &Decoded<'_, Event>,
+    _keys: crate::projection::Keys<'_>,
+) -> Result<(), ApplyError> {
     let ids = stream_ids(decoded);
     let loaded = rows::load::<DealRow>(conn, "deals", "deal_id", &ids).await?;
     // Only deals that keep scenarios need them: a deal's state is whole

@@ -43,7 +43,7 @@ enum Decoded<'a> {
     Credentials(&'a RecordedEvent, CredentialTimes),
 }
 
-projection!(Tenancy, "tenancy", apply);
+projection!(Tenancy, "tenancy", apply, opens[TENANT]);
 
 async fn apply(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), ApplyError> {
     let decoded = decode_batch(events)?;
