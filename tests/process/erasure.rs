@@ -7,74 +7,10 @@
 
 use crate::shutdown::run_deedlog;
 use deedlog_kernel::privacy::ERASED;
-use deedlog_proto::communications::v1 as comms;
-use deedlog_tests::clients::command;
-use deedlog_tests::fixtures::{consent, email, forget_contact};
-use deedlog_tests::{Clients, Session, TestCluster};
+use deedlog_tests::fixtures::forget_contact;
+use deedlog_tests::person::person;
+use deedlog_tests::{Clients, TestCluster};
 use serde_json::Value;
-use uuid::Uuid;
-
-/// One person's unique strings, to look for in the database afterwards.
-struct Person {
-    id: String,
-    strings: Vec<String>,
-}
-
-async fn person(c: &mut Clients, admin: &Session, tag: &str) -> (Person, u64) {
-    let unique = Uuid::now_v7().simple().to_string();
-    let name = format!("{tag} Name{unique}");
-    let mail = format!("{tag}.{unique}@example.com").to_lowercase();
-    // The random tail of the id (a v7 id starts with the time, shared by both people).
-    let digits: String = unique.bytes().rev().map(|b| (b % 10).to_string()).collect();
-    let phone = format!("+4930{}", &digits[..9]);
-    let street = format!("{tag}strasse {unique}");
-    let body = format!("{tag} body {unique}: the viewing is on Friday.");
-    let subject = format!("{tag} subject {unique}");
-    let id = c
-        .contact_with(
-            admin,
-            comms::ContactDetails {
-                name: name.clone(),
-                email: mail.clone(),
-                phone: phone.clone(),
-                address: Some(comms::PostalAddress {
-                    street: street.clone(),
-                    postal_code: "10999".into(),
-                    city: "Berlin".into(),
-                    country: "DE".into(),
-                }),
-            },
-        )
-        .await;
-    c.communications
-        .grant_consent(admin.request(consent(&id, comms::Channel::Email)))
-        .await
-        .expect("consent");
-    let sent = c
-        .communications
-        .send_message(admin.request(email(&id, &subject, &body)))
-        .await
-        .expect("sent")
-        .into_inner();
-    let reply = format!("{tag} reply {unique}");
-    let replied = c
-        .communications
-        .record_reply(admin.request(comms::RecordReplyRequest {
-            command: command(),
-            contact_id: id.clone(),
-            message_id: Uuid::now_v7().to_string(),
-            in_reply_to: sent.message_id.clone(),
-            conversation_id: sent.conversation_id.clone(),
-            channel: comms::Channel::Email.into(),
-            body: reply.clone(),
-            provider_event_id: format!("evt-{unique}"),
-        }))
-        .await
-        .expect("reply")
-        .into_inner();
-    let strings = vec![name, mail, phone, street, body, subject, reply];
-    (Person { id, strings }, replied.position)
-}
 
 fn pg_dump(database: &str) -> String {
     let output = std::process::Command::new("pg_dump")

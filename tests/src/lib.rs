@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod kafka_broker;
 pub mod log;
 pub mod otlp;
+pub mod person;
 pub mod prometheus;
 pub mod report;
 pub mod secrets;
