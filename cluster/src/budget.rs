@@ -14,14 +14,14 @@ use std::fmt;
 pub struct Budget {
     /// Command services' appends and reads, as `database.app_role`.
     pub app: u32,
-    /// Reads of every tenant's log (projector, tenancy, relay), as
+    /// Reads of every tenant's log (projector, tenancy, relay, sealer), as
     /// `database.reader_role`, with the projector's and relay's LISTEN.
     pub reader: u32,
     /// Read models, as the connecting user: the projector's writes and the
     /// gateway's reads, with the gateway's LISTEN.
     pub owner: u32,
     /// Held outside the pools: the projector's lease session and its
-    /// one-off leases' (create, verify); the relay's lease.
+    /// one-off leases' (create, verify); the relay's lease; the sealer's lock.
     pub held: u32,
 }
 
@@ -36,8 +36,10 @@ impl Budget {
         let has = |c: Component| components.contains(&c);
         let log_projector = has(Component::Projector) && source == ProjectorSource::Log;
         // Detached from the pools: the projector's lease session and its
-        // one-off leases' session; the relay's lease.
-        let held = if log_projector { 2 } else { 0 } + u32::from(has(Component::Relay));
+        // one-off leases' session; the relay's lease; the sealer's lock.
+        let held = if log_projector { 2 } else { 0 }
+            + u32::from(has(Component::Relay))
+            + u32::from(has(Component::Sealer));
         // A LISTEN session keeps a connection of its pool for itself: the
         // projector's and the relay's of the reader pool, the gateway's of
         // the read-model pool. Each such pool gets one more for it.
@@ -49,7 +51,10 @@ impl Budget {
             (Component::COMMAND_SERVICES.iter().any(|c| has(*c)), 2),
             (has(Component::Gateway) || has(Component::Projector), 2),
             (
-                has(Component::Tenancy) || log_projector || has(Component::Relay),
+                has(Component::Tenancy)
+                    || log_projector
+                    || has(Component::Relay)
+                    || has(Component::Sealer),
                 1,
             ),
         ];

@@ -17,6 +17,8 @@ pub enum Component {
     Gateway,
     /// Publishes the log to Kafka (needs kafka.brokers; no listener).
     Relay,
+    /// Seals the log: signed Merkle heads over blocks of positions (no listener).
+    Sealer,
 }
 
 impl Component {
@@ -28,13 +30,14 @@ impl Component {
     ];
 
     /// Everything `deedlog up` runs.
-    pub const ALL: [Component; 6] = [
+    pub const ALL: [Component; 7] = [
         Component::Tenancy,
         Component::Properties,
         Component::Deals,
         Component::Communications,
         Component::Projector,
         Component::Gateway,
+        Component::Sealer,
     ];
 
     /// Where a command service listens (the gateway binds its own; the
@@ -46,7 +49,9 @@ impl Component {
             Component::Properties => Some(s.properties_listen),
             Component::Deals => Some(s.deals_listen),
             Component::Communications => Some(s.communications_listen),
-            Component::Projector | Component::Gateway | Component::Relay => None,
+            Component::Projector | Component::Gateway | Component::Relay | Component::Sealer => {
+                None
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod pools;
 pub mod privacy;
 mod role;
+pub mod sealing;
 
 pub use component::Component;
 pub use pools::connect_options;
@@ -23,6 +24,7 @@ use keys::Keys;
 use pools::Pools;
 use role::projector::ProjectorPart;
 use role::relay::RelayPart;
+use role::sealer::SealerPart;
 use role::Bound;
 use std::fmt;
 use std::net::SocketAddr;
@@ -34,6 +36,7 @@ pub struct Cluster {
     bound: Vec<Bound>,
     projector: Option<ProjectorPart>,
     relay: Option<RelayPart>,
+    sealer: Option<SealerPart>,
     gateway: Option<deedlog_gateway::Gateway>,
     /// The command services' `/metrics`, when any runs here.
     service_metrics: Option<tokio::net::TcpListener>,
@@ -96,6 +99,15 @@ impl Cluster {
         } else {
             None
         };
+        let sealer = if components.contains(&Component::Sealer) {
+            let reader = pools
+                .reader
+                .clone()
+                .context("the sealer has a log reader")?;
+            Some(SealerPart::build(settings, reader).await?)
+        } else {
+            None
+        };
         let servers = role::bind(settings, components).await?;
         let wants_gateway = components.contains(&Component::Gateway);
         if servers.is_empty() && !wants_gateway {
@@ -104,6 +116,7 @@ impl Cluster {
                 bound: Vec::new(),
                 projector,
                 relay,
+                sealer,
                 gateway: None,
                 service_metrics: None,
             });
@@ -131,6 +144,7 @@ impl Cluster {
             bound,
             projector,
             relay,
+            sealer,
             gateway,
             service_metrics,
         })
@@ -158,6 +172,11 @@ impl Cluster {
     /// The relay's counters, if it runs here.
     pub fn relay_stats(&self) -> Option<Arc<deedlog_kafka::RelayStats>> {
         self.relay.as_ref().map(RelayPart::stats)
+    }
+
+    /// The sealer's counters, if it runs here.
+    pub fn seal_stats(&self) -> Option<Arc<deedlog_sealer::SealStats>> {
+        self.sealer.as_ref().map(SealerPart::stats)
     }
 
     /// Where each component listens.
@@ -190,6 +209,9 @@ impl Cluster {
         }
         if let Some(relay) = self.relay {
             relay.spawn(&mut tasks, &shutdown);
+        }
+        if let Some(sealer) = self.sealer {
+            sealer.spawn(&mut tasks, &shutdown);
         }
         if let Some(listener) = self.service_metrics {
             let render: metrics::Render =

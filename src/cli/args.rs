@@ -148,6 +148,39 @@ pub enum AuditCommand {
         #[arg(long, value_enum, default_value = "jsonl")]
         format: crate::audit::ExportFormat,
     },
+    /// Checks the log against its seals (ADR 0037): every event as stored,
+    /// every Merkle root, the chain of heads and every signature. Exits 0
+    /// and prints the verified range and head when intact; exits 1 naming
+    /// the first bad position and what is wrong.
+    Verify {
+        /// Only this tenant's events (the others by their sealed hashes).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// First position to check.
+        #[arg(long)]
+        from: Option<u64>,
+        /// Last position to check.
+        #[arg(long)]
+        to: Option<u64>,
+        /// A public key to trust besides the configured ones (32 bytes in
+        /// base64); repeatable.
+        #[arg(long = "public-key", value_name = "KEY")]
+        public_keys: Vec<String>,
+    },
+    /// The inclusion proof of the event at a position (JSON, format
+    /// deedlog.audit-proof/1, see docs/audit-proofs.md).
+    Proof { position: u64 },
+    /// Checks an inclusion proof offline with the sealing key's public
+    /// half; exits 0 when it holds, 1 naming what failed.
+    VerifyProof {
+        /// The proof's file (`-`: standard input).
+        file: String,
+        /// The public key (32 bytes in base64; `deedlog audit sealing-key` prints one).
+        #[arg(long = "public-key", value_name = "KEY")]
+        public_key: String,
+    },
+    /// Makes a new sealing key: prints `sealing.key` and its public key.
+    SealingKey,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod keys;
 mod migrate;
 mod privacy;
 mod run;
+mod seal;
 mod serve;
 #[cfg(test)]
 mod tests;

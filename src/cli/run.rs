@@ -102,6 +102,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 AuditCommand::AsOf { record, instant } => {
                     crate::audit::as_of(&settings, &record, &instant, &mut out).await
                 }
+                AuditCommand::Verify {
+                    tenant,
+                    from,
+                    to,
+                    public_keys,
+                } => {
+                    let scope = (tenant.as_deref(), from, to);
+                    super::seal::verify(&settings, scope, &public_keys, &mut out).await
+                }
+                AuditCommand::Proof { position } => {
+                    super::seal::proof(&settings, position, &mut out).await
+                }
+                AuditCommand::VerifyProof { file, public_key } => {
+                    super::seal::verify_proof(&file, &public_key, &mut out)
+                }
+                AuditCommand::SealingKey => super::seal::sealing_key(&mut out),
                 AuditCommand::Export {
                     tenant,
                     from,

@@ -9,6 +9,7 @@ mod master_key;
 mod privacy;
 mod private_postgres;
 mod quick_start;
+mod seal;
 mod seed;
 mod shutdown;
 mod telemetry;

@@ -135,6 +135,7 @@ impl TestCluster {
             ("gateway.listen", "127.0.0.1:0"),
             ("projector.metrics_listen", "127.0.0.1:0"),
             ("services.metrics_listen", "127.0.0.1:0"),
+            ("sealing.metrics_listen", "127.0.0.1:0"),
         ] {
             figment = figment.merge((key, value));
         }

@@ -26,6 +26,7 @@ pub mod gateway;
 pub mod projector;
 pub mod properties;
 pub mod relay;
+pub mod sealer;
 pub mod tenancy;
 
 use crate::keys::Keys;
@@ -113,7 +114,9 @@ pub fn services(
             Component::Properties => properties::build(&shared),
             Component::Deals => deals::build(&shared),
             Component::Communications => communications::build(&shared),
-            Component::Projector | Component::Gateway | Component::Relay => continue,
+            Component::Projector | Component::Gateway | Component::Relay | Component::Sealer => {
+                continue
+            }
         };
         bound.push(Bound {
             component,

@@ -230,6 +230,16 @@ impl LogReader {
         self.keyring.as_ref()
     }
 
+    /// The same reader with every field exactly as stored: no keyring and
+    /// no upcasters (the log's seals cover these bytes, ADR 0037).
+    pub fn raw(&self) -> Self {
+        Self {
+            keyring: None,
+            upcasters: Arc::new(Upcasters::new()),
+            ..self.clone()
+        }
+    }
+
     /// The same reader opening sealed fields only in events of
     /// `stream_types` (`None`: all), for a reader that uses no others.
     pub fn opening_only(&self, stream_types: Option<&'static [&'static str]>) -> Self {

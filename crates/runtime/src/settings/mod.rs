@@ -15,12 +15,14 @@ mod kafka;
 mod privacy;
 mod projector;
 mod redact;
+mod sealing;
 mod services;
 mod telemetry;
 pub use gateway::{GatewaySettings, WebhookProvider};
 pub use kafka::KafkaSettings;
 pub use privacy::PrivacySettings;
 pub use projector::{ProjectorSettings, ProjectorSource};
+pub use sealing::SealingSettings;
 pub use services::{AuthSettings, Environment, PublicKey, ServicesSettings};
 pub use telemetry::TelemetrySettings;
 
@@ -39,6 +41,7 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub kafka: KafkaSettings,
     pub privacy: PrivacySettings,
+    pub sealing: SealingSettings,
 }
 
 /// Where the event log lives and how to reach it.
@@ -234,6 +237,7 @@ impl Settings {
         self.gateway.validate()?;
         self.kafka.validate()?;
         self.privacy.validate()?;
+        self.sealing.validate()?;
         if self.projector.source == ProjectorSource::Kafka && !self.kafka.enabled() {
             return Err(Error::Invalid {
                 key: "projector.source",
