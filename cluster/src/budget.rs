@@ -153,10 +153,10 @@ mod tests {
         assert_eq!(
             budget,
             Budget {
-                app: 7,
+                app: 6,
                 reader: 4,
                 owner: 7,
-                held: 2
+                held: 3
             }
         );
     }
@@ -167,8 +167,8 @@ mod tests {
         use Component::*;
         let with_relay = [&Component::ALL[..], &[Relay]].concat();
         let rows: [(&[Component], [u32; 4]); 6] = [
-            (&Component::ALL, [2, 7, 7, 4]),
-            (&with_relay, [3, 7, 6, 4]),
+            (&Component::ALL, [3, 6, 7, 4]),
+            (&with_relay, [4, 6, 6, 4]),
             (&[Properties], [0, 20, 0, 0]),
             (&[Tenancy], [0, 14, 0, 6]),
             (&[Projector], [2, 0, 12, 6]),
@@ -202,13 +202,13 @@ mod tests {
     #[test]
     fn a_total_below_what_the_components_hold_is_refused_with_the_minimum() {
         let error = Budget::plan(6, &up(), ProjectorSource::Log).expect_err("too small");
-        assert_eq!(error.needed, 7);
+        assert_eq!(error.needed, 8);
         let message = error.to_string();
         assert!(
             message.contains("database.max_connections = 6"),
             "{message}"
         );
-        assert!(message.contains("at least 7"), "{message}");
+        assert!(message.contains("at least 8"), "{message}");
     }
 
     fn components() -> impl Strategy<Value = Vec<Component>> {
@@ -240,6 +240,7 @@ mod tests {
                     );
                     let reads_log = has(Component::Tenancy)
                         || has(Component::Relay)
+                        || has(Component::Sealer)
                         || (has(Component::Projector) && !kafka);
                     prop_assert_eq!(budget.reader > 0, reads_log);
                 }

@@ -64,8 +64,8 @@ def uuid_bytes(value, what):
 
 def unhex(value, what):
     if (not isinstance(value, str) or len(value) != 64
-            or any(c not in "0123456789abcdefABCDEF" for c in value)):
-        raise Failed(f"{what} is not 64 hex digits")
+            or any(c not in "0123456789abcdef" for c in value)):
+        raise Failed(f"{what} is not 64 lower-case hex digits")
     return bytes.fromhex(value)
 
 

@@ -179,7 +179,7 @@ mod tests {
             last_position: 10,
             root: [7; 32],
             previous: GENESIS,
-            sealed_at: DateTime::from_timestamp_micros(1_700_000_000_000_000).unwrap(),
+            sealed_at: DateTime::from_timestamp_micros(1_700_000_000_000_000).expect("in range"),
             key_id: "ed25519:0011223344556677".into(),
         }
     }
@@ -188,7 +188,7 @@ mod tests {
     fn a_signed_head_verifies_with_its_public_key_only_and_unchanged() {
         let key = SealingKey::from_seed([3; 32]);
         let signature = key.sign(&head());
-        let public = PublicKey::from_base64(&key.public().to_base64()).unwrap();
+        let public = PublicKey::from_base64(&key.public().to_base64()).expect("public key");
         assert_eq!(public.id(), key.id());
         assert!(public.verifies(&head(), &signature));
         let other = SealingKey::from_seed([4; 32]).public();
@@ -214,11 +214,15 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_refused_with_the_reason() {
-        assert_eq!(SealingKey::from_base64("%%").unwrap_err(), "is not base64");
+        assert_eq!(
+            SealingKey::from_base64("%%").expect_err("refused"),
+            "is not base64"
+        );
         assert!(SealingKey::from_base64("AAAA")
-            .unwrap_err()
+            .expect_err("refused")
             .contains("an Ed25519 seed is 32"));
-        let key = SealingKey::from_base64(&SealingKey::from_seed([9; 32]).to_base64()).unwrap();
+        let key = SealingKey::from_base64(&SealingKey::from_seed([9; 32]).to_base64())
+            .expect("a seed");
         assert_eq!(key.id(), SealingKey::from_seed([9; 32]).id());
     }
 }

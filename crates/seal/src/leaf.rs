@@ -3,8 +3,8 @@
 //! and never filled). The encoding is documented in `docs/audit-proofs.md`
 //! so that a few lines of another language can rebuild it.
 //!
-//! Every field is covered, the payload as PostgreSQL stores it (jsonb's
-//! text: ciphertext where personal fields are sealed, so destroying a key
+//! Every field is covered, the payload byte for byte as written (a `json`
+//! column: ciphertext where personal fields are sealed, so destroying a key
 //! breaks no seal). Integers are big-endian, ids their 16 bytes, text a
 //! 4-byte big-endian length and its UTF-8 bytes, times microseconds since
 //! the Unix epoch.

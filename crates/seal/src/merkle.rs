@@ -128,7 +128,8 @@ mod tests {
                 let j = (i + 1) % n;
                 prop_assert!(!verify_inclusion(&l[i], j as u64, n as u64, &path, &r));
             }
-            prop_assert!(!verify_inclusion(&l[i], i as u64, n as u64 + 1, &path, &r));
+            // (Another size may share the path's shape: a proof is bound to
+            // its size by the signed head, not by the path.)
             prop_assert!(!verify_inclusion(&l[i], i as u64, n as u64, &path, &leaf(b"root")));
         }
     }

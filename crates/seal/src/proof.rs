@@ -160,8 +160,8 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str, what: &str) -> Result<Hash, String> {
-    let bad = || format!("{what} is not 64 hex digits");
-    if text.len() != 64 || !text.is_ascii() {
+    let bad = || format!("{what} is not 64 lower-case hex digits");
+    if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(bad());
     }
     let mut out = [0u8; 32];
@@ -208,9 +208,9 @@ pub fn check(proof: &Proof, key: &PublicKey) -> Result<(), String> {
             event.position, head.block, head.first_position, head.last_position
         ));
     }
-    if proof.leaf_index != event.position - head.first_position
-        || proof.tree_size != head.last_position - head.first_position + 1
-    {
+    // Checked: a proof is untrusted input.
+    let size = (head.last_position - head.first_position).checked_add(1);
+    if proof.leaf_index != event.position - head.first_position || Some(proof.tree_size) != size {
         return Err("leaf_index or tree_size does not match the head's positions".to_owned());
     }
     let path = proof
