@@ -155,7 +155,7 @@ async fn every_table_has_row_level_security_enabled() {
     let tenant_tables: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind = 'r' AND n.nspname = 'public' AND c.relname <> '_sqlx_migrations' \
-           AND c.relname <> 'relay_progress' AND c.relname <> 'privacy_master' \
+           AND c.relname NOT IN ('relay_progress', 'privacy_master', 'seal_blocks', 'seal_development_key') \
            AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')",
     )
     .fetch_all(&owner)
@@ -178,5 +178,24 @@ async fn every_table_has_row_level_security_enabled() {
         .fetch_all(&mut conn)
         .await
         .expect_err("not the application's");
+    assert!(error.to_string().contains("permission denied"), "{error}");
+    // The log's seals (ADR 0037): heads name no tenant and every auditor's
+    // proof needs them, so the application role reads them, and writes
+    // none; the development sealing key is no role's to read.
+    sqlx::query("SELECT * FROM seal_blocks")
+        .fetch_all(&mut conn)
+        .await
+        .expect("heads are readable");
+    let error = sqlx::query(
+        "INSERT INTO seal_blocks VALUES (1, 1, 1, '\\x00', '\\x00', '\\x00', 'k', '\\x00', now())",
+    )
+    .execute(&mut conn)
+    .await
+    .expect_err("not the application's to write");
+    assert!(error.to_string().contains("permission denied"), "{error}");
+    let error = sqlx::query("SELECT * FROM seal_development_key")
+        .fetch_all(&mut conn)
+        .await
+        .expect_err("no role's");
     assert!(error.to_string().contains("permission denied"), "{error}");
 }
