@@ -2,6 +2,7 @@
 //! against a fresh PostgreSQL database, driven over real HTTP and WebSocket.
 
 mod access;
+mod audit_proof;
 mod contact_export;
 mod contact_search;
 mod contract;

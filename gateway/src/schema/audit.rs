@@ -6,9 +6,10 @@
 use super::int64;
 use super::page::{connection, page, Connection};
 use super::reads::scope;
-use crate::error::{bad_input, from_read, from_status};
+use crate::error::{bad_input, coded, from_read, from_status, not_found};
 use crate::services::{request, Services, TraceParent};
 use crate::viewer::allowed;
+use async_graphql::ErrorExtensions;
 use async_graphql::{
     ComplexObject, Context, Enum, InputObject, Json, Object, Result, SimpleObject,
 };
@@ -16,7 +17,9 @@ use chrono::{DateTime, Utc};
 use deedlog_kernel::Role;
 use deedlog_proto::common::v1 as pb;
 use deedlog_read_model::audit::{self as rm, EventRow, ReconciliationRunRow};
+use deedlog_read_model::seal_proof::{self, Proven};
 use deedlog_read_model::Int64;
+use deedlog_runtime::ErrorCode;
 use uuid::Uuid;
 
 const READ: &str = "read the audit history";
@@ -89,6 +92,43 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
+    /// The inclusion proof of the tenant's event at `position` (format
+    /// `deedlog.audit-proof/1`, docs/audit-proofs.md): the event exactly as
+    /// stored (personal fields sealed), its audit path in its block's
+    /// Merkle tree, and the block's signed head. Check it offline with the
+    /// sealing key's public half (`deedlog audit verify-proof`). NOT_FOUND
+    /// when the tenant has no event there; UNAVAILABLE (reason NOT_SEALED)
+    /// until the sealer has sealed it. A user's credentials event is never
+    /// shown, so never proven here. Admins and auditors.
+    async fn audit_proof(
+        &self,
+        ctx: &Context<'_>,
+        position: i32,
+    ) -> Result<Json<serde_json::Value>> {
+        let viewer = allowed(ctx, Role::may_read_audit, "read the audit history's proofs")?;
+        let position = u64::try_from(position)
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| {
+                bad_input(format!(
+                    "position {position} is not a log position (1 or more)"
+                ))
+            })?;
+        let mut scope = scope(ctx, viewer).await?;
+        match seal_proof::proof(scope.conn(), position).await.map_err(from_read)? {
+            Proven::Proof(proof) => Ok(Json(serde_json::to_value(*proof)?)),
+            Proven::NoEvent => Err(not_found(&format!("event at position {position}"))),
+            Proven::NotSealed => Err(coded(
+                ErrorCode::Unavailable,
+                format!("the event at position {position} is not sealed yet; ask again shortly"),
+            )
+            .extend_with(|_, e| e.set("reason", "NOT_SEALED"))),
+            Proven::Credentials => Err(bad_input(format!(
+                "position {position} holds a user's credentials event, which is never shown (ADR 0023); `deedlog audit verify` checks its seal"
+            ))),
+        }
+    }
+
     /// Stored events in log order, a page at a time (`first` 1–100).
     /// Credential material is never shown: password hashes and refresh-token
     /// ids in `credentials` events read `"[redacted]"` (see `AuditEvent.payload`).

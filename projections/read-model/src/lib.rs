@@ -27,6 +27,7 @@ pub mod deals;
 pub mod export;
 pub mod freshness;
 pub mod properties;
+pub mod seal_proof;
 pub mod tenancy;
 pub mod timeline;
 
