@@ -12,7 +12,7 @@ import sys
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "infra"
-COMPONENTS = {"tenancy", "properties", "deals", "communications", "projector", "gateway", "relay"}
+COMPONENTS = {"tenancy", "properties", "deals", "communications", "projector", "gateway", "relay", "sealer"}
 COMMANDS = {"up", "serve", "migrate", "config", "keys", "rebuild", "reconcile", "dlq", "projections", "--help"}
 failures = []
 
