@@ -116,8 +116,21 @@ async fn bad_input_is_refused_with_a_message_and_nothing_is_written() {
         (vec!["keys", "generate", "--kid", ""], "is not a key id"),
         (
             vec!["--config", &small, "up", "--seed", "none"],
-            "database.max_connections = 5 is too small for these components: they need at least 7",
+            "database.max_connections = 5 is too small for these components: they need at least 8",
         ),
+        (
+            vec!["audit", "verify", "--from", "9", "--to", "3"],
+            "--from (9) must not be after --to (3)",
+        ),
+        (
+            vec!["audit", "verify", "--tenant", "berg"],
+            "--tenant \"berg\" is not a tenant id",
+        ),
+        (
+            vec!["audit", "verify-proof", "proof.json", "--public-key", "short"],
+            "--public-key is",
+        ),
+        (vec!["audit", "proof", "first"], "invalid value 'first'"),
         (
             vec!["audit", "as-of", "not-a-record", "2026-01-01"],
             "is not a record id",

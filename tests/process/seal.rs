@@ -195,3 +195,64 @@ async fn a_row_inserted_into_a_hole_is_named_by_its_position() {
     .await;
     refused_at(&cluster, hole, "inserted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_verifies_its_own_events_whatever_happened_to_another_tenants() {
+    let (cluster, mut c, admin) = sealed_log().await;
+    let other = c.register("other").await;
+    c.create_property(&other, apartment()).await;
+    wait_sealed(&cluster).await;
+    let mut db = superuser(&cluster).await;
+    let of = |tenant: &str| {
+        format!("SELECT max(position) FROM events WHERE tenant_id = '{tenant}' AND stream_type = 'property'")
+    };
+    let others: i64 = sqlx::query_scalar(&of(&other.tenant_id))
+        .fetch_one(&mut db)
+        .await
+        .expect("position");
+    let mine: i64 = sqlx::query_scalar(&of(&admin.tenant_id))
+        .fetch_one(&mut db)
+        .await
+        .expect("position");
+    tamper(
+        &cluster,
+        &format!("UPDATE events SET actor = 'user:intruder' WHERE position = {others}"),
+    )
+    .await;
+
+    let (ok, out, err) = run_deedlog(
+        &cluster.database,
+        &["audit", "verify", "--tenant", &admin.tenant_id],
+    );
+    assert!(
+        ok,
+        "the other tenant's edit is not this tenant's: {out}{err}"
+    );
+    let (ok, _, err) = run_deedlog(
+        &cluster.database,
+        &["audit", "verify", "--tenant", &other.tenant_id],
+    );
+    assert!(
+        !ok && err.contains(&format!("position {others}: edited")),
+        "{err}"
+    );
+
+    tamper(
+        &cluster,
+        &format!("UPDATE events SET actor = 'user:intruder' WHERE position = {mine}"),
+    )
+    .await;
+    let (ok, _, err) = run_deedlog(
+        &cluster.database,
+        &["audit", "verify", "--tenant", &admin.tenant_id],
+    );
+    assert!(
+        !ok && err.contains(&format!("position {mine}: edited")),
+        "{err}"
+    );
+    let (ok, _, err) = run_deedlog(
+        &cluster.database,
+        &["audit", "verify", "--tenant", "not-a-uuid"],
+    );
+    assert!(!ok && err.contains("is not a tenant id"), "{err}");
+}

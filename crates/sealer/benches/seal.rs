@@ -114,7 +114,7 @@ async fn main() {
 
     let sealer = Sealer::new(reader.clone(), key.clone(), SealerOptions::default());
     let started = Instant::now();
-    while sealer.seal_once().await.expect("seal").is_some() {}
+    sealer.catch_up().await.expect("seal");
     let seal = events as f64 / started.elapsed().as_secs_f64();
 
     let started = Instant::now();

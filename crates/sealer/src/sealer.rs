@@ -118,17 +118,61 @@ impl Sealer {
 
     /// Seals the next block, if anything is there to seal; returns its head.
     pub async fn seal_once(&self) -> Result<Option<Head>, SealError> {
-        let last = store::last_head(self.pool()).await?;
-        let (block, after, previous) = match &last {
+        let after = self.next().await?;
+        let events = self.reader.read_all(after.1, self.options.block_size).await?;
+        self.seal(after, &events).await
+    }
+
+    /// Seals everything there is to seal now, block after block, reading
+    /// the next block while the last one is written; returns how many
+    /// blocks it sealed.
+    pub async fn catch_up(&self) -> Result<u64, SealError> {
+        let mut after = self.next().await?;
+        let mut events = self.reader.read_all(after.1, self.options.block_size).await?;
+        let mut sealed = 0;
+        loop {
+            let Some(leaves) = block_leaves(after.1, &events, self.options.block_size as usize)
+            else {
+                self.seal(after, &events).await?;
+                return Ok(sealed);
+            };
+            let last = leaves.last().map_or(after.1, |l| l.position);
+            let reader = self.reader.clone();
+            let block_size = self.options.block_size;
+            let next = tokio::spawn(async move { reader.read_all(last, block_size).await });
+            let head = self.seal(after, &events).await?;
+            let next = next
+                .await
+                .map_err(|e| SealError::Malformed(format!("the sealer's reader failed: {e}")))??;
+            let Some(head) = head else {
+                return Ok(sealed); // another sealer got there first
+            };
+            sealed += 1;
+            after = (head.block + 1, head.last_position, head.hash());
+            events = next;
+        }
+    }
+
+    /// The next block's number, the position it starts after and the hash
+    /// of the head before it.
+    async fn next(&self) -> Result<(u64, u64, merkle::Hash), SealError> {
+        Ok(match store::last_head(self.pool()).await? {
             Some(signed) => (
                 signed.head.block + 1,
                 signed.head.last_position,
                 signed.head.hash(),
             ),
             None => (1, 0, GENESIS),
-        };
-        let events = self.reader.read_all(after, self.options.block_size).await?;
-        let Some(leaves) = block_leaves(after, &events, self.options.block_size as usize) else {
+        })
+    }
+
+    /// Seals `events` (read after `after.1`) as block `after.0`.
+    async fn seal(
+        &self,
+        (block, after, previous): (u64, u64, merkle::Hash),
+        events: &[RecordedEvent],
+    ) -> Result<Option<Head>, SealError> {
+        let Some(leaves) = block_leaves(after, events, self.options.block_size as usize) else {
             self.stats.sealed_position.store(after, Ordering::Relaxed);
             self.stats.lag_ms.store(0, Ordering::Relaxed);
             return Ok(None);
@@ -206,8 +250,8 @@ impl Sealer {
         }
         tracing::info!(key_id = self.key.id(), "sealing the log");
         loop {
-            let sealed = match self.seal_once().await {
-                Ok(head) => head.is_some(),
+            let sealed = match self.catch_up().await {
+                Ok(blocks) => blocks > 0,
                 Err(error) => {
                     tracing::warn!(%error, "sealing failed; trying again");
                     false

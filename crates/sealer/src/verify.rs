@@ -124,12 +124,14 @@ pub async fn verify(
         .filter(|h| h.head.last_position >= from && h.head.first_position <= to)
     {
         let (first, last) = (signed.head.first_position, signed.head.last_position);
-        let stored = store::leaves(pool, first, last).await?;
+        // The sealed leaves and the events, read at once.
+        let (stored, events) =
+            tokio::join!(store::leaves(pool, first, last), read_block(&reader, first, last));
+        let (stored, events) = (stored?, events?);
         if let Some(problem) = check_leaves(signed, &stored) {
             report.problem = Some(problem);
             return Ok(report);
         }
-        let events = read_block(&reader, first, last).await?;
         let wanted = |position: u64| position >= from && position <= to;
         let mine = |tenant: Option<Uuid>| scope.tenant.is_none() || tenant == scope.tenant;
         report.events += events
