@@ -91,6 +91,9 @@ pub async fn proof(settings: &Settings, position: u64, out: &mut dyn Write) -> a
     let Some(proof) = deedlog_sealer::prove(&reader, position).await? else {
         bail!("no sealed event at position {position} (the log has none there, or the sealer has not reached it)");
     };
+    if proof.event.stream_type == deedlog_kernel::stream_type::CREDENTIALS {
+        bail!("position {position} holds a user's credentials event, which is never shown (ADR 0023); `deedlog audit verify` checks its seal");
+    }
     serde_json::to_writer_pretty(&mut *out, &proof)?;
     writeln!(out)?;
     Ok(())

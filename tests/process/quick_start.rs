@@ -14,8 +14,8 @@ use uuid::Uuid;
 const README: &str = include_str!("../../README.md");
 
 /// Where `deedlog up` listens by default, and the settings that move it.
-const DEFAULT_PORTS: [u16; 8] = [8080, 7101, 7102, 7103, 7104, 9464, 9465, 9466];
-const LISTENERS: [&str; 7] = [
+const DEFAULT_PORTS: [u16; 9] = [8080, 7101, 7102, 7103, 7104, 9464, 9465, 9466, 9467];
+const LISTENERS: [&str; 8] = [
     "DEEDLOG__GATEWAY__LISTEN",
     "DEEDLOG__SERVICES__TENANCY_LISTEN",
     "DEEDLOG__SERVICES__PROPERTIES_LISTEN",
@@ -23,6 +23,7 @@ const LISTENERS: [&str; 7] = [
     "DEEDLOG__SERVICES__COMMUNICATIONS_LISTEN",
     "DEEDLOG__SERVICES__METRICS_LISTEN",
     "DEEDLOG__PROJECTOR__METRICS_LISTEN",
+    "DEEDLOG__SEALING__METRICS_LISTEN",
 ];
 
 /// The fenced block under "## The two commands".

@@ -290,7 +290,15 @@ fn compare(
             })
         };
         match (event, leaf.tenant) {
-            (None, None) => {}
+            // A leaf without a tenant must be the absent position's hash:
+            // clearing a deleted event's tenant in the leaf table is no cover.
+            (None, None) if leaf.hash == deedlog_seal::leaf::absent(leaf.position) => {}
+            (None, None) => {
+                return problem(
+                    Kind::Deleted,
+                    "the sealed event is missing from the log (its leaf's tenant was cleared)",
+                );
+            }
             (None, Some(_)) => {
                 return problem(Kind::Deleted, "the sealed event is missing from the log");
             }
