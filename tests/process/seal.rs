@@ -87,9 +87,26 @@ async fn an_untouched_log_verifies_and_its_proofs_check_offline() {
     assert!(out.contains("intact: positions 1..="), "{out}");
     assert!(out.contains("head: block"), "{out}");
 
-    let position = middle(&cluster).await.to_string();
+    // A property's event (a user's credentials event is never shown).
+    let mut db = superuser(&cluster).await;
+    let position: i64 =
+        sqlx::query_scalar("SELECT min(position) FROM events WHERE stream_type = 'property'")
+            .fetch_one(&mut db)
+            .await
+            .expect("a property event");
+    let position = position.to_string();
     let (ok, proof, err) = run_deedlog(&cluster.database, &["audit", "proof", &position]);
     assert!(ok, "{err}");
+    let credentials: i64 =
+        sqlx::query_scalar("SELECT min(position) FROM events WHERE stream_type = 'credentials'")
+            .fetch_one(&mut db)
+            .await
+            .expect("a credentials event");
+    let (ok, _, err) = run_deedlog(
+        &cluster.database,
+        &["audit", "proof", &credentials.to_string()],
+    );
+    assert!(!ok && err.contains("never shown"), "{err}");
     let key = public_key_of(&out);
     let file = std::env::temp_dir().join(format!("{}-proof.json", cluster.database));
     std::fs::write(&file, &proof).expect("write the proof");
@@ -255,4 +272,21 @@ async fn a_tenant_verifies_its_own_events_whatever_happened_to_another_tenants()
         &["audit", "verify", "--tenant", "not-a-uuid"],
     );
     assert!(!ok && err.contains("is not a tenant id"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_event_whose_leaf_was_relabelled_absent_is_still_named() {
+    let (cluster, _c, _admin) = sealed_log().await;
+    let at = middle(&cluster).await;
+    tamper(
+        &cluster,
+        &format!(
+            "DELETE FROM events WHERE position = {at}; \
+             ALTER TABLE seal_leaves DISABLE TRIGGER USER; \
+             UPDATE seal_leaves SET tenant_id = NULL WHERE position = {at}; \
+             ALTER TABLE seal_leaves ENABLE TRIGGER USER"
+        ),
+    )
+    .await;
+    refused_at(&cluster, at, "deleted");
 }
