@@ -30,7 +30,6 @@ CREATE TABLE IF NOT EXISTS seal_leaves (
     tenant_id uuid,
     leaf      bytea  NOT NULL CHECK (length(leaf) = 32)
 );
-CREATE INDEX IF NOT EXISTS seal_leaves_by_tenant ON seal_leaves (tenant_id, position);
 
 CREATE TRIGGER seal_blocks_are_immutable BEFORE UPDATE OR DELETE ON seal_blocks
     FOR EACH ROW EXECUTE FUNCTION refuse_history_change();
