@@ -147,27 +147,21 @@ pub async fn insert(
     if inserted == 0 {
         return Ok(false);
     }
-    // COPY in text form: several times faster than an INSERT of arrays,
-    // and sealing a backlog is mostly this write.
-    let mut text = String::with_capacity(leaves.len() * 120);
-    for leaf in leaves {
-        use std::fmt::Write;
-        let tenant = leaf.tenant.map_or_else(|| "\\N".to_owned(), |t| t.to_string());
-        let _ = write!(text, "{}\t{}\t{tenant}\t\\\\x", leaf.position, head.block);
-        for byte in leaf.hash {
-            let _ = write!(text, "{byte:02x}");
-        }
-        text.push('\n');
-    }
-    let mut copy = tx
-        .copy_in_raw("COPY seal_leaves (position, block, tenant_id, leaf) FROM STDIN")
-        .await
-        .map_err(Error::db(context))?;
-    if let Err(error) = copy.send(text.into_bytes()).await {
-        let _ = copy.abort("the leaves could not be sent").await;
-        return Err(Error::db(context)(error));
-    }
-    copy.finish().await.map_err(Error::db(context))?;
+    let positions: Vec<i64> = leaves.iter().map(|l| saturating_i64(l.position)).collect();
+    let tenants: Vec<Option<Uuid>> = leaves.iter().map(|l| l.tenant).collect();
+    let hashes: Vec<Vec<u8>> = leaves.iter().map(|l| l.hash.to_vec()).collect();
+    sqlx::query(
+        "INSERT INTO seal_leaves (position, block, tenant_id, leaf) \
+         SELECT position, $4, tenant_id, leaf FROM unnest($1::bigint[], $2::uuid[], $3::bytea[]) \
+         AS l(position, tenant_id, leaf)",
+    )
+    .bind(&positions)
+    .bind(&tenants)
+    .bind(&hashes)
+    .bind(saturating_i64(head.block))
+    .execute(&mut *tx)
+    .await
+    .map_err(Error::db(context))?;
     tx.commit().await.map_err(Error::db(context))?;
     Ok(true)
 }
