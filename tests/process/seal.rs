@@ -282,9 +282,10 @@ async fn a_deleted_event_whose_leaf_was_relabelled_absent_is_still_named() {
         &cluster,
         &format!(
             "DELETE FROM events WHERE position = {at}; \
-             ALTER TABLE seal_leaves DISABLE TRIGGER USER; \
-             UPDATE seal_leaves SET tenant_id = NULL WHERE position = {at}; \
-             ALTER TABLE seal_leaves ENABLE TRIGGER USER"
+             ALTER TABLE seal_blocks DISABLE TRIGGER USER; \
+             UPDATE seal_blocks SET tenants[{at} - first_position + 1] = NULL \
+             WHERE first_position <= {at} AND last_position >= {at}; \
+             ALTER TABLE seal_blocks ENABLE TRIGGER USER"
         ),
     )
     .await;

@@ -57,8 +57,7 @@ pub async fn prove(reader: &LogReader, position: u64) -> Result<Option<Proof>, E
     else {
         return Ok(None);
     };
-    let (first, last) = (signed.head.first_position, signed.head.last_position);
-    let leaves: Vec<_> = store::leaves(reader.pool(), first, last)
+    let leaves: Vec<_> = store::leaves(reader.pool(), signed.head.block)
         .await?
         .into_iter()
         .map(|l| l.hash)

@@ -119,7 +119,10 @@ impl Sealer {
     /// Seals the next block, if anything is there to seal; returns its head.
     pub async fn seal_once(&self) -> Result<Option<Head>, SealError> {
         let after = self.next().await?;
-        let events = self.reader.read_all(after.1, self.options.block_size).await?;
+        let events = self
+            .reader
+            .read_all(after.1, self.options.block_size)
+            .await?;
         self.seal(after, &events).await
     }
 
@@ -128,7 +131,10 @@ impl Sealer {
     /// blocks it sealed.
     pub async fn catch_up(&self) -> Result<u64, SealError> {
         let mut after = self.next().await?;
-        let mut events = self.reader.read_all(after.1, self.options.block_size).await?;
+        let mut events = self
+            .reader
+            .read_all(after.1, self.options.block_size)
+            .await?;
         let mut sealed = 0;
         loop {
             let Some(leaves) = block_leaves(after.1, &events, self.options.block_size as usize)

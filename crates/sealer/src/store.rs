@@ -92,44 +92,48 @@ pub async fn head_covering(pool: &PgPool, position: u64) -> Result<Option<Signed
     row.map(SignedHead::try_from).transpose()
 }
 
-/// The stored leaves of positions `first..=last`, in order.
-pub async fn leaves(pool: &PgPool, first: u64, last: u64) -> Result<Vec<Leaf>, Error> {
-    let rows: Vec<(i64, Option<Uuid>, Vec<u8>)> = sqlx::query_as(
-        "SELECT position, tenant_id, leaf FROM seal_leaves \
-         WHERE position >= $1 AND position <= $2 ORDER BY position",
-    )
-    .bind(saturating_i64(first))
-    .bind(saturating_i64(last))
-    .fetch_all(pool)
-    .await
-    .map_err(Error::db("read sealed leaves"))?;
-    rows.into_iter()
-        .map(|(position, tenant, leaf)| {
-            Ok(Leaf {
-                position: fit("position", position)?,
-                tenant,
-                hash: leaf.as_slice().try_into().map_err(|_| {
-                    Error::Malformed(format!("the leaf of position {position} is not 32 bytes"))
-                })?,
-            })
+/// The stored leaves of block `block`, in position order.
+pub async fn leaves(pool: &PgPool, block: u64) -> Result<Vec<Leaf>, Error> {
+    let (first, hashes, tenants): (i64, Vec<u8>, Vec<Option<Uuid>>) =
+        sqlx::query_as("SELECT first_position, leaves, tenants FROM seal_blocks WHERE block = $1")
+            .bind(saturating_i64(block))
+            .fetch_one(pool)
+            .await
+            .map_err(Error::db("read a block's leaves"))?;
+    let first: u64 = fit("position", first)?;
+    if hashes.len() != tenants.len() * 32 {
+        return Err(Error::Malformed(format!(
+            "block {block} holds {} bytes of leaves for {} positions",
+            hashes.len(),
+            tenants.len()
+        )));
+    }
+    Ok(hashes
+        .chunks_exact(32)
+        .zip(tenants)
+        .enumerate()
+        .map(|(i, (hash, tenant))| Leaf {
+            position: first + i as u64,
+            tenant,
+            hash: hash.try_into().expect("chunks of 32"),
         })
-        .collect()
+        .collect())
 }
 
-/// Stores a sealed block: its head and its leaves, in one transaction. A
-/// block another sealer stored first (same number or positions) is a
-/// conflict: nothing is written and `false` returned.
+/// Stores a sealed block: its head and its leaves, in one row. A block
+/// another sealer stored first (same number or positions) is a conflict:
+/// nothing is written and `false` returned.
 pub async fn insert(
     pool: &PgPool,
     head: &Head,
     signature: &[u8; 64],
     leaves: &[Leaf],
 ) -> Result<bool, Error> {
-    let context = "store a seal";
-    let mut tx = pool.begin().await.map_err(Error::db(context))?;
+    let hashes: Vec<u8> = leaves.iter().flat_map(|l| l.hash).collect();
+    let tenants: Vec<Option<Uuid>> = leaves.iter().map(|l| l.tenant).collect();
     let inserted = sqlx::query(
-        "INSERT INTO seal_blocks (block, first_position, last_position, root, previous, head, key_id, signature, sealed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        "INSERT INTO seal_blocks (block, first_position, last_position, root, previous, head, key_id, signature, sealed_at, leaves, tenants) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
     )
     .bind(saturating_i64(head.block))
     .bind(saturating_i64(head.first_position))
@@ -140,28 +144,11 @@ pub async fn insert(
     .bind(&head.key_id)
     .bind(signature.as_slice())
     .bind(head.sealed_at)
-    .execute(&mut *tx)
+    .bind(hashes)
+    .bind(tenants)
+    .execute(pool)
     .await
-    .map_err(Error::db(context))?
+    .map_err(Error::db("store a seal"))?
     .rows_affected();
-    if inserted == 0 {
-        return Ok(false);
-    }
-    let positions: Vec<i64> = leaves.iter().map(|l| saturating_i64(l.position)).collect();
-    let tenants: Vec<Option<Uuid>> = leaves.iter().map(|l| l.tenant).collect();
-    let hashes: Vec<Vec<u8>> = leaves.iter().map(|l| l.hash.to_vec()).collect();
-    sqlx::query(
-        "INSERT INTO seal_leaves (position, block, tenant_id, leaf) \
-         SELECT position, $4, tenant_id, leaf FROM unnest($1::bigint[], $2::uuid[], $3::bytea[]) \
-         AS l(position, tenant_id, leaf)",
-    )
-    .bind(&positions)
-    .bind(&tenants)
-    .bind(&hashes)
-    .bind(saturating_i64(head.block))
-    .execute(&mut *tx)
-    .await
-    .map_err(Error::db(context))?;
-    tx.commit().await.map_err(Error::db(context))?;
-    Ok(true)
+    Ok(inserted > 0)
 }

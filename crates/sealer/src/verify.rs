@@ -125,8 +125,10 @@ pub async fn verify(
     {
         let (first, last) = (signed.head.first_position, signed.head.last_position);
         // The sealed leaves and the events, read at once.
-        let (stored, events) =
-            tokio::join!(store::leaves(pool, first, last), read_block(&reader, first, last));
+        let (stored, events) = tokio::join!(
+            store::leaves(pool, signed.head.block),
+            read_block(&reader, first, last)
+        );
         let (stored, events) = (stored?, events?);
         if let Some(problem) = check_leaves(signed, &stored) {
             report.problem = Some(problem);

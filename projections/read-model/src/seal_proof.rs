@@ -86,14 +86,11 @@ pub async fn proof(conn: &mut PgConnection, position: u64) -> Result<Proven, Err
     let Some(h) = head else {
         return Ok(Proven::NotSealed);
     };
-    let leaves: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT leaf FROM seal_leaves WHERE position >= $1 AND position <= $2 ORDER BY position",
-    )
-    .bind(h.1)
-    .bind(h.2)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(Error::db(context))?;
+    let leaves: Vec<u8> = sqlx::query_scalar("SELECT leaves FROM seal_blocks WHERE block = $1")
+        .bind(h.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(Error::db(context))?;
     let hash = |bytes: &[u8]| <[u8; 32]>::try_from(bytes).map_err(|_| malformed(h.0));
     let signed = SignedHead {
         head: Head {
@@ -108,10 +105,7 @@ pub async fn proof(conn: &mut PgConnection, position: u64) -> Result<Proven, Err
         stored_hash: h.5,
         signature: h.7,
     };
-    let leaves = leaves
-        .iter()
-        .map(|l| hash(l))
-        .collect::<Result<Vec<_>, _>>()?;
+    let leaves = leaves.chunks(32).map(hash).collect::<Result<Vec<_>, _>>()?;
     // A trace state is part of the trace only with a trace parent (as the
     // log's readers take it, and the sealer sealed it).
     let (traceparent, tracestate) = match e.12 {
