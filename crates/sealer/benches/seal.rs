@@ -4,7 +4,7 @@
 //! * sealing a backlog of `DEEDLOG_BENCH_EVENTS` events (default 300,000);
 //! * verifying it, against reading the whole log (`read_all`) in the same run;
 //! * the seal lag while appenders add 2,000 events/s (p50/p99);
-//! * 16-writer single-event appends without and with the sealer running.
+//! * 16-writer single-event appends without and with a caught-up sealer running.
 //!
 //! Writes `target/bench/seal.json` at the workspace root.
 //! `DEEDLOG_BENCH_SECS` sets each timed run's length (default 5).
@@ -125,6 +125,8 @@ async fn main() {
     let verified = report.events as f64 / started.elapsed().as_secs_f64();
 
     let alone = appends(&store, tenant, 16, run).await;
+    // Steady state: the sealer starts level with the log, then keeps up.
+    sealer.catch_up().await.expect("seal");
     let running = Arc::new(AtomicBool::new(true));
     let background = {
         let (sealer, running) = (sealer.clone(), running.clone());
