@@ -31,7 +31,8 @@ async fn bad_input_is_refused_with_a_message_and_nothing_is_written() {
     );
     // A database that does not exist: any command that wrote would create it.
     let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
-    let cases: Vec<(Vec<&str>, &str)> = vec![
+    let cases: Vec<(Vec<&str>, &str)> =
+        vec![
         (
             vec!["--config", &missing, "config", "check"],
             "does not exist",
