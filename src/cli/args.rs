@@ -147,6 +147,11 @@ pub enum AuditCommand {
         to: String,
         #[arg(long, value_enum, default_value = "jsonl")]
         format: crate::audit::ExportFormat,
+        /// Also write the signed head the export is consistent with (JSON)
+        /// to this file; `deedlog audit consistency` later shows the log
+        /// still extends it.
+        #[arg(long, value_name = "FILE")]
+        head: Option<String>,
     },
     /// Checks the log against its seals (ADR 0037): every event as stored,
     /// every Merkle root, the chain of heads and every signature. Exits 0
@@ -181,6 +186,26 @@ pub enum AuditCommand {
     },
     /// Makes a new sealing key: prints `sealing.key` and its public key.
     SealingKey,
+    /// The chain of signed heads from an older head (a file written by
+    /// `export --head`) to the log's newest (JSON, format
+    /// deedlog.consistency-proof/1); exits 1 when the log no longer holds
+    /// that head, i.e. sealed history was rewritten since.
+    Consistency {
+        /// The older head's file.
+        head: String,
+    },
+    /// Checks a consistency proof offline: it starts at the older head and
+    /// every later head is chained and signed; exits 0 when it holds.
+    VerifyConsistency {
+        /// The proof's file.
+        proof: String,
+        /// The older head's file.
+        #[arg(long, value_name = "FILE")]
+        head: String,
+        /// A public key the heads may be signed with (32 bytes in base64); repeatable.
+        #[arg(long = "public-key", value_name = "KEY", required = true)]
+        public_keys: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

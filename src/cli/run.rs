@@ -118,17 +118,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     super::seal::verify_proof(&file, &public_key, &mut out)
                 }
                 AuditCommand::SealingKey => super::seal::sealing_key(&mut out),
+                AuditCommand::Consistency { head } => {
+                    super::seal::consistency(&settings, &head, &mut out).await
+                }
+                AuditCommand::VerifyConsistency {
+                    proof,
+                    head,
+                    public_keys,
+                } => super::seal::verify_consistency(&proof, &head, &public_keys, &mut out),
                 AuditCommand::Export {
                     tenant,
                     from,
                     to,
                     format,
+                    head,
                 } => {
                     let count =
                         crate::audit::export(&settings, &tenant, &from, &to, format, &mut out)
                             .await?;
                     eprintln!("exported {count} events");
-                    Ok(())
+                    match head {
+                        Some(file) => super::seal::write_head(&settings, &file).await,
+                        None => Ok(()),
+                    }
                 }
             }
         }

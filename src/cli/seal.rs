@@ -1,9 +1,11 @@
-//! `deedlog audit verify | proof | verify-proof | sealing-key`: the log's
+//! `deedlog audit verify | proof | verify-proof | sealing-key | consistency |
+//! verify-consistency` and `export --head`: the log's
 //! seals from the command line (ADR 0037, docs/audit-proofs.md).
 
 use anyhow::{bail, Context};
 use deedlog_runtime::settings::Settings;
-use deedlog_seal::proof::{self, Proof};
+use deedlog_seal::consistency::{self, Consistency};
+use deedlog_seal::proof::{self, Proof, ProvenHead};
 use deedlog_seal::{PublicKey, SealingKey};
 use deedlog_sealer::verify::{self, Scope};
 use std::io::{Read, Write};
@@ -134,5 +136,91 @@ pub fn sealing_key(out: &mut dyn Write) -> anyhow::Result<()> {
         key.public().to_base64()
     )?;
     writeln!(out, "# key id: {}", key.id())?;
+    Ok(())
+}
+
+/// Reads a head written by `export --head`.
+fn read_head(file: &str) -> anyhow::Result<ProvenHead> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("read {file}"))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!("{file} is not a signed head (as `deedlog audit export --head` writes)")
+    })
+}
+
+/// Writes the log's newest signed head to `file` (after an export).
+pub async fn write_head(settings: &Settings, file: &str) -> anyhow::Result<()> {
+    let reader = deedlog_cluster::pools::log_reader(settings).await?;
+    let Some(signed) = deedlog_sealer::store::last_head(reader.pool()).await? else {
+        bail!("the log is not sealed yet: no head to write to {file} (is the sealer running?)");
+    };
+    let head = ProvenHead::from(&signed);
+    std::fs::write(file, serde_json::to_string_pretty(&head)?)
+        .with_context(|| format!("write {file}"))?;
+    eprintln!(
+        "consistent with head: block {} through position {}, hash {} (written to {file})",
+        head.block, head.last_position, head.hash
+    );
+    Ok(())
+}
+
+/// Prints the chain of heads from the head in `file` to the newest; an
+/// error (exit 1) when the log no longer holds that head.
+pub async fn consistency(
+    settings: &Settings,
+    file: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let older = read_head(file)?;
+    let reader = deedlog_cluster::pools::log_reader(settings).await?;
+    let heads = deedlog_sealer::store::heads_from(reader.pool(), older.block).await?;
+    let Some(first) = heads.first() else {
+        bail!(
+            "the log has no block {}: sealed history was removed since that head",
+            older.block
+        );
+    };
+    let stored = ProvenHead::from(first);
+    if stored.hash != older.hash {
+        bail!(
+            "block {} now has head {}, not {}: sealed history was rewritten since that head",
+            older.block,
+            stored.hash,
+            older.hash
+        );
+    }
+    let proof = Consistency::new(heads.iter().map(ProvenHead::from).collect());
+    serde_json::to_writer_pretty(&mut *out, &proof)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Checks a consistency proof offline against the older head and keys.
+pub fn verify_consistency(
+    proof_file: &str,
+    head_file: &str,
+    keys: &[String],
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let keys = keys
+        .iter()
+        .map(|k| {
+            PublicKey::from_base64(k).map_err(|reason| anyhow::anyhow!("--public-key {reason}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let older = read_head(head_file)?;
+    let text = std::fs::read_to_string(proof_file).with_context(|| format!("read {proof_file}"))?;
+    let proof: Consistency = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{proof_file} is not a consistency proof (format {})",
+            consistency::FORMAT
+        )
+    })?;
+    let newest = consistency::check(&proof, &older, &keys)
+        .map_err(|reason| anyhow::anyhow!("the proof does not hold: {reason}"))?;
+    writeln!(
+        out,
+        "the proof holds: the log through position {} (block {}) is a prefix of the log through position {} (block {})",
+        older.last_position, older.block, newest.last_position, newest.block
+    )?;
     Ok(())
 }

@@ -291,3 +291,61 @@ async fn a_deleted_event_whose_leaf_was_relabelled_absent_is_still_named() {
     .await;
     refused_at(&cluster, at, "deleted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exports_head_is_shown_a_prefix_of_the_later_log() {
+    let (cluster, mut c, admin) = sealed_log().await;
+    let db = &cluster.database;
+    let dir = std::env::temp_dir();
+    let head = dir.join(format!("{db}-head.json"));
+    let proof = dir.join(format!("{db}-consistency.json"));
+    let (head, proof) = (head.to_str().expect("path"), proof.to_str().expect("path"));
+    let export = [
+        "audit",
+        "export",
+        "--tenant",
+        &admin.tenant_id,
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2100-01-01",
+        "--head",
+        head,
+    ];
+    let (ok, _, err) = run_deedlog(db, &export);
+    assert!(ok && err.contains("consistent with head: block"), "{err}");
+
+    // History goes on; the older head is still part of it.
+    c.create_property(&admin, apartment()).await;
+    wait_sealed(&cluster).await;
+    let (ok, out, err) = run_deedlog(db, &["audit", "verify"]);
+    assert!(ok, "{err}");
+    let key = public_key_of(&out);
+    let (ok, chain, err) = run_deedlog(db, &["audit", "consistency", head]);
+    assert!(ok, "{err}");
+    std::fs::write(proof, &chain).expect("write the proof");
+    let check = [
+        "audit",
+        "verify-consistency",
+        proof,
+        "--head",
+        head,
+        "--public-key",
+        &key,
+    ];
+    let (ok, out, err) = run_deedlog(db, &check);
+    assert!(ok && out.contains("is a prefix of the log"), "{out}{err}");
+
+    // Another older head (one digit of its hash changed): neither holds.
+    let mut older: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(head).expect("read")).expect("JSON");
+    let hash = older["hash"].as_str().expect("hash").to_owned();
+    let flipped = if hash.starts_with('0') { "1" } else { "0" };
+    older["hash"] = format!("{flipped}{}", &hash[1..]).into();
+    std::fs::write(head, older.to_string()).expect("write");
+    let (ok, _, err) = run_deedlog(db, &check);
+    assert!(!ok && err.contains("not at the older head"), "{err}");
+    let (ok, _, err) = run_deedlog(db, &["audit", "consistency", head]);
+    assert!(!ok && err.contains("sealed history was rewritten"), "{err}");
+    let _ = (std::fs::remove_file(head), std::fs::remove_file(proof));
+}

@@ -221,8 +221,8 @@ mod tests {
         assert!(SealingKey::from_base64("AAAA")
             .expect_err("refused")
             .contains("an Ed25519 seed is 32"));
-        let key = SealingKey::from_base64(&SealingKey::from_seed([9; 32]).to_base64())
-            .expect("a seed");
+        let key =
+            SealingKey::from_base64(&SealingKey::from_seed([9; 32]).to_base64()).expect("a seed");
         assert_eq!(key.id(), SealingKey::from_seed([9; 32]).id());
     }
 }

@@ -5,6 +5,7 @@
 //! outsider checks with the public key alone. The sealer and verification,
 //! which read the log, are in `deedlog-sealer`.
 
+pub mod consistency;
 pub mod head;
 pub mod leaf;
 pub mod merkle;

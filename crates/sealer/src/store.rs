@@ -71,9 +71,15 @@ pub async fn last_head(pool: &PgPool) -> Result<Option<SignedHead>, Error> {
 
 /// Every head, in block order.
 pub async fn heads(pool: &PgPool) -> Result<Vec<SignedHead>, Error> {
+    heads_from(pool, 1).await
+}
+
+/// The heads from block `block` on, in block order.
+pub async fn heads_from(pool: &PgPool, block: u64) -> Result<Vec<SignedHead>, Error> {
     let rows: Vec<HeadRow> = sqlx::query_as(&format!(
-        "SELECT {HEAD_COLUMNS} FROM seal_blocks ORDER BY block"
+        "SELECT {HEAD_COLUMNS} FROM seal_blocks WHERE block >= $1 ORDER BY block"
     ))
+    .bind(saturating_i64(block))
     .fetch_all(pool)
     .await
     .map_err(Error::db("read the seals"))?;
