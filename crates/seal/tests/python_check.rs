@@ -332,7 +332,10 @@ fn a_malformed_proof_is_refused_without_a_traceback() {
     let output = run_script(&proof, &public, "malformed-path");
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("path is not 64 lower-case hex digits"), "{stderr}");
+    assert!(
+        stderr.contains("path is not 64 lower-case hex digits"),
+        "{stderr}"
+    );
     let output = run_script(&proof_of(105), "not base64!", "malformed-key");
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
