@@ -277,15 +277,15 @@ async fn blind_indexes_match_within_a_tenant_and_label_and_survive_a_new_keyring
         Some(hash.clone())
     );
     // Another tenant, another label or another value: another hash.
-    let elsewhere = keys.blind_index(other, "contact.email", email).unwrap();
+    let elsewhere = keys.blind_index(other, "contact.email", email).expect("hashes");
     assert_ne!(elsewhere, hash);
     assert_ne!(
-        keys.blind_index(berg, "contact.phone", email).unwrap(),
+        keys.blind_index(berg, "contact.phone", email).expect("hashes"),
         hash
     );
     assert_ne!(
         keys.blind_index(berg, "contact.email", "ada@other.example")
-            .unwrap(),
+            .expect("hashes"),
         hash
     );
     assert_eq!(
@@ -301,7 +301,7 @@ async fn blind_indexes_match_within_a_tenant_and_label_and_survive_a_new_keyring
         again
             .blind_index(berg, "contact.email", email)
             .await
-            .unwrap(),
+            .expect("hashes"),
         hash
     );
 }

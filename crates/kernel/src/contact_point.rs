@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(email("  Anna@Example.COM ").unwrap(), "anna@example.com");
+        assert_eq!(email("  Anna@Example.COM ").as_deref(), Ok("anna@example.com"));
         for bad in [
             "",
             "anna",
@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn phones_lose_their_punctuation() {
-        assert_eq!(phone("+49 (30) 123-45.6").unwrap(), "+4930123456");
+        assert_eq!(phone("+49 (30) 123-45.6").as_deref(), Ok("+4930123456"));
         for bad in [
             "",
             "4930123456",

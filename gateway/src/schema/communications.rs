@@ -226,14 +226,14 @@ mod tests {
 
     #[test]
     fn a_malformed_address_or_number_is_refused_with_the_rule() {
-        let email = asked(Some("anna@")).unwrap_err();
+        let email = asked(Some("anna@")).expect_err("refused");
         assert!(
             email.contains("email address such as anna@example.com"),
             "{email}"
         );
-        let phone = asked(Some("030 123456")).unwrap_err();
+        let phone = asked(Some("030 123456")).expect_err("refused");
         assert!(phone.contains("+ and 7 to 15 digits"), "{phone}");
-        let long = asked(Some(&"a".repeat(201))).unwrap_err();
+        let long = asked(Some(&"a".repeat(201))).expect_err("refused");
         assert!(long.contains("at most 200"), "{long}");
     }
 }
