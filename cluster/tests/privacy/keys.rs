@@ -277,10 +277,13 @@ async fn blind_indexes_match_within_a_tenant_and_label_and_survive_a_new_keyring
         Some(hash.clone())
     );
     // Another tenant, another label or another value: another hash.
-    let elsewhere = keys.blind_index(other, "contact.email", email).expect("hashes");
+    let elsewhere = keys
+        .blind_index(other, "contact.email", email)
+        .expect("hashes");
     assert_ne!(elsewhere, hash);
     assert_ne!(
-        keys.blind_index(berg, "contact.phone", email).expect("hashes"),
+        keys.blind_index(berg, "contact.phone", email)
+            .expect("hashes"),
         hash
     );
     assert_ne!(
