@@ -119,17 +119,31 @@ pub async fn verify(
         return Ok(report);
     }
     report.checked = Some((from, to));
-    for signed in heads
+    let blocks: Vec<&SignedHead> = heads
         .iter()
         .filter(|h| h.head.last_position >= from && h.head.first_position <= to)
-    {
+        .collect();
+    // Each block's sealed leaves and events are read while the block
+    // before is being hashed.
+    let fetch = |signed: &SignedHead| {
+        let (reader, block) = (reader.clone(), signed.head.block);
         let (first, last) = (signed.head.first_position, signed.head.last_position);
-        // The sealed leaves and the events, read at once.
-        let (stored, events) = tokio::join!(
-            store::leaves(pool, signed.head.block),
-            read_block(&reader, first, last)
-        );
-        let (stored, events) = (stored?, events?);
+        tokio::spawn(async move {
+            let (stored, events) = tokio::join!(
+                store::leaves(reader.pool(), block),
+                read_block(&reader, first, last)
+            );
+            Ok::<_, Error>((stored?, events?))
+        })
+    };
+    let mut next = blocks.first().map(|signed| fetch(signed));
+    for (i, signed) in blocks.iter().enumerate() {
+        let last = signed.head.last_position;
+        let Some(this) = next.take() else { break };
+        next = blocks.get(i + 1).map(|signed| fetch(signed));
+        let (stored, events) = this
+            .await
+            .map_err(|e| Error::Malformed(format!("verification's reader failed: {e}")))??;
         if let Some(problem) = check_leaves(signed, &stored) {
             report.problem = Some(problem);
             return Ok(report);
