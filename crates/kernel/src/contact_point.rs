@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(email("  Anna@Example.COM ").as_deref(), Ok("anna@example.com"));
+        assert_eq!(
+            email("  Anna@Example.COM ").as_deref(),
+            Ok("anna@example.com")
+        );
         for bad in [
             "",
             "anna",
