@@ -5,25 +5,19 @@
 use chrono::Utc;
 use deedlog_eventstore::{
     AppendOutcome, AppendRequest, ConnectOptions, EventStore, ExpectedVersion, NewEvent,
-    RecordedEvent, StreamQuery, Upcasters,
+    RecordedEvent, StreamQuery,
 };
-use deedlog_kernel::{CausationId, CommandId, CommandMetadata, CorrelationId, StreamId, TenantId};
+use deedlog_kernel::{CommandMetadata, StreamId, TenantId};
 use deedlog_privacy::{
     CacheLimits, Catalogue, Keyring, MasterKey, MasterKeys, MasterSource, StoredEvent,
 };
 use serde_json::Value;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{ConnectOptions as _, Connection, PgConnection};
-use std::sync::Arc;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::{ConnectOptions as _, PgConnection};
 use std::time::Duration;
 use uuid::Uuid;
 
-pub fn admin_options() -> PgConnectOptions {
-    let url = std::env::var("DEEDLOG_TEST_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    url.parse()
-        .expect("DEEDLOG_TEST_ADMIN_URL is a PostgreSQL URL")
-}
+pub use deedlog_testing::new_stream;
 
 /// The domains' personal data and forgetting events, as the cluster builds it.
 pub fn catalogue() -> Catalogue {
@@ -53,9 +47,9 @@ pub fn configured(current: &MasterKey, retired: &[&MasterKey]) -> MasterSource {
     }
 }
 
-/// A migrated database of its own, dropped when the value is dropped.
+/// A migrated database of its own (`deedlog_testing`'s, dropped with it).
 pub struct TestDb {
-    pub name: String,
+    db: deedlog_testing::TestDb,
     pub options: PgConnectOptions,
     /// The application role's store, without a keyring.
     pub store: EventStore,
@@ -66,36 +60,12 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new() -> Self {
         let name = format!("deedlog_test_{}", Uuid::now_v7().simple());
-        let options = admin_options().database(&name);
-        assert!(
-            deedlog_eventstore::ensure_database(&options)
-                .await
-                .expect("create test database"),
-            "a fresh name is created"
-        );
-        deedlog_eventstore::migrate(&options)
-            .await
-            .expect("migrate test database");
-        let connect = ConnectOptions {
-            connect: options.clone(),
-            max_connections: 3,
-            acquire_timeout: Duration::from_secs(10),
-            app_role: "deedlog_app".to_owned(),
-            reader_role: "deedlog_log_reader".to_owned(),
-        };
-        let store = EventStore::connect(&connect, Arc::new(Upcasters::new()))
-            .await
-            .expect("connect store");
-        let owner = PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(options.clone())
-            .await
-            .expect("connect as owner");
+        let db = deedlog_testing::TestDb::named(&name, 2).await;
         Self {
-            name,
-            options,
-            store,
-            owner,
+            options: db.options.clone(),
+            store: db.store.clone(),
+            owner: db.pool.clone(),
+            db,
         }
     }
 
@@ -121,12 +91,7 @@ impl TestDb {
     }
 
     pub async fn tenant(&self) -> TenantId {
-        let tenant = TenantId::from_uuid(Uuid::now_v7());
-        self.store
-            .register_tenant(tenant)
-            .await
-            .expect("register tenant");
-        tenant
+        self.db.tenant().await
     }
 
     /// A single connection that has switched to `role`.
@@ -178,45 +143,8 @@ impl TestDb {
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime: use a thread with its own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let mut conn = admin_options().connect().await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await
-                    .ok()?;
-                conn.close().await.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
-
 pub fn metadata(tenant: TenantId) -> CommandMetadata {
-    CommandMetadata {
-        tenant_id: tenant,
-        actor: "user:0192f0c4-aaaa-7bbb-8ccc-000000000001".to_owned(),
-        command_id: CommandId::from_uuid(Uuid::now_v7()),
-        correlation_id: CorrelationId::from_uuid(Uuid::now_v7()),
-        causation_id: CausationId::from_uuid(Uuid::now_v7()),
-        occurred_at: Utc::now(),
-        trace: None,
-    }
-}
-
-pub fn new_stream() -> StreamId {
-    StreamId::from_uuid(Uuid::now_v7())
+    deedlog_testing::metadata_at(tenant, Utc::now())
 }
 
 /// Seals `events` with `keyring` (as the executor's `encode` does) and
