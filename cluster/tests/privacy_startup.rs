@@ -6,14 +6,8 @@
 use deedlog_cluster::{Cluster, Component};
 use deedlog_privacy::MasterKey;
 use deedlog_runtime::settings::{Overrides, Settings};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection};
+use sqlx::ConnectOptions;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-fn admin_url() -> String {
-    std::env::var("DEEDLOG_TEST_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
 
 /// A database name nobody else uses, dropped with the value.
 struct Database(String);
@@ -31,8 +25,10 @@ impl Database {
     }
 
     fn url(&self) -> String {
-        let admin: PgConnectOptions = admin_url().parse().expect("a PostgreSQL URL");
-        admin.database(&self.0).to_url_lossy().to_string()
+        deedlog_testing::admin_options()
+            .database(&self.0)
+            .to_url_lossy()
+            .to_string()
     }
 
     /// Settings on this database: the environment, and `privacy.*` keys.
@@ -65,26 +61,7 @@ impl Database {
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let name = self.0.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let admin: PgConnectOptions = admin_url().parse().ok()?;
-                let mut conn = admin.connect().await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await
-                    .ok()?;
-                conn.close().await.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
-            eprintln!("could not drop test database {}", self.0);
-        }
+        deedlog_testing::drop_database(&self.0);
     }
 }
 

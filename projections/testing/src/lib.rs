@@ -177,26 +177,31 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        // A runtime of its own: the test's may be shutting down.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+        drop_database(&self.name);
+    }
+}
+
+/// Drops database `name` from a `Drop` (a thread and a runtime of its own:
+/// the test's may be shutting down); says so on stderr when it cannot.
+pub fn drop_database(name: &str) {
+    let owned = name.to_owned();
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let mut conn = admin_options().connect().await.ok()?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{owned}\" WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
                 .ok()?;
-            runtime.block_on(async {
-                let mut conn = admin_options().connect().await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await
-                    .ok()?;
-                conn.close().await.ok()
-            })
+            conn.close().await.ok()
         })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
+    })
+    .join();
+    if !matches!(dropped, Ok(Some(()))) {
+        eprintln!("could not drop test database {name}");
     }
 }
 
