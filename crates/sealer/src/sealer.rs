@@ -116,16 +116,6 @@ impl Sealer {
         self.reader.pool()
     }
 
-    /// Seals the next block, if anything is there to seal; returns its head.
-    pub async fn seal_once(&self) -> Result<Option<Head>, SealError> {
-        let after = self.next().await?;
-        let events = self
-            .reader
-            .read_all(after.1, self.options.block_size)
-            .await?;
-        self.seal(after, &events).await
-    }
-
     /// Seals everything there is to seal now, block after block, reading
     /// the next block while the last one is written; returns how many
     /// blocks it sealed.
