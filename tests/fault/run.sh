@@ -2,7 +2,8 @@
 # Fault injection against the deedlog binary, on a PostgreSQL cluster of its
 # own (initdb in a temporary folder, a free port), which it restarts and
 # kills. Every scenario ends with `deedlog reconcile` clean for every
-# projection: the read models hold exactly what the log holds.
+# projection: the read models hold exactly what the log holds; and with
+# `deedlog audit verify` passing: what was sealed still matches the log.
 #
 #   tests/fault/run.sh                 # short run, target/release/deedlog
 #   tests/fault/run.sh --long          # adds a 10-minute run without faults
@@ -104,11 +105,14 @@ psql_db() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres -d
 export DEEDLOG__PROJECTOR__LEASE_INTERVAL_MS=500
 export DEEDLOG__PROJECTOR__BACKOFF_MAX_MS=1000
 export DEEDLOG__PROJECTOR__METRICS_LISTEN=""
+export DEEDLOG__SEALING__METRICS_LISTEN=""
 
-projector() { # name db; sets LAST to its pid
+projector() { # name db; sets LAST to its pid. A sealer runs beside each
   "$BIN" serve projector --database-url "$(url "$2")" --log-format json >>"$WORK/$1.log" 2>&1 &
   LAST=$!
   PIDS+=("$LAST")
+  "$BIN" serve sealer --database-url "$(url "$2")" --log-format json >>"$WORK/$1-sealer.log" 2>&1 &
+  PIDS+=("$!")
 }
 
 # Real commands through the command services (deedlog seed starts them),
@@ -150,6 +154,13 @@ reconcile_all() { # db
       ok=1
     fi
   done
+  # Whatever was sealed through the faults still matches the log (ADR 0037).
+  if "$BIN" audit verify --database-url "$(url "$1")" >"$WORK/verify-$1.log" 2>&1; then
+    log "$(grep -o 'intact: .*\|nothing sealed.*' "$WORK/verify-$1.log")"
+  else
+    echo "audit verify failed: $(tail -n 1 "$WORK/verify-$1.log")" >&2
+    ok=1
+  fi
   return $ok
 }
 
