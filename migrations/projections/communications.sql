@@ -152,6 +152,9 @@ CREATE TABLE conversations (
     PRIMARY KEY (contact_id, conversation_id)
 );
 CREATE INDEX conversations_by_last_message ON conversations (tenant_id, last_message_at DESC NULLS LAST, conversation_id);
+-- The inbox in its default order: awaiting a reply first (inbox::ConversationOrder).
+CREATE INDEX conversations_inbox ON conversations (tenant_id, (COALESCE(last_direction = 'inbound', false)) DESC,
+    (COALESCE(last_message_at, started_at)) DESC, contact_id DESC, conversation_id DESC);
 CREATE INDEX conversations_by_contact ON conversations (tenant_id, contact_id, last_message_at DESC NULLS LAST);
 CREATE INDEX conversations_by_property ON conversations (tenant_id, property_id) WHERE property_id IS NOT NULL;
 CREATE INDEX conversations_by_deal ON conversations (tenant_id, deal_id) WHERE deal_id IS NOT NULL;

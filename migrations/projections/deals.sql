@@ -41,7 +41,9 @@ CREATE TABLE deals (
     updated_at            timestamptz NOT NULL
 );
 -- The pipeline board: GROUP BY stage within one tenant (and one agent).
-CREATE INDEX deals_by_stage ON deals (tenant_id, stage, updated_at DESC);
+CREATE INDEX deals_by_stage ON deals (tenant_id, stage, updated_at DESC, deal_id DESC);
+-- The deals list in its default order (deal_list::DealOrder::UpdatedDesc).
+CREATE INDEX deals_by_updated ON deals (tenant_id, updated_at DESC, deal_id DESC);
 CREATE INDEX deals_by_agent ON deals (tenant_id, agent_id, stage);
 -- Open deals by expected closing date (forecasts, overdue deals).
 CREATE INDEX deals_by_expected_close ON deals (tenant_id, expected_close) WHERE is_open;

@@ -42,6 +42,8 @@ CREATE INDEX properties_by_status ON properties (tenant_id, listing_status, upda
 CREATE INDEX properties_by_city ON properties (tenant_id, lower(city));
 CREATE INDEX properties_by_price ON properties (tenant_id, asking_price_minor);
 CREATE INDEX properties_by_agent ON properties (tenant_id, agent_id);
+-- A contact's owned properties (the contact directory).
+CREATE INDEX properties_by_owner ON properties (tenant_id, owner_contact_id) WHERE owner_contact_id IS NOT NULL;
 CREATE INDEX properties_by_created ON properties (tenant_id, created_at DESC, property_id);
 CREATE INDEX properties_by_tag ON properties USING gin (tags);
 CREATE INDEX properties_address_search ON properties USING gin (

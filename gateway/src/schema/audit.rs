@@ -4,7 +4,7 @@
 //! Admins and auditors.
 
 use super::int64;
-use super::page::{connection, page, Connection};
+use super::page::{connection, page, Connection, Count};
 use super::reads::scope;
 use crate::error::{bad_input, coded, from_read, from_status, not_found};
 use crate::services::{request, Services, TraceParent};
@@ -138,7 +138,10 @@ impl AuditQuery {
         filter: Option<AuditFilter>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<AuditEvent>> {
+        let page = page(first, after, last, before)?;
         let viewer = allowed(ctx, Role::may_read_audit, READ)?;
         let f = filter.unwrap_or_default();
         let filter = rm::AuditFilter {
@@ -149,7 +152,7 @@ impl AuditQuery {
             to: f.to,
         };
         let mut scope = scope(ctx, viewer).await?;
-        let mut rows = rm::events(scope.conn(), &filter, &page(first, after))
+        let mut rows = rm::events(scope.conn(), &filter, &page)
             .await
             .map_err(from_read)?;
         // Finished before opening: the key service takes a connection of the same pool.
@@ -162,7 +165,9 @@ impl AuditQuery {
         )
         .await
         .map_err(from_read)?;
-        Ok(connection(rows, |record| AuditEvent { record }))
+        Ok(connection(rows, Count::Audit(filter), |record| {
+            AuditEvent { record }
+        }))
     }
 
     /// A record's state as of `at` (default: now), rebuilt from the log.

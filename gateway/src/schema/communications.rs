@@ -1,17 +1,21 @@
 //! Contacts: compliance per channel, messages, conversations, timeline; the
 //! tenant's suppression list.
 
-use super::page::{connection, page, Connection};
-use super::properties::timeline_of;
+use super::deals::Deal;
+use super::enums::{stored_name, Channel};
+use super::inbox::Conversation;
+use super::loaders::{DealsOfBuyerKey, LastMessageKey, OwnedPropertiesKey, TenantLoader};
+use super::page::{connection, page, Connection, Count};
+use super::properties::{batched, timeline_of, Property};
 use super::reads::{found, record_scope, scope};
 use crate::error::{bad_input, from_read, internal};
 use crate::viewer::allowed;
-use async_graphql::{ComplexObject, Context, Json, Object, Result, SimpleObject};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, InputObject, Json, Object, Result, SimpleObject};
 use deedlog_kernel::contact_point::{self, EMAIL_INDEX, PHONE_INDEX};
 use deedlog_kernel::Role;
 use deedlog_read_model::communications::{
-    self as rm, ComplianceRow, ContactRow, ContactSearch, ConversationRow, MessageRow,
-    SuppressionRow,
+    self as rm, ComplianceRow, ContactRow, ContactSearch, MessageRow, SuppressionRow,
 };
 use deedlog_read_model::timeline::EntryRow;
 use deedlog_read_model::TenantScope;
@@ -52,20 +56,52 @@ impl Contact {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<Message>> {
+        let page = page(first, after, last, before)?;
         let mut scope = record_scope(ctx, READ).await?;
-        let rows = rm::messages(scope.conn(), self.record.contact_id, &page(first, after))
+        let contact = self.record.contact_id;
+        let rows = rm::messages(scope.conn(), contact, &page)
             .await
             .map_err(from_read)?;
-        Ok(connection(rows, |record| Message { record }))
+        Ok(connection(rows, Count::Messages(contact), |record| {
+            Message { record }
+        }))
     }
 
-    /// The contact's conversations.
-    async fn conversations(&self, ctx: &Context<'_>) -> Result<Vec<ConversationRow>> {
+    /// The contact's conversations, the most recently active first.
+    async fn conversations(&self, ctx: &Context<'_>) -> Result<Vec<Conversation>> {
         let mut scope = record_scope(ctx, READ).await?;
-        rm::conversations(scope.conn(), self.record.contact_id)
+        let rows = rm::conversations(scope.conn(), self.record.contact_id)
             .await
-            .map_err(from_read)
+            .map_err(from_read)?;
+        Ok(rows
+            .into_iter()
+            .map(|record| Conversation { record })
+            .collect())
+    }
+
+    /// The deals the contact is the buyer or investor of, newest first.
+    async fn deals(&self, ctx: &Context<'_>) -> Result<Vec<Deal>> {
+        let rows = batched(ctx, DealsOfBuyerKey(self.record.contact_id)).await?;
+        Ok(rows.into_iter().map(|record| Deal { record }).collect())
+    }
+
+    /// The properties the contact owns, oldest first.
+    async fn owned_properties(&self, ctx: &Context<'_>) -> Result<Vec<Property>> {
+        let rows = batched(ctx, OwnedPropertiesKey(self.record.contact_id)).await?;
+        Ok(rows.into_iter().map(|record| Property { record }).collect())
+    }
+
+    /// The contact's latest message, out or in (none before the first).
+    async fn last_message(&self, ctx: &Context<'_>) -> Result<Option<Message>> {
+        allowed(ctx, Role::may_read_records, READ)?;
+        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+        Ok(loader
+            .load_one(LastMessageKey(self.record.contact_id))
+            .await?
+            .map(|record| Message { record }))
     }
 
     /// The contact's events in words (no personal data), oldest first.
@@ -74,8 +110,11 @@ impl Contact {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<EntryRow>> {
-        timeline_of(ctx, self.record.contact_id, first, after).await
+        let page = page(first, after, last, before)?;
+        timeline_of(ctx, self.record.contact_id, page).await
     }
 }
 
@@ -106,20 +145,26 @@ impl CommunicationsQuery {
         Contact::read(&mut scope, id).await
     }
 
-    /// The tenant's contacts by name, a page at a time (`first` 1–100).
-    /// `search` narrows them: text with an `@` finds the contact with that
-    /// email address, a phone number (digits with `+`, spaces, hyphens,
-    /// dots or parentheses) the contact with that number, both exactly and
-    /// in any spelling of the same address or number; other text finds
-    /// the contacts whose name contains it, in any letter case.
+    /// The tenant's contacts by name, a page at a time (`first` or `last`
+    /// 1–100). `search` narrows them: text with an `@` finds the contact
+    /// with that email address, a phone number (digits with `+`, spaces,
+    /// hyphens, dots or parentheses) the contact with that number, both
+    /// exactly and in any spelling of the same address or number; other
+    /// text finds the contacts whose name contains it, in any letter case.
+    /// `filter` narrows them further.
+    #[allow(clippy::too_many_arguments)]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
         search: Option<String>,
+        filter: Option<ContactFilter>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<Contact>> {
         let viewer = allowed(ctx, Role::may_read_records, READ)?;
+        let page = page(first, after, last, before)?;
         let search = match asked(search.as_deref()).map_err(bad_input)? {
             Asked::All => ContactSearch::All,
             Asked::Name(name) => ContactSearch::Name(name),
@@ -132,11 +177,21 @@ impl CommunicationsQuery {
                 ContactSearch::Phone(blind_index(ctx, viewer, PHONE_INDEX, &phone).await?)
             }
         };
+        let f = filter.unwrap_or_default();
+        let filter = rm::ContactFilter {
+            search,
+            channel_consent: f.channel_consent.map(stored_name),
+            suppressed: f.suppressed,
+            has_open_deal: f.has_open_deal,
+            agent_id: f.agent_id,
+        };
         let mut scope = scope(ctx, viewer).await?;
-        let rows = rm::contacts(scope.conn(), &search, &page(first, after))
+        let rows = rm::contacts(scope.conn(), &filter, &page)
             .await
             .map_err(from_read)?;
-        Ok(connection(rows, |record| Contact { record }))
+        Ok(connection(rows, Count::Contacts(filter), |record| {
+            Contact { record }
+        }))
     }
 
     /// Every contact and channel that may not be messaged, and why.
@@ -145,13 +200,30 @@ impl CommunicationsQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<SuppressionRow>> {
+        let page = page(first, after, last, before)?;
         let mut scope = record_scope(ctx, READ).await?;
-        let rows = rm::suppressions(scope.conn(), &page(first, after))
+        let rows = rm::suppressions(scope.conn(), &page)
             .await
             .map_err(from_read)?;
-        Ok(connection(rows, |row| row))
+        Ok(connection(rows, Count::Suppressions, |row| row))
     }
+}
+
+/// Which contacts to list; every field set narrows the list.
+#[derive(Debug, Default, InputObject)]
+pub struct ContactFilter {
+    /// Contacts who granted consent on this channel.
+    pub channel_consent: Option<Channel>,
+    /// Contacts on (true) or off (false) the suppression list, on any channel.
+    pub suppressed: Option<bool>,
+    /// Contacts who are (true) or are not (false) the buyer of an open deal.
+    pub has_open_deal: Option<bool>,
+    /// An agent's contacts: buyers of the agent's deals and owners of the
+    /// agent's properties.
+    pub agent_id: Option<Uuid>,
 }
 
 /// What a contact search asks for, its address or number in canonical form.

@@ -1,8 +1,9 @@
 //! Deals: the pipeline board, one deal with its property, stage history and
 //! timeline.
 
-use super::loaders::{PropertyKey, TenantLoader, UserKey};
-use super::page::Connection;
+use super::communications::Contact;
+use super::loaders::{ContactKey, PropertyKey, TenantLoader, UserKey};
+use super::page::{page, Connection};
 use super::properties::{timeline_of, Property};
 use super::reads::{found, record_scope};
 use crate::error::from_read;
@@ -44,6 +45,15 @@ impl Deal {
             .map(|record| Property { record }))
     }
 
+    /// The buyer or investor.
+    async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
+        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+        Ok(loader
+            .load_one(ContactKey(self.record.buyer_contact_id))
+            .await?
+            .map(|record| Contact { record }))
+    }
+
     /// The owning agent.
     async fn agent(&self, ctx: &Context<'_>) -> Result<Option<UserRow>> {
         let loader = ctx.data::<DataLoader<TenantLoader>>()?;
@@ -64,8 +74,11 @@ impl Deal {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<EntryRow>> {
-        timeline_of(ctx, self.record.deal_id, first, after).await
+        let page = page(first, after, last, before)?;
+        timeline_of(ctx, self.record.deal_id, page).await
     }
 }
 

@@ -1,11 +1,13 @@
-//! DataLoaders: the users and properties a page refers to are read in one
-//! statement per kind, whatever the page's size.
+//! DataLoaders: the users, properties, contacts, deals and messages a page
+//! refers to are read in one statement per kind, whatever the page's size.
 
 use crate::error::from_read;
 use async_graphql::dataloader::Loader;
+use deedlog_read_model::communications::{ContactRow, MessageRow};
+use deedlog_read_model::deals::DealRow;
 use deedlog_read_model::properties::{PriceChangeRow, PropertyRow, ValuationRow};
 use deedlog_read_model::tenancy::UserRow;
-use deedlog_read_model::{properties, tenancy, TenantScope};
+use deedlog_read_model::{communications, deal_list, properties, tenancy, TenantScope};
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
@@ -88,6 +90,96 @@ impl Loader<ValuationsKey> for TenantLoader {
     }
 }
 
+impl Loader<ContactKey> for TenantLoader {
+    type Value = ContactRow;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ContactKey],
+    ) -> Result<HashMap<ContactKey, ContactRow>, Self::Error> {
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(communications::get_many(c, ids))
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (ContactKey(r.contact_id), r))
+            .collect())
+    }
+}
+
+impl Loader<DealKey> for TenantLoader {
+    type Value = DealRow;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[DealKey]) -> Result<HashMap<DealKey, DealRow>, Self::Error> {
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(deal_list::get_many(c, ids))
+            })
+            .await?;
+        Ok(rows.into_iter().map(|r| (DealKey(r.deal_id), r)).collect())
+    }
+}
+
+impl Loader<DealsOfBuyerKey> for TenantLoader {
+    type Value = Vec<DealRow>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[DealsOfBuyerKey],
+    ) -> Result<HashMap<DealsOfBuyerKey, Self::Value>, Self::Error> {
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(deal_list::of_buyers(c, ids))
+            })
+            .await?;
+        Ok(group(keys, rows, |r| DealsOfBuyerKey(r.buyer_contact_id)))
+    }
+}
+
+impl Loader<OwnedPropertiesKey> for TenantLoader {
+    type Value = Vec<PropertyRow>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[OwnedPropertiesKey],
+    ) -> Result<HashMap<OwnedPropertiesKey, Self::Value>, Self::Error> {
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(properties::owned_by(c, ids))
+            })
+            .await?;
+        Ok(group(keys, rows, |r| {
+            OwnedPropertiesKey(r.owner_contact_id.unwrap_or_default())
+        }))
+    }
+}
+
+impl Loader<LastMessageKey> for TenantLoader {
+    type Value = MessageRow;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[LastMessageKey],
+    ) -> Result<HashMap<LastMessageKey, MessageRow>, Self::Error> {
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(communications::last_messages(c, ids))
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (LastMessageKey(r.contact_id), r))
+            .collect())
+    }
+}
+
 /// One batched statement of a loader: the rows of these ids.
 type Batch<R> = for<'c> fn(
     &'c mut PgConnection,
@@ -136,6 +228,26 @@ pub struct ValuationsKey(pub Uuid);
 /// A user id, as a loader key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserKey(pub Uuid);
+
+/// A contact id, as a loader key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContactKey(pub Uuid);
+
+/// A deal id, as a loader key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DealKey(pub Uuid);
+
+/// A contact id, as the key of the deals they are the buyer of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DealsOfBuyerKey(pub Uuid);
+
+/// A contact id, as the key of the properties they own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OwnedPropertiesKey(pub Uuid);
+
+/// A contact id, as the key of their latest message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LastMessageKey(pub Uuid);
 
 /// A property id, as a loader key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -3,12 +3,14 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod board;
 pub mod communications;
 pub mod contact_export;
 #[cfg(test)]
 mod contract;
 pub mod deals;
 pub mod enums;
+pub mod inbox;
 pub mod loaders;
 pub mod mutation;
 pub mod page;
@@ -29,7 +31,9 @@ pub struct Query(
     ReadYourWrites,
     properties::PropertiesQuery,
     deals::DealsQuery,
+    board::BoardQuery,
     communications::CommunicationsQuery,
+    inbox::InboxQuery,
     tenancy::TenancyQuery,
     analytics::AnalyticsQuery,
     audit::AuditQuery,

@@ -3,7 +3,7 @@
 
 use super::enums::{stored_name, ListingStatus, PropertyKind};
 use super::loaders::{PriceHistoryKey, TenantLoader, UserKey, ValuationsKey};
-use super::page::{connection, page, Connection};
+use super::page::{connection, page, Connection, Count};
 use super::reads::{found, record_scope, scope};
 use crate::error::from_read;
 use crate::viewer::allowed;
@@ -71,14 +71,17 @@ impl Property {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<EntryRow>> {
-        timeline_of(ctx, self.record.property_id, first, after).await
+        let page = page(first, after, last, before)?;
+        timeline_of(ctx, self.record.property_id, page).await
     }
 }
 
 /// The rows the tenant's batching loader holds for `key` (none: empty),
 /// to a viewer who may read properties.
-async fn batched<K, V>(ctx: &Context<'_>, key: K) -> Result<Vec<V>>
+pub async fn batched<K, V>(ctx: &Context<'_>, key: K) -> Result<Vec<V>>
 where
     TenantLoader: Loader<K, Value = Vec<V>, Error = async_graphql::Error>,
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
@@ -93,14 +96,13 @@ where
 pub async fn timeline_of(
     ctx: &Context<'_>,
     record: Uuid,
-    first: Option<i32>,
-    after: Option<String>,
+    page: deedlog_read_model::Page,
 ) -> Result<Connection<EntryRow>> {
     let mut scope = record_scope(ctx, "read timelines").await?;
-    let rows = timeline::entries(scope.conn(), record, &page(first, after))
+    let rows = timeline::entries(scope.conn(), record, &page)
         .await
         .map_err(from_read)?;
-    Ok(connection(rows, |row| row))
+    Ok(connection(rows, Count::Timeline(record), |row| row))
 }
 
 /// Which properties to list.
@@ -148,7 +150,8 @@ pub struct PropertiesQuery;
 
 #[Object]
 impl PropertiesQuery {
-    /// The tenant's properties, a page at a time (`first` 1–100).
+    /// The tenant's properties, a page at a time (`first` or `last` 1–100).
+    #[allow(clippy::too_many_arguments)]
     async fn properties(
         &self,
         ctx: &Context<'_>,
@@ -156,6 +159,8 @@ impl PropertiesQuery {
         #[graphql(default)] order: PropertyOrder,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> Result<Connection<Property>> {
         let viewer = allowed(ctx, Role::may_read_records, READ)?;
         let f = filter.unwrap_or_default();
@@ -171,10 +176,12 @@ impl PropertiesQuery {
             sort: order.into(),
         };
         let mut scope = scope(ctx, viewer).await?;
-        let rows = rm::list(scope.conn(), &filter, &page(first, after))
+        let rows = rm::list(scope.conn(), &filter, &page(first, after, last, before)?)
             .await
             .map_err(from_read)?;
-        Ok(connection(rows, |record| Property { record }))
+        Ok(connection(rows, Count::Properties(filter), |record| {
+            Property { record }
+        }))
     }
 
     /// One property; NOT_FOUND when the tenant has none with this id.

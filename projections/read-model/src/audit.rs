@@ -27,6 +27,7 @@
 use crate::error::Error;
 use crate::freshness::Projection;
 use crate::int64::Int64;
+use crate::list::{position_key, Listing, Order};
 use crate::page::{Connection, Page, MAX_FIRST};
 use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -167,7 +168,31 @@ pub async fn events(
     filter: &AuditFilter,
     page: &Page,
 ) -> Result<Connection<EventRow>, Error> {
-    let limit = page.limit()?;
+    let mut rows = listing(filter)?
+        .page(
+            conn,
+            page,
+            |clause, _| position_key(page, clause),
+            |r: &EventRow| r.position.to_string(),
+            "read the audit history",
+        )
+        .await?;
+    // Credential material never reaches a person (ADR 0023).
+    for edge in &mut rows.edges {
+        redaction::redact(&edge.node.stream_type, &mut edge.node.payload);
+    }
+    Ok(rows)
+}
+
+/// How many of the tenant's events the filter keeps.
+pub async fn count(conn: &mut PgConnection, filter: &AuditFilter) -> Result<i64, Error> {
+    listing(filter)?
+        .count(conn, "count the audit history")
+        .await
+}
+
+/// The history's statements, the filter checked.
+fn listing(filter: &AuditFilter) -> Result<Listing, Error> {
     if let (Some(from), Some(to)) = (filter.from, filter.to) {
         if from > to {
             return Err(Error::bad_input(
@@ -180,8 +205,6 @@ pub async fn events(
             ));
         }
     }
-    let after = page.after_position()?;
-
     // Dynamic SQL, safe by construction: see `WhereClause`.
     let mut filters = WhereClause::default();
     if let Some(record) = filter.record {
@@ -199,26 +222,12 @@ pub async fn events(
     if let Some(to) = filter.to {
         filters.add("recorded_at <= {}", Bind::Time(to));
     }
-    if let Some(after) = after {
-        filters.add("position > {}", Bind::Int(after));
-    }
-    let limit_placeholder = filters.placeholder(Bind::Int(limit + 1));
-    let filter_sql = filters.sql();
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events {filter_sql} ORDER BY position LIMIT {limit_placeholder}"
-    );
-    let mut rows = filters
-        .bind_to(sqlx::query_as::<_, EventRow>(&sql))
-        .fetch_all(conn)
-        .await
-        .map_err(Error::db("read the audit history"))?;
-    // Credential material never reaches a person (ADR 0023).
-    for row in &mut rows {
-        redaction::redact(&row.stream_type, &mut row.payload);
-    }
-    Ok(Connection::from_rows(rows, limit, |r: &EventRow| {
-        r.position.to_string()
-    }))
+    Ok(Listing::columns(
+        EVENT_COLUMNS,
+        "events",
+        filters,
+        Order::asc("position", &["position"], &[]),
+    ))
 }
 
 /// The summary of one reconciliation run (`deedlog reconcile`); the

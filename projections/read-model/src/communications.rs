@@ -6,8 +6,10 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
-use crate::page::{malformed_cursor, Connection, Page};
+use crate::list::{position_key, Listing, Order};
+use crate::page::{Connection, Page};
 use crate::row::{row, Query};
+use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -117,7 +119,7 @@ row! {
 row! {
     /// A row of `rm_communications.conversations`.
     #[derive(Eq)]
-    pub struct ConversationRow as "Conversation" in "rm_communications"."conversations" {
+    pub struct ConversationRow as "ConversationRecord" in "rm_communications"."conversations" {
         pub contact_id: Uuid,
         pub conversation_id: Uuid,
         pub channels: Vec<String>,
@@ -148,9 +150,10 @@ pub async fn get(conn: &mut PgConnection, contact_id: Uuid) -> Result<Option<Con
 }
 
 /// What a contact search matches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ContactSearch {
     /// Every contact.
+    #[default]
     All,
     /// Contacts whose name contains this text, in any letter case.
     Name(String),
@@ -160,46 +163,112 @@ pub enum ContactSearch {
     Phone(String),
 }
 
-/// A page of the tenant's contacts that `search` matches, by name (in any
-/// letter case), then id. The cursor is the contact's id.
+/// Which contacts the directory shows; every field set narrows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFilter {
+    /// The search term, read.
+    pub search: ContactSearch,
+    /// Contacts who granted consent on this channel (`email`, `sms`,
+    /// `call`, `letter`).
+    pub channel_consent: Option<String>,
+    /// Contacts on (true) or off (false) the suppression list, on any channel.
+    pub suppressed: Option<bool>,
+    /// Contacts who are (true) or are not (false) the buyer of an open deal.
+    pub has_open_deal: Option<bool>,
+    /// The contacts of an agent: buyers of the agent's deals and owners of
+    /// the agent's properties.
+    pub agent_id: Option<Uuid>,
+}
+
+/// The channels a contact can be reached on.
+pub const CHANNELS: [&str; 4] = ["email", "sms", "call", "letter"];
+
+/// A page of the tenant's contacts that `filter` keeps, by name (in any
+/// letter case), then id. The cursor is the contact's id, so that no
+/// personal data travels in it.
 pub async fn contacts(
     conn: &mut PgConnection,
-    search: &ContactSearch,
+    filter: &ContactFilter,
     page: &Page,
 ) -> Result<Connection<ContactRow>, Error> {
-    let limit = page.limit()?;
-    let after = page
-        .after
-        .as_deref()
-        .map(|cursor| cursor.parse::<Uuid>().map_err(|_| malformed_cursor(cursor)))
-        .transpose()?;
-    let (matching, term, index) = match search {
-        ContactSearch::All => ("true", None, None),
-        ContactSearch::Name(text) => (
-            "strpos(lower(name), lower($1)) > 0",
-            Some(text.clone()),
-            None,
-        ),
-        ContactSearch::Email(hash) => ("email_index = $2", None, Some(hash.clone())),
-        ContactSearch::Phone(hash) => ("phone_index = $2", None, Some(hash.clone())),
-    };
-    // Parameters a search does not use are bound all the same (typed, so
-    // PostgreSQL accepts them). A cursor's contact that has since gone (or
-    // was never this tenant's) compares as null: no rows follow it.
-    Query::rows(&format!(
-        "WHERE {matching} \
-         AND ($3::uuid IS NULL OR (lower(name), contact_id) > \
-              (SELECT lower(c.name), c.contact_id FROM rm_communications.contacts c \
-               WHERE c.contact_id = $3)) \
-         ORDER BY lower(name), contact_id LIMIT $4"
+    contact_listing(filter)?
+        .page(
+            conn,
+            page,
+            |clause, text| {
+                let id = text.parse::<Uuid>().map_err(|_| page.malformed())?;
+                // A cursor's contact that has since gone (or was never this
+                // tenant's) compares as null: no rows follow it.
+                Ok(format!(
+                    "SELECT lower(c.name), c.contact_id FROM rm_communications.contacts c \
+                     WHERE c.contact_id = {}",
+                    clause.placeholder(Bind::Id(id))
+                ))
+            },
+            |r: &ContactRow| r.contact_id.to_string(),
+            "search contacts",
+        )
+        .await
+}
+
+/// How many contacts `filter` keeps.
+pub async fn count_contacts(conn: &mut PgConnection, filter: &ContactFilter) -> Result<i64, Error> {
+    contact_listing(filter)?.count(conn, "count contacts").await
+}
+
+fn contact_listing(filter: &ContactFilter) -> Result<Listing, Error> {
+    let mut filters = WhereClause::default();
+    match &filter.search {
+        ContactSearch::All => {}
+        ContactSearch::Name(text) => {
+            filters.add(
+                "strpos(lower(name), lower({})) > 0",
+                Bind::Text(text.clone()),
+            );
+        }
+        ContactSearch::Email(hash) => filters.add("email_index = {}", Bind::Text(hash.clone())),
+        ContactSearch::Phone(hash) => filters.add("phone_index = {}", Bind::Text(hash.clone())),
+    }
+    if let Some(channel) = &filter.channel_consent {
+        if !CHANNELS.contains(&channel.as_str()) {
+            return Err(Error::bad_input(
+                "channel_consent",
+                format!("{channel:?} is not one of {}", CHANNELS.join(", ")),
+            ));
+        }
+        filters.add(
+            "EXISTS (SELECT 1 FROM rm_communications.compliance k \
+             WHERE k.contact_id = contacts.contact_id AND k.channel = {} AND k.consent = 'granted')",
+            Bind::Text(channel.clone()),
+        );
+    }
+    if let Some(suppressed) = filter.suppressed {
+        filters.add(
+            "EXISTS (SELECT 1 FROM rm_communications.suppressions s \
+             WHERE s.contact_id = contacts.contact_id) = {}",
+            Bind::Bool(suppressed),
+        );
+    }
+    if let Some(open) = filter.has_open_deal {
+        filters.add(
+            "EXISTS (SELECT 1 FROM rm_deals.deals d \
+             WHERE d.buyer_contact_id = contacts.contact_id AND d.is_open) = {}",
+            Bind::Bool(open),
+        );
+    }
+    if let Some(agent) = filter.agent_id {
+        let agent = filters.placeholder(Bind::Id(agent));
+        filters.condition(format!(
+            "(EXISTS (SELECT 1 FROM rm_deals.deals d \
+              WHERE d.buyer_contact_id = contacts.contact_id AND d.agent_id = {agent}) \
+              OR EXISTS (SELECT 1 FROM rm_properties.properties p \
+              WHERE p.owner_contact_id = contacts.contact_id AND p.agent_id = {agent}))"
+        ));
+    }
+    Ok(Listing::of::<ContactRow>(
+        filters,
+        Order::asc("name", &["lower(name)", "contact_id"], &[]),
     ))
-    .bind(term)
-    .bind(index)
-    .bind(after)
-    .page(conn, limit, "search contacts", |r: &ContactRow| {
-        r.contact_id.to_string()
-    })
-    .await
 }
 
 /// A contact's compliance on each channel, in the order email, sms, call,
@@ -224,35 +293,43 @@ pub async fn suppressions(
     conn: &mut PgConnection,
     page: &Page,
 ) -> Result<Connection<SuppressionRow>, Error> {
-    let limit = page.limit()?;
-    let after = match page.after.as_deref() {
-        None => None,
-        Some(cursor) => {
-            let mut parts = cursor.splitn(3, ':');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(position), Some(channel), Some(reason)) => Some((
-                    position
-                        .parse::<i64>()
-                        .map_err(|_| malformed_cursor(cursor))?,
-                    channel.to_owned(),
-                    reason.to_owned(),
-                )),
-                _ => return Err(malformed_cursor(cursor)),
-            }
-        }
-    };
-    let (position, channel, reason) = after.unwrap_or((-1, String::new(), String::new()));
-    Query::rows(
-        "WHERE (position, channel, reason) > ($1, $2, $3) \
-         ORDER BY position, channel, reason LIMIT $4",
+    suppression_listing()
+        .page(
+            conn,
+            page,
+            |clause, cursor| {
+                let mut parts = cursor.splitn(3, ':');
+                let (Some(position), Some(channel), Some(reason)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(page.malformed());
+                };
+                let position = position.parse::<i64>().map_err(|_| page.malformed())?;
+                Ok(format!(
+                    "{}, {}, {}",
+                    clause.placeholder(Bind::Int(position)),
+                    clause.placeholder(Bind::Text(channel.to_owned())),
+                    clause.placeholder(Bind::Text(reason.to_owned()))
+                ))
+            },
+            |r: &SuppressionRow| format!("{}:{}:{}", r.position, r.channel, r.reason),
+            "list suppressions",
+        )
+        .await
+}
+
+/// How long the suppression list is.
+pub async fn count_suppressions(conn: &mut PgConnection) -> Result<i64, Error> {
+    suppression_listing()
+        .count(conn, "count suppressions")
+        .await
+}
+
+fn suppression_listing() -> Listing {
+    Listing::of::<SuppressionRow>(
+        WhereClause::default(),
+        Order::asc("position", &["position", "channel", "reason"], &[]),
     )
-    .bind(position)
-    .bind(channel)
-    .bind(reason)
-    .page(conn, limit, "list suppressions", |r: &SuppressionRow| {
-        format!("{}:{}:{}", r.position, r.channel, r.reason)
-    })
-    .await
 }
 
 /// A page of a contact's messages, newest first (by log position, which
@@ -262,18 +339,28 @@ pub async fn messages(
     contact_id: Uuid,
     page: &Page,
 ) -> Result<Connection<MessageRow>, Error> {
-    let limit = page.limit()?;
-    let before = page.after_position()?.unwrap_or(i64::MAX);
-    Query::rows("WHERE contact_id = $1 AND position < $2 ORDER BY position DESC LIMIT $3")
-        .bind(contact_id)
-        .bind(before)
+    message_listing(contact_id)
         .page(
             conn,
-            limit,
-            "list a contact's messages",
+            page,
+            |clause, _| position_key(page, clause),
             |r: &MessageRow| r.position.to_string(),
+            "list a contact's messages",
         )
         .await
+}
+
+/// How many messages a contact has.
+pub async fn count_messages(conn: &mut PgConnection, contact_id: Uuid) -> Result<i64, Error> {
+    message_listing(contact_id)
+        .count(conn, "count a contact's messages")
+        .await
+}
+
+fn message_listing(contact_id: Uuid) -> Listing {
+    let mut filters = WhereClause::default();
+    filters.add("contact_id = {}", Bind::Id(contact_id));
+    Listing::of::<MessageRow>(filters, Order::desc("position", &["position"], &[]))
 }
 
 /// A contact's conversations, the most recently active first.
@@ -285,4 +372,32 @@ pub async fn conversations(
         .bind(contact_id)
         .all(conn, "list a contact's conversations")
         .await
+}
+
+/// The contacts with these ids (what a page's loader reads in one statement).
+pub async fn get_many(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ContactRow>, Error> {
+    Query::rows("WHERE contact_id = ANY($1)")
+        .bind(ids)
+        .all(conn, "read contacts by id")
+        .await
+}
+
+/// The latest message of each of these contacts, in one statement.
+pub async fn last_messages(
+    conn: &mut PgConnection,
+    contacts: &[Uuid],
+) -> Result<Vec<MessageRow>, Error> {
+    // One index probe per contact (messages_by_contact), not a sort of all
+    // their messages.
+    let sql = format!(
+        "SELECT m.* FROM unnest($1::uuid[]) AS c(id) \
+         CROSS JOIN LATERAL ({} WHERE contact_id = c.id ORDER BY message_at DESC, message_id DESC \
+                             LIMIT 1) m",
+        crate::row::select::<MessageRow>()
+    );
+    sqlx::query_as(&sql)
+        .bind(contacts)
+        .fetch_all(conn)
+        .await
+        .map_err(Error::db("read the last messages of contacts"))
 }

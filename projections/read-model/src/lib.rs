@@ -15,6 +15,7 @@
 
 mod error;
 mod int64;
+mod list;
 mod page;
 pub mod row;
 mod scope;
@@ -23,9 +24,11 @@ mod where_clause;
 pub mod analytics;
 pub mod audit;
 pub mod communications;
+pub mod deal_list;
 pub mod deals;
 pub mod export;
 pub mod freshness;
+pub mod inbox;
 pub mod properties;
 pub mod seal_proof;
 pub mod tenancy;
@@ -34,5 +37,5 @@ pub mod timeline;
 pub use error::Error;
 pub use freshness::{freshness, wait_for, Projection};
 pub use int64::{Int64, Int64Error, INT64_DESCRIPTION};
-pub use page::{Connection, Edge, Page, PageInfo, MAX_FIRST};
+pub use page::{Connection, Direction, Edge, Page, PageInfo, MAX_FIRST};
 pub use scope::TenantScope;

@@ -2,8 +2,10 @@
 
 use crate::error::Error;
 use crate::int64::Int64;
+use crate::list::{position_key, Listing, Order};
 use crate::page::{Connection, Page};
 use crate::row::{row, Query};
+use crate::where_clause::{Bind, WhereClause};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -57,15 +59,26 @@ pub async fn entries(
     stream_id: Uuid,
     page: &Page,
 ) -> Result<Connection<EntryRow>, Error> {
-    let limit = page.limit()?;
-    let after = page.after_position()?.unwrap_or(0);
-    Query::rows("WHERE stream_id = $1 AND position > $2 ORDER BY position LIMIT $3")
-        .bind(stream_id)
-        .bind(after)
-        .page(conn, limit, "read a timeline", |r: &EntryRow| {
-            r.position.to_string()
-        })
+    listing(stream_id)
+        .page(
+            conn,
+            page,
+            |clause, _| position_key(page, clause),
+            |r: &EntryRow| r.position.to_string(),
+            "read a timeline",
+        )
         .await
+}
+
+/// How many entries a record's timeline has.
+pub async fn count(conn: &mut PgConnection, stream_id: Uuid) -> Result<i64, Error> {
+    listing(stream_id).count(conn, "count a timeline").await
+}
+
+fn listing(stream_id: Uuid) -> Listing {
+    let mut filters = WhereClause::default();
+    filters.add("stream_id = {}", Bind::Id(stream_id));
+    Listing::of::<EntryRow>(filters, Order::asc("position", &["position"], &[]))
 }
 
 /// The bound tenant's timeline entries after `after`, oldest first, of the

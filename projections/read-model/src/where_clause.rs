@@ -2,22 +2,26 @@
 //! this crate and numbered placeholders ($1, $2, …); every value a caller
 //! gave is bound, never written into the text.
 
-use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgArguments, PgRow};
-use sqlx::query::QueryAs;
-use sqlx::{FromRow, Postgres};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::PgArguments;
+use sqlx::Arguments;
 use uuid::Uuid;
 
 /// A value bound to a statement.
+#[derive(Debug, Clone)]
 pub(crate) enum Bind {
     Text(String),
     Int(i64),
     Id(Uuid),
     Time(DateTime<Utc>),
+    Date(NaiveDate),
+    Bool(bool),
+    Texts(Vec<String>),
 }
 
 /// The conditions of a statement and the values they bind.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct WhereClause {
     conditions: Vec<String>,
     binds: Vec<Bind>,
@@ -36,7 +40,8 @@ impl WhereClause {
         self.conditions.push(fragment.replace("{}", &placeholder));
     }
 
-    /// Adds a condition whose placeholders were made with [`Self::placeholder`].
+    /// Adds a condition whose placeholders were made with [`Self::placeholder`]
+    /// (or a fixed one that binds nothing).
     pub(crate) fn condition(&mut self, condition: String) {
         self.conditions.push(condition);
     }
@@ -50,22 +55,20 @@ impl WhereClause {
         }
     }
 
-    /// Binds every value, in placeholder order, to `query`.
-    pub(crate) fn bind_to<'q, O>(
-        self,
-        mut query: QueryAs<'q, Postgres, O, PgArguments>,
-    ) -> QueryAs<'q, Postgres, O, PgArguments>
-    where
-        O: for<'r> FromRow<'r, PgRow>,
-    {
+    /// Every value, in placeholder order, as a statement's arguments.
+    pub(crate) fn arguments(self) -> Result<PgArguments, BoxDynError> {
+        let mut args = PgArguments::default();
         for bind in self.binds {
-            query = match bind {
-                Bind::Text(v) => query.bind(v),
-                Bind::Int(v) => query.bind(v),
-                Bind::Id(v) => query.bind(v),
-                Bind::Time(v) => query.bind(v),
-            };
+            match bind {
+                Bind::Text(v) => args.add(v),
+                Bind::Int(v) => args.add(v),
+                Bind::Id(v) => args.add(v),
+                Bind::Time(v) => args.add(v),
+                Bind::Date(v) => args.add(v),
+                Bind::Bool(v) => args.add(v),
+                Bind::Texts(v) => args.add(v),
+            }?;
         }
-        query
+        Ok(args)
     }
 }

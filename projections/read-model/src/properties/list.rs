@@ -2,10 +2,9 @@
 
 use super::PropertyRow;
 use crate::error::Error;
-use crate::page::{malformed_cursor, Connection, Page};
-use crate::row::select;
+use crate::list::{Key, KeyKind, Listing, Order};
+use crate::page::{Connection, Page};
 use crate::where_clause::{Bind, WhereClause};
-use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -36,47 +35,42 @@ impl PropertySort {
         }
     }
 
-    /// The row's sort key as the cursor carries it: microseconds since the
-    /// epoch for the time sorts, the price (with the stand-in for none of
-    /// [`Self::order`]) for the price sorts.
-    fn key(self, row: &PropertyRow) -> i64 {
-        match self {
-            Self::CreatedDesc => row.created_at.timestamp_micros(),
-            Self::UpdatedDesc => row.updated_at.timestamp_micros(),
-            Self::PriceAsc => row.asking_price_minor.map_or(i64::MAX, i64::from),
-            Self::PriceDesc => row.asking_price_minor.map_or(-1, i64::from),
-        }
+    /// The row's sort key, as the cursor carries it.
+    fn key(self, row: &PropertyRow) -> Vec<Key> {
+        let first = match self {
+            Self::CreatedDesc => Key::Time(row.created_at),
+            Self::UpdatedDesc => Key::Time(row.updated_at),
+            Self::PriceAsc => Key::Int(row.asking_price_minor.map_or(i64::MAX, i64::from)),
+            Self::PriceDesc => Key::Int(row.asking_price_minor.map_or(-1, i64::from)),
+        };
+        vec![first, Key::Id(row.property_id)]
     }
 
-    /// The ORDER BY and the keyset condition after a cursor (`{k}` and
-    /// `{id}` are the binds of the cursor's key and property id). Prices
-    /// are compared with a stand-in for none so that unpriced properties
-    /// sort last and stay reachable by a cursor.
-    fn order(self) -> (&'static str, &'static str) {
+    /// The order: prices compare with a stand-in for none so that
+    /// unpriced properties sort last and stay reachable by a cursor.
+    fn order(self) -> Order {
         match self {
-            Self::CreatedDesc => (
-                "created_at DESC, property_id DESC",
-                "(created_at, property_id) < ({k}, {id})",
+            Self::CreatedDesc => Order::desc(self.name(), &["created_at", "property_id"], TIME_ID),
+            Self::UpdatedDesc => Order::desc(self.name(), &["updated_at", "property_id"], TIME_ID),
+            Self::PriceAsc => Order::asc(
+                self.name(),
+                &[
+                    "COALESCE(asking_price_minor, 9223372036854775807)",
+                    "property_id",
+                ],
+                INT_ID,
             ),
-            Self::UpdatedDesc => (
-                "updated_at DESC, property_id DESC",
-                "(updated_at, property_id) < ({k}, {id})",
-            ),
-            Self::PriceAsc => (
-                "COALESCE(asking_price_minor, 9223372036854775807) ASC, property_id ASC",
-                "(COALESCE(asking_price_minor, 9223372036854775807), property_id) > ({k}, {id})",
-            ),
-            Self::PriceDesc => (
-                "COALESCE(asking_price_minor, -1) DESC, property_id DESC",
-                "(COALESCE(asking_price_minor, -1), property_id) < ({k}, {id})",
+            Self::PriceDesc => Order::desc(
+                self.name(),
+                &["COALESCE(asking_price_minor, -1)", "property_id"],
+                INT_ID,
             ),
         }
-    }
-
-    fn is_time(self) -> bool {
-        matches!(self, Self::CreatedDesc | Self::UpdatedDesc)
     }
 }
+
+const TIME_ID: &[KeyKind] = &[KeyKind::Time, KeyKind::Id];
+const INT_ID: &[KeyKind] = &[KeyKind::Int, KeyKind::Id];
 
 /// What the list shows; every field set narrows it (all must hold).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,47 +121,25 @@ fn check_one_of(field: &'static str, value: Option<&str>, allowed: &[&str]) -> R
     }
 }
 
-/// A position in the list: the sort it was made for, the sort key and the
-/// property id. Written `<sort>:<key>:<property id>`; callers treat it as
-/// opaque.
-struct Cursor {
-    sort: PropertySort,
-    key: i64,
-    id: Uuid,
-}
-
-impl Cursor {
-    fn of(sort: PropertySort, row: &PropertyRow) -> String {
-        format!("{}:{}:{}", sort.name(), sort.key(row), row.property_id)
-    }
-
-    fn parse(text: &str) -> Result<Self, Error> {
-        let mut parts = text.splitn(3, ':');
-        let (Some(sort), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(malformed_cursor(text));
-        };
-        let sort = [
-            PropertySort::CreatedDesc,
-            PropertySort::PriceAsc,
-            PropertySort::PriceDesc,
-            PropertySort::UpdatedDesc,
-        ]
-        .into_iter()
-        .find(|s| s.name() == sort)
-        .ok_or_else(|| malformed_cursor(text))?;
-        let key = key.parse().map_err(|_| malformed_cursor(text))?;
-        let id = Uuid::parse_str(id).map_err(|_| malformed_cursor(text))?;
-        Ok(Self { sort, key, id })
-    }
-}
-
 /// A page of the properties list.
 pub async fn list(
     conn: &mut PgConnection,
     filter: &PropertyFilter,
     page: &Page,
 ) -> Result<Connection<PropertyRow>, Error> {
-    let limit = page.limit()?;
+    let sort = filter.sort;
+    listing(filter)?
+        .page_by_key(conn, page, |row| sort.key(row), "list properties")
+        .await
+}
+
+/// How many properties the filter keeps.
+pub async fn count(conn: &mut PgConnection, filter: &PropertyFilter) -> Result<i64, Error> {
+    listing(filter)?.count(conn, "count properties").await
+}
+
+/// The list's statements, the filter checked.
+fn listing(filter: &PropertyFilter) -> Result<Listing, Error> {
     if let (Some(min), Some(max)) = (filter.min_price_minor, filter.max_price_minor) {
         if min > max {
             return Err(Error::bad_input(
@@ -178,21 +150,6 @@ pub async fn list(
     }
     check_one_of("status", filter.status.as_deref(), &LISTING_STATUSES)?;
     check_one_of("kind", filter.kind.as_deref(), &KINDS)?;
-    let sort = filter.sort;
-    let after = page.after.as_deref().map(Cursor::parse).transpose()?;
-    if let Some(cursor) = &after {
-        if cursor.sort != sort {
-            return Err(Error::bad_input(
-                "after",
-                format!(
-                    "the cursor belongs to the list sorted by {}, not by {}",
-                    cursor.sort.name(),
-                    sort.name()
-                ),
-            ));
-        }
-    }
-
     // Dynamic SQL, safe by construction: see `WhereClause`.
     let mut filters = WhereClause::default();
     if let Some(status) = &filter.status {
@@ -226,32 +183,5 @@ pub async fn list(
             Bind::Text(text.clone()),
         );
     }
-    let (order, keyset) = sort.order();
-    if let Some(cursor) = &after {
-        let key = if sort.is_time() {
-            Bind::Time(
-                DateTime::from_timestamp_micros(cursor.key)
-                    .ok_or_else(|| malformed_cursor(page.after.as_deref().unwrap_or_default()))?,
-            )
-        } else {
-            Bind::Int(cursor.key)
-        };
-        let key = filters.placeholder(key);
-        let id = filters.placeholder(Bind::Id(cursor.id));
-        filters.condition(keyset.replace("{k}", &key).replace("{id}", &id));
-    }
-    let limit_placeholder = filters.placeholder(Bind::Int(limit + 1));
-    let filter_sql = filters.sql();
-    let sql = format!(
-        "{} {filter_sql} ORDER BY {order} LIMIT {limit_placeholder}",
-        select::<PropertyRow>()
-    );
-    let rows = filters
-        .bind_to(sqlx::query_as::<_, PropertyRow>(&sql))
-        .fetch_all(conn)
-        .await
-        .map_err(Error::db("list properties"))?;
-    Ok(Connection::from_rows(rows, limit, |row| {
-        Cursor::of(sort, row)
-    }))
+    Ok(Listing::of::<PropertyRow>(filters, filter.sort.order()))
 }

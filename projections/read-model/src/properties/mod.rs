@@ -3,7 +3,7 @@
 
 mod list;
 
-pub use list::{list, PropertyFilter, PropertySort, KINDS, LISTING_STATUSES};
+pub use list::{count, list, PropertyFilter, PropertySort, KINDS, LISTING_STATUSES};
 
 use crate::error::Error;
 use crate::int64::Int64;
@@ -139,5 +139,13 @@ where
     Query::rows("WHERE property_id = ANY($1) ORDER BY property_id, position")
         .bind(property_ids)
         .all(conn, context)
+        .await
+}
+
+/// The properties these contacts own, in one statement.
+pub async fn owned_by(conn: &mut PgConnection, owners: &[Uuid]) -> Result<Vec<PropertyRow>, Error> {
+    Query::rows("WHERE owner_contact_id = ANY($1) ORDER BY created_at, property_id")
+        .bind(owners)
+        .all(conn, "read the properties of owners")
         .await
 }

@@ -3,7 +3,6 @@
 
 use super::{select, Row};
 use crate::error::Error;
-use crate::page::Connection;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{Arguments, Encode, FromRow, PgConnection, Postgres, Type};
@@ -72,19 +71,5 @@ where
         context: &'static str,
     ) -> Result<Option<R>, Error> {
         Ok(self.all(conn, context).await?.into_iter().next())
-    }
-
-    /// A page of at most `limit` rows: binds `limit + 1` as the last `$n`
-    /// (the tail ends in `LIMIT $n`), so the extra row tells whether a next
-    /// page exists, and names each row's cursor with `cursor`.
-    pub(crate) async fn page(
-        self,
-        conn: &mut PgConnection,
-        limit: i64,
-        context: &'static str,
-        cursor: impl Fn(&R) -> String,
-    ) -> Result<Connection<R>, Error> {
-        let rows = self.bind(limit + 1).all(conn, context).await?;
-        Ok(Connection::from_rows(rows, limit, cursor))
     }
 }
