@@ -305,6 +305,39 @@ async fn three_pages_of_two_hold_every_property_once_in_every_sort() {
             .expect("past the end");
         assert!(after_last.edges.is_empty());
         assert_eq!(after_last.page_info.end_cursor, None);
+
+        // And back from the end: the same rows, each once, in the same order.
+        let mut back = Vec::new();
+        let mut page = Page::last(2);
+        for n in 1..=3 {
+            let got = properties::list(scope.conn(), &filter, &page)
+                .await
+                .expect("page");
+            assert_eq!(got.edges.len(), 2, "{sort:?} back page {n}");
+            assert_eq!(
+                got.page_info.has_previous_page,
+                n < 3,
+                "{sort:?} back page {n}"
+            );
+            assert_eq!(got.page_info.has_next_page, n > 1, "{sort:?} back page {n}");
+            let start = got
+                .page_info
+                .start_cursor
+                .clone()
+                .expect("a full page has a start");
+            let mut rows: Vec<Uuid> = got.nodes().map(|r| r.property_id).collect();
+            rows.extend(back);
+            back = rows;
+            page = Page::before(2, start);
+        }
+        assert_eq!(
+            back, whole,
+            "{sort:?}: backwards, no duplicate, none missing, in order"
+        );
+        let before_first = properties::list(scope.conn(), &filter, &page)
+            .await
+            .expect("before the start");
+        assert!(before_first.edges.is_empty());
         scope.finish().await.expect("finish");
     }
 }
@@ -333,8 +366,8 @@ async fn bad_pages_and_cursors_are_refused_with_a_clear_message() {
         refused(properties::list(scope.conn(), &filter, &Page::after(10, "garbage")).await);
     assert_eq!(
         garbage,
-        "invalid `after`: \"garbage\" is not a cursor of this list; pass an `end_cursor` or an \
-         edge's `cursor` exactly as returned"
+        "invalid `after`: \"garbage\" is not a cursor of this list; pass an edge's `cursor`, or a \
+         page's `endCursor` (with `after`) or `startCursor` (with `before`), exactly as returned"
     );
     let forged = format!("created_desc:notanumber:{}", s.p[0]);
     refused(properties::list(scope.conn(), &filter, &Page::after(10, forged)).await);
@@ -350,7 +383,7 @@ async fn bad_pages_and_cursors_are_refused_with_a_clear_message() {
         refused(properties::list(scope.conn(), &other_sort, &Page::after(10, cursor)).await);
     assert_eq!(
         mixed,
-        "invalid `after`: the cursor belongs to the list sorted by created_desc, not by price_asc"
+        "invalid `after`: the cursor belongs to the list ordered by created_desc, not by price_asc"
     );
     let range = PropertyFilter {
         min_price_minor: Some(2),
