@@ -18,6 +18,7 @@ mod live;
 mod protection;
 mod reads;
 mod redaction;
+mod screens;
 
 use deedlog_cluster::Component;
 use deedlog_proto::tenancy::v1::Role;
