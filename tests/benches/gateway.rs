@@ -1,7 +1,8 @@
 //! The gateway benchmark: the whole cluster in this process (services,
 //! projector, GraphQL gateway) and, as the peer, PostGraphile (npm) serving
 //! the same read-model tables of the same database. For
-//! `properties(first: 20)` with a filter and for the pipeline board:
+//! `properties(first: 20)` with a filter, for the pipeline board's totals
+//! and for a page of the kanban board (20 cards with property and buyer):
 //! p50/p99 at 1,000 requests/s (open loop, latency from each request's
 //! scheduled time) and the most requests/s 32 closed-loop clients get; the
 //! same for PostGraphile in the same run. Writes `target/bench/gateway.json`.
@@ -32,11 +33,20 @@ const OURS_PROPERTIES: &str = r#"{ properties(first: 20, filter: {city: "Berlin"
   edges { cursor node { propertyId street city askingPriceMinor listingStatus } }
   pageInfo { hasNextPage endCursor } } }"#;
 const OURS_PIPELINE: &str = "{ pipeline { stage count totalMinor weightedMinor currency } }";
+/// A page of the kanban board: one column's first 20 cards, each with its
+/// property's address and its buyer's name.
+const OURS_BOARD: &str = r#"{ deals(first: 20, filter: {stage: LEAD}) {
+  edges { cursor node { dealId stage offerMinor property { street city } buyer { name } } }
+  pageInfo { hasNextPage endCursor } } }"#;
 const PEER_PROPERTIES: &str = r#"{ allProperties(first: 20, condition: {city: "Berlin"}, orderBy: CREATED_AT_DESC) {
   edges { cursor node { propertyId street city askingPriceMinor listingStatus } }
   pageInfo { hasNextPage endCursor } } }"#;
 const PEER_PIPELINE: &str =
     "{ allPipelineBoards { nodes { stage count totalMinor weightedMinor currency } } }";
+/// The same page through the relations `PEER_VIEW` declares.
+const PEER_BOARD: &str = r#"{ allDeals(first: 20, condition: {stage: "lead"}, orderBy: [UPDATED_AT_DESC, DEAL_ID_DESC]) {
+  edges { cursor node { dealId stage offerMinor property { street city } buyer { name } } }
+  pageInfo { hasNextPage endCursor } } }"#;
 
 /// One GraphQL endpoint under load.
 #[derive(Clone)]
@@ -233,7 +243,8 @@ CREATE OR REPLACE VIEW bench_peer.pipeline_board WITH (security_invoker = true) 
   ORDER BY array_position(ARRAY['lead', 'qualified', 'viewing', 'offer', 'negotiation',
            'under_contract'], stage), currency NULLS LAST;
 GRANT USAGE ON SCHEMA bench_peer TO deedlog_app;
-GRANT SELECT ON bench_peer.pipeline_board TO deedlog_app;";
+GRANT SELECT ON bench_peer.pipeline_board TO deedlog_app;
+COMMENT ON TABLE rm_deals.deals IS E'@foreignKey (property_id) references rm_properties.properties (property_id)|@fieldName property\n@foreignKey (buyer_contact_id) references rm_communications.contacts (contact_id)|@fieldName buyer';";
 
 /// Installs PostGraphile (once) under target/bench and starts it.
 fn start_postgraphile(root: &Path, database_url: &str, port: u16, tenant: &str) -> Child {
@@ -338,6 +349,10 @@ async fn main() {
             Target::new(&ours_url, Some(&admin.access), OURS_PIPELINE),
         ),
         (
+            "board",
+            Target::new(&ours_url, Some(&admin.access), OURS_BOARD),
+        ),
+        (
             "postgraphile_properties",
             Target::new(&peer_url, None, PEER_PROPERTIES),
         ),
@@ -345,11 +360,15 @@ async fn main() {
             "postgraphile_pipeline",
             Target::new(&peer_url, None, PEER_PIPELINE),
         ),
+        (
+            "postgraphile_board",
+            Target::new(&peer_url, None, PEER_BOARD),
+        ),
     ];
     // Both serve the same rows before anything is measured.
     let started = Instant::now();
     let peer_properties = loop {
-        let answer = tokio::time::timeout(Duration::from_secs(5), targets[2].1.answer()).await;
+        let answer = tokio::time::timeout(Duration::from_secs(5), targets[3].1.answer()).await;
         match answer {
             Ok(Some(answer)) if answer["data"].is_object() => break answer,
             _ if started.elapsed() > Duration::from_secs(120) => {
@@ -376,13 +395,36 @@ async fn main() {
         "both list the same 20 properties"
     );
     let ours = targets[1].1.answer().await.expect("the gateway answers");
-    let theirs = targets[3].1.answer().await.expect("PostGraphile answers");
+    let theirs = targets[4].1.answer().await.expect("PostGraphile answers");
     // PostGraphile writes bigint as strings, as the gateway writes its Int64
     // amounts; the gateway's counts are Int: compare the numbers as text.
     assert_eq!(
         numbers_as_text(&ours["data"]["pipeline"]),
         numbers_as_text(&theirs["data"]["allPipelineBoards"]["nodes"]),
         "both show the same board"
+    );
+    let ours = targets[2].1.answer().await.expect("the gateway answers");
+    let theirs = targets[5].1.answer().await.expect("PostGraphile answers");
+    let cards = |v: &Value| {
+        numbers_as_text(
+            &v["edges"]
+                .as_array()
+                .map(|edges| edges.iter().map(|e| e["node"].clone()).collect::<Vec<_>>())
+                .into(),
+        )
+    };
+    let (ours, theirs) = (
+        cards(&ours["data"]["deals"]),
+        cards(&theirs["data"]["allDeals"]),
+    );
+    assert_eq!(
+        ours.as_array().map(Vec::len),
+        Some(20),
+        "a full page of cards"
+    );
+    assert_eq!(
+        ours, theirs,
+        "both show the same 20 cards with property and buyer"
     );
 
     let mut figures = serde_json::Map::new();

@@ -9,7 +9,7 @@ const { postgraphile } = require('postgraphile');
 
 const [, , url, port, tenant, poolSize] = process.argv;
 const pool = new Pool({ connectionString: url, max: Number(poolSize) });
-const handler = postgraphile(pool, ['rm_properties', 'bench_peer'], {
+const handler = postgraphile(pool, ['rm_properties', 'rm_deals', 'rm_communications', 'bench_peer'], {
   pgSettings: async () => ({ role: 'deedlog_app', 'deedlog.tenant_id': tenant }),
   disableQueryLog: true,
   retryOnInitFail: false,
