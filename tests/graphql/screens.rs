@@ -288,7 +288,7 @@ async fn the_board_shows_every_deal_of_the_log_column_by_column_with_property_an
             .filter(|c| c.stage == stage)
             .cloned()
             .collect();
-        expected.sort_by(|a, b| b.offer.cmp(&a.offer));
+        expected.sort_by_key(|c| std::cmp::Reverse(c.offer));
         let got: Vec<Card> = nodes(&column["deals"]).iter().map(card_of).collect();
         assert_eq!(got, expected, "column {stage}");
         assert_eq!(
