@@ -1,11 +1,12 @@
-//! DataLoaders: the users and properties a page refers to are read in one
-//! statement per kind, whatever the page's size.
+//! DataLoaders: the users, properties and scenarios a page refers to are
+//! read in one statement per kind, whatever the page's size.
 
 use crate::error::from_read;
 use async_graphql::dataloader::Loader;
+use deedlog_read_model::deals::ScenarioRow;
 use deedlog_read_model::properties::{PriceChangeRow, PropertyRow, ValuationRow};
 use deedlog_read_model::tenancy::UserRow;
-use deedlog_read_model::{properties, tenancy, TenantScope};
+use deedlog_read_model::{deals, properties, tenancy, TenantScope};
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
@@ -88,6 +89,23 @@ impl Loader<ValuationsKey> for TenantLoader {
     }
 }
 
+impl Loader<ScenariosKey> for TenantLoader {
+    type Value = Vec<ScenarioRow>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ScenariosKey],
+    ) -> Result<HashMap<ScenariosKey, Self::Value>, Self::Error> {
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(deals::scenarios_of(c, ids))
+            })
+            .await?;
+        Ok(group(keys, rows, |r| ScenariosKey(r.deal_id)))
+    }
+}
+
 /// One batched statement of a loader: the rows of these ids.
 type Batch<R> = for<'c> fn(
     &'c mut PgConnection,
@@ -132,6 +150,10 @@ pub struct PriceHistoryKey(pub Uuid);
 /// A property id, as the key of its valuations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ValuationsKey(pub Uuid);
+
+/// A deal id, as the key of its scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScenariosKey(pub Uuid);
 
 /// A user id, as a loader key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
