@@ -9,6 +9,7 @@ mod contract;
 mod credentials;
 mod errors;
 mod fields;
+mod figures;
 mod forgetting;
 mod int64;
 mod journey;

@@ -2,10 +2,11 @@
 //! timeline.
 
 use super::communications::Contact;
-use super::loaders::{ContactKey, PropertyKey, TenantLoader, UserKey};
+use super::loaders::{ContactKey, PropertyKey, ScenariosKey, TenantLoader, UserKey};
 use super::page::{page, Connection};
 use super::properties::{timeline_of, Property};
 use super::reads::{found, record_scope};
+use super::scenarios::Scenario;
 use crate::error::from_read;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
@@ -58,6 +59,19 @@ impl Deal {
     async fn agent(&self, ctx: &Context<'_>) -> Result<Option<UserRow>> {
         let loader = ctx.data::<DataLoader<TenantLoader>>()?;
         loader.load_one(UserKey(self.record.agent_id)).await
+    }
+
+    /// The what-if scenarios the deal keeps, in the order they were added,
+    /// with the figures the deals context gives them at the deal's current
+    /// probability. The scenarios of every deal an answer shows are read in
+    /// one statement.
+    async fn scenarios(&self, ctx: &Context<'_>) -> Result<Vec<Scenario>> {
+        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+        let rows = loader
+            .load_one(ScenariosKey(self.record.deal_id))
+            .await?
+            .unwrap_or_default();
+        rows.into_iter().map(Scenario::from_row).collect()
     }
 
     /// Every stage change, oldest first.

@@ -1,13 +1,13 @@
-//! DataLoaders: the users, properties, contacts, deals and messages a page
+//! DataLoaders: the users, properties, contacts, deals, scenarios and messages a page
 //! refers to are read in one statement per kind, whatever the page's size.
 
 use crate::error::from_read;
 use async_graphql::dataloader::Loader;
 use deedlog_read_model::communications::{ContactRow, MessageRow};
-use deedlog_read_model::deals::DealRow;
+use deedlog_read_model::deals::{DealRow, ScenarioRow};
 use deedlog_read_model::properties::{PriceChangeRow, PropertyRow, ValuationRow};
 use deedlog_read_model::tenancy::UserRow;
-use deedlog_read_model::{communications, deal_list, properties, tenancy, TenantScope};
+use deedlog_read_model::{communications, deal_list, deals, properties, tenancy, TenantScope};
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
@@ -180,6 +180,23 @@ impl Loader<LastMessageKey> for TenantLoader {
     }
 }
 
+impl Loader<ScenariosKey> for TenantLoader {
+    type Value = Vec<ScenarioRow>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[ScenariosKey],
+    ) -> Result<HashMap<ScenariosKey, Self::Value>, Self::Error> {
+        let rows = self
+            .read_many(keys.iter().map(|k| k.0), |c, ids| {
+                Box::pin(deals::scenarios_of(c, ids))
+            })
+            .await?;
+        Ok(group(keys, rows, |r| ScenariosKey(r.deal_id)))
+    }
+}
+
 /// One batched statement of a loader: the rows of these ids.
 type Batch<R> = for<'c> fn(
     &'c mut PgConnection,
@@ -228,6 +245,10 @@ pub struct ValuationsKey(pub Uuid);
 /// A user id, as a loader key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserKey(pub Uuid);
+
+/// A deal id, as the key of its scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScenariosKey(pub Uuid);
 
 /// A contact id, as a loader key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,6 +16,7 @@ pub mod mutation;
 pub mod page;
 pub mod properties;
 pub mod reads;
+pub mod scenarios;
 pub mod tenancy;
 
 use crate::error::{bad_input, internal};

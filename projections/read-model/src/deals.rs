@@ -137,3 +137,15 @@ pub async fn stage_history(
         .all(conn, "read a deal's stage history")
         .await
 }
+
+/// The scenarios of these deals in one statement (a page's worth), each
+/// deal's in the order they were added.
+pub async fn scenarios_of(
+    conn: &mut PgConnection,
+    deal_ids: &[Uuid],
+) -> Result<Vec<ScenarioRow>, Error> {
+    Query::rows("WHERE deal_id = ANY($1) ORDER BY deal_id, added_position")
+        .bind(deal_ids)
+        .all(conn, "read deals' scenarios")
+        .await
+}

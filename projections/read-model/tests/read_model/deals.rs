@@ -161,7 +161,7 @@ async fn the_board_groups_open_deals_by_stage_and_currency_and_the_pipeline_of_a
     let funnel = analytics::funnel(scope.conn()).await.expect("funnel");
     let lead = funnel.iter().find(|f| f.stage == "lead").expect("lead");
     assert_eq!((lead.deals_reached, lead.entries, lead.exits), (5, 5, 2));
-    let board = analytics::leaderboard(scope.conn())
+    let board = analytics::leaderboard(scope.conn(), None)
         .await
         .expect("leaderboard");
     assert_eq!(board.iter().map(|r| r.open_deals).sum::<i64>(), 4);

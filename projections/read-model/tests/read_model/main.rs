@@ -5,5 +5,6 @@ mod audit;
 mod ddl;
 mod deals;
 mod others;
+mod periods;
 mod properties;
 mod support;
