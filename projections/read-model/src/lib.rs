@@ -26,6 +26,7 @@ pub mod communications;
 pub mod deals;
 pub mod export;
 pub mod freshness;
+pub mod notifications;
 pub mod properties;
 pub mod seal_proof;
 pub mod tenancy;

@@ -1,0 +1,177 @@
+//! `rm_notifications`: each user's notifications (assignments, replies on
+//! their conversations, stage changes of their deals, price changes of
+//! their properties) and how far they have read them.
+//!
+//! The rows hold ids, kinds, stages, amounts and positions only; names are
+//! read from the read models that own them.
+
+use crate::error::Error;
+use crate::int64::Int64;
+use crate::page::{Connection, Page};
+use crate::row::{row, Query};
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+row! {
+    /// A row of `rm_notifications.notifications`: one notification of one
+    /// addressee, named by the log position of the event that caused it.
+    #[derive(Eq)]
+    pub struct NotificationRow as "NotificationRecord" in "rm_notifications"."notifications" {
+        pub recipient_id: Uuid,
+        pub position: Int64,
+        pub occurred_at: DateTime<Utc>,
+        /// `deal_assigned`, `deal_reassigned_away`, `property_assigned`,
+        /// `property_reassigned_away`, `reply_received`,
+        /// `deal_stage_changed` or `asking_price_changed`.
+        pub kind: String,
+        /// The user who acted; none for a system actor (a provider's webhook).
+        pub actor_id: Option<Uuid>,
+        pub deal_id: Option<Uuid>,
+        pub property_id: Option<Uuid>,
+        pub contact_id: Option<Uuid>,
+        pub conversation_id: Option<Uuid>,
+        pub message_id: Option<Uuid>,
+        pub stage_from: Option<String>,
+        pub stage_to: Option<String>,
+        pub amount_from_minor: Option<Int64>,
+        pub amount_to_minor: Option<Int64>,
+        pub currency: Option<String>,
+        /// For an assignment, the agent before (if any); for a reassignment
+        /// away, the new agent.
+        pub other_agent_id: Option<Uuid>,
+    }
+}
+
+row! {
+    /// A row of `rm_notifications.read_marks`: every notification of the
+    /// user at or below `read_up_to` is read.
+    #[derive(Eq)]
+    pub struct ReadMarkRow in "rm_notifications"."read_marks" {
+        pub user_id: Uuid,
+        pub read_up_to: i64,
+        pub last_position: i64,
+    }
+}
+
+row! {
+    /// A row of `rm_notifications.deal_agents`: the agent of each deal
+    /// (kept by the projector to address notifications).
+    #[derive(Eq)]
+    pub struct DealAgentRow in "rm_notifications"."deal_agents" {
+        pub deal_id: Uuid,
+        pub property_id: Uuid,
+        pub agent_id: Uuid,
+        pub stage: String,
+        pub last_position: i64,
+    }
+}
+
+row! {
+    /// A row of `rm_notifications.property_agents`: the agent of each
+    /// property (kept by the projector to address notifications).
+    #[derive(Eq)]
+    pub struct PropertyAgentRow in "rm_notifications"."property_agents" {
+        pub property_id: Uuid,
+        pub agent_id: Option<Uuid>,
+        pub last_position: i64,
+    }
+}
+
+row! {
+    /// A row of `rm_notifications.conversation_links`: the deal and
+    /// property a conversation is about (kept by the projector to address
+    /// the notification of a reply).
+    #[derive(Eq)]
+    pub struct ConversationLinkRow in "rm_notifications"."conversation_links" {
+        pub conversation_id: Uuid,
+        pub contact_id: Uuid,
+        pub deal_id: Option<Uuid>,
+        pub property_id: Option<Uuid>,
+        pub last_position: i64,
+    }
+}
+
+/// A page of `user`'s notifications, newest first (the cursor is the
+/// position); with `unread_only`, only those after their read mark.
+pub async fn feed(
+    conn: &mut PgConnection,
+    user: Uuid,
+    unread_only: bool,
+    page: &Page,
+) -> Result<Connection<NotificationRow>, Error> {
+    let limit = page.limit()?;
+    let before = page.after_position()?.unwrap_or(i64::MAX);
+    let after = if unread_only {
+        read_up_to(conn, user).await?
+    } else {
+        0
+    };
+    Query::rows(
+        "WHERE recipient_id = $1 AND position < $2 AND position > $3 \
+         ORDER BY position DESC LIMIT $4",
+    )
+    .bind(user)
+    .bind(before)
+    .bind(after)
+    .page(
+        conn,
+        limit,
+        "list a user's notifications",
+        |r: &NotificationRow| r.position.to_string(),
+    )
+    .await
+}
+
+/// `user`'s notifications after `after`, oldest first, at most `limit`:
+/// what a live feed resumes from.
+pub async fn since(
+    conn: &mut PgConnection,
+    user: Uuid,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<NotificationRow>, Error> {
+    Query::rows("WHERE recipient_id = $1 AND position > $2 ORDER BY position LIMIT $3")
+        .bind(user)
+        .bind(after)
+        .bind(limit)
+        .all(conn, "read new notifications")
+        .await
+}
+
+/// The position up to which `user` has read their notifications (0 when
+/// they never marked any).
+pub async fn read_up_to(conn: &mut PgConnection, user: Uuid) -> Result<i64, Error> {
+    let mark = Query::<ReadMarkRow>::rows("WHERE user_id = $1")
+        .bind(user)
+        .optional(conn, "read a user's read mark")
+        .await?;
+    Ok(mark.map_or(0, |m| m.read_up_to))
+}
+
+/// How many of `user`'s notifications are after their read mark.
+pub async fn unread_count(conn: &mut PgConnection, user: Uuid) -> Result<i64, Error> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM rm_notifications.notifications n \
+         WHERE n.recipient_id = $1 AND n.position > COALESCE( \
+           (SELECT m.read_up_to FROM rm_notifications.read_marks m WHERE m.user_id = $1), 0)",
+    )
+    .bind(user)
+    .fetch_one(conn)
+    .await
+    .map_err(Error::db("count a user's unread notifications"))?;
+    Ok(count)
+}
+
+/// The position of `user`'s latest notification (0 when none): where a
+/// live feed of only new ones starts.
+pub async fn latest_position(conn: &mut PgConnection, user: Uuid) -> Result<i64, Error> {
+    let (position,): (Option<i64>,) = sqlx::query_as(
+        "SELECT max(position) FROM rm_notifications.notifications WHERE recipient_id = $1",
+    )
+    .bind(user)
+    .fetch_one(conn)
+    .await
+    .map_err(Error::db("read the latest notification position"))?;
+    Ok(position.unwrap_or(0))
+}
