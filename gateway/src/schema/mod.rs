@@ -11,6 +11,7 @@ pub mod deals;
 pub mod enums;
 pub mod loaders;
 pub mod mutation;
+pub mod notifications;
 pub mod page;
 pub mod properties;
 pub mod reads;
@@ -34,6 +35,7 @@ pub struct Query(
     analytics::AnalyticsQuery,
     audit::AuditQuery,
     contact_export::ContactExportQuery,
+    notifications::NotificationsQuery,
 );
 
 /// Reading one's own writes: `atLeast(position: …) { … }` runs the nested

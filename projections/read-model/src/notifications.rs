@@ -92,28 +92,24 @@ row! {
     }
 }
 
-/// A page of `user`'s notifications, newest first (the cursor is the
-/// position); with `unread_only`, only those after their read mark.
+/// A page of `user`'s notifications above the position `above` (0: all;
+/// their read mark: only the unread), newest first (the cursor is the
+/// position).
 pub async fn feed(
     conn: &mut PgConnection,
     user: Uuid,
-    unread_only: bool,
+    above: i64,
     page: &Page,
 ) -> Result<Connection<NotificationRow>, Error> {
     let limit = page.limit()?;
     let before = page.after_position()?.unwrap_or(i64::MAX);
-    let after = if unread_only {
-        read_up_to(conn, user).await?
-    } else {
-        0
-    };
     Query::rows(
         "WHERE recipient_id = $1 AND position < $2 AND position > $3 \
          ORDER BY position DESC LIMIT $4",
     )
     .bind(user)
     .bind(before)
-    .bind(after)
+    .bind(above)
     .page(
         conn,
         limit,
