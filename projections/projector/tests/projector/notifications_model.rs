@@ -462,3 +462,60 @@ async fn another_tenant_sees_none_of_them() {
     assert!(notifications(&db, other).await.is_empty());
     assert!(!notifications(&db, h.tenant).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_reply_about_a_property_only_goes_to_its_agent_and_an_unlinked_one_to_nobody() {
+    use deedlog_kernel::stream_type::{CONTACT, PROPERTY};
+    let db = TestDb::new().await;
+    let tenant = db.tenant().await;
+    let (admin, a) = (actor(user()), user());
+    let (p, c) = (new_stream(), new_stream());
+    // Created without an agent, then assigned: an assignment with no one before.
+    append(&db, tenant, (p, PROPERTY), &admin, 1, &[property_for(None)]).await;
+    let assigned = PropertyEvent::AgentAssigned { from: None, to: a };
+    let assigned_at = append(&db, tenant, (p, PROPERTY), &admin, 2, &[assigned]).await;
+    let (about_property, unlinked) = (Uuid::now_v7(), Uuid::now_v7());
+    let queued = ContactEvent::MessageQueued {
+        message_id: Uuid::now_v7(),
+        conversation_id: about_property,
+        channel: Channel::Email,
+        subject: None,
+        body: "The exposé is attached.".into(),
+        property: Some(p.as_uuid()),
+        deal: None,
+        at: at(3),
+    };
+    append(&db, tenant, (c, CONTACT), &admin, 3, &[queued]).await;
+    let webhook = "system:webhook";
+    let replied_at = append(
+        &db,
+        tenant,
+        (c, CONTACT),
+        webhook,
+        4,
+        &[reply(about_property, Uuid::now_v7())],
+    )
+    .await;
+    // A reply on a conversation no queued message linked: nobody to tell.
+    append(
+        &db,
+        tenant,
+        (c, CONTACT),
+        webhook,
+        5,
+        &[reply(unlinked, Uuid::now_v7())],
+    )
+    .await;
+
+    let mut projector = db.projector(Arc::new(Notifications), 100).await;
+    catch_up(&mut projector).await;
+    let admin_id = admin
+        .strip_prefix("user:")
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let mut assignment = seen(a, assigned_at, "property_assigned", None);
+    (assignment.3, assignment.5) = (admin_id, Some(p.as_uuid()));
+    let mut replied = seen(a, replied_at, "reply_received", None);
+    replied.5 = Some(p.as_uuid());
+    assert_eq!(notifications(&db, tenant).await, vec![assignment, replied]);
+    assert_reconciles_clean(&db, Arc::new(Notifications), 2).await;
+}
