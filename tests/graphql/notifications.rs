@@ -39,7 +39,11 @@ fn int(value: &Value) -> i64 {
 async fn feed(w: &World, user: &Session, position: i64, unread: bool) -> (Vec<Value>, i64) {
     let answer = w
         .gql
-        .run_as(user, FEED, json!({"p": position.to_string(), "unread": unread}))
+        .run_as(
+            user,
+            FEED,
+            json!({"p": position.to_string(), "unread": unread}),
+        )
         .await;
     let data = &answer.data()["atLeast"];
     let nodes = data["notifications"]["edges"]
@@ -83,6 +87,15 @@ fn expected(
 
 /// How many `NotificationsRead` events the log holds.
 async fn marks_in_log(w: &World) -> i64 {
+    count(
+        w,
+        "SELECT count(*) FROM events WHERE event_type = 'NotificationsRead'",
+    )
+    .await
+}
+
+/// The count `sql` selects from the cluster's database.
+async fn count(w: &World, sql: &str) -> i64 {
     use sqlx::ConnectOptions;
     let mut conn = w
         .cluster
@@ -90,7 +103,7 @@ async fn marks_in_log(w: &World) -> i64 {
         .connect()
         .await
         .expect("connect");
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'NotificationsRead'")
+    sqlx::query_scalar(sql)
         .fetch_one(&mut conn)
         .await
         .expect("count")
@@ -161,7 +174,10 @@ async fn an_agent_is_told_of_their_deal_live_reads_it_and_the_read_mark_survives
     );
 
     // A hears of both, in log order, over the subscription.
-    for (position, kind) in [(opened_at, "deal_assigned"), (moved_at, "deal_stage_changed")] {
+    for (position, kind) in [
+        (opened_at, "deal_assigned"),
+        (moved_at, "deal_stage_changed"),
+    ] {
         let next = next_json(&mut a_socket).await;
         assert_eq!(next["type"], "next", "{next}");
         let got = &next["payload"]["data"]["notifications"];
@@ -186,7 +202,13 @@ async fn an_agent_is_told_of_their_deal_live_reads_it_and_the_read_mark_survives
     let ids = (&deal, &property, admin.user_id.as_str());
     let want = |read: bool| {
         vec![
-            expected(moved_at, "deal_stage_changed", ids, Some(("lead", "qualified")), read),
+            expected(
+                moved_at,
+                "deal_stage_changed",
+                ids,
+                Some(("lead", "qualified")),
+                read,
+            ),
             expected(opened_at, "deal_assigned", ids, None, read),
         ]
     };
@@ -194,9 +216,10 @@ async fn an_agent_is_told_of_their_deal_live_reads_it_and_the_read_mark_survives
     assert_eq!(feed(&w, &b, moved_at, false).await, (vec![], 0));
 
     // Bad marks are refused and store nothing.
-    mark(&w, &a, "-1")
-        .await
-        .assert_error("BAD_USER_INPUT", "upTo: a log position or version is 0 or more");
+    mark(&w, &a, "-1").await.assert_error(
+        "BAD_USER_INPUT",
+        "upTo: a log position or version is 0 or more",
+    );
     mark(&w, &a, "999999999")
         .await
         .assert_error("BAD_USER_INPUT", "beyond the log's head");
@@ -229,4 +252,7 @@ async fn an_agent_is_told_of_their_deal_live_reads_it_and_the_read_mark_survives
     assert_eq!(feed(&w, &a, marked_at, true).await, (vec![], 0));
     assert_eq!(feed(&w, &a, marked_at, false).await, (want(true), 0));
     assert_eq!(feed(&w, &b, marked_at, false).await, (vec![], 0));
+    // No projection failed on the inbox stream's event.
+    let dead = count(&w, "SELECT count(*) FROM deedlog_read.dead_letters").await;
+    assert_eq!(dead, 0, "dead letters");
 }
