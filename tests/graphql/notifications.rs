@@ -175,8 +175,8 @@ async fn an_agent_is_told_of_their_deal_live_reads_it_and_the_read_mark_survives
 
     // A hears of both, in log order, over the subscription.
     for (position, kind) in [
-        (opened_at, "deal_assigned"),
-        (moved_at, "deal_stage_changed"),
+        (opened_at, "DEAL_ASSIGNED"),
+        (moved_at, "DEAL_STAGE_CHANGED"),
     ] {
         let next = next_json(&mut a_socket).await;
         assert_eq!(next["type"], "next", "{next}");
@@ -204,12 +204,12 @@ async fn an_agent_is_told_of_their_deal_live_reads_it_and_the_read_mark_survives
         vec![
             expected(
                 moved_at,
-                "deal_stage_changed",
+                "DEAL_STAGE_CHANGED",
                 ids,
                 Some(("lead", "qualified")),
                 read,
             ),
-            expected(opened_at, "deal_assigned", ids, None, read),
+            expected(opened_at, "DEAL_ASSIGNED", ids, None, read),
         ]
     };
     assert_eq!(feed(&w, &a, moved_at, false).await, (want(false), 2));

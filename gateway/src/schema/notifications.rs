@@ -5,11 +5,12 @@
 //! Names (agents, the property's address) are read through the loaders of
 //! the read models that own them.
 
+use super::enums::NotificationKind;
 use super::loaders::{PropertyKey, TenantLoader, UserKey};
 use super::page::{connection, page, Connection};
 use super::properties::Property;
 use super::reads::scope;
-use crate::error::from_read;
+use crate::error::{from_read, internal};
 use crate::viewer::viewer;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
@@ -40,6 +41,16 @@ impl Notification {
 
 #[ComplexObject]
 impl Notification {
+    /// What the notification tells.
+    async fn kind(&self) -> Result<NotificationKind> {
+        NotificationKind::from_stored(&self.record.kind).ok_or_else(|| {
+            internal(
+                "read a notification",
+                &format!("unknown notification kind {:?}", self.record.kind),
+            )
+        })
+    }
+
     /// The user who acted; none for a system actor (a provider's webhook).
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<UserRow>> {
         user(ctx, self.record.actor_id).await

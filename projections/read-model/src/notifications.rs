@@ -13,6 +13,30 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// The notification kinds, as the `kind` column stores them (see
+/// `docs/read-models.md`): the projector writes these, the API's
+/// `NotificationKind` reads them.
+pub mod kind {
+    pub const DEAL_ASSIGNED: &str = "deal_assigned";
+    pub const DEAL_REASSIGNED_AWAY: &str = "deal_reassigned_away";
+    pub const PROPERTY_ASSIGNED: &str = "property_assigned";
+    pub const PROPERTY_REASSIGNED_AWAY: &str = "property_reassigned_away";
+    pub const REPLY_RECEIVED: &str = "reply_received";
+    pub const DEAL_STAGE_CHANGED: &str = "deal_stage_changed";
+    pub const ASKING_PRICE_CHANGED: &str = "asking_price_changed";
+
+    /// Every kind, in the order the API's enum lists them.
+    pub const ALL: [&str; 7] = [
+        DEAL_ASSIGNED,
+        DEAL_REASSIGNED_AWAY,
+        PROPERTY_ASSIGNED,
+        PROPERTY_REASSIGNED_AWAY,
+        REPLY_RECEIVED,
+        DEAL_STAGE_CHANGED,
+        ASKING_PRICE_CHANGED,
+    ];
+}
+
 row! {
     /// A row of `rm_notifications.notifications`: one notification of one
     /// addressee, named by the log position of the event that caused it.
@@ -21,9 +45,8 @@ row! {
         pub recipient_id: Uuid,
         pub position: Int64,
         pub occurred_at: DateTime<Utc>,
-        /// `deal_assigned`, `deal_reassigned_away`, `property_assigned`,
-        /// `property_reassigned_away`, `reply_received`,
-        /// `deal_stage_changed` or `asking_price_changed`.
+        /// One of [`kind::ALL`]; the API shows it as a `NotificationKind`.
+        #[cfg_attr(feature = "graphql", graphql(skip))]
         pub kind: String,
         /// The user who acted; none for a system actor (a provider's webhook).
         pub actor_id: Option<Uuid>,

@@ -8,23 +8,12 @@ use deedlog_eventstore::RecordedEvent;
 use deedlog_kernel::Money;
 use deedlog_properties_domain::Event as PropertyEvent;
 use deedlog_read_model::notifications::{
-    ConversationLinkRow, DealAgentRow, NotificationRow, PropertyAgentRow, ReadMarkRow,
+    kind, ConversationLinkRow, DealAgentRow, NotificationRow, PropertyAgentRow, ReadMarkRow,
 };
 use deedlog_read_model::Int64;
 use deedlog_tenancy_domain::inbox::Event as InboxEvent;
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
-
-/// The notification kinds, as the `kind` column spells them.
-pub mod kind {
-    pub const DEAL_ASSIGNED: &str = "deal_assigned";
-    pub const DEAL_REASSIGNED_AWAY: &str = "deal_reassigned_away";
-    pub const PROPERTY_ASSIGNED: &str = "property_assigned";
-    pub const PROPERTY_REASSIGNED_AWAY: &str = "property_reassigned_away";
-    pub const REPLY_RECEIVED: &str = "reply_received";
-    pub const DEAL_STAGE_CHANGED: &str = "deal_stage_changed";
-    pub const ASKING_PRICE_CHANGED: &str = "asking_price_changed";
-}
 
 /// What the projection reads of a queued message or a reply: ids only.
 #[derive(Debug, serde::Deserialize)]
