@@ -42,23 +42,37 @@ row! {
     /// addressee, named by the log position of the event that caused it.
     #[derive(Eq)]
     pub struct NotificationRow as "NotificationRecord" in "rm_notifications"."notifications" {
+        /// The user it is addressed to.
         pub recipient_id: Uuid,
+        /// The log position of the event that caused it: the feed's order,
+        /// and what `markNotificationsRead(upTo:)` takes.
         pub position: Int64,
+        /// When the event happened.
         pub occurred_at: DateTime<Utc>,
         /// One of [`kind::ALL`]; the API shows it as a `NotificationKind`.
         #[cfg_attr(feature = "graphql", graphql(skip))]
         pub kind: String,
         /// The user who acted; none for a system actor (a provider's webhook).
         pub actor_id: Option<Uuid>,
+        /// The deal, for a deal's notifications and a reply on its conversation.
         pub deal_id: Option<Uuid>,
+        /// The property (the deal's, for a deal).
         pub property_id: Option<Uuid>,
+        /// The contact who replied.
         pub contact_id: Option<Uuid>,
+        /// The conversation replied on.
         pub conversation_id: Option<Uuid>,
+        /// The reply.
         pub message_id: Option<Uuid>,
+        /// A stage change's stage before (lower case, e.g. `under_contract`).
         pub stage_from: Option<String>,
+        /// A stage change's stage after (`closed_won`, `closed_lost` included).
         pub stage_to: Option<String>,
+        /// The asking price before a change, if there was one (minor units).
         pub amount_from_minor: Option<Int64>,
+        /// The new asking price, or a won deal's final price (minor units).
         pub amount_to_minor: Option<Int64>,
+        /// The ISO 4217 currency of the amounts.
         pub currency: Option<String>,
         /// For an assignment, the agent before (if any); for a reassignment
         /// away, the new agent.
