@@ -1,7 +1,8 @@
 //! Live activity over WebSocket (graphql-transport-ws): the property, deal
 //! and contact events of the caller's tenant, in words, from the timeline
-//! read model. A subscription resumes after any position it is given, so a
-//! client that reconnects with the last position it saw misses nothing.
+//! read model, and the caller's own notifications. A subscription resumes
+//! after any position it is given, so a client that reconnects with the
+//! last position it saw misses nothing.
 //!
 //! One LISTEN connection per gateway wakes every subscription when the log
 //! grows; each then reads its tenant's new entries in a tenant scope. A
@@ -12,8 +13,11 @@ use crate::app::AppState;
 use crate::error::{bad_input, from_read};
 use crate::http::admitted;
 use crate::roster::Roster;
+use crate::schema::loaders::TenantLoader;
+use crate::schema::notifications::Notification;
 use crate::schema::reads::Reads;
 use crate::viewer::{allowed, Credentials, Refused, Viewer};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Data, Enum, Result, Subscription};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -21,6 +25,7 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use deedlog_kernel::{stream_type, Role};
+use deedlog_read_model::notifications;
 use deedlog_read_model::timeline::{self, EntryRow};
 use deedlog_read_model::{Int64, TenantScope};
 use deedlog_runtime::ErrorCode;
@@ -127,6 +132,114 @@ impl Subscription {
         };
         Ok(feed(reader, start, ctx.data::<LogTicks>()?.0.clone()))
     }
+
+    /// The viewer's own notifications from after `after` (a log position;
+    /// 0: all; absent: only new ones), oldest first. Ends when the viewer
+    /// may no longer use the tenant (deactivated, or their tenant
+    /// suspended); the viewer is checked again before each read.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(validator(custom = "crate::schema::NonNegative(\"after\")"))] after: Option<
+            Int64,
+        >,
+    ) -> Result<impl Stream<Item = Notification>> {
+        let viewer = crate::viewer::viewer(ctx)?;
+        let pool = ctx.data::<Reads>()?.pool.clone();
+        let start = match after {
+            Some(position) => position.0,
+            None => {
+                let mut scope = TenantScope::begin(&pool, viewer.caller.tenant.as_uuid())
+                    .await
+                    .map_err(from_read)?;
+                notifications::latest_position(scope.conn(), viewer.caller.user.as_uuid())
+                    .await
+                    .map_err(from_read)?
+            }
+        };
+        let inbox = Inbox {
+            pool,
+            roster: ctx.data::<Roster>()?.clone(),
+            viewer: viewer.clone(),
+        };
+        Ok(inbox_feed(inbox, start, ctx.data::<LogTicks>()?.0.clone()))
+    }
+}
+
+/// Whose notifications a subscription follows, and where they are read.
+#[derive(Clone)]
+struct Inbox {
+    pool: sqlx::PgPool,
+    roster: Roster,
+    viewer: Viewer,
+}
+
+/// The viewer's notifications after `start`, read in batches (with their
+/// read mark), waiting for a tick (or the poll interval) when none are
+/// new; ends when the viewer may no longer use the tenant.
+fn inbox_feed(
+    inbox: Inbox,
+    start: i64,
+    ticks: watch::Receiver<u64>,
+) -> impl Stream<Item = Notification> {
+    let state = (start, VecDeque::<Notification>::new(), ticks);
+    futures::stream::unfold(state, move |(mut after, mut queue, mut ticks)| {
+        let inbox = inbox.clone();
+        async move {
+            loop {
+                if queue.is_empty() {
+                    match inbox.roster.admit(inbox.viewer.clone()).await {
+                        Ok(_) => {}
+                        Err(Refused::Now {
+                            code: ErrorCode::Unavailable,
+                            ..
+                        }) => {
+                            // Nothing is sent while the viewer cannot be checked.
+                            tokio::time::sleep(POLL).await;
+                            continue;
+                        }
+                        Err(_) => return None,
+                    }
+                }
+                if let Some(notification) = queue.pop_front() {
+                    return Some((notification, (after, queue, ticks)));
+                }
+                match read_inbox(&inbox, after).await {
+                    Ok(rows) if !rows.is_empty() => {
+                        after = rows.last().map_or(after, |n| n.record.position.0);
+                        queue.extend(rows);
+                    }
+                    Ok(_) => {
+                        let _ = tokio::time::timeout(POLL, ticks.changed()).await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "read notifications for a subscription");
+                        tokio::time::sleep(POLL).await;
+                    }
+                }
+            }
+        }
+    })
+}
+
+async fn read_inbox(
+    inbox: &Inbox,
+    after: i64,
+) -> Result<Vec<Notification>, deedlog_read_model::Error> {
+    let caller = &inbox.viewer.caller;
+    let user = caller.user.as_uuid();
+    let mut scope = TenantScope::begin(&inbox.pool, caller.tenant.as_uuid()).await?;
+    let rows = notifications::since(scope.conn(), user, after, BATCH).await?;
+    let mark = if rows.is_empty() {
+        0
+    } else {
+        notifications::read_up_to(scope.conn(), user).await?
+    };
+    scope.finish().await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Notification::new(row, mark))
+        .collect())
 }
 
 /// The latest position of the tenant's timeline: where "only new" starts.
@@ -284,6 +397,15 @@ async fn serve(
     GraphQLWebSocket::new_with_pair(sink, replayed.chain(stream), state.schema.clone(), protocol)
         .on_connection_init(move |_| async move {
             let mut data = Data::default();
+            // Notifications name users and properties through the loaders.
+            data.insert(DataLoader::new(
+                TenantLoader {
+                    pool: state.reads.pool.clone(),
+                    tenant: viewer.caller.tenant.as_uuid(),
+                    transactions: state.reads.transactions.clone(),
+                },
+                tokio::spawn,
+            ));
             data.insert(Credentials(Ok(viewer)));
             Ok(data)
         })

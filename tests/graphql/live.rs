@@ -67,7 +67,7 @@ async fn send_json(socket: &mut Socket, message: Value) {
 
 /// A socket `user` opened, had acknowledged and subscribed to `query` with
 /// id "1".
-async fn subscribed(w: &World, user: &Session, query: &str) -> Socket {
+pub(crate) async fn subscribed(w: &World, user: &Session, query: &str) -> Socket {
     let mut socket = connect(w).await;
     let init = json!({"type": "connection_init", "payload": bearer(&user.access)});
     send_json(&mut socket, init).await;
@@ -175,7 +175,7 @@ async fn connection_init_without_a_usable_token_is_closed_never_acknowledged() {
     assert_eq!(ack["type"], "connection_ack", "{ack}");
 }
 
-async fn next_json<S>(socket: &mut S) -> Value
+pub(crate) async fn next_json<S>(socket: &mut S) -> Value
 where
     S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {

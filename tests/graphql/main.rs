@@ -16,6 +16,7 @@ mod journey;
 mod jwks;
 mod kafka;
 mod live;
+mod notifications;
 mod protection;
 mod reads;
 mod redaction;

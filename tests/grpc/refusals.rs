@@ -771,6 +771,42 @@ fn tenancy_rows() -> Vec<Row> {
                 ),
             ],
         ),
+        row(
+            S,
+            "MarkNotificationsRead",
+            vec![
+                invalid(
+                    "user id that is no UUID",
+                    send!(tenancy.mark_notifications_read as agent, |f| {
+                        tenancy::MarkNotificationsReadRequest {
+                            command: command(),
+                            user_id: NOT_A_UUID.into(),
+                            up_to: 1,
+                        }
+                    }),
+                ),
+                invalid(
+                    "a position beyond the log's head",
+                    send!(tenancy.mark_notifications_read as agent, |f| {
+                        tenancy::MarkNotificationsReadRequest {
+                            command: command(),
+                            user_id: f.agent.user_id.clone(),
+                            up_to: u64::MAX,
+                        }
+                    }),
+                ),
+                rule(
+                    "another user's notifications",
+                    send!(tenancy.mark_notifications_read as agent, |f| {
+                        tenancy::MarkNotificationsReadRequest {
+                            command: command(),
+                            user_id: f.viewer.user_id.clone(),
+                            up_to: 1,
+                        }
+                    }),
+                ),
+            ],
+        ),
     ]
 }
 

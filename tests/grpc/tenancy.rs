@@ -418,3 +418,58 @@ async fn an_admin_renames_sets_communication_settings_and_changes_roles() {
         "not valid",
     );
 }
+
+#[tokio::test]
+async fn any_role_marks_its_own_notifications_read_once_per_command_and_forward_only() {
+    let (cluster, mut c, admin) = start_with_tenant("berg").await;
+    let viewer = c.colleague(&admin, pb::Role::Viewer, "vera").await;
+    let head = LogCounts::of(&cluster).await.events;
+    let up_to = u64::try_from(head).expect("a position") - 1;
+    let key = Uuid::now_v7();
+    let mark = |up_to: u64, key: Uuid| pb::MarkNotificationsReadRequest {
+        command: command_with(key, None),
+        user_id: viewer.user_id.clone(),
+        up_to,
+    };
+    let first = c
+        .tenancy
+        .mark_notifications_read(viewer.request(mark(up_to, key)))
+        .await
+        .expect("a viewer marks their own")
+        .into_inner();
+    assert!(first.position > 0 && !first.duplicate, "{first:?}");
+    assert_eq!(first.version, 1);
+
+    // The same command again: the first outcome, nothing appended.
+    let before = LogCounts::of(&cluster).await;
+    let again = c
+        .tenancy
+        .mark_notifications_read(viewer.request(mark(up_to, key)))
+        .await
+        .expect("a repeat")
+        .into_inner();
+    assert_eq!((again.position, again.duplicate), (first.position, true));
+    // A new command at or below the mark changes nothing.
+    let lower = c
+        .tenancy
+        .mark_notifications_read(viewer.request(mark(up_to - 1, Uuid::now_v7())))
+        .await
+        .expect("a lower mark")
+        .into_inner();
+    assert_eq!((lower.position, lower.version), (0, 1));
+    assert_eq!(LogCounts::of(&cluster).await, before);
+
+    // Further on: a second event on the viewer's inbox stream.
+    let further = c
+        .tenancy
+        .mark_notifications_read(viewer.request(mark(first.position, Uuid::now_v7())))
+        .await
+        .expect("a further mark")
+        .into_inner();
+    assert_eq!(further.version, 2);
+    assert_eq!(further.record_id, first.record_id);
+    assert_ne!(
+        further.record_id, viewer.user_id,
+        "not the credentials stream"
+    );
+}

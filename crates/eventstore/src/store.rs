@@ -240,6 +240,17 @@ impl LogReader {
         }
     }
 
+    /// The position of the log's latest committed event (0 when the log
+    /// is empty): the furthest position a reader can have reached.
+    pub async fn head_position(&self) -> Result<u64, Error> {
+        let head: Option<i64> = sqlx::query_scalar("SELECT max(position) FROM events")
+            .fetch_one(&self.reader_pool)
+            .await
+            .map_err(Error::db("read the log's head position"))?;
+        // Positions are a sequence from 1; never negative.
+        Ok(head.and_then(|p| u64::try_from(p).ok()).unwrap_or(0))
+    }
+
     /// The same reader opening sealed fields only in events of
     /// `stream_types` (`None`: all), for a reader that uses no others.
     pub fn opening_only(&self, stream_types: Option<&'static [&'static str]>) -> Self {

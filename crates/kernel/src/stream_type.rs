@@ -12,9 +12,20 @@ pub const TENANT: &str = "tenant";
 pub const CREDENTIALS: &str = "credentials";
 /// The claim of a tenant's slug, read across tenants at sign-in.
 pub const TENANT_SLUG: &str = "tenant_slug";
+/// How far a user has read their notifications (ADR 0038); the stream's
+/// id is derived from the user's.
+pub const NOTIFICATION_INBOX: &str = "notification_inbox";
 
 /// Every stream type, for checks that none is spelt twice.
-pub const ALL: [&str; 6] = [PROPERTY, DEAL, CONTACT, TENANT, CREDENTIALS, TENANT_SLUG];
+pub const ALL: [&str; 7] = [
+    PROPERTY,
+    DEAL,
+    CONTACT,
+    TENANT,
+    CREDENTIALS,
+    TENANT_SLUG,
+    NOTIFICATION_INBOX,
+];
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,7 @@ command_requests!(
     tenancy::SetCommunicationSettingsRequest,
     tenancy::ChangeRoleRequest,
     tenancy::ForgetUserRequest,
+    tenancy::MarkNotificationsReadRequest,
 );
 
 record_requests!(deal_id:

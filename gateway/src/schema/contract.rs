@@ -16,8 +16,12 @@ use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Request fields no mutation takes, each with a comment saying why:
-/// (RPC, request path). None today.
-const NOT_IN_GRAPHQL: [(&str, &str); 0] = [];
+/// (RPC, request path).
+const NOT_IN_GRAPHQL: [(&str, &str); 1] = [
+    // The gateway names the viewer: through GraphQL a user marks only
+    // their own notifications (ADR 0038).
+    ("MarkNotificationsRead", "user_id"),
+];
 
 /// Proto enums no mutation takes (they appear only in replies, which the
 /// gateway reads from the read models instead).

@@ -221,6 +221,37 @@ impl From<TenantModule> for tenancy::Module {
     }
 }
 
+// Notifications (a read model's own concept: no proto has it).
+
+/// What a notification tells its addressee (`docs/read-models.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum NotificationKind {
+    /// A deal was opened for the viewer or reassigned to them.
+    DealAssigned,
+    /// The viewer's deal was reassigned to someone else.
+    DealReassignedAway,
+    /// A property was created with the viewer as its agent, or assigned to them.
+    PropertyAssigned,
+    /// The viewer's property was assigned to someone else.
+    PropertyReassignedAway,
+    /// A contact replied on a conversation about the viewer's deal or property.
+    ReplyReceived,
+    /// The viewer's deal moved stage, was won, lost or reopened.
+    DealStageChanged,
+    /// The asking price of the viewer's property changed.
+    AskingPriceChanged,
+}
+
+impl NotificationKind {
+    /// The kind a read-model row stores as `stored`.
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        Self::items()
+            .iter()
+            .map(|item| item.value)
+            .find(|kind| stored_name(*kind) == stored)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,5 +268,16 @@ mod tests {
     fn the_filters_send_the_names_the_read_model_stores() {
         assert_eq!(stored_names::<ListingStatus>(), LISTING_STATUSES);
         assert_eq!(stored_names::<PropertyKind>(), KINDS);
+    }
+
+    #[test]
+    fn notification_kinds_are_the_ones_the_projector_stores() {
+        use deedlog_read_model::notifications::kind;
+        assert_eq!(stored_names::<NotificationKind>(), kind::ALL);
+        for stored in kind::ALL {
+            let kind = NotificationKind::from_stored(stored).expect("known");
+            assert_eq!(stored_name(kind), stored);
+        }
+        assert_eq!(NotificationKind::from_stored("Deal_Assigned"), None);
     }
 }

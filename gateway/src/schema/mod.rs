@@ -13,6 +13,7 @@ pub mod enums;
 pub mod inbox;
 pub mod loaders;
 pub mod mutation;
+pub mod notifications;
 pub mod page;
 pub mod properties;
 pub mod reads;
@@ -39,6 +40,7 @@ pub struct Query(
     analytics::AnalyticsQuery,
     audit::AuditQuery,
     contact_export::ContactExportQuery,
+    notifications::NotificationsQuery,
 );
 
 /// Reading one's own writes: `atLeast(position: …) { … }` runs the nested

@@ -37,6 +37,12 @@ pub enum Count {
     /// A record's timeline.
     Timeline(Uuid),
     Audit(AuditFilter),
+    /// A user's notifications above a position (their read mark: the
+    /// unread ones).
+    Notifications {
+        user: Uuid,
+        above: i64,
+    },
 }
 
 impl Count {
@@ -50,6 +56,9 @@ impl Count {
             Self::Messages(contact) => rm::communications::count_messages(conn, *contact).await,
             Self::Timeline(record) => rm::timeline::count(conn, *record).await,
             Self::Audit(f) => rm::audit::count(conn, f).await,
+            Self::Notifications { user, above } => {
+                rm::notifications::count_feed(conn, *user, *above).await
+            }
         }
     }
 }

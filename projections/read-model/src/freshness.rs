@@ -17,17 +17,19 @@ pub enum Projection {
     Tenancy,
     Analytics,
     Timeline,
+    Notifications,
 }
 
 impl Projection {
     /// Every projection.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Properties,
         Self::Deals,
         Self::Communications,
         Self::Tenancy,
         Self::Analytics,
         Self::Timeline,
+        Self::Notifications,
     ];
 
     /// The projection's name, as the projector and `deedlog rebuild` use it.
@@ -39,6 +41,7 @@ impl Projection {
             Self::Tenancy => "tenancy",
             Self::Analytics => "analytics",
             Self::Timeline => "timeline",
+            Self::Notifications => "notifications",
         }
     }
 
@@ -52,6 +55,7 @@ impl Projection {
             Self::Tenancy => "SELECT position FROM rm_tenancy.checkpoint",
             Self::Analytics => "SELECT position FROM rm_analytics.checkpoint",
             Self::Timeline => "SELECT position FROM rm_timeline.checkpoint",
+            Self::Notifications => "SELECT position FROM rm_notifications.checkpoint",
         }
     }
 }
@@ -74,7 +78,7 @@ impl FromStr for Projection {
                     "projection",
                     format!(
                         "there is no projection \"{name}\"; there are properties, deals, \
-                         communications, tenancy, analytics and timeline"
+                         communications, tenancy, analytics, timeline and notifications"
                     ),
                 )
             })

@@ -29,6 +29,7 @@ pub mod deals;
 pub mod export;
 pub mod freshness;
 pub mod inbox;
+pub mod notifications;
 pub mod properties;
 pub mod seal_proof;
 pub mod tenancy;

@@ -6,6 +6,7 @@
 //! no commands but reactivation.
 
 pub mod credentials;
+pub mod inbox;
 pub mod personal;
 mod refusal;
 pub mod role;

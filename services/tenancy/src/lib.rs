@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod convert;
+mod inbox;
 mod lookup;
 mod secrets;
 mod service;

@@ -99,6 +99,13 @@ impl TenancyService for TenancyApi {
         TenancyApi::forget_user(self, request).await
     }
 
+    async fn mark_notifications_read(
+        &self,
+        request: Request<pb::MarkNotificationsReadRequest>,
+    ) -> Answer<CommandReply> {
+        TenancyApi::mark_notifications_read(self, request).await
+    }
+
     async fn get_tenant(&self, request: Request<pb::GetTenantRequest>) -> Answer<pb::Tenant> {
         TenancyApi::get_tenant(self, request).await
     }

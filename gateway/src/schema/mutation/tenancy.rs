@@ -6,6 +6,7 @@ use super::command::{call, call_without_token, result, rpc, send, CommandInput, 
 use crate::schema::enums::{Role, TenantModule};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use deedlog_proto::tenancy::v1 as pb;
+use deedlog_read_model::Int64;
 use uuid::Uuid;
 
 /// A new tenant (brokerage) and its first admin.
@@ -227,5 +228,27 @@ impl TenancyMutation {
             user_id: user_id.to_string(),
         };
         send(ctx, body, rpc!(tenancy.forget_user)).await
+    }
+
+    /// Marks the viewer's own notifications read up to the log position
+    /// `upTo` (e.g. the newest notification's `position`): from then on
+    /// `notifications(unreadOnly: true)` leaves them out, also after a
+    /// rebuild of the read model (it is an event, ADR 0038). The mark never
+    /// moves back: a position at or below it changes nothing (the result's
+    /// `position` is then 0). A negative position, or one beyond the log's
+    /// head, is BAD_USER_INPUT and stores nothing. Any role may mark their own.
+    async fn mark_notifications_read(
+        &self,
+        ctx: &Context<'_>,
+        command: CommandInput,
+        #[graphql(validator(custom = "crate::schema::NonNegative(\"upTo\")"))] up_to: Int64,
+    ) -> Result<CommandResult> {
+        let viewer = crate::viewer::viewer(ctx)?;
+        let body = pb::MarkNotificationsReadRequest {
+            command: command.options()?,
+            user_id: viewer.caller.user.to_string(),
+            up_to: crate::schema::log_position("upTo", up_to)?,
+        };
+        send(ctx, body, rpc!(tenancy.mark_notifications_read)).await
     }
 }

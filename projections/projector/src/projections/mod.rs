@@ -74,6 +74,7 @@ pub mod communications;
 pub mod credential_times;
 pub mod deals;
 pub mod decode;
+pub mod notifications;
 pub mod properties;
 pub mod tenancy;
 pub mod timeline;
@@ -90,6 +91,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(tenancy::Tenancy),
         Arc::new(analytics::Analytics),
         Arc::new(timeline::Timeline),
+        Arc::new(notifications::Notifications),
     ]
 }
 

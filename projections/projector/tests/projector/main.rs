@@ -10,6 +10,7 @@ mod faults;
 mod forgetting;
 mod holes;
 mod lifecycle;
+mod notifications_model;
 mod operations;
 mod properties_model;
 mod rows_keyed;

@@ -4,7 +4,9 @@
 
 use crate::support::TestDb;
 use deedlog_read_model::row::{fields, Field, Row, Shape};
-use deedlog_read_model::{analytics, communications, deals, properties, tenancy, timeline};
+use deedlog_read_model::{
+    analytics, communications, deals, notifications, properties, tenancy, timeline,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 struct Checked {
@@ -48,6 +50,11 @@ fn row_types() -> Vec<Checked> {
         checked::<analytics::LeaderRow>(),
         checked::<analytics::PriceChangeWeekRow>(),
         checked::<analytics::MessageWeekRow>(),
+        checked::<notifications::NotificationRow>(),
+        checked::<notifications::ReadMarkRow>(),
+        checked::<notifications::DealAgentRow>(),
+        checked::<notifications::PropertyAgentRow>(),
+        checked::<notifications::ConversationLinkRow>(),
     ]
 }
 

@@ -4,6 +4,7 @@
 mod audit;
 mod ddl;
 mod deals;
+mod notifications;
 mod others;
 mod periods;
 mod properties;
