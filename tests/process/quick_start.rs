@@ -99,7 +99,10 @@ async fn the_readme_quick_start_works_as_written() {
             command.env(key, "127.0.0.1:0");
         }
     }
-    let (mut deedlog, stdout) = spawn_reading(command);
+    let (deedlog, stdout) = spawn_reading(command);
+    // Stopped by force if the test fails first: a `deedlog up` left
+    // running would hold the default ports for every later test.
+    let mut running = Running(Some(deedlog));
     let ready = tokio::task::spawn_blocking(move || {
         let mut printed = String::new();
         for line in BufReader::new(stdout).lines() {
@@ -159,6 +162,15 @@ async fn the_readme_quick_start_works_as_written() {
     // The tour: every query as written, with its variables.
     let first = gateway.post_raw(Some(&token), serde_json::json!({"query": "{ properties(first: 1, filter: {city: \"Berlin\"}) { edges { node { propertyId } } } }"}).to_string()).await;
     let property = first["data"]["properties"]["edges"][0]["node"]["propertyId"].clone();
+    let deals = gateway
+        .post_raw(
+            Some(&token),
+            serde_json::json!({"query": "{ deals(first: 1) { edges { node { dealId } } } }"})
+                .to_string(),
+        )
+        .await;
+    let deal = deals["data"]["deals"]["edges"][0]["node"]["dealId"].clone();
+    assert!(deal.is_string(), "the demo has deals: {deals}");
     let before = chrono::Utc::now().to_rfc3339();
     let tour = tour_queries();
     assert!(tour.len() >= 5, "{tour:?}");
@@ -166,6 +178,9 @@ async fn the_readme_quick_start_works_as_written() {
         let mut variables = serde_json::Map::new();
         if query.contains("$propertyId") {
             variables.insert("propertyId".into(), property.clone());
+        }
+        if query.contains("$deal") {
+            variables.insert("deal".into(), deal.clone());
         }
         if query.contains("$before") {
             variables.insert("before".into(), before.clone().into());
@@ -181,6 +196,7 @@ async fn the_readme_quick_start_works_as_written() {
         }
     }
 
+    let mut deedlog = running.0.take().expect("still running");
     let _ = Command::new("kill")
         .args(["-TERM", &deedlog.id().to_string()])
         .status();
@@ -190,4 +206,16 @@ async fn the_readme_quick_start_works_as_written() {
         .expect("exit");
     assert!(exit.success(), "{exit}");
     drop_database(&name).await;
+}
+
+/// A `deedlog up` that is killed when dropped still running.
+struct Running(Option<std::process::Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }

@@ -30,7 +30,8 @@ pub fn deedlog(name: &str, args: &[&str]) -> Command {
         .env("DEEDLOG__SERVICES__COMMUNICATIONS_LISTEN", "127.0.0.1:0")
         .env("DEEDLOG__GATEWAY__LISTEN", "127.0.0.1:0")
         .env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__SERVICES__METRICS_LISTEN", "127.0.0.1:0");
+        .env("DEEDLOG__SERVICES__METRICS_LISTEN", "127.0.0.1:0")
+        .env("DEEDLOG__SEALING__METRICS_LISTEN", "127.0.0.1:0");
     command
 }
 
