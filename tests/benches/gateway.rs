@@ -233,7 +233,9 @@ async fn seed(clients: &Clients, agent: &Session) -> u64 {
     workers.join_all().await.into_iter().max().unwrap_or(0)
 }
 
-/// The peer's view: the board's SQL, run as the caller (row-level security applies).
+/// The peer's view: the board's SQL, run as the caller (row-level security
+/// applies); the deals' relations to their property and buyer, and no
+/// second and third `checkpoint` type, as PostGraphile's smart comments.
 const PEER_VIEW: &str = "
 CREATE SCHEMA IF NOT EXISTS bench_peer;
 CREATE OR REPLACE VIEW bench_peer.pipeline_board WITH (security_invoker = true) AS
@@ -244,6 +246,8 @@ CREATE OR REPLACE VIEW bench_peer.pipeline_board WITH (security_invoker = true) 
            'under_contract'], stage), currency NULLS LAST;
 GRANT USAGE ON SCHEMA bench_peer TO deedlog_app;
 GRANT SELECT ON bench_peer.pipeline_board TO deedlog_app;
+COMMENT ON TABLE rm_deals.checkpoint IS E'@omit';
+COMMENT ON TABLE rm_communications.checkpoint IS E'@omit';
 COMMENT ON TABLE rm_deals.deals IS E'@foreignKey (property_id) references rm_properties.properties (property_id)|@fieldName property\n@foreignKey (buyer_contact_id) references rm_communications.contacts (contact_id)|@fieldName buyer';";
 
 /// Installs PostGraphile (once) under target/bench and starts it.
