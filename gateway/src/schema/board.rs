@@ -1,9 +1,9 @@
 //! The deals list and the kanban board: deals filtered and ordered, a page
 //! at a time, and the board as one such list per stage column, each paged
-//! on its own. Cards' properties, buyers and agents come through the
-//! loaders, one statement per kind for the whole board.
+//! on its own. A page reads its cards' properties, buyers and agents in
+//! its own transaction, one statement per kind.
 
-use super::deals::Deal;
+use super::deals::{Deal, Preloaded};
 use super::enums::{stored_name, DealStage};
 use super::page::{connection, page, Connection, Count};
 use super::reads::scope;
@@ -12,8 +12,13 @@ use crate::viewer::allowed;
 use async_graphql::{Context, Enum, InputObject, Object, Result};
 use chrono::NaiveDate;
 use deedlog_kernel::Role;
+use deedlog_read_model::communications::ContactRow;
 use deedlog_read_model::deal_list::{self as rm, DealOrder as Order, DealStatus as Status};
-use deedlog_read_model::Int64;
+use deedlog_read_model::deals::DealRow;
+use deedlog_read_model::properties::PropertyRow;
+use deedlog_read_model::tenancy::UserRow;
+use deedlog_read_model::{communications, properties, tenancy, Int64, TenantScope};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 const READ: &str = "read deals";
@@ -118,9 +123,65 @@ async fn deals_page(
     let rows = rm::list(scope.conn(), &filter, &page)
         .await
         .map_err(from_read)?;
-    Ok(connection(rows, Count::Deals(filter), |record| Deal {
-        record,
+    let with = preload(ctx, &mut scope, &rows).await.map_err(from_read)?;
+    scope.finish().await.map_err(from_read)?;
+    Ok(connection(rows, Count::Deals(filter), |record| {
+        with.card(record)
     }))
+}
+
+/// The properties, buyers and agents of a page of deals, each kind in one
+/// statement of the page's own transaction, for the fields the query asks
+/// for: a board's cards then cost no loader a transaction of its own.
+async fn preload(
+    ctx: &Context<'_>,
+    scope: &mut TenantScope,
+    page: &deedlog_read_model::Connection<DealRow>,
+) -> Result<Cards, deedlog_read_model::Error> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let ids = |id: fn(&DealRow) -> Uuid| -> Vec<Uuid> { page.nodes().map(id).collect() };
+    let mut cards = Cards::default();
+    if node.field("property").exists() {
+        let rows = properties::get_many(scope.conn(), &ids(|d| d.property_id)).await?;
+        cards.properties = Some(rows.into_iter().map(|r| (r.property_id, r)).collect());
+    }
+    if node.field("buyer").exists() {
+        let rows = communications::get_many(scope.conn(), &ids(|d| d.buyer_contact_id)).await?;
+        cards.buyers = Some(rows.into_iter().map(|r| (r.contact_id, r)).collect());
+    }
+    if node.field("agent").exists() {
+        let rows = tenancy::users_by_ids(scope.conn(), &ids(|d| d.agent_id)).await?;
+        cards.agents = Some(rows.into_iter().map(|r| (r.user_id, r)).collect());
+    }
+    Ok(cards)
+}
+
+/// The rows [`preload`] read, by id; a kind not asked for is `None`.
+#[derive(Default)]
+struct Cards {
+    properties: Option<HashMap<Uuid, PropertyRow>>,
+    buyers: Option<HashMap<Uuid, ContactRow>>,
+    agents: Option<HashMap<Uuid, UserRow>>,
+}
+
+impl Cards {
+    fn card(&self, record: DealRow) -> Deal {
+        let with = Preloaded {
+            property: self
+                .properties
+                .as_ref()
+                .map(|rows| rows.get(&record.property_id).cloned()),
+            buyer: self
+                .buyers
+                .as_ref()
+                .map(|rows| rows.get(&record.buyer_contact_id).cloned()),
+            agent: self
+                .agents
+                .as_ref()
+                .map(|rows| rows.get(&record.agent_id).cloned()),
+        };
+        Deal { record, with }
+    }
 }
 
 /// One column of the kanban board: the deals of one stage.

@@ -85,7 +85,7 @@ impl Contact {
     /// The deals the contact is the buyer or investor of, newest first.
     async fn deals(&self, ctx: &Context<'_>) -> Result<Vec<Deal>> {
         let rows = batched(ctx, DealsOfBuyerKey(self.record.contact_id)).await?;
-        Ok(rows.into_iter().map(|record| Deal { record }).collect())
+        Ok(rows.into_iter().map(Deal::from).collect())
     }
 
     /// The properties the contact owns, oldest first.

@@ -10,7 +10,9 @@ use super::scenarios::Scenario;
 use crate::error::from_read;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use deedlog_read_model::communications::ContactRow;
 use deedlog_read_model::deals::{self as rm, DealRow, StageChangeRow, StageColumn};
+use deedlog_read_model::properties::PropertyRow;
 use deedlog_read_model::tenancy::UserRow;
 use deedlog_read_model::timeline::EntryRow;
 use deedlog_read_model::TenantScope;
@@ -24,14 +26,34 @@ const READ: &str = "read deals";
 pub struct Deal {
     #[graphql(flatten)]
     pub record: DealRow,
+    /// What a list read with the deal, in its own transaction.
+    #[graphql(skip)]
+    pub with: Preloaded,
+}
+
+/// The rows a page of deals read beside them (`Some` once read, holding
+/// `None` when the row is missing), so that its cards need no loader's
+/// transaction; a deal read alone has none and its fields use the loaders.
+#[derive(Debug, Clone, Default)]
+pub struct Preloaded {
+    pub property: Option<Option<PropertyRow>>,
+    pub buyer: Option<Option<ContactRow>>,
+    pub agent: Option<Option<UserRow>>,
+}
+
+impl From<DealRow> for Deal {
+    fn from(record: DealRow) -> Self {
+        Deal {
+            record,
+            with: Preloaded::default(),
+        }
+    }
 }
 
 impl Deal {
     /// The deal with this id in the scope's tenant; NOT_FOUND when there is none.
     pub async fn read(scope: &mut TenantScope, id: Uuid) -> Result<Self> {
-        found(rm::get(scope.conn(), id).await, "deal", |record| Deal {
-            record,
-        })
+        found(rm::get(scope.conn(), id).await, "deal", Deal::from)
     }
 }
 
@@ -39,24 +61,37 @@ impl Deal {
 impl Deal {
     /// The property the deal is about.
     async fn property(&self, ctx: &Context<'_>) -> Result<Option<Property>> {
-        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
-        Ok(loader
-            .load_one(PropertyKey(self.record.property_id))
-            .await?
-            .map(|record| Property { record }))
+        let row = match &self.with.property {
+            Some(row) => row.clone(),
+            None => {
+                let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+                loader
+                    .load_one(PropertyKey(self.record.property_id))
+                    .await?
+            }
+        };
+        Ok(row.map(|record| Property { record }))
     }
 
     /// The buyer or investor.
     async fn buyer(&self, ctx: &Context<'_>) -> Result<Option<Contact>> {
-        let loader = ctx.data::<DataLoader<TenantLoader>>()?;
-        Ok(loader
-            .load_one(ContactKey(self.record.buyer_contact_id))
-            .await?
-            .map(|record| Contact { record }))
+        let row = match &self.with.buyer {
+            Some(row) => row.clone(),
+            None => {
+                let loader = ctx.data::<DataLoader<TenantLoader>>()?;
+                loader
+                    .load_one(ContactKey(self.record.buyer_contact_id))
+                    .await?
+            }
+        };
+        Ok(row.map(|record| Contact { record }))
     }
 
     /// The owning agent.
     async fn agent(&self, ctx: &Context<'_>) -> Result<Option<UserRow>> {
+        if let Some(row) = &self.with.agent {
+            return Ok(row.clone());
+        }
         let loader = ctx.data::<DataLoader<TenantLoader>>()?;
         loader.load_one(UserKey(self.record.agent_id)).await
     }

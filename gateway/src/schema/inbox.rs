@@ -50,10 +50,7 @@ impl Conversation {
             return Ok(None);
         };
         let loader = ctx.data::<DataLoader<TenantLoader>>()?;
-        Ok(loader
-            .load_one(DealKey(id))
-            .await?
-            .map(|record| Deal { record }))
+        Ok(loader.load_one(DealKey(id)).await?.map(Deal::from))
     }
 
     /// The property it is about, if any.
