@@ -665,3 +665,38 @@ async fn a_page_of_cards_with_property_and_buyer_costs_the_same_statements_whate
         "transactions per page of 1, 3 and 8 cards"
     );
 }
+
+#[tokio::test]
+async fn another_tenant_sees_none_of_these_rows_not_even_by_their_ids() {
+    let (mut w, crm, s) = seeded().await;
+    let other = w.clients.register("other").await;
+    let mut answers = Vec::new();
+    for list in [
+        "deals(first: 100)".to_owned(),
+        format!("deals(filter: {{agentId: \"{}\"}})", s.ada),
+        format!("contacts(filter: {{agentId: \"{}\"}})", s.ada),
+        "contacts(search: \"anna@example.com\")".to_owned(),
+        "contacts(last: 10)".to_owned(),
+        "conversations(first: 100)".to_owned(),
+        format!("conversations(filter: {{contactId: \"{}\"}})", s.anna),
+    ] {
+        let query = format!(
+            "query($at: Int64!) {{ atLeast(position: $at, timeoutMs: 10000) {{ l: {list} {{ totalCount edges {{ cursor }} }} }} }}"
+        );
+        let answer = w
+            .gql
+            .run_as(&other, &query, json!({"at": crm.position}))
+            .await;
+        answers.push((list, answer.data()["atLeast"]["l"].clone()));
+    }
+    for (list, got) in answers {
+        assert_eq!(got, json!({"totalCount": 0, "edges": []}), "{list}");
+    }
+    let board = w
+        .gql
+        .run_as(&other, "{ board { deals { totalCount } } }", json!({}))
+        .await;
+    for column in board.data()["board"].as_array().expect("columns") {
+        assert_eq!(column["deals"]["totalCount"], 0);
+    }
+}
