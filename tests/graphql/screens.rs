@@ -515,12 +515,23 @@ async fn walk(crm: &Crm, list: &str, args: &str, id: &str, size: usize) {
     for forwards in [true, false] {
         let mut seen: Vec<Value> = Vec::new();
         let mut cursor = String::new();
-        for _ in 0..whole.len() {
+        for n in 0..whole.len() {
             let got = crm.read(&page(&cursor, forwards)).await;
             let l = &got["l"];
             assert_eq!(l["totalCount"], json!(whole.len()), "{list}({args})");
             let rows: Vec<Value> = nodes(l).iter().map(|n| n[id].clone()).collect();
             let info = &l["pageInfo"];
+            // The side the walk came from holds rows from the second page on.
+            let behind = if forwards {
+                "hasPreviousPage"
+            } else {
+                "hasNextPage"
+            };
+            assert_eq!(
+                info[behind],
+                json!(n > 0),
+                "{list}({args}) page {n}: {behind}"
+            );
             if forwards {
                 seen.extend(rows);
                 if info["hasNextPage"] != true {

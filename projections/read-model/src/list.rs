@@ -231,10 +231,16 @@ impl Listing {
         R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
     {
         let limit = page.limit()?;
+        // The rows on the cursor's other side: whether any exist is read
+        // (one index probe) only for a page that starts at a cursor.
+        let mut behind = None;
         if let Some(text) = page.cursor.as_deref() {
             let key = key(&mut self.filters, text)?;
-            self.filters
-                .condition(self.order.beyond(page.direction, &key));
+            let beyond = self.order.beyond(page.direction, &key);
+            let mut other_side = self.filters.clone();
+            other_side.condition(format!("NOT ({beyond})"));
+            behind = Some(other_side);
+            self.filters.condition(beyond);
         }
         let limit_placeholder = self.filters.placeholder(Bind::Int(limit + 1));
         let sql = format!(
@@ -248,10 +254,33 @@ impl Listing {
             .arguments()
             .map_err(|e| Error::db(context)(sqlx::Error::Encode(e)))?;
         let rows = sqlx::query_as_with(&sql, args)
-            .fetch_all(conn)
+            .fetch_all(&mut *conn)
             .await
             .map_err(Error::db(context))?;
-        Ok(Connection::from_rows(rows, page, limit, cursor))
+        let rows_behind = match behind {
+            None => false,
+            Some(clause) => {
+                let sql = format!(
+                    "SELECT EXISTS (SELECT 1 FROM {} {})",
+                    self.table,
+                    clause.sql()
+                );
+                let args = clause
+                    .arguments()
+                    .map_err(|e| Error::db(context)(sqlx::Error::Encode(e)))?;
+                sqlx::query_scalar_with(&sql, args)
+                    .fetch_one(conn)
+                    .await
+                    .map_err(Error::db(context))?
+            }
+        };
+        Ok(Connection::from_rows(
+            rows,
+            page,
+            limit,
+            rows_behind,
+            cursor,
+        ))
     }
 
     /// A page of the list whose cursors carry the sort key (`key` gives a

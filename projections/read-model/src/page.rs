@@ -153,24 +153,24 @@ pub struct Connection<T> {
 impl<T> Connection<T> {
     /// Builds a page from up to `limit + 1` rows fetched in `page`'s
     /// direction from its cursor (nearest first): the extra row only says
-    /// that more lie that way. Rows on the other side are assumed when the
-    /// page starts at a cursor, since a cursor names a row of the list.
+    /// that more lie that way. `rows_behind` says whether any lie on the
+    /// cursor's other side (the cursor's own row included).
     pub(crate) fn from_rows(
         mut rows: Vec<T>,
         page: &Page,
         limit: i64,
+        rows_behind: bool,
         cursor: impl Fn(&T) -> String,
     ) -> Self {
         // `limit` is 1..=MAX_FIRST (`Page::limit`), so it fits.
         let limit = usize::try_from(limit.clamp(0, MAX_FIRST)).unwrap_or_default();
         let more_that_way = rows.len() > limit;
         rows.truncate(limit);
-        let from_cursor = page.cursor.is_some();
         let (has_previous_page, has_next_page) = match page.direction {
-            Direction::Forward => (from_cursor, more_that_way),
+            Direction::Forward => (rows_behind, more_that_way),
             Direction::Backward => {
                 rows.reverse();
-                (more_that_way, from_cursor)
+                (more_that_way, rows_behind)
             }
         };
         let edges: Vec<Edge<T>> = rows
@@ -213,11 +213,9 @@ pub struct Edge<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "graphql", derive(async_graphql::SimpleObject))]
 pub struct PageInfo {
-    /// Whether rows precede this page (reading forwards: whether it starts
-    /// after a cursor).
+    /// Whether rows precede this page.
     pub has_previous_page: bool,
-    /// Whether rows follow this page (reading backwards: whether it ends
-    /// before a cursor).
+    /// Whether rows follow this page.
     pub has_next_page: bool,
     /// The cursor of the page's first row (none for an empty page).
     pub start_cursor: Option<String>,

@@ -287,6 +287,7 @@ async fn three_pages_of_two_hold_every_property_once_in_every_sort() {
                 .expect("page");
             assert_eq!(got.edges.len(), 2, "{sort:?} page {n}");
             assert_eq!(got.page_info.has_next_page, n < 3, "{sort:?} page {n}");
+            assert_eq!(got.page_info.has_previous_page, n > 1, "{sort:?} page {n}");
             let end = got
                 .page_info
                 .end_cursor
