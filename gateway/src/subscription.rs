@@ -124,13 +124,26 @@ impl Subscription {
             Some(position) => position.0,
             None => head(&pool, tenant).await?,
         };
-        let reader = Reader {
+        let follower = Follower {
             pool,
             roster: ctx.data::<Roster>()?.clone(),
             viewer: viewer.clone(),
-            types,
         };
-        Ok(feed(reader, start, ctx.data::<LogTicks>()?.0.clone()))
+        let read = move |follower: Follower, after: i64| {
+            let types = types.clone();
+            async move {
+                let mut scope = TenantScope::begin(&follower.pool, tenant).await?;
+                let rows = timeline::since(scope.conn(), after, &types, BATCH).await?;
+                scope.finish().await?;
+                Ok(rows)
+            }
+        };
+        let feed = Feed {
+            may: Role::may_read_records,
+            what: "activity",
+            position: |row: &EntryRow| row.position.0,
+        };
+        Ok(feed.live(follower, start, ctx.data::<LogTicks>()?.0.clone(), read))
     }
 
     /// The viewer's own notifications from after `after` (a log position;
@@ -157,78 +170,110 @@ impl Subscription {
                     .map_err(from_read)?
             }
         };
-        let inbox = Inbox {
+        let follower = Follower {
             pool,
             roster: ctx.data::<Roster>()?.clone(),
             viewer: viewer.clone(),
         };
-        Ok(inbox_feed(inbox, start, ctx.data::<LogTicks>()?.0.clone()))
+        let feed = Feed {
+            // Every role reads its own notifications.
+            may: |_| true,
+            what: "notifications",
+            position: |n: &Notification| n.record.position.0,
+        };
+        Ok(feed.live(
+            follower,
+            start,
+            ctx.data::<LogTicks>()?.0.clone(),
+            read_inbox,
+        ))
     }
 }
 
-/// Whose notifications a subscription follows, and where they are read.
+/// Who follows a live feed, and where it is read.
 #[derive(Clone)]
-struct Inbox {
+struct Follower {
     pool: sqlx::PgPool,
     roster: Roster,
     viewer: Viewer,
 }
 
-/// The viewer's notifications after `start`, read in batches (with their
-/// read mark), waiting for a tick (or the poll interval) when none are
-/// new; ends when the viewer may no longer use the tenant.
-fn inbox_feed(
-    inbox: Inbox,
-    start: i64,
-    ticks: watch::Receiver<u64>,
-) -> impl Stream<Item = Notification> {
-    let state = (start, VecDeque::<Notification>::new(), ticks);
-    futures::stream::unfold(state, move |(mut after, mut queue, mut ticks)| {
-        let inbox = inbox.clone();
-        async move {
-            loop {
-                if queue.is_empty() {
-                    match inbox.roster.admit(inbox.viewer.clone()).await {
-                        Ok(_) => {}
-                        Err(Refused::Now {
-                            code: ErrorCode::Unavailable,
-                            ..
-                        }) => {
-                            // Nothing is sent while the viewer cannot be checked.
-                            tokio::time::sleep(POLL).await;
-                            continue;
+/// What a live feed delivers: rows after a log position, for a viewer
+/// whose role `may` read them.
+struct Feed<T> {
+    may: fn(Role) -> bool,
+    /// What is read, for the log.
+    what: &'static str,
+    /// A row's log position: where the next read resumes.
+    position: fn(&T) -> i64,
+}
+
+impl<T: Send + 'static> Feed<T> {
+    /// The rows `read` gives after `start`, in batches, waiting for a tick
+    /// (or the poll interval) when none are new; ends when the follower
+    /// may no longer read them (checked again before each read).
+    fn live<R, F>(
+        self,
+        follower: Follower,
+        start: i64,
+        ticks: watch::Receiver<u64>,
+        read: R,
+    ) -> impl Stream<Item = T>
+    where
+        R: Fn(Follower, i64) -> F + Clone + Send + 'static,
+        F: std::future::Future<Output = Result<Vec<T>, deedlog_read_model::Error>> + Send,
+    {
+        let state = (start, VecDeque::<T>::new(), ticks);
+        futures::stream::unfold(state, move |(mut after, mut queue, mut ticks)| {
+            let (follower, read) = (follower.clone(), read.clone());
+            let (may, what, position) = (self.may, self.what, self.position);
+            async move {
+                loop {
+                    if queue.is_empty() {
+                        match follower.roster.admit(follower.viewer.clone()).await {
+                            Ok(now) if may(now.caller.role) => {}
+                            Ok(_) => return None,
+                            Err(Refused::Now {
+                                code: ErrorCode::Unavailable,
+                                ..
+                            }) => {
+                                // Nothing is sent while the viewer cannot be checked.
+                                tokio::time::sleep(POLL).await;
+                                continue;
+                            }
+                            Err(_) => return None,
                         }
-                        Err(_) => return None,
                     }
-                }
-                if let Some(notification) = queue.pop_front() {
-                    return Some((notification, (after, queue, ticks)));
-                }
-                match read_inbox(&inbox, after).await {
-                    Ok(rows) if !rows.is_empty() => {
-                        after = rows.last().map_or(after, |n| n.record.position.0);
-                        queue.extend(rows);
+                    if let Some(row) = queue.pop_front() {
+                        return Some((row, (after, queue, ticks)));
                     }
-                    Ok(_) => {
-                        let _ = tokio::time::timeout(POLL, ticks.changed()).await;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "read notifications for a subscription");
-                        tokio::time::sleep(POLL).await;
+                    match read(follower.clone(), after).await {
+                        Ok(rows) if !rows.is_empty() => {
+                            after = rows.last().map_or(after, position);
+                            queue.extend(rows);
+                        }
+                        Ok(_) => {
+                            let _ = tokio::time::timeout(POLL, ticks.changed()).await;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "read {what} for a subscription");
+                            tokio::time::sleep(POLL).await;
+                        }
                     }
                 }
             }
-        }
-    })
+        })
+    }
 }
 
+/// The viewer's notifications after `after`, with their read mark.
 async fn read_inbox(
-    inbox: &Inbox,
+    follower: Follower,
     after: i64,
 ) -> Result<Vec<Notification>, deedlog_read_model::Error> {
-    let caller = &inbox.viewer.caller;
+    let caller = &follower.viewer.caller;
     let user = caller.user.as_uuid();
-    let mut scope = TenantScope::begin(&inbox.pool, caller.tenant.as_uuid()).await?;
+    let mut scope = TenantScope::begin(&follower.pool, caller.tenant.as_uuid()).await?;
     let rows = notifications::since(scope.conn(), user, after, BATCH).await?;
     let mark = if rows.is_empty() {
         0
@@ -248,73 +293,6 @@ async fn head(pool: &sqlx::PgPool, tenant: uuid::Uuid) -> Result<i64> {
     let rows = timeline::latest_position(scope.conn())
         .await
         .map_err(from_read)?;
-    Ok(rows)
-}
-
-/// Who follows which kinds of records, and where they are read.
-#[derive(Clone)]
-struct Reader {
-    pool: sqlx::PgPool,
-    roster: Roster,
-    viewer: Viewer,
-    types: Vec<String>,
-}
-
-/// Entries after `start`, read in batches, waiting for a tick (or the
-/// poll interval) when none are new; ends when the caller may no longer
-/// read them.
-fn feed(reader: Reader, start: i64, ticks: watch::Receiver<u64>) -> impl Stream<Item = EntryRow> {
-    let state = (start, VecDeque::<EntryRow>::new(), ticks);
-    futures::stream::unfold(state, move |(mut after, mut queue, mut ticks)| {
-        let reader = reader.clone();
-        let tenant = reader.viewer.caller.tenant.as_uuid();
-        async move {
-            loop {
-                if queue.is_empty() {
-                    match reader.roster.admit(reader.viewer.clone()).await {
-                        Ok(now) if now.caller.role.may_read_records() => {}
-                        Ok(_) => return None,
-                        Err(Refused::Now {
-                            code: ErrorCode::Unavailable,
-                            ..
-                        }) => {
-                            // Nothing is sent while the caller cannot be checked.
-                            tokio::time::sleep(POLL).await;
-                            continue;
-                        }
-                        Err(_) => return None,
-                    }
-                }
-                if let Some(row) = queue.pop_front() {
-                    return Some((row, (after, queue, ticks)));
-                }
-                match read(&reader.pool, tenant, after, &reader.types).await {
-                    Ok(rows) if !rows.is_empty() => {
-                        after = rows.last().map_or(after, |r| r.position.0);
-                        queue.extend(rows);
-                    }
-                    Ok(_) => {
-                        let _ = tokio::time::timeout(POLL, ticks.changed()).await;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "read activity for a subscription");
-                        tokio::time::sleep(POLL).await;
-                    }
-                }
-            }
-        }
-    })
-}
-
-async fn read(
-    pool: &sqlx::PgPool,
-    tenant: uuid::Uuid,
-    after: i64,
-    types: &[String],
-) -> Result<Vec<EntryRow>, deedlog_read_model::Error> {
-    let mut scope = TenantScope::begin(pool, tenant).await?;
-    let rows = timeline::since(scope.conn(), after, types, BATCH).await?;
-    scope.finish().await?;
     Ok(rows)
 }
 

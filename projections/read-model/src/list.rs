@@ -44,10 +44,8 @@ impl Order {
         kinds: &'static [KeyKind],
     ) -> Self {
         Self {
-            name,
-            keys,
-            kinds,
             descending: true,
+            ..Self::asc(name, keys, kinds)
         }
     }
 
