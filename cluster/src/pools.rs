@@ -3,7 +3,7 @@
 
 use crate::budget::Budget;
 use anyhow::Context;
-use deedlog_eventstore::{ConnectOptions, EventStore, LogReader, Upcasters};
+use deedlog_eventstore::{ConnectOptions, EventStore, GroupCommit, LogReader, Upcasters};
 use deedlog_runtime::settings::Settings;
 use deedlog_service::Executor;
 use secrecy::ExposeSecret;
@@ -34,6 +34,13 @@ impl Pools {
                 .with_context(|| settings.at_database("connect to the event log"))?;
             let keyring = crate::privacy::keyring(settings, store.app_pool().clone()).await?;
             let store = store.with_keyring(keyring);
+            let store = match settings.services.group_commit_batch {
+                1 => store,
+                max_batch => store.with_group_commit(GroupCommit {
+                    max_batch,
+                    in_flight: settings.services.group_commit_in_flight,
+                }),
+            };
             Some(Executor::new(
                 store,
                 settings.services.conflict_retries,

@@ -2,6 +2,7 @@
 
 use crate::error::{sqlstate, Error};
 use crate::event::{ExpectedVersion, NewEvent};
+use crate::group_commit::MAX_EVENTS_TO_GROUP;
 use crate::limits::{self, MAX_VERSION};
 use crate::store::EventStore;
 use chrono::{DateTime, Utc};
@@ -52,8 +53,20 @@ const APPEND_SQL: &str = "SELECT outcome, stream_version, positions, recorded_at
 impl EventStore {
     /// Appends `request`'s events atomically, or refuses them all.
     #[tracing::instrument(skip_all, fields(stream.id = %request.stream_id, stream.type = %request.stream_type, events = request.events.len()))]
+    /// With group commit (ADR 0040), it may share a transaction with other
+    /// commands' appends; it still succeeds or fails on its own.
     pub async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome, Error> {
         limits::check(request)?;
+        match &self.group {
+            Some(queue) if request.events.len() <= MAX_EVENTS_TO_GROUP => {
+                queue.append(request).await
+            }
+            _ => self.append_alone(request).await,
+        }
+    }
+
+    /// The single-append path: one call of `append_events`, one transaction.
+    async fn append_alone(&self, request: &AppendRequest) -> Result<AppendOutcome, Error> {
         let mut attempt = 1;
         loop {
             match self.append_once(request).await {
@@ -163,6 +176,82 @@ impl EventStore {
             .map_err(Error::db(context)))
     }
 
+    /// Appends several commands' events in one call of `append_batch` and
+    /// one transaction. Each command stays atomic on its own: the answers
+    /// are per request, in order, exactly as [`EventStore::append`] would
+    /// give them one after another (a later command on the same stream sees
+    /// the earlier one). When the batch as a whole fails (a constraint, a
+    /// concurrent writer outside it), its commands are appended one by one.
+    #[tracing::instrument(skip_all, fields(commands = requests.len()))]
+    pub async fn append_batch(
+        &self,
+        requests: &[AppendRequest],
+    ) -> Vec<Result<AppendOutcome, Error>> {
+        let mut answers: Vec<Option<Result<AppendOutcome, Error>>> = requests
+            .iter()
+            .map(|request| limits::check(request).err().map(Err))
+            .collect();
+        let valid: Vec<usize> = (0..requests.len())
+            .filter(|&i| answers[i].is_none())
+            .collect();
+        match valid.as_slice() {
+            [] => {}
+            [only] => answers[*only] = Some(self.append_alone(&requests[*only]).await),
+            _ => {
+                let batch: Vec<&AppendRequest> = valid.iter().map(|&i| &requests[i]).collect();
+                let outcomes = match self.append_batch_once(&batch).await {
+                    Ok(outcomes) => {
+                        if outcomes.iter().any(|o| matches!(o, Ok(o) if !o.duplicate)) {
+                            self.notifier.appended();
+                        }
+                        outcomes
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "batch failed as a whole; appending its commands one by one");
+                        futures::future::join_all(batch.iter().map(|r| self.append_alone(r))).await
+                    }
+                };
+                for (i, outcome) in valid.iter().zip(outcomes) {
+                    answers[*i] = Some(outcome);
+                }
+            }
+        }
+        answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| Err(unanswered())))
+            .collect()
+    }
+
+    /// One call of `append_batch`: per request its outcome or refusal, or
+    /// the database's error for the batch as a whole.
+    async fn append_batch_once(
+        &self,
+        requests: &[&AppendRequest],
+    ) -> Result<Vec<Result<AppendOutcome, Error>>, Error> {
+        let context = "append a batch of commands";
+        let arrays = BatchArrays::of(requests)?;
+        let rows = arrays
+            .query()
+            .fetch_all(&self.app_pool)
+            .await
+            .map_err(Error::db(context))?;
+        let mut answers: Vec<Option<Result<AppendOutcome, Error>>> =
+            requests.iter().map(|_| None).collect();
+        for row in &rows {
+            let index: i32 = row.try_get("command_index").map_err(Error::db(context))?;
+            let slot = usize::try_from(index - 1)
+                .ok()
+                .filter(|&i| i < requests.len());
+            if let Some(i) = slot {
+                answers[i] = Some(interpret(requests[i], row));
+            }
+        }
+        Ok(answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| Err(unanswered())))
+            .collect())
+    }
+
     /// Explains a collision that persisted after a retry.
     async fn race_verdict(&self, request: &AppendRequest, lost: RaceLost) -> Error {
         if lost.on_command_id {
@@ -252,6 +341,102 @@ fn append_query(
         .bind(versions)
         .bind(payloads)
         .bind(request.fingerprint.map(|f| f.to_vec())))
+}
+
+const APPEND_BATCH_SQL: &str = "SELECT command_index, outcome, stream_version, positions, recorded_at \
+     FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::text[]::json[])";
+
+/// The arguments of `append_batch`: one array element per command, and
+/// per event (each naming its command by its 1-based index).
+#[derive(Default)]
+struct BatchArrays<'a> {
+    tenants: Vec<uuid::Uuid>,
+    streams: Vec<uuid::Uuid>,
+    stream_types: Vec<&'a str>,
+    expected: Vec<Option<i64>>,
+    command_ids: Vec<uuid::Uuid>,
+    actors: Vec<&'a str>,
+    correlations: Vec<uuid::Uuid>,
+    causations: Vec<uuid::Uuid>,
+    traceparents: Vec<Option<&'a str>>,
+    tracestates: Vec<Option<&'a str>>,
+    occurred: Vec<DateTime<Utc>>,
+    fingerprints: Vec<Option<Vec<u8>>>,
+    event_commands: Vec<i32>,
+    event_ords: Vec<i32>,
+    event_types: Vec<&'a str>,
+    schema_versions: Vec<i32>,
+    payloads: Vec<&'a str>,
+}
+
+impl<'a> BatchArrays<'a> {
+    fn of(requests: &[&'a AppendRequest]) -> Result<Self, Error> {
+        let mut arrays = Self::default();
+        for (index, request) in requests.iter().enumerate() {
+            let meta = &request.metadata;
+            let command = fit::<usize, i32>("command index", index + 1)?;
+            arrays.tenants.push(meta.tenant_id.as_uuid());
+            arrays.streams.push(request.stream_id.as_uuid());
+            arrays.stream_types.push(&request.stream_type);
+            arrays.expected.push(request.expected.as_sql()?);
+            arrays.command_ids.push(meta.command_id.as_uuid());
+            arrays.actors.push(meta.actor.trim());
+            arrays.correlations.push(meta.correlation_id.as_uuid());
+            arrays.causations.push(meta.causation_id.as_uuid());
+            let trace = meta.trace.as_ref();
+            arrays
+                .traceparents
+                .push(trace.map(|t| t.traceparent.as_str()));
+            arrays
+                .tracestates
+                .push(trace.and_then(|t| t.tracestate.as_deref()));
+            arrays.occurred.push(meta.occurred_at);
+            arrays
+                .fingerprints
+                .push(request.fingerprint.map(|f| f.to_vec()));
+            for (ord, event) in request.events.iter().enumerate() {
+                arrays.event_commands.push(command);
+                arrays
+                    .event_ords
+                    .push(fit::<usize, i32>("event index", ord + 1)?);
+                arrays.event_types.push(&event.event_type);
+                arrays
+                    .schema_versions
+                    .push(fit::<u32, i32>("schema version", event.schema_version)?);
+                arrays.payloads.push(event.payload.get());
+            }
+        }
+        Ok(arrays)
+    }
+
+    fn query(self) -> sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        sqlx::query(APPEND_BATCH_SQL)
+            .bind(self.tenants)
+            .bind(self.streams)
+            .bind(self.stream_types)
+            .bind(self.expected)
+            .bind(self.command_ids)
+            .bind(self.actors)
+            .bind(self.correlations)
+            .bind(self.causations)
+            .bind(self.traceparents)
+            .bind(self.tracestates)
+            .bind(self.occurred)
+            .bind(self.fingerprints)
+            .bind(self.event_commands)
+            .bind(self.event_ords)
+            .bind(self.event_types)
+            .bind(self.schema_versions)
+            .bind(self.payloads)
+    }
+}
+
+/// A request the batch gave no answer for: a defect of `append_batch`.
+fn unanswered() -> Error {
+    Error::Corrupt {
+        position: 0,
+        reason: "append_batch gave no outcome for a command".to_owned(),
+    }
 }
 
 /// The function's answer row (or the database's error), unless a

@@ -3,6 +3,7 @@
 //! path for projectors and auditors that read every tenant.
 
 use crate::error::Error;
+use crate::group_commit::{GroupCommit, Queue};
 use crate::notify::Notifier;
 use crate::upcast::Upcasters;
 use deedlog_kernel::TenantId;
@@ -95,6 +96,8 @@ pub struct EventStore {
     pub(crate) notifier: Notifier,
     pub(crate) upcasters: Arc<Upcasters>,
     pub(crate) keyring: Option<Keyring>,
+    /// Where appends queue for group commit (ADR 0040); `None`: each alone.
+    pub(crate) group: Option<Queue>,
 }
 
 impl EventStore {
@@ -112,7 +115,19 @@ impl EventStore {
             notifier,
             upcasters,
             keyring: None,
+            group: None,
         })
+    }
+
+    /// The same store with its appends grouped into batches (ADR 0040), as
+    /// the command services use it. Must run inside a Tokio runtime.
+    pub fn with_group_commit(mut self, options: GroupCommit) -> Self {
+        let alone = Self {
+            group: None,
+            ..self.clone()
+        };
+        self.group = Some(Queue::start(alone, options));
+        self
     }
 
     /// Registers a tenant so events can be appended for it; registering again is harmless.

@@ -2,7 +2,7 @@
 //! guarantee under many concurrent writers with late commits and rollbacks.
 
 use crate::support::{self, new_stream, request};
-use deedlog_eventstore::{Error, ExpectedVersion, StreamQuery, SubscriptionOptions};
+use deedlog_eventstore::{Error, ExpectedVersion, GroupCommit, StreamQuery, SubscriptionOptions};
 use sqlx::postgres::PgConnectOptions;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -101,6 +101,8 @@ async fn append_raw(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_subscriber_sees_every_committed_event_once_in_order_despite_late_commits() {
     let (db, store, tenant, _) = support::seeded(0).await;
+    // The writers go through the group commit, as the command services do.
+    let store = store.with_group_commit(GroupCommit::default());
     let reader = db.reader().await;
     let options = SubscriptionOptions {
         batch_size: 97,
@@ -200,6 +202,15 @@ async fn a_subscriber_sees_every_committed_event_once_in_order_despite_late_comm
         "late commit at index {late} of {}",
         seen.len()
     );
+    // The writers' commands shared transactions: a batch records its
+    // commands at one instant.
+    let shared: i64 = sqlx::query_scalar(
+        "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM commands GROUP BY recorded_at) b",
+    )
+    .fetch_one(&db.owner_pool().await)
+    .await
+    .expect("batch sizes");
+    assert!(shared > 1, "no two appends shared a batch");
 }
 
 /// Events the writers and the slow transaction commit in total.

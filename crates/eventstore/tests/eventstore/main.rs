@@ -1,6 +1,7 @@
 //! Integration tests of the event store against a real PostgreSQL.
 
 mod append;
+mod batch;
 mod concurrency;
 mod interleaving;
 mod isolation;

@@ -129,6 +129,11 @@ pub struct ServicesSettings {
     /// Records whose last state each process keeps to save a read per
     /// command (ADR 0010); 0 reads every record afresh.
     pub state_cache_records: usize,
+    /// Most commands whose appends share one transaction (group commit,
+    /// ADR 0040); 1 appends each alone.
+    pub group_commit_batch: usize,
+    /// Batches of appends in flight at once, each on its own connection.
+    pub group_commit_in_flight: usize,
     /// Failed logins one client address may make within
     /// `login_failure_window_s` before its logins are refused for a while.
     pub login_failures_per_address: u32,
@@ -151,6 +156,8 @@ impl Default for ServicesSettings {
             tenant_cache_ttl_ms: 1000,
             conflict_retries: 5,
             state_cache_records: 10_000,
+            group_commit_batch: 64,
+            group_commit_in_flight: 2,
             login_failures_per_address: 10,
             login_failure_window_s: 60,
             trusted_proxies: vec![
@@ -209,6 +216,18 @@ impl ServicesSettings {
                 self.state_cache_records as u64, // usize is at most 64 bits
                 0,
                 1_000_000,
+            ),
+            (
+                "services.group_commit_batch",
+                self.group_commit_batch as u64, // usize is at most 64 bits
+                1,
+                1_000,
+            ),
+            (
+                "services.group_commit_in_flight",
+                self.group_commit_in_flight as u64, // usize is at most 64 bits
+                1,
+                16,
             ),
         ])?;
         Ok(())

@@ -1,0 +1,102 @@
+//! Group commit (ADR 0040): concurrent appends of one process gather while
+//! the previous batch is in flight, and only then, and go to PostgreSQL as
+//! one call of `append_batch` in one transaction. A lone writer waits for
+//! nothing: a batch of one takes the single-append path.
+
+use crate::append::{AppendOutcome, AppendRequest};
+use crate::error::Error;
+use crate::store::EventStore;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// How appends are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommit {
+    /// Most commands in one batch.
+    pub max_batch: usize,
+    /// Batches in flight at once, each on its own connection.
+    pub in_flight: usize,
+}
+
+impl Default for GroupCommit {
+    fn default() -> Self {
+        Self {
+            max_batch: 64,
+            in_flight: 2,
+        }
+    }
+}
+
+/// A command with more events than this skips the queue: it is a batch of
+/// its own already.
+pub(crate) const MAX_EVENTS_TO_GROUP: usize = 64;
+
+type Reply = oneshot::Sender<Result<AppendOutcome, Error>>;
+
+/// The sending end of the queue; the batchers stop once every copy is dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct Queue {
+    sender: mpsc::Sender<(AppendRequest, Reply)>,
+}
+
+impl Queue {
+    /// Starts `options.in_flight` batchers appending through `store` (a
+    /// store without a queue of its own).
+    pub(crate) fn start(store: EventStore, options: GroupCommit) -> Self {
+        let max_batch = options.max_batch.max(1);
+        let (sender, receiver) = mpsc::channel(max_batch * options.in_flight.max(1) * 4);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..options.in_flight.max(1) {
+            tokio::spawn(batcher(store.clone(), receiver.clone(), max_batch));
+        }
+        Self { sender }
+    }
+
+    /// Queues `request` and waits for its outcome.
+    pub(crate) async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome, Error> {
+        let (reply, outcome) = oneshot::channel();
+        self.sender
+            .send((request.clone(), reply))
+            .await
+            .map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> Error {
+    Error::Corrupt {
+        position: 0,
+        reason: "the group commit stopped before answering".to_owned(),
+    }
+}
+
+/// Takes what has queued up (at least one, at most `max_batch`) whenever it
+/// is free, and appends it as one batch.
+async fn batcher(
+    store: EventStore,
+    receiver: Arc<Mutex<mpsc::Receiver<(AppendRequest, Reply)>>>,
+    max_batch: usize,
+) {
+    loop {
+        let batch = {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            while batch.len() < max_batch {
+                match receiver.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let outcomes = store.append_batch(&requests).await;
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+            // A caller that gave up is not waiting; its append stands.
+            let _ = reply.send(outcome);
+        }
+    }
+}
