@@ -1,7 +1,8 @@
 //! Event store benchmark, against the PostgreSQL on 127.0.0.1:5432 (or
 //! `DEEDLOG_BENCH_ADMIN_URL`), in one process, with durable commits:
 //!
-//! * single-event appends/s with 1, 16 and 64 concurrent writers;
+//! * single-event appends/s with 1, 16 and 64 concurrent writers, through
+//!   the group commit as the services append (and 16 writers alone);
 //! * the same 16-writer workload through cqrs-es + postgres-es 0.5 (the peer)
 //!   and as a raw single-row INSERT into a table of the same shape;
 //! * 100-event appends (events/s), read-all (events/s), and loading a
@@ -13,8 +14,8 @@
 use chrono::Utc;
 use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
 use deedlog_eventstore::{
-    AppendRequest, ConnectOptions, EventStore, ExpectedVersion, LogReader, NewEvent, StreamQuery,
-    Upcasters,
+    AppendRequest, ConnectOptions, EventStore, ExpectedVersion, GroupCommit, LogReader, NewEvent,
+    StreamQuery, Upcasters,
 };
 use deedlog_kernel::{CausationId, CommandId, CommandMetadata, CorrelationId, StreamId, TenantId};
 use postgres_es::PostgresEventRepository;
@@ -65,9 +66,12 @@ async fn main() {
         .expect("register tenant");
 
     let mut figures: Vec<(&str, String, f64)> = Vec::new();
+    // As the command services append: through the group commit (ADR 0040).
     for (writers, key) in [(1usize, "append_1"), (16, "append_16"), (64, "append_64")] {
         let store = connect_store(&bench, writers as u32 + 1).await;
-        let rate = throughput(writers, run, |_| single_appender(store.clone(), tenant)).await;
+        let grouped = store.clone().with_group_commit(GroupCommit::default());
+        let rate = throughput(writers, run, |_| single_appender(grouped.clone(), tenant)).await;
+        drop(grouped);
         store.app_pool().close().await;
         figures.push((
             key,
@@ -75,6 +79,15 @@ async fn main() {
             rate,
         ));
     }
+    // The single-append path (callers outside a service), for comparison.
+    let store = connect_store(&bench, 17).await;
+    let rate = throughput(16, run, |_| single_appender(store.clone(), tenant)).await;
+    store.app_pool().close().await;
+    figures.push((
+        "append_16_alone",
+        "single-event appends alone (no group commit), 16 writers (events/s)".into(),
+        rate,
+    ));
     let peer = Arc::new(PostgresEventRepository::new(peer_pool.clone()));
     let rate = throughput(16, run, |_| peer_appender(peer.clone())).await;
     figures.push((
@@ -138,11 +151,14 @@ async fn main() {
     peer_pool.close().await;
 }
 
+/// The admin connection as deedlog makes connections (no TLS on loopback
+/// unless the URL asks for it); the peer and the raw inserts get the same.
 fn admin_options() -> PgConnectOptions {
-    std::env::var("DEEDLOG_BENCH_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-        .parse()
+    let url = std::env::var("DEEDLOG_BENCH_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    ConnectOptions::from_url(&url)
         .expect("DEEDLOG_BENCH_ADMIN_URL is a PostgreSQL URL")
+        .connect
 }
 
 async fn fresh_database(admin: &PgConnectOptions, name: &str) -> PgConnectOptions {

@@ -8,7 +8,7 @@ use crate::notify::Notifier;
 use crate::upcast::Upcasters;
 use deedlog_kernel::TenantId;
 use deedlog_privacy::Keyring;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::{Executor, Postgres, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +42,7 @@ impl ConnectOptions {
             Some(_) => connect,
             None => connect.application_name("deedlog"),
         };
+        let connect = plain_on_loopback(connect, url);
         Ok(Self {
             connect,
             max_connections: 16,
@@ -86,6 +87,28 @@ impl ConnectOptions {
             .connect_with(self.connect.clone())
             .await
             .map_err(Error::db("connect to the event log"))
+    }
+}
+
+/// No TLS to a server on this machine unless asked for (`sslmode` in the
+/// URL or `PGSSLMODE`): sqlx's default, `prefer`, encrypts every message on
+/// loopback, where it protects nothing and costs every round trip. Across
+/// a network the default stays; production sets `sslmode=verify-full`
+/// (docs/configuration.md).
+fn plain_on_loopback(connect: PgConnectOptions, url: &str) -> PgConnectOptions {
+    let asked =
+        url.to_ascii_lowercase().contains("sslmode=") || std::env::var_os("PGSSLMODE").is_some();
+    let host = connect.get_host();
+    let local = host == "localhost"
+        || host.starts_with('/')
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if local && !asked {
+        connect.ssl_mode(PgSslMode::Disable)
+    } else {
+        connect
     }
 }
 
@@ -273,5 +296,39 @@ impl LogReader {
             opens: stream_types,
             ..self.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(url: &str) -> PgSslMode {
+        ConnectOptions::from_url(url)
+            .expect("a valid URL")
+            .connect
+            .get_ssl_mode()
+    }
+
+    #[test]
+    fn loopback_connects_without_tls_unless_the_url_asks_for_it() {
+        if std::env::var_os("PGSSLMODE").is_some() {
+            return; // the environment decides; nothing of ours to check
+        }
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/deedlog",
+            "postgres://postgres@localhost/deedlog",
+            "postgres://postgres@[::1]:5432/deedlog",
+        ] {
+            assert!(matches!(mode(url), PgSslMode::Disable), "{url}");
+        }
+        assert!(matches!(
+            mode("postgres://postgres@127.0.0.1/deedlog?sslmode=require"),
+            PgSslMode::Require
+        ));
+        assert!(matches!(
+            mode("postgres://postgres@db.example.com/deedlog"),
+            PgSslMode::Prefer
+        ));
     }
 }
