@@ -7,14 +7,15 @@ use crate::append::{AppendOutcome, AppendRequest};
 use crate::error::Error;
 use crate::store::EventStore;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 /// How appends are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupCommit {
     /// Most commands in one batch.
     pub max_batch: usize,
-    /// Batches in flight at once, each on its own connection.
+    /// Batches in flight at once, each on its own connection and taking
+    /// its own share of the streams.
     pub in_flight: usize,
 }
 
@@ -33,29 +34,35 @@ pub(crate) const MAX_EVENTS_TO_GROUP: usize = 64;
 
 type Reply = oneshot::Sender<Result<AppendOutcome, Error>>;
 
-/// The sending end of the queue; the batchers stop once every copy is dropped.
+/// The sending ends of the queues; the batchers stop once every copy is dropped.
 #[derive(Debug, Clone)]
 pub(crate) struct Queue {
-    sender: mpsc::Sender<(AppendRequest, Reply)>,
+    senders: Arc<[mpsc::Sender<(AppendRequest, Reply)>]>,
 }
 
 impl Queue {
     /// Starts `options.in_flight` batchers appending through `store` (a
-    /// store without a queue of its own).
+    /// store without a queue of its own), each with its own queue.
     pub(crate) fn start(store: EventStore, options: GroupCommit) -> Self {
         let max_batch = options.max_batch.max(1);
-        let (sender, receiver) = mpsc::channel(max_batch * options.in_flight.max(1) * 4);
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..options.in_flight.max(1) {
-            tokio::spawn(batcher(store.clone(), receiver.clone(), max_batch));
-        }
-        Self { sender }
+        let senders = (0..options.in_flight.max(1))
+            .map(|_| {
+                let (sender, receiver) = mpsc::channel(max_batch * 4);
+                tokio::spawn(batcher(store.clone(), receiver, max_batch));
+                sender
+            })
+            .collect();
+        Self { senders }
     }
 
-    /// Queues `request` and waits for its outcome.
+    /// Queues `request` and waits for its outcome. A stream's appends
+    /// always take the same queue, so two batches in flight never race
+    /// each other for one stream.
     pub(crate) async fn append(&self, request: &AppendRequest) -> Result<AppendOutcome, Error> {
+        let shard = request.stream_id.as_uuid().as_u128() % self.senders.len() as u128;
+        let sender = &self.senders[usize::try_from(shard).unwrap_or(0)];
         let (reply, outcome) = oneshot::channel();
-        self.sender
+        sender
             .send((request.clone(), reply))
             .await
             .map_err(|_| stopped())?;
@@ -74,24 +81,17 @@ fn stopped() -> Error {
 /// is free, and appends it as one batch.
 async fn batcher(
     store: EventStore,
-    receiver: Arc<Mutex<mpsc::Receiver<(AppendRequest, Reply)>>>,
+    mut receiver: mpsc::Receiver<(AppendRequest, Reply)>,
     max_batch: usize,
 ) {
-    loop {
-        let batch = {
-            let mut receiver = receiver.lock().await;
-            let Some(first) = receiver.recv().await else {
-                return;
-            };
-            let mut batch = vec![first];
-            while batch.len() < max_batch {
-                match receiver.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
             }
-            batch
-        };
+        }
         let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         let outcomes = store.append_batch(&requests).await;
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
