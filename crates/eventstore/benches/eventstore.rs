@@ -80,9 +80,9 @@ async fn main() {
         ));
     }
     // The single-append path (callers outside a service), for comparison.
-    let store = connect_store(&bench, 17).await;
-    let rate = throughput(16, run, |_| single_appender(store.clone(), tenant)).await;
-    store.app_pool().close().await;
+    let alone = connect_store(&bench, 17).await;
+    let rate = throughput(16, run, |_| single_appender(alone.clone(), tenant)).await;
+    alone.app_pool().close().await;
     figures.push((
         "append_16_alone",
         "single-event appends alone (no group commit), 16 writers (events/s)".into(),
