@@ -15,6 +15,25 @@ const ROUNDS: u64 = 5;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_32_racers_at_one_version_exactly_one_wins_each_round() {
     let (_db, store, tenant, stream) = support::seeded(0).await;
+    race(store, tenant, stream).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_32_racers_through_the_group_commit_exactly_one_wins_each_round() {
+    let (_db, store, tenant, stream) = support::seeded(0).await;
+    race(
+        store.with_group_commit(GroupCommit::default()),
+        tenant,
+        stream,
+    )
+    .await;
+}
+
+async fn race(
+    store: deedlog_eventstore::EventStore,
+    tenant: deedlog_kernel::TenantId,
+    stream: deedlog_kernel::StreamId,
+) {
     for round in 0..ROUNDS {
         let barrier = Arc::new(Barrier::new(RACERS));
         let tasks: Vec<_> = (0..RACERS)
