@@ -6,12 +6,14 @@
 
 pub mod app;
 mod body;
+pub mod checkpoints;
 pub mod error;
 pub mod graphiql;
 pub mod http;
 pub mod jwks;
 pub mod metrics;
 pub mod rate_limit;
+pub mod response_cache;
 pub mod roster;
 pub mod schema;
 pub mod services;
