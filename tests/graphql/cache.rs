@@ -204,9 +204,20 @@ async fn a_lost_listen_session_bypasses_the_cache_until_it_is_back() {
     let id = listed(&w, &admin, 45_000_000).await;
     assert_eq!(cached_price(&w, &admin, &id).await, json!("45000000"));
 
-    let mut conn = sqlx::PgConnection::connect_with(&w.cluster.database_options())
+    let options = w.cluster.database_options();
+    let mut conn = sqlx::PgConnection::connect_with(&options)
         .await
         .expect("connect");
+    // Holds the gateway's reload of the checkpoints (and the properties
+    // projector) for as long as the test needs the session down.
+    let mut hold = sqlx::PgConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    let mut held = hold.begin().await.expect("begin");
+    sqlx::query("LOCK TABLE rm_properties.checkpoint IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *held)
+        .await
+        .expect("lock the checkpoint");
     let session = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
                    AND query LIKE 'LISTEN%deedlog_checkpoints%'";
     let pid: i32 = sqlx::query_scalar(session)
@@ -220,27 +231,44 @@ async fn a_lost_listen_session_bypasses_the_cache_until_it_is_back() {
         .expect("terminate the LISTEN session");
     assert!(killed);
 
-    // Written and applied while the session is down: its notice is lost.
+    // Once the gateway sees the session gone, nothing is served from the
+    // cache until it has listened again and reloaded the checkpoints.
+    let bypass = "deedlog_gateway_response_cache_total{outcome=\"bypass\"}";
+    let bypassed = counter(&w.gql, bypass).await;
+    let started = Instant::now();
+    loop {
+        let (price, hit) = price(&w, &admin, &id).await;
+        assert_eq!(price, json!("45000000"));
+        if !hit {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still served from the cache after the session was lost"
+        );
+    }
+    for _ in 0..3 {
+        let (_, hit) = price(&w, &admin, &id).await;
+        assert!(
+            !hit,
+            "served from the cache before the checkpoints were reloaded"
+        );
+    }
+    assert!(counter(&w.gql, bypass).await >= bypassed + 4);
+
+    // Written while the session is down; applied once the lock is gone.
     let at = reprice(&w, &admin, &id, 39_000_000).await;
+    held.rollback().await.expect("release the checkpoint");
     w.cluster
         .wait_for_read_models(u64::try_from(at).expect("a position"))
         .await;
-    let (price, hit) = price(&w, &admin, &id).await;
-    assert_eq!(price, json!("39000000"), "fresh while the session is down");
-    assert!(!hit);
-
-    // Back: listening again, loaded, and serving fresh answers.
-    let started = Instant::now();
-    loop {
-        let back: Option<i32> = sqlx::query_scalar(session)
-            .fetch_optional(&mut conn)
-            .await
-            .expect("look for the session");
-        if back.is_some_and(|p| p != pid) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "not back");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (price, _) = price(&w, &admin, &id).await;
+    assert_eq!(price, json!("39000000"), "fresh after the write");
+    // Back: listening again, loaded, and serving fresh answers from the cache.
     assert_eq!(cached_price(&w, &admin, &id).await, json!("39000000"));
+    let back: i32 = sqlx::query_scalar(session)
+        .fetch_one(&mut conn)
+        .await
+        .expect("the gateway listens again");
+    assert_ne!(back, pid);
 }
