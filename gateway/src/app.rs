@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 /// What every request handler shares.
 pub struct AppState {
     pub schema: DeedlogSchema,
-    pub verifier: TokenVerifier,
+    /// Verifies access tokens, each signature once.
+    pub tokens: crate::tokens::VerifiedTokens,
     /// Each caller's current role and status, checked on every request.
     pub roster: crate::roster::Roster,
     pub reads: Reads,
@@ -100,7 +101,7 @@ impl Gateway {
             .with_context(|| format!("bind the gateway to {}", g.listen))?;
         let state = Arc::new(AppState {
             schema,
-            verifier,
+            tokens: crate::tokens::VerifiedTokens::new(verifier),
             roster,
             reads,
             limiter: RateLimiter::new(g.rate_limit_per_user, g.rate_limit_per_ip),

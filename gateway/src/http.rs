@@ -11,6 +11,7 @@ use crate::rate_limit::Key;
 use crate::response_cache::Lookup;
 use crate::schema::loaders::TenantLoader;
 use crate::services::{ClientAddress, TraceParent};
+use crate::tokens::VerifiedTokens;
 use crate::viewer::{Credentials, Refused, Viewer};
 use async_graphql::dataloader::DataLoader;
 use async_graphql_axum::GraphQLResponse;
@@ -20,7 +21,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use deedlog_runtime::auth::{Purpose, TokenVerifier};
+use deedlog_runtime::auth::TokenVerifier;
 use deedlog_runtime::ErrorCode;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -96,18 +97,16 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
 
 /// Verifies the bearer token, if any (its signature and claims only; see
 /// [`admitted`] for the check against the tenant as it is now).
-pub fn credentials(verifier: &TokenVerifier, headers: &HeaderMap) -> Option<Credentials> {
+pub fn credentials(tokens: &VerifiedTokens, headers: &HeaderMap) -> Option<Credentials> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"))?;
     let verified = TokenVerifier::bearer(Some(header))
         .and_then(|token| {
-            verifier
-                .verify(token, Purpose::Access)
-                .map(|caller| Viewer {
-                    caller,
-                    token: token.to_owned(),
-                })
+            tokens.access(token).map(|caller| Viewer {
+                caller,
+                token: token.to_owned(),
+            })
         })
         .map_err(Refused::Token);
     Some(Credentials(verified))
@@ -116,7 +115,7 @@ pub fn credentials(verifier: &TokenVerifier, headers: &HeaderMap) -> Option<Cred
 /// Verifies the bearer token, if any, and checks its user against their
 /// tenant's roster as it is now: the viewer then has their current role.
 pub async fn admitted(state: &AppState, headers: &HeaderMap) -> Option<Credentials> {
-    let Credentials(verified) = credentials(&state.verifier, headers)?;
+    let Credentials(verified) = credentials(&state.tokens, headers)?;
     Some(Credentials(match verified {
         Ok(viewer) => state.roster.admit(viewer).await,
         Err(refused) => Err(refused),
@@ -322,7 +321,7 @@ async fn jwks(State(state): State<Arc<AppState>>) -> Response {
             axum::http::header::CACHE_CONTROL,
             crate::jwks::CACHE_CONTROL,
         )],
-        axum::Json(crate::jwks::JwkSet::of(state.verifier.keys())),
+        axum::Json(crate::jwks::JwkSet::of(state.tokens.verifier().keys())),
     )
         .into_response()
 }

@@ -18,6 +18,7 @@ pub mod roster;
 pub mod schema;
 pub mod services;
 pub mod subscription;
+pub mod tokens;
 pub mod viewer;
 pub mod webhooks;
 
