@@ -38,7 +38,7 @@ impl VerifiedTokens {
             };
         }
         let (caller, expiry) = self.verifier.verify_with_expiry(token, Purpose::Access)?;
-        self.memo.insert(token.to_owned(), (caller.clone(), expiry));
+        self.memo.insert(token.to_owned(), (caller, expiry));
         Ok(caller)
     }
 }
