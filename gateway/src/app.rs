@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 /// What every request handler shares.
 pub struct AppState {
     pub schema: DeedlogSchema,
-    pub verifier: TokenVerifier,
+    /// Verifies access tokens, each signature once.
+    pub tokens: crate::tokens::VerifiedTokens,
     /// Each caller's current role and status, checked on every request.
     pub roster: crate::roster::Roster,
     pub reads: Reads,
@@ -29,6 +30,8 @@ pub struct AppState {
     /// The largest `/graphql` body read (`gateway.max_body_bytes`).
     pub max_body_bytes: usize,
     pub webhooks: crate::webhooks::Webhooks,
+    /// Query responses kept until a read model changes.
+    pub responses: crate::response_cache::ResponseCache,
     /// False once shutdown began: `/readyz` then says so.
     pub accepting: AtomicBool,
 }
@@ -68,10 +71,13 @@ impl Gateway {
         // The services may start after the gateway: connect on first use.
         let services = Services::connect_lazy(&endpoints, Some(g.request_timeout()))?;
         let metrics = Metrics::default();
+        // The gateway's one LISTEN session: read-model changes and log ticks.
+        let (checkpoints, ticks) = crate::checkpoints::Checkpoints::start(pool.clone());
         let reads = Reads {
             pool,
             max_wait: g.max_wait(),
             transactions: metrics.read_transactions.clone(),
+            checkpoints: checkpoints.clone(),
         };
         let roster = crate::roster::Roster::new(
             services.tenancy.clone(),
@@ -83,7 +89,7 @@ impl Gateway {
             .data(services.clone())
             .data(roster.clone())
             .data(keyring)
-            .data(crate::subscription::LogTicks::start(reads.pool.clone()))
+            .data(ticks)
             .limit_depth(g.max_depth as usize)
             .limit_complexity(g.max_complexity as usize);
         if production {
@@ -95,7 +101,7 @@ impl Gateway {
             .with_context(|| format!("bind the gateway to {}", g.listen))?;
         let state = Arc::new(AppState {
             schema,
-            verifier,
+            tokens: crate::tokens::VerifiedTokens::new(verifier),
             roster,
             reads,
             limiter: RateLimiter::new(g.rate_limit_per_user, g.rate_limit_per_ip),
@@ -107,6 +113,10 @@ impl Gateway {
                 g.max_body_bytes,
             )?,
             webhooks: crate::webhooks::Webhooks::new(&g.webhooks, services),
+            responses: crate::response_cache::ResponseCache::new(
+                g.response_cache_bytes(),
+                checkpoints,
+            ),
             accepting: AtomicBool::new(true),
         });
         Ok(Self {

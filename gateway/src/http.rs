@@ -6,19 +6,22 @@
 //! headers on every response.
 
 use crate::app::AppState;
-use crate::metrics::{RequestLabels, ScopeLabels};
+use crate::metrics::{CacheLabels, RequestLabels, ScopeLabels};
 use crate::rate_limit::Key;
+use crate::response_cache::Lookup;
 use crate::schema::loaders::TenantLoader;
 use crate::services::{ClientAddress, TraceParent};
+use crate::tokens::VerifiedTokens;
 use crate::viewer::{Credentials, Refused, Viewer};
 use async_graphql::dataloader::DataLoader;
 use async_graphql_axum::GraphQLResponse;
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use deedlog_runtime::auth::{Purpose, TokenVerifier};
+use deedlog_runtime::auth::TokenVerifier;
 use deedlog_runtime::ErrorCode;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -94,18 +97,16 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
 
 /// Verifies the bearer token, if any (its signature and claims only; see
 /// [`admitted`] for the check against the tenant as it is now).
-pub fn credentials(verifier: &TokenVerifier, headers: &HeaderMap) -> Option<Credentials> {
+pub fn credentials(tokens: &VerifiedTokens, headers: &HeaderMap) -> Option<Credentials> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or("\u{0}"))?;
     let verified = TokenVerifier::bearer(Some(header))
         .and_then(|token| {
-            verifier
-                .verify(token, Purpose::Access)
-                .map(|caller| Viewer {
-                    caller,
-                    token: token.to_owned(),
-                })
+            tokens.access(token).map(|caller| Viewer {
+                caller,
+                token: token.to_owned(),
+            })
         })
         .map_err(Refused::Token);
     Some(Credentials(verified))
@@ -114,7 +115,7 @@ pub fn credentials(verifier: &TokenVerifier, headers: &HeaderMap) -> Option<Cred
 /// Verifies the bearer token, if any, and checks its user against their
 /// tenant's roster as it is now: the viewer then has their current role.
 pub async fn admitted(state: &AppState, headers: &HeaderMap) -> Option<Credentials> {
-    let Credentials(verified) = credentials(&state.verifier, headers)?;
+    let Credentials(verified) = credentials(&state.tokens, headers)?;
     Some(Credentials(match verified {
         Ok(viewer) => state.roster.admit(viewer).await,
         Err(refused) => Err(refused),
@@ -160,6 +161,22 @@ async fn graphql(
             .insert("retry-after", HeaderValue::from_static("1"));
         return http;
     }
+    let cached = match viewer {
+        Some(viewer) if kind == "query" => state.responses.lookup(&request, viewer),
+        _ => Lookup::Bypass,
+    };
+    let key = match cached {
+        Lookup::Hit(body) => {
+            cache_outcome(&state, "hit");
+            record_outcome(&state, kind, "ok", started);
+            return json_response(body);
+        }
+        Lookup::Miss(key) => Some(key),
+        Lookup::Bypass => {
+            cache_outcome(&state, "bypass");
+            None
+        }
+    };
     if let Some(viewer) = viewer {
         request = request.data(DataLoader::new(
             TenantLoader {
@@ -194,7 +211,41 @@ async fn graphql(
     let mut response = state.schema.execute(request).instrument(span).await;
     coded_request_errors(&mut response);
     record(&state, kind, &response, started);
-    GraphQLResponse::from(response).into_response()
+    let Some(key) = key else {
+        return GraphQLResponse::from(response).into_response();
+    };
+    // Serialised once, whether kept or not; a kept answer is sent as it
+    // was, byte for byte, and without its headers (only a plain answer,
+    // with none of its own, is kept).
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => Bytes::from(body),
+        Err(_) => return GraphQLResponse::from(response).into_response(),
+    };
+    let kept = state.responses.keep(key, &response, &body);
+    cache_outcome(&state, if kept { "miss" } else { "unkept" });
+    let mut http = json_response(body);
+    http.headers_mut().extend(response.http_headers);
+    http
+}
+
+/// A GraphQL answer's body as async-graphql-axum sends it.
+fn json_response(body: Bytes) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/graphql-response+json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn cache_outcome(state: &AppState, outcome: &'static str) {
+    state
+        .metrics
+        .response_cache
+        .get_or_create(&CacheLabels { outcome })
+        .inc();
 }
 
 /// Errors raised before any resolver ran (syntax, unknown fields, wrong
@@ -270,7 +321,7 @@ async fn jwks(State(state): State<Arc<AppState>>) -> Response {
             axum::http::header::CACHE_CONTROL,
             crate::jwks::CACHE_CONTROL,
         )],
-        axum::Json(crate::jwks::JwkSet::of(state.verifier.keys())),
+        axum::Json(crate::jwks::JwkSet::of(state.tokens.verifier().keys())),
     )
         .into_response()
 }

@@ -6,16 +6,19 @@
 
 pub mod app;
 mod body;
+pub mod checkpoints;
 pub mod error;
 pub mod graphiql;
 pub mod http;
 pub mod jwks;
 pub mod metrics;
 pub mod rate_limit;
+pub mod response_cache;
 pub mod roster;
 pub mod schema;
 pub mod services;
 pub mod subscription;
+pub mod tokens;
 pub mod viewer;
 pub mod webhooks;
 

@@ -20,6 +20,14 @@ pub struct ScopeLabels {
     pub scope: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    /// hit, miss (run and kept), unkept (run, not kept: errors or a
+    /// change meanwhile) or bypass (not for the cache, or the read models'
+    /// state unknown).
+    pub outcome: &'static str,
+}
+
 /// Request counts and latencies, rate-limit refusals.
 #[derive(Debug)]
 pub struct Metrics {
@@ -30,6 +38,8 @@ pub struct Metrics {
     /// Read transactions begun (one per resolver that reads, one per
     /// DataLoader batch): what a page costs in SQL.
     pub read_transactions: Counter,
+    /// Queries by what the response cache did with them.
+    pub response_cache: Family<CacheLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -61,12 +71,19 @@ impl Default for Metrics {
             "Read-model transactions begun",
             read_transactions.clone(),
         );
+        let response_cache = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "response_cache",
+            "Queries by what the response cache did with them",
+            response_cache.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             rate_limited,
             read_transactions,
+            response_cache,
         }
     }
 }

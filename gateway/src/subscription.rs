@@ -4,7 +4,7 @@
 //! after any position it is given, so a client that reconnects with the
 //! last position it saw misses nothing.
 //!
-//! One LISTEN connection per gateway wakes every subscription when the log
+//! The gateway's one LISTEN connection wakes every subscription when the log
 //! grows; each then reads its tenant's new entries in a tenant scope. A
 //! periodic read covers a wake that came before the projector had applied
 //! the events.
@@ -36,8 +36,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// The log's NOTIFY channel (the event store's `notify::CHANNEL`).
-const CHANNEL: &str = "deedlog_events";
 const POLL: Duration = Duration::from_millis(500);
 const BATCH: i64 = 100;
 
@@ -59,35 +57,10 @@ impl RecordKind {
     }
 }
 
-/// Wakes subscriptions when the log grows.
+/// Wakes subscriptions when the log grows (fed by the gateway's LISTEN
+/// session, [`crate::checkpoints`]).
 #[derive(Debug, Clone)]
 pub struct LogTicks(pub watch::Receiver<u64>);
-
-impl LogTicks {
-    /// Listens on the log's channel; reconnects after a lost connection.
-    pub fn start(pool: sqlx::PgPool) -> Self {
-        let (tx, rx) = watch::channel(0u64);
-        tokio::spawn(async move {
-            loop {
-                match sqlx::postgres::PgListener::connect_with(&pool).await {
-                    Ok(mut listener) => {
-                        if listener.listen(CHANNEL).await.is_ok() {
-                            while listener.recv().await.is_ok() {
-                                tx.send_modify(|n| *n += 1);
-                            }
-                        }
-                    }
-                    Err(error) => tracing::warn!(%error, "listen for new events"),
-                }
-                if tx.is_closed() {
-                    return;
-                }
-                tokio::time::sleep(POLL).await;
-            }
-        });
-        Self(rx)
-    }
-}
 
 #[derive(Debug, Default)]
 pub struct Subscription;

@@ -3,6 +3,7 @@
 
 mod access;
 mod audit_proof;
+mod cache;
 mod contact_export;
 mod contact_search;
 mod contract;
@@ -130,4 +131,34 @@ pub async fn far_ahead(gql: &Gql, user: &Session, timeout_ms: u64) -> Answer {
     let reason = &answer.body["errors"][0]["extensions"]["reason"];
     assert_eq!(reason, "READ_MODEL_BEHIND", "{}", answer.body);
     answer
+}
+
+/// Rebuilds the read model `name` from the log beside the running
+/// projector and swaps it in (as `deedlog rebuild <name>` does). The
+/// reader has no keyring: only for projections that open no personal field.
+pub async fn rebuild(w: &World, name: &str) {
+    let options = w.cluster.database_options();
+    let connect = deedlog_eventstore::ConnectOptions {
+        connect: options.clone(),
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_secs(10),
+        app_role: "deedlog_app".into(),
+        reader_role: "deedlog_log_reader".into(),
+    };
+    let reader = deedlog_eventstore::LogReader::connect(
+        &connect,
+        std::sync::Arc::new(deedlog_eventstore::Upcasters::new()),
+    )
+    .await
+    .expect("reader");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .expect("pool");
+    let projection = deedlog_projector::projections::by_name(name).expect("known");
+    deedlog_projector::rebuild::rebuild(&pool, &reader, projection, 100, &mut |_| {})
+        .await
+        .expect("rebuild");
+    pool.close().await;
 }

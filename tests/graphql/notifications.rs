@@ -11,7 +11,6 @@ use deedlog_tests::clients::command;
 use deedlog_tests::Session;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -107,36 +106,6 @@ async fn count(w: &World, sql: &str) -> i64 {
         .fetch_one(&mut conn)
         .await
         .expect("count")
-}
-
-/// Rebuilds the notifications read model from the log beside the running
-/// projector and swaps it in (as `deedlog rebuild notifications` does).
-async fn rebuild_notifications(w: &World) {
-    let options = w.cluster.database_options();
-    let connect = deedlog_eventstore::ConnectOptions {
-        connect: options.clone(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(10),
-        app_role: "deedlog_app".into(),
-        reader_role: "deedlog_log_reader".into(),
-    };
-    // The projection opens no personal field: a reader without a keyring.
-    let reader = deedlog_eventstore::LogReader::connect(
-        &connect,
-        Arc::new(deedlog_eventstore::Upcasters::new()),
-    )
-    .await
-    .expect("reader");
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
-        .await
-        .expect("pool");
-    let projection = deedlog_projector::projections::by_name("notifications").expect("known");
-    deedlog_projector::rebuild::rebuild(&pool, &reader, projection, 100, &mut |_| {})
-        .await
-        .expect("rebuild");
-    pool.close().await;
 }
 
 #[tokio::test]
@@ -248,7 +217,7 @@ async fn an_agent_is_told_of_their_deal_live_reads_it_and_the_read_mark_survives
     assert_eq!(marks_in_log(&w).await, 1);
 
     // The read mark is an event: a rebuild from the log keeps it.
-    rebuild_notifications(&w).await;
+    crate::rebuild(&w, "notifications").await;
     assert_eq!(feed(&w, &a, marked_at, true).await, (vec![], 0));
     assert_eq!(feed(&w, &a, marked_at, false).await, (want(true), 0));
     assert_eq!(feed(&w, &b, marked_at, false).await, (vec![], 0));

@@ -423,6 +423,12 @@ impl KafkaProjector {
         for (partition, to) in &advanced {
             partition::advance(&mut tx, topic, *partition, *to).await?;
         }
+        // The rows changed ahead of the checkpoint, which rises later
+        // (raise_checkpoints): announced now, so that no reader keeps an
+        // answer from before them.
+        if !events.is_empty() {
+            deedlog_projector::checkpoint::announce_change(&mut tx, &schema).await?;
+        }
         tx.commit().await.map_err(Error::db(context))?;
         self.count(projection, &events, bury.is_some());
         Ok(advanced)

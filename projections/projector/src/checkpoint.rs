@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::schema::{ident, CHECKPOINT_TABLE};
 use chrono::{DateTime, Utc};
 use deedlog_kernel::number::fit;
+use deedlog_read_model::CHANGES_CHANNEL;
 use sqlx::{PgConnection, Row};
 
 /// Where a projection schema stands.
@@ -111,20 +112,42 @@ pub async fn upgrade(conn: &mut PgConnection, schema: &str) -> Result<(), Error>
     Ok(())
 }
 
-/// Moves the locked checkpoint to `position`.
+/// Moves the locked checkpoint (of the schema first on the transaction's
+/// `search_path`) to `position`, and announces the move on
+/// [`CHANGES_CHANNEL`]: PostgreSQL delivers the notice when the transaction
+/// commits, and only if it does, so a listener never hears of rows it
+/// cannot read yet. Both in one statement, one round trip.
 pub async fn advance(
     conn: &mut PgConnection,
     position: u64,
     event_recorded_at: DateTime<Utc>,
 ) -> Result<(), Error> {
     sqlx::query(&format!(
-        "UPDATE {CHECKPOINT_TABLE} SET position = $1, event_recorded_at = $2"
+        "WITH moved AS (UPDATE {CHECKPOINT_TABLE} SET position = $1, event_recorded_at = $2 \
+         RETURNING position) \
+         SELECT pg_notify($3, current_schema() || ' ' || position) FROM moved"
     ))
     .bind(fit::<_, i64>("checkpoint position", position)?)
     .bind(event_recorded_at)
+    .bind(CHANGES_CHANNEL)
     .execute(conn)
     .await
     .map_err(Error::db("advance a projection checkpoint"))?;
+    Ok(())
+}
+
+/// Announces on [`CHANGES_CHANNEL`], at the commit of the caller's
+/// transaction, that the read model in `schema` changed without its
+/// checkpoint moving (a rebuild swapped in, a dead letter replayed, a
+/// Kafka partition's batch): readers that keep answers by checkpoint must
+/// drop them.
+pub async fn announce_change(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANGES_CHANNEL)
+        .bind(schema)
+        .execute(conn)
+        .await
+        .map_err(Error::db("announce a read-model change"))?;
     Ok(())
 }
 

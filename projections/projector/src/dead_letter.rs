@@ -210,6 +210,7 @@ pub async fn replay(
         )
         .await?;
     resolve(&mut tx, id, "replayed").await?;
+    crate::checkpoint::announce_change(&mut tx, &letter.schema_name).await?;
     tx.commit()
         .await
         .map_err(Error::db("replay a dead letter"))?;

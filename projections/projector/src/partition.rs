@@ -135,15 +135,19 @@ pub async fn raise_checkpoint(
     partitions: i32,
 ) -> Result<(), Error> {
     let schema_ident = ident(schema)?;
+    // A raise is announced like a batch's move (crate::checkpoint::advance).
     sqlx::query(&format!(
-        "UPDATE {schema_ident}.{} c SET position = o.low \
+        "WITH raised AS (UPDATE {schema_ident}.{} c SET position = o.low \
          FROM (SELECT min(last_position) AS low FROM {schema_ident}.{OFFSETS_TABLE} \
                WHERE topic = $1 HAVING count(*) = $2) o \
-         WHERE o.low > c.position",
+         WHERE o.low > c.position RETURNING c.position) \
+         SELECT pg_notify($3, $4 || ' ' || position) FROM raised",
         crate::schema::CHECKPOINT_TABLE
     ))
     .bind(topic)
     .bind(i64::from(partitions))
+    .bind(deedlog_read_model::CHANGES_CHANNEL)
+    .bind(schema)
     .execute(conn)
     .await
     .map_err(Error::db("raise the checkpoint from partition offsets"))?;

@@ -272,6 +272,7 @@ pub async fn rebuild(
         .await
         .map_err(Error::db(context))?;
     schema::swap_in_rebuild(&mut tx, name).await?;
+    checkpoint::announce_change(&mut tx, &live).await?;
     tx.commit().await.map_err(Error::db(context))?;
     lease.release().await;
     tracing::info!(projection = name, position, "rebuilt projection swapped in");

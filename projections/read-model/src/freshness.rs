@@ -45,6 +45,13 @@ impl Projection {
         }
     }
 
+    /// The projection whose live schema is `schema` (`rm_<name>`); None for
+    /// any other schema (a rebuild's or a reconciliation's aside).
+    pub fn of_live_schema(schema: &str) -> Option<Self> {
+        let name = schema.strip_prefix("rm_")?;
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
     /// Reads the checkpoint: one static statement per schema, since a
     /// schema name cannot be bound.
     fn checkpoint_sql(self) -> &'static str {
@@ -82,6 +89,43 @@ impl FromStr for Projection {
                     ),
                 )
             })
+    }
+}
+
+/// The channel on which every change to a live read model is announced,
+/// delivered when (and only if) the transaction that made it commits. The
+/// payload is the schema's name, then, when the change moved its
+/// checkpoint, a space and the new position: `rm_properties 4711` after a
+/// batch, `rm_properties` alone after a change that moved no checkpoint
+/// (a rebuild swapped in, a dead letter replayed, a Kafka partition's
+/// batch). The gateway's response cache keys on them (ADR 0041).
+pub const CHANGES_CHANNEL: &str = "deedlog_checkpoints";
+
+/// A change announced on [`CHANGES_CHANNEL`], parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub projection: Projection,
+    /// The checkpoint it moved to, if it moved.
+    pub position: Option<u64>,
+}
+
+impl Change {
+    /// Parses a payload; None for a schema that is not a live read model
+    /// or a payload of another shape.
+    pub fn parse(payload: &str) -> Option<Self> {
+        let mut parts = payload.split(' ');
+        let projection = Projection::of_live_schema(parts.next()?)?;
+        let position = match parts.next() {
+            Some(p) => Some(p.parse().ok()?),
+            None => None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Self {
+            projection,
+            position,
+        })
     }
 }
 
@@ -150,5 +194,37 @@ pub async fn wait_for(
             .execute(&mut *conn)
             .await
             .map_err(Error::db("wait for the read models"))?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_of_live_schemas_are_read_and_others_ignored() {
+        assert_eq!(
+            Change::parse("rm_deals 42"),
+            Some(Change {
+                projection: Projection::Deals,
+                position: Some(42)
+            })
+        );
+        assert_eq!(
+            Change::parse("rm_timeline"),
+            Some(Change {
+                projection: Projection::Timeline,
+                position: None
+            })
+        );
+        for other in [
+            "rm_deals__rebuild 42",
+            "deals 42",
+            "rm_deals x",
+            "rm_deals 1 2",
+            "",
+        ] {
+            assert_eq!(Change::parse(other), None, "{other:?}");
+        }
     }
 }

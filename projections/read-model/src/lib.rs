@@ -36,7 +36,7 @@ pub mod tenancy;
 pub mod timeline;
 
 pub use error::Error;
-pub use freshness::{freshness, wait_for, Projection};
+pub use freshness::{freshness, wait_for, Change, Projection, CHANGES_CHANNEL};
 pub use int64::{Int64, Int64Error, INT64_DESCRIPTION};
 pub use page::{Connection, Direction, Edge, Page, PageInfo, MAX_FIRST};
 pub use scope::TenantScope;

@@ -118,6 +118,16 @@ impl TokenVerifier {
         Ok((caller, claims.exp))
     }
 
+    /// Whether a token expiring at `expiry` (Unix seconds, as
+    /// [`TokenVerifier::verify_with_expiry`] returned it) is still
+    /// accepted now, with the same leeway as a verification.
+    pub fn unexpired(&self, expiry: i64) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        u64::try_from(expiry).is_ok_and(|e| e.saturating_add(LEEWAY_SECS) >= now)
+    }
+
     /// The bearer token in an `authorization` header value (the scheme's
     /// name is case-insensitive, RFC 7235 §2.1).
     pub fn bearer(header: Option<&str>) -> Result<&str, Error> {

@@ -30,6 +30,9 @@ pub struct GatewaySettings {
     pub rate_limit_per_ip: u32,
     /// Longest a client may ask a read to wait for the read models (read-your-writes).
     pub max_wait_ms: u64,
+    /// Megabytes of query responses kept, each until a read model it may
+    /// have read changes (ADR 0041); 0 turns the cache off.
+    pub response_cache_mb: u64,
     /// Webhook secrets per provider, e.g. `[gateway.webhooks.mailer] secret = "…"`.
     pub webhooks: BTreeMap<String, WebhookProvider>,
 }
@@ -50,6 +53,7 @@ impl Default for GatewaySettings {
             rate_limit_per_user: 6000,
             rate_limit_per_ip: 12_000,
             max_wait_ms: 10_000,
+            response_cache_mb: 64,
             webhooks: BTreeMap::new(),
         }
     }
@@ -131,6 +135,12 @@ impl GatewaySettings {
                 10_000_000,
             ),
             ("gateway.max_wait_ms", self.max_wait_ms, 0, 600_000),
+            (
+                "gateway.response_cache_mb",
+                self.response_cache_mb,
+                0,
+                65_536,
+            ),
         ])?;
         for name in self.webhooks.keys() {
             let ok = !name.is_empty()
@@ -150,6 +160,11 @@ impl GatewaySettings {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// The response cache's size in bytes (0: off).
+    pub fn response_cache_bytes(&self) -> u64 {
+        self.response_cache_mb << 20
     }
 
     pub fn max_wait(&self) -> Duration {
