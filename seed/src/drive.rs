@@ -2,6 +2,7 @@
 //! signs its users in, then sends the properties' stories, many at once
 //! (each story's steps in order), counting what happens in [`Progress`].
 
+use super::pending::{Pending, Recorded};
 use super::plan::{Actor, TenantPlan, User};
 use super::send::{self, call, command};
 use super::session::Session;
@@ -12,7 +13,6 @@ use deedlog_client::Clients;
 use deedlog_proto::tenancy::v1 as tenancy;
 use futures::{StreamExt, TryStreamExt};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// The signed-in users a tenant's stories are sent as.
@@ -144,31 +144,39 @@ pub async fn set_up(
     })
 }
 
-/// A tenant ready to have stories sent: its plan, its users and the
-/// properties whose stories are still to send.
+/// A tenant ready to have stories sent: its users, and where the search
+/// for its stories still to send is (which knows the tenant's plan).
 #[derive(Debug)]
-pub struct Work {
-    pub tenant: Arc<TenantPlan>,
-    pub crew: Crew,
-    pub pending: Vec<u64>,
+pub struct Work<'a> {
+    pub crew: &'a Crew,
+    pub pending: &'a mut Pending,
 }
 
-/// Sends the pending stories of every tenant, `concurrency` at a time.
-pub async fn stories(
+/// Sends the pending stories of every tenant, tenant after tenant,
+/// `concurrency` at a time. The stories are planned as they are sent and
+/// the log is asked about them a chunk at a time, so what is held is
+/// bounded by `concurrency` and [`super::pending::CHUNK`], whatever the
+/// number of properties.
+pub async fn stories<R: Recorded + Sync>(
     services: &Clients,
-    work: &[&Work],
+    work: Vec<Work<'_>>,
+    log: Option<&R>,
     concurrency: usize,
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
-    let jobs = work
-        .iter()
-        .flat_map(|w| w.pending.iter().map(move |index| (w, *index)));
-    futures::stream::iter(jobs)
-        .map(|(w, index)| story(services, &w.tenant, &w.crew, index, today, progress))
-        .buffer_unordered(concurrency.max(1))
-        .try_for_each(|()| futures::future::ready(Ok(())))
-        .await
+    let jobs = futures::stream::iter(work).flat_map(|Work { crew, pending }| {
+        futures::stream::try_unfold(pending, move |pending| async move {
+            let next = pending.next(log, progress).await?;
+            anyhow::Ok(next.map(|index| ((pending.tenant().clone(), crew, index), pending)))
+        })
+    });
+    jobs.map_ok(|(tenant, crew, index)| async move {
+        story(services, &tenant, crew, index, today, progress).await
+    })
+    .try_buffer_unordered(concurrency.max(1))
+    .try_for_each(|()| futures::future::ready(Ok(())))
+    .await
 }
 
 /// Sends one story's steps in order.
