@@ -25,7 +25,5 @@ pub fn write(name: &str, figures: &Value) {
 /// Peak resident memory of this process (VmHWM), in MB: in a bench, every
 /// component of the cluster and the load generator.
 pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
-    Some(kb.trim().strip_suffix(" kB")?.parse::<f64>().ok()? / 1024.0)
+    Some(crate::process::memory("self")?.peak)
 }
