@@ -31,12 +31,6 @@ const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 const DEALS: usize = 100;
 const BUYERS: usize = 300;
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).map_or(default, |v| {
-        v.parse().unwrap_or_else(|e| panic!("{name}={v}: {e}"))
-    })
-}
-
 /// The records the load goes round, and what it has seen.
 struct Load {
     clients: Clients,
@@ -151,8 +145,8 @@ fn fitted_growth(points: &[(f64, f64)]) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let secs = env_or("DEEDLOG_BENCH_PLATEAU_SECS", 120);
-    let rate = env_or("DEEDLOG_BENCH_PLATEAU_RATE", 300);
+    let secs = report::env_or("DEEDLOG_BENCH_PLATEAU_SECS", 120);
+    let rate = report::env_or("DEEDLOG_BENCH_PLATEAU_RATE", 300);
     let binary = process::binary();
     let database = format!("deedlog_bench_plateau_{}", Uuid::now_v7().simple());
     let up = process::deedlog(&binary, &database, &["up", "--no-demo"]);

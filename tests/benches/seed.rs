@@ -17,12 +17,6 @@ use uuid::Uuid;
 const PEAK_LIMIT_MB: f64 = 500.0;
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).map_or(default, |v| {
-        v.parse().unwrap_or_else(|e| panic!("{name}={v}: {e}"))
-    })
-}
-
 /// The number after `label` in the seed's summary (`commands        1234 sent`).
 fn figure(summary: &str, label: &str) -> Option<f64> {
     let line = summary.lines().find(|l| l.starts_with(label))?;
@@ -31,8 +25,8 @@ fn figure(summary: &str, label: &str) -> Option<f64> {
 
 #[tokio::main]
 async fn main() {
-    let properties = env_or("DEEDLOG_BENCH_SEED_PROPERTIES", 200_000);
-    let tenants = env_or("DEEDLOG_BENCH_SEED_TENANTS", 20);
+    let properties = report::env_or("DEEDLOG_BENCH_SEED_PROPERTIES", 200_000);
+    let tenants = report::env_or("DEEDLOG_BENCH_SEED_TENANTS", 20);
     let binary = process::binary();
     let database = format!("deedlog_bench_seed_{}", Uuid::now_v7().simple());
     let (p, t) = (properties.to_string(), tenants.to_string());

@@ -27,3 +27,10 @@ pub fn write(name: &str, figures: &Value) {
 pub fn peak_rss_mb() -> Option<f64> {
     Some(crate::process::memory("self")?.peak)
 }
+
+/// A bench's setting from the environment variable `name`, else `default`.
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).map_or(default, |v| {
+        v.parse().unwrap_or_else(|e| panic!("{name}={v}: {e}"))
+    })
+}
