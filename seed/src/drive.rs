@@ -123,20 +123,20 @@ pub async fn set_up(
     )
     .await
     .with_context(|| format!("set the time zone of tenant {}", tenant.slug))?;
-    let users: Vec<&User> = tenant.agents.iter().chain([&tenant.mailer]).collect();
-    let mut sessions = futures::future::try_join_all(users.iter().enumerate().map(|(k, user)| {
-        let admin = &admin;
-        async move {
-            let k = k as u64;
-            let ids = (
-                tenant.id("user", k, "invite"),
-                tenant.id("user", k, "accept"),
-            );
-            invite(services, admin, user, ids, password).await?;
-            Session::login(&services.tenancy, &tenant.slug, &user.email, password).await
-        }
-    }))
-    .await?;
+    // One user after another: acceptances in one tenant append to the
+    // tenant's stream, and with Argon2 one run per core, concurrent ones
+    // conflicted until the service's retries ran out.
+    let users = tenant.agents.iter().chain([&tenant.mailer]);
+    let mut sessions = Vec::new();
+    for (k, user) in (0u64..).zip(users) {
+        let ids = (
+            tenant.id("user", k, "invite"),
+            tenant.id("user", k, "accept"),
+        );
+        invite(services, &admin, user, ids, password).await?;
+        sessions
+            .push(Session::login(&services.tenancy, &tenant.slug, &user.email, password).await?);
+    }
     let mailer = sessions.pop().context("the mailer is among the users")?;
     Ok(Crew {
         agents: sessions,
