@@ -6,6 +6,7 @@
 
 use crate::catalog::BERLIN;
 use crate::drive::{self, Crew, Work};
+use crate::pending::Pending;
 use crate::plan::{TenantPlan, User};
 use crate::send::command;
 use crate::session::Session;
@@ -109,15 +110,17 @@ pub async fn seed(
             ("invite-mailer", "accept-mailer")
         ),
     )?;
-    let work = Work {
-        tenant: Arc::new(plan),
-        crew: Crew {
-            agents: vec![ben],
-            mailer,
-        },
-        pending: (0..PROPERTIES).collect(),
+    let crew = Crew {
+        agents: vec![ben],
+        mailer,
     };
-    drive::stories(&services, &[&work], CONCURRENCY, &Default::default())
+    let mut pending = Pending::new(Arc::new(plan));
+    let work = vec![Work {
+        crew: &crew,
+        pending: &mut pending,
+    }];
+    let no_log = None::<&deedlog_eventstore::LogReader>;
+    drive::stories(&services, work, no_log, CONCURRENCY, &Default::default())
         .await
         .context("load the demo's properties, buyers and deals")
 }

@@ -2,6 +2,7 @@
 //! signs its users in, then sends the properties' stories, many at once
 //! (each story's steps in order), counting what happens in [`Progress`].
 
+use super::pending::{Pending, Recorded};
 use super::plan::{Actor, TenantPlan, User};
 use super::send::{self, call, command};
 use super::session::Session;
@@ -12,7 +13,6 @@ use deedlog_client::Clients;
 use deedlog_proto::tenancy::v1 as tenancy;
 use futures::{StreamExt, TryStreamExt};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// The signed-in users a tenant's stories are sent as.
@@ -123,20 +123,20 @@ pub async fn set_up(
     )
     .await
     .with_context(|| format!("set the time zone of tenant {}", tenant.slug))?;
-    let users: Vec<&User> = tenant.agents.iter().chain([&tenant.mailer]).collect();
-    let mut sessions = futures::future::try_join_all(users.iter().enumerate().map(|(k, user)| {
-        let admin = &admin;
-        async move {
-            let k = k as u64;
-            let ids = (
-                tenant.id("user", k, "invite"),
-                tenant.id("user", k, "accept"),
-            );
-            invite(services, admin, user, ids, password).await?;
-            Session::login(&services.tenancy, &tenant.slug, &user.email, password).await
-        }
-    }))
-    .await?;
+    // One user after another: acceptances in one tenant append to the
+    // tenant's stream, and with Argon2 one run per core, concurrent ones
+    // conflicted until the service's retries ran out.
+    let users = tenant.agents.iter().chain([&tenant.mailer]);
+    let mut sessions = Vec::new();
+    for (k, user) in (0u64..).zip(users) {
+        let ids = (
+            tenant.id("user", k, "invite"),
+            tenant.id("user", k, "accept"),
+        );
+        invite(services, &admin, user, ids, password).await?;
+        sessions
+            .push(Session::login(&services.tenancy, &tenant.slug, &user.email, password).await?);
+    }
     let mailer = sessions.pop().context("the mailer is among the users")?;
     Ok(Crew {
         agents: sessions,
@@ -144,31 +144,39 @@ pub async fn set_up(
     })
 }
 
-/// A tenant ready to have stories sent: its plan, its users and the
-/// properties whose stories are still to send.
+/// A tenant ready to have stories sent: its users, and where the search
+/// for its stories still to send is (which knows the tenant's plan).
 #[derive(Debug)]
-pub struct Work {
-    pub tenant: Arc<TenantPlan>,
-    pub crew: Crew,
-    pub pending: Vec<u64>,
+pub struct Work<'a> {
+    pub crew: &'a Crew,
+    pub pending: &'a mut Pending,
 }
 
-/// Sends the pending stories of every tenant, `concurrency` at a time.
-pub async fn stories(
+/// Sends the pending stories of every tenant, tenant after tenant,
+/// `concurrency` at a time. The stories are planned as they are sent and
+/// the log is asked about them a chunk at a time, so what is held is
+/// bounded by `concurrency` and [`super::pending::CHUNK`], whatever the
+/// number of properties.
+pub async fn stories<R: Recorded + Sync>(
     services: &Clients,
-    work: &[&Work],
+    work: Vec<Work<'_>>,
+    log: Option<&R>,
     concurrency: usize,
     progress: &Progress,
 ) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
-    let jobs = work
-        .iter()
-        .flat_map(|w| w.pending.iter().map(move |index| (w, *index)));
-    futures::stream::iter(jobs)
-        .map(|(w, index)| story(services, &w.tenant, &w.crew, index, today, progress))
-        .buffer_unordered(concurrency.max(1))
-        .try_for_each(|()| futures::future::ready(Ok(())))
-        .await
+    let jobs = futures::stream::iter(work).flat_map(|Work { crew, pending }| {
+        futures::stream::try_unfold(pending, move |pending| async move {
+            let next = pending.next(log, progress).await?;
+            anyhow::Ok(next.map(|index| ((pending.tenant().clone(), crew, index), pending)))
+        })
+    });
+    jobs.map_ok(|(tenant, crew, index)| async move {
+        story(services, &tenant, crew, index, today, progress).await
+    })
+    .try_buffer_unordered(concurrency.max(1))
+    .try_for_each(|()| futures::future::ready(Ok(())))
+    .await
 }
 
 /// Sends one story's steps in order.

@@ -8,12 +8,17 @@
 //! and a repeated one changes nothing: finished stories are skipped
 //! without signing anyone in, and the services answer a repeated command
 //! id with its first outcome.
+//!
+//! What a run holds is bounded by its concurrency, not by the number of
+//! properties: stories are planned as they are sent, and the log is asked
+//! which are finished a chunk of properties at a time ([`pending`]).
 
 pub mod catalog;
 pub mod demo;
 pub mod drive;
 mod listing;
 mod names;
+pub mod pending;
 pub mod plan;
 #[cfg(test)]
 mod plan_tests;
@@ -130,46 +135,53 @@ pub async fn run(
         None => None,
     };
     let services = &services;
-    let prepared: Vec<(Arc<plan::TenantPlan>, Option<drive::Work>)> =
+    // Each tenant looks up its stories on record until it finds one to
+    // send: a tenant with none is skipped without signing anyone in.
+    let mut prepared: Vec<(pending::Pending, Option<drive::Crew>)> =
         futures::stream::iter(plans.iter().cloned())
             .map(|tenant| async move {
-                let pending = pending(&tenant, log).await?;
-                let done = tenant.properties - pending.len() as u64;
-                progress.properties_done.fetch_add(done, Ordering::Relaxed);
-                let work = if pending.is_empty() {
-                    None
-                } else {
+                let mut pending = pending::Pending::new(tenant.clone());
+                let crew = if pending.any(log, progress).await? {
                     let crew = drive::set_up(services, &tenant, PASSWORD)
                         .await
                         .with_context(|| format!("set up tenant {}", tenant.slug))?;
-                    Some(drive::Work {
-                        tenant: tenant.clone(),
-                        crew,
-                        pending,
-                    })
+                    Some(crew)
+                } else {
+                    None
                 };
                 progress.tenants_ready.fetch_add(1, Ordering::Relaxed);
-                anyhow::Ok((tenant, work))
+                anyhow::Ok((pending, crew))
             })
             .buffered(SETUP_CONCURRENCY)
             .try_collect()
             .await?;
-    let work: Vec<&drive::Work> = prepared.iter().filter_map(|(_, w)| w.as_ref()).collect();
-    drive::stories(services, &work, options.concurrency, progress).await?;
+    let work = prepared
+        .iter_mut()
+        .filter_map(|(pending, crew)| {
+            Some(drive::Work {
+                crew: crew.as_ref()?,
+                pending,
+            })
+        })
+        .collect();
+    drive::stories(services, work, log, options.concurrency, progress).await?;
     let after = match log {
         Some(log) => Some(resume::events(log).await?),
         None => None,
     };
     let tenants = prepared
         .iter()
-        .map(|(t, w)| TenantSummary {
-            slug: t.slug.clone(),
-            name: t.name.clone(),
-            admin: t.admin.email.clone(),
-            agents: t.agents.iter().map(|a| a.email.clone()).collect(),
-            mailer: t.mailer.email.clone(),
-            properties: t.properties,
-            on_record: t.properties - w.as_ref().map_or(0, |w| w.pending.len() as u64),
+        .map(|(pending, _)| {
+            let t = pending.tenant();
+            TenantSummary {
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+                admin: t.admin.email.clone(),
+                agents: t.agents.iter().map(|a| a.email.clone()).collect(),
+                mailer: t.mailer.email.clone(),
+                properties: t.properties,
+                on_record: pending.on_record(),
+            }
         })
         .collect();
     Ok(Summary {
@@ -183,29 +195,4 @@ pub async fn run(
         events_appended: before.zip(after).map(|(b, a)| a.saturating_sub(b)),
         elapsed: started.elapsed(),
     })
-}
-
-/// The properties of `tenant` whose story is not on record yet: a story is
-/// finished when its last command is (its steps are sent in order, and
-/// every step appends at least one event, a planned refusal included).
-async fn pending(tenant: &plan::TenantPlan, log: Option<&LogReader>) -> anyhow::Result<Vec<u64>> {
-    let all = 0..tenant.properties;
-    let Some(log) = log else {
-        return Ok(all.collect());
-    };
-    let last: Vec<uuid::Uuid> = all
-        .clone()
-        .map(|index| {
-            let story = story::story(tenant, index);
-            story
-                .steps
-                .last()
-                .map(|s| s.command_id)
-                .unwrap_or(story.property)
-        })
-        .collect();
-    let done = resume::recorded(log, &last).await?;
-    Ok(all
-        .filter(|index| !done.contains(&last[*index as usize]))
-        .collect())
 }

@@ -7,9 +7,7 @@ use deedlog_cluster::Component;
 use deedlog_tests::fixtures::apartment;
 use deedlog_tests::Clients;
 use sqlx::{ConnectOptions, Connection};
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -17,63 +15,12 @@ use uuid::Uuid;
 use deedlog_tests::cluster::admin_url;
 pub use deedlog_tests::cluster::database_url;
 
+pub use deedlog_tests::process::{drop_database, spawn_reading, start};
+
 /// `deedlog <args>` against database `name`, every listener on port 0.
 pub fn deedlog(name: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_deedlog"));
-    command
-        .args(args)
-        .env("DEEDLOG__DATABASE__URL", database_url(name))
-        .env("DEEDLOG__LOG__FILTER", "warn")
-        .env("DEEDLOG__SERVICES__TENANCY_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__SERVICES__PROPERTIES_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__SERVICES__DEALS_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__SERVICES__COMMUNICATIONS_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__GATEWAY__LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__PROJECTOR__METRICS_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__SERVICES__METRICS_LISTEN", "127.0.0.1:0")
-        .env("DEEDLOG__SEALING__METRICS_LISTEN", "127.0.0.1:0");
-    command
-}
-
-/// Starts `command` with its stdout piped to the caller and stderr dropped.
-pub fn spawn_reading(mut command: Command) -> (Child, ChildStdout) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start deedlog");
-    let stdout = child.stdout.take().expect("stdout");
-    (child, stdout)
-}
-
-/// Starts `command` (a `deedlog up` or `serve`) and reads what it prints
-/// until a line starting with `until`: each component's URL by name
-/// (`properties`, `gateway`, `services metrics`, `projector metrics`…).
-pub fn start(command: Command, until: &str) -> (Child, BTreeMap<String, String>) {
-    let (child, stdout) = spawn_reading(command);
-    let mut lines = BufReader::new(stdout).lines();
-    let mut urls = BTreeMap::new();
-    loop {
-        let line = lines
-            .next()
-            .expect("deedlog prints where it listens")
-            .expect("utf-8");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if let (Some(component), Some(url)) =
-            (words.first(), words.iter().find(|w| w.contains("://")))
-        {
-            let key = match words.get(1) {
-                Some(&"metrics") => format!("{component} metrics"),
-                _ => (*component).to_owned(),
-            };
-            urls.insert(key, url.replace("grpc://", "http://"));
-        }
-        if line.starts_with(until) {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, urls)
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_deedlog"));
+    deedlog_tests::process::deedlog(binary, name, args)
 }
 
 /// SIGTERM to `child`, then its exit status.
@@ -196,13 +143,4 @@ pub async fn connect(name: &str) -> sqlx::PgConnection {
         .connect()
         .await
         .expect("connect")
-}
-
-/// Drops a test's database.
-pub async fn drop_database(name: &str) {
-    let mut admin_db = admin_options().connect().await.expect("admin");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin_db)
-        .await
-        .expect("drop");
 }

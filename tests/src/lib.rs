@@ -10,6 +10,7 @@ pub mod kafka_broker;
 pub mod log;
 pub mod otlp;
 pub mod person;
+pub mod process;
 pub mod prometheus;
 pub mod report;
 pub mod secrets;

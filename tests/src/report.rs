@@ -25,7 +25,12 @@ pub fn write(name: &str, figures: &Value) {
 /// Peak resident memory of this process (VmHWM), in MB: in a bench, every
 /// component of the cluster and the load generator.
 pub fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
-    Some(kb.trim().strip_suffix(" kB")?.parse::<f64>().ok()? / 1024.0)
+    Some(crate::process::memory("self")?.peak)
+}
+
+/// A bench's setting from the environment variable `name`, else `default`.
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).map_or(default, |v| {
+        v.parse().unwrap_or_else(|e| panic!("{name}={v}: {e}"))
+    })
 }

@@ -1,5 +1,5 @@
 //! Passwords and refresh tokens. Passwords are hashed with Argon2id off the
-//! async runtime. A refresh token is `<tenant>.<user>.<secret>`; the log
+//! async runtime, one hash or check per core at a time. A refresh token is `<tenant>.<user>.<secret>`; the log
 //! records only a UUID derived from the SHA-256 of the secret, so nobody who
 //! reads the log (auditors included) can use a token.
 
@@ -8,7 +8,9 @@ use argon2::Argon2;
 use deedlog_kernel::{TenantId, UserId};
 use deedlog_service::Error;
 use sha2::{Digest, Sha256};
+use std::num::NonZeroUsize;
 use std::sync::OnceLock;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 pub const MIN_PASSWORD_LEN: usize = 10;
@@ -26,11 +28,45 @@ pub fn check_password(field: &str, password: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Argon2 work allowed at once in this process: one per core. Each hash or
+/// check holds Argon2id's 19 MiB of memory blocks for its whole run, and
+/// more runs than cores only share the CPU; unbounded, a seed's 24
+/// concurrent invitations held 460 MB of blocks (ADR 0042).
+fn argon2_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Semaphore::new(cores)
+    })
+}
+
+/// Runs Argon2 `work` on a blocking thread once a slot is free; the slot
+/// goes with the work, so a caller that gives up frees it only when the
+/// work is done.
+async fn argon2<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let slot = argon2_slots()
+        .acquire()
+        .await
+        .map_err(|e| Error::internal(what, &e))?;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        #[cfg(test)]
+        let _running = tests::Running::enter();
+        work()
+    })
+    .await
+    .map_err(|e| Error::internal(what, &e))?
+}
+
 /// Hashes a password with Argon2id (PHC string).
 pub async fn hash_password(password: String) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || hash_blocking(password.as_bytes()))
-        .await
-        .map_err(|e| Error::internal("hash a password", &e))?
+    argon2("hash a password", move || {
+        hash_blocking(password.as_bytes())
+    })
+    .await
 }
 
 fn hash_blocking(password: &[u8]) -> Result<String, Error> {
@@ -48,7 +84,7 @@ fn hash_blocking(password: &[u8]) -> Result<String, Error> {
 /// that the answer takes as long as for a real user.
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, Error> {
     let real = hash.is_some();
-    tokio::task::spawn_blocking(move || {
+    argon2("verify a password", move || {
         let hash = match hash {
             Some(hash) => hash,
             None => dummy_hash()?.to_owned(),
@@ -61,7 +97,6 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
         Ok(real && matches)
     })
     .await
-    .map_err(|e| Error::internal("verify a password", &e))?
 }
 
 /// A hash of a random password with the parameters of real ones, made once.
@@ -130,6 +165,52 @@ impl RefreshToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Argon2 work running now, and the most seen running at once.
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static MOST: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts one piece of Argon2 work while it lives.
+    pub(super) struct Running;
+
+    impl Running {
+        pub(super) fn enter() -> Self {
+            let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+            MOST.fetch_max(now, Ordering::SeqCst);
+            Running
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            RUNNING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_argon2_runs_at_once_than_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let mut work = tokio::task::JoinSet::new();
+        for n in 0..cores * 4 {
+            work.spawn(async move {
+                let password = format!("password number {n}");
+                if n % 2 == 0 {
+                    hash_password(password).await.map(drop)
+                } else {
+                    verify_password(password, None).await.map(drop)
+                }
+            });
+        }
+        for done in work.join_all().await {
+            done.expect("hash or verify");
+        }
+        let most = MOST.load(Ordering::SeqCst);
+        assert!(
+            (1..=cores).contains(&most),
+            "{most} Argon2 runs at once on {cores} cores: each holds 19 MiB"
+        );
+    }
 
     #[test]
     fn a_refresh_token_round_trips_and_its_id_hides_the_secret() {
