@@ -69,7 +69,7 @@ async fn main() {
     // As the command services append: through the group commit (ADR 0040).
     for (writers, key) in [(1usize, "append_1"), (16, "append_16"), (64, "append_64")] {
         let store = connect_store(&bench, writers as u32 + 1).await;
-        let grouped = store.clone().with_group_commit(GroupCommit::default());
+        let grouped = store.clone().with_group_commit(group_commit());
         let rate = throughput(writers, run, |_| single_appender(grouped.clone(), tenant)).await;
         drop(grouped);
         store.app_pool().close().await;
@@ -149,6 +149,19 @@ async fn main() {
     report(&figures);
     owner.close().await;
     peer_pool.close().await;
+}
+
+/// The services' group commit, or `DEEDLOG_BENCH_IN_FLIGHT` batches in
+/// flight (to measure the setting).
+fn group_commit() -> GroupCommit {
+    let default = GroupCommit::default();
+    GroupCommit {
+        in_flight: std::env::var("DEEDLOG_BENCH_IN_FLIGHT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default.in_flight),
+        ..default
+    }
 }
 
 /// The admin connection as deedlog makes connections (no TLS on loopback
