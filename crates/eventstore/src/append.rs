@@ -8,7 +8,8 @@ use crate::store::EventStore;
 use chrono::{DateTime, Utc};
 use deedlog_kernel::number::fit;
 use deedlog_kernel::{CommandMetadata, StreamId};
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
+use std::collections::HashSet;
 
 /// The events of one command for one stream, with who/when/why.
 #[derive(Debug, Clone)]
@@ -67,9 +68,23 @@ impl EventStore {
 
     /// The single-append path: one call of `append_events`, one transaction.
     async fn append_alone(&self, request: &AppendRequest) -> Result<AppendOutcome, Error> {
+        let mut conn = self
+            .app_pool
+            .acquire()
+            .await
+            .map_err(Error::db("append events"))?;
+        self.append_alone_on(&mut conn, request).await
+    }
+
+    /// [`EventStore::append_alone`] on `conn`.
+    async fn append_alone_on(
+        &self,
+        conn: &mut PgConnection,
+        request: &AppendRequest,
+    ) -> Result<AppendOutcome, Error> {
         let mut attempt = 1;
         loop {
-            match self.append_once(request).await {
+            match self.append_once(conn, request).await {
                 Err(_) if attempt < RACE_ATTEMPTS => attempt += 1,
                 Err(lost) => return Err(self.race_verdict(request, lost).await),
                 Ok(result) => {
@@ -84,13 +99,14 @@ impl EventStore {
 
     async fn append_once(
         &self,
+        conn: &mut PgConnection,
         request: &AppendRequest,
     ) -> Result<Result<AppendOutcome, Error>, RaceLost> {
         let query = match append_query(request) {
             Ok(query) => query,
             Err(error) => return Ok(Err(error)),
         };
-        let row = answered(query.fetch_one(&self.app_pool).await)?;
+        let row = answered(query.fetch_one(conn).await)?;
         Ok(row.and_then(|row| interpret(request, &row)))
     }
 
@@ -176,63 +192,98 @@ impl EventStore {
             .map_err(Error::db(context)))
     }
 
-    /// Appends several commands' events in one call of `append_batch` and
-    /// one transaction. Each command stays atomic on its own: the answers
+    /// Appends several commands' events in calls of `append_batch`, one
+    /// transaction each. Each command stays atomic on its own: the answers
     /// are per request, in order, exactly as [`EventStore::append`] would
-    /// give them one after another (a later command on the same stream sees
-    /// the earlier one). When the batch as a whole fails (a constraint, a
-    /// concurrent writer outside it), its commands are appended one by one.
+    /// give them one after another. Commands that repeat an earlier one's
+    /// stream or command id go in a later round (its own call), after it.
+    /// When a call fails as a whole (a constraint, a concurrent writer
+    /// outside it), its commands are appended one by one.
     #[tracing::instrument(skip_all, fields(commands = requests.len()))]
     pub async fn append_batch(
         &self,
         requests: &[AppendRequest],
     ) -> Vec<Result<AppendOutcome, Error>> {
+        match self.app_pool.acquire().await {
+            Ok(mut conn) => self.append_batch_on(&mut conn, requests).await.0,
+            // Each then tries, and fails, on its own.
+            Err(_) => {
+                futures::future::join_all(requests.iter().map(|request| async move {
+                    limits::check(request)?;
+                    self.append_alone(request).await
+                }))
+                .await
+            }
+        }
+    }
+
+    /// [`EventStore::append_batch`] on `conn`. Also says whether `conn`
+    /// is still known good: false once a call failed as a whole.
+    pub(crate) async fn append_batch_on(
+        &self,
+        conn: &mut PgConnection,
+        requests: &[AppendRequest],
+    ) -> (Vec<Result<AppendOutcome, Error>>, bool) {
         let mut answers: Vec<Option<Result<AppendOutcome, Error>>> = requests
             .iter()
             .map(|request| limits::check(request).err().map(Err))
             .collect();
-        let valid: Vec<usize> = (0..requests.len())
+        let mut left: Vec<usize> = (0..requests.len())
             .filter(|&i| answers[i].is_none())
             .collect();
-        match valid.as_slice() {
-            [] => {}
-            [only] => answers[*only] = Some(self.append_alone(&requests[*only]).await),
-            _ => {
-                let batch: Vec<&AppendRequest> = valid.iter().map(|&i| &requests[i]).collect();
-                let outcomes = match self.append_batch_once(&batch).await {
-                    Ok(outcomes) => {
-                        if outcomes.iter().any(|o| matches!(o, Ok(o) if !o.duplicate)) {
-                            self.notifier.appended();
+        let mut healthy = true;
+        while !left.is_empty() {
+            let (round, later) = rounds(requests, &left);
+            left = later;
+            let outcomes = match round.as_slice() {
+                [only] => vec![self.append_alone_on(conn, &requests[*only]).await],
+                _ => {
+                    let batch: Vec<&AppendRequest> = round.iter().map(|&i| &requests[i]).collect();
+                    match self.append_batch_once(conn, &batch).await {
+                        Ok(outcomes) => {
+                            if outcomes.iter().any(|o| matches!(o, Ok(o) if !o.duplicate)) {
+                                self.notifier.appended();
+                            }
+                            outcomes
                         }
-                        outcomes
+                        Err(error) => {
+                            tracing::debug!(%error, "batch failed as a whole; appending its commands one by one");
+                            healthy = false;
+                            futures::future::join_all(batch.iter().map(|r| self.append_alone(r)))
+                                .await
+                        }
                     }
-                    Err(error) => {
-                        tracing::debug!(%error, "batch failed as a whole; appending its commands one by one");
-                        futures::future::join_all(batch.iter().map(|r| self.append_alone(r))).await
-                    }
-                };
-                for (i, outcome) in valid.iter().zip(outcomes) {
-                    answers[*i] = Some(outcome);
                 }
+            };
+            if outcomes
+                .iter()
+                .any(|o| matches!(o, Err(Error::Unavailable { .. })))
+            {
+                healthy = false;
+            }
+            for (i, outcome) in round.iter().zip(outcomes) {
+                answers[*i] = Some(outcome);
             }
         }
-        answers
+        let answers = answers
             .into_iter()
             .map(|answer| answer.unwrap_or_else(|| Err(unanswered())))
-            .collect()
+            .collect();
+        (answers, healthy)
     }
 
     /// One call of `append_batch`: per request its outcome or refusal, or
     /// the database's error for the batch as a whole.
     async fn append_batch_once(
         &self,
+        conn: &mut PgConnection,
         requests: &[&AppendRequest],
     ) -> Result<Vec<Result<AppendOutcome, Error>>, Error> {
         let context = "append a batch of commands";
         let arrays = BatchArrays::of(requests)?;
         let rows = arrays
             .query()
-            .fetch_all(&self.app_pool)
+            .fetch_all(conn)
             .await
             .map_err(Error::db(context))?;
         let mut answers: Vec<Option<Result<AppendOutcome, Error>>> =
@@ -300,6 +351,25 @@ impl EventStore {
             .map_err(Error::db("read stream version"))?;
         version.map_or(Ok(0), to_u64)
     }
+}
+
+/// Splits `left` (indexes into `requests`, in order) into this round and
+/// the later ones: a request whose stream or command id an earlier request
+/// of `left` has waits for a later round, so that it is decided after it.
+fn rounds(requests: &[AppendRequest], left: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let (mut streams, mut commands) = (HashSet::new(), HashSet::new());
+    let (mut now, mut later) = (Vec::new(), Vec::new());
+    for &i in left {
+        let meta = &requests[i].metadata;
+        let fresh_stream = streams.insert(requests[i].stream_id);
+        let fresh_command = commands.insert((meta.tenant_id, meta.command_id));
+        if fresh_stream && fresh_command {
+            now.push(i);
+        } else {
+            later.push(i);
+        }
+    }
+    (now, later)
 }
 
 /// A concurrent writer won inside the database; the append can be asked again.

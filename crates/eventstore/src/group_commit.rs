@@ -6,6 +6,7 @@
 use crate::append::{AppendOutcome, AppendRequest};
 use crate::error::Error;
 use crate::store::EventStore;
+use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -78,13 +79,17 @@ fn stopped() -> Error {
 }
 
 /// Takes what has queued up (at least one, at most `max_batch`) whenever it
-/// is free, and appends it as one batch.
+/// is free, and appends it as one batch, on a connection of its own.
 async fn batcher(
     store: EventStore,
     mut receiver: mpsc::Receiver<(AppendRequest, Reply)>,
     max_batch: usize,
 ) {
+    let mut held: Option<PgConnection> = None;
     while let Some(first) = receiver.recv().await {
+        // Writers just answered by the previous batch are ready to run:
+        // let them queue their next appends before this batch closes.
+        tokio::task::yield_now().await;
         let mut batch = vec![first];
         while batch.len() < max_batch {
             match receiver.try_recv() {
@@ -93,10 +98,47 @@ async fn batcher(
             }
         }
         let (requests, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let outcomes = store.append_batch(&requests).await;
+        if held.is_none() {
+            held = own_connection(&store).await;
+        }
+        let outcomes = match held.as_mut() {
+            Some(conn) => {
+                let (outcomes, healthy) = store.append_batch_on(conn, &requests).await;
+                if !healthy {
+                    if let Some(conn) = held.take() {
+                        let _ = conn.close().await;
+                    }
+                }
+                outcomes
+            }
+            // The pool is out of reach: each append tries, and fails, on its own.
+            None => store.append_batch(&requests).await,
+        };
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // A caller that gave up is not waiting; its append stands.
             let _ = reply.send(outcome);
+        }
+    }
+    if let Some(conn) = held {
+        let _ = conn.close().await;
+    }
+}
+
+/// A connection of the application pool, taken out of it for good: a
+/// batcher sends nothing but `append_batch`, from batch to batch, without
+/// the pool's checks on every hand-over. Its one statement may keep a
+/// generic plan (the function's own statements always do), which saves
+/// planning the call again for every batch.
+async fn own_connection(store: &EventStore) -> Option<PgConnection> {
+    let mut conn = store.app_pool.acquire().await.ok()?.detach();
+    match conn
+        .execute("SET plan_cache_mode = force_generic_plan")
+        .await
+    {
+        Ok(_) => Some(conn),
+        Err(_) => {
+            let _ = conn.close().await;
+            None
         }
     }
 }

@@ -368,3 +368,48 @@ fn a_batch_answers_exactly_as_the_same_commands_one_after_another() {
     });
     drop((batched_db, alone_db));
 }
+
+/// `append_batch` decides a call's commands against the heads as they
+/// stood before it; a call that repeats a stream or a command id could not
+/// be decided that way, so the function refuses it as a whole (the event
+/// store puts repeats in later rounds and never sends one).
+#[tokio::test]
+async fn the_batch_function_refuses_a_call_that_repeats_a_stream_or_a_command_id() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let tenant = support::tenant(&store).await;
+    let owner = db.owner_pool().await;
+    let (s1, s2, c1, c2) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    for (streams, commands) in [([s1, s1], [c1, c2]), ([s1, s2], [c1, c1])] {
+        let mut tx = owner.begin().await.expect("begin");
+        sqlx::query("SET LOCAL ROLE deedlog_app")
+            .execute(&mut *tx)
+            .await
+            .expect("act as the application");
+        let refused = sqlx::query(
+            "SELECT * FROM append_batch($1, $2, ARRAY['property', 'property'], ARRAY[NULL, NULL]::bigint[], \
+             $3, ARRAY['user:x', 'user:x'], $3, $3, ARRAY[NULL, NULL]::text[], ARRAY[NULL, NULL]::text[], \
+             ARRAY[now(), now()], ARRAY[NULL, NULL]::bytea[], ARRAY[1, 2], ARRAY[1, 1], \
+             ARRAY['PropertyListed', 'PropertyListed'], ARRAY[1, 1], ARRAY['{}', '{}']::json[])",
+        )
+        .bind([tenant.as_uuid(), tenant.as_uuid()])
+        .bind(streams)
+        .bind(commands)
+        .fetch_all(&mut *tx)
+        .await
+        .expect_err("a repeat is refused");
+        let message = refused.to_string();
+        assert!(
+            message.contains("repeats a stream or a command id"),
+            "{message}"
+        );
+        drop(tx);
+    }
+    assert_eq!(db.count_events().await, 0, "nothing was appended");
+    owner.close().await;
+}
