@@ -29,17 +29,27 @@ impl Pools {
         };
         let upcasters = Arc::new(Upcasters::new());
         let executor = if budget.app > 0 {
-            let store = EventStore::connect(&sized(budget.app), upcasters.clone())
+            // Each group-commit batcher takes a connection out of the pool
+            // for good: the pool keeps the rest of the budget.
+            let grouped = settings.services.group_commit_batch > 1;
+            let batchers = if grouped {
+                u32::try_from(settings.services.group_commit_in_flight).unwrap_or(u32::MAX)
+            } else {
+                0
+            };
+            let pooled = budget.app.saturating_sub(batchers).max(1);
+            let store = EventStore::connect(&sized(pooled), upcasters.clone())
                 .await
                 .with_context(|| settings.at_database("connect to the event log"))?;
             let keyring = crate::privacy::keyring(settings, store.app_pool().clone()).await?;
             let store = store.with_keyring(keyring);
-            let store = match settings.services.group_commit_batch {
-                1 => store,
-                max_batch => store.with_group_commit(GroupCommit {
-                    max_batch,
+            let store = if grouped {
+                store.with_group_commit(GroupCommit {
+                    max_batch: settings.services.group_commit_batch,
                     in_flight: settings.services.group_commit_in_flight,
-                }),
+                })
+            } else {
+                store
             };
             Some(Executor::new(
                 store,

@@ -38,6 +38,9 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 SET enable_seqscan = off
 SET enable_bitmapscan = off
+-- No JIT, as for the reader's pool: should a penalised scan ever push the
+-- plan's cost past jit_above_cost, it would be compiled on every call.
+SET jit = off
 AS $$
 DECLARE
     v_bound  uuid := current_tenant_id();
@@ -99,7 +102,17 @@ BEGIN
                        AS version,
                    c.positions, c.recorded_at
               FROM mine m
-              LEFT JOIN commands c ON c.tenant_id = v_tenant AND c.command_id = p_command_ids[m.i]
+              -- A lateral subquery kept apart (LIMIT), so that the generic plan
+              -- looks each command id up in the key: joined plainly, the plan
+              -- made while the table was nearly empty read every command of
+              -- the tenant on each call (45 ms a batch in the services).
+              LEFT JOIN LATERAL (
+                  SELECT c.command_id, c.stream_id, c.fingerprint, c.stream_version, c.positions,
+                         c.recorded_at
+                    FROM commands c
+                   WHERE c.tenant_id = v_tenant AND c.command_id = p_command_ids[m.i]
+                   LIMIT 1
+              ) c ON true
               LEFT JOIN LATERAL (
                   SELECT e.stream_type, e.version FROM events e
                    WHERE e.stream_id = p_stream_ids[m.i] ORDER BY e.version DESC LIMIT 1

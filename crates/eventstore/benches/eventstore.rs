@@ -1,8 +1,9 @@
 //! Event store benchmark, against the PostgreSQL on 127.0.0.1:5432 (or
 //! `DEEDLOG_BENCH_ADMIN_URL`), in one process, with durable commits:
 //!
-//! * single-event appends/s with 1, 16 and 64 concurrent writers (and 16
-//!   and 64 through the group commit of ADR 0040);
+//! * single-event appends/s with 1, 16 and 64 concurrent writers, through
+//!   the services' default group commit (ADR 0043), and with 16 and 64
+//!   writers each alone;
 //! * the same 16-writer workload through cqrs-es + postgres-es 0.5 (the peer)
 //!   and as a raw single-row INSERT into a table of the same shape;
 //! * 100-event appends (events/s), read-all (events/s), and loading a
@@ -66,19 +67,9 @@ async fn main() {
         .expect("register tenant");
 
     let mut figures: Vec<(&str, String, f64)> = Vec::new();
-    // As the command services append by default: each append alone.
+    // As the command services append by default: through the group commit
+    // (ADR 0043), a lone writer's append alone, concurrent ones together.
     for (writers, key) in [(1usize, "append_1"), (16, "append_16"), (64, "append_64")] {
-        let store = connect_store(&bench, writers as u32 + 1).await;
-        let rate = throughput(writers, run, |_| single_appender(store.clone(), tenant)).await;
-        store.app_pool().close().await;
-        figures.push((
-            key,
-            format!("single-event appends, {writers} writers (events/s)"),
-            rate,
-        ));
-    }
-    // Through the group commit (ADR 0040, off by default), for comparison.
-    for (writers, key) in [(16usize, "append_16_grouped"), (64, "append_64_grouped")] {
         let store = connect_store(&bench, writers as u32 + 1).await;
         let grouped = store.clone().with_group_commit(group_commit());
         let rate = throughput(writers, run, |_| single_appender(grouped.clone(), tenant)).await;
@@ -86,7 +77,18 @@ async fn main() {
         store.app_pool().close().await;
         figures.push((
             key,
-            format!("single-event appends, group commit, {writers} writers (events/s)"),
+            format!("single-event appends, {writers} writers (events/s)"),
+            rate,
+        ));
+    }
+    // The single-append path, each append its own call and transaction.
+    for (writers, key) in [(16usize, "append_16_alone"), (64, "append_64_alone")] {
+        let store = connect_store(&bench, writers as u32 + 1).await;
+        let rate = throughput(writers, run, |_| single_appender(store.clone(), tenant)).await;
+        store.app_pool().close().await;
+        figures.push((
+            key,
+            format!("single-event appends, each alone, {writers} writers (events/s)"),
             rate,
         ));
     }

@@ -218,7 +218,7 @@ impl EventStore {
     }
 
     /// [`EventStore::append_batch`] on `conn`. Also says whether `conn`
-    /// is still known good: false once a call failed as a whole.
+    /// is still known good: false once the connection failed.
     pub(crate) async fn append_batch_on(
         &self,
         conn: &mut PgConnection,
@@ -248,7 +248,7 @@ impl EventStore {
                         }
                         Err(error) => {
                             tracing::debug!(%error, "batch failed as a whole; appending its commands one by one");
-                            healthy = false;
+                            healthy &= !matches!(error, Error::Unavailable { .. });
                             futures::future::join_all(batch.iter().map(|r| self.append_alone(r)))
                                 .await
                         }

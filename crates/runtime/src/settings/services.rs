@@ -130,10 +130,10 @@ pub struct ServicesSettings {
     /// command (ADR 0010); 0 reads every record afresh.
     pub state_cache_records: usize,
     /// Most commands whose appends share one transaction (group commit,
-    /// ADR 0040); 1, the default, appends each alone: measured, grouping
-    /// has not yet won on two cores.
+    /// ADRs 0040 and 0043); 1 appends each alone.
     pub group_commit_batch: usize,
-    /// Batches of appends in flight at once, each on its own connection.
+    /// Batches of appends in flight at once, each on a connection of its
+    /// own taken from the services' share of the connection budget.
     pub group_commit_in_flight: usize,
     /// Failed logins one client address may make within
     /// `login_failure_window_s` before its logins are refused for a while.
@@ -157,7 +157,7 @@ impl Default for ServicesSettings {
             tenant_cache_ttl_ms: 1000,
             conflict_retries: 5,
             state_cache_records: 10_000,
-            group_commit_batch: 1,
+            group_commit_batch: 64,
             group_commit_in_flight: 2,
             login_failures_per_address: 10,
             login_failure_window_s: 60,
