@@ -30,26 +30,24 @@ impl Pools {
         let upcasters = Arc::new(Upcasters::new());
         let executor = if budget.app > 0 {
             // Each group-commit batcher takes a connection out of the pool
-            // for good: the pool keeps the rest of the budget.
-            let grouped = settings.services.group_commit_batch > 1;
-            let batchers = if grouped {
-                u32::try_from(settings.services.group_commit_in_flight).unwrap_or(u32::MAX)
+            // for good: the pool keeps the rest of the budget, at least one.
+            let batchers = if settings.services.group_commit_batch > 1 {
+                let wanted = u32::try_from(settings.services.group_commit_in_flight);
+                wanted.unwrap_or(u32::MAX).min(budget.app - 1)
             } else {
                 0
             };
-            let pooled = budget.app.saturating_sub(batchers).max(1);
-            let store = EventStore::connect(&sized(pooled), upcasters.clone())
+            let store = EventStore::connect(&sized(budget.app - batchers), upcasters.clone())
                 .await
                 .with_context(|| settings.at_database("connect to the event log"))?;
             let keyring = crate::privacy::keyring(settings, store.app_pool().clone()).await?;
             let store = store.with_keyring(keyring);
-            let store = if grouped {
-                store.with_group_commit(GroupCommit {
+            let store = match batchers {
+                0 => store,
+                in_flight => store.with_group_commit(GroupCommit {
                     max_batch: settings.services.group_commit_batch,
-                    in_flight: settings.services.group_commit_in_flight,
-                })
-            } else {
-                store
+                    in_flight: in_flight as usize, // at most 16, by the settings' check
+                }),
             };
             Some(Executor::new(
                 store,

@@ -5,7 +5,7 @@
 
 use crate::append::{AppendOutcome, AppendRequest};
 use crate::error::Error;
-use crate::store::EventStore;
+use crate::store::{EventStore, IDLE_TIMEOUT};
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -79,14 +79,30 @@ fn stopped() -> Error {
 }
 
 /// Takes what has queued up (at least one, at most `max_batch`) whenever it
-/// is free, and appends it as one batch, on a connection of its own.
+/// is free, and appends it as one batch, on a connection of its own that it
+/// closes after `IDLE_TIMEOUT` without appends.
 async fn batcher(
     store: EventStore,
     mut receiver: mpsc::Receiver<(AppendRequest, Reply)>,
     max_batch: usize,
 ) {
     let mut held: Option<PgConnection> = None;
-    while let Some(first) = receiver.recv().await {
+    loop {
+        // Like the pool, a quiet batcher gives its connection back.
+        let first = if held.is_some() {
+            match tokio::time::timeout(IDLE_TIMEOUT, receiver.recv()).await {
+                Ok(first) => first,
+                Err(_quiet) => {
+                    if let Some(conn) = held.take() {
+                        let _ = conn.close().await;
+                    }
+                    continue;
+                }
+            }
+        } else {
+            receiver.recv().await
+        };
+        let Some(first) = first else { break };
         // Writers just answered by the previous batch are ready to run:
         // let them queue their next appends before this batch closes.
         tokio::task::yield_now().await;
