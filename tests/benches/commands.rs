@@ -153,6 +153,12 @@ async fn seed(mut c: Clients, s: Session, i: usize) -> Result<Vec<String>, Statu
     Ok(vec![contact_id, property_id, deal_id])
 }
 
+/// The services run here with the allocator the `deedlog` binary ships
+/// with, so that the peak resident memory is theirs as deployed (ADR 0042).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     let cluster = TestCluster::start_with(|f| {

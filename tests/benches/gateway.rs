@@ -293,6 +293,12 @@ fn numbers_as_text(value: &Value) -> Value {
     }
 }
 
+/// The gateway, services and projector run here with the allocator the `deedlog` binary ships
+/// with, so that the peak resident memory is theirs as deployed (ADR 0042).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
