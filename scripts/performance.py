@@ -77,6 +77,7 @@ def table(header, rows):
 
 def section():
     es, cmd, gw, seed = load("eventstore"), load("commands"), load("gateway"), load("seed")
+    plateau = load("plateau")
     out = [
         BEGIN,
         "",
@@ -142,6 +143,22 @@ def section():
                 ["tenants / properties", f"{fmt(seed.get('tenants'))} / {fmt(seed.get('properties'))}"],
                 ["elapsed (s)", fmt(seed.get("elapsed_s"))],
                 ["peak resident memory (MB)", fmt(seed.get("peak_rss_mb"), 1)],
+            ],
+        ),
+        "",
+        "**Plateau** (`cargo bench -p deedlog-tests --bench plateau`: `deedlog up` under a steady "
+        "load, its resident memory sampled every 5 s):",
+        "",
+        table(
+            ["figure", "deedlog"],
+            [
+                ["load (commands/s) for (s)",
+                 f"{fmt(plateau.get('rate_per_s'))} for {fmt(plateau.get('secs'))}"],
+                ["peak / last resident memory (MB)",
+                 f"{fmt(plateau.get('peak_rss_mb'), 1)} / {fmt(plateau.get('last_rss_mb'), 1)}"],
+                ["growth in the first / second half (MB, fitted)",
+                 f"{fmt(plateau.get('growth_first_half_mb'), 1)} / "
+                 f"{fmt(plateau.get('growth_second_half_mb'), 1)}"],
             ],
         ),
         "",
