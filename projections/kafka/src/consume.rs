@@ -141,6 +141,7 @@ impl KafkaProjector {
                 side: "consumer",
                 source,
             })?;
+        let consumer = ClosedAside(Some(consumer));
         consumer
             .subscribe(&[&self.settings.topic])
             .map_err(Error::kafka("subscribe to the topic"))?;
@@ -596,6 +597,35 @@ fn by_partition(messages: Vec<OwnedMessage>) -> BTreeMap<i32, Vec<OwnedMessage>>
 
 fn take(revoked: &Mutex<Vec<i32>>) -> Vec<i32> {
     std::mem::take(&mut *revoked.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// A consumer closed on a thread of its own when dropped, on every path
+/// out of `KafkaProjector::consume`: shutdown, failure or an aborted
+/// task. rdkafka's drop polls until the group lets the consumer go, which
+/// can take as long as the coordinator is unreachable; on a runtime worker
+/// that stalled every task of that worker, and a shutdown waited for ever
+/// (seen in `mock_cluster_a_survivor_resumes_inside_a_record_batch`; the
+/// test `a_member_stops_at_once_while_its_broker_is_away`). Offsets live
+/// in the read models' own tables, so nothing waits on the close.
+struct ClosedAside(Option<StreamConsumer<Rebalances>>);
+
+impl std::ops::Deref for ClosedAside {
+    type Target = StreamConsumer<Rebalances>;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for ClosedAside {
+    fn drop(&mut self) {
+        if let Some(consumer) = self.0.take() {
+            // Should no thread start, the closure and the consumer drop here.
+            let _ = std::thread::Builder::new()
+                .name("kafka-close".into())
+                .spawn(move || drop(consumer));
+        }
+    }
 }
 
 /// Notes revoked partitions for the consuming loop.

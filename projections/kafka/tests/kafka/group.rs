@@ -212,3 +212,37 @@ async fn group_of_two(settings: deedlog_runtime::settings::KafkaSettings) {
     drop(log);
     drop(models);
 }
+
+/// A member told to stop while its broker is away stops at once: leaving
+/// the group waits for a broker, and that wait is not the runtime's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_stops_at_once_while_its_broker_is_away() {
+    let broker = Broker::start().await;
+    let settings = kafka_settings(&broker.brokers(), 4);
+    let log = TestDb::new().await;
+    let models = TestDb::new().await;
+    let mut workload = Workload::new(&log, 4, 11).await;
+    workload.append(&log, 40).await;
+    let shutdown = CancellationToken::new();
+    let relay = Relay::start(log.reader.clone(), settings.clone(), relay_options())
+        .await
+        .expect("relay");
+    let relay = tokio::spawn(relay.run_until_stopped(shutdown.clone()));
+    let member = group_member(&models, &settings).await;
+    let stats = member.stats().clone();
+    let stopping = CancellationToken::new();
+    let member = tokio::spawn(member.run_until_stopped(stopping.clone()));
+    eventually(60, "the member applies something", || async {
+        stats.values().any(|s| s.events.load(Ordering::Relaxed) > 0)
+    })
+    .await;
+    broker.go_away();
+    stopping.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(10), member).await;
+    assert!(
+        stopped.is_ok(),
+        "the member was still stopping 10 s after it was told to"
+    );
+    shutdown.cancel();
+    relay.await.expect("the relay stops");
+}
