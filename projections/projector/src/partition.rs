@@ -12,7 +12,7 @@ use crate::checkpoint;
 use crate::error::Error;
 use crate::schema::ident;
 use deedlog_kernel::number::fit;
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 /// The table, in every projection schema worked from a partitioned source.
 pub const OFFSETS_TABLE: &str = "source_offsets";
@@ -36,6 +36,16 @@ pub async fn load(
 ) -> Result<PartitionOffset, Error> {
     let context = "read a partition offset";
     let schema_ident = ident(schema)?;
+    // Two members starting together would both create the table, and one
+    // of two concurrent `CREATE TABLE IF NOT EXISTS` fails on the catalog's
+    // unique keys: creating it is serialised per schema.
+    let mut tx = conn.begin().await.map_err(Error::db(context))?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1 || '.' || $2))")
+        .bind(schema)
+        .bind(OFFSETS_TABLE)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db(context))?;
     sqlx::query(&format!(
         "CREATE TABLE IF NOT EXISTS {schema_ident}.{OFFSETS_TABLE} ( \
            topic text NOT NULL, \
@@ -45,9 +55,10 @@ pub async fn load(
            updated_at timestamptz NOT NULL DEFAULT now(), \
            PRIMARY KEY (topic, partition))"
     ))
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await
     .map_err(Error::db(context))?;
+    tx.commit().await.map_err(Error::db(context))?;
     let start = checkpoint::read(conn, schema).await?.position;
     sqlx::query(&format!(
         "INSERT INTO {schema_ident}.{OFFSETS_TABLE} (topic, partition, next_offset, last_position) \

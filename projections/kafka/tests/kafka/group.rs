@@ -246,3 +246,30 @@ async fn a_member_stops_at_once_while_its_broker_is_away() {
     shutdown.cancel();
     relay.await.expect("the relay stops");
 }
+
+/// Members starting together all read their offsets: the first read
+/// creates the offsets table, and two at once used to fail one member with
+/// a duplicate key in PostgreSQL's catalog (it rejoined the group).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_starting_together_all_read_their_offsets() {
+    let models = TestDb::new().await;
+    let runner = Runner::new(
+        projections::all(),
+        models.pool.clone(),
+        models.reader.clone(),
+        RunnerOptions::default(),
+    );
+    runner.prepare().await.expect("schemas");
+    let live = schema::live(projections::all()[0].name());
+    let mut members = tokio::task::JoinSet::new();
+    for partition in 0..8 {
+        let (pool, live) = (models.pool.clone(), live.clone());
+        members.spawn(async move {
+            let mut conn = pool.acquire().await.expect("connection");
+            deedlog_projector::partition::load(&mut conn, &live, "deedlog.test", partition).await
+        });
+    }
+    for read in members.join_all().await {
+        read.expect("every member reads its offset");
+    }
+}
