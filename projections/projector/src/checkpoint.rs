@@ -6,7 +6,7 @@ use crate::schema::{ident, CHECKPOINT_TABLE};
 use chrono::{DateTime, Utc};
 use deedlog_kernel::number::fit;
 use deedlog_read_model::CHANGES_CHANNEL;
-use sqlx::{PgConnection, Row};
+use sqlx::{Connection, PgConnection, Row};
 
 /// Where a projection schema stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,17 +76,67 @@ pub async fn lock_at(
 /// lease epoch (waiting for a batch of the previous holder still in
 /// flight), so that the previous holder's next commit fails in
 /// [`lock_at`]. Returns the new epoch and the checkpoint position.
+///
+/// A previous holder frozen mid-statement (a `COPY` whose data never comes:
+/// PostgreSQL holds query cancels while it reads it, and no timeout applies
+/// to an active statement waiting on its client) would hold the row for
+/// ever. After [`FENCE_WAIT`] its backend, the one whose transaction holds
+/// the row, is terminated, and the bump tried again.
 pub async fn fence(conn: &mut PgConnection, schema: &str) -> Result<(i64, u64), Error> {
-    let (epoch, position): (i64, i64) = sqlx::query_as(&format!(
-        "UPDATE {}.{CHECKPOINT_TABLE} SET lease_epoch = lease_epoch + 1 \
-         RETURNING lease_epoch, position",
-        ident(schema)?
-    ))
-    .fetch_one(conn)
-    .await
-    .map_err(Error::db("fence a projection checkpoint"))?;
-    Ok((epoch, to_position(position)?))
+    let context = "fence a projection checkpoint";
+    let table = format!("{}.{CHECKPOINT_TABLE}", ident(schema)?);
+    loop {
+        let mut tx = conn.begin().await.map_err(Error::db(context))?;
+        sqlx::query(&format!(
+            "SET LOCAL lock_timeout = {}",
+            FENCE_WAIT.as_millis()
+        ))
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db(context))?;
+        let bumped: Result<(i64, i64), sqlx::Error> = sqlx::query_as(&format!(
+            "UPDATE {table} SET lease_epoch = lease_epoch + 1 RETURNING lease_epoch, position"
+        ))
+        .fetch_one(&mut *tx)
+        .await;
+        match bumped {
+            Ok((epoch, position)) => {
+                tx.commit().await.map_err(Error::db(context))?;
+                return Ok((epoch, to_position(position)?));
+            }
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
+                tx.rollback().await.map_err(Error::db(context))?;
+                // Found first, ended after: in one statement the planner may
+                // test the terminate call on lock rows the join would drop.
+                let holders: Vec<i32> = sqlx::query_scalar(&format!(
+                    "SELECT l.pid FROM {table} c JOIN pg_locks l \
+                       ON l.locktype = 'transactionid' AND l.transactionid = c.xmax \
+                      AND l.mode = 'ExclusiveLock' AND l.granted \
+                     WHERE l.pid <> pg_backend_pid()"
+                ))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(Error::db(context))?;
+                let mut ended = Vec::with_capacity(holders.len());
+                for pid in holders {
+                    let done: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+                        .bind(pid)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(Error::db(context))?;
+                    if done {
+                        ended.push(pid);
+                    }
+                }
+                tracing::warn!(schema, ?ended, "a previous lease holder's transaction held the checkpoint; its backend was terminated");
+            }
+            Err(e) => return Err(Error::db(context)(e)),
+        }
+    }
 }
+
+/// How long a new lease holder waits for a previous holder's batch.
+pub const FENCE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Adds the lease epoch to a checkpoint table created before it existed.
 pub async fn upgrade(conn: &mut PgConnection, schema: &str) -> Result<(), Error> {
