@@ -44,6 +44,18 @@ async fn fingerprint(db: &TestDb) -> Vec<(String, String)> {
     out
 }
 
+/// The relay publishing `log` to the topic until `shutdown`.
+async fn spawn_relay(
+    log: &TestDb,
+    settings: &deedlog_runtime::settings::KafkaSettings,
+    shutdown: &CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let relay = Relay::start(log.reader.clone(), settings.clone(), relay_options())
+        .await
+        .expect("relay");
+    tokio::spawn(relay.run_until_stopped(shutdown.clone()))
+}
+
 fn group_member(
     db: &TestDb,
     settings: &deedlog_runtime::settings::KafkaSettings,
@@ -117,10 +129,7 @@ async fn group_of_two(settings: deedlog_runtime::settings::KafkaSettings) {
     );
     runner.prepare().await.expect("schemas");
     let from_log = tokio::spawn(runner.run_until_stopped(shutdown.clone()));
-    let relay = Relay::start(log.reader.clone(), settings.clone(), relay_options())
-        .await
-        .expect("relay");
-    let relay = tokio::spawn(relay.run_until_stopped(shutdown.clone()));
+    let relay = spawn_relay(&log, &settings, &shutdown).await;
 
     let first = group_member(&models, &settings).await;
     let first_stats = first.stats().clone();
@@ -224,10 +233,7 @@ async fn a_member_stops_at_once_while_its_broker_is_away() {
     let mut workload = Workload::new(&log, 4, 11).await;
     workload.append(&log, 40).await;
     let shutdown = CancellationToken::new();
-    let relay = Relay::start(log.reader.clone(), settings.clone(), relay_options())
-        .await
-        .expect("relay");
-    let relay = tokio::spawn(relay.run_until_stopped(shutdown.clone()));
+    let relay = spawn_relay(&log, &settings, &shutdown).await;
     let member = group_member(&models, &settings).await;
     let stats = member.stats().clone();
     let stopping = CancellationToken::new();
